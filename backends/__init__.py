@@ -1,0 +1,1 @@
+"""Runtimes that answer chats: the Backend protocol and its implementations."""

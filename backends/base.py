@@ -1,0 +1,232 @@
+"""The seam between LocalSight and every model runtime.
+
+Every backend (in-process llama.cpp, Ollama over HTTP, later OpenAI-compatible servers)
+speaks this one protocol and these frozen value types, so the session, the CLI and the
+window never learn which runtime answers.  Errors form one family whose messages a person
+can act on: the UI shows ``str(error)`` as it is.
+
+This module is imported by the GUI at start-up: it must stay free of Qt and of heavy
+native modules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    """An image already normalised by ``desktop_app.core.images``: only these bytes reach a model."""
+
+    data: bytes = field(repr=False)
+    mime: str
+    sha256: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn of a conversation. Images belong to user turns."""
+
+    role: Role
+    text: str
+    images: tuple[ImageInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOptions:
+    """Sampling and resource options; ``None`` means "the backend's sensible default"."""
+
+    temperature: float = 0.7
+    max_tokens: int | None = 1024
+    num_ctx: int = 4096
+    threads: int | None = None
+    seed: int | None = None
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Everything a backend needs to answer one turn."""
+
+    model: str
+    messages: tuple[Message, ...]
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+
+    @property
+    def images(self) -> tuple[ImageInput, ...]:
+        return tuple(image for message in self.messages for image in message.images)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a model can do, as data, so it is checked before a request is sent."""
+
+    vision: bool = False
+    completion: bool = True
+    thinking: bool = False
+    tools: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model a backend can run. ``id`` is what goes into ``ChatRequest.model``."""
+
+    id: str
+    name: str
+    size: int | None = None
+    family: str | None = None
+    quantization: str | None = None
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    context_length: int | None = None
+    parameter_size: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Timings of one generation, from the runtime's own counters where it has them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    load_s: float = 0.0
+    prompt_s: float = 0.0
+    decode_s: float = 0.0
+
+    @property
+    def prompt_tok_s(self) -> float:
+        return self.prompt_tokens / self.prompt_s if self.prompt_s > 0 else 0.0
+
+    @property
+    def decode_tok_s(self) -> float:
+        return self.completion_tokens / self.decode_s if self.decode_s > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer, in order. Never empty."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The last chunk of every stream that did not raise."""
+
+    stats: Stats
+    reason: FinishReason
+
+
+Chunk = TextDelta | Done
+
+
+class CancelToken:
+    """Asks a running generation to stop; backends check it between chunks.
+
+    A plain ``threading.Event`` underneath, so a GUI thread can cancel a worker thread.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+
+class BackendError(Exception):
+    """Base of every error a backend raises; ``str()`` is a sentence a person can act on.
+
+    ``partial_text`` carries the answer received before a mid-stream failure, so callers
+    can keep it even if they did not accumulate the deltas themselves.
+    """
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+
+
+class BackendUnavailable(BackendError):
+    """The runtime cannot be reached or started (server down, library missing)."""
+
+
+class ModelNotFound(BackendError):
+    """The requested model is not installed / the file does not exist."""
+
+
+class VisionNotSupported(BackendError):
+    """Images were sent to a model that cannot see them."""
+
+
+class InvalidModelFile(BackendError):
+    """The model file is corrupt, truncated or not a model at all."""
+
+
+class InvalidImage(BackendError):
+    """The runtime could not decode an image it was given."""
+
+
+class OutOfMemory(BackendError):
+    """The model (plus its context) does not fit in the memory available."""
+
+
+class ContextOverflow(BackendError):
+    """The conversation no longer fits in the model's context window."""
+
+
+class GenerationFailed(BackendError):
+    """The runtime failed while answering; any partial answer is in ``partial_text``."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What every runtime offers. Implementations must be safe to call from one worker thread."""
+
+    name: str
+
+    def list_models(self) -> list[ModelInfo]:
+        """Models this backend can run now, without downloading anything."""
+        ...
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        """Details and capabilities of one model; raises ``ModelNotFound``."""
+        ...
+
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        """Yield ``TextDelta``s then exactly one ``Done``; raise a ``BackendError`` on failure.
+
+        Closing the iterator early stops the work as promptly as the runtime allows.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release native resources and connections. Idempotent."""
+        ...
+
+
+def check_request(info: ModelInfo, request: ChatRequest) -> None:
+    """Refuse a request the model cannot serve, before any work starts."""
+    if request.images and not info.capabilities.vision:
+        raise VisionNotSupported(
+            f"{info.name} cannot see images. Remove the images, or pick a model with "
+            "vision (for a GGUF file, also give its mmproj projector file)."
+        )
+    if not request.messages:
+        raise BackendError("There is nothing to send: the conversation is empty.")

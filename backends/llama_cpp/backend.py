@@ -1,0 +1,393 @@
+"""The in-process llama.cpp backend: a GGUF (plus an mmproj for vision) answering in-process.
+
+One ``Llama`` is loaded at a time and serves one generation at a time (it is not
+thread-safe).  Every file is validated in pure Python before native code opens it, memory
+fit is checked before loading, and cancellation reaches llama.cpp both between tokens and
+inside a long prompt evaluation (through ``llama_set_abort_callback``).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backends.base import (
+    BackendError,
+    CancelToken,
+    Capabilities,
+    ChatRequest,
+    Chunk,
+    ContextOverflow,
+    Done,
+    FinishReason,
+    GenerationFailed,
+    GenerationOptions,
+    InvalidImage,
+    InvalidModelFile,
+    Message,
+    ModelInfo,
+    ModelNotFound,
+    Stats,
+    TextDelta,
+    check_request,
+)
+from backends.llama_cpp import native
+from backends.llama_cpp.chat_format import make_vision_handler, text_chat_format
+from backends.llama_cpp.discovery import (
+    LocalModel,
+    SummaryCache,
+    compatible,
+    embedded_default_model,
+    scan,
+)
+from backends.llama_cpp.fit import ensure_fits
+from backends.llama_cpp.gguf_check import GGUFSummary
+
+_ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """The model currently in memory and what it was loaded with."""
+
+    key: tuple[str, str | None, int, int]
+    llm: Any
+    load_s: float
+    abort_callback: Any
+    load_reported: bool = False
+
+
+def _model_info(model: LocalModel) -> ModelInfo:
+    summary = model.summary
+    label = summary.name or summary.path.stem
+    return ModelInfo(
+        id=str(summary.path),
+        name=label,
+        size=summary.size + (model.projector.size if model.projector else 0),
+        family=summary.architecture,
+        quantization=summary.quantization,
+        capabilities=Capabilities(vision=model.projector is not None),
+        context_length=summary.context_length,
+        parameter_size=_optional_str(summary.metadata.get("general.size_label")),
+    )
+
+
+def _optional_str(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Messages in the OpenAI shape the binding's chat handlers read.
+
+    Images travel only as data URIs of the normalised bytes: the binding fetches any other
+    URL with urllib, which must never happen.
+    """
+    converted: list[dict[str, Any]] = []
+    for message in messages:
+        if message.images:
+            parts: list[dict[str, Any]] = []
+            for image in message.images:
+                if image.mime not in _ALLOWED_IMAGE_MIMES:
+                    raise InvalidImage(f"Images must be PNG or JPEG here, not {image.mime}.")
+                parts.append(
+                    {"type": "image_url", "image_url": {"url": _data_uri(image.data, image.mime)}}
+                )
+            parts.append({"type": "text", "text": message.text})
+            converted.append({"role": message.role, "content": parts})
+        else:
+            converted.append({"role": message.role, "content": message.text})
+    return converted
+
+
+class LlamaCppBackend:
+    """llama.cpp in this process. Safe to drive from one worker thread at a time."""
+
+    name = "llama-cpp"
+
+    def __init__(
+        self,
+        model_dirs: Iterable[Path] = (),
+        extra_models: Iterable[Path] = (),
+        *,
+        include_embedded: bool = True,
+    ) -> None:
+        self._model_dirs = [Path(p) for p in model_dirs]
+        self._extra = [Path(p) for p in extra_models]
+        self._include_embedded = include_embedded
+        self._cache = SummaryCache()
+        self._registered: dict[str, LocalModel] = {}
+        self._loaded: _Loaded | None = None
+        self._current_cancel: CancelToken | None = None
+        self._busy = threading.Lock()
+        self.problems: list[str] = []
+
+    # -- models ---------------------------------------------------------------------------
+
+    def register(self, model_path: str | Path, mmproj: str | Path | None = None) -> ModelInfo:
+        """Make a GGUF (and optionally its projector) available by path; validates both."""
+        model_path = Path(model_path).expanduser()
+        summary = self._cache.get(model_path) if model_path.exists() else None
+        if summary is None:
+            raise ModelNotFound(f"The model file {model_path} does not exist.")
+        if summary.is_projector:
+            raise InvalidModelFile(
+                f"{model_path.name} is a vision projector (mmproj), not a language model. "
+                "Pass it with --mmproj and give the model file with --model."
+            )
+        projector: GGUFSummary | None = None
+        if mmproj is not None:
+            mmproj_path = Path(mmproj).expanduser()
+            if not mmproj_path.exists():
+                raise ModelNotFound(f"The projector file {mmproj_path} does not exist.")
+            projector = self._cache.get(mmproj_path)
+            if not projector.is_projector:
+                raise InvalidModelFile(
+                    f"{mmproj_path.name} is not a vision projector (mmproj) file."
+                )
+            if not compatible(summary, projector):
+                raise InvalidModelFile(
+                    f"{mmproj_path.name} does not belong to {model_path.name}: it produces "
+                    f"{projector.projection_dim}-wide embeddings, the model needs "
+                    f"{summary.embedding_length}."
+                )
+        else:
+            found, _ = scan([summary.path.parent], self._cache)
+            match = next((m for m in found if m.path == summary.path), None)
+            projector = match.projector if match else None
+        local = LocalModel(summary, projector)
+        self._registered[str(summary.path)] = local
+        return _model_info(local)
+
+    def _discover(self) -> dict[str, LocalModel]:
+        paths: list[Path] = [*self._model_dirs, *self._extra]
+        if self._include_embedded:
+            embedded = embedded_default_model()
+            if embedded is not None:
+                paths.append(embedded)
+        models, self.problems = scan(paths, self._cache)
+        found = {str(m.path): m for m in models}
+        found.update(self._registered)
+        return found
+
+    def list_models(self) -> list[ModelInfo]:
+        return [_model_info(m) for m in self._discover().values()]
+
+    def default_model_id(self) -> str | None:
+        embedded = embedded_default_model()
+        return str(embedded.resolve()) if embedded else None
+
+    def _resolve(self, model_id: str) -> LocalModel:
+        if model_id in self._registered:
+            return self._registered[model_id]
+        models = self._discover()
+        if model_id in models:
+            return models[model_id]
+        path = Path(model_id).expanduser()
+        if path.suffix.lower() == ".gguf" or path.exists():
+            self.register(path)
+            return self._registered[str(path.resolve())]
+        wanted = model_id.lower()
+        for model in models.values():
+            names = {model.path.stem.lower(), (model.summary.name or "").lower()}
+            if wanted in names:
+                return model
+        raise ModelNotFound(
+            f"No model called {model_id!r} was found. Give the path of a .gguf file, or put "
+            "it in the models folder."
+        )
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        return _model_info(self._resolve(model_id))
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _abort_requested(self, _data: Any) -> bool:
+        token = self._current_cancel
+        return token is not None and token.cancelled
+
+    def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
+        trained = model.summary.context_length or options.num_ctx
+        n_ctx = max(256, min(options.num_ctx, trained))
+        threads = options.threads or (
+            self._loaded.key[3] if self._loaded else native.free_cores()
+        )
+        projector_path = str(model.projector.path) if model.projector else None
+        key = (str(model.path), projector_path, n_ctx, threads)
+        if self._loaded is not None and self._loaded.key == key:
+            return self._loaded
+        self.unload()
+        ensure_fits(model.summary, model.projector, n_ctx)
+        llama_cpp = native.llama_module()
+        native.clear_log()
+        started = time.perf_counter()
+        handler = None
+        try:
+            if projector_path is not None:
+                handler = make_vision_handler(llama_cpp, model.summary, projector_path)
+            llm = llama_cpp.Llama(
+                model_path=str(model.path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                chat_format=None if handler else text_chat_format(model.summary),
+                chat_handler=handler,
+                verbose=False,
+            )
+        except Exception as error:  # the binding raises ValueError, jinja2 errors, ...
+            raise InvalidModelFile(self._load_failure(model.path.name, error)) from None
+        if handler is not None:
+            # The binding loads the projector lazily at the first image; load it now so a
+            # bad projector is reported as a load error and the load time is honest.
+            try:
+                handler._init_mtmd_context(llm)
+            except Exception as error:
+                llm.close()
+                name = Path(projector_path or "").name
+                raise InvalidModelFile(self._load_failure(name, error)) from None
+        abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
+        self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback)
+        return self._loaded
+
+    @staticmethod
+    def _load_failure(name: str, error: BaseException) -> str:
+        reasons = native.recent_log()
+        detail = f" ({reasons[-1].strip()})" if reasons else ""
+        return (
+            f"llama.cpp could not load {name}{detail}. The file may be damaged or made for a "
+            f"newer llama.cpp: {error}"
+        )
+
+    def unload(self) -> None:
+        """Free the loaded model; the next request loads it again."""
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            loaded.llm.close()
+
+    def close(self) -> None:
+        with self._busy:
+            self.unload()
+
+    # -- generation -----------------------------------------------------------------------
+
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        model = self._resolve(request.model)
+        check_request(_model_info(model), request)
+        messages = _openai_messages(request.messages)
+        return self._generate(model, request.options, messages, cancel or CancelToken())
+
+    def _generate(
+        self,
+        model: LocalModel,
+        options: GenerationOptions,
+        messages: list[dict[str, Any]],
+        cancel: CancelToken,
+    ) -> Iterator[Chunk]:
+        if not self._busy.acquire(blocking=False):
+            raise BackendError("The model is still answering another request. Stop it first.")
+        try:
+            yield from self._generate_locked(model, options, messages, cancel)
+        finally:
+            self._current_cancel = None
+            self._busy.release()
+
+    def _generate_locked(
+        self,
+        model: LocalModel,
+        options: GenerationOptions,
+        messages: list[dict[str, Any]],
+        cancel: CancelToken,
+    ) -> Iterator[Chunk]:
+        loaded = self._ensure_loaded(model, options)
+        # A load is reported once, with the request that caused it.
+        load_s = 0.0 if loaded.load_reported else loaded.load_s
+        loaded.load_reported = True
+        if cancel.cancelled:
+            yield Done(Stats(load_s=load_s), "cancelled")
+            return
+        llama_cpp = native.llama_module()
+        llm = loaded.llm
+        self._current_cancel = cancel
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        reason: FinishReason = "stop"
+        received: list[str] = []
+        stream: Any = None
+        try:
+            stream = llm.create_chat_completion(
+                messages=messages,
+                stream=True,
+                temperature=options.temperature,
+                top_p=options.top_p,
+                top_k=options.top_k,
+                repeat_penalty=options.repeat_penalty,
+                max_tokens=options.max_tokens,
+                seed=options.seed,
+                stop=list(options.stop) or None,
+            )
+            for chunk in stream:
+                if cancel.cancelled:
+                    reason = "cancelled"
+                    break
+                choice = chunk["choices"][0]
+                text = choice.get("delta", {}).get("content")
+                if text:
+                    received.append(text)
+                    yield TextDelta(text)
+                if choice.get("finish_reason") == "length":
+                    reason = "length"
+        except BackendError:
+            raise
+        except Exception as error:  # ValueError, RuntimeError, jinja2 SecurityError, ...
+            if cancel.cancelled:
+                reason = "cancelled"
+            else:
+                raise self._generation_error(error, "".join(received)) from None
+        finally:
+            if stream is not None and hasattr(stream, "close"):
+                stream.close()
+            self._current_cancel = None
+        perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
+        # llama.cpp reports at least 1 for each count; a zero time means nothing ran.
+        yield Done(
+            Stats(
+                prompt_tokens=int(perf.n_p_eval) if perf.t_p_eval_ms > 0 else 0,
+                completion_tokens=int(perf.n_eval) if perf.t_eval_ms > 0 else 0,
+                load_s=load_s,
+                prompt_s=perf.t_p_eval_ms / 1000.0,
+                decode_s=perf.t_eval_ms / 1000.0,
+            ),
+            reason,
+        )
+
+    @staticmethod
+    def _generation_error(error: BaseException, partial: str) -> BackendError:
+        text = str(error)
+        if "exceed" in text and ("context" in text or "n_ctx" in text):
+            return ContextOverflow(
+                "The conversation is longer than the model's context window. Start a new "
+                "chat, remove images, or raise the context size in the settings.",
+                partial_text=partial,
+            )
+        if "bitmap" in text:
+            return InvalidImage(
+                "llama.cpp could not decode an attached image. Try another image.",
+                partial_text=partial,
+            )
+        if type(error).__name__ == "SecurityError" or "unsafe" in text.lower():
+            return InvalidModelFile(
+                f"The model's chat template tried something unsafe and was stopped: {text}",
+                partial_text=partial,
+            )
+        return GenerationFailed(f"llama.cpp failed while answering: {text}", partial_text=partial)

@@ -1,0 +1,1 @@
+"""LocalSight: a local-first desktop assistant for vision-language models."""

@@ -1,0 +1,39 @@
+"""Builds the backend a user chose, from settings and command-line overrides.
+
+The window and the CLI both go through here, so "which model runs by default" has one
+answer: the user's setting, else the embedded SmolLM2 that ships with the install.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.base import Backend, BackendError, ModelNotFound
+from desktop_app.core.settings import AppPaths, Settings
+
+BACKEND_NAMES = ("llama-cpp",)
+
+
+def make_backend(name: str, settings: Settings, paths: AppPaths) -> Backend:
+    """A backend instance; heavy runtimes are still imported lazily inside it."""
+    if name == "llama-cpp":
+        from backends.llama_cpp import LlamaCppBackend
+
+        extra = [Path(p) for p in settings.extra_model_paths]
+        return LlamaCppBackend(model_dirs=[paths.models_dir], extra_models=extra)
+    raise BackendError(f"Unknown backend {name!r}. Choose one of: {', '.join(BACKEND_NAMES)}.")
+
+
+def default_model_id(backend: Backend, settings: Settings) -> str:
+    """The model to use when the user named none."""
+    if settings.model:
+        return settings.model
+    default = getattr(backend, "default_model_id", lambda: None)()
+    if isinstance(default, str):
+        return default
+    models = backend.list_models()
+    if models:
+        return models[0].id
+    raise ModelNotFound(
+        "No model is installed. Put a .gguf file in the models folder or pass --model PATH."
+    )

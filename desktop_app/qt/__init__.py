@@ -1,0 +1,1 @@
+"""Widgets only: everything that imports PySide6 lives here."""

