@@ -22,7 +22,7 @@ FinishReason = Literal["stop", "length", "cancelled"]
 
 @dataclass(frozen=True, slots=True)
 class ImageInput:
-    """An image already normalised by ``desktop_app.core.images``: only these bytes reach a model."""
+    """An image normalised by ``desktop_app.core.images``: only these bytes reach a model."""
 
     data: bytes = field(repr=False)
     mime: str

@@ -34,8 +34,9 @@ from backends.base import (
 GREEDY = GenerationOptions(temperature=0.0, max_tokens=16, seed=1, num_ctx=2048)
 
 
-def ask(model: str, text: str, *, images: Iterable[ImageInput] = (),
-        options: GenerationOptions = GREEDY) -> ChatRequest:
+def ask(
+    model: str, text: str, *, images: Iterable[ImageInput] = (), options: GenerationOptions = GREEDY
+) -> ChatRequest:
     return ChatRequest(model, (Message("user", text, images=tuple(images)),), options)
 
 
@@ -62,8 +63,9 @@ class BackendContract:
         assert isinstance(backend, Backend)
         assert backend.name
 
-    def test_lists_its_models(self, backend: Backend, text_model_id: str,
-                              vision_model_id: str) -> None:
+    def test_lists_its_models(
+        self, backend: Backend, text_model_id: str, vision_model_id: str
+    ) -> None:
         infos = {m.id: m for m in backend.list_models()}
         info = backend.model_info(text_model_id)
         assert info.id in infos
@@ -73,8 +75,7 @@ class BackendContract:
         with pytest.raises(ModelNotFound):
             list(backend.stream_chat(ask("no-such-model-anywhere", "hi")))
 
-    def test_streams_text_then_done_with_stats(self, backend: Backend,
-                                               text_model_id: str) -> None:
+    def test_streams_text_then_done_with_stats(self, backend: Backend, text_model_id: str) -> None:
         text, done = collect(backend.stream_chat(ask(text_model_id, "Say hello.")))
         assert text.strip()
         assert done.reason in ("stop", "length")
@@ -99,8 +100,7 @@ class BackendContract:
         cancel = CancelToken()
         deltas = 0
         done: Done | None = None
-        for chunk in backend.stream_chat(ask(vision_model_id, "Count.", options=options),
-                                         cancel):
+        for chunk in backend.stream_chat(ask(vision_model_id, "Count.", options=options), cancel):
             if isinstance(chunk, TextDelta):
                 deltas += 1
                 if deltas == 3:
@@ -111,8 +111,13 @@ class BackendContract:
         assert deltas < 50
 
     def test_closing_the_stream_stops_it(self, backend: Backend, text_model_id: str) -> None:
-        stream = backend.stream_chat(ask(text_model_id, "Tell me a long story.",
-                                         options=GenerationOptions(temperature=0, max_tokens=200)))
+        stream = backend.stream_chat(
+            ask(
+                text_model_id,
+                "Tell me a long story.",
+                options=GenerationOptions(temperature=0, max_tokens=200),
+            )
+        )
         first = next(iter(stream))
         assert isinstance(first, TextDelta)
         stream.close()  # type: ignore[attr-defined]
@@ -127,16 +132,18 @@ class BackendContract:
         assert done.reason == "cancelled"
         assert text == ""
 
-    def test_image_turn(self, backend: Backend, vision_model_id: str,
-                        red_image: ImageInput) -> None:
-        text, done = collect(backend.stream_chat(
-            ask(vision_model_id, "What is in this image?", images=[red_image])))
+    def test_image_turn(
+        self, backend: Backend, vision_model_id: str, red_image: ImageInput
+    ) -> None:
+        text, done = collect(
+            backend.stream_chat(ask(vision_model_id, "What is in this image?", images=[red_image]))
+        )
         assert text
         assert done.stats.prompt_tokens > 0
 
-    def test_images_to_text_only_model_fail_early(self, backend: Backend,
-                                                   text_only_model_id: str,
-                                                   red_image: ImageInput) -> None:
+    def test_images_to_text_only_model_fail_early(
+        self, backend: Backend, text_only_model_id: str, red_image: ImageInput
+    ) -> None:
         with pytest.raises(VisionNotSupported) as raised:
             backend.stream_chat(ask(text_only_model_id, "Describe.", images=[red_image]))
         assert "image" in str(raised.value).lower()
@@ -150,8 +157,9 @@ class BackendContract:
         text, _ = collect(backend.stream_chat(ask(vision_model_id, "Hello.")))
         assert text
 
-    def test_broken_model_is_a_clear_error(self, backend: Backend, broken_model_id: str,
-                                           text_model_id: str) -> None:
+    def test_broken_model_is_a_clear_error(
+        self, backend: Backend, broken_model_id: str, text_model_id: str
+    ) -> None:
         with pytest.raises((InvalidModelFile, BackendError)) as raised:
             collect(backend.stream_chat(ask(broken_model_id, "hi")))
         assert str(raised.value)

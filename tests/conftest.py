@@ -15,10 +15,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from backends.base import ImageInput  # noqa: E402
-from backends.llama_cpp import LlamaCppBackend  # noqa: E402
-from backends.llama_cpp.discovery import embedded_default_model  # noqa: E402
-from tests.tiny_models import write_tiny_text_model, write_tiny_vlm  # noqa: E402
+from backends.base import ImageInput
+from backends.llama_cpp import LlamaCppBackend
+from backends.llama_cpp.discovery import embedded_default_model
+from tests.tiny_models import write_tiny_text_model, write_tiny_vlm
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +56,11 @@ def llama_backend() -> Iterator[LlamaCppBackend]:
     backend.close()
 
 
-def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 64),
-              noise: bool = False) -> bytes:
+def png_bytes(
+    color: tuple[int, int, int] = (200, 30, 30),
+    size: tuple[int, int] = (64, 64),
+    noise: bool = False,
+) -> bytes:
     from PIL import Image
 
     if noise:
@@ -65,7 +68,9 @@ def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int]
 
         rng = random.Random(7)
         image = Image.new("RGB", size)
-        image.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(size[0] * size[1])])
+        image.putdata(
+            [tuple(rng.randrange(256) for _ in range(3)) for _ in range(size[0] * size[1])]
+        )
     else:
         image = Image.new("RGB", size, color)
     buffer = io.BytesIO()

@@ -18,7 +18,11 @@ def run_cli(*args: str, home: Path, timeout: float = 300) -> subprocess.Complete
     env.pop("LOCALSIGHT_DEBUG", None)
     return subprocess.run(
         [sys.executable, "-m", "desktop_app", *args],
-        capture_output=True, text=True, env=env, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -33,26 +37,51 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str], *words: str)
 
 
 def test_default_model_answers_paris(localsight_home: Path) -> None:
-    result = run_cli("ask", "What is the capital of France?", "--temperature", "0",
-                     "--stats", home=localsight_home)
+    result = run_cli(
+        "ask",
+        "What is the capital of France?",
+        "--temperature",
+        "0",
+        "--stats",
+        home=localsight_home,
+    )
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
     stats = json.loads(result.stderr.strip().splitlines()[-1])
-    for key in ("prompt_tokens", "completion_tokens", "load_s", "ttft_s", "prompt_tok_s",
-                "decode_tok_s"):
+    for key in (
+        "prompt_tokens",
+        "completion_tokens",
+        "load_s",
+        "ttft_s",
+        "prompt_tok_s",
+        "decode_tok_s",
+    ):
         assert key in stats
     assert stats["completion_tokens"] > 0 and stats["ttft_s"] > 0 and stats["load_s"] > 0
     # Nothing was written outside LOCALSIGHT_HOME's folders.
     assert (localsight_home / "data").is_dir()
 
 
-def test_image_turn_with_tiny_vision_model(localsight_home: Path, tmp_path: Path,
-                                           tiny_vlm: tuple[Path, Path]) -> None:
+def test_image_turn_with_tiny_vision_model(
+    localsight_home: Path, tmp_path: Path, tiny_vlm: tuple[Path, Path]
+) -> None:
     image = tmp_path / "x.png"
     image.write_bytes(png_bytes())
-    result = run_cli("ask", "Describe this.", "--model", str(tiny_vlm[0]), "--mmproj",
-                     str(tiny_vlm[1]), "--image", str(image), "--max-tokens", "8",
-                     "--temperature", "0", home=localsight_home)
+    result = run_cli(
+        "ask",
+        "Describe this.",
+        "--model",
+        str(tiny_vlm[0]),
+        "--mmproj",
+        str(tiny_vlm[1]),
+        "--image",
+        str(image),
+        "--max-tokens",
+        "8",
+        "--temperature",
+        "0",
+        home=localsight_home,
+    )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip()) > 0
     assert result.stderr == ""  # llama.cpp's chatter stays off the terminal
@@ -61,16 +90,25 @@ def test_image_turn_with_tiny_vision_model(localsight_home: Path, tmp_path: Path
 def test_corrupt_model(localsight_home: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF\x03\x00\x00\x00" + os.urandom(200))
-    assert_one_clear_line(run_cli("ask", "hi", "--model", str(bad), home=localsight_home),
-                          "bad.gguf")
+    assert_one_clear_line(
+        run_cli("ask", "hi", "--model", str(bad), home=localsight_home), "bad.gguf"
+    )
 
 
-def test_text_only_model_with_image(localsight_home: Path, tmp_path: Path,
-                                    tiny_text_model: Path) -> None:
+def test_text_only_model_with_image(
+    localsight_home: Path, tmp_path: Path, tiny_text_model: Path
+) -> None:
     image = tmp_path / "x.png"
     image.write_bytes(png_bytes())
-    result = run_cli("ask", "Describe.", "--model", str(tiny_text_model), "--image", str(image),
-                     home=localsight_home)
+    result = run_cli(
+        "ask",
+        "Describe.",
+        "--model",
+        str(tiny_text_model),
+        "--image",
+        str(image),
+        home=localsight_home,
+    )
     assert_one_clear_line(result, "cannot see images")
 
 
@@ -96,8 +134,9 @@ def test_mmproj_without_model(localsight_home: Path, tiny_vlm: tuple[Path, Path]
     assert_one_clear_line(result, "--model")
 
 
-def test_models_lists_the_default_and_the_folder(localsight_home: Path,
-                                                 tiny_vlm: tuple[Path, Path]) -> None:
+def test_models_lists_the_default_and_the_folder(
+    localsight_home: Path, tiny_vlm: tuple[Path, Path]
+) -> None:
     models_dir = localsight_home / "data" / "models"
     models_dir.mkdir(parents=True)
     for file in tiny_vlm:

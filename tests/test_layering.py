@@ -17,16 +17,22 @@ def test_core_imports_are_light() -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('llama_cpp', 'PySide6'))\n"
         "print(','.join(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert result.stdout.strip() == ""
 
 
 def test_import_linter_contracts_hold() -> None:
-    result = subprocess.run([sys.executable, "-m", "importlinter.cli", "--config",
-                             str(ROOT / "pyproject.toml")],
-                            capture_output=True, text=True, cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "importlinter.cli", "--config", str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     if "No module named" in result.stderr:
-        result = subprocess.run(["lint-imports"], capture_output=True, text=True, cwd=ROOT,
-                                check=False)
+        result = subprocess.run(
+            ["lint-imports"], capture_output=True, text=True, cwd=ROOT, check=False
+        )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -44,8 +44,7 @@ class TestLlamaCppContract(BackendContract):
         return str(smollm2.resolve())
 
     @pytest.fixture
-    def vision_model_id(self, llama_backend: LlamaCppBackend,
-                        tiny_vlm: tuple[Path, Path]) -> str:
+    def vision_model_id(self, llama_backend: LlamaCppBackend, tiny_vlm: tuple[Path, Path]) -> str:
         return llama_backend.register(*tiny_vlm).id
 
     @pytest.fixture
@@ -72,8 +71,9 @@ def test_smollm2_knows_paris(llama_backend: LlamaCppBackend, smollm2: Path) -> N
     assert done.stats.prompt_s > 0 and done.stats.decode_s > 0
 
 
-def test_system_prompt_and_history_reach_the_model(llama_backend: LlamaCppBackend,
-                                                   smollm2: Path) -> None:
+def test_system_prompt_and_history_reach_the_model(
+    llama_backend: LlamaCppBackend, smollm2: Path
+) -> None:
     request = ChatRequest(
         str(smollm2),
         (
@@ -88,18 +88,23 @@ def test_system_prompt_and_history_reach_the_model(llama_backend: LlamaCppBacken
     assert "Ada" in text
 
 
-def test_different_images_give_different_answers(llama_backend: LlamaCppBackend,
-                                                 tiny_vlm: tuple[Path, Path],
-                                                 red_image: ImageInput,
-                                                 noise_image: ImageInput) -> None:
+def test_different_images_give_different_answers(
+    llama_backend: LlamaCppBackend,
+    tiny_vlm: tuple[Path, Path],
+    red_image: ImageInput,
+    noise_image: ImageInput,
+) -> None:
     model_id = llama_backend.register(*tiny_vlm).id
     options = GenerationOptions(temperature=0.0, max_tokens=12, seed=3, num_ctx=2048)
-    red, _ = collect(llama_backend.stream_chat(ask(model_id, "Describe.", images=[red_image],
-                                                   options=options)))
-    noise, _ = collect(llama_backend.stream_chat(ask(model_id, "Describe.",
-                                                     images=[noise_image], options=options)))
-    again, _ = collect(llama_backend.stream_chat(ask(model_id, "Describe.", images=[red_image],
-                                                     options=options)))
+    red, _ = collect(
+        llama_backend.stream_chat(ask(model_id, "Describe.", images=[red_image], options=options))
+    )
+    noise, _ = collect(
+        llama_backend.stream_chat(ask(model_id, "Describe.", images=[noise_image], options=options))
+    )
+    again, _ = collect(
+        llama_backend.stream_chat(ask(model_id, "Describe.", images=[red_image], options=options))
+    )
     assert red == again
     assert red != noise
 
@@ -114,8 +119,9 @@ def test_projector_is_found_beside_the_model(tiny_vlm: tuple[Path, Path]) -> Non
         backend.close()
 
 
-def test_list_models_reports_broken_files_without_failing(tmp_path: Path,
-                                                          tiny_vlm: tuple[Path, Path]) -> None:
+def test_list_models_reports_broken_files_without_failing(
+    tmp_path: Path, tiny_vlm: tuple[Path, Path]
+) -> None:
     shutil.copy(tiny_vlm[0], tmp_path / "good.gguf")
     (tmp_path / "junk.gguf").write_bytes(b"GGUF" + b"\xff" * 40)
     backend = LlamaCppBackend(model_dirs=[tmp_path], include_embedded=False)
@@ -128,8 +134,9 @@ def test_list_models_reports_broken_files_without_failing(tmp_path: Path,
         backend.close()
 
 
-def test_projector_as_model_and_mismatched_projector(tmp_path: Path,
-                                                     tiny_vlm: tuple[Path, Path]) -> None:
+def test_projector_as_model_and_mismatched_projector(
+    tmp_path: Path, tiny_vlm: tuple[Path, Path]
+) -> None:
     from tests.tiny_models import write_tiny_mmproj
 
     backend = LlamaCppBackend(include_embedded=False)
@@ -161,13 +168,21 @@ def test_long_prompt_evaluation_is_aborted(llama_backend: LlamaCppBackend, smoll
     assert done.stats.completion_tokens == 0
     print(f"aborted a ~5000-token prompt evaluation after {elapsed:.2f} s")
     # The model is left usable.
-    again, _ = collect(llama_backend.stream_chat(ChatRequest(
-        str(smollm2), (Message("user", "What is the capital of France? Answer in one sentence."),),
-        GenerationOptions(temperature=0.0, max_tokens=32, num_ctx=8192))))
+    again, _ = collect(
+        llama_backend.stream_chat(
+            ChatRequest(
+                str(smollm2),
+                (Message("user", "What is the capital of France? Answer in one sentence."),),
+                GenerationOptions(temperature=0.0, max_tokens=32, num_ctx=8192),
+            )
+        )
+    )
     assert "Paris" in again
 
 
-def test_chat_template_injection_runs_nothing(tmp_path: Path, llama_backend: LlamaCppBackend) -> None:
+def test_chat_template_injection_runs_nothing(
+    tmp_path: Path, llama_backend: LlamaCppBackend
+) -> None:
     """CVE-2024-34359: a GGUF chat template that reaches os.popen must be stopped."""
     marker = tmp_path / "pwned"
     payload = (
@@ -212,8 +227,9 @@ def fresh_backend() -> Iterator[LlamaCppBackend]:
     backend.close()
 
 
-def test_unload_frees_and_reloads(fresh_backend: LlamaCppBackend,
-                                  tiny_vlm: tuple[Path, Path]) -> None:
+def test_unload_frees_and_reloads(
+    fresh_backend: LlamaCppBackend, tiny_vlm: tuple[Path, Path]
+) -> None:
     model_id = fresh_backend.register(*tiny_vlm).id
     _, first = collect(fresh_backend.stream_chat(ask(model_id, "hi")))
     _, second = collect(fresh_backend.stream_chat(ask(model_id, "hi")))

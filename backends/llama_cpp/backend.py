@@ -217,9 +217,7 @@ class LlamaCppBackend:
     def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
         trained = model.summary.context_length or options.num_ctx
         n_ctx = max(256, min(options.num_ctx, trained))
-        threads = options.threads or (
-            self._loaded.key[3] if self._loaded else native.free_cores()
-        )
+        threads = options.threads or (self._loaded.key[3] if self._loaded else native.free_cores())
         projector_path = str(model.projector.path) if model.projector else None
         key = (str(model.path), projector_path, n_ctx, threads)
         if self._loaded is not None and self._loaded.key == key:

@@ -126,7 +126,5 @@ def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], 
         except (BackendError, OSError) as error:
             problems.append(str(error))
     projectors = [s for s in summaries if s.is_projector]
-    models = [
-        LocalModel(s, pair_projector(s, projectors)) for s in summaries if not s.is_projector
-    ]
+    models = [LocalModel(s, pair_projector(s, projectors)) for s in summaries if not s.is_projector]
     return models, problems

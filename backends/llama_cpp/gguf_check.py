@@ -254,9 +254,7 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
     data_start = reader.pos + (-reader.pos % alignment)
     for name, offset, n_bytes in tensors:
         if data_start + offset + n_bytes > size:
-            raise _Invalid(
-                f"tensor {name!r} lies beyond the end of the file (truncated download?)"
-            )
+            raise _Invalid(f"tensor {name!r} lies beyond the end of the file (truncated download?)")
     return GGUFSummary(
         path=path,
         version=version,
@@ -292,8 +290,7 @@ def inspect_gguf(path: str | Path) -> GGUFSummary:
         _require_tensors(summary)
     except _Invalid as reason:
         raise InvalidModelFile(
-            f"{label} is not a usable model file: {reason}. Download it again or pick "
-            "another file."
+            f"{label} is not a usable model file: {reason}. Download it again or pick another file."
         ) from None
     except FileNotFoundError:
         from backends.base import ModelNotFound

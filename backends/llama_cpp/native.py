@@ -32,7 +32,7 @@ def llama_module() -> ModuleType:
             return _modules["llama_cpp"]
         try:
             import llama_cpp
-            import llama_cpp.llama_chat_format  # noqa: F401  (registers chat handlers)
+            import llama_cpp.llama_chat_format
         except (ImportError, OSError) as error:
             raise BackendUnavailable(
                 "The llama.cpp runtime (llama-cpp-python) is not installed or failed to load: "

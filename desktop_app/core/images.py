@@ -322,7 +322,7 @@ def _bomb_warnings_are_errors() -> Iterator[None]:
     from PIL import Image
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        pass
         yield
 
 

@@ -96,8 +96,10 @@ class Settings:
             if key not in known or key == "schema_version":
                 continue
             default = getattr(defaults, key)
-            if default is None or isinstance(value, type(default)) or (
-                isinstance(default, float) and isinstance(value, int)
+            if (
+                default is None
+                or isinstance(value, type(default))
+                or (isinstance(default, float) and isinstance(value, int))
             ):
                 values[key] = value
         return cls(**values)

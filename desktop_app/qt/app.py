@@ -23,8 +23,8 @@ def run(paths: AppPaths) -> int:
         QCoreApplication.translate(
             "MainWindow",
             "<h2>LocalSight</h2><p>The chat window is on its way.</p>"
-            "<p>Meanwhile, ask from a terminal:<br><code>localsight ask \"What is in this "
-            "picture?\" --image photo.jpg --model model.gguf --mmproj mmproj.gguf</code></p>"
+            '<p>Meanwhile, ask from a terminal:<br><code>localsight ask "What is in this '
+            'picture?" --image photo.jpg --model model.gguf --mmproj mmproj.gguf</code></p>'
             "<p>Models folder: {folder}</p>",
         ).replace("{folder}", str(paths.models_dir))
     )

