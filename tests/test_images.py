@@ -11,6 +11,7 @@ import hashlib
 import io
 import struct
 import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -78,7 +79,12 @@ def gradient_rgb(size: tuple[int, int]) -> Image.Image:
 
 
 def png_chunk(tag: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+    return (
+        struct.pack(">I", len(payload))
+        + tag
+        + payload
+        + struct.pack(">I", zlib.crc32(tag + payload))
+    )
 
 
 def bilevel_png(width: int, height: int) -> bytes:
@@ -381,6 +387,26 @@ def test_16_bit_gradient_is_scaled_not_clipped(fmt: str) -> None:
     assert len(set(greys)) > 250  # the gradient survives, it is not all white
 
 
+def test_16_bit_colour_png_keeps_its_colours() -> None:
+    width, height = 256, 16
+    row = b"\x00" + b"".join(
+        struct.pack(">HHH", x * 257, 32768, 65535 - x * 257) for x in range(width)
+    )
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)  # 16-bit truecolour
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(row * height))
+        + png_chunk(b"IEND", b"")
+    )
+
+    out = decode(normalize_image(data, name="export.png"))
+
+    assert out.mode == "RGB"
+    for x in (0, 64, 128, 200, 255):
+        assert near(pixel(out, (x, 8)), (x, 128, 255 - x), 1)
+
+
 def test_dark_16_bit_image_stays_dark() -> None:
     source = Image.new("I;16", (32, 32), 1000)  # 1.5 % of full scale
 
@@ -534,7 +560,9 @@ def test_48_megapixel_photo_is_shrunk_to_1024(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = normalize_image(path)
     elapsed = time.perf_counter() - started
-    print(f"\n48 MP JPEG ({path.stat().st_size / 1e6:.1f} MB) normalised in {elapsed * 1000:.0f} ms")
+    print(
+        f"\n48 MP JPEG ({path.stat().st_size / 1e6:.1f} MB) normalised in {elapsed * 1000:.0f} ms"
+    )
 
     assert (result.width, result.height) == (1024, 768)
     assert result.mime == "image/jpeg"
@@ -663,6 +691,38 @@ def test_avif_is_accepted_when_pillow_can_read_it() -> None:
     assert near(pixel(decode(result), (32, 24)), RED, 30)
 
 
+def test_no_other_pillow_plugin_is_imported_for_jpeg_and_png(tmp_path: Path) -> None:
+    script = """
+import io, sys
+from PIL import Image
+from desktop_app.core.images import normalize_image
+for fmt in ("JPEG", "PNG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (255, 0, 0)).save(buffer, fmt)
+    normalize_image(buffer.getvalue())
+plugins = sorted(m for m in sys.modules if m.startswith("PIL.") and m.endswith("ImagePlugin"))
+print(",".join(plugins))
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    plugins = set(done.stdout.strip().split(","))
+
+    assert "PIL.EpsImagePlugin" not in plugins
+    assert {"PIL.JpegImagePlugin", "PIL.PngImagePlugin"} <= plugins
+    # Pillow's own preinit() set, and nothing beyond it.
+    assert plugins <= {
+        "PIL.BmpImagePlugin",
+        "PIL.GifImagePlugin",
+        "PIL.JpegImagePlugin",
+        "PIL.MpoImagePlugin",
+        "PIL.PngImagePlugin",
+        "PIL.PpmImagePlugin",
+        "PIL.TiffImagePlugin",
+    }
+
+
 # --- thumbnails and file dialogs ---------------------------------------------------------------
 
 
@@ -681,7 +741,9 @@ def test_thumbnail(fmt: str, mime: str) -> None:
 
 
 def test_thumbnail_of_damaged_data() -> None:
-    broken = ImageInput(data=b"\x89PNG\r\n\x1a\nnonsense", mime="image/png", sha256="", width=1, height=1)
+    broken = ImageInput(
+        data=b"\x89PNG\r\n\x1a\nnonsense", mime="image/png", sha256="", width=1, height=1
+    )
 
     with pytest.raises(ImageError):
         make_thumbnail(broken)
@@ -697,7 +759,7 @@ def test_looks_like_image_path() -> None:
     assert not looks_like_image_path("paper.pdf")
     assert not looks_like_image_path("README")
     assert not looks_like_image_path("photos.png.zip")
-    assert SUPPORTED_EXTENSIONS <= supported_extensions()
+    assert supported_extensions() >= SUPPORTED_EXTENSIONS
     assert ".eps" not in supported_extensions()
     assert (".avif" in supported_extensions()) == features.check("avif")
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import os
 import re
@@ -91,21 +92,20 @@ _OPTIONAL_EXTENSIONS: Final[dict[str, frozenset[str]]] = {
 
 # Pillow format ids, tried in this order. Only these plugins ever see the data.
 _BASE_FORMATS: Final[tuple[str, ...]] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-_OPTIONAL_FORMATS: Final[tuple[str, ...]] = ("HEIF", "AVIF")
 _FORMAT_NAMES: Final = "JPEG, PNG, WebP, GIF, BMP and TIFF"
 
 _JPEG_FORMATS: Final[frozenset[str]] = frozenset({"JPEG", "MPO"})
 _LOSSLESS_FORMATS: Final[frozenset[str]] = frozenset({"PNG", "GIF", "BMP"})
 _ALPHA_MODES: Final[frozenset[str]] = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _HIGH_DEPTH_MODES: Final[frozenset[str]] = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
-_REDUCIBLE_MODES: Final[frozenset[str]] = frozenset({"RGB", "L", "CMYK", "I", "F"})
 _WHITE: Final = (255, 255, 255)
 
 
 class ImageError(Exception):
     """An image was refused or could not be read; ``str()`` is one sentence a person can act on.
 
-    ``name`` is the file name the message talks about, when one is known.
+    ``name`` is what the message calls the image: the ``name`` given to
+    :func:`normalize_image`, else the file's name, else "The image".
     """
 
     def __init__(self, message: str, *, name: str | None = None) -> None:
@@ -126,7 +126,7 @@ class ImagePolicy:
     """
 
     max_long_edge: int = 1024
-    max_pixels: int = 89_478_485  # Pillow's default MAX_IMAGE_PIXELS (~89.5 MP, 256 MiB RGBA)
+    max_pixels: int = 89_478_485  # = Pillow's default MAX_IMAGE_PIXELS: 256 MiB as RGB
     max_file_bytes: int = 100 * 1024 * 1024
     max_aspect_ratio: float = 20.0
     jpeg_quality: int = 90
@@ -322,22 +322,35 @@ def _bomb_warnings_are_errors() -> Iterator[None]:
     from PIL import Image
 
     with warnings.catch_warnings():
-        pass
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         yield
 
 
-def _optional_formats_available() -> tuple[str, ...]:
+def _allowed_formats() -> list[str]:
+    """The ``formats=`` allowlist, without importing any plugin: Pillow imports the rest of
+    its plugins only if the data gets past JPEG and PNG, as it would anyway."""
+    from PIL import Image
+
+    formats = list(_BASE_FORMATS)
+    if "HEIF" in Image.OPEN:  # registered by pillow_heif.register_heif_opener()
+        formats.append("HEIF")
+    # Pillow >= 11.2 has an AVIF plugin; without libavif its check names the missing support.
+    if "AVIF" in Image.OPEN or importlib.util.find_spec("PIL.AvifImagePlugin") is not None:
+        formats.append("AVIF")
+    return formats
+
+
+def _optional_formats_available() -> frozenset[str]:
+    """Which of HEIF and AVIF can actually be decoded here."""
     from PIL import Image, features
 
-    if any(fmt not in Image.OPEN for fmt in _OPTIONAL_FORMATS):
-        Image.init()  # what Image.open itself does for formats outside its common few
-    available = []
+    available = set()
     if "HEIF" in Image.OPEN:
-        available.append("HEIF")
-    # Pillow registers its AVIF opener even when built without libavif.
-    if "AVIF" in Image.OPEN and features.check_module("avif"):
-        available.append("AVIF")
-    return tuple(available)
+        available.add("HEIF")
+    with contextlib.suppress(ValueError):  # ValueError: a Pillow too old to know AVIF
+        if features.check_module("avif"):
+            available.add("AVIF")
+    return frozenset(available)
 
 
 def _decode(data: bytes, label: str, policy: ImagePolicy) -> tuple[Image.Image, bool]:
@@ -345,9 +358,9 @@ def _decode(data: bytes, label: str, policy: ImagePolicy) -> tuple[Image.Image, 
     was lossless."""
     from PIL import Image, ImageOps
 
-    formats = _BASE_FORMATS + _optional_formats_available()
+    formats = _allowed_formats()
     # Not ``with``: closing an image frees its pixels, and a BytesIO holds no OS resource.
-    im = Image.open(io.BytesIO(data), formats=list(formats))
+    im = Image.open(io.BytesIO(data), formats=formats)
     fmt = im.format or ""
     width, height = im.size
     _check_geometry(width, height, label, policy)
