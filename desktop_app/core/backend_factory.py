@@ -14,12 +14,22 @@ from desktop_app.core.settings import AppPaths, Settings
 BACKEND_NAMES = ("llama-cpp",)
 
 
-def make_backend(name: str, settings: Settings, paths: AppPaths) -> Backend:
-    """A backend instance; heavy runtimes are still imported lazily inside it."""
+def make_backend(
+    name: str, settings: Settings, paths: AppPaths, *, isolated: bool = False
+) -> Backend:
+    """A backend instance; heavy runtimes are still imported lazily inside it.
+
+    ``isolated`` hosts llama.cpp in a child engine process (the window does this: a native
+    crash in llama.cpp must not take the window and the user's draft with it).
+    """
     if name == "llama-cpp":
+        extra = [Path(p) for p in settings.extra_model_paths]
+        if isolated:
+            from backends.engine import EngineBackend
+
+            return EngineBackend(model_dirs=[paths.models_dir], extra_models=extra)
         from backends.llama_cpp import LlamaCppBackend
 
-        extra = [Path(p) for p in settings.extra_model_paths]
         return LlamaCppBackend(model_dirs=[paths.models_dir], extra_models=extra)
     raise BackendError(f"Unknown backend {name!r}. Choose one of: {', '.join(BACKEND_NAMES)}.")
 

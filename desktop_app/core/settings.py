@@ -78,6 +78,7 @@ class Settings:
     num_ctx: int = 4096
     threads: int | None = None
     extra_model_paths: list[str] = field(default_factory=list)
+    system_prompt: str = ""
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

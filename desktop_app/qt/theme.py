@@ -1,0 +1,117 @@
+"""Light and dark appearance that follows the system.
+
+Qt 6.5+ reports the desktop's colour scheme; we pick Fusion (identical on every platform and
+on a Raspberry Pi) with a palette to match, and re-apply when the system switches.
+``LOCALSIGHT_THEME=dark|light`` forces one (used for screenshots and by people who want it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+@dataclass(frozen=True)
+class Colors:
+    dark: bool
+    window: str
+    surface: str
+    sidebar: str
+    text: str
+    muted: str
+    accent: str
+    user_bubble: str
+    assistant_bubble: str
+    border: str
+    error_bg: str
+    error_text: str
+
+
+LIGHT = Colors(False, "#f6f7f9", "#ffffff", "#eef0f3", "#1d2026", "#6b7280", "#2f6fde",
+               "#e3edff", "#ffffff", "#d9dde3", "#fdecec", "#9b1c1c")
+DARK = Colors(True, "#1b1d21", "#24272c", "#16181b", "#e6e8eb", "#9aa1ab", "#6ea2ff",
+              "#263a5c", "#24272c", "#363a41", "#3a1f22", "#ffb4b4")
+
+
+def system_prefers_dark() -> bool:
+    forced = os.environ.get("LOCALSIGHT_THEME", "").lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
+    hints = QGuiApplication.styleHints()
+    scheme = getattr(hints, "colorScheme", None)
+    return scheme is not None and scheme() == Qt.ColorScheme.Dark
+
+
+def current_colors() -> Colors:
+    return DARK if system_prefers_dark() else LIGHT
+
+
+def apply_theme(app: QApplication) -> Colors:
+    """Fusion style with a palette for the current scheme; returns the colours in use."""
+    colors = current_colors()
+    app.setStyle("Fusion")
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: colors.window,
+        QPalette.ColorRole.WindowText: colors.text,
+        QPalette.ColorRole.Base: colors.surface,
+        QPalette.ColorRole.AlternateBase: colors.sidebar,
+        QPalette.ColorRole.Text: colors.text,
+        QPalette.ColorRole.Button: colors.surface,
+        QPalette.ColorRole.ButtonText: colors.text,
+        QPalette.ColorRole.Highlight: colors.accent,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: colors.surface,
+        QPalette.ColorRole.ToolTipText: colors.text,
+        QPalette.ColorRole.PlaceholderText: colors.muted,
+        QPalette.ColorRole.Link: colors.accent,
+    }
+    for role, value in roles.items():
+        palette.setColor(role, QColor(value))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(colors.muted))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
+                     QColor(colors.muted))
+    app.setPalette(palette)
+    app.setStyleSheet(stylesheet(colors))
+    return colors
+
+
+def stylesheet(c: Colors) -> str:
+    return f"""
+    QWidget#Sidebar {{ background: {c.sidebar}; }}
+    QListWidget#ConversationList {{ background: transparent; border: none; }}
+    QListWidget#ConversationList::item {{ padding: 7px 8px; border-radius: 6px; }}
+    QListWidget#ConversationList::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
+    QFrame#Bubble[role="user"] {{ background: {c.user_bubble}; border-radius: 12px; }}
+    QFrame#Bubble[role="assistant"] {{ background: {c.assistant_bubble};
+        border: 1px solid {c.border}; border-radius: 12px; }}
+    QFrame#Bubble[state="error"] {{ background: {c.error_bg}; border: 1px solid {c.error_text}; }}
+    QLabel#Muted {{ color: {c.muted}; }}
+    QLabel#ErrorText {{ color: {c.error_text}; }}
+    QFrame#Composer {{ background: {c.surface}; border: 1px solid {c.border};
+        border-radius: 12px; }}
+    QPlainTextEdit#ComposerEdit {{ background: transparent; border: none; }}
+    QFrame#AttachmentStrip {{ background: transparent; }}
+    QToolButton#MessageAction {{ border: none; padding: 2px 6px; color: {c.muted}; }}
+    QToolButton#MessageAction:hover {{ color: {c.accent}; }}
+    QPushButton#SendButton {{ background: {c.accent}; color: white; border-radius: 8px;
+        padding: 6px 14px; font-weight: 600; border: none; }}
+    QPushButton#SendButton:disabled {{ background: {c.border}; color: {c.muted}; }}
+    QPushButton#StopButton {{ background: {c.error_bg}; color: {c.error_text};
+        border-radius: 8px; padding: 6px 14px; font-weight: 600; border: none; }}
+    QPushButton#JumpButton {{ background: {c.accent}; color: white; border-radius: 14px;
+        padding: 4px 12px; border: none; }}
+    QFrame#DropOverlay {{ background: rgba(47, 111, 222, 40);
+        border: 3px dashed {c.accent}; border-radius: 16px; }}
+    QLabel#DropOverlayText {{ color: {c.accent}; font-size: 20px; font-weight: 600; }}
+    QLabel#EmptyTitle {{ font-size: 22px; font-weight: 600; }}
+    QPushButton#ExamplePrompt {{ text-align: left; padding: 8px 12px; border-radius: 8px;
+        border: 1px solid {c.border}; background: {c.surface}; }}
+    QPushButton#ExamplePrompt:hover {{ border-color: {c.accent}; }}
+    QLabel#Notice {{ background: {c.error_bg}; color: {c.error_text}; border-radius: 6px;
+        padding: 6px 10px; }}
+    """
