@@ -193,6 +193,14 @@ class GenerationFailed(BackendError):
     """The runtime failed while answering; any partial answer is in ``partial_text``."""
 
 
+class EngineCrashed(BackendError):
+    """The process hosting a native runtime died (an abort, a segfault, the OOM killer).
+
+    The app itself is fine and the next request starts a fresh engine; any answer received
+    before the crash is in ``partial_text``.
+    """
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What every runtime offers. Implementations must be safe to call from one worker thread."""
