@@ -64,7 +64,10 @@ class _Loaded:
 
 def _model_info(model: LocalModel) -> ModelInfo:
     summary = model.summary
-    label = summary.name or summary.path.stem
+    # The file name is what the person chose and recognises; blobs named by hash (Ollama's
+    # store) fall back to the name inside the GGUF.
+    stem = summary.path.stem
+    label = summary.name or stem if stem.startswith("sha256") else stem
     return ModelInfo(
         id=str(summary.path),
         name=label,

@@ -62,6 +62,7 @@ class EmptyState(QWidget):
             button = QPushButton(tr(prompt), self)
             button.setObjectName("ExamplePrompt")
             button.setToolTip(tr("Put this prompt in the message box"))
+            button.setAccessibleName(tr(prompt))
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.clicked.connect(lambda _=False, p=prompt: self.example_chosen.emit(tr(p)))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -71,12 +72,13 @@ class EmptyState(QWidget):
         if not name:
             self.model_line.setText(tr("No model selected yet."))
         elif vision:
-            self.model_line.setText(
-                tr("Model: {name} — can see images").replace("{name}", name))
+            self.model_line.setText(tr("Model: {name} — can see images").replace("{name}", name))
         else:
             self.model_line.setText(
-                tr("Model: {name} — text only: pick a vision model to ask about images")
-                .replace("{name}", name))
+                tr("Model: {name} — text only: pick a vision model to ask about images").replace(
+                    "{name}", name
+                )
+            )
 
 
 class ChatView(QScrollArea):
@@ -88,8 +90,12 @@ class ChatView(QScrollArea):
     retry_requested = Signal(int)
     image_clicked = Signal(str)
 
-    def __init__(self, thumbnail: Callable[[str], bytes | None], theme: MarkdownTheme,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        thumbnail: Callable[[str], bytes | None],
+        theme: MarkdownTheme,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._thumbnail = thumbnail
         self._theme = theme
@@ -123,8 +129,7 @@ class ChatView(QScrollArea):
 
     def clear(self) -> None:
         for widget in self.widgets:
-            self._layout.removeWidget(widget)
-            widget.deleteLater()
+            self._discard(widget)
         self.widgets.clear()
         self.empty_state.show()
         self._follow = True
@@ -150,6 +155,12 @@ class ChatView(QScrollArea):
         self._refresh_actions()
         return widget
 
+    def _discard(self, widget: QWidget) -> None:
+        # Hidden at once: deleteLater only runs when control returns to the event loop.
+        self._layout.removeWidget(widget)
+        widget.hide()
+        widget.deleteLater()
+
     def widget_for(self, message_id: int) -> MessageWidget | None:
         return next((w for w in self.widgets if w.message.id == message_id), None)
 
@@ -159,8 +170,7 @@ class ChatView(QScrollArea):
         if index is None:
             return
         for widget in self.widgets[index:]:
-            self._layout.removeWidget(widget)
-            widget.deleteLater()
+            self._discard(widget)
         del self.widgets[index:]
         if not self.widgets:
             self.empty_state.show()
@@ -212,6 +222,6 @@ class ChatView(QScrollArea):
         self.jump_button.move(max(x, 0), max(y, 0))
         self.jump_button.raise_()
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._place_jump_button()

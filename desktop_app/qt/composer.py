@@ -7,8 +7,9 @@ empty box edits the last message.  Pasting image data or copied files attaches t
 from __future__ import annotations
 
 from pathlib import Path
+
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -51,7 +52,7 @@ class ComposerEdit(QPlainTextEdit):
     files_pasted = Signal(list)
     image_pasted = Signal(bytes)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         modifiers = event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
@@ -67,11 +68,12 @@ class ComposerEdit(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
-        return source.hasImage() or bool(local_files(source)) or super().canInsertFromMimeData(
-            source)
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return (
+            source.hasImage() or bool(local_files(source)) or super().canInsertFromMimeData(source)
+        )
 
-    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt override
+    def insertFromMimeData(self, source: QMimeData) -> None:
         files = local_files(source)
         if files:
             self.files_pasted.emit(files)
@@ -98,14 +100,18 @@ class PendingImage(QFrame):
         preview = QLabel(self)
         pixmap = QPixmap()
         pixmap.loadFromData(image.data)
-        preview.setPixmap(pixmap.scaled(QSize(PENDING_THUMB_PX, PENDING_THUMB_PX),
-                                        Qt.AspectRatioMode.KeepAspectRatio,
-                                        Qt.TransformationMode.SmoothTransformation))
+        preview.setPixmap(
+            pixmap.scaled(
+                QSize(PENDING_THUMB_PX, PENDING_THUMB_PX),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
         preview.setToolTip(f"{label} — {image.width}×{image.height}")
         preview.setAccessibleName(tr("Attached image {name}").replace("{name}", label))
         layout.addWidget(preview)
         remove = QToolButton(self)
-        remove.setText("✕")
+        remove.setText("×")
         remove.setToolTip(tr("Remove {name}").replace("{name}", label))
         remove.setAccessibleName(tr("Remove {name}").replace("{name}", label))
         remove.setAutoRaise(True)
@@ -157,9 +163,8 @@ class Composer(QFrame):
         row = QHBoxLayout()
         row.setSpacing(8)
         self.attach_button = QToolButton(self)
-        self.attach_button.setText("＋")
-        self.attach_button.setIcon(QIcon.fromTheme("mail-attachment"))
-        self.attach_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.attach_button.setText(tr("Attach"))
+        self.attach_button.setObjectName("AttachButton")
         self.attach_button.setToolTip(tr("Attach images (Ctrl+O)"))
         self.attach_button.setAccessibleName(tr("Attach images"))
         self.attach_button.clicked.connect(self.attach_requested)
@@ -167,8 +172,9 @@ class Composer(QFrame):
 
         self.edit = ComposerEdit(self)
         self.edit.setObjectName("ComposerEdit")
-        self.edit.setPlaceholderText(tr("Ask about an image, or anything… (Enter sends, "
-                                        "Shift+Enter for a new line)"))
+        self.edit.setPlaceholderText(
+            tr("Ask about an image, or anything… (Enter sends, Shift+Enter for a new line)")
+        )
         self.edit.setAccessibleName(tr("Message"))
         self.edit.setToolTip(tr("Your message. Enter sends, Shift+Enter adds a line."))
         self.edit.setTabChangesFocus(True)
@@ -269,8 +275,9 @@ class Composer(QFrame):
     def start_editing(self, message_id: int, text: str) -> None:
         self.editing_message_id = message_id
         self.edit.setPlainText(text)
-        self.edit_banner.setText(tr("Editing a message — Enter resends it and replaces what "
-                                    "came after; Esc cancels."))
+        self.edit_banner.setText(
+            tr("Editing a message — Enter resends it and replaces what came after; Esc cancels.")
+        )
         self.edit_banner.show()
         self.edit.setFocus()
         cursor = self.edit.textCursor()

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -56,14 +63,21 @@ def tr(text: str) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, paths: AppPaths, colors: Colors, *, backend: Backend | None = None,
-                 store: Store | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        colors: Colors,
+        *,
+        backend: Backend | None = None,
+        store: Store | None = None,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = Settings.load(paths.settings_path)
         self.store = store or Store.open(paths.database_path)
-        self.backend = backend or make_backend(self.settings.backend, self.settings, paths,
-                                               isolated=True)
+        self.backend = backend or make_backend(
+            self.settings.backend, self.settings, paths, isolated=True
+        )
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
         self.models: list[ModelInfo] = []
@@ -209,17 +223,22 @@ class MainWindow(QMainWindow):
             self.model = self.models[0]
         self.picker.set_models(self.models, self.model.id if self.model else None)
         self._update_model_hint()
-        self._set_status(tr("Ready") if self.model else tr("No model found: add one with "
-                                                             "Model → Add a model file…"))
+        self._set_status(
+            tr("Ready")
+            if self.model
+            else tr("No model found: add one with Model → Add a model file…")
+        )
 
     def choose_model(self, info: ModelInfo) -> None:
         self.model = info
+        self.picker.select(info.id)
         self.settings = dataclasses.replace(self.settings, model=info.id)
         self._save_settings()
         self._update_model_hint()
         if self.conversation_id is not None:
-            self.store.update_conversation(self.conversation_id, model=info.id,
-                                           backend=self.backend.name)
+            self.store.update_conversation(
+                self.conversation_id, model=info.id, backend=self.backend.name
+            )
         self.session = None
         self.composer.focus()
 
@@ -228,8 +247,9 @@ class MainWindow(QMainWindow):
         self.chat.empty_state.set_model(self.model.name if self.model else None, vision)
 
     def add_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("Add a model"), str(Path.home()),
-                                              tr("GGUF models (*.gguf)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr("Add a model"), str(Path.home()), tr("GGUF models (*.gguf)")
+        )
         if path:
             self.add_model_path(Path(path))
 
@@ -301,9 +321,10 @@ class MainWindow(QMainWindow):
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.store.conversation(conversation_id).title or tr("this chat")
         answer = QMessageBox.question(
-            self, tr("Delete chat"),
-            tr("Delete “{title}” and its images? This cannot be undone.").replace(
-                "{title}", title))
+            self,
+            tr("Delete chat"),
+            tr("Delete “{title}” and its images? This cannot be undone.").replace("{title}", title),
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self.runner.busy and self.generating_conversation == conversation_id:
@@ -321,8 +342,11 @@ class MainWindow(QMainWindow):
 
     def pick_images(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, tr("Attach images"), str(Path.home()),
-            tr("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"))
+            self,
+            tr("Attach images"),
+            str(Path.home()),
+            tr("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"),
+        )
         if files:
             self.attach_files([Path(f) for f in files])
 
@@ -351,16 +375,16 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ------------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
         if mime.hasUrls() or mime.hasImage():
             event.acceptProposedAction()
             self.overlay.cover()
 
-    def dragLeaveEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def dragLeaveEvent(self, event: Any) -> None:
         self.overlay.hide()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+    def dropEvent(self, event: QDropEvent) -> None:
         self.overlay.hide()
         mime = event.mimeData()
         files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
@@ -377,40 +401,57 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.attach_pasted(image_to_png(mime.imageData()))
         elif mime.hasUrls():
-            self.composer.show_notice(tr("Only files on this computer can be attached; "
-                                         "save the image first, then drop the file."))
+            self.composer.show_notice(
+                tr(
+                    "Only files on this computer can be attached; "
+                    "save the image first, then drop the file."
+                )
+            )
 
     # -- sending ------------------------------------------------------------------------
 
     def options(self) -> GenerationOptions:
         s = self.settings
-        return GenerationOptions(temperature=s.temperature, max_tokens=s.max_tokens,
-                                 num_ctx=s.num_ctx, threads=s.threads)
+        return GenerationOptions(
+            temperature=s.temperature, max_tokens=s.max_tokens, num_ctx=s.num_ctx, threads=s.threads
+        )
 
     def _session(self) -> ChatSession:
         assert self.model is not None
         if self.conversation_id is None:
             self.conversation_id = self.store.create_conversation(
-                model=self.model.id, backend=self.backend.name,
-                system_prompt=self.settings.system_prompt or None, options=self.options())
+                model=self.model.id,
+                backend=self.backend.name,
+                system_prompt=self.settings.system_prompt or None,
+                options=self.options(),
+            )
         if self.session is None:
             system_prompt, _ = self.store.conversation_settings(self.conversation_id)
-            self.session = ChatSession(self.store, self.backend, self.conversation_id,
-                                       model=self.model.id, options=self.options(),
-                                       system_prompt=system_prompt)
+            self.session = ChatSession(
+                self.store,
+                self.backend,
+                self.conversation_id,
+                model=self.model.id,
+                options=self.options(),
+                system_prompt=system_prompt,
+            )
         return self.session
 
     def _can_send(self, images: list[ImageInput]) -> bool:
         if self.runner.busy:
             return False
         if self.model is None:
-            self.composer.show_notice(tr("No model is selected. Add a .gguf model with Model → "
-                                         "Add a model file…"))
+            self.composer.show_notice(
+                tr("No model is selected. Add a .gguf model with Model → Add a model file…")
+            )
             return False
         if images and not self.model.capabilities.vision:
             self.composer.show_notice(
-                tr("{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove "
-                   "the images to ask in text.").replace("{name}", self.model.name))
+                tr(
+                    "{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove "
+                    "the images to ask in text."
+                ).replace("{name}", self.model.name)
+            )
             return False
         return True
 
@@ -425,8 +466,9 @@ class MainWindow(QMainWindow):
             return
         if editing is not None:
             self.chat.remove_from(editing)
-            self._run(lambda cb: session.edit_and_resend(editing, text, cb),
-                      has_images=bool(images))
+            self._run(
+                lambda cb: session.edit_and_resend(editing, text, cb), has_images=bool(images)
+            )
             self.composer.clear_after_send()
         else:
             self._run(lambda cb: session.send(text, images, cb), has_images=bool(images))
@@ -563,8 +605,9 @@ class MainWindow(QMainWindow):
         self.composer.set_text(prompt)
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.settings.system_prompt,
-                                str(self.paths.models_dir), self)
+        dialog = SettingsDialog(
+            self.settings, self.settings.system_prompt, str(self.paths.models_dir), self
+        )
         if dialog.exec():
             updated, system_prompt = dialog.result_settings()
             folders_changed = updated.extra_model_paths != self.settings.extra_model_paths
@@ -581,19 +624,30 @@ class MainWindow(QMainWindow):
             self._set_status(tr("Could not save settings: {e}").replace("{e}", str(error)))
 
     def _about(self) -> None:
-        QMessageBox.about(self, tr("About LocalSight"),
-                          tr("LocalSight — chat with vision-language models, fully offline."))
+        QMessageBox.about(
+            self,
+            tr("About LocalSight"),
+            tr("LocalSight — chat with vision-language models, fully offline."),
+        )
 
     def _tell_about_recovery(self) -> None:
         notes = []
         recovered = getattr(self.store, "recovered_from", None)
         if recovered:
-            notes.append(tr("The chat database was damaged; it was kept as {path} and a new one "
-                            "was started.").replace("{path}", str(recovered)))
+            notes.append(
+                tr(
+                    "The chat database was damaged; it was kept as {path} and a new one "
+                    "was started."
+                ).replace("{path}", str(recovered))
+            )
         interrupted = getattr(self.store, "interrupted_count", 0)
         if interrupted:
-            notes.append(tr("{n} answer(s) were cut off when the app last closed; their text is "
-                            "kept and marked as stopped.").replace("{n}", str(interrupted)))
+            notes.append(
+                tr(
+                    "{n} answer(s) were cut off when the app last closed; their text is "
+                    "kept and marked as stopped."
+                ).replace("{n}", str(interrupted))
+            )
         if notes:
             self.composer.show_notice(" ".join(notes))
 
@@ -609,12 +663,12 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1100, 720)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         if self.overlay.isVisible():
             self.overlay.cover()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings().setValue("geometry", self.saveGeometry())
         if self.runner.busy and self.session is not None:
             self.session.stop()

@@ -56,8 +56,13 @@ class MessageWidget(QWidget):
     retry_requested = Signal(int)
     image_clicked = Signal(str)
 
-    def __init__(self, message: Any, thumbnail: Callable[[str], bytes | None],
-                 theme: MarkdownTheme, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        message: Any,
+        thumbnail: Callable[[str], bytes | None],
+        theme: MarkdownTheme,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.message = message
         self._theme = theme
@@ -122,24 +127,45 @@ class MessageWidget(QWidget):
         footer.addWidget(self.stats)
         footer.addStretch(1)
         self.actions: dict[str, QToolButton] = {}
-        self._add_action(footer, "copy", tr("Copy"), tr("Copy this message (Ctrl+Shift+C)"),
-                         lambda: self.copy_requested.emit(self._text))
+        self._add_action(
+            footer,
+            "copy",
+            tr("Copy"),
+            tr("Copy this message (Ctrl+Shift+C)"),
+            lambda: self.copy_requested.emit(self._text),
+        )
         if self.is_user:
-            self._add_action(footer, "edit", tr("Edit"), tr("Edit and resend this message"),
-                             lambda: self.edit_requested.emit(self.message.id))
+            self._add_action(
+                footer,
+                "edit",
+                tr("Edit"),
+                tr("Edit and resend this message"),
+                lambda: self.edit_requested.emit(self.message.id),
+            )
         else:
-            self._add_action(footer, "retry", tr("Retry"), tr("Ask again after this error"),
-                             lambda: self.retry_requested.emit(self.message.id))
-            self._add_action(footer, "regenerate", tr("Regenerate"),
-                             tr("Replace this answer with a new one"),
-                             lambda: self.regenerate_requested.emit(self.message.id))
+            self._add_action(
+                footer,
+                "retry",
+                tr("Retry"),
+                tr("Ask again after this error"),
+                lambda: self.retry_requested.emit(self.message.id),
+            )
+            self._add_action(
+                footer,
+                "regenerate",
+                tr("Regenerate"),
+                tr("Replace this answer with a new one"),
+                lambda: self.regenerate_requested.emit(self.message.id),
+            )
         layout.addLayout(footer)
         self.set_message(message)
         self._set_actions_visible(False)
 
     # -- building -----------------------------------------------------------------------
 
-    def _thumbnail_button(self, image: Any, thumbnail: Callable[[str], bytes | None]) -> QToolButton:
+    def _thumbnail_button(
+        self, image: Any, thumbnail: Callable[[str], bytes | None]
+    ) -> QToolButton:
         button = QToolButton(self.bubble)
         button.setObjectName("Thumbnail")
         data = thumbnail(image.sha256)
@@ -148,8 +174,9 @@ class MessageWidget(QWidget):
             pixmap.loadFromData(data)
         if not pixmap.isNull():
             button.setIcon(QIcon(pixmap))
-            scaled = pixmap.size().scaled(QSize(THUMBNAIL_PX, THUMBNAIL_PX),
-                                          Qt.AspectRatioMode.KeepAspectRatio)
+            scaled = pixmap.size().scaled(
+                QSize(THUMBNAIL_PX, THUMBNAIL_PX), Qt.AspectRatioMode.KeepAspectRatio
+            )
             button.setIconSize(scaled)
         else:
             button.setText(tr("image"))
@@ -161,8 +188,9 @@ class MessageWidget(QWidget):
         button.clicked.connect(lambda: self.image_clicked.emit(image.sha256))
         return button
 
-    def _add_action(self, layout: QHBoxLayout, key: str, label: str, tip: str,
-                    slot: Callable[[], None]) -> None:
+    def _add_action(
+        self, layout: QHBoxLayout, key: str, label: str, tip: str, slot: Callable[[], None]
+    ) -> None:
         button = QToolButton(self.bubble)
         button.setObjectName("MessageAction")
         button.setText(label)
@@ -182,7 +210,9 @@ class MessageWidget(QWidget):
         self.bubble.style().unpolish(self.bubble)
         self.bubble.style().polish(self.bubble)
         self.set_text(message.text)
-        self.stats.setText(format_stats(getattr(message, "stats", None), ttft_s))
+        stats_text = format_stats(getattr(message, "stats", None), ttft_s)
+        self.stats.setText(stats_text)
+        self.stats.setVisible(bool(stats_text))
         if message.state == "interrupted":
             self.show_status(tr("Stopped — the answer above is incomplete."))
         elif message.state == "error":

@@ -48,14 +48,16 @@ class ModelPicker(QWidget):
         layout.addWidget(label)
         self.combo = QComboBox(self)
         self.combo.setMinimumContentsLength(28)
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.combo.setToolTip(tr("The model that answers (Ctrl+K)"))
         self.combo.setAccessibleName(tr("Model"))
         label.setBuddy(self.combo)
         self.combo.activated.connect(self._on_activated)
         layout.addWidget(self.combo, 1)
         self.badge = QLabel(self)
-        self.badge.setObjectName("Muted")
+        self.badge.setObjectName("TextBadge")
         layout.addWidget(self.badge)
         self.combo.addItem(tr("Looking for models…"))
         self.combo.setEnabled(False)
@@ -94,11 +96,19 @@ class ModelPicker(QWidget):
             self.model_chosen.emit(info)
 
     def _show_badge(self, info: ModelInfo) -> None:
-        self.badge.setText("👁 " + tr("vision") if info.capabilities.vision else tr("text only"))
+        vision = info.capabilities.vision
+        self.badge.setText(tr("vision") if vision else tr("text only"))
+        self.badge.setObjectName("VisionBadge" if vision else "TextBadge")
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
         self.badge.setToolTip(
-            tr("This model can see images") if info.capabilities.vision
-            else tr("This model cannot see images: pick a vision model (one with an mmproj "
-                    "file) to ask about pictures"))
+            tr("This model can see images")
+            if info.capabilities.vision
+            else tr(
+                "This model cannot see images: pick a vision model (one with an mmproj "
+                "file) to ask about pictures"
+            )
+        )
 
     def open_popup(self) -> None:
         self.combo.setFocus()

@@ -45,7 +45,7 @@ class Sidebar(QWidget):
         layout.setSpacing(8)
 
         top = QHBoxLayout()
-        self.new_button = QPushButton(tr("＋ New chat"), self)
+        self.new_button = QPushButton(tr("+  New chat"), self)
         self.new_button.setToolTip(tr("Start a new conversation (Ctrl+N)"))
         self.new_button.setAccessibleName(tr("New chat"))
         self.new_button.clicked.connect(self.new_requested)
@@ -67,12 +67,15 @@ class Sidebar(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("ConversationList")
         self.list.setAccessibleName(tr("Conversations"))
-        self.list.setToolTip(tr("Your conversations, newest first. Right-click to rename or "
-                                "delete."))
+        self.list.setToolTip(
+            tr("Your conversations, newest first. Right-click to rename or delete.")
+        )
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.currentItemChanged.connect(self._on_current)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(False)
         layout.addWidget(self.list, 1)
         self._updating = False
 

@@ -31,10 +31,34 @@ class Colors:
     error_text: str
 
 
-LIGHT = Colors(False, "#f6f7f9", "#ffffff", "#eef0f3", "#1d2026", "#6b7280", "#2f6fde",
-               "#e3edff", "#ffffff", "#d9dde3", "#fdecec", "#9b1c1c")
-DARK = Colors(True, "#1b1d21", "#24272c", "#16181b", "#e6e8eb", "#9aa1ab", "#6ea2ff",
-              "#263a5c", "#24272c", "#363a41", "#3a1f22", "#ffb4b4")
+LIGHT = Colors(
+    False,
+    "#f6f7f9",
+    "#ffffff",
+    "#eef0f3",
+    "#1d2026",
+    "#6b7280",
+    "#2f6fde",
+    "#e3edff",
+    "#ffffff",
+    "#d9dde3",
+    "#fdecec",
+    "#9b1c1c",
+)
+DARK = Colors(
+    True,
+    "#1b1d21",
+    "#24272c",
+    "#16181b",
+    "#e6e8eb",
+    "#9aa1ab",
+    "#6ea2ff",
+    "#263a5c",
+    "#24272c",
+    "#363a41",
+    "#3a1f22",
+    "#ffb4b4",
+)
 
 
 def system_prefers_dark() -> bool:
@@ -73,8 +97,9 @@ def apply_theme(app: QApplication) -> Colors:
     for role, value in roles.items():
         palette.setColor(role, QColor(value))
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(colors.muted))
-    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
-                     QColor(colors.muted))
+    palette.setColor(
+        QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(colors.muted)
+    )
     app.setPalette(palette)
     app.setStyleSheet(stylesheet(colors))
     return colors
@@ -91,6 +116,13 @@ def stylesheet(c: Colors) -> str:
         border: 1px solid {c.border}; border-radius: 12px; }}
     QFrame#Bubble[state="error"] {{ background: {c.error_bg}; border: 1px solid {c.error_text}; }}
     QLabel#Muted {{ color: {c.muted}; }}
+    QLabel#VisionBadge {{ background: {c.accent}; color: white; border-radius: 9px;
+        padding: 2px 9px; font-weight: 600; }}
+    QLabel#TextBadge {{ background: {c.border}; color: {c.text}; border-radius: 9px;
+        padding: 2px 9px; }}
+    QToolButton#AttachButton {{ border: 1px solid {c.border}; border-radius: 8px;
+        padding: 5px 10px; }}
+    QToolButton#AttachButton:hover {{ border-color: {c.accent}; }}
     QLabel#ErrorText {{ color: {c.error_text}; }}
     QFrame#Composer {{ background: {c.surface}; border: 1px solid {c.border};
         border-radius: 12px; }}

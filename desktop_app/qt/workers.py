@@ -51,7 +51,9 @@ class GenerationRunner(QObject):
     def busy(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, operation: Callable[[Any], object], callbacks_factory: Callable[..., Any]) -> None:
+    def start(
+        self, operation: Callable[[Any], object], callbacks_factory: Callable[..., Any]
+    ) -> None:
         """Run ``operation(callbacks)`` on a worker thread; callbacks emit this object's signals."""
         if self.busy:
             raise RuntimeError("a generation is already running")
@@ -113,11 +115,17 @@ class ImageJob(QObject):
     ready = Signal(object, str)  # ImageInput, label
     rejected = Signal(str)  # a sentence naming the file and the reason
 
-    def normalise(self, sources: Sequence[Path | bytes], policy: ImagePolicy,
-                  labels: Sequence[str] | None = None) -> None:
-        names = list(labels) if labels else [
-            s.name if isinstance(s, Path) else "pasted image" for s in sources
-        ]
+    def normalise(
+        self,
+        sources: Sequence[Path | bytes],
+        policy: ImagePolicy,
+        labels: Sequence[str] | None = None,
+    ) -> None:
+        names = (
+            list(labels)
+            if labels
+            else [s.name if isinstance(s, Path) else "pasted image" for s in sources]
+        )
 
         def work() -> None:
             for source, name in zip(sources, names, strict=False):
