@@ -26,7 +26,13 @@ from backends.base import (
     Stats,
     TextDelta,
 )
-from desktop_app.core.backend_factory import BACKEND_NAMES, default_model_id, make_backend
+from desktop_app.cli_models import HOST_HELP, add_models_command, run_models
+from desktop_app.core.backend_factory import (
+    BACKEND_NAMES,
+    backend_name,
+    default_model_id,
+    make_backend,
+)
 from desktop_app.core.settings import AppPaths, Settings, app_paths
 
 EXIT_OK = 0
@@ -57,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="ask one question, print the answer as it streams")
     ask.add_argument("prompt", metavar="PROMPT", help="the question")
     ask.add_argument("--backend", choices=BACKEND_NAMES, default=None)
+    ask.add_argument("--host", metavar="URL", help=HOST_HELP)
     ask.add_argument("--model", help="a .gguf path or a model name (default: your setting)")
     ask.add_argument("--mmproj", help="the vision projector .gguf belonging to --model")
     ask.add_argument(
@@ -72,9 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--stats", action="store_true", help="print timings as JSON on the last line of stderr"
     )
 
-    models = commands.add_parser("models", help="list the models this machine can run")
-    models.add_argument("--backend", choices=BACKEND_NAMES, default=None)
-    models.add_argument("--json", action="store_true", help="machine-readable output")
+    add_models_command(commands)
     return parser
 
 
@@ -115,8 +120,11 @@ def _stats_json(stats: Stats, ttft_s: float | None, decode_wall_tok_s: float) ->
 
 def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     settings = Settings.load(paths.settings_path)
-    backend = make_backend(args.backend or settings.backend, settings, paths)
+    name = backend_name(args.backend, args.host, settings)
+    backend = make_backend(name, settings, paths, host=args.host)
     try:
+        for warning in getattr(backend, "warnings", ()):
+            err.write(f"localsight: warning: {warning}\n")
         if args.mmproj and not args.model:
             raise CliError("--mmproj needs --model: give the language model file too.")
         if args.model and (args.mmproj or Path(args.model).suffix.lower() == ".gguf"):
@@ -164,38 +172,6 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
             span = last - first if first is not None else 0.0
             wall_rate = (tokens - 1) / span if tokens > 1 and span > 0 else 0.0
             err.write(_stats_json(done.stats, ttft, wall_rate) + "\n")
-        return EXIT_OK
-    finally:
-        backend.close()
-
-
-def run_models(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    settings = Settings.load(paths.settings_path)
-    backend = make_backend(args.backend or settings.backend, settings, paths)
-    try:
-        models = backend.list_models()
-        if args.json:
-            rows = [
-                {
-                    "id": m.id,
-                    "name": m.name,
-                    "size": m.size,
-                    "family": m.family,
-                    "quantization": m.quantization,
-                    "vision": m.capabilities.vision,
-                }
-                for m in models
-            ]
-            out.write(json.dumps(rows, indent=2) + "\n")
-        else:
-            for m in models:
-                size = f"{(m.size or 0) / 1e6:,.0f} MB"
-                badge = "vision" if m.capabilities.vision else "text"
-                out.write(f"{m.name:<40} {badge:<7} {size:>10}  {m.id}\n")
-            if not models:
-                out.write(f"No models yet. Put .gguf files in {paths.models_dir}\n")
-        for problem in getattr(backend, "problems", []):
-            err.write(f"localsight: skipped: {problem}\n")
         return EXIT_OK
     finally:
         backend.close()

@@ -11,17 +11,34 @@ from pathlib import Path
 from backends.base import Backend, BackendError, ModelNotFound
 from desktop_app.core.settings import AppPaths, Settings
 
-BACKEND_NAMES = ("llama-cpp",)
+BACKEND_NAMES = ("llama-cpp", "ollama")
+
+
+def backend_name(requested: str | None, host: str | None, settings: Settings) -> str:
+    """The backend to use: the one asked for; an Ollama address alone means Ollama."""
+    if requested:
+        return requested
+    return "ollama" if host else settings.backend
 
 
 def make_backend(
-    name: str, settings: Settings, paths: AppPaths, *, isolated: bool = False
+    name: str,
+    settings: Settings,
+    paths: AppPaths,
+    *,
+    isolated: bool = False,
+    host: str | None = None,
 ) -> Backend:
     """A backend instance; heavy runtimes are still imported lazily inside it.
 
     ``isolated`` hosts llama.cpp in a child engine process (the window does this: a native
-    crash in llama.cpp must not take the window and the user's draft with it).
+    crash in llama.cpp must not take the window and the user's draft with it).  ``host``
+    overrides the Ollama address of the settings (which override ``OLLAMA_HOST``).
     """
+    if name == "ollama":
+        from backends.ollama import OllamaBackend
+
+        return OllamaBackend(host or settings.ollama_host)
     if name == "llama-cpp":
         extra = [Path(p) for p in settings.extra_model_paths]
         if isolated:
@@ -35,8 +52,11 @@ def make_backend(
 
 
 def default_model_id(backend: Backend, settings: Settings) -> str:
-    """The model to use when the user named none."""
-    if settings.model:
+    """The model to use when the user named none.
+
+    The saved model belongs to the saved backend: a GGUF path means nothing to Ollama.
+    """
+    if settings.model and backend.name == settings.backend:
         return settings.model
     default = getattr(backend, "default_model_id", lambda: None)()
     if isinstance(default, str):
@@ -44,6 +64,11 @@ def default_model_id(backend: Backend, settings: Settings) -> str:
     models = backend.list_models()
     if models:
         return models[0].id
+    if backend.name == "ollama":
+        raise ModelNotFound(
+            "Ollama has no models yet. Pull one, for example: "
+            "localsight models pull --backend ollama gemma3:4b"
+        )
     raise ModelNotFound(
         "No model is installed. Put a .gguf file in the models folder or pass --model PATH."
     )

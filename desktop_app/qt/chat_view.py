@@ -182,6 +182,11 @@ class ChatView(QScrollArea):
         for widget in self.widgets:
             widget.set_can_regenerate(widget is last_assistant)
 
+    def set_theme(self, theme: MarkdownTheme) -> None:
+        self._theme = theme
+        for widget in self.widgets:
+            widget.set_theme(theme)
+
     def set_busy(self, busy: bool) -> None:
         for widget in self.widgets:
             for key in ("edit", "regenerate", "retry"):

@@ -108,6 +108,9 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._show_stage)
         self._restore_geometry()
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._scheme_changed)
         self.refresh_conversations()
         self._tell_about_recovery()
         self.load_models()
@@ -530,15 +533,19 @@ class MainWindow(QMainWindow):
 
     def _on_assistant_started(self, message: Any) -> None:
         self._streaming_widget = self.chat.add_message(message) if self._visible() else None
-        if self._stage == "thinking" and self.model is not None:
-            self.loaded_model_id = self.model.id
+        self._show_stage()
 
     def _on_delta(self, text: str) -> None:
         if self.model is not None:
             self.loaded_model_id = self.model.id
         if self._streaming_widget is not None and self._visible():
+            started = time.perf_counter()
             self._streaming_widget.append_text(text)
             self._streaming_widget.status.hide()
+            # Re-rendering grows with the answer; repaint less often as it gets costly so the
+            # GUI thread keeps most of its time for input (40 ms floor, 250 ms ceiling).
+            cost_ms = (time.perf_counter() - started) * 1000
+            self.runner.set_interval(int(min(max(cost_ms * 4, 40), 250)))
 
     def _on_finished(self, message: Any) -> None:
         ttft = None
@@ -650,6 +657,19 @@ class MainWindow(QMainWindow):
             )
         if notes:
             self.composer.show_notice(" ".join(notes))
+
+    def _scheme_changed(self, *_args: Any) -> None:
+        """The desktop switched light/dark: restyle and re-render the answers' Markdown."""
+        from PySide6.QtWidgets import QApplication
+
+        from desktop_app.qt.theme import apply_theme
+
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        self.colors = apply_theme(app)
+        self.theme = MarkdownTheme.dark() if self.colors.dark else MarkdownTheme.light()
+        self.chat.set_theme(self.theme)
 
     # -- window state -------------------------------------------------------------------
 

@@ -22,13 +22,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.markdown import MarkdownTheme, plain_text_html, render_markdown
+from desktop_app.core.markdown import (
+    MarkdownLabels,
+    MarkdownTheme,
+    plain_text_html,
+    render_markdown,
+)
 
 THUMBNAIL_PX = 112
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("MessageWidget", text)
+
+
+def markdown_labels() -> MarkdownLabels:
+    """The renderer's visible words, translated."""
+    return MarkdownLabels(
+        copy=tr("Copy"),
+        code=tr("code"),
+        image=tr("image"),
+        plain=tr("The rest of this message is shown as plain text."),
+        hidden=tr("{count} more characters are not shown; copy the message to get all of it."),
+    )
 
 
 def format_stats(stats: Any, ttft_s: float | None = None) -> str:
@@ -228,13 +244,17 @@ class MessageWidget(QWidget):
     def set_text(self, text: str) -> None:
         self._text = text
         if self.is_user:
-            self.body.setText(plain_text_html(text))
+            self.body.setText(plain_text_html(text, self._theme))
             self.body.setVisible(bool(text))
             return
-        rendered = render_markdown(text, self._theme)
+        rendered = render_markdown(text, self._theme, markdown_labels())
         self._code_blocks = rendered.code_blocks
         self.body.setText(rendered.html if text else "")
         self.body.setVisible(bool(text))
+
+    def set_theme(self, theme: MarkdownTheme) -> None:
+        self._theme = theme
+        self.set_text(self._text)
 
     def append_text(self, delta: str) -> None:
         self.set_text(self._text + delta)

@@ -51,6 +51,10 @@ class GenerationRunner(QObject):
     def busy(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def set_interval(self, milliseconds: int) -> None:
+        """How often buffered text is painted; the window slows it for long answers."""
+        self._timer.setInterval(milliseconds)
+
     def start(
         self, operation: Callable[[Any], object], callbacks_factory: Callable[..., Any]
     ) -> None:
@@ -58,6 +62,7 @@ class GenerationRunner(QObject):
         if self.busy:
             raise RuntimeError("a generation is already running")
         self._buffer.clear()
+        self._timer.setInterval(COALESCE_MS)
         self.started_at = time.monotonic()
         self.first_token_at = None
         callbacks = callbacks_factory(
@@ -80,7 +85,8 @@ class GenerationRunner(QObject):
         self._thread.start()
 
     def _on_started(self, message: object) -> None:
-        self.stage_changed.emit("thinking")
+        # The stage stays what the window chose (loading / reading image / thinking) until
+        # the first token arrives.
         self.assistant_started.emit(message)
 
     def _on_finished(self, message: object) -> None:

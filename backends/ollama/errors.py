@@ -1,0 +1,165 @@
+"""Ollama's failures, translated into LocalSight's error family.
+
+The official client surfaces failures in several shapes: a builtin ``ConnectionError`` from
+its plain requests, a raw ``httpx.ConnectError`` from its streaming ones, ``ResponseError``
+with the HTTP status (or ``-1`` for an ``{"error": ...}`` line that arrives after HTTP 200),
+``json.JSONDecodeError`` or a pydantic ``ValidationError`` for a line it cannot read, and
+httpx's timeout and protocol errors for stalls and dropped connections.  The window shows
+``str(error)`` as it is, so every branch here ends in a sentence that says what to do.
+
+``ollama``, ``httpx`` and ``pydantic`` are imported inside ``translate`` only: by the time
+anything fails the backend has imported them already, and this module stays cheap to import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from backends.base import (
+    BackendError,
+    BackendUnavailable,
+    GenerationFailed,
+    InvalidImage,
+    InvalidModelFile,
+    ModelNotFound,
+    OutOfMemory,
+)
+from backends.ollama.host import is_local
+
+Phase = Literal["request", "chat", "pull", "delete"]
+
+_START_HINT = "Start it with `ollama serve` (or open the Ollama app)"
+
+
+def not_running(host: str) -> BackendUnavailable:
+    """The server does not accept connections at ``host``."""
+    if is_local(host):
+        return BackendUnavailable(
+            f"Ollama is not running at {host}. {_START_HINT}, or give its address with "
+            "--host / OLLAMA_HOST."
+        )
+    return BackendUnavailable(
+        f"Ollama is not reachable at {host}. Check the address, and that Ollama is running "
+        "on that machine and that this computer may reach it."
+    )
+
+
+def model_missing(model: str) -> ModelNotFound:
+    return ModelNotFound(
+        f"Ollama has no model called {model!r}. Pull it first: "
+        f"localsight models pull --backend ollama {model}"
+    )
+
+
+def translate(
+    error: BaseException,
+    *,
+    host: str,
+    model: str = "",
+    phase: Phase = "request",
+    partial: str = "",
+    read_timeout: float | None = None,
+) -> BackendError:
+    """The ``BackendError`` for anything the client raised; ``partial`` rides along."""
+    import httpx
+    import pydantic
+    from ollama import ResponseError
+
+    if isinstance(error, BackendError):
+        return error
+    if isinstance(error, httpx.ConnectTimeout):
+        if is_local(host):
+            return not_running(host)
+        return BackendUnavailable(
+            f"Ollama at {host} did not accept a connection in time. Check the address and "
+            "that the machine is on."
+        )
+    if isinstance(error, (ConnectionError, httpx.ConnectError)):
+        return not_running(host)
+    if isinstance(error, ResponseError):
+        status, detail = error.status_code, str(error.error).strip().rstrip(".")
+        return _response_error(status, detail, host=host, model=model, phase=phase, partial=partial)
+    if isinstance(error, httpx.TimeoutException):
+        waited = f" for {read_timeout:g} s" if read_timeout else ""
+        if phase == "request":
+            return BackendUnavailable(
+                f"Ollama at {host} did not answer{waited}. It may be busy loading a model; "
+                "try again in a moment."
+            )
+        return GenerationFailed(
+            f"Ollama stopped sending{waited} and was given up on. The partial answer is kept; "
+            "try again, or raise the Ollama timeout if the model is very slow to load.",
+            partial_text=partial,
+        )
+    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return GenerationFailed(
+            f"Ollama at {host} closed the connection before it finished (did the server stop "
+            "or crash?). The partial answer is kept; try again.",
+            partial_text=partial,
+        )
+    if isinstance(error, (json.JSONDecodeError, pydantic.ValidationError)):
+        return GenerationFailed(
+            f"The server at {host} sent a reply LocalSight cannot read ({_short(error)}). Is it "
+            "really Ollama, and up to date?",
+            partial_text=partial,
+        )
+    return GenerationFailed(
+        f"Talking to Ollama at {host} failed: {type(error).__name__}: {_short(error)}",
+        partial_text=partial,
+    )
+
+
+def _response_error(
+    status: int, detail: str, *, host: str, model: str, phase: Phase, partial: str
+) -> BackendError:
+    lowered = detail.lower()
+    if status == 404 or (phase == "pull" and "file does not exist" in lowered):
+        if phase == "pull":
+            return ModelNotFound(
+                f"Ollama's library has no model called {model!r} ({detail}). Check the name "
+                "and tag on ollama.com/library."
+            )
+        if phase == "delete":
+            return ModelNotFound(f"Ollama has no model called {model!r}; nothing was deleted.")
+        return model_missing(model)
+    if status in (401, 403):
+        return BackendUnavailable(
+            f"Ollama at {host} refused access (HTTP {status}: {detail}). Check the token or "
+            "headers configured for it."
+        )
+    if "memory" in lowered and ("requires more" in lowered or "out of" in lowered):
+        return OutOfMemory(
+            f"{model or 'The model'} does not fit in the memory Ollama has: {detail}. Close other "
+            "programs, or pick a smaller model or a smaller context size.",
+            partial_text=partial,
+        )
+    if "image" in lowered and status in (-1, 400, 500):
+        return InvalidImage(
+            f"Ollama could not read an attached image ({detail}). Try another image.",
+            partial_text=partial,
+        )
+    if any(
+        marker in lowered
+        for marker in ("runner process has terminated", "error loading model", "unable to load")
+    ):
+        return InvalidModelFile(
+            f"Ollama could not load {model or 'the model'}: {detail}. The download may be "
+            f"damaged: delete it and pull it again, or update Ollama.",
+            partial_text=partial,
+        )
+    if status == 400:
+        return BackendError(f"Ollama refused the request: {detail}", partial_text=partial)
+    if status == -1:
+        return GenerationFailed(
+            f"Ollama failed while answering: {detail}. The partial answer is kept; try again.",
+            partial_text=partial,
+        )
+    return GenerationFailed(
+        f"Ollama answered with an error (HTTP {status}): {detail}", partial_text=partial
+    )
+
+
+def _short(error: BaseException, limit: int = 200) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
