@@ -78,8 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--stats", action="store_true", help="print timings as JSON on the last line of stderr"
     )
+    ask.add_argument(
+        "--save", action="store_true", help="record the exchange as a new saved conversation"
+    )
 
     add_models_command(commands)
+
+    from desktop_app.cli_history import add_export_command
+
+    add_export_command(commands)
     return parser
 
 
@@ -133,6 +140,22 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
         else:
             model_id = args.model or default_model_id(backend, settings)
         images = _load_images(args.image, settings)
+        if args.save:
+            from desktop_app.cli_history import ask_and_save
+
+            return ask_and_save(
+                backend,
+                model_id,
+                args.prompt,
+                images,  # type: ignore[arg-type]
+                system=args.system,
+                options=_request_options(args, settings),
+                paths=paths,
+                out=out,
+                err=err,
+                stats=args.stats,
+                stats_line=_stats_json,
+            )
         messages: list[Message] = []
         if args.system:
             messages.append(Message("system", args.system))
@@ -193,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ask(args, paths, out, err)
         if args.command == "models":
             return run_models(args, paths, out, err)
+        if args.command == "export":
+            from desktop_app.cli_history import run_export
+
+            return run_export(args, paths, out, err)
         return run_window(paths)
     except KeyboardInterrupt:
         err.write("localsight: stopped.\n")
@@ -204,8 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("LOCALSIGHT_DEBUG"):
             raise
         from desktop_app.core.images import ImageError
+        from desktop_app.core.store_errors import StoreError
 
-        if isinstance(error, ImageError):
+        if isinstance(error, (ImageError, StoreError)):
             err.write(f"localsight: error: {error}\n")
         else:
             err.write(f"localsight: unexpected error: {type(error).__name__}: {error}\n")

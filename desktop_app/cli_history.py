@@ -1,0 +1,141 @@
+"""The CLI's use of the chat history: ``ask --save`` and ``export``.
+
+Kept out of ``cli.py`` so the command's core stays small and this part can grow on its own.
+``ask --save`` goes through :class:`desktop_app.core.session.ChatSession`, exactly like the
+window, so a saved exchange obeys the same durability rules: the question is committed
+before the model starts, the answer is flushed while it streams, and Ctrl+C or a crash
+leaves it ``interrupted``.  Its stdout is the same as without ``--save``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from backends.base import Backend, BackendError, GenerationOptions, ImageInput, Stats
+from desktop_app.core.export import export_json, export_markdown
+from desktop_app.core.session import ChatSession, SessionCallbacks
+from desktop_app.core.settings import AppPaths
+from desktop_app.core.store import Store
+
+StatsLine = Callable[[Stats, "float | None", float], str]
+
+EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+
+
+def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``localsight export [--conversation ID | --all] --format md|json --out DIR``."""
+    export = commands.add_parser(
+        "export",
+        help="write conversations as Markdown or JSON files",
+        description="Write saved conversations to a folder, with their images as files in "
+        "an images/ folder beside them. Prints the files written.",
+    )
+    which = export.add_mutually_exclusive_group()
+    which.add_argument(
+        "--conversation",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="the conversation to export (repeat for several)",
+    )
+    which.add_argument("--all", action="store_true", help="every conversation (the default)")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+
+
+def _open_store(paths: AppPaths, err: TextIO) -> Store:
+    """Open the history, telling the user (on stderr) about anything recovered."""
+    store = Store.open(paths.database_path)
+    if store.recovered_from is not None:
+        err.write(
+            "localsight: note: the chat history was damaged; it was moved to "
+            f"{store.recovered_from} (not deleted) and a new one was started.\n"
+        )
+    if store.interrupted_count:
+        err.write(
+            f"localsight: note: {store.interrupted_count} answer(s) cut off by a crash are "
+            "kept, marked interrupted.\n"
+        )
+    return store
+
+
+def run_export(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
+    with _open_store(paths, err) as store:
+        if args.conversation:
+            ids = list(args.conversation)
+            for conversation_id in ids:
+                store.conversation(conversation_id)  # a clear error before writing anything
+        else:
+            ids = [c.id for c in reversed(store.list_conversations())]  # oldest first
+        out_dir = Path(args.out).expanduser()
+        if args.format == "json":
+            written = [export_json(store, ids, out_dir)]
+        else:
+            written = export_markdown(store, ids, out_dir)
+            if not ids:
+                err.write("localsight: there are no saved conversations to export.\n")
+    for path in written:
+        out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def ask_and_save(
+    backend: Backend,
+    model_id: str,
+    prompt: str,
+    images: Sequence[ImageInput],
+    *,
+    system: str | None,
+    options: GenerationOptions,
+    paths: AppPaths,
+    out: TextIO,
+    err: TextIO,
+    stats: bool,
+    stats_line: StatsLine,
+) -> int:
+    """Ask through a ChatSession in a new conversation; print like the plain ``ask``."""
+    with _open_store(paths, err) as store:
+        conversation_id = store.create_conversation(
+            model=model_id, backend=backend.name, system_prompt=system, options=options
+        )
+        session = ChatSession(store, backend, conversation_id, model=model_id)
+        started = time.perf_counter()
+        first: float | None = None
+        last = started
+
+        def on_delta(text: str) -> None:
+            nonlocal first, last
+            last = time.perf_counter()
+            if first is None:
+                first = last
+            out.write(text)
+            out.flush()
+
+        try:
+            final = session.send(prompt, images, SessionCallbacks(on_delta=on_delta))
+        except KeyboardInterrupt:
+            out.write("\n")
+            err.write("localsight: stopped.\n")
+            return EXIT_INTERRUPTED
+        if first is not None or final.state != "error":
+            out.write("\n")
+            out.flush()
+        if final.state == "error":
+            # The session saved the question and recorded the failure; report it like the
+            # plain ``ask`` does (it is the backend's own sentence).
+            raise BackendError(final.error or "The model failed while answering.")
+        if stats and final.stats is not None:
+            ttft = None if first is None else first - started
+            tokens = final.stats.completion_tokens
+            span = last - first if first is not None else 0.0
+            wall_rate = (tokens - 1) / span if tokens > 1 and span > 0 else 0.0
+            line = json.loads(stats_line(final.stats, ttft, wall_rate))
+            line["conversation_id"] = conversation_id
+            err.write(json.dumps(line) + "\n")
+    return EXIT_OK
