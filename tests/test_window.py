@@ -47,7 +47,7 @@ def backend(paths: Any) -> Iterator[LlamaCppBackend]:
 def window(qtbot: Any, paths: Any, backend: LlamaCppBackend) -> Any:
     from desktop_app.qt.app import create_window
 
-    win = create_window(paths, backend=backend)
+    win = create_window(paths, backend=backend, extra_backends={})
     qtbot.addWidget(win)
     win.resize(1024, 700)
     win.show()
@@ -324,13 +324,15 @@ def test_gui_thread_never_stalls_while_loading_and_streaming(
 def test_geometry_is_remembered(qtbot: Any, paths: Any, backend: LlamaCppBackend) -> None:
     from desktop_app.qt.app import create_window
 
-    first = create_window(paths, backend=backend)
+    first = create_window(paths, backend=backend, extra_backends={})
     qtbot.addWidget(first)
     first.resize(760, 560)  # the offscreen screen is 800x600
     first.show()
     qtbot.waitExposed(first)
     first.close()
-    second = create_window(paths, backend=LlamaCppBackend(model_dirs=[paths.models_dir]))
+    second = create_window(
+        paths, backend=LlamaCppBackend(model_dirs=[paths.models_dir]), extra_backends={}
+    )
     qtbot.addWidget(second)
     assert (second.width(), second.height()) == (760, 560)
     second.close()
@@ -353,3 +355,42 @@ def test_every_control_has_a_name_and_tooltip(window: Any) -> None:
                 f"{type(widget).__name__} {widget.text() if hasattr(widget, 'text') else ''}"
             )
     assert missing == []
+
+
+def test_ollama_models_are_listed_and_answer_with_images(
+    qtbot: Any,
+    paths: Any,
+    backend: LlamaCppBackend,
+    smollm2: Path,
+    tiny_vlm: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    """Ollama's models sit in the same picker, marked; a photo goes to its vision model."""
+    from backends.ollama import OllamaBackend
+    from desktop_app.qt.app import create_window
+    from tests.ollama_server import VISION_MODEL, build_test_server
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(tiny_vlm[0].read_bytes()[:1000])
+    server = build_test_server(
+        LlamaCppBackend(include_embedded=False), smollm2=smollm2, tiny_vlm=tiny_vlm, broken=broken
+    )
+    with server:
+        ollama = OllamaBackend(server.url, timeout=30)
+        win = create_window(paths, backend=backend, extra_backends={"ollama": ollama})
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: VISION_MODEL in win.model_backend, timeout=20_000)
+        assert win.model_backend[VISION_MODEL] == "ollama"
+        labels = [win.picker.combo.itemText(i) for i in range(win.picker.combo.count())]
+        assert any("Ollama" in label and "sees images" in label for label in labels)
+        win.choose_model(next(m for m in win.models if m.id == VISION_MODEL))
+        assert win.backend is ollama
+        drop(win, images_in(tmp_path, 1))
+        qtbot.waitUntil(lambda: len(win.composer.pending) == 1, timeout=10_000)
+        send(qtbot, win, "What is in this picture?")
+        wait_idle(qtbot, win)
+        answer = win.chat.widgets[-1]
+        assert answer.message.state == "complete" and answer.text
+        assert win.store.conversation(win.conversation_id).backend == "ollama"
+        win.close()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.base import Backend, GenerationOptions, ImageInput, ModelInfo
+from backends.base import Backend, BackendError, GenerationOptions, ImageInput, ModelInfo
 from desktop_app.core.backend_factory import make_backend
 from desktop_app.core.images import ImagePolicy, looks_like_image_path
 from desktop_app.core.markdown import MarkdownTheme
@@ -70,14 +70,21 @@ class MainWindow(QMainWindow):
         *,
         backend: Backend | None = None,
         store: Store | None = None,
+        extra_backends: dict[str, Backend] | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
         self.settings = Settings.load(paths.settings_path)
         self.store = store or Store.open(paths.database_path)
-        self.backend = backend or make_backend(
-            self.settings.backend, self.settings, paths, isolated=True
-        )
+        # In-process llama.cpp (in its engine process) always; Ollama when it answers.
+        self.backends: dict[str, Backend] = {
+            "llama-cpp": backend or make_backend("llama-cpp", self.settings, paths, isolated=True),
+        }
+        if extra_backends is not None:
+            self.backends.update(extra_backends)
+        else:
+            self.backends["ollama"] = make_backend("ollama", self.settings, paths)
+        self.model_backend: dict[str, str] = {}
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
         self.models: list[ModelInfo] = []
@@ -203,28 +210,50 @@ class MainWindow(QMainWindow):
 
     # -- models -------------------------------------------------------------------------
 
+    @property
+    def backend(self) -> Backend:
+        """The backend serving the selected model."""
+        name = self.model_backend.get(self.model.id, "llama-cpp") if self.model else "llama-cpp"
+        return self.backends.get(name, self.backends["llama-cpp"])
+
     def load_models(self) -> None:
         call = BackgroundCall(self)
         call.done.connect(self._models_loaded)
         call.failed.connect(lambda message: self._set_status(message))
         self._set_status(tr("Looking for models…"))
-        backend = self.backend
+        backends = dict(self.backends)
 
-        def find() -> tuple[list[ModelInfo], str | None]:
-            models = backend.list_models()
-            default = getattr(backend, "default_model_id", lambda: None)()
-            return models, default
+        def find() -> tuple[list[tuple[str, ModelInfo]], str | None, list[str]]:
+            found: list[tuple[str, ModelInfo]] = []
+            notes: list[str] = []
+            default = None
+            for name, backend in backends.items():
+                try:
+                    found.extend((name, info) for info in backend.list_models())
+                except BackendError as error:
+                    if name == "llama-cpp":
+                        raise
+                    notes.append(str(error).split(". ")[0])  # "Ollama is not running at …"
+                if name == "llama-cpp":
+                    default = getattr(backend, "default_model_id", lambda: None)()
+            return found, default, notes
 
         call.run(find)
         self._model_call = call
 
-    def _models_loaded(self, result: tuple[list[ModelInfo], str | None]) -> None:
-        self.models, default = result
+    def _models_loaded(
+        self, result: tuple[list[tuple[str, ModelInfo]], str | None, list[str]]
+    ) -> None:
+        found, default, notes = result
+        self.models = [info for _, info in found]
+        self.model_backend = {info.id: name for name, info in found}
         wanted = self.settings.model or default
         self.model = next((m for m in self.models if m.id == wanted), None)
         if self.model is None and self.models:
             self.model = self.models[0]
-        self.picker.set_models(self.models, self.model.id if self.model else None)
+        self.picker.set_models(
+            self.models, self.model.id if self.model else None, self.model_backend
+        )
         self._update_model_hint()
         self._set_status(
             tr("Ready")
@@ -235,7 +264,9 @@ class MainWindow(QMainWindow):
     def choose_model(self, info: ModelInfo) -> None:
         self.model = info
         self.picker.select(info.id)
-        self.settings = dataclasses.replace(self.settings, model=info.id)
+        self.settings = dataclasses.replace(
+            self.settings, model=info.id, backend=self.model_backend.get(info.id, "llama-cpp")
+        )
         self._save_settings()
         self._update_model_hint()
         if self.conversation_id is not None:
@@ -257,7 +288,7 @@ class MainWindow(QMainWindow):
             self.add_model_path(Path(path))
 
     def add_model_path(self, path: Path) -> None:
-        register = getattr(self.backend, "register", None)
+        register = getattr(self.backends["llama-cpp"], "register", None)
         if register is None:
             return
         call = BackgroundCall(self)
@@ -270,7 +301,8 @@ class MainWindow(QMainWindow):
         extra = [*self.settings.extra_model_paths, info.id]
         self.settings = dataclasses.replace(self.settings, extra_model_paths=extra)
         self.models = [m for m in self.models if m.id != info.id] + [info]
-        self.picker.set_models(self.models, info.id)
+        self.model_backend[info.id] = "llama-cpp"
+        self.picker.set_models(self.models, info.id, self.model_backend)
         self.choose_model(info)
 
     # -- conversations ------------------------------------------------------------------
@@ -693,6 +725,7 @@ class MainWindow(QMainWindow):
         if self.runner.busy and self.session is not None:
             self.session.stop()
             self.runner.wait(5)
-        self.backend.close()
+        for backend in self.backends.values():
+            backend.close()
         self.store.close()
         super().closeEvent(event)

@@ -21,9 +21,14 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("ModelPicker", text)
 
 
-def describe(info: ModelInfo) -> str:
-    """One line: 'SmolLM2 135M · text only · 98 MB · fits'."""
+BACKEND_LABELS = {"llama-cpp": "", "ollama": "Ollama", "openai": "server"}
+
+
+def describe(info: ModelInfo, backend: str = "llama-cpp") -> str:
+    """One line: 'SmolLM2 135M · text only · 98 MB · fits' (plus 'Ollama' for its models)."""
     parts = [info.name]
+    if BACKEND_LABELS.get(backend):
+        parts.append(BACKEND_LABELS[backend])
     parts.append(tr("sees images") if info.capabilities.vision else tr("text only"))
     if info.size:
         size = info.size / 1e9
@@ -62,10 +67,15 @@ class ModelPicker(QWidget):
         self.combo.addItem(tr("Looking for models…"))
         self.combo.setEnabled(False)
 
-    def set_models(self, models: list[ModelInfo], current_id: str | None) -> None:
+    def set_models(
+        self,
+        models: list[ModelInfo],
+        current_id: str | None,
+        backends: dict[str, str] | None = None,
+    ) -> None:
         self.combo.clear()
         for info in models:
-            self.combo.addItem(describe(info), info)
+            self.combo.addItem(describe(info, (backends or {}).get(info.id, "llama-cpp")), info)
             index = self.combo.count() - 1
             fit = ram_fit(info.size)
             tip = info.id
