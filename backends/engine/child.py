@@ -1,0 +1,229 @@
+"""The engine process: a ``LlamaCppBackend`` serving requests that arrive over a pipe.
+
+Runs in a spawned child (never forked: the window process has Qt threads).  The main thread
+only reads the pipe, so a ``Cancel`` reaches the running generation at once even while
+llama.cpp is busy; the generation runs on its own thread and streams chunks back as they
+come.  When the app disappears the pipe closes and the engine exits, so an engine is never
+left behind holding gigabytes.
+
+The engine's stdout and stderr go to a private log file: llama.cpp's chatter already goes
+to the backend's log callback, and what still reaches file descriptor 2 (ggml's failed
+asserts, printed just before ``abort()``) is what the app quotes when the engine dies.
+
+Test-only hook, read from the environment when the engine starts:
+``LOCALSIGHT_ENGINE_TEST_HANG=encode`` makes every answer sleep for ten minutes after the
+model is loaded, ignoring cancellation, like an image encode that cannot be aborted.  It
+exists so the hard stop (killing an engine that does not honour a cancel) can be tested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import NoReturn
+
+from backends.base import (
+    BackendError,
+    CancelToken,
+    Chunk,
+    Done,
+    GenerationFailed,
+    GenerationOptions,
+    TextDelta,
+)
+from backends.engine.protocol import (
+    Call,
+    Cancel,
+    Chat,
+    EngineConfig,
+    Failure,
+    Piece,
+    Progress,
+    Ready,
+    Reply,
+    Shutdown,
+    Stage,
+    ToEngine,
+    dumps,
+    error_to_wire,
+    loads,
+)
+from backends.llama_cpp import LlamaCppBackend
+from backends.llama_cpp.backend import _Loaded
+from backends.llama_cpp.discovery import LocalModel
+
+TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
+_TEST_HANG_S = 600.0
+_SHUTDOWN_JOIN_S = 1.0
+
+
+class _StagedBackend(LlamaCppBackend):
+    """The in-process backend, reporting when it starts and finishes loading a model.
+
+    A crash message must say whether the model died while loading or while answering, and
+    only the backend knows when a load happens (it loads lazily, inside the stream).
+    """
+
+    def __init__(self, config: EngineConfig, on_stage: Callable[[Stage], None]) -> None:
+        super().__init__(
+            [Path(p) for p in config.model_dirs],
+            [Path(p) for p in config.extra_models],
+            include_embedded=config.include_embedded,
+        )
+        self._on_stage = on_stage
+        self._test_hang = os.environ.get(TEST_HANG_ENV, "")
+
+    def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
+        self._on_stage("loading")
+        loaded = super()._ensure_loaded(model, options)
+        self._on_stage("answering")
+        if self._test_hang == "encode":
+            time.sleep(_TEST_HANG_S)  # deliberately deaf to the cancel token
+        return loaded
+
+
+class _Server:
+    """Reads requests on the main thread, answers chats on a worker thread."""
+
+    def __init__(self, conn: Connection, config: EngineConfig, log_path: str) -> None:
+        self._conn = conn
+        self._log_path = log_path
+        self._send_lock = threading.Lock()
+        self._backend = _StagedBackend(config, self._report_stage)
+        self._chat_id: int | None = None
+        self._chat_cancel: CancelToken | None = None
+        self._chat_thread: threading.Thread | None = None
+
+    def send(self, message: Ready | Reply | Failure | Progress | Piece) -> None:
+        data = dumps(message)
+        try:
+            with self._send_lock:
+                self._conn.send_bytes(data)
+        except OSError:  # the app is gone; nobody is left to answer
+            self._orphaned()
+
+    def _orphaned(self) -> NoReturn:
+        """The app is gone: nobody will read the log, and the model must not linger."""
+        with contextlib.suppress(OSError):
+            os.unlink(self._log_path)
+        os._exit(0)  # without waiting for native work in progress
+
+    def run(self) -> None:
+        self.send(Ready(os.getpid()))
+        while True:
+            try:
+                message: ToEngine = loads(self._conn.recv_bytes())
+            except (EOFError, OSError):
+                self._orphaned()
+            if isinstance(message, Shutdown):
+                break
+            if isinstance(message, Cancel):
+                if message.id == self._chat_id and self._chat_cancel is not None:
+                    self._chat_cancel.cancel()
+            elif isinstance(message, Chat):
+                self._start_chat(message)
+            elif isinstance(message, Call):
+                self._answer_call(message)
+        self._shutdown()
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _report_stage(self, stage: Stage) -> None:
+        if self._chat_id is not None:
+            self.send(Progress(self._chat_id, stage))
+
+    def _answer_call(self, message: Call) -> None:
+        try:
+            value = self._run_call(message.method, message.args)
+        except Exception as error:
+            self.send(Failure(message.id, error_to_wire(error)))
+        else:
+            self.send(Reply(message.id, value))
+
+    def _run_call(self, method: str, args: tuple[object, ...]) -> object:
+        backend = self._backend
+        if method == "list_models":
+            return backend.list_models(), list(backend.problems)
+        if method == "model_info":
+            return backend.model_info(str(args[0]))
+        if method == "register":
+            mmproj = args[1]
+            return backend.register(str(args[0]), None if mmproj is None else str(mmproj))
+        if method == "default_model_id":
+            return backend.default_model_id()
+        raise BackendError(f"The model engine does not know the request {method!r}.")
+
+    def _start_chat(self, message: Chat) -> None:
+        cancel = CancelToken()
+        if message.cancelled:
+            cancel.cancel()
+        try:
+            # Checks (unknown model, images to a text-only model) happen here, eagerly, so
+            # the app can raise them from stream_chat itself.
+            stream = self._backend.stream_chat(message.request, cancel)
+        except Exception as error:
+            self.send(Failure(message.id, error_to_wire(error)))
+            return
+        self._chat_id, self._chat_cancel = message.id, cancel
+        self.send(Reply(message.id, None))
+        thread = threading.Thread(
+            target=self._pump, args=(message.id, stream), name="engine-chat", daemon=True
+        )
+        self._chat_thread = thread
+        thread.start()
+
+    def _pump(self, chat_id: int, stream: Iterator[Chunk]) -> None:
+        parts: list[str] = []
+        done: Done | None = None
+        try:
+            for chunk in stream:
+                if isinstance(chunk, TextDelta):
+                    parts.append(chunk.text)
+                    self.send(Piece(chat_id, chunk))
+                else:
+                    done = chunk
+        except Exception as error:
+            self.send(Failure(chat_id, error_to_wire(error, "".join(parts))))
+            return
+        # Done goes out only once the stream is exhausted, i.e. once the backend has released
+        # its one-generation lock: the app may send the next chat the moment it reads Done.
+        if done is None:  # never expected; still, the app must not wait forever
+            done_error = GenerationFailed("The answer ended without finishing.")
+            self.send(Failure(chat_id, error_to_wire(done_error, "".join(parts))))
+        else:
+            self.send(Piece(chat_id, done))
+
+    def _shutdown(self) -> None:
+        if self._chat_cancel is not None:
+            self._chat_cancel.cancel()
+        thread = self._chat_thread
+        if thread is not None and thread.is_alive():
+            thread.join(_SHUTDOWN_JOIN_S)
+            if thread.is_alive():
+                os._exit(0)  # stuck in native code: the OS frees the model faster than we can
+        self._backend.close()
+
+
+def _private_output(log_path: str) -> None:
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to ``log_path``."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def main(conn: Connection, config: EngineConfig, log_path: str) -> None:
+    """Entry point of the engine process (the ``multiprocessing`` target)."""
+    _private_output(log_path)
+    # ggml's abort handler would otherwise attach gdb to print a backtrace: seconds of delay
+    # and a debugger process outliving the crash, for a trace nobody reads.
+    os.environ["GGML_NO_BACKTRACE"] = "1"
+    # Ctrl+C in the terminal reaches the whole process group; the app decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _Server(conn, config, log_path).run()

@@ -1,0 +1,90 @@
+"""Turning a dead engine into a sentence a person can act on.
+
+The engine's exit code says how it died (a signal such as SIGABRT, or an exit status); the
+last lines it wrote to its private log often say why (ggml prints the failed assert before
+it aborts).  Both go into the message, with advice that depends on the cause: SIGKILL is
+usually the kernel's out-of-memory killer, SIGILL a CPU without the instructions llama.cpp
+was built for, the rest a file llama.cpp cannot handle.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from backends.engine.protocol import Stage
+
+_LOG_TAIL_BYTES = 16 * 1024
+_REASON_PATTERNS = (
+    re.compile(r"(GGML_ASSERT\(.*\) failed)"),
+    re.compile(r"(GGML_ABORT.*|ggml_abort.*)"),
+    re.compile(r"terminate called after throwing.*|what\(\):.*"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineExit:
+    """How an engine process ended, posted to every request still waiting on it."""
+
+    exitcode: int | None
+    reason: str = ""
+    intentional: bool = False
+
+    @property
+    def how(self) -> str:
+        """How llama.cpp stopped: "signal SIGABRT", "exit code 3", ..."""
+        code = self.exitcode
+        if code is None:
+            return "no exit status"
+        if code < 0:
+            try:
+                return f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"signal {-code}"
+        return f"exit code {code}"
+
+
+def read_reason(log_path: Path) -> str:
+    """The failed assert (or similar) at the end of the engine's log, or ""."""
+    try:
+        with log_path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _LOG_TAIL_BYTES))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    for line in reversed(tail.splitlines()):
+        for pattern in _REASON_PATTERNS:
+            match = pattern.search(line)
+            if match:
+                return match.group(0).strip()[:200]
+    return ""
+
+
+def crash_message(exit: EngineExit, stage: Stage) -> str:
+    """What the user reads when the engine died during ``stage``."""
+    what = {
+        "starting": "while starting",
+        "loading": "while loading",
+        "answering": "while answering",
+        "working": "while reading model files",
+    }[stage]
+    detail = exit.how + (f": {exit.reason}" if exit.reason else "")
+    if exit.exitcode == -signal.SIGKILL:
+        advice = (
+            "The system may have run out of memory; close other programs or pick a smaller "
+            "model. The app is fine."
+        )
+    elif exit.exitcode == -signal.SIGILL:
+        advice = (
+            "This llama.cpp build needs CPU instructions this computer lacks; reinstall "
+            "LocalSight for this machine. The app is fine."
+        )
+    else:
+        advice = (
+            "The file may be damaged or made for a newer llama.cpp; the app is fine, pick "
+            "another model."
+        )
+    return f"The model crashed {what} (llama.cpp stopped with {detail}). {advice}"

@@ -1,0 +1,293 @@
+"""``EngineBackend``: the llama.cpp backend, hosted in a child process the app can lose.
+
+llama.cpp and ggml call ``abort()`` on some malformed files and failed asserts, which in the
+window process would take the window (and the user's draft) with it.  This backend speaks
+the same ``Backend`` protocol as ``LlamaCppBackend`` but runs it in an engine process
+(``backends.engine.child``).  A dead engine becomes an ``EngineCrashed`` error that says
+what it interrupted; the engine starts lazily on first need and again after a crash, and
+models registered by path are registered again in the new engine so their ids stay valid.
+
+Stopping the engine is also how memory really returns to the OS (``unload``) and how a
+cancel that llama.cpp cannot honour is enforced (the hard stop in ``stream``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from backends.base import (
+    BackendError,
+    CancelToken,
+    ChatRequest,
+    Chunk,
+    EngineCrashed,
+    ModelInfo,
+)
+from backends.engine.crash import EngineExit
+from backends.engine.process import EngineGone, EngineProcess, Mailbox
+from backends.engine.protocol import (
+    Call,
+    Chat,
+    EngineConfig,
+    Failure,
+    Reply,
+    Stage,
+    ToEngine,
+    error_from_wire,
+)
+from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
+
+_T = TypeVar("_T")
+
+
+class EngineBackend:
+    """llama.cpp in a child engine process. Safe to drive from one worker thread at a time;
+    quick calls (``list_models``, ``model_info``) may come from another thread meanwhile."""
+
+    name = "llama-cpp"
+
+    def __init__(
+        self,
+        model_dirs: Iterable[Path] = (),
+        extra_models: Iterable[Path] = (),
+        *,
+        include_embedded: bool = True,
+        hard_stop_s: float = 2.0,
+        stop_timeout_s: float = 2.0,
+        start_timeout_s: float = 60.0,
+        call_timeout_s: float = 60.0,
+    ) -> None:
+        """``hard_stop_s``: how long a cancelled answer may run on before the engine is killed.
+        ``stop_timeout_s``: how long ``close``/``unload`` wait for a clean exit before killing.
+        ``start_timeout_s``, ``call_timeout_s``: generous, for a Raspberry Pi's slow imports.
+        """
+        self._config = EngineConfig(
+            model_dirs=tuple(str(Path(p)) for p in model_dirs),
+            extra_models=tuple(str(Path(p)) for p in extra_models),
+            include_embedded=include_embedded,
+        )
+        self._hard_stop_s = hard_stop_s
+        self._stop_timeout_s = stop_timeout_s
+        self._start_timeout_s = start_timeout_s
+        self._call_timeout_s = call_timeout_s
+        self._lock = threading.RLock()  # engine (re)start and the one active chat
+        self._ids = itertools.count(1)
+        self._engine: EngineProcess | None = None
+        self._unreported_start_s = 0.0
+        self._active: _Exchange | None = None
+        self._registered: dict[str, tuple[str, str | None]] = {}
+        self._problems: list[str] = []
+
+    # -- the engine -----------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The engine's process id while one runs (for tests and diagnostics)."""
+        engine = self._engine
+        return engine.pid if engine is not None and engine.alive else None
+
+    @property
+    def problems(self) -> list[str]:
+        """Files the last ``list_models`` skipped, and registrations lost in a restart."""
+        return list(self._problems)
+
+    def _ensure_engine(self) -> EngineProcess:
+        with self._lock:
+            engine = self._engine
+            if engine is not None and engine.alive:
+                return engine
+            engine = EngineProcess(self._config, start_timeout_s=self._start_timeout_s)
+            self._engine = engine
+            self._unreported_start_s = engine.start_s
+            self._replay_registrations(engine)
+            return engine
+
+    def _replay_registrations(self, engine: EngineProcess) -> None:
+        """Register again, in the new engine, every model registered in an earlier one."""
+        for model_path, mmproj in list(self._registered.values()):
+            try:
+                self._call_on(engine, "register", (model_path, mmproj))
+            except EngineCrashed:
+                raise
+            except BackendError as error:  # the file went away since: say so, carry on
+                self._problems.append(str(error))
+
+    def _take_engine(self) -> EngineProcess | None:
+        # Deliberately without the lock: a stop must not wait behind a request being set up.
+        engine, self._engine = self._engine, None
+        return engine
+
+    def unload(self) -> None:
+        """Free the model for real: stop the engine (the next request starts a new one).
+
+        Stopping the process is the only way the memory of a llama.cpp model surely goes back
+        to the OS; an answer still streaming ends as cancelled.
+        """
+        engine = self._take_engine()
+        if engine is not None:
+            engine.stop(self._stop_timeout_s)
+
+    def close(self) -> None:
+        """Stop the engine cleanly, killing it if it does not exit in time. Idempotent."""
+        self.unload()
+
+    def stop_hard(self) -> None:
+        """Kill the engine now (an answer streaming ends as cancelled)."""
+        engine = self._take_engine()
+        if engine is not None:
+            engine.kill()
+
+    def __enter__(self) -> EngineBackend:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- quick calls ----------------------------------------------------------------------
+
+    def _call(self, method: str, *args: Any) -> Any:
+        return self._call_on(None, method, args)
+
+    def _call_on(self, engine: EngineProcess | None, method: str, args: tuple[Any, ...]) -> Any:
+        """The value of ``method`` run in ``engine`` (by default the current one)."""
+        engine, request_id, mailbox = self._deliver(
+            lambda request_id: Call(request_id, method, args), "working", engine
+        )
+        try:
+            item = self._await_reply(engine, mailbox, "working")
+            return item.value
+        finally:
+            engine.discard(request_id)
+
+    def _deliver(
+        self,
+        message_for: Callable[[int], ToEngine],
+        stage: Stage,
+        engine: EngineProcess | None = None,
+    ) -> tuple[EngineProcess, int, Mailbox]:
+        """Send a new request to ``engine`` (by default the current one, started if needed).
+
+        An engine can die between two requests before its watchdog notices; a message that
+        could not even be written never reached it, so with the default engine it is sent
+        once more, to a fresh one.
+        """
+        for attempt in range(2):
+            current = engine or self._ensure_engine()
+            request_id = next(self._ids)
+            try:
+                mailbox = current.open(request_id)
+                current.send(message_for(request_id))
+            except EngineGone as gone:
+                current.discard(request_id)
+                if engine is not None or attempt:
+                    raise dead_engine_error(gone.exit, stage) from None
+                continue
+            return current, request_id, mailbox
+        raise AssertionError("unreachable")
+
+    def _await_reply(self, engine: EngineProcess, mailbox: Mailbox, stage: Stage) -> Reply:
+        deadline = time.monotonic() + self._call_timeout_s
+        while True:
+            try:
+                item = mailbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                engine.kill()
+                raise EngineCrashed(
+                    "The model engine stopped responding and was stopped; the app is fine. "
+                    "Try again."
+                ) from None
+            if isinstance(item, Reply):
+                return item
+            if isinstance(item, Failure):
+                raise error_from_wire(item.error)
+            if isinstance(item, EngineExit):
+                raise dead_engine_error(item, stage)
+
+    def list_models(self) -> list[ModelInfo]:
+        models, problems = self._call("list_models")
+        self._problems = list(problems)
+        return [_expect(m, ModelInfo) for m in models]
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        return _expect(self._call("model_info", model_id), ModelInfo)
+
+    def register(self, model_path: str | Path, mmproj: str | Path | None = None) -> ModelInfo:
+        """Make a GGUF (and optionally its projector) available by path; validates both.
+
+        Paths are made absolute first, so the model keeps its id in an engine started later
+        from another working directory.
+        """
+        path = str(Path(model_path).expanduser().absolute())
+        projector = None if mmproj is None else str(Path(mmproj).expanduser().absolute())
+        info = _expect(self._call("register", path, projector), ModelInfo)
+        with self._lock:
+            self._registered[info.id] = (path, projector)
+        return info
+
+    def default_model_id(self) -> str | None:
+        value = self._call("default_model_id")
+        return None if value is None else _expect(value, str)
+
+    # -- answers --------------------------------------------------------------------------
+
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        """Yield the engine's chunks as they arrive; a dead engine raises ``EngineCrashed``.
+
+        Checks that need no model (unknown model, images for a text-only model) raise here,
+        before iteration, like the in-process backend.
+        """
+        cancel = cancel or CancelToken()
+        with self._lock:
+            self._settle_previous_answer()
+            engine, request_id, mailbox = self._deliver(
+                lambda request_id: Chat(request_id, request, cancelled=cancel.cancelled),
+                "loading",
+            )
+            try:
+                self._await_reply(engine, mailbox, "loading")
+            except BaseException:
+                engine.discard(request_id)
+                raise
+            start_s, self._unreported_start_s = self._unreported_start_s, 0.0
+            exchange = _Exchange(
+                engine,
+                request_id,
+                mailbox,
+                cancel,
+                hard_stop_s=self._hard_stop_s,
+                start_s=start_s,
+            )
+            self._active = exchange
+        return EngineStream(exchange)
+
+    def _settle_previous_answer(self) -> None:
+        """One answer at a time: wind down a dropped stream, refuse over a live one."""
+        active = self._active
+        if active is None or active.finished or not active.engine.alive:
+            return  # an answer on a dead engine ends at its next read; it blocks nothing
+        if not active.abandoned:
+            raise BackendError("The model is still answering another request. Stop it first.")
+        active.close()
+
+
+def _expect(value: object, kind: type[_T]) -> _T:
+    """``value`` if the engine sent the type asked for; a clear error otherwise."""
+    if not isinstance(value, kind):
+        raise BackendError(
+            f"The model engine sent {type(value).__name__} where {kind.__name__} was expected."
+        )
+    return value

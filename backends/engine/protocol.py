@@ -1,0 +1,185 @@
+"""The messages between the app and its engine process, and how they cross the pipe.
+
+Messages are small frozen dataclasses (the value types of ``backends.base`` ride inside them
+as they are; image bytes travel once, unencoded).  Every message carries the id of the
+request it belongs to, so replies can be routed even when a model list is asked for while an
+answer streams.
+
+The app unpickles what the engine sends with an allowlist of classes.  The engine has the
+same rights as the app, so this is not a sandbox boundary today; it keeps the channel from
+becoming one-way code execution if the engine is ever confined (a crafted GGUF that
+corrupts the engine's heap must not thereby reach the window process).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import backends.base as base_types
+from backends.base import (
+    BackendError,
+    ChatRequest,
+    Done,
+    GenerationFailed,
+    TextDelta,
+)
+
+Stage = Literal["starting", "loading", "answering", "working"]
+
+# ---- app -> engine ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Run one quick backend method (list_models, model_info, register, default_model_id)."""
+
+    id: int
+    method: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """Start answering ``request``; ``cancelled`` if the caller's token was set already."""
+
+    id: int
+    request: ChatRequest
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Set the engine-side cancel token of chat ``id`` (llama.cpp's abort callback reads it)."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Stop generating, free the model and exit."""
+
+
+# ---- engine -> app ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """The engine is up and listening."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The value of a ``Call``; for a ``Chat``, that the request was accepted (value None)."""
+
+    id: int
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteError:
+    """A ``BackendError`` raised in the engine, by class name so it is re-raised as itself."""
+
+    kind: str
+    message: str
+    partial_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Request ``id`` failed; for a chat this ends the stream."""
+
+    id: int
+    error: RemoteError
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Chat ``id`` entered a new stage, so a crash can say what it interrupted."""
+
+    id: int
+    stage: Stage
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One chunk of chat ``id``: ``TextDelta``s, then one ``Done``."""
+
+    id: int
+    chunk: TextDelta | Done
+
+
+ToEngine = Call | Chat | Cancel | Shutdown
+FromEngine = Ready | Reply | Failure | Progress | Piece
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+def _error_classes() -> dict[str, type[BackendError]]:
+    found: dict[str, type[BackendError]] = {}
+    pending: list[type[BackendError]] = [BackendError]
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def error_to_wire(error: BaseException, partial_text: str = "") -> RemoteError:
+    """Describe an engine-side exception; anything outside the family becomes a failure."""
+    if isinstance(error, BackendError):
+        return RemoteError(type(error).__name__, str(error), error.partial_text or partial_text)
+    return RemoteError(
+        GenerationFailed.__name__,
+        f"The model engine failed unexpectedly: {type(error).__name__}: {error}",
+        partial_text,
+    )
+
+
+def error_from_wire(remote: RemoteError) -> BackendError:
+    """The same class, message and partial text as the error raised in the engine."""
+    cls = _error_classes().get(remote.kind, BackendError)
+    try:
+        return cls(remote.message, partial_text=remote.partial_text)
+    except TypeError:  # a subclass with another signature: keep the sentence anyway
+        return BackendError(remote.message, partial_text=remote.partial_text)
+
+
+# ---- the wire -----------------------------------------------------------------------------
+
+_ALLOWED_MODULES = frozenset({base_types.__name__, __name__})
+
+
+class _AllowlistUnpickler(pickle.Unpickler):
+    """Rebuilds only the value types and messages defined by LocalSight."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _ALLOWED_MODULES and not name.startswith("_"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"the engine sent a forbidden type {module}.{name}")
+
+
+def dumps(message: ToEngine | FromEngine) -> bytes:
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle ``data`` allowing only LocalSight's own types (and plain builtins)."""
+    return _AllowlistUnpickler(io.BytesIO(data)).load()
+
+
+# ---- start-up -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How the engine builds its ``LlamaCppBackend`` (the same arguments, as plain strings)."""
+
+    model_dirs: tuple[str, ...] = ()
+    extra_models: tuple[str, ...] = ()
+    include_embedded: bool = True
