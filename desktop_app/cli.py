@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop_app.cli_history import add_export_command
 
     add_export_command(commands)
+
+    from desktop_app.cli_describe import add_describe_command
+
+    add_describe_command(commands)
     return parser
 
 
@@ -216,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ask(args, paths, out, err)
         if args.command == "models":
             return run_models(args, paths, out, err)
+        if args.command == "describe":
+            from desktop_app.cli_describe import run_describe_command
+
+            return run_describe_command(args, paths, out, err)
         if args.command == "export":
             from desktop_app.cli_history import run_export
 
