@@ -1,0 +1,1 @@
+"""LocalSight benchmarks: ``python -m benchmarks`` compares the app against raw llama.cpp."""

@@ -1,0 +1,335 @@
+"""``python -m benchmarks``: LocalSight against raw llama.cpp, every ratio from the same run.
+
+Prints a table, then one JSON line per metric (``{"metric", "value", "reference", "ratio",
+...}``).  Timings are medians over repeats and interleaved with their reference where
+possible, because the machines this runs on are small and often busy.  Nothing here
+asserts: the goals are reported as met or not.
+
+    python -m benchmarks [--quick] [--threads N] [--vit-l] [--model M --mmproj P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import models
+from benchmarks.report import Metric, judged, median, table
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _probe(*args: str, timeout: float = 600) -> dict[str, float]:
+    """Run ``benchmarks.probes`` in a fresh interpreter and parse its last JSON line."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probes", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"probe {args[0]} failed: {out.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(lines[-1])
+    return result
+
+
+def text_model_rows(
+    label: str, model: Path, *, threads: int, runs: int, tokens: int, bench_binary: Path | None
+) -> list[Metric]:
+    """Decode and prefill of one text model: LocalSight's backend ÷ llama-bench."""
+    from backends.llama_cpp import LlamaCppBackend
+    from benchmarks import llm
+    from benchmarks.reference import llama_bench
+
+    backend = LlamaCppBackend(extra_models=[model], include_stores=False)
+    model_id = str(model.resolve())
+    backend.register(model)
+    decode: list[float] = []
+    prefill: list[float] = []
+    refs: list[tuple[float, float]] = []
+    try:
+        llm.decode_rate(backend, model_id, threads, 8)  # load and warm up
+        for _ in range(runs):
+            if bench_binary is not None:
+                result = llama_bench(bench_binary, model, threads, tg=tokens, reps=2)
+                refs.append((result.pp_tok_s, result.tg_tok_s))
+            decode.append(llm.decode_rate(backend, model_id, threads, tokens))
+            prefill.append(llm.prefill_rate(backend, model_id, threads, 160))
+    finally:
+        backend.close()
+    ref_pp = median([r[0] for r in refs]) if refs else None
+    ref_tg = median([r[1] for r in refs]) if refs else None
+    note = f"{threads} threads, medians of {runs}"
+    return [
+        judged(
+            f"decode tok/s {label}",
+            median(decode),
+            "tok/s",
+            reference=ref_tg,
+            goal="ratio >= 0.97 (vs llama-bench tg)",
+            check=lambda r: r >= 0.97,
+            on_ratio=True,
+            note=note,
+        ),
+        judged(
+            f"prefill tok/s {label}",
+            median(prefill),
+            "tok/s",
+            reference=ref_pp,
+            goal="ratio >= 0.97 (vs llama-bench pp512)",
+            check=lambda r: r >= 0.97,
+            on_ratio=True,
+            note=note + "; wall clock to a 1-token answer, ~512-token prompt",
+        ),
+    ]
+
+
+def image_rows(model: Path, mmproj: Path, threads: int, runs: int, synthetic: bool) -> list[Metric]:
+    """TTFT of turns 2 and 3 ÷ turn 1 of one conversation about one image."""
+    from backends.llama_cpp import LlamaCppBackend
+    from benchmarks import llm
+    from desktop_app.core.images import normalize_image
+    from tests.conftest import png_bytes
+
+    backend = LlamaCppBackend(extra_models=[], include_stores=False, include_embedded=False)
+    info = backend.register(model, mmproj)
+    turns: list[list[float]] = []
+    try:
+        llm.decode_rate(backend, info.id, threads, 2)  # load model and projector
+        for run in range(runs):
+            # A new image each run: turn 1 must pay the encode, not reuse the last run's.
+            image = normalize_image(png_bytes((20 + 40 * run, 90, 160), size=(336, 336)))
+            turns.append(llm.image_turns(backend, info.id, image, threads))
+    finally:
+        backend.close()
+    first = median([t[0] for t in turns])
+    note = (
+        "synthetic random-weight vision model: image encode cost NOT representative"
+        if synthetic
+        else f"{model.name} + {mmproj.name}"
+    )
+    return [
+        judged("image turn 1 TTFT", first, "s", note=note),
+        judged(
+            "image turn 2 TTFT",
+            median([t[1] for t in turns]),
+            "s",
+            reference=first,
+            goal="ratio <= 0.10 (vs turn 1)",
+            check=lambda r: r <= 0.10,
+            on_ratio=True,
+            note=note,
+        ),
+        judged(
+            "image turn 3 TTFT",
+            median([t[2] for t in turns]),
+            "s",
+            reference=first,
+            goal="(vs turn 1)",
+            note=note,
+        ),
+    ]
+
+
+def gui_rows(model: Path, runs: int, tokens: int) -> list[Metric]:
+    """GUI stall while a model loads and streams, and the app's RSS beyond bare llama.cpp."""
+    stalls: list[float] = []
+    app_rss: list[float] = []
+    ref_rss: list[float] = []
+    for _ in range(runs):
+        result = _probe("gui", str(model), str(tokens))
+        stalls.append(result["longest_stall_ms"])
+        app_rss.append(result["rss"])
+        ref_rss.append(_probe("rss-ref", str(model))["rss"])
+    overhead = (median(app_rss) - median(ref_rss)) / 1e6
+    return [
+        judged(
+            "GUI longest stall",
+            median(stalls),
+            "ms",
+            goal="< 50 ms",
+            check=lambda v: v < 50,
+            note=f"10 ms heartbeat, {model.name} cold load + {tokens}-token stream",
+        ),
+        judged(
+            "app RSS beyond llama.cpp",
+            overhead,
+            "MB",
+            goal="< 200 MB",
+            check=lambda v: v < 200,
+            note=(
+                f"window process with {model.name} loaded ({median(app_rss) / 1e6:.0f} MB) "
+                f"minus the bare binding with the same model and n_ctx "
+                f"({median(ref_rss) / 1e6:.0f} MB)"
+            ),
+        ),
+    ]
+
+
+def launch_rows(runs: int) -> list[Metric]:
+    times: list[float] = []
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    for _ in range(runs):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.probes", "launch"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        if lines:
+            times.append(json.loads(lines[-1])["painted_at"] - started)
+    return [
+        judged(
+            "launch to first paint",
+            median(times),
+            "s",
+            goal="< 1.0 s",
+            check=lambda v: v < 1.0,
+            note=f"new interpreter to the window's first paint, offscreen, median of {runs}",
+        )
+    ]
+
+
+def jpeg_rows(runs: int) -> list[Metric]:
+    path = models.cache_root() / "photo-48mp.jpg"
+    if not path.is_file():
+        from PIL import Image
+
+        image = Image.radial_gradient("L").resize((8000, 6000)).convert("RGB")
+        image.save(path, quality=90)
+    seconds: list[float] = []
+    peaks: list[float] = []
+    for _ in range(runs):
+        result = _probe("jpeg", str(path))
+        seconds.append(result["seconds"])
+        peaks.append(result["peak_bytes"] / 1e6)
+    return [
+        judged(
+            "48 MP JPEG normalise time",
+            median(seconds),
+            "s",
+            goal="< 0.5 s",
+            check=lambda v: v < 0.5,
+        ),
+        judged(
+            "48 MP JPEG normalise peak memory",
+            median(peaks),
+            "MB",
+            goal="< 200 MB",
+            check=lambda v: v < 200,
+            note="RSS high-water mark above the idle process",
+        ),
+    ]
+
+
+def thread_rows(model: Path, runs: int, tokens: int) -> list[Metric]:
+    """Auto-chosen threads ÷ the best fixed count while another process keeps a core busy."""
+    from backends.llama_cpp import LlamaCppBackend
+    from benchmarks import llm
+
+    cores = os.cpu_count() or 1
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    backend = LlamaCppBackend(extra_models=[model], include_stores=False)
+    model_id = str(model.resolve())
+    backend.register(model)
+    rates: dict[str, list[float]] = {"auto": [], **{str(n): [] for n in range(1, cores + 1)}}
+    try:
+        time.sleep(0.5)  # let the busy loop show up in the CPU counters
+        llm.decode_rate(backend, model_id, None, 4)
+        for _ in range(runs):
+            for key, series in rates.items():
+                threads = None if key == "auto" else int(key)
+                series.append(llm.decode_rate(backend, model_id, threads, tokens))
+    finally:
+        busy.kill()
+        busy.wait()
+        backend.close()
+    fixed = {key: median(v) for key, v in rates.items() if key != "auto"}
+    best = max(fixed, key=lambda k: fixed[k])
+    return [
+        judged(
+            "auto threads decode, 1 core busy",
+            median(rates["auto"]),
+            "tok/s",
+            reference=fixed[best],
+            goal="ratio >= 0.95 (vs best fixed)",
+            check=lambda r: r >= 0.95,
+            on_ratio=True,
+            note=f"{model.name}; fixed: "
+            + ", ".join(f"{k}t={v:.1f}" for k, v in fixed.items())
+            + f"; best {best}",
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and tokens")
+    parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1))
+    parser.add_argument("--vit-l", action="store_true", help="ViT-L/14-336-shaped projector")
+    parser.add_argument("--model", type=Path, help="a real vision model for the image rows")
+    parser.add_argument("--mmproj", type=Path, help="its projector")
+    parser.add_argument("--only", help="comma-separated: text,image,gui,launch,jpeg,threads")
+    parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    runs = 2 if args.quick else 5
+    tokens = 64 if args.quick else 128
+    wanted = set((args.only or "text,image,gui,launch,jpeg,threads").split(","))
+    print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+
+    metrics: list[Metric] = []
+
+    def step(name: str, rows: list[Metric]) -> None:
+        for row in rows:
+            print(row.json_line(), flush=True)
+        metrics.extend(rows)
+
+    if "text" in wanted:
+        bench = None
+        if not args.no_reference:
+            from benchmarks.reference import llama_bench_binary
+
+            print("[bench] building llama-bench if needed (once, ~6 min)...", flush=True)
+            bench = llama_bench_binary()
+        for label, path in (("Gemma 3 270M", models.gemma_270m()), ("SmolLM2", models.smollm2())):
+            rows = text_model_rows(
+                label, path, threads=args.threads, runs=runs, tokens=tokens, bench_binary=bench
+            )
+            step("text", rows)
+    if "image" in wanted:
+        if args.model and args.mmproj:
+            pair, synthetic = (args.model, args.mmproj), False
+        else:
+            pair, synthetic = models.tiny_vlm(args.vit_l), True
+        step("image", image_rows(pair[0], pair[1], args.threads, max(2, runs - 2), synthetic))
+    if "gui" in wanted:
+        step("gui", gui_rows(models.smollm2(), 1 if args.quick else 3, tokens))
+    if "launch" in wanted:
+        step("launch", launch_rows(3 if args.quick else 5))
+    if "jpeg" in wanted:
+        step("jpeg", jpeg_rows(2 if args.quick else 3))
+    if "threads" in wanted:
+        step("threads", thread_rows(models.smollm2(), 2 if args.quick else 3, tokens // 2))
+    print()
+    print(table(metrics))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

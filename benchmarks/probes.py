@@ -1,0 +1,170 @@
+"""Measurements that need a fresh process of their own; each prints one JSON line.
+
+A fresh process is the only honest way to time a launch, and the only way to read a peak
+or a resident size that no earlier measurement inflated.
+
+    python -m benchmarks.probes launch
+    python -m benchmarks.probes gui MODEL.gguf TOKENS
+    python -m benchmarks.probes rss-ref MODEL.gguf
+    python -m benchmarks.probes jpeg IMAGE.jpg
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+NUM_CTX = 2048
+PROMPT = "Write a long story about a lighthouse keeper."
+
+
+def _rss() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def _app_home() -> Any:
+    """An empty LOCALSIGHT_HOME, so nothing of the user's is read or written."""
+    os.environ["LOCALSIGHT_HOME"] = tempfile.mkdtemp(prefix="localsight-bench-")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop_app.core.settings import app_paths
+
+    return app_paths().ensure()
+
+
+def launch() -> dict[str, float]:
+    """Open the real window (default backends) and report when it first paints."""
+    paths = _app_home()
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.qt.app import create_window
+
+    window: Any = create_window(paths)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                print(json.dumps({"painted_at": time.time()}), flush=True)
+                QApplication.quit()
+            return False
+
+    painter = FirstPaint()
+    window.installEventFilter(painter)
+    window.show()
+    app = QApplication.instance()
+    assert app is not None
+    app.exec()
+    return {}
+
+
+def gui(model: str, tokens: int) -> dict[str, float]:
+    """Longest GUI-thread stall (10 ms heartbeat) through a cold load and a streamed answer."""
+    paths = _app_home()
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from backends.llama_cpp import LlamaCppBackend
+    from desktop_app.core.settings import Settings
+    from desktop_app.qt.app import create_window
+
+    settings = Settings(model=model, max_tokens=tokens, temperature=0.0, num_ctx=NUM_CTX)
+    settings.save(paths.settings_path)
+    backend = LlamaCppBackend(extra_models=[Path(model)], include_stores=False)
+    window: Any = create_window(paths, backend=backend, extra_backends={})
+    window.resize(1024, 700)
+    window.show()
+    app = QApplication.instance()
+    assert app is not None
+
+    def wait_until(condition: Any, timeout_s: float) -> None:
+        deadline = time.perf_counter() + timeout_s
+        loop = QEventLoop()
+        while not condition() and time.perf_counter() < deadline:
+            QTimer.singleShot(5, loop.quit)
+            loop.exec()
+
+    wait_until(lambda: window.model is not None, 30)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(beat)
+    timer.start()
+    last[0] = time.perf_counter()
+    window.composer.edit.setPlainText(PROMPT)
+    QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait_until(lambda: window.runner.busy, 5)
+    wait_until(lambda: not window.runner.busy and window.composer.send_button.isVisible(), 300)
+    timer.stop()
+    answer = window.chat.widgets[-1]
+    stats = answer.message.stats
+    result = {
+        "longest_stall_ms": max(gaps) * 1000 if gaps else 0.0,
+        "beats": float(len(gaps)),
+        "completion_tokens": float(stats.completion_tokens if stats else 0),
+        "rss": float(_rss()),
+    }
+    backend.close()
+    return result
+
+
+def rss_ref(model: str) -> dict[str, float]:
+    """The same model, same context size, loaded by the bare binding and asked once."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(model_path=model, n_ctx=NUM_CTX, n_batch=512, verbose=False)
+    llm.create_completion(PROMPT, max_tokens=16, temperature=0.0)
+    result = {"rss": float(_rss())}
+    llm.close()
+    return result
+
+
+def jpeg(path: str) -> dict[str, float]:
+    """Time and peak memory (RSS high-water mark above the idle process) of one normalise."""
+    import PIL.Image  # noqa: F401 - imported before the baseline, as the app has it loaded
+
+    from desktop_app.core import images
+
+    before = _rss()
+    started = time.perf_counter()
+    result = images.normalize_image(path)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    return {
+        "seconds": elapsed,
+        "peak_bytes": float(max(0, peak - before)),
+        "out_w": float(result.width),
+    }
+
+
+def main(argv: list[str]) -> int:
+    command, *args = argv
+    if command == "launch":
+        launch()
+        return 0
+    handlers = {
+        "gui": lambda: gui(args[0], int(args[1])),
+        "rss-ref": lambda: rss_ref(args[0]),
+        "jpeg": lambda: jpeg(args[0]),
+    }
+    print(json.dumps(handlers[command]()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
