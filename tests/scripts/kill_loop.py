@@ -69,7 +69,7 @@ class LoopReport:
             f"{self.survived}/{self.runs} runs survived kill -9 "
             f"({self.early_kills} killed before any answer text); "
             f"per run: median {statistics.median(times):.2f} s, max {times[-1]:.2f} s, "
-            f"total {sum(times):.1f} s; answer chars saved at kill: median "
+            f"total {sum(times):.1f} s; answer chars kept after the kill: median "
             f"{statistics.median(lengths):.0f}, max {lengths[-1]}"
         )
 
@@ -158,17 +158,19 @@ def run_once(
             child.stderr.close()
     report.runs += 1
     report.early_kills += early
-    problems = _check(db, prompt, seen, expected_conversations=report.runs)
+    problems, kept = _check(db, prompt, seen, expected_conversations=report.runs)
     report.run_seconds.append(time.perf_counter() - started)
     if problems:
         report.failures.extend(f"run {number}: {p}" for p in problems)
     else:
         report.survived += 1
-        report.text_at_kill.append(len(seen))
+        report.text_at_kill.append(kept)
 
 
-def _check(db: Path, prompt: str, seen: str, expected_conversations: int) -> list[str]:
+def _check(db: Path, prompt: str, seen: str, expected_conversations: int) -> tuple[list[str], int]:
+    """Problems found, and how many characters of the killed answer were kept."""
     problems: list[str] = []
+    kept = 0
     with Store.open(db) as store:
         if store.recovered_from is not None:
             problems.append(f"the database was damaged and moved to {store.recovered_from}")
@@ -184,7 +186,7 @@ def _check(db: Path, prompt: str, seen: str, expected_conversations: int) -> lis
             ]
         mine = [m for m in everything.values() if m and m[0].text == prompt]
         if len(mine) != 1:
-            return [*problems, "the run's conversation is missing"]
+            return [*problems, "the run's conversation is missing"], 0
         user, answers = mine[0][0], mine[0][1:]
         if (user.role, user.state, len(user.images)) != ("user", "complete", 1):
             problems.append(f"the question was not kept intact: {user}")
@@ -193,6 +195,7 @@ def _check(db: Path, prompt: str, seen: str, expected_conversations: int) -> lis
         if seen and not answers:
             problems.append("the answer row is gone")
         for answer in answers:
+            kept = len(answer.text)
             if answer.state != "interrupted":
                 problems.append(f"the answer is {answer.state!r}, not 'interrupted'")
             if not answer.text.startswith(seen):
@@ -209,7 +212,7 @@ def _check(db: Path, prompt: str, seen: str, expected_conversations: int) -> lis
             )
         except sqlite3.DatabaseError as error:
             problems.append(f"the search index does not match the messages: {error}")
-    return problems
+    return problems, kept
 
 
 def run(runs: int, home: Path, inputs: Inputs, *, seed: int = 0, workers: int = 1) -> LoopReport:
