@@ -159,7 +159,7 @@ def test_regenerate_replaces_the_answer(qtbot: Any, window: Any) -> None:
     wait_idle(qtbot, window)
     first = window.chat.widgets[-1]
     first_created = first.message.created_at
-    first.actions["regenerate"].click()
+    first.action_buttons["regenerate"].click()
     wait_idle(qtbot, window)
     assert len(window.chat.widgets) == 2
     assert window.chat.widgets[-1] is not first
@@ -173,7 +173,7 @@ def test_edit_and_resend(qtbot: Any, window: Any) -> None:
     send(qtbot, window, "Second question.")
     wait_idle(qtbot, window)
     first_user = window.chat.widgets[0]
-    first_user.actions["edit"].click()
+    first_user.action_buttons["edit"].click()
     assert window.composer.text() == "First question."
     window.composer.edit.setPlainText("First question, edited.")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
@@ -394,3 +394,52 @@ def test_ollama_models_are_listed_and_answer_with_images(
         assert answer.message.state == "complete" and answer.text
         assert win.store.conversation(win.conversation_id).backend == "ollama"
         win.close()
+
+
+def test_engine_crash_mid_answer_is_an_inline_error_and_recovers(qtbot: Any, paths: Any) -> None:
+    """The window's default: llama.cpp in a child engine process. Killing it mid-answer
+    leaves the window up, the partial answer kept with the reason, and the next send works."""
+    import os
+    import signal
+
+    from backends.engine import EngineBackend
+    from desktop_app.qt.app import create_window
+
+    engine = EngineBackend(model_dirs=[paths.models_dir])
+    win = create_window(paths, backend=engine, extra_backends={})
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model is not None, timeout=60_000)
+    win.settings = dataclasses.replace(win.settings, max_tokens=100_000)
+    send(qtbot, win, "Keep talking.")
+    qtbot.waitUntil(
+        lambda: win._streaming_widget is not None and len(win._streaming_widget.text) > 20,
+        timeout=60_000,
+    )
+    pid = engine.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_idle(qtbot, win)
+    answer = win.chat.widgets[-1]
+    assert answer.message.state == "error"
+    assert answer.text  # the partial answer is kept
+    assert "crash" in (answer.message.error or "").lower()
+    assert answer.status.isVisible() and answer.action_buttons["retry"].isVisible()
+    win.settings = dataclasses.replace(win.settings, max_tokens=12)
+    win.session = None
+    send(qtbot, win, "Are you back?")
+    wait_idle(qtbot, win)
+    assert win.chat.widgets[-1].message.state == "complete"
+    assert engine.pid is not None and engine.pid != pid
+    win.close()
+    assert engine.pid is None or not _alive(engine.pid)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -190,8 +190,8 @@ class ChatView(QScrollArea):
     def set_busy(self, busy: bool) -> None:
         for widget in self.widgets:
             for key in ("edit", "regenerate", "retry"):
-                if key in widget.actions:
-                    widget.actions[key].setEnabled(not busy)
+                if key in widget.action_buttons:
+                    widget.action_buttons[key].setEnabled(not busy)
         if not busy:
             self._refresh_actions()
 

@@ -181,7 +181,12 @@ class MainWindow(QMainWindow):
         self.overlay = DropOverlay(self)
 
     def _build_menus(self) -> None:
-        def action(menu: Any, text: str, keys: QKeySequence | str | None, slot: Any) -> QAction:
+        def action(
+            menu: Any,
+            text: str,
+            keys: QKeySequence | QKeySequence.StandardKey | str | None,
+            slot: Any,
+        ) -> QAction:
             item = QAction(tr(text), self)
             if keys:
                 item.setShortcut(QKeySequence(keys))
@@ -219,7 +224,7 @@ class MainWindow(QMainWindow):
     def load_models(self) -> None:
         call = BackgroundCall(self)
         call.done.connect(self._models_loaded)
-        call.failed.connect(lambda message: self._set_status(message))
+        call.failed.connect(self._set_status)
         self._set_status(tr("Looking for models…"))
         backends = dict(self.backends)
 
@@ -255,11 +260,12 @@ class MainWindow(QMainWindow):
             self.models, self.model.id if self.model else None, self.model_backend
         )
         self._update_model_hint()
-        self._set_status(
+        status = (
             tr("Ready")
             if self.model
             else tr("No model found: add one with Model → Add a model file…")
         )
+        self._set_status(" — ".join([status, *notes]))
 
     def choose_model(self, info: ModelInfo) -> None:
         self.model = info
@@ -293,7 +299,7 @@ class MainWindow(QMainWindow):
             return
         call = BackgroundCall(self)
         call.done.connect(self._model_added)
-        call.failed.connect(lambda message: self.composer.show_notice(message))
+        call.failed.connect(self.composer.show_notice)
         call.run(lambda: register(path))
         self._add_call = call
 
@@ -319,7 +325,7 @@ class MainWindow(QMainWindow):
         self.composer.stop_editing()
         self.setWindowTitle("LocalSight")
         self.sidebar.list.clearSelection()
-        self.sidebar.list.setCurrentItem(None)
+        self.sidebar.list.setCurrentRow(-1)
         self.composer.focus()
 
     def open_conversation(self, conversation_id: int) -> None:

@@ -82,7 +82,7 @@ class MessageWidget(QWidget):
         super().__init__(parent)
         self.message = message
         self._theme = theme
-        self._text = message.text
+        self._text: str = message.text
         self._code_blocks: tuple[str, ...] = ()
         self.is_user = message.role == "user"
         self.setAttribute(Qt.WidgetAttribute.WA_Hover, True)
@@ -142,7 +142,7 @@ class MessageWidget(QWidget):
         self.stats.setFont(small)
         footer.addWidget(self.stats)
         footer.addStretch(1)
-        self.actions: dict[str, QToolButton] = {}
+        self.action_buttons: dict[str, QToolButton] = {}
         self._add_action(
             footer,
             "copy",
@@ -215,7 +215,7 @@ class MessageWidget(QWidget):
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.clicked.connect(slot)
         layout.addWidget(button)
-        self.actions[key] = button
+        self.action_buttons[key] = button
 
     # -- state --------------------------------------------------------------------------
 
@@ -238,8 +238,8 @@ class MessageWidget(QWidget):
             self.show_status(tr("Thinking…"))
         else:
             self.status.hide()
-        if "retry" in self.actions:
-            self.actions["retry"].setVisible(message.state in ("error", "interrupted"))
+        if "retry" in self.action_buttons:
+            self.action_buttons["retry"].setVisible(message.state in ("error", "interrupted"))
 
     def set_text(self, text: str) -> None:
         self._text = text
@@ -271,8 +271,8 @@ class MessageWidget(QWidget):
         return self._text
 
     def set_can_regenerate(self, allowed: bool) -> None:
-        if "regenerate" in self.actions:
-            self.actions["regenerate"].setEnabled(allowed)
+        if "regenerate" in self.action_buttons:
+            self.action_buttons["regenerate"].setEnabled(allowed)
 
     # -- interaction --------------------------------------------------------------------
 
@@ -287,7 +287,7 @@ class MessageWidget(QWidget):
             QDesktopServices.openUrl(url)
 
     def _set_actions_visible(self, visible: bool) -> None:
-        for key, button in self.actions.items():
+        for key, button in self.action_buttons.items():
             if key == "retry":
                 continue
             button.setVisible(visible)

@@ -8,6 +8,7 @@ a fast model never floods the event loop (napari's slicer does the same).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +21,12 @@ from backends.base import BackendError
 from desktop_app.core.images import ImageError, ImagePolicy, normalize_image
 
 COALESCE_MS = 40
+
+
+def _emit(signal: Any, *args: object) -> None:
+    """Emit from a worker thread; a window closed meanwhile just drops the result."""
+    with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+        signal.emit(*args)
 
 
 class GenerationRunner(QObject):
@@ -76,9 +83,9 @@ class GenerationRunner(QObject):
             try:
                 operation(callbacks)
             except BackendError as error:
-                self.failed.emit(str(error))
+                _emit(self.failed, str(error))
             except Exception as error:  # the window must survive anything a backend does
-                self.failed.emit(f"Something went wrong: {type(error).__name__}: {error}")
+                _emit(self.failed, f"Something went wrong: {type(error).__name__}: {error}")
 
         self._timer.start()
         self._thread = threading.Thread(target=work, name="localsight-generation", daemon=True)
@@ -138,11 +145,11 @@ class ImageJob(QObject):
                 try:
                     image = normalize_image(source, policy=policy, name=name)
                 except ImageError as error:
-                    self.rejected.emit(str(error))
+                    _emit(self.rejected, str(error))
                 except Exception as error:
-                    self.rejected.emit(f"{name} could not be opened: {error}")
+                    _emit(self.rejected, f"{name} could not be opened: {error}")
                 else:
-                    self.ready.emit(image, name)
+                    _emit(self.ready, image, name)
 
         threading.Thread(target=work, name="localsight-images", daemon=True).start()
 
@@ -158,10 +165,10 @@ class BackgroundCall(QObject):
             try:
                 result = call()
             except BackendError as error:
-                self.failed.emit(str(error))
+                _emit(self.failed, str(error))
             except Exception as error:
-                self.failed.emit(f"{type(error).__name__}: {error}")
+                _emit(self.failed, f"{type(error).__name__}: {error}")
             else:
-                self.done.emit(result)
+                _emit(self.done, result)
 
         threading.Thread(target=work, name="localsight-call", daemon=True).start()
