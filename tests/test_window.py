@@ -87,7 +87,7 @@ def wait_idle(qtbot: Any, window: Any, timeout: int = 60_000) -> None:
     qtbot.waitUntil(
         lambda: not window.runner.busy and window.stage_label.text() != "", timeout=timeout
     )
-    qtbot.waitUntil(lambda: window.composer.send_button.isVisible(), timeout=timeout)
+    qtbot.waitUntil(window.composer.send_button.isVisible, timeout=timeout)
 
 
 def test_first_minute(window: Any) -> None:
@@ -121,7 +121,7 @@ def test_dropping_a_non_image_says_why(qtbot: Any, window: Any, tmp_path: Path) 
     notes = tmp_path / "notes.png"
     notes.write_text("not a picture at all\n" * 10)
     drop(window, [notes])
-    qtbot.waitUntil(lambda: window.composer.notice.isVisible(), timeout=10_000)
+    qtbot.waitUntil(window.composer.notice.isVisible, timeout=10_000)
     assert "notes.png" in window.composer.notice.text()
     assert window.composer.pending == []
 
@@ -357,7 +357,7 @@ def test_every_control_has_a_name_and_tooltip(window: Any) -> None:
     assert missing == []
 
 
-def test_ollama_models_are_listed_and_answer_with_images(
+def test_ollama_models_are_listed_and_answer_with_images(  # noqa: PLR0917 - fixtures
     qtbot: Any,
     paths: Any,
     backend: LlamaCppBackend,
