@@ -22,6 +22,8 @@ apt_packages=(
 )
 if (( with_test )); then
   apt_packages+=(xvfb xauth)
+  # The packaging step of .ci/run: desktop-file-validate and screenshots of the window.
+  apt_packages+=(desktop-file-utils imagemagick)
 fi
 
 missing=()
