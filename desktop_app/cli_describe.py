@@ -5,7 +5,7 @@ options (the same backend and model options as ``ask``), the progress bar on std
 Ctrl+C. The first Ctrl+C lets the current image finish and exits with 130; a second one
 cancels the running generation too (that image gets no row and is redone on the next run).
 A signal handler sets flags instead of raising KeyboardInterrupt, because an exception
-raised at an arbitrary point could land between writing a row and fsyncing it.
+raised at an arbitrary point could cut a row in half; only a third Ctrl+C raises it.
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def add_describe_command(commands: Any) -> None:
 
 
 class _InterruptFlags:
-    """SIGINT once: stop after this row. Twice: cancel the generation as well."""
+    """SIGINT once: stop after this row. Twice: cancel the generation as well. Three times:
+    KeyboardInterrupt, for when llama.cpp is inside one long call (rows already written are
+    safe: each is one write followed by fsync)."""
 
     def __init__(self, err: TextIO) -> None:
         self.stop = CancelToken()
@@ -119,8 +121,10 @@ class _InterruptFlags:
         if not self.stop.cancelled:
             self.stop.cancel()
             self._err.write("\nlocalsight: stopping after this image (Ctrl+C again to stop now).\n")
-        else:
+        elif not self.cancel.cancelled:
             self.cancel.cancel()
+        else:  # a third Ctrl+C: something is stuck (a long image encode); leave now
+            raise KeyboardInterrupt
         self._err.flush()
 
 

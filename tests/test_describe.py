@@ -268,3 +268,39 @@ def test_foreign_fragment_is_never_truncated(tmp_path: Path) -> None:
     ours = tmp_path / "b.jsonl"
     ours.write_text('{"path": "/x/1.pn')
     assert read_rows(ours, "jsonl") == [] and ours.read_bytes() == b""
+
+
+def test_second_sigint_cancels_the_running_generation(
+    photo_folder: Path, tmp_path: Path, tiny_vlm: tuple[Path, Path], localsight_home: Path
+) -> None:
+    """Long answers (1500 tokens each): the second Ctrl+C must not wait for one to end."""
+    out = tmp_path / "out.jsonl"
+    command = [
+        sys.executable,
+        "-m",
+        "desktop_app",
+        "describe",
+        str(photo_folder),
+        "--out",
+        str(out),
+        *_model_args(tiny_vlm, max_tokens=1500),
+    ]
+    env = {**os.environ, "LOCALSIGHT_HOME": str(localsight_home)}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    time.sleep(3.0)  # the model is loaded and generating the first long answer
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    stopped_at = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert time.monotonic() - stopped_at < 20, "the generation was not cancelled"
+    assert "Traceback" not in err
+    rows = _jsonl(out)  # whole rows only; the cancelled image has none
+    assert len(rows) < N_IMAGES - len(BROKEN)
