@@ -45,8 +45,10 @@ from backends.llama_cpp.discovery import (
     embedded_default_model,
     scan,
 )
+from backends.llama_cpp.fast_chat import FastChat, make_fast_chat
 from backends.llama_cpp.fit import ensure_fits
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.llama_cpp.threads import CHOOSER
 
 _ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
 
@@ -60,6 +62,8 @@ class _Loaded:
     load_s: float
     abort_callback: Any
     load_reported: bool = False
+    # The fast path (prefix kept in the context, native sampling); None: the binding's path.
+    fast: FastChat | None = None
 
 
 def _model_info(model: LocalModel) -> ModelInfo:
@@ -213,18 +217,26 @@ class LlamaCppBackend:
 
     # -- loading --------------------------------------------------------------------------
 
-    def _abort_requested(self, _data: Any) -> bool:
+    def _abort_requested(self, _data: Any) -> int:
+        # An int, not a bool: llama.cpp calls this from its own threads, and returning
+        # True/False through ctypes there crashed the interpreter at exit (bool_dealloc,
+        # "refcount error in a C extension") in a Qt process on Python 3.11.
         token = self._current_cancel
-        return token is not None and token.cancelled
+        return 1 if token is not None and token.cancelled else 0
 
     def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
         trained = model.summary.context_length or options.num_ctx
         n_ctx = max(256, min(options.num_ctx, trained))
-        threads = options.threads or (self._loaded.key[3] if self._loaded else native.free_cores())
         projector_path = str(model.projector.path) if model.projector else None
-        key = (str(model.path), projector_path, n_ctx, threads)
-        if self._loaded is not None and self._loaded.key == key:
+        # Threads are re-chosen per request (fast path): a change needs no reload.
+        if self._loaded is not None and self._loaded.key[:3] == (
+            str(model.path),
+            projector_path,
+            n_ctx,
+        ):
             return self._loaded
+        threads = options.threads or CHOOSER.choose()
+        key = (str(model.path), projector_path, n_ctx, threads)
         self.unload()
         ensure_fits(model.summary, model.projector, n_ctx)
         llama_cpp = native.llama_module()
@@ -257,7 +269,8 @@ class LlamaCppBackend:
                 raise InvalidModelFile(self._load_failure(name, error)) from None
         abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
-        self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback)
+        fast = make_fast_chat(llama_cpp, llm, model.summary, handler)
+        self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback, fast=fast)
         return self._loaded
 
     @staticmethod
@@ -318,9 +331,22 @@ class LlamaCppBackend:
         if cancel.cancelled:
             yield Done(Stats(load_s=load_s), "cancelled")
             return
+        if loaded.fast is not None:
+            self._current_cancel = cancel  # read by the abort callback during evaluation
+            yield from loaded.fast.stream(
+                messages,
+                options,
+                cancel,
+                threads=options.threads or CHOOSER.choose(),
+                load_s=load_s,
+                map_error=self._generation_error,
+            )
+            return
         llama_cpp = native.llama_module()
         llm = loaded.llm
         self._current_cancel = cancel
+        threads = options.threads or CHOOSER.choose()
+        llama_cpp.llama_set_n_threads(llm._ctx.ctx, threads, threads)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         reason: FinishReason = "stop"
         received: list[str] = []

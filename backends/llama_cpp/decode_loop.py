@@ -1,0 +1,167 @@
+"""Generating tokens with as little Python per token as possible.
+
+The binding's streaming path samples through Python wrappers, detokenizes the whole tail
+again for every token and copies logits into numpy: 14–20 % of the decode speed on a small
+model.  Here each token costs a handful of ctypes calls: llama.cpp's own sampler chain
+(penalties, top-k, typical, top-p, min-p, temperature, dist — the binding's order and
+defaults, so answers do not change), one ``llama_token_to_piece`` into a reused buffer and
+one single-token ``llama_decode``.  UTF-8 split across tokens is reassembled by an
+incremental decoder, and user stop strings are held back until they can no longer match.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+from collections.abc import Iterator, Sequence
+from types import ModuleType
+from typing import Any, Literal
+
+from backends.base import CancelToken
+from backends.llama_cpp.prefix_cache import ContextCache
+
+Ending = Literal["stop", "length", "cancelled"]
+
+_PENALTY_LAST_N = 64  # the binding's last_n_tokens_size
+_MIN_P = 0.05  # the binding's create_completion default
+_DEFAULT_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: a random seed
+
+
+class SamplerChain:
+    """llama.cpp's native sampler chain, built like the binding's ``_init_sampler``."""
+
+    def __init__(
+        self,
+        llama_cpp: ModuleType,
+        *,
+        n_vocab: int,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        repeat_penalty: float,
+        seed: int | None,
+    ) -> None:
+        lib = llama_cpp
+        self._lib = lib
+        self.chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+        add = lib.llama_sampler_chain_add
+        penalties = lib.llama_sampler_init_penalties(
+            n_vocab, _PENALTY_LAST_N, repeat_penalty, 0.0, 0.0
+        )
+        add(self.chain, penalties)
+        seed_value = _DEFAULT_SEED if seed is None else seed & 0xFFFFFFFF
+        if temperature < 0.0:
+            add(self.chain, lib.llama_sampler_init_dist(seed_value))
+        elif temperature == 0.0:
+            add(self.chain, lib.llama_sampler_init_greedy())
+        else:
+            add(self.chain, lib.llama_sampler_init_top_k(top_k))
+            add(self.chain, lib.llama_sampler_init_typical(1.0, 1))
+            add(self.chain, lib.llama_sampler_init_top_p(top_p, 1))
+            add(self.chain, lib.llama_sampler_init_min_p(_MIN_P, 1))
+            add(self.chain, lib.llama_sampler_init_temp(temperature))
+            add(self.chain, lib.llama_sampler_init_dist(seed_value))
+
+    def close(self) -> None:
+        if self.chain is not None:
+            self._lib.llama_sampler_free(self.chain)
+            self.chain = None
+
+
+class StopFilter:
+    """Cuts the text at the first user stop string, holding back a possible partial match."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self._stops = [stop for stop in stops if stop]
+        self._pending = ""
+        self.hit = False
+
+    def feed(self, text: str) -> str:
+        if not self._stops:
+            return text
+        self._pending += text
+        found = [i for i in (self._pending.find(stop) for stop in self._stops) if i >= 0]
+        if found:
+            self.hit = True
+            out, self._pending = self._pending[: min(found)], ""
+            return out
+        hold = 0
+        for stop in self._stops:
+            for size in range(min(len(stop) - 1, len(self._pending)), 0, -1):
+                if self._pending.endswith(stop[:size]):
+                    hold = max(hold, size)
+                    break
+        cut = len(self._pending) - hold
+        out, self._pending = self._pending[:cut], self._pending[cut:]
+        return out
+
+    def flush(self) -> str:
+        out, self._pending = self._pending, ""
+        return out
+
+
+class DecodeLoop:
+    """Samples and evaluates tokens after the prompt; yields text, then sets ``ending``."""
+
+    def __init__(
+        self,
+        llama_cpp: ModuleType,
+        cache: ContextCache,
+        sampler: SamplerChain,
+        *,
+        max_tokens: int | None,
+        stops: Sequence[str],
+        cancel: CancelToken,
+    ) -> None:
+        self._lib = llama_cpp
+        self._cache = cache
+        self._sampler = sampler
+        self._max_tokens = max_tokens
+        self._stops = stops
+        self._cancel = cancel
+        self.generated = 0
+        self.ending: Ending = "stop"
+
+    def run(self, ctx: Any, vocab: Any) -> Iterator[str]:
+        lib = self._lib
+        sample = lib.llama_sampler_sample
+        is_eog = lib.llama_vocab_is_eog
+        to_piece = lib.llama_token_to_piece
+        chain = self._sampler.chain
+        cache = self._cache
+        cancel = self._cancel
+        limit = self._max_tokens if self._max_tokens and self._max_tokens > 0 else None
+        buffer = ctypes.create_string_buffer(256)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        stop_filter = StopFilter(self._stops)
+        while True:
+            if cancel.cancelled:
+                self.ending = "cancelled"
+                break
+            token = sample(chain, ctx, -1)
+            if is_eog(vocab, token):
+                break
+            self.generated += 1
+            size = to_piece(vocab, token, buffer, 256, 0, False)
+            piece = buffer.raw[:size] if size >= 0 else self._long_piece(vocab, token, -size)
+            text = stop_filter.feed(decoder.decode(piece))
+            if text:
+                yield text
+            if stop_filter.hit:
+                break
+            if limit is not None and self.generated >= limit:
+                self.ending = "length"
+                break
+            if cache.n_past + 1 >= cache.n_ctx:
+                self.ending = "length"
+                break
+            cache.decode_one(token)
+        tail = stop_filter.flush() if not stop_filter.hit else ""
+        tail += decoder.decode(b"", final=True)
+        if tail and self.ending != "cancelled":
+            yield tail
+
+    def _long_piece(self, vocab: Any, token: int, size: int) -> bytes:
+        buffer = ctypes.create_string_buffer(size)
+        written = self._lib.llama_token_to_piece(vocab, token, buffer, size, 0, False)
+        return buffer.raw[: max(0, written)]

@@ -1,0 +1,215 @@
+"""The fast chat path: prefix kept in the context, native sampling, per-request threads.
+
+``LlamaCppBackend`` uses this for every model it can render exactly as the binding would:
+GGUFs with their own chat template (text, or vision through mtmd) and template-less text
+models whose family format the binding implements as a plain formatter (``gemma``,
+``chatml``).  Template-less *vision* models keep the binding's family handlers (the old
+path), which reset the context on every turn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
+from typing import Any
+
+from backends.base import (
+    BackendError,
+    CancelToken,
+    Chunk,
+    Done,
+    GenerationOptions,
+    Stats,
+    TextDelta,
+)
+from backends.llama_cpp.chat_format import text_chat_format
+from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
+from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.llama_cpp.prefix_cache import (
+    ContextCache,
+    EvalFailed,
+    Tokenized,
+    tokenize_mtmd,
+    tokenize_text,
+)
+from backends.llama_cpp.prompt_render import (
+    RenderedPrompt,
+    family_formatter,
+    render_family,
+    render_template,
+)
+
+ErrorMapper = Callable[[BaseException, str], BackendError]
+
+
+class FastChat:
+    """One loaded model's conversation state and the code that answers with it."""
+
+    def __init__(
+        self,
+        llama_cpp: ModuleType,
+        llm: Any,
+        *,
+        template: str | None,
+        formatter: Callable[..., Any] | None,
+        handler: Any,
+    ) -> None:
+        self._lib = llama_cpp
+        self._llm = llm
+        self._template = template
+        self._formatter = formatter
+        self._mtmd: ModuleType | None = None
+        self._mtmd_ctx: Any = None
+        self._marker = ""
+        if handler is not None:
+            from llama_cpp import mtmd_cpp
+
+            self._mtmd = mtmd_cpp
+            self._mtmd_ctx = handler.mtmd_ctx
+            self._marker = mtmd_cpp.mtmd_default_marker().decode("utf-8")
+        self._ctx = llm._ctx.ctx
+        self._vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+        self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self.cache = ContextCache(llama_cpp, llm, self._mtmd, self._mtmd_ctx)
+        self._threads = 0
+        # Freed with the model (the binding's exit stack runs callbacks last-in first-out,
+        # so this goes before the mtmd context and the llama context it uses).
+        llm._stack.callback(self.cache.close)
+
+    def _render(self, messages: Sequence[dict[str, Any]]) -> RenderedPrompt:
+        llm = self._llm
+        if self._template is None:
+            assert self._formatter is not None
+            return render_family(self._formatter, messages)
+        if self._mtmd is not None:
+            # MTMDChatHandler's way: detokenized special tokens, mtmd adds BOS itself.
+            def piece(token: int) -> str:
+                return bytes(llm.detokenize([token])).decode("utf-8", errors="ignore")
+
+            bos, eos, add_special = piece(llm.token_bos()), piece(llm.token_eos()), True
+        else:
+            # Jinja2ChatFormatter's way (the binding's text path): token texts, no extra BOS.
+            model = llm._model
+            bos_id, eos_id = llm.token_bos(), llm.token_eos()
+            bos = model.token_get_text(bos_id) if bos_id != -1 else ""
+            eos = model.token_get_text(eos_id) if eos_id != -1 else ""
+            add_special = False
+        return render_template(
+            self._lib,
+            self._template,
+            messages,
+            bos_token=bos,
+            eos_token=eos,
+            marker=self._marker,
+            add_special=add_special,
+        )
+
+    def _tokenize(self, prompt: RenderedPrompt) -> Tokenized:
+        if self._mtmd is not None:
+            return tokenize_mtmd(
+                self._mtmd, self._mtmd_ctx, prompt.text, prompt.images, prompt.image_ids
+            )
+        return tokenize_text(self._llm, prompt.text, prompt.add_special)
+
+    def stream(
+        self,
+        messages: Sequence[dict[str, Any]],
+        options: GenerationOptions,
+        cancel: CancelToken,
+        *,
+        threads: int,
+        load_s: float,
+        map_error: ErrorMapper,
+    ) -> Iterator[Chunk]:
+        """Evaluate what the context lacks of this conversation, then stream the answer."""
+        lib = self._lib
+        if threads != self._threads:
+            lib.llama_set_n_threads(self._ctx, threads, threads)
+            self._threads = threads
+        lib.llama_perf_context_reset(self._ctx)
+        started = time.perf_counter()
+        received: list[str] = []
+        evaluated = 0
+        prompt_s = 0.0
+        loop: DecodeLoop | None = None
+        sampler: SamplerChain | None = None
+        reason = "stop"
+        try:
+            tokenized = self._tokenize(self._render(messages))
+            try:
+                evaluated = self.cache.evaluate(tokenized)
+            finally:
+                tokenized.close()
+            prompt_s = time.perf_counter() - started
+            sampler = SamplerChain(
+                lib,
+                n_vocab=self._n_vocab,
+                temperature=options.temperature,
+                top_k=options.top_k,
+                top_p=options.top_p,
+                repeat_penalty=options.repeat_penalty,
+                seed=options.seed,
+            )
+            loop = DecodeLoop(
+                lib,
+                self.cache,
+                sampler,
+                max_tokens=options.max_tokens,
+                stops=options.stop,
+                cancel=cancel,
+            )
+            for text in loop.run(self._ctx, self._vocab):
+                received.append(text)
+                yield TextDelta(text)
+            reason = loop.ending
+        except BackendError:
+            raise
+        except Exception as error:  # ValueError, EvalFailed, jinja2 SecurityError, ...
+            aborted = isinstance(error, EvalFailed) and error.aborted
+            if not (cancel.cancelled or aborted):
+                raise map_error(error, "".join(received)) from error
+            reason = "cancelled"
+        finally:
+            if sampler is not None:
+                sampler.close()
+            self.cache.forget_generated()
+        if prompt_s == 0.0:
+            prompt_s = time.perf_counter() - started
+        perf = lib.llama_perf_context(self._ctx)
+        yield Done(
+            Stats(
+                prompt_tokens=evaluated,
+                completion_tokens=loop.generated if loop is not None else 0,
+                load_s=load_s,
+                # Wall clock: llama.cpp's counters do not see mtmd's image encode.
+                prompt_s=prompt_s if evaluated else 0.0,
+                decode_s=perf.t_eval_ms / 1000.0,
+            ),
+            reason,  # type: ignore[arg-type]
+        )
+
+
+def make_fast_chat(
+    llama_cpp: ModuleType, llm: Any, summary: GGUFSummary, handler: Any
+) -> FastChat | None:
+    """The fast path for this model, or ``None`` when only the binding renders it right."""
+    template = summary.chat_template or None
+    if handler is not None:
+        if template is None or type(handler).__name__ != "MTMDChatHandler":
+            return None  # family vision handlers: keep the binding's path
+        if getattr(handler, "mtmd_ctx", None) is None:
+            return None
+        return FastChat(llama_cpp, llm, template=template, formatter=None, handler=handler)
+    if template is not None:
+        # The binding replaces a few well-known templates by its own formatters; follow it.
+        guessed = llama_cpp.llama_chat_format.guess_chat_format_from_gguf_metadata(llm.metadata)
+        formatter = family_formatter(llama_cpp, guessed) if guessed else None
+        if formatter is not None:
+            return FastChat(llama_cpp, llm, template=None, formatter=formatter, handler=None)
+        return FastChat(llama_cpp, llm, template=template, formatter=None, handler=None)
+    name = text_chat_format(summary)
+    formatter = family_formatter(llama_cpp, name) if name else None
+    if formatter is None:
+        return None
+    return FastChat(llama_cpp, llm, template=None, formatter=formatter, handler=None)
