@@ -18,7 +18,6 @@ exists so the hard stop (killing an engine that does not honour a cancel) can be
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import threading
@@ -91,9 +90,8 @@ class _StagedBackend(LlamaCppBackend):
 class _Server:
     """Reads requests on the main thread, answers chats on a worker thread."""
 
-    def __init__(self, conn: Connection, config: EngineConfig, log_path: str) -> None:
+    def __init__(self, conn: Connection, config: EngineConfig) -> None:
         self._conn = conn
-        self._log_path = log_path
         self._send_lock = threading.Lock()
         self._backend = _StagedBackend(config, self._report_stage)
         self._chat_id: int | None = None
@@ -109,9 +107,7 @@ class _Server:
             self._orphaned()
 
     def _orphaned(self) -> NoReturn:
-        """The app is gone: nobody will read the log, and the model must not linger."""
-        with contextlib.suppress(OSError):
-            os.unlink(self._log_path)
+        """The app is gone: the model must not linger."""
         os._exit(0)  # without waiting for native work in progress
 
     def run(self) -> None:
@@ -226,4 +222,4 @@ def main(conn: Connection, config: EngineConfig, log_path: str) -> None:
     os.environ["GGML_NO_BACKTRACE"] = "1"
     # Ctrl+C in the terminal reaches the whole process group; the app decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _Server(conn, config, log_path).run()
+    _Server(conn, config).run()

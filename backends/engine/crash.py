@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import signal
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 from backends.engine.protocol import Stage
 
@@ -46,14 +46,13 @@ class EngineExit:
         return f"exit code {code}"
 
 
-def read_reason(log_path: Path) -> str:
+def read_reason(log: BinaryIO) -> str:
     """The failed assert (or similar) at the end of the engine's log, or ""."""
     try:
-        with log_path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - _LOG_TAIL_BYTES))
-            tail = handle.read().decode("utf-8", errors="replace")
-    except OSError:
+        size = log.seek(0, 2)
+        log.seek(max(0, size - _LOG_TAIL_BYTES))
+        tail = log.read().decode("utf-8", errors="replace")
+    except (OSError, ValueError):
         return ""
     for line in reversed(tail.splitlines()):
         for pattern in _REASON_PATTERNS:

@@ -54,8 +54,10 @@ class EngineProcess:
 
     def __init__(self, config: EngineConfig, *, start_timeout_s: float) -> None:
         started = time.perf_counter()
+        # The engine's log: the app keeps it open and unlinks it once the engine has opened
+        # it too, so it vanishes with the two processes whatever kills them.
         fd, log = tempfile.mkstemp(prefix="localsight-engine-", suffix=".log")
-        os.close(fd)
+        self._log = os.fdopen(fd, "rb")
         self._log_path = Path(log)
         context = multiprocessing.get_context("spawn")
         self._conn, child_conn = context.Pipe(duplex=True)
@@ -75,11 +77,15 @@ class EngineProcess:
             self._process.start()
         except Exception as error:
             self._log_path.unlink(missing_ok=True)
+            self._log.close()
             raise BackendUnavailable(f"The model engine could not start: {error}") from error
         finally:
             child_conn.close()  # else the pipe never reports the child's end
         self.pid: int = self._process.pid or 0
-        self._wait_ready(start_timeout_s)
+        try:
+            self._wait_ready(start_timeout_s)
+        finally:
+            self._log_path.unlink(missing_ok=True)
         self.start_s = time.perf_counter() - started
         self._receiver = threading.Thread(
             target=self._receive, name=f"engine-{self.pid}-receiver", daemon=True
@@ -99,7 +105,7 @@ class EngineProcess:
             pass
         self._process.kill()
         self._process.join(_REAP_S)
-        exit = EngineExit(self._process.exitcode, read_reason(self._log_path))
+        exit = EngineExit(self._process.exitcode, read_reason(self._log))
         self._release()
         raise BackendUnavailable(
             f"The model engine could not start ({exit.how}"
@@ -185,7 +191,7 @@ class EngineProcess:
                 self._process.kill()
             self._process.join(_REAP_S)
         exit = EngineExit(
-            self._process.exitcode, read_reason(self._log_path), intentional=self._intentional
+            self._process.exitcode, read_reason(self._log), intentional=self._intentional
         )
         with self._lock:
             self._exit = exit
@@ -206,6 +212,6 @@ class EngineProcess:
     def _release(self) -> None:
         with contextlib.suppress(OSError):
             self._conn.close()
-        self._log_path.unlink(missing_ok=True)
+        self._log.close()
         with contextlib.suppress(ValueError, AttributeError):
             self._process.close()
