@@ -106,9 +106,7 @@ def main() -> int:
     store.close()
 
     app = QApplication.instance() or QApplication(sys.argv)
-    from backends.llama_cpp import LlamaCppBackend
-
-    window = create_window(paths, backend=LlamaCppBackend(model_dirs=[paths.models_dir]))
+    window = create_window(paths)  # the app's own default: llama.cpp in its engine process
     window.resize(1100, 720)
     window.show()
 
