@@ -1,5 +1,7 @@
 """``localsight models [list|pull|delete]``: what a backend can run, and managing Ollama's models.
 
+``catalog``, ``download``, ``remove`` and the every-backend ``list`` live in ``cli_catalog``.
+
 ``localsight models`` alone still lists, as it did before pulls existed.  Pull progress goes
 to stderr so stdout stays clean for scripts: on a terminal one line redrawn in place (bar,
 percent, MB, speed), elsewhere (a log, a CI job, a test) plain lines at every tenth.
@@ -13,6 +15,12 @@ import time
 from typing import Any, TextIO
 
 from backends.base import Backend, ModelInfo
+from desktop_app.cli_catalog import (
+    CATALOG_ACTIONS,
+    add_catalog_actions,
+    run_catalog_action,
+    wants_every_backend,
+)
 from desktop_app.core.backend_factory import BACKEND_NAMES, backend_name, make_backend
 from desktop_app.core.settings import AppPaths, Settings
 
@@ -32,6 +40,7 @@ def add_models_command(commands: Any) -> None:
     delete = actions.add_parser("delete", help="remove a model from Ollama")
     _add_common(delete, inner=True, json_flag=False)
     delete.add_argument("name", metavar="NAME")
+    add_catalog_actions(actions)
 
 
 def _add_common(parser: argparse.ArgumentParser, *, inner: bool, json_flag: bool = True) -> None:
@@ -52,6 +61,8 @@ def _add_common(parser: argparse.ArgumentParser, *, inner: bool, json_flag: bool
 def run_models(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     settings = Settings.load(paths.settings_path)
     action = getattr(args, "models_action", None) or "list"
+    if action in CATALOG_ACTIONS or wants_every_backend(args, action):
+        return run_catalog_action(args, paths, out, err)
     name = backend_name(args.backend, args.host, settings)
     backend = make_backend(name, settings, paths, host=args.host)
     try:

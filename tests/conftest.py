@@ -28,6 +28,15 @@ def localsight_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def isolated_model_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ollama's store, the Hugging Face cache and hub are never the real ones in a test."""
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-models"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_ENDPOINT", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_vlm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(model, mmproj) of the tiny synthetic vision model, in a folder of their own."""

@@ -43,6 +43,7 @@ from backends.llama_cpp.discovery import (
     SummaryCache,
     compatible,
     embedded_default_model,
+    model_folders,
     scan,
 )
 from backends.llama_cpp.fast_chat import FastChat, make_fast_chat
@@ -71,9 +72,9 @@ def _model_info(model: LocalModel) -> ModelInfo:
     # The file name is what the person chose and recognises; blobs named by hash (Ollama's
     # store) fall back to the name inside the GGUF.
     stem = summary.path.stem
-    label = summary.name or stem if stem.startswith("sha256") else stem
+    label = model.label or (summary.name or stem if stem.startswith("sha256") else stem)
     return ModelInfo(
-        id=str(summary.path),
+        id=model.id,
         name=label,
         size=summary.size + (model.projector.size if model.projector else 0),
         family=summary.architecture,
@@ -126,10 +127,14 @@ class LlamaCppBackend:
         extra_models: Iterable[Path] = (),
         *,
         include_embedded: bool = True,
+        include_stores: bool = True,
     ) -> None:
+        """``include_stores``: also offer models already in Ollama's store (by their Ollama
+        names) and in the Hugging Face cache, so nothing is downloaded twice."""
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
         self._include_embedded = include_embedded
+        self._include_stores = include_stores
         self._cache = SummaryCache()
         self._registered: dict[str, LocalModel] = {}
         self._loaded: _Loaded | None = None
@@ -175,15 +180,29 @@ class LlamaCppBackend:
         return _model_info(local)
 
     def _discover(self) -> dict[str, LocalModel]:
-        paths: list[Path] = [*self._model_dirs, *self._extra]
+        paths: list[Path] = [*model_folders(self._model_dirs), *self._extra]
         if self._include_embedded:
             embedded = embedded_default_model()
             if embedded is not None:
                 paths.append(embedded)
         models, self.problems = scan(paths, self._cache)
-        found = {str(m.path): m for m in models}
+        if self._include_stores:
+            for store_models, store_problems in self._scan_stores():
+                models.extend(store_models)
+                self.problems.extend(store_problems)
+        found: dict[str, LocalModel] = {}
+        for model in models:
+            found.setdefault(model.id, model)
         found.update(self._registered)
         return found
+
+    def _scan_stores(self) -> list[tuple[list[LocalModel], list[str]]]:
+        from backends.llama_cpp import hf_cache, ollama_store
+
+        return [
+            ollama_store.scan_store(ollama_store.store_root(), self._cache),
+            hf_cache.scan_hub_cache(hf_cache.hub_cache_root(), self._cache),
+        ]
 
     def list_models(self) -> list[ModelInfo]:
         return [_model_info(m) for m in self._discover().values()]
@@ -205,12 +224,37 @@ class LlamaCppBackend:
         wanted = model_id.lower()
         for model in models.values():
             names = {model.path.stem.lower(), (model.summary.name or "").lower()}
-            if wanted in names:
+            if wanted in names or wanted == (model.label or "").lower():
                 return model
+        store_model = self._resolve_ollama_name(model_id, models)
+        if store_model is not None:
+            return store_model
         raise ModelNotFound(
-            f"No model called {model_id!r} was found. Give the path of a .gguf file, or put "
-            "it in the models folder."
+            f"No model called {model_id!r} was found. Give the path of a .gguf file, put "
+            "it in the models folder, or give the name of a model pulled with Ollama."
         )
+
+    def _resolve_ollama_name(
+        self, model_id: str, models: dict[str, LocalModel]
+    ) -> LocalModel | None:
+        """``llava`` → ``llava:latest`` and full ``host/namespace/model:tag`` forms, as Ollama
+        reads them; a pulled model that cannot run here says why instead of "not found"."""
+        if not self._include_stores:
+            return None
+        from backends.llama_cpp import ollama_store
+
+        name = ollama_store.parse_name(model_id)
+        if name is None:
+            return None
+        wanted = name.short.lower()
+        match = next((m for key, m in models.items() if key.lower() == wanted), None)
+        if match is not None:
+            return match
+        if ollama_store.find_in_store(ollama_store.store_root(), model_id) is not None:
+            reason = next((p for p in self.problems if name.short in p), None)
+            if reason:
+                raise ModelNotFound(reason)
+        return None
 
     def model_info(self, model_id: str) -> ModelInfo:
         return _model_info(self._resolve(model_id))

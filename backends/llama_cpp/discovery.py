@@ -24,14 +24,25 @@ EMBEDDED_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 @dataclass(frozen=True, slots=True)
 class LocalModel:
-    """A runnable GGUF model, with its projector when it has one."""
+    """A runnable GGUF model, with its projector when it has one.
+
+    ``model_id`` and ``label`` name models whose file name means nothing to a person:
+    Ollama's blobs (``llava:7b``) and the Hugging Face cache's symlinked snapshots (the
+    snapshot path, not the hash-named blob it points at).  By default the id is the path.
+    """
 
     summary: GGUFSummary
     projector: GGUFSummary | None
+    model_id: str | None = None
+    label: str | None = None
 
     @property
     def path(self) -> Path:
         return self.summary.path
+
+    @property
+    def id(self) -> str:
+        return self.model_id or str(self.summary.path)
 
 
 def embedded_default_model() -> Path | None:
@@ -101,20 +112,37 @@ def pair_projector(model: GGUFSummary, projectors: Iterable[GGUFSummary]) -> GGU
     return max(candidates, key=lambda p: _name_score(model.path, p.path))
 
 
+def model_folders(folders: Iterable[Path]) -> list[Path]:
+    """Each folder and its direct subfolders: a downloaded pair lives in a folder of its own.
+
+    Catalog downloads go to ``models/<id>/`` because two models' projectors can share a
+    file name (``mmproj-model-f16.gguf`` is both Gemma 3's and LLaVA 1.5's).
+    """
+    found: list[Path] = []
+    for folder in folders:
+        found.append(folder)
+        if folder.is_dir():
+            try:
+                found.extend(sorted(p for p in folder.iterdir() if p.is_dir()))
+            except OSError:
+                continue
+    return found
+
+
 def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], list[str]]:
     """Models found in folders (not recursive) and single files; problems as messages."""
     files: list[Path] = []
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
             try:
                 files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".gguf"))
             except OSError as error:
-                problems_dir = f"{path}: {os.strerror(error.errno or 0)}"
-                return [], [problems_dir]
+                # One unreadable folder must not hide the models in the others.
+                problems.append(f"{path}: {os.strerror(error.errno or 0)}")
         elif path.is_file():
             files.append(path)
     summaries: list[GGUFSummary] = []
-    problems: list[str] = []
     seen: set[Path] = set()
     for file in files:
         resolved = file.resolve()

@@ -1,25 +1,69 @@
-"""Will a model fit in this machine's memory? A label for the model picker.
+"""Will a model fit this machine? Memory and disk, answered before any download or load.
 
-Rough by design (weights + context + runtime, as in MODELS.md: RAM ≈ files + 0.5–1 GB) and
-shown before anything is loaded, so nobody waits for a load that will swap the machine to
-a halt.  The llama.cpp backend does the exact check from the GGUF header before loading.
+Peers check memory only after a multi-GB download, or not at all, and then crash or swap
+the machine to a halt (ollama #9194; SECURITY.md item 3).  This module answers from sizes
+alone, in microseconds, so the model picker and the catalog can show a badge on every row.
+
+The rule, and why:
+
+* **What a model needs** = its files × 1.05 (llama.cpp maps the weights and touches every
+  page on CPU; the 5 % covers tensor padding and the vocabulary copies) + 256 MiB of
+  compute buffers + a KV cache of 512 MiB per 4096 tokens of context (an f16 cache for a
+  2–4B model; bigger models are covered by the catalog's own ``ram_bytes``, which is used
+  when larger).  At the default 4096-token context that is files + ~0.77 GiB, MODELS.md's
+  "files + 0.5–1 GB".  The llama.cpp backend repeats an exact check from the GGUF header
+  (layers, heads, context) right before loading.
+* **Will not fit** when the need exceeds *total* memory minus what the operating system and
+  its desktop keep for themselves (1 GiB + 10 % of total: ~1.4 GiB of a 4 GiB Raspberry Pi,
+  ~1.8 GiB of an 8 GiB laptop).  Judged on the total, not on what is free this second,
+  because free memory swings by gigabytes as a browser opens and closes: a download is a
+  lasting decision and must not be refused because of a snapshot.
+* **Fits** when the need, plus a 15 % margin for the estimate's error, is within the memory
+  *available now* (psutil's ``available``: free memory plus cache the kernel can drop,
+  measured while this app runs, so the app is already accounted for).
+* **Tight** otherwise: the machine can run it, but not with everything that is open now;
+  the reason says to close other programs.
+* **Disk**: the bytes still to download (a resumed download needs only the rest) against
+  free space in the models folder.  More than free space will not fit; leaving less than
+  1 GiB free is tight, because the chat database and the system need room too (a full disk
+  is how chats get lost: SECURITY.md item 5).
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 FitLevel = Literal["fits", "tight", "too-big", "unknown"]
+Resource = Literal["memory", "disk"]
 GIB = 1024**3
-CONTEXT_AND_RUNTIME = int(0.75 * GIB)
+MIB = 1024**2
+DEFAULT_CONTEXT = 4096
+WEIGHTS_FACTOR = 1.05
+RUNTIME_BYTES = 256 * MIB
+KV_BYTES_PER_4K_TOKENS = 512 * MIB
+OS_RESERVE_BYTES = 1 * GIB
+OS_RESERVE_FRACTION = 0.10
+ESTIMATE_MARGIN = 1.15
+DISK_RESERVE_BYTES = 1 * GIB
+_ORDER: dict[FitLevel, int] = {"fits": 0, "unknown": 1, "tight": 2, "too-big": 3}
+
+
+def _gb(value: int) -> str:
+    return f"{value / GIB:.1f} GB"
 
 
 @dataclass(frozen=True, slots=True)
 class Fit:
+    """One verdict: ``level`` for a badge, ``label`` for its text, ``reason`` for a tooltip."""
+
     level: FitLevel
     needed: int
     available: int | None
+    total: int | None = None
+    resource: Resource = "memory"
 
     @property
     def label(self) -> str:
@@ -29,31 +73,168 @@ class Fit:
     def reason(self) -> str:
         if self.available is None:
             return ""
-        return (
-            f"needs about {self.needed / GIB:.1f} GB, {self.available / GIB:.1f} GB "
-            "of memory is free"
-        )
+        need, free = _gb(self.needed), _gb(self.available)
+        if self.resource == "disk":
+            return {
+                "fits": f"needs {need} of disk, {free} is free",
+                "tight": f"needs {need} of disk and would leave less than "
+                f"{_gb(DISK_RESERVE_BYTES)} of the {free} free",
+                "too-big": f"needs {need} of disk but only {free} is free: free some space "
+                "or choose another models folder",
+            }.get(self.level, "")
+        if self.level == "fits":
+            return f"needs about {need} of memory, {free} is free"
+        if self.level == "tight":
+            return (
+                f"needs about {need} of memory and {free} is free now: close other programs "
+                "before loading it"
+            )
+        if self.level == "too-big" and self.total is not None:
+            return (
+                f"needs about {need} of memory; this machine has {_gb(self.total)} and the "
+                f"system keeps about {_gb(os_reserve(self.total))} of it: choose a smaller model"
+            )
+        if self.level == "too-big":
+            return f"needs about {need} of memory, only {free} is free: choose a smaller model"
+        return ""
 
 
-def available_memory() -> int | None:
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """A snapshot of this machine's memory and of free disk in one folder; ``None`` = unknown."""
+
+    total_memory: int | None
+    available_memory: int | None
+    free_disk: int | None
+
+    @classmethod
+    def probe(cls, folder: Path | None = None) -> Resources:
+        total, available = memory()
+        return cls(total, available, free_disk(folder) if folder is not None else None)
+
+
+def memory() -> tuple[int | None, int | None]:
+    """(total, available) bytes from psutil, or ``(None, None)`` if it cannot tell."""
     try:
         import psutil
 
-        return int(psutil.virtual_memory().available)
+        info = psutil.virtual_memory()
+        return int(info.total), int(info.available)
     except Exception:
+        return None, None
+
+
+def available_memory() -> int | None:
+    return memory()[1]
+
+
+def free_disk(folder: Path) -> int | None:
+    """Free bytes on the disk holding ``folder`` (or its nearest existing parent)."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return int(shutil.disk_usage(probe).free)
+    except OSError:
         return None
 
 
-def ram_fit(model_bytes: int | None, available: int | None = None) -> Fit:
-    """``fits`` with 25 % headroom, ``tight`` without it, ``too-big`` beyond free memory."""
-    if not model_bytes:
-        return Fit("unknown", 0, available)
-    free = available_memory() if available is None else available
-    needed = int(model_bytes * 1.1) + CONTEXT_AND_RUNTIME
+def os_reserve(total: int) -> int:
+    return OS_RESERVE_BYTES + int(total * OS_RESERVE_FRACTION)
+
+
+def memory_needed(file_bytes: int, num_ctx: int = DEFAULT_CONTEXT) -> int:
+    """Weights + compute buffers + KV cache for ``num_ctx`` tokens (see the module's rule)."""
+    kv = KV_BYTES_PER_4K_TOKENS * max(num_ctx, 0) // DEFAULT_CONTEXT
+    return int(file_bytes * WEIGHTS_FACTOR) + RUNTIME_BYTES + kv
+
+
+def ram_fit(
+    model_bytes: int | None,
+    available: int | None = None,
+    *,
+    total: int | None = None,
+    num_ctx: int = DEFAULT_CONTEXT,
+    needed: int | None = None,
+) -> Fit:
+    """The memory verdict for files of ``model_bytes`` (model + projector).
+
+    ``available``/``total`` default to this machine's; ``needed`` overrides the estimate
+    (the catalog's own figure when it is larger).
+    """
+    if not model_bytes and needed is None:
+        return Fit("unknown", 0, available, total)
+    need = max(needed or 0, memory_needed(model_bytes or 0, num_ctx))
+    if available is None or total is None:
+        probed_total, probed_available = memory()
+        available = probed_available if available is None else available
+        total = probed_total if total is None else total
+    return memory_verdict(need, available, total)
+
+
+def memory_verdict(need: int, available: int | None, total: int | None) -> Fit:
+    """The rule of the module docstring, on given numbers (nothing is measured here)."""
+    if available is None:
+        return Fit("unknown", need, None, total)
+    if total is not None and need > total - os_reserve(total):
+        return Fit("too-big", need, available, total)
+    if total is None and need > available:
+        return Fit("too-big", need, available, None)
+    if need * ESTIMATE_MARGIN <= available:
+        return Fit("fits", need, available, total)
+    return Fit("tight", need, available, total)
+
+
+def disk_fit(download_bytes: int, free: int | None) -> Fit:
+    """The disk verdict for ``download_bytes`` still to fetch into a folder with ``free``."""
     if free is None:
-        return Fit("unknown", needed, None)
-    if needed * 1.25 <= free:
-        return Fit("fits", needed, free)
-    if needed <= free:
-        return Fit("tight", needed, free)
-    return Fit("too-big", needed, free)
+        return Fit("unknown", download_bytes, None, resource="disk")
+    if download_bytes > free:
+        return Fit("too-big", download_bytes, free, resource="disk")
+    if download_bytes > free - DISK_RESERVE_BYTES:
+        return Fit("tight", download_bytes, free, resource="disk")
+    return Fit("fits", download_bytes, free, resource="disk")
+
+
+@dataclass(frozen=True, slots=True)
+class PairFit:
+    """Memory and disk together, for a catalog row: the worse of the two decides."""
+
+    memory: Fit
+    disk: Fit
+
+    @property
+    def level(self) -> FitLevel:
+        return max(self.memory.level, self.disk.level, key=_ORDER.__getitem__)
+
+    @property
+    def label(self) -> str:
+        if self.level == "too-big" and self.disk.level == "too-big":
+            return "no disk space"
+        return {"fits": "fits", "tight": "tight", "too-big": "will not fit", "unknown": "?"}[
+            self.level
+        ]
+
+    @property
+    def reason(self) -> str:
+        parts = [f.reason for f in (self.memory, self.disk) if f.reason]
+        return "; ".join(parts)
+
+
+def pair_fit(
+    file_bytes: int,
+    download_bytes: int,
+    resources: Resources,
+    *,
+    ram_bytes: int | None = None,
+    num_ctx: int = DEFAULT_CONTEXT,
+) -> PairFit:
+    """Memory for files of ``file_bytes`` and disk for ``download_bytes`` still to fetch."""
+    scaled = None
+    if ram_bytes is not None:
+        # The catalog's figure is for the default context; scale only its KV part.
+        extra_kv = KV_BYTES_PER_4K_TOKENS * (num_ctx - DEFAULT_CONTEXT) // DEFAULT_CONTEXT
+        scaled = max(ram_bytes + extra_kv, 0)
+    need = max(scaled or 0, memory_needed(file_bytes, num_ctx))
+    memory_fit = memory_verdict(need, resources.available_memory, resources.total_memory)
+    return PairFit(memory_fit, disk_fit(download_bytes, resources.free_disk))

@@ -1,0 +1,377 @@
+"""``localsight models catalog|download|remove``, and ``models list`` across every backend.
+
+* ``catalog``: the recommended vision models with a fit verdict for this machine (memory
+  and disk, and why), and whether each is installed, half-downloaded or already in Ollama.
+* ``download ID``: both files of the pair, resumable, sha256-verified; progress on stderr
+  (on a terminal one redrawn line: bar, percent, MB, speed, ETA; elsewhere a line per
+  tenth).  Ctrl-C keeps what was fetched: the same command resumes.
+* ``remove ID``: deletes LocalSight's copy; never files in the HF cache or Ollama's store.
+* ``list`` without ``--backend``/``--host``: every model LocalSight can run — in-process
+  GGUFs (models folder, added paths, HF cache, Ollama's store) and, if Ollama is running,
+  its server's models — with capabilities, size and where each lives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from backends.base import BackendError, CancelToken, ModelInfo
+from desktop_app.core.backend_factory import make_backend
+from desktop_app.core.catalog import CatalogError
+from desktop_app.core.download_errors import DownloadError
+from desktop_app.core.model_fit import DEFAULT_CONTEXT, GIB, Resources
+from desktop_app.core.settings import AppPaths, Settings
+
+if TYPE_CHECKING:  # httpx and the GGUF readers load only when a catalog action runs
+    from desktop_app.core.downloads import Progress
+    from desktop_app.core.model_library import CatalogStatus, ModelLibrary
+
+CATALOG_ACTIONS = ("catalog", "download", "remove")
+_BACKEND_CHOICES = ("backend", "host", "base_url", "preset")
+
+
+def add_catalog_actions(actions: Any) -> None:
+    """Register ``catalog``, ``download`` and ``remove`` on the ``models`` sub-actions."""
+    catalog = actions.add_parser(
+        "catalog", help="recommended vision models, whether they fit this machine"
+    )
+    catalog.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    catalog.add_argument(
+        "--ctx", type=int, default=None, help="context size to judge memory for (tokens)"
+    )
+    download = actions.add_parser(
+        "download", help="download a catalog model (both files), resumable and verified"
+    )
+    download.add_argument("id", metavar="ID", help="a catalog id, e.g. smolvlm-500m")
+    download.add_argument(
+        "--anyway",
+        action="store_true",
+        help="download even if it will not fit this machine's memory",
+    )
+    remove = actions.add_parser("remove", help="delete a downloaded catalog model")
+    remove.add_argument("id", metavar="ID")
+
+
+def wants_every_backend(args: argparse.Namespace, action: str) -> bool:
+    """Plain ``models list``: no backend or address was chosen, so show them all."""
+    return action == "list" and not any(getattr(args, k, None) for k in _BACKEND_CHOICES)
+
+
+def run_catalog_action(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
+    """Run ``catalog``/``download``/``remove``/every-backend ``list``; errors as ``CliError``."""
+    from desktop_app.cli import CliError
+
+    action = getattr(args, "models_action", None) or "list"
+    as_json = bool(getattr(args, "json", False))
+    try:
+        if action == "list":
+            return list_every_backend(paths, as_json, out, err)
+        from desktop_app.core.model_library import ModelLibrary
+
+        library = ModelLibrary(paths)
+        if action == "catalog":
+            return show_catalog(library, as_json, args.ctx, out)
+        if action == "download":
+            return download(library, args.id, bool(args.anyway), out, err)
+        return remove(library, args.id, out)
+    except (CatalogError, DownloadError) as error:
+        raise CliError(str(error)) from None
+
+
+# -- catalog --------------------------------------------------------------------------------
+
+
+def _gb(value: int) -> str:
+    return f"{value / 1e9:.1f} GB"
+
+
+def _state(status: CatalogStatus) -> str:
+    if status.installed is not None:
+        return f"installed ({status.installed.location})"
+    if status.partial_bytes:
+        return f"{status.partial_bytes / 1e6:,.0f} MB downloaded, resumable"
+    if status.ollama_name:
+        return f"not downloaded; Ollama has {status.ollama_name} (runs in-process)"
+    return "not downloaded"
+
+
+def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: TextIO) -> int:
+    resources = Resources.probe(library.paths.models_dir)
+    statuses = library.statuses(resources, ctx or DEFAULT_CONTEXT)
+    recommended = library.recommend(resources)
+    if as_json:
+        rows = [
+            {
+                "id": s.entry.id,
+                "name": s.entry.name,
+                "repo": s.entry.repo,
+                "files": [f.filename for f in s.entry.files],
+                "download_bytes": s.entry.download_bytes,
+                "ram_bytes": s.entry.ram_bytes,
+                "fit": s.fit.level,
+                "memory_fit": s.fit.memory.level,
+                "disk_fit": s.fit.disk.level,
+                "reason": s.fit.reason,
+                "installed": None if s.installed is None else str(s.installed.model_path),
+                "location": None if s.installed is None else s.installed.location,
+                "partial_bytes": s.partial_bytes,
+                "ollama_name": s.ollama_name,
+                "licence": s.entry.licence,
+                "image_long_edge": s.entry.image_long_edge,
+                "recommended": recommended is not None and recommended.id == s.entry.id,
+            }
+            for s in statuses
+        ]
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    total = resources.total_memory
+    free = resources.available_memory
+    if total is not None and free is not None:
+        out.write(f"This machine: {total / GIB:.1f} GB memory, {free / GIB:.1f} GB free now")
+        if resources.free_disk is not None:
+            out.write(f"; {resources.free_disk / 1e9:.1f} GB free disk for models")
+        out.write(".\n\n")
+    out.write(f"{'ID':<15} {'NAME':<15} {'DOWNLOAD':>9} {'MEMORY':>7}  {'FIT':<13} STATUS\n")
+    for s in statuses:
+        mark = " *" if recommended is not None and recommended.id == s.entry.id else ""
+        out.write(
+            f"{s.entry.id:<15} {s.entry.name:<15} {_gb(s.entry.download_bytes):>9} "
+            f"{_gb(s.fit.memory.needed):>7}  {s.fit.label + mark:<13} {_state(s)}\n"
+        )
+    out.write("\n")
+    for s in statuses:
+        if s.fit.level != "fits" and s.fit.reason:
+            out.write(f"{s.entry.id}: {s.fit.reason}.\n")
+    if recommended is not None:
+        out.write(f"* recommended here. Get it: localsight models download {recommended.id}\n")
+    return 0
+
+
+# -- download -------------------------------------------------------------------------------
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class DownloadPrinter:
+    """Progress on stderr: a redrawn line on a terminal, a line per tenth elsewhere."""
+
+    BAR = 20
+
+    def __init__(self, stream: TextIO, *, tty: bool) -> None:
+        self._stream = stream
+        self._tty = tty
+        self._tenths: dict[str, int] = {}
+        self._drawn_at = 0.0
+        self._open_line = False
+
+    def __call__(self, progress: Progress) -> None:
+        if progress.phase == "verifying":
+            self._line(f"{progress.filename}: checking sha256…", force=True)
+            return
+        if not progress.total:
+            return
+        done = min(progress.done, progress.total)
+        filled = round(self.BAR * done / progress.total)
+        percent = 100 * done / progress.total
+        text = (
+            f"{progress.filename} ({progress.file_index}/{progress.file_count})  "
+            f"[{'#' * filled}{'-' * (self.BAR - filled)}] {percent:3.0f}%  "
+            f"{done / 1e6:,.1f}/{progress.total / 1e6:,.1f} MB  "
+            f"{progress.speed / 1e6:,.1f} MB/s  ETA {_clock(progress.eta_s)}"
+        )
+        if self._tty:
+            now = time.monotonic()
+            if now - self._drawn_at >= 0.1 or progress.phase == "done":
+                self._stream.write(f"\r{text}\x1b[K")
+                self._stream.flush()
+                self._open_line = True
+                self._drawn_at = now
+            if progress.phase == "done":
+                self.close()
+            return
+        tenth = int(10 * done // progress.total)
+        if tenth > self._tenths.get(progress.filename, -1):
+            self._tenths[progress.filename] = tenth
+            self._line(text, force=True)
+
+    def _line(self, text: str, *, force: bool) -> None:
+        if self._tty and self._open_line:
+            self._stream.write("\n")
+            self._open_line = False
+        if force:
+            self._stream.write(text + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._open_line:
+            self._stream.write("\n")
+            self._open_line = False
+        self._stream.flush()
+
+
+def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, err: TextIO) -> int:
+    from desktop_app.cli import EXIT_INTERRUPTED
+
+    entry = library.catalog.get(entry_id)
+    status = library.status(entry.id)
+    if status.installed is not None:
+        out.write(f"{entry.name} is already installed ({status.installed.location}):\n")
+        out.write(f"  {status.installed.model_path}\n  {status.installed.mmproj_path}\n")
+        return 0
+    if status.ollama_name:
+        err.write(
+            f"localsight: note: Ollama already has {status.ollama_name}; it runs in-process "
+            f"without this download: localsight ask --model {status.ollama_name} ...\n"
+        )
+    fit = status.fit
+    if fit.level in ("tight", "too-big") and fit.reason:
+        err.write(f"localsight: note: {entry.name} {fit.reason}.\n")
+    printer = DownloadPrinter(err, tty=err.isatty())
+    cancel = CancelToken()
+    try:
+        pair = library.download(entry.id, progress=printer, cancel=cancel, ignore_memory=anyway)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        printer.close()
+        err.write(
+            "localsight: stopped. What was downloaded is kept: run the same command to resume.\n"
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        printer.close()
+    out.write(f"Downloaded {entry.name} (sha256 verified) into {pair.model_path.parent}\n")
+    out.write(
+        f'Try it: localsight ask --model {pair.model_path} --image PHOTO "Describe this image."\n'
+    )
+    return 0
+
+
+def remove(library: ModelLibrary, entry_id: str, out: TextIO) -> int:
+    entry = library.catalog.get(entry_id)
+    freed = library.remove(entry.id)
+    if freed:
+        out.write(f"Removed {entry.name} ({freed / 1e6:,.0f} MB freed).\n")
+        return 0
+    left = library.installed(entry)
+    if left is not None and left.location == "Hugging Face cache":
+        out.write(
+            f"LocalSight has no copy of {entry.name}. The one in your Hugging Face cache "
+            f"({left.model_path.parent}) belongs to huggingface_hub; LocalSight leaves it alone.\n"
+        )
+    else:
+        out.write(f"{entry.name} is not downloaded; nothing to remove.\n")
+    return 0
+
+
+# -- list, every backend ----------------------------------------------------------------------
+
+
+def _where(info: ModelInfo, paths: AppPaths, hf_root: Path, embedded: Path | None) -> str:
+    """Where a llama.cpp model lives, from its id (a path, or an Ollama name)."""
+    path = Path(info.id)
+    if not path.is_absolute():
+        return "Ollama store"
+    if embedded is not None and path == embedded:
+        return "built in"
+    for root, label in ((hf_root, "Hugging Face cache"), (paths.models_dir, "models folder")):
+        try:
+            path.relative_to(root.resolve() if label == "models folder" else root)
+        except ValueError:
+            continue
+        return label
+    return "added by path"
+
+
+def _caps(info: ModelInfo) -> list[str]:
+    caps = info.capabilities
+    return [
+        n
+        for n, on in (("vision", caps.vision), ("thinking", caps.thinking), ("tools", caps.tools))
+        if on
+    ]
+
+
+def _rows(paths: AppPaths, err: TextIO, as_json: bool) -> list[dict[str, Any]]:
+    from backends.llama_cpp import hf_cache
+    from backends.llama_cpp.discovery import embedded_default_model
+
+    settings = Settings.load(paths.settings_path)
+    rows: list[dict[str, Any]] = []
+    local = make_backend("llama-cpp", settings, paths)
+    embedded_path = embedded_default_model()
+    embedded = embedded_path.resolve() if embedded_path else None
+    hf_root = hf_cache.hub_cache_root()
+    try:
+        for info in local.list_models():
+            rows.append(
+                _row(
+                    info, "llama-cpp", _where(info, paths, hf_root, embedded and embedded.resolve())
+                )
+            )
+        for problem in getattr(local, "problems", []):
+            err.write(f"localsight: skipped: {problem}\n")
+    finally:
+        local.close()
+    try:
+        remote = make_backend("ollama", settings, paths)
+    except BackendError:
+        return rows
+    try:
+        for info in remote.list_models():
+            rows.append(_row(info, "ollama", "Ollama server"))
+    except BackendError:
+        if not as_json:
+            err.write(
+                "localsight: note: Ollama is not running; its server's models are not listed.\n"
+            )
+    finally:
+        remote.close()
+    return rows
+
+
+def _row(info: ModelInfo, backend: str, where: str) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "backend": backend,
+        "location": where,
+        "size": info.size,
+        "family": info.family,
+        "quantization": info.quantization,
+        "parameter_size": info.parameter_size,
+        "context_length": info.context_length,
+        "vision": info.capabilities.vision,
+        "capabilities": _caps(info),
+    }
+
+
+def list_every_backend(paths: AppPaths, as_json: bool, out: TextIO, err: TextIO) -> int:
+    rows = _rows(paths, err, as_json)
+    if as_json:
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not rows:
+        out.write(
+            f"No models yet. Put .gguf files in {paths.models_dir}, or get one: "
+            "localsight models catalog\n"
+        )
+        return 0
+    out.write(f"{'NAME':<36} {'BACKEND':<9} {'CAN':<7} {'SIZE':>9}  {'WHERE':<19} ID\n")
+    for row in rows:
+        size = f"{(row['size'] or 0) / 1e6:,.0f} MB"
+        caps = ",".join(row["capabilities"]) or "text"
+        out.write(
+            f"{row['name'][:36]:<36} {row['backend']:<9} {caps:<7} {size:>9}  "
+            f"{row['location']:<19} {row['id']}\n"
+        )
+    return 0
