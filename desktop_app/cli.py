@@ -27,6 +27,7 @@ from backends.base import (
     TextDelta,
 )
 from desktop_app.cli_models import HOST_HELP, add_models_command, run_models
+from desktop_app.cli_openai import add_openai_arguments, implied_backend, openai_overrides
 from desktop_app.core.backend_factory import (
     BACKEND_NAMES,
     backend_name,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", metavar="PROMPT", help="the question")
     ask.add_argument("--backend", choices=BACKEND_NAMES, default=None)
     ask.add_argument("--host", metavar="URL", help=HOST_HELP)
+    add_openai_arguments(ask)
     ask.add_argument("--model", help="a .gguf path or a model name (default: your setting)")
     ask.add_argument("--mmproj", help="the vision projector .gguf belonging to --model")
     ask.add_argument(
@@ -131,8 +133,8 @@ def _stats_json(stats: Stats, ttft_s: float | None, decode_wall_tok_s: float) ->
 
 def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     settings = Settings.load(paths.settings_path)
-    name = backend_name(args.backend, args.host, settings)
-    backend = make_backend(name, settings, paths, host=args.host)
+    name = backend_name(implied_backend(args), args.host, settings)
+    backend = make_backend(name, settings, paths, host=args.host, openai=openai_overrides(args))
     try:
         for warning in getattr(backend, "warnings", ()):
             err.write(f"localsight: warning: {warning}\n")

@@ -21,6 +21,7 @@ from desktop_app.cli_catalog import (
     run_catalog_action,
     wants_every_backend,
 )
+from desktop_app.cli_openai import add_openai_arguments, implied_backend, openai_overrides
 from desktop_app.core.backend_factory import BACKEND_NAMES, backend_name, make_backend
 from desktop_app.core.settings import AppPaths, Settings
 
@@ -31,9 +32,11 @@ def add_models_command(commands: Any) -> None:
     """Register ``models`` and its actions on the top-level subparsers."""
     models = commands.add_parser("models", help="list, pull or delete models")
     _add_common(models, inner=False)
+    add_openai_arguments(models)
     actions = models.add_subparsers(dest="models_action", metavar="ACTION")
     listing = actions.add_parser("list", help="list the models a backend can run (default)")
     _add_common(listing, inner=True)
+    add_openai_arguments(listing, inner=True)
     pull = actions.add_parser("pull", help="download a model into Ollama, showing progress")
     _add_common(pull, inner=True, json_flag=False)
     pull.add_argument("name", metavar="NAME", help="an Ollama model name, e.g. gemma3:4b")
@@ -63,8 +66,8 @@ def run_models(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
     action = getattr(args, "models_action", None) or "list"
     if action in CATALOG_ACTIONS or wants_every_backend(args, action):
         return run_catalog_action(args, paths, out, err)
-    name = backend_name(args.backend, args.host, settings)
-    backend = make_backend(name, settings, paths, host=args.host)
+    name = backend_name(implied_backend(args), args.host, settings)
+    backend = make_backend(name, settings, paths, host=args.host, openai=openai_overrides(args))
     try:
         for warning in getattr(backend, "warnings", ()):
             err.write(f"localsight: warning: {warning}\n")

@@ -7,11 +7,15 @@ answer: the user's setting, else the embedded SmolLM2 that ships with the instal
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.base import Backend, BackendError, ModelNotFound
 from desktop_app.core.settings import AppPaths, Settings
 
-BACKEND_NAMES = ("llama-cpp", "ollama")
+if TYPE_CHECKING:
+    from desktop_app.core.openai_config import OpenAIOverrides
+
+BACKEND_NAMES = ("llama-cpp", "ollama", "openai")
 
 
 def backend_name(requested: str | None, host: str | None, settings: Settings) -> str:
@@ -28,17 +32,27 @@ def make_backend(
     *,
     isolated: bool = False,
     host: str | None = None,
+    openai: OpenAIOverrides | None = None,
 ) -> Backend:
     """A backend instance; heavy runtimes are still imported lazily inside it.
 
     ``isolated`` hosts llama.cpp in a child engine process (the window does this: a native
     crash in llama.cpp must not take the window and the user's draft with it).  ``host``
-    overrides the Ollama address of the settings (which override ``OLLAMA_HOST``).
+    overrides the Ollama address of the settings (which override ``OLLAMA_HOST``);
+    ``openai`` the OpenAI-compatible server's address, preset and key variable.
     """
     if name == "ollama":
         from backends.ollama import OllamaBackend
 
         return OllamaBackend(host or settings.ollama_host)
+    if name == "openai":
+        from backends.openai_compat import OpenAICompatBackend
+        from desktop_app.core.openai_config import resolve_openai
+
+        connection = resolve_openai(settings, openai)
+        return OpenAICompatBackend(
+            connection.base_url, connection.api_key, vision_models=connection.vision_models
+        )
     if name == "llama-cpp":
         extra = [Path(p) for p in settings.extra_model_paths]
         if isolated:
@@ -64,6 +78,11 @@ def default_model_id(backend: Backend, settings: Settings) -> str:
     models = backend.list_models()
     if models:
         return models[0].id
+    if backend.name == "openai":
+        raise ModelNotFound(
+            "The server lists no models. Load one in it (LM Studio: load a model; vLLM and "
+            "llama-server: start them with a model), or name one with --model."
+        )
     if backend.name == "ollama":
         raise ModelNotFound(
             "Ollama has no models yet. Pull one, for example: "

@@ -79,6 +79,15 @@ class Settings:
     threads: int | None = None
     extra_model_paths: list[str] = field(default_factory=list)
     system_prompt: str = ""
+    # OpenAI-compatible servers (desktop_app/core/openai_config.py): a preset name or a
+    # base URL (the URL wins), the name of an environment variable holding the API key,
+    # and the models the user says can see (for servers that do not report it).
+    openai_preset: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key_env: str | None = None
+    # Only set when the user asks for the key to be stored; the file is owner-only (0600).
+    openai_api_key: str | None = None
+    openai_vision_models: list[str] = field(default_factory=list)
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

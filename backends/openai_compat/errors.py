@@ -1,0 +1,254 @@
+"""The failures of OpenAI-compatible servers, translated into LocalSight's error family.
+
+The servers agree on the happy path and disagree on errors, so this module reads every
+shape seen in their documentation and source: OpenAI's ``{"error": {"message", "type",
+"code"}}`` (llama-server, LM Studio, vLLM's newer releases), a bare ``{"error": "text"}``,
+vLLM's older ``{"object": "error", "message": ...}``, FastAPI's ``{"detail": ...}``, and
+plain text.  Mid-stream, an error arrives as an SSE event after HTTP 200 -- a ``data:``
+line holding one of those objects (llama-server, vLLM), or an ``event: error``.
+
+The window shows ``str(error)`` as it is, so every branch ends in a sentence that says what
+to do.  The API key never appears in any of them.  ``httpx`` is imported inside the
+functions that need it, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from backends.base import (
+    BackendError,
+    BackendUnavailable,
+    ContextOverflow,
+    GenerationFailed,
+    InvalidImage,
+    InvalidModelFile,
+    ModelNotFound,
+    OutOfMemory,
+    VisionNotSupported,
+)
+from backends.openai_compat.endpoint import display_url, is_local
+
+Phase = Literal["request", "chat"]
+
+_DETAIL_LIMIT = 300
+
+
+def not_reachable(base_url: str) -> BackendUnavailable:
+    """Nothing accepts connections at ``base_url``."""
+    where = display_url(base_url)
+    if is_local(base_url):
+        return BackendUnavailable(
+            f"No server is running at {where}. Start it (llama-server, llamafile, LM Studio's "
+            "local server or vLLM), or give its address with --base-url or --preset."
+        )
+    return BackendUnavailable(
+        f"The server at {where} is not reachable. Check the address, that the server runs on "
+        "that machine, and that it listens on the network rather than only on 127.0.0.1."
+    )
+
+
+def model_missing(base_url: str, model: str, detail: str = "") -> ModelNotFound:
+    why = f" ({detail})" if detail else ""
+    return ModelNotFound(
+        f"The server at {display_url(base_url)} has no model called {model!r}{why}. "
+        "See what it serves with: localsight models --backend openai --base-url URL"
+    )
+
+
+def error_detail(payload: Any) -> str:
+    """The human part of any error shape, shortened; ``""`` when there is none."""
+    message: Any = payload
+    if isinstance(payload, dict):
+        inner = payload.get("error", payload)
+        if isinstance(inner, dict):
+            message = inner.get("message") or inner.get("detail") or inner.get("type") or ""
+        elif isinstance(inner, str):
+            message = inner
+        else:
+            message = payload.get("message") or payload.get("detail") or ""
+    if isinstance(message, list):  # FastAPI validation errors
+        message = "; ".join(str(item.get("msg", item)) for item in message[:3])
+    return _short(str(message) if message is not None else "")
+
+
+def status_of(payload: Any) -> int | None:
+    """The HTTP status an error object names (``error.code``), if it names one."""
+    if isinstance(payload, dict):
+        inner = payload.get("error", payload)
+        if isinstance(inner, dict):
+            code = inner.get("code")
+            if isinstance(code, int) and 100 <= code < 600:
+                return code
+    return None
+
+
+def body_detail(body: bytes) -> str:
+    """The detail of an error response body, JSON or not."""
+    text = body[:65536].decode("utf-8", errors="replace").strip()
+    try:
+        return error_detail(json.loads(text))
+    except ValueError:
+        return _short(text)
+
+
+def from_status(
+    status: int,
+    detail: str,
+    *,
+    base_url: str,
+    model: str = "",
+    phase: Phase = "chat",
+    partial: str = "",
+    has_key: bool = False,
+) -> BackendError:
+    """The error for an HTTP error status (or ``-1``: an error event after HTTP 200)."""
+    where = display_url(base_url)
+    shown = f": {detail}" if detail else ""
+    lowered = detail.lower()
+    if status in (401, 403):
+        if has_key:
+            return BackendUnavailable(
+                f"The server at {where} refused the API key (HTTP {status}{shown}). Check the "
+                "key in the environment variable named by --api-key-env, or in the settings."
+            )
+        return BackendUnavailable(
+            f"The server at {where} requires an API key (HTTP {status}{shown}). Put the key in "
+            "an environment variable and give its name with --api-key-env, or set it in the "
+            "settings."
+        )
+    if status == 404 and phase == "request":
+        return BackendUnavailable(
+            f"There is no OpenAI-compatible API at {where} (HTTP 404{shown}). Check the "
+            "address: it usually ends in /v1."
+        )
+    if _names_missing_model(lowered) or (status == 404 and model):
+        return model_missing(base_url, model, detail)
+    if "context" in lowered and any(
+        marker in lowered for marker in ("exceed", "maximum context", "too long", "context size")
+    ):
+        return ContextOverflow(
+            f"The conversation no longer fits in the model's context on the server ({detail}). "
+            "Start a new conversation, or give the server a larger context size.",
+            partial_text=partial,
+        )
+    if (
+        any(marker in lowered for marker in ("out of memory", "failed to allocate"))
+        or re.search(r"\boom\b", lowered) is not None
+    ):
+        return OutOfMemory(
+            f"The server ran out of memory ({detail}). Pick a smaller model or context size "
+            "on the server.",
+            partial_text=partial,
+        )
+    if any(marker in lowered for marker in ("image", "mmproj", "multimodal", "bitmap", "media")):
+        if any(marker in lowered for marker in ("not supported", "mmproj", "not support")):
+            return VisionNotSupported(
+                f"The model on {where} cannot see images ({detail}). Remove the images, or "
+                "load the model with its vision projector (llama-server: --mmproj).",
+                partial_text=partial,
+            )
+        return InvalidImage(
+            f"The server could not read an attached image ({detail}). Try another image.",
+            partial_text=partial,
+        )
+    if _failed_to_load(lowered):
+        return InvalidModelFile(
+            f"The server at {where} could not load {model or 'the model'}{shown}. The model "
+            "file may be damaged or not supported by that server; check the server's log.",
+            partial_text=partial,
+        )
+    if status == 503:
+        return BackendUnavailable(
+            f"The server at {where} is not ready (HTTP 503{shown}). It may still be loading "
+            "the model; try again in a moment.",
+            partial_text=partial,
+        )
+    if status == -1:
+        return GenerationFailed(
+            f"The server at {where} failed while answering{shown}. The partial answer is "
+            "kept; try again.",
+            partial_text=partial,
+        )
+    if 400 <= status < 500:
+        return BackendError(
+            f"The server at {where} refused the request (HTTP {status}{shown}).",
+            partial_text=partial,
+        )
+    return GenerationFailed(
+        f"The server at {where} failed (HTTP {status}{shown}). The partial answer is kept; "
+        "try again, and check the server's log if it keeps failing.",
+        partial_text=partial,
+    )
+
+
+def from_exception(
+    error: BaseException,
+    *,
+    base_url: str,
+    phase: Phase = "request",
+    partial: str = "",
+    read_timeout: float | None = None,
+) -> BackendError:
+    """The error for anything httpx (or JSON decoding) raised."""
+    import httpx
+
+    if isinstance(error, BackendError):
+        return error
+    where = display_url(base_url)
+    if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return not_reachable(base_url)
+    if isinstance(error, httpx.TimeoutException):
+        waited = f" for {read_timeout:g} s" if read_timeout else ""
+        if phase == "request":
+            return BackendUnavailable(
+                f"The server at {where} did not answer{waited}. It may be busy loading a "
+                "model; try again in a moment."
+            )
+        return GenerationFailed(
+            f"The server at {where} stopped sending{waited} and was given up on. The "
+            "partial answer is kept; try again.",
+            partial_text=partial,
+        )
+    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        if phase == "request":
+            return BackendUnavailable(
+                f"The server at {where} closed the connection without answering. Is it an "
+                "OpenAI-compatible server, and is it still running?"
+            )
+        return GenerationFailed(
+            f"The server at {where} closed the connection before the answer was finished "
+            "(did the server stop or crash?). The partial answer is kept; try again.",
+            partial_text=partial,
+        )
+    if isinstance(error, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return BackendError(f"{where} is not a usable server address ({_short(str(error))}).")
+    if isinstance(error, (ValueError, UnicodeDecodeError)):  # JSON that is not JSON
+        return GenerationFailed(
+            f"The server at {where} sent a reply LocalSight cannot read ({_short(str(error))}). "
+            "Is it an OpenAI-compatible server?",
+            partial_text=partial,
+        )
+    return GenerationFailed(
+        f"Talking to the server at {where} failed: {type(error).__name__}: {_short(str(error))}",
+        partial_text=partial,
+    )
+
+
+def _failed_to_load(lowered: str) -> bool:
+    return "model" in lowered and any(
+        marker in lowered for marker in ("failed to load", "error loading", "unable to load")
+    )
+
+
+def _names_missing_model(lowered: str) -> bool:
+    return "model" in lowered and any(
+        marker in lowered for marker in ("not found", "does not exist", "no such model")
+    )
+
+
+def _short(text: str, limit: int = _DETAIL_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
