@@ -113,11 +113,12 @@ def image_rows(model: Path, mmproj: Path, threads: int, runs: int, synthetic: bo
     finally:
         backend.close()
     first = median([t[0] for t in turns])
-    note = (
-        "synthetic random-weight vision model: image encode cost NOT representative"
-        if synthetic
-        else f"{model.name} + {mmproj.name}"
-    )
+    if not synthetic:
+        note = f"{model.name} + {mmproj.name}"
+    elif mmproj.stat().st_size > 500_000_000:
+        note = "synthetic model, ViT-L/14-336-shaped projector: real encode cost, random weights"
+    else:
+        note = "tiny synthetic vision model: image encode cost NOT representative (try --vit-l)"
     return [
         judged("image turn 1 TTFT", first, "s", note=note),
         judged(

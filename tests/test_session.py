@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -354,6 +355,9 @@ def test_streaming_text_is_flushed_while_it_streams(
 
     def on_delta(text: str) -> None:
         streamed.append(text)
+        # The fast path streams 400 tiny-model tokens in about two flush intervals; a
+        # millisecond per token (a window repaints slower) lets several flushes land.
+        time.sleep(0.001)
         if len(streamed) % 25 == 0:
             row = db_rows(store)[-1]
             assert row[1] == "streaming"

@@ -19,6 +19,7 @@ from backends.base import (
     CancelToken,
     Chunk,
     Done,
+    FinishReason,
     GenerationOptions,
     Stats,
     TextDelta,
@@ -134,7 +135,7 @@ class FastChat:
         prompt_s = 0.0
         loop: DecodeLoop | None = None
         sampler: SamplerChain | None = None
-        reason = "stop"
+        reason: FinishReason = "stop"
         try:
             tokenized = self._tokenize(self._render(messages))
             try:
@@ -186,7 +187,7 @@ class FastChat:
                 prompt_s=prompt_s if evaluated else 0.0,
                 decode_s=perf.t_eval_ms / 1000.0,
             ),
-            reason,  # type: ignore[arg-type]
+            reason,
         )
 
 

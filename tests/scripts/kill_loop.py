@@ -123,6 +123,8 @@ def run_once(
         "100000",
         "--threads",
         "1",
+        "--ctx",
+        "8192",  # the whole context: the answer must still be streaming when the kill lands
     ]
     started = time.perf_counter()
     child = subprocess.Popen(
