@@ -64,7 +64,9 @@ fi
 pip=("$venv/bin/python" -m pip)
 
 # --- 2. llama-cpp-python for portable CPUs (cached wheel) ------------------------------------
-wheels=$cache/wheels-portable/$arch
+# Extra CMake flags make a different wheel: keep it apart from the plain portable one.
+flavour=${LOCALSIGHT_LLAMA_CMAKE_ARGS:+-$(printf %s "$LOCALSIGHT_LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-8)}
+wheels=$cache/wheels-portable/$arch$flavour
 mkdir -p "$wheels"
 wheel=$(ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl 2>/dev/null | head -n 1 || true)
 if [[ -z $wheel ]]; then
