@@ -163,7 +163,7 @@ fi
 exit 0
 EOF
 chmod 755 "$stage/DEBIAN/postinst"
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip --build "$stage" "$deb" >/dev/null
 rm -rf "$stage"
 
 step "Done"
