@@ -22,6 +22,7 @@ from backends.base import (
     ChatRequest,
     Done,
     GenerationOptions,
+    ImageInput,
     Message,
     Stats,
     TextDelta,
@@ -106,7 +107,7 @@ def _request_options(args: argparse.Namespace, settings: Settings) -> Generation
     )
 
 
-def _load_images(files: Sequence[str], settings: Settings) -> tuple[object, ...]:
+def _load_images(files: Sequence[str], settings: Settings) -> tuple[ImageInput, ...]:
     if not files:
         return ()
     from desktop_app.core.images import ImagePolicy, normalize_image
@@ -153,7 +154,7 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
                 backend,
                 model_id,
                 args.prompt,
-                images,  # type: ignore[arg-type]
+                images,
                 system=args.system,
                 options=_request_options(args, settings),
                 paths=paths,
@@ -165,7 +166,7 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
         messages: list[Message] = []
         if args.system:
             messages.append(Message("system", args.system))
-        messages.append(Message("user", args.prompt, images=images))  # type: ignore[arg-type]
+        messages.append(Message("user", args.prompt, images=images))
         request = ChatRequest(model_id, tuple(messages), _request_options(args, settings))
         cancel = CancelToken()
         started = time.perf_counter()

@@ -574,8 +574,6 @@ class MainWindow(QMainWindow):
         self._show_stage()
 
     def _on_delta(self, text: str) -> None:
-        if self.model is not None:
-            self.loaded_model_id = self.model.id
         if self._streaming_widget is not None and self._visible():
             started = time.perf_counter()
             self._streaming_widget.append_text(text)
@@ -594,8 +592,9 @@ class MainWindow(QMainWindow):
             if widget is None:
                 widget = self.chat.add_message(message)
             widget.set_message(message, ttft)
-        if message.state != "error" and self.model is not None:
-            self.loaded_model_id = self.model.id
+        # After a failure (an engine crash, a load error) the next answer may load again.
+        ok = message.state != "error" and self.model is not None
+        self.loaded_model_id = self.model.id if ok and self.model is not None else None
         self._end_generation()
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
         self._set_status(labels.get(message.state, tr("Ready")))
