@@ -87,6 +87,9 @@ class OllamaServer:
     library: dict[str, ServedModel] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     disconnects: int = 0
+    #: the last user message of each request whose client went away; tests look for their own
+    #: prompt here, since a handler stalled by an earlier test may notice its client late.
+    gone_prompts: list[str] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     _faults: list[Fault] = field(default_factory=list)
@@ -169,6 +172,14 @@ class OllamaServer:
             self.requests.clear()
             self.errors.clear()
             self.disconnects = 0
+            self.gone_prompts.clear()
+
+    def client_gone(self, body: object) -> None:
+        messages = body.get("messages") if isinstance(body, dict) else None
+        last = messages[-1] if isinstance(messages, list) and messages else {}
+        with self._state:
+            self.disconnects += 1
+            self.gone_prompts.append(str(last.get("content", "")) if isinstance(last, dict) else "")
 
     def record(self, request: RecordedRequest) -> None:
         with self._state:
@@ -315,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
             route(body if isinstance(body, dict) else {}, fault)
         except ClientGone:
             self.close_connection = True
-            self.app.disconnects += 1
+            self.app.client_gone(body)
 
     def do_GET(self) -> None:
         if self.path == "/":
