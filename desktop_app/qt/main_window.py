@@ -62,6 +62,16 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
 
 
+def _server_config(settings: Settings) -> tuple[object, ...]:
+    """What decides the OpenAI-compatible backend: a change means reconnecting."""
+    return (
+        settings.openai_preset,
+        settings.openai_base_url,
+        settings.openai_api_key_env,
+        tuple(settings.openai_vision_models),
+    )
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -101,6 +111,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build()
         self._build_menus()
+        if extra_backends is None:
+            self._connect_server(self.settings)
         self.runner = GenerationRunner(self)
         self.runner.user_message.connect(self._on_user_message)
         self.runner.assistant_started.connect(self._on_assistant_started)
@@ -654,12 +666,44 @@ class MainWindow(QMainWindow):
         )
         if dialog.exec():
             updated, system_prompt = dialog.result_settings()
-            folders_changed = updated.extra_model_paths != self.settings.extra_model_paths
-            self.settings = dataclasses.replace(updated, system_prompt=system_prompt)
-            self._save_settings()
-            self.session = None  # the next message uses the new options
-            if folders_changed:
-                self.load_models()
+            self.apply_settings(dataclasses.replace(updated, system_prompt=system_prompt))
+
+    def apply_settings(self, updated: Settings) -> None:
+        """Use new settings now: reconnect servers whose address changed, re-list models."""
+        old = self.settings
+        self.settings = updated
+        self._save_settings()
+        self.session = None  # the next message uses the new options
+        reload = updated.extra_model_paths != old.extra_model_paths
+        if updated.ollama_host != old.ollama_host and "ollama" in self.backends:
+            self._replace_backend("ollama", make_backend("ollama", updated, self.paths))
+            reload = True
+        if _server_config(updated) != _server_config(old):
+            self._connect_server(updated)
+            reload = True
+        if reload:
+            self.load_models()
+
+    def _connect_server(self, settings: Settings) -> None:
+        """The OpenAI-compatible server of the settings, if the user chose one."""
+        self._replace_backend("openai", None)
+        if not (settings.openai_preset or settings.openai_base_url):
+            return
+        try:
+            backend = make_backend("openai", settings, self.paths)
+        except BackendError as error:  # a bad address, or the key's variable is not set
+            self.composer.show_notice(str(error))
+            return
+        self._replace_backend("openai", backend)
+
+    def _replace_backend(self, name: str, backend: Backend | None) -> None:
+        old = self.backends.pop(name, None)
+        if backend is not None:
+            self.backends[name] = backend
+        if old is not None and old is not backend:
+            # A generation may still be reading from it; closing a client is safe to do
+            # from here (the worker sees a closed connection and reports it).
+            old.close()
 
     def _save_settings(self) -> None:
         try:

@@ -1,4 +1,8 @@
-"""The settings dialog: applies without a restart and persists (Settings.save is atomic)."""
+"""The settings dialog: applies without a restart and persists (Settings.save is atomic).
+
+Two tabs so it fits a 1024×600 screen: "Chat" (how answers are made) and "Models and
+servers" (where models come from: folders, Ollama, an OpenAI-compatible server).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,28 @@ import dataclasses
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
+from backends.openai_compat.endpoint import PRESETS
 from desktop_app.core.settings import Settings
+
+OFF = "off"
+CUSTOM = "custom"
 
 
 def tr(text: str) -> str:
@@ -35,19 +47,15 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Settings"))
         self._settings = settings
-        form = QFormLayout(self)
-
-        self.ollama_host = QLineEdit(settings.ollama_host or "", self)
-        self.ollama_host.setPlaceholderText("http://127.0.0.1:11434")
-        self._add(
-            form,
-            tr("Ollama address"),
-            self.ollama_host,
-            tr(
-                "Where Ollama listens. Keep it on this machine (127.0.0.1) unless you "
-                "trust the network."
-            ),
-        )
+        outer = QVBoxLayout(self)
+        self.tabs = QTabWidget(self)
+        outer.addWidget(self.tabs)
+        chat_page = QWidget(self.tabs)
+        form = QFormLayout(chat_page)
+        self.tabs.addTab(chat_page, tr("Chat"))
+        sources_page = QWidget(self.tabs)
+        sources = QFormLayout(sources_page)
+        self.tabs.addTab(sources_page, tr("Models and servers"))
 
         self.threads = QSpinBox(self)
         self.threads.setRange(0, 256)
@@ -129,7 +137,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.models_folder, 1)
         row.addWidget(browse)
         self._add(
-            form,
+            sources,
             tr("Extra models folder"),
             folder_row,
             tr(
@@ -139,12 +147,98 @@ class SettingsDialog(QDialog):
         )
         self.models_folder.setAccessibleName(tr("Extra models folder"))
 
+        self.ollama_host = QLineEdit(settings.ollama_host or "", self)
+        self.ollama_host.setPlaceholderText("http://127.0.0.1:11434")
+        self._add(
+            sources,
+            tr("Ollama address"),
+            self.ollama_host,
+            tr(
+                "Where Ollama listens. Keep it on this machine (127.0.0.1) unless you "
+                "trust the network."
+            ),
+        )
+        self._build_server_rows(sources, settings)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        outer.addWidget(buttons)
+
+    def _build_server_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """An OpenAI-compatible server: off, a preset (llamafile, LM Studio, ...) or any URL."""
+        self.server = QComboBox(self)
+        self.server.addItem(tr("Off"), OFF)
+        for preset in PRESETS.values():
+            self.server.addItem(f"{preset.label} ({preset.base_url})", preset.name)
+        self.server.addItem(tr("Another address…"), CUSTOM)
+        self._add(
+            form,
+            tr("OpenAI-compatible server"),
+            self.server,
+            tr(
+                "Also list the models of a server that speaks the OpenAI API: llama-server, "
+                "llamafile, LM Studio, vLLM, on this machine or another one."
+            ),
+        )
+        self.server_url = QLineEdit(settings.openai_base_url or "", self)
+        self.server_url.setPlaceholderText("http://192.168.1.20:8000/v1")
+        self._add(
+            form,
+            tr("Server address"),
+            self.server_url,
+            tr("The server's base URL, ending in /v1. Use https for a machine on a network."),
+        )
+        self.server_key_env = QLineEdit(settings.openai_api_key_env or "", self)
+        self.server_key_env.setPlaceholderText("LOCALSIGHT_OPENAI_API_KEY")
+        self._add(
+            form,
+            tr("API key variable"),
+            self.server_key_env,
+            tr(
+                "The name of an environment variable holding the server's key, if it wants "
+                "one. The key itself is never saved in the chats."
+            ),
+        )
+        self.server_vision = QLineEdit(", ".join(settings.openai_vision_models), self)
+        self.server_vision.setPlaceholderText(tr("model names, separated by commas"))
+        self._add(
+            form,
+            tr("Models that see images"),
+            self.server_vision,
+            tr(
+                "For servers that do not say which models accept images (LM Studio, vLLM). "
+                "llama-server reports it itself."
+            ),
+        )
+        self.server_note = QLabel(self)
+        self.server_note.setWordWrap(True)
+        self.server_note.setObjectName("Muted")
+        form.addRow("", self.server_note)
+        if settings.openai_base_url:
+            choice = CUSTOM
+        elif settings.openai_preset in PRESETS:
+            choice = settings.openai_preset
+        else:
+            choice = OFF
+        self.server.setCurrentIndex(max(0, self.server.findData(choice)))
+        self.server.currentIndexChanged.connect(self._server_changed)
+        self._server_changed()
+
+    def _server_changed(self, *_args: object) -> None:
+        choice = self.server.currentData()
+        enabled = choice != OFF
+        self.server_url.setEnabled(choice == CUSTOM)
+        self.server_key_env.setEnabled(enabled)
+        self.server_vision.setEnabled(enabled)
+        preset = PRESETS.get(str(choice))
+        self.server_url.setPlaceholderText(
+            preset.base_url if preset else "http://192.168.1.20:8000/v1"
+        )
+        self.server_note.setText(preset.note.replace("`", "") if preset else "")
+        self.server_note.setVisible(preset is not None)
 
     @staticmethod
     def _add(form: QFormLayout, label: str, widget: QWidget, tip: str) -> None:
@@ -159,9 +253,16 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> tuple[Settings, str]:
         folder = self.models_folder.text().strip()
+        choice = self.server.currentData()
+        url = self.server_url.text().strip() if choice == CUSTOM else ""
+        vision = [name.strip() for name in self.server_vision.text().split(",") if name.strip()]
         updated = dataclasses.replace(
             self._settings,
             ollama_host=self.ollama_host.text().strip() or None,
+            openai_preset=str(choice) if choice in PRESETS else None,
+            openai_base_url=url or None,
+            openai_api_key_env=self.server_key_env.text().strip() or None,
+            openai_vision_models=vision,
             threads=self.threads.value() or None,
             num_ctx=self.num_ctx.value(),
             temperature=round(self.temperature.value(), 2),
