@@ -199,3 +199,86 @@ def test_common_prefix_compares_tokens_and_images() -> None:
     assert common_prefix([1, 2, "image:a", 3], [1, 2, "image:a", 4]) == 3
     assert common_prefix([1, 2, "image:a"], [1, 2, "image:b"]) == 2
     assert common_prefix([], [1]) == 0
+
+
+# -- the repetition penalty, done on the logits instead of llama.cpp's penalties sampler ------
+
+
+def test_repeat_penalty_matches_llamas_own_sampler_bit_for_bit() -> None:
+    """Same candidates in, same logits out: the native penalties sampler vs RepeatPenalty."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    from backends.llama_cpp.decode_loop import RepeatPenalty
+
+    n_vocab = 5000
+    rng = np.random.default_rng(7)
+    logits = (rng.standard_normal(n_vocab) * 8).astype(np.float32)
+    logits[:50] = 0.0  # zero is multiplied, as in llama.cpp
+    history = [int(t) for t in rng.integers(0, 120, size=150)]  # repeats, and > 64 of them
+    for penalty_value in (1.1, 1.3, 0.9):
+        native = llama_cpp.llama_sampler_init_penalties(n_vocab, 64, penalty_value, 0.0, 0.0)
+        ours = RepeatPenalty(penalty_value)
+        for token in history:
+            llama_cpp.llama_sampler_accept(native, token)
+            ours.accept(token)
+        data = (llama_cpp.llama_token_data * n_vocab)()
+        for i, value in enumerate(logits):
+            data[i] = llama_cpp.llama_token_data(i, float(value), 0.0)
+        array = llama_cpp.llama_token_data_array(data, n_vocab, -1, False)
+        llama_cpp.llama_sampler_apply(native, ctypes.byref(array))
+        expected = np.array([data[i].logit for i in range(n_vocab)], dtype=np.float32)
+        llama_cpp.llama_sampler_free(native)
+
+        row = logits.copy()
+        ours.apply(row.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), n_vocab)
+        assert np.array_equal(row.view(np.uint32), expected.view(np.uint32)), penalty_value
+        assert not np.array_equal(row, logits)  # it did penalise something
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.9])
+def test_generation_with_the_penalty_is_unchanged(smollm2: Path, temperature: float) -> None:
+    """Token by token on a real model: the chain with llama.cpp's penalties sampler and ours
+    (penalty on the logits, then the chain without it) pick the same tokens."""
+    import llama_cpp
+    import numpy as np
+
+    from backends.llama_cpp.decode_loop import SamplerChain
+
+    llm = llama_cpp.Llama(str(smollm2), n_ctx=512, n_threads=2, verbose=False)
+    try:
+        ctx = llm._ctx.ctx
+        n_vocab = llm.n_vocab()
+        settings = dict(temperature=temperature, top_k=40, top_p=0.95, seed=3)
+        ours = SamplerChain(llama_cpp, n_vocab=n_vocab, repeat_penalty=1.3, **settings)
+        native = SamplerChain(llama_cpp, n_vocab=n_vocab, repeat_penalty=1.0, **settings)
+        # The native reference: llama.cpp's penalties sampler in front of the same chain.
+        reference = llama_cpp.llama_sampler_chain_init(
+            llama_cpp.llama_sampler_chain_default_params()
+        )
+        llama_cpp.llama_sampler_chain_add(
+            reference, llama_cpp.llama_sampler_init_penalties(n_vocab, 64, 1.3, 0.0, 0.0)
+        )
+        llama_cpp.llama_sampler_chain_add(reference, native.chain)
+        native.chain = None  # now owned by the reference chain
+        assert ours.penalty is not None
+        llm.eval(llm.tokenize(b"List the numbers from one to ten, then again backwards:"))
+        picked = []
+        for _ in range(100):
+            row = llama_cpp.llama_get_logits_ith(ctx, -1)
+            saved = np.ctypeslib.as_array(row, shape=(n_vocab,)).copy()
+            expected = llama_cpp.llama_sampler_sample(reference, ctx, -1)
+            ours.penalty.apply(row, n_vocab)
+            token = llama_cpp.llama_sampler_sample(ours.chain, ctx, -1)
+            ours.penalty.accept(token)
+            np.ctypeslib.as_array(row, shape=(n_vocab,))[:] = saved
+            assert token == expected, f"step {len(picked)}"
+            picked.append(token)
+            llm.eval([token])
+        assert len(set(picked)) > 10  # a real, varied answer was compared
+        llama_cpp.llama_sampler_free(reference)
+        ours.close()
+    finally:
+        llm.close()

@@ -7,12 +7,20 @@ model.  Here each token costs a handful of ctypes calls: llama.cpp's own sampler
 defaults, so answers do not change), one ``llama_token_to_piece`` into a reused buffer and
 one single-token ``llama_decode``.  UTF-8 split across tokens is reassembled by an
 incremental decoder, and user stop strings are held back until they can no longer match.
+
+The repetition penalty is the one exception to "llama.cpp's own samplers": its native
+sampler looks up every candidate of the vocabulary in a hash map on every token (262 144
+lookups for Gemma 3: 0.9-1.2 ms of sampling per token, against 0.3-0.4 ms this way, ~5 % of
+Gemma 3 270M's decode time on two cores; ~1.5 % for SmolLM2's 49 152).  The same
+arithmetic on the at most 64 recent tokens, in float32 straight on the logits before the
+chain sees them, gives bit-identical answers (``tests/test_fast_path.py`` checks it).
 """
 
 from __future__ import annotations
 
 import codecs
 import ctypes
+from collections import deque
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any, Literal
@@ -27,8 +35,41 @@ _MIN_P = 0.05  # the binding's create_completion default
 _DEFAULT_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: a random seed
 
 
+class RepeatPenalty:
+    """llama.cpp's repetition penalty (``llama_sampler_init_penalties`` with frequency and
+    presence 0), applied to the last ``last_n`` sampled tokens only.
+
+    Matches the native sampler bit for bit: float32 logits, ``<= 0`` multiplied, else
+    divided, each distinct recent token once, whatever its count.
+    """
+
+    def __init__(self, penalty: float, last_n: int = _PENALTY_LAST_N) -> None:
+        import numpy as np  # a dependency of the binding itself
+
+        self._np = np
+        self._penalty = np.float32(penalty)
+        self.recent: deque[int] = deque(maxlen=last_n)
+
+    def accept(self, token: int) -> None:
+        self.recent.append(token)
+
+    def apply(self, logits: Any, n_vocab: int) -> None:
+        """Penalise ``logits`` (a ``float *`` to the context's row) in place."""
+        if not self.recent:
+            return
+        np = self._np
+        row = np.ctypeslib.as_array(logits, shape=(n_vocab,))
+        ids = np.fromiter(set(self.recent), dtype=np.intp)
+        values = row[ids]
+        row[ids] = np.where(values <= 0, values * self._penalty, values / self._penalty)
+
+
 class SamplerChain:
-    """llama.cpp's native sampler chain, built like the binding's ``_init_sampler``."""
+    """llama.cpp's native sampler chain, built like the binding's ``_init_sampler``.
+
+    The penalties stage is taken out of the chain and done by :class:`RepeatPenalty`
+    (``penalty``), first, as the chain would.
+    """
 
     def __init__(
         self,
@@ -45,10 +86,9 @@ class SamplerChain:
         self._lib = lib
         self.chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         add = lib.llama_sampler_chain_add
-        penalties = lib.llama_sampler_init_penalties(
-            n_vocab, _PENALTY_LAST_N, repeat_penalty, 0.0, 0.0
-        )
-        add(self.chain, penalties)
+        self.n_vocab = n_vocab
+        # llama.cpp treats exactly 1.0 (with no frequency/presence penalty) as disabled.
+        self.penalty = RepeatPenalty(repeat_penalty) if repeat_penalty != 1.0 else None
         seed_value = _DEFAULT_SEED if seed is None else seed & 0xFFFFFFFF
         if temperature < 0.0:
             add(self.chain, lib.llama_sampler_init_dist(seed_value))
@@ -125,6 +165,9 @@ class DecodeLoop:
     def run(self, ctx: Any, vocab: Any) -> Iterator[str]:
         lib = self._lib
         sample = lib.llama_sampler_sample
+        logits_of = lib.llama_get_logits_ith
+        penalty = self._sampler.penalty
+        n_vocab = self._sampler.n_vocab
         is_eog = lib.llama_vocab_is_eog
         to_piece = lib.llama_token_to_piece
         chain = self._sampler.chain
@@ -138,7 +181,11 @@ class DecodeLoop:
             if cancel.cancelled:
                 self.ending = "cancelled"
                 break
+            if penalty is not None:
+                penalty.apply(logits_of(ctx, -1), n_vocab)
             token = sample(chain, ctx, -1)
+            if penalty is not None:
+                penalty.accept(token)
             if is_eog(vocab, token):
                 break
             self.generated += 1
