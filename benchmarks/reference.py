@@ -15,8 +15,12 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class BenchResult:
+    """llama-bench's rates with flash attention off (the app's setting) and on (its default)."""
+
     pp_tok_s: float
     tg_tok_s: float
+    pp_fa_tok_s: float
+    tg_fa_tok_s: float
 
 
 def llama_bench_binary() -> Path:
@@ -30,7 +34,12 @@ def llama_bench_binary() -> Path:
 def llama_bench(
     binary: Path, model: Path, threads: int, *, pp: int = 512, tg: int = 128, reps: int = 3
 ) -> BenchResult:
-    """llama-bench's own averages for pp``pp`` and tg``tg`` with ``threads`` threads."""
+    """llama-bench's own averages for pp``pp`` and tg``tg`` with ``threads`` threads.
+
+    Run with flash attention off -- as LocalSight runs, because with it on, a conversation
+    continued from the cached prefix no longer answers exactly as a fresh context would --
+    and on, llama-bench's default on a CPU, so the cost of that choice is visible too.
+    """
     command = [
         str(binary),
         "-m",
@@ -43,11 +52,21 @@ def llama_bench(
         str(tg),
         "-r",
         str(reps),
+        "-fa",
+        "0,1",
         "-o",
         "json",
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
     rows = json.loads(out.stdout)
-    pp_rate = next(r["avg_ts"] for r in rows if r.get("n_prompt", 0) > 0)
-    tg_rate = next(r["avg_ts"] for r in rows if r.get("n_gen", 0) > 0)
-    return BenchResult(float(pp_rate), float(tg_rate))
+
+    def rate(fa: bool, prompt: bool) -> float:
+        return float(
+            next(
+                r["avg_ts"]
+                for r in rows
+                if bool(r.get("flash_attn")) == fa and (r.get("n_prompt", 0) > 0) == prompt
+            )
+        )
+
+    return BenchResult(rate(False, True), rate(False, False), rate(True, True), rate(True, False))
