@@ -114,7 +114,10 @@ class _InterruptFlags:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
+        # Once interrupted, the process is on its way out with 130: a quick second Ctrl+C
+        # landing after the last row must not meet Python's handler, whose KeyboardInterrupt
+        # would end it as killed by SIGINT (and skip closing the backend).
+        if self._previous is not None and not self.stop.cancelled:
             signal.signal(signal.SIGINT, self._previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:

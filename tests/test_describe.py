@@ -304,3 +304,31 @@ def test_second_sigint_cancels_the_running_generation(
     assert "Traceback" not in err
     rows = _jsonl(out)  # whole rows only; the cancelled image has none
     assert len(rows) < N_IMAGES - len(BROKEN)
+
+
+def test_a_ctrl_c_after_an_interrupted_run_ends_is_not_a_kill() -> None:
+    """The race seen in CI: Ctrl+C twice, the current row finishes between the two, and the
+    second one lands after the run; it must not meet Python's KeyboardInterrupt handler."""
+    from desktop_app.cli_describe import _InterruptFlags
+
+    original = signal.getsignal(signal.SIGINT)
+    try:
+        err = io.StringIO()
+        with _InterruptFlags(err) as flags:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # Python runs handlers between bytecodes of the main thread
+            assert flags.stop.cancelled and not flags.cancel.cancelled
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # after the run
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pytest.fail("a Ctrl+C after an interrupted run raised KeyboardInterrupt")
+        assert flags.cancel.cancelled
+        assert "stopping after this image" in err.getvalue()
+        # An uninterrupted run gives the previous handler back.
+        signal.signal(signal.SIGINT, original)
+        with _InterruptFlags(io.StringIO()):
+            pass
+        assert signal.getsignal(signal.SIGINT) is original
+    finally:
+        signal.signal(signal.SIGINT, original)
