@@ -432,3 +432,33 @@ def test_first_run_start_chatting_is_remembered_and_chats_hide_it(
     third = make_window()
     qtbot.waitUntil(lambda: third.stage_label.text().startswith("Ready"), timeout=WAIT)
     assert third.first_run.plan is None and not third.first_run.isVisible()
+
+
+def test_fit_is_said_in_words_not_colour_alone(qtbot: Any, paths: Any, catalog: Catalog) -> None:
+    from desktop_app.core.model_fit import GIB, Resources
+    from desktop_app.qt.catalog_row import CatalogRow
+
+    library = ModelLibrary(paths, catalog)
+    laptop = Resources(total_memory=int(7.6 * GIB), available_memory=int(3.5 * GIB), free_disk=None)
+    tight = CatalogRow(library.status("qwen2.5-vl-3b", laptop), recommended=False)
+    qtbot.addWidget(tight)
+    assert tight.fit_badge.text() == "tight" and tight.fit_badge.property("level") == "tight"
+    assert "close other programs" in tight.state_line.text()
+    assert "close other programs" in tight.fit_badge.toolTip()
+    assert tight.download_button.isEnabled()
+    pi = Resources(total_memory=4 * GIB, available_memory=3 * GIB, free_disk=100 * GIB)
+    too_big = CatalogRow(library.status("llava-1.5-7b", pi), recommended=False)
+    qtbot.addWidget(too_big)
+    assert too_big.fit_badge.text() == "will not fit"
+    assert "choose a smaller model" in too_big.state_line.text()
+    assert not too_big.download_button.isEnabled()
+    assert "choose a smaller model" in too_big.download_button.toolTip()
+
+
+def test_settings_files_from_before_the_first_run_card_still_load(tmp_path: Path) -> None:
+    old = tmp_path / "settings.json"
+    old.write_text('{"backend": "llama-cpp", "model": "/m.gguf", "schema_version": 1}')
+    assert Settings.load(old).first_run_dismissed is False
+    assert Settings.load(old).model == "/m.gguf"
+    Settings(first_run_dismissed=True).save(old)
+    assert Settings.load(old).first_run_dismissed is True

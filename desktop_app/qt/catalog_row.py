@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.downloads import Progress
+from desktop_app.core.model_fit import GIB
 from desktop_app.core.model_library import CatalogStatus
 from desktop_app.qt.transfers import format_bytes, progress_text
 
@@ -158,7 +159,9 @@ class CatalogRow(QFrame):
                     tr("{model} + {mmproj} download")
                     .replace("{model}", format_bytes(entry.model_file.size))
                     .replace("{mmproj}", format_bytes(entry.mmproj_file.size)),
-                    tr("about {ram} of memory").replace("{ram}", format_bytes(entry.ram_bytes)),
+                    tr("about {ram} GB of memory").replace(
+                        "{ram}", f"{fit.memory.needed / GIB:.1f}"
+                    ),
                     entry.licence,
                 ]
             )
@@ -169,9 +172,11 @@ class CatalogRow(QFrame):
         self.state_line.setText(self._state_text())
         self._sync()
 
-    def _state_text(self) -> str:
+    def _state_text(self, downloading: bool = False) -> str:
         status = self.status
-        if status.installed is not None:
+        if downloading:
+            text = tr("State: downloading")
+        elif status.installed is not None:
             where = (
                 tr("downloaded")
                 if status.installed.location == "models folder"
@@ -188,8 +193,11 @@ class CatalogRow(QFrame):
                 text += tr(" (Ollama already has {name}: it is in the model list)").replace(
                     "{name}", status.ollama_name
                 )
-        if status.fit.level != "fits" and status.fit.reason:
-            text += "\n" + fit_badge_text(status).capitalize() + ": " + status.fit.reason + "."
+        # Only what is not plainly fine: "memory is tight" without "disk: plenty free".
+        reasons = [f.reason for f in (status.fit.memory, status.fit.disk) if f.level != "fits"]
+        reasons = [r for r in reasons if r]
+        if reasons:
+            text += "\n" + fit_badge_text(status).capitalize() + ": " + "; ".join(reasons) + "."
         return text
 
     def _sync(self) -> None:
@@ -228,6 +236,7 @@ class CatalogRow(QFrame):
         self.error.clear()
         self.bar.setRange(0, 0)  # busy until the hub says how big the files are
         self.progress_label.setText(tr("Contacting the server…"))
+        self.state_line.setText(self._state_text(downloading=True))
         self._sync()
 
     def show_progress(self, progress: Progress) -> None:
@@ -243,4 +252,5 @@ class CatalogRow(QFrame):
         self.has_error = bool(error)
         self.error.setText(error)
         self.progress_label.setText(note)
+        self.state_line.setText(self._state_text())
         self._sync()

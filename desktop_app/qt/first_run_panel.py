@@ -68,7 +68,8 @@ class FirstRunPanel(QFrame):
         self.setObjectName("FirstRunCard")
         self.setAccessibleName(tr("Getting started"))
         self.setMaximumWidth(620)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # Never squashed below its text (a short window scrolls instead of clipping it).
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.hooks = hooks
         self.registry = registry
         self.plan: FirstRunPlan | None = None
@@ -134,6 +135,13 @@ class FirstRunPanel(QFrame):
         self.error.hide()
         self.progress_label.hide()
         self.hide()
+
+    def setVisible(self, visible: bool) -> None:
+        """The card replaces the example prompts while it shows: they are about images,
+        which the first run cannot answer yet, and a 600 px window has no room for both."""
+        super().setVisible(visible)
+        for example in getattr(self.parentWidget(), "examples", ()):
+            example.setVisible(not visible)
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -235,13 +243,12 @@ class FirstRunPanel(QFrame):
         left = max(entry.download_bytes - recommended.partial_bytes, 0)
         self.body.setText(
             tr(
-                "{text} is built in and ready: it answers text right now, offline, but it "
-                "cannot see images. For photos and screenshots, download {model}: the best "
-                "fit for this computer's memory ({good})."
+                "{text} is built in: it answers text right now, offline, but it cannot see "
+                "images. For photos and screenshots, download {model}, the best vision model "
+                "for this computer's memory."
             )
             .replace("{text}", name)
             .replace("{model}", entry.name)
-            .replace("{good}", entry.good_for.rstrip(".").split(": ", 1)[-1])
         )
         verb = tr("Resume") if recommended.partial_bytes else tr("Download")
         self._label(

@@ -110,6 +110,7 @@ class ModelManager(QDialog):
         )
         self.column.addWidget(self.ollama)
         self.column.addStretch(1)
+        self.column.addSpacing(6)
         self.scroll_area.setWidget(body)
         layout.addWidget(self.scroll_area, 1)
 
@@ -129,7 +130,9 @@ class ModelManager(QDialog):
         close.setAccessibleName(tr("Close"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(860, 600)
+        # Fits a 1024×600 screen (a Raspberry Pi's 7" display) with room for the title bar.
+        screen = self.screen().availableGeometry()
+        self.resize(min(860, screen.width() - 40), min(620, screen.height() - 40))
         self.refresh()
         self.ollama.refresh()
 

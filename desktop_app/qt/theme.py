@@ -174,6 +174,7 @@ def model_manager_stylesheet(c: Colors) -> str:
         "border-radius: 9px; padding: 2px 9px; font-weight: 600; }\n"
         for level, (bg, fg) in FIT_BADGE_COLORS[c.dark].items()
     )
+    primary_text = "#0b1a33" if c.dark else "white"  # dark text on the light dark-mode blue
     return (
         badges
         + f"""
@@ -183,7 +184,8 @@ def model_manager_stylesheet(c: Colors) -> str:
     QLabel#FirstRunTitle {{ font-weight: 600; font-size: 17px; }}
     QLabel#RecommendedBadge {{ background: {c.user_bubble}; color: {c.accent};
         border-radius: 9px; padding: 2px 9px; font-weight: 600; }}
-    QPushButton#PrimaryButton {{ background: {c.accent}; color: white; border-radius: 6px;
+    QPushButton#PrimaryButton {{ background: {c.accent}; color: {primary_text};
+        border-radius: 6px;
         padding: 5px 14px; font-weight: 600; border: none; }}
     QPushButton#PrimaryButton:disabled {{ background: {c.border}; color: {c.muted}; }}
     QLabel#SectionTitle {{ font-weight: 600; font-size: 16px; }}
