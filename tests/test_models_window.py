@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from backends.llama_cpp import LlamaCppBackend
 from desktop_app.core.catalog import Catalog, CatalogFile, load_catalog
@@ -319,6 +319,14 @@ def test_ollama_pull_with_progress_then_use_and_delete(
     assert "gemma3:4b" in [section.tag.itemText(i) for i in range(section.tag.count())]
     assert names_and_tooltips_missing(manager) == []
     section.tag.setEditText(PULLABLE_MODEL)
+    click(qtbot, section.pull_button)  # cancelled half-way first
+    qtbot.waitUntil(lambda: section.bar.maximum() > 0 and section.bar.value() > 0, timeout=WAIT)
+    click(qtbot, section.cancel_button)
+    qtbot.waitUntil(
+        lambda: not section.job.running and section.pull_button.isEnabled(), timeout=WAIT
+    )
+    assert "cancelled" in section.progress_label.text() and not section.error.isVisible()
+    assert PULLABLE_MODEL not in window.model_backend
     reports: list[Any] = []
     click(qtbot, section.pull_button)
     section.job.progress.connect(reports.append)
@@ -339,6 +347,18 @@ def test_ollama_pull_with_progress_then_use_and_delete(
     click(qtbot, section.pull_button)
     qtbot.waitUntil(section.error.isVisible, timeout=WAIT)
     assert section.error.text()
+
+    line = next(
+        w
+        for w in section.findChildren(QWidget, "OllamaModel")
+        if w.accessibleName() == VISION_MODEL
+    )
+    use = next(b for b in line.findChildren(QPushButton) if b.text() == "Use")
+    click(qtbot, use)
+    qtbot.waitUntil(
+        lambda: window.model is not None and window.model.id == VISION_MODEL, timeout=WAIT
+    )
+    assert window.backend.name == "ollama" and not manager.isVisible()
 
 
 def test_ollama_not_running_is_said_plainly(qtbot: Any, make_window: Any) -> None:
