@@ -436,6 +436,7 @@ def test_first_run_start_chatting_is_remembered_and_chats_hide_it(
     assert not card.isVisible()
     assert window.model is not None and "SmolLM2" in window.model.name
     assert Settings.load(paths.settings_path).first_run_dismissed is True
+    assert all(example.isVisible() for example in window.chat.empty_state.examples)
     window.close()
     again = make_window()
     qtbot.wait_until(lambda: again.model is not None, timeout=WAIT)
@@ -482,3 +483,26 @@ def test_settings_files_from_before_the_first_run_card_still_load(tmp_path: Path
     assert Settings.load(old).model == "/m.gguf"
     Settings(first_run_dismissed=True).save(old)
     assert Settings.load(old).first_run_dismissed is True
+
+
+def test_first_run_download_can_be_cancelled_and_resumed_from_the_card(
+    qtbot: Any, make_window: Any, hub: HubState, tiny_vlm: tuple[Path, Path], paths: Any
+) -> None:
+    files = serve_tiny(hub, tiny_vlm, piece_delay_s=0.1)
+    window = make_window()
+    card = window.first_run
+    qtbot.waitUntil(card.isVisible, timeout=WAIT)
+    assert not any(example.isVisible() for example in window.chat.empty_state.examples)
+    click(qtbot, card.primary)
+    qtbot.waitUntil(lambda: card.bar.maximum() > 0 and card.bar.value() > 0, timeout=WAIT)
+    assert not card.close_button.isEnabled()  # "Not now" would hide a running download
+    click(qtbot, card.cancel_button)
+    qtbot.waitUntil(lambda: card.primary.text().startswith("Resume Tiny VLM"), timeout=WAIT)
+    assert "kept" in card.progress_label.text() and not card.error.isVisible()
+    assert card.isVisible() and window.model is not None and "SmolLM2" in window.model.name
+    for file in files:
+        file.piece_delay_s = 0.0
+    click(qtbot, card.primary)
+    model_id = downloaded_id(paths, tiny_vlm)
+    qtbot.waitUntil(lambda: window.model is not None and window.model.id == model_id, timeout=WAIT)
+    assert hub.ranges() and not card.isVisible()

@@ -631,6 +631,8 @@ class MainWindow(QMainWindow):
 
     def _on_user_message(self, message: Any) -> None:
         self.composer.clear_after_send()
+        if not self.first_run.downloading:  # chatting now: a new chat shows the examples
+            self.first_run.hide()
         if self._visible():
             widget = self.chat.widget_for(message.id)
             if widget is None:
