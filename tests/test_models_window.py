@@ -227,6 +227,43 @@ def test_bad_checksum_and_404_are_inline_errors_and_the_window_keeps_working(
     assert not row.error.isVisible()
 
 
+def test_network_gone_mid_download_is_an_inline_error_and_resume_finishes_later(  # noqa: PLR0917
+    qtbot: Any,
+    make_window: Any,
+    tiny_vlm: tuple[Path, Path],
+    paths: Any,
+    catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop_app.core.downloads import Downloader
+
+    def library() -> ModelLibrary:  # one quick retry, so the test does not wait for back-off
+        return ModelLibrary(
+            paths, catalog, downloader_factory=lambda: Downloader(retries=1, retry_delay_s=0.05)
+        )
+
+    with hub_server() as (url, gone):
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        # The server cuts the first body at 256 KiB, and is shut down before that: the
+        # automatic resume finds nobody listening.
+        serve_tiny(gone, tiny_vlm, piece_delay_s=0.1, close_after=256 * 1024)
+        window = make_window()
+        window.model_library = library
+        manager = open_manager(qtbot, window)
+        row = manager.rows[TINY_ID]
+        click(qtbot, row.download_button)
+        qtbot.waitUntil(lambda: row.bar.maximum() > 0 and row.bar.value() > 0, timeout=WAIT)
+    qtbot.waitUntil(row.error.isVisible, timeout=WAIT)
+    assert "kept" in row.error.text() and "resumes" in row.error.text()
+    qtbot.waitUntil(lambda: row.download_button.text() == "Resume", timeout=WAIT)
+    with hub_server() as (url, back):
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        serve_tiny(back, tiny_vlm)
+        click(qtbot, row.download_button)
+        qtbot.waitUntil(lambda: row.status.installed is not None, timeout=WAIT)
+        assert back.ranges() and not row.error.isVisible()
+
+
 def test_remove_asks_first_then_deletes_and_the_picker_forgets_it(  # noqa: PLR0917 - fixtures
     qtbot: Any,
     make_window: Any,
