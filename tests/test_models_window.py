@@ -543,3 +543,27 @@ def test_first_run_download_can_be_cancelled_and_resumed_from_the_card(
     model_id = downloaded_id(paths, tiny_vlm)
     qtbot.waitUntil(lambda: window.model is not None and window.model.id == model_id, timeout=WAIT)
     assert hub.ranges() and not card.isVisible()
+
+
+def test_the_window_opens_without_loading_the_downloader() -> None:
+    """httpx and the model library cost ~0.3 s of imports here (more on a Pi): they load when
+    the model manager or the first-run card needs them, never at launch."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, desktop_app.qt.main_window; "
+        "print(sorted(m for m in ('httpx', 'desktop_app.core.downloads', "
+        "'desktop_app.core.model_library') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+        env=env,
+    )
+    assert result.stdout.strip() == "[]"

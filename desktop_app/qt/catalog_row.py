@@ -9,6 +9,8 @@ Cancel; an error stays on the row with the downloader's own sentence and a retry
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.downloads import Progress
 from desktop_app.core.model_fit import GIB
-from desktop_app.core.model_library import CatalogStatus
 from desktop_app.qt.transfers import format_bytes, progress_text
+
+if TYPE_CHECKING:  # httpx and the GGUF readers load when the model manager opens
+    from desktop_app.core.downloads import Progress
+    from desktop_app.core.model_library import CatalogStatus
 
 
 def tr(text: str) -> str:

@@ -18,15 +18,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from backends.base import BackendError, CancelToken
 from desktop_app.core.download_errors import DownloadCancelled, DownloadError
-from desktop_app.core.downloads import Progress, SpeedMeter
-from desktop_app.core.model_library import ModelLibrary
 from desktop_app.qt.workers import _emit
+
+if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts, not at launch
+    from desktop_app.core.downloads import Progress
+    from desktop_app.core.model_library import ModelLibrary
 
 
 def tr(text: str) -> str:
@@ -183,6 +185,8 @@ class PullJob(_Job):
         self.tag = tag
 
     def start(self) -> None:
+        from desktop_app.core.downloads import SpeedMeter
+
         def work() -> None:
             layers: dict[str, tuple[int, int]] = {}
             meter = SpeedMeter()
