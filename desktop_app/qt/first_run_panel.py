@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -41,6 +41,9 @@ from desktop_app.qt.workers import BackgroundCall
 
 if TYPE_CHECKING:  # the library pulls httpx: imported by the window when the card asks
     from desktop_app.core.model_library import CatalogStatus, InstalledPair, ModelLibrary
+
+
+CARD_WIDTH = 560
 
 
 def tr(text: str) -> str:
@@ -67,7 +70,8 @@ class FirstRunPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("FirstRunCard")
         self.setAccessibleName(tr("Getting started"))
-        self.setMaximumWidth(620)
+        self.setMinimumWidth(360)
+        self.setMaximumWidth(CARD_WIDTH)
         # Never squashed below its text (a short window scrolls instead of clipping it).
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.hooks = hooks
@@ -135,6 +139,26 @@ class FirstRunPanel(QFrame):
         self.error.hide()
         self.progress_label.hide()
         self.hide()
+
+    def sizeHint(self) -> QSize:
+        """As wide as a comfortable paragraph, and tall enough for its text at that width:
+        the empty state centres its column at the preferred sizes, and wrapped labels
+        guess their own width, which clipped the text of a narrower card."""
+        layout = self.layout()
+        hint = super().sizeHint()
+        if layout is None or not layout.hasHeightForWidth():
+            return QSize(CARD_WIDTH, hint.height())
+        return QSize(CARD_WIDTH, max(layout.heightForWidth(CARD_WIDTH), hint.height()))
+
+    def resizeEvent(self, event: Any) -> None:
+        """Narrower than preferred (a small window): claim the height the wrapped text needs
+        at this width, so the chat column scrolls instead of clipping the card."""
+        super().resizeEvent(event)
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            needed = layout.heightForWidth(self.width())
+            if needed != self.minimumHeight():
+                self.setMinimumHeight(needed)
 
     def setVisible(self, visible: bool) -> None:
         """The card replaces the example prompts while it shows: they are about images,
@@ -301,6 +325,7 @@ class FirstRunPanel(QFrame):
         self.job = job
         self.registry.add(job)
         self.error.hide()
+        self.primary.setText(tr("Downloading {model}…").replace("{model}", entry.name))
         self.bar.setRange(0, 0)
         self.progress_label.setText(tr("Contacting the server…"))
         self.progress_label.show()
