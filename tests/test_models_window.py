@@ -315,9 +315,8 @@ def test_closing_the_manager_or_the_window_mid_download_cancels_without_hanging(
         ),
         timeout=WAIT,
     )
-    manager = open_manager(qtbot, window)
-    row = manager.rows[TINY_ID]
-    assert row.download_button.text() == "Resume"
+    assert open_manager(qtbot, window) is manager  # the same dialog, re-read
+    qtbot.waitUntil(lambda: row.download_button.text() == "Resume", timeout=WAIT)
     click(qtbot, row.download_button)
     job = manager.jobs[TINY_ID]
     qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=WAIT)

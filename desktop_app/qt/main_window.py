@@ -322,7 +322,9 @@ class MainWindow(QMainWindow):
     def open_model_manager(self) -> None:
         from desktop_app.qt.model_manager import ModelManager
 
-        if self.model_manager is not None and self.model_manager.isVisible():
+        if self.model_manager is not None:  # one dialog, re-read when it opens again
+            if not self.model_manager.isVisible():
+                self.model_manager.reopen()
             self.model_manager.raise_()
             self.model_manager.activateWindow()
             return

@@ -136,6 +136,12 @@ class ModelManager(QDialog):
         self.refresh()
         self.ollama.refresh()
 
+    def reopen(self) -> None:
+        """Show again after a close: what is on disk and in Ollama may have changed."""
+        self.refresh()
+        self.ollama.refresh()
+        self.show()
+
     # -- what is here ---------------------------------------------------------------------
 
     def refresh(self) -> None:
