@@ -79,6 +79,7 @@ class FirstRunPanel(QFrame):
         self.plan: FirstRunPlan | None = None
         self.recommended: CatalogStatus | None = None
         self.job: DownloadJob | None = None
+        self.dismissed = False  # a plan still being read must not bring the card back
         self._text_name = "SmolLM2"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 12, 14)
@@ -204,6 +205,8 @@ class FirstRunPanel(QFrame):
     def _show_plan(
         self, plan: FirstRunPlan, recommended: CatalogStatus | None, current: ModelInfo | None
     ) -> None:
+        if self.dismissed:
+            return
         self.plan = plan
         self.recommended = recommended
         name = self._text_name
@@ -311,6 +314,7 @@ class FirstRunPanel(QFrame):
     def _dismiss(self) -> None:
         if self.downloading:
             return  # the card stays to show the download; Cancel first
+        self.dismissed = True
         self.hide()
         self.hooks.dismiss()
 
