@@ -1,6 +1,9 @@
 """Take the README's screenshots of the real window (run under Xvfb or on a desktop).
 
-    xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshots.py [light|dark]
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshots.py [light|dark]
+
+Add ``models`` after the scheme for only the shots of getting a model: the first-run card
+of a fresh install and the model manager with a download in progress.
 
 Everything is real except where said: the window, the store (a fresh SQLite file under a
 temporary LOCALSIGHT_HOME), the thumbnails and the Markdown rendering.  The SmolLM2 answer is
@@ -59,12 +62,102 @@ def make_photo(path: Path, hue: int) -> None:
     image.save(path)
 
 
+def pump(seconds: float) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if app is not None:
+            app.processEvents()
+        time.sleep(0.01)
+
+
+def wait_for(condition: object, seconds: float = 60) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not condition():  # type: ignore[operator]
+        pump(0.05)
+
+
+def models_shots(scheme: str, out: Path) -> int:
+    """A fresh install (no chats, no model downloaded): the first-run card, then the model
+    manager.  The card, the catalog rows and their fit badges are real for the machine the
+    script runs on, and so is the Ollama section (it says so if Ollama is not running).  Two
+    things are staged: the machine is reported as the 8 GB laptop LocalSight targets
+    (7.6 GiB total, 3.5 GiB free; the build machine has far more, which would make every
+    badge "fits"), and the download in progress is a ``Progress`` report shown on the
+    recommended row: no real model can be downloaded on the build machine."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core import model_fit
+
+    def laptop(cls: type, folder: Path | None = None) -> model_fit.Resources:
+        free = model_fit.free_disk(folder) if folder is not None else None
+        return model_fit.Resources(int(7.6 * model_fit.GIB), int(3.5 * model_fit.GIB), free)
+
+    model_fit.Resources.probe = classmethod(laptop)  # type: ignore[assignment, arg-type]
+
+    from desktop_app.core.downloads import Progress
+    from desktop_app.core.settings import app_paths
+    from desktop_app.qt.app import create_window
+
+    paths = app_paths().ensure()
+    _app = QApplication.instance() or QApplication(sys.argv)  # kept alive until the end
+    window = create_window(paths)
+    window.resize(1100, 720)
+    window.show()
+    wait_for(window.first_run.isVisible, 60)
+    pump(0.5)
+    window.grab().save(str(out / f"first-run-{scheme}.png"))
+    window.resize(1024, 600)
+    pump(0.5)
+    window.grab().save(str(out / f"first-run-1024x600-{scheme}.png"))
+
+    window.open_model_manager()
+    manager = window.model_manager
+    wait_for(lambda: manager.loaded and manager.ollama.running is not None, 30)
+    recommended = next(
+        (row for row in manager.rows.values() if row.findChild(object, "RecommendedBadge")),
+        next(iter(manager.rows.values())),
+    )
+    entry = recommended.entry
+    done = int(entry.model_file.size * 0.46)
+    recommended.start_busy()
+    recommended.show_progress(
+        Progress(
+            filename=entry.model_file.filename,
+            file_index=1,
+            file_count=2,
+            phase="downloading",
+            done=done,
+            total=entry.model_file.size,
+            overall_done=done,
+            overall_total=entry.download_bytes,
+            speed=8.4e6,
+            eta_s=(entry.download_bytes - done) / 8.4e6,
+        )
+    )
+    pump(0.5)
+    manager.grab().save(str(out / f"models-manager-{scheme}.png"))
+    recommended.finish()  # the staged download is not running: nothing to cancel
+    bar = manager.scroll_area.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    pump(0.3)
+    manager.grab().save(str(out / f"models-manager-ollama-{scheme}.png"))
+    manager.close()
+    window.close()
+    print("screenshots written to", out)
+    return 0
+
+
 def main() -> int:
     scheme = sys.argv[1] if len(sys.argv) > 1 else "light"
     out = ROOT / "docs"
     home = Path(tempfile.mkdtemp(prefix="localsight-shots-"))
     os.environ["LOCALSIGHT_HOME"] = str(home)
     os.environ["LOCALSIGHT_THEME"] = scheme
+    if "models" in sys.argv[2:]:
+        return models_shots(scheme, out)
 
     from PySide6.QtWidgets import QApplication
 
@@ -105,21 +198,10 @@ def main() -> int:
     )
     store.close()
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    _app = QApplication.instance() or QApplication(sys.argv)  # kept alive until the end
     window = create_window(paths)  # the app's own default: llama.cpp in its engine process
     window.resize(1100, 720)
     window.show()
-
-    def pump(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait_for(condition: object, seconds: float = 60) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not condition():  # type: ignore[operator]
-            pump(0.05)
 
     wait_for(lambda: window.model is not None)
     pump(0.5)

@@ -10,7 +10,8 @@ What it serves, as the hub does (point ``HF_ENDPOINT`` at ``server.url``):
   ``206`` with ``Content-Range``, as the hub's CDN does.
 
 Faults for the tests, set per file on ``HubFile``: close the connection after N body bytes
-(once), advertise a wrong sha256, ignore Range, or redirect to an arbitrary URL.  Every
+(once), advertise a wrong sha256, ignore Range, redirect to an arbitrary URL, or pause after
+every piece (a slow network, so a test can watch progress and cancel mid-file).  Every
 request is logged with its headers, and every body served with its Range, so a test can
 assert that a resume really sent ``Range``.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ class HubFile:
     wrong_sha: bool = False  # advertise a sha256 that is not the content's
     ignore_range: bool = False
     redirect_to: str | None = None  # Location for the resolve redirect
+    piece_delay_s: float = 0.0  # pause after each 64 KiB piece: a slow network to watch
     served_bodies: int = 0
 
     @property
@@ -178,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[sent:end])
             self.wfile.flush()
             sent = end
+            if file.piece_delay_s:
+                time.sleep(file.piece_delay_s)
 
 
 class _Server(ThreadingHTTPServer):

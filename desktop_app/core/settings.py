@@ -88,6 +88,9 @@ class Settings:
     # Only set when the user asks for the key to be stored; the file is owner-only (0600).
     openai_api_key: str | None = None
     openai_vision_models: list[str] = field(default_factory=list)
+    # The first-run screen (desktop_app/qt/first_run_panel.py) is shown until the person
+    # picks one of its choices or closes it; older settings files lack the key: not shown yet.
+    first_run_dismissed: bool = False
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from backends.base import Backend, BackendError, GenerationOptions, ImageInput, ModelInfo
 from desktop_app.core.backend_factory import make_backend
+from desktop_app.core.catalog import Catalog
 from desktop_app.core.images import ImagePolicy, looks_like_image_path
 from desktop_app.core.markdown import MarkdownTheme
 from desktop_app.core.session import ChatSession, SessionCallbacks
@@ -43,11 +44,13 @@ from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store, StoreError
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
+from desktop_app.qt.first_run_panel import FirstRunHooks, FirstRunPanel
 from desktop_app.qt.model_picker import ModelPicker
 from desktop_app.qt.overlays import DropOverlay, ImageViewer, ShortcutsDialog
 from desktop_app.qt.settings_dialog import SettingsDialog
 from desktop_app.qt.sidebar import Sidebar
 from desktop_app.qt.theme import Colors
+from desktop_app.qt.transfers import JobRegistry
 from desktop_app.qt.workers import BackgroundCall, GenerationRunner, ImageJob
 
 STAGE_TEXT = {
@@ -81,9 +84,14 @@ class MainWindow(QMainWindow):
         backend: Backend | None = None,
         store: Store | None = None,
         extra_backends: dict[str, Backend] | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
+        self.catalog = catalog  # None: the shipped catalog.json (tests pass a tiny one)
+        self.jobs = JobRegistry()  # downloads and pulls, cancelled when the window closes
+        self._use_after_load: str | None = None
+        self.model_manager: Any = None
         self.settings = Settings.load(paths.settings_path)
         self.store = store or Store.open(paths.database_path)
         # In-process llama.cpp (in its engine process) always; Ollama when it answers.
@@ -168,6 +176,20 @@ class MainWindow(QMainWindow):
         self.chat.retry_requested.connect(lambda _id: self.regenerate())
         self.chat.image_clicked.connect(self.show_image)
         self.chat.empty_state.example_chosen.connect(self._use_example)
+        self.first_run = FirstRunPanel(
+            FirstRunHooks(
+                self.model_library,
+                self.use_model,
+                self._dismiss_first_run,
+                self.open_model_manager,
+                lambda text: None if self.runner.busy else self._set_status(text),
+            ),
+            self.jobs,
+            self.chat.empty_state,
+        )
+        empty_layout = self.chat.empty_state.layout()
+        assert isinstance(empty_layout, QVBoxLayout)
+        empty_layout.insertWidget(3, self.first_run, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.chat, 1)
 
         self.composer = Composer(right)
@@ -219,6 +241,7 @@ class MainWindow(QMainWindow):
         action(chat, "Quit", QKeySequence.StandardKey.Quit, self.close)
         model = self.menuBar().addMenu(tr("&Model"))
         action(model, "Choose model…", "Ctrl+K", self.picker.open_popup)
+        action(model, "Manage models…", "Ctrl+Shift+M", self.open_model_manager)
         action(model, "Add a model file…", None, self.add_model_file)
         action(model, "Settings…", "Ctrl+,", self.open_settings)
         help_menu = self.menuBar().addMenu(tr("&Help"))
@@ -272,6 +295,12 @@ class MainWindow(QMainWindow):
             self.models, self.model.id if self.model else None, self.model_backend
         )
         self._update_model_hint()
+        pending, self._use_after_load = self._use_after_load, None
+        chosen = next((m for m in self.models if m.id == pending), None)
+        if chosen is not None:
+            self.choose_model(chosen)
+        if not self.settings.first_run_dismissed and self._no_conversations():
+            self.first_run.offer(found, default, self.model)
         status = (
             tr("Ready")
             if self.model
@@ -292,6 +321,53 @@ class MainWindow(QMainWindow):
                 self.conversation_id, model=info.id, backend=self.backend.name
             )
         self.session = None
+        self.composer.focus()
+
+    # -- getting models (desktop_app/qt/model_manager.py, first_run_panel.py) ------------
+
+    def model_library(self) -> Any:
+        """A fresh ``ModelLibrary``: it reads the disk on every call, on worker threads."""
+        from desktop_app.core.model_library import ModelLibrary
+
+        return ModelLibrary(self.paths, self.catalog)
+
+    def open_model_manager(self) -> None:
+        from desktop_app.qt.model_manager import ModelManager
+
+        if self.model_manager is not None:  # one dialog, re-read when it opens again
+            if not self.model_manager.isVisible():
+                self.model_manager.reopen()
+            self.model_manager.raise_()
+            self.model_manager.activateWindow()
+            return
+        self.model_manager = ModelManager(
+            self.model_library(),
+            self.backends.get("ollama"),
+            self.jobs,
+            self.load_models,
+            self.use_model,
+            parent=self,
+        )
+        self.model_manager.show()
+
+    def use_model(self, model_id: str, backend: str) -> None:
+        """Select a model that may not be in the picker yet (just downloaded or pulled)."""
+        match = next((m for m in self.models if m.id == model_id), None)
+        if match is not None and self.model_backend.get(model_id) == backend:
+            self.choose_model(match)
+            return
+        self._use_after_load = model_id
+        self.load_models()
+
+    def _no_conversations(self) -> bool:
+        try:
+            return not self.store.list_conversations()
+        except StoreError:  # closed (the window is closing) or unreadable: no first-run card
+            return False
+
+    def _dismiss_first_run(self) -> None:
+        self.settings = dataclasses.replace(self.settings, first_run_dismissed=True)
+        self._save_settings()
         self.composer.focus()
 
     def _update_model_hint(self) -> None:
@@ -569,6 +645,8 @@ class MainWindow(QMainWindow):
 
     def _on_user_message(self, message: Any) -> None:
         self.composer.clear_after_send()
+        if not self.first_run.downloading:  # chatting now: a new chat shows the examples
+            self.first_run.hide()
         if self._visible():
             widget = self.chat.widget_for(message.id)
             if widget is None:
@@ -771,6 +849,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings().setValue("geometry", self.saveGeometry())
+        self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
         if self.runner.busy and self.session is not None:
             self.session.stop()
             self.runner.wait(5)

@@ -23,6 +23,7 @@ SHORTCUTS = (
     ("Up (in an empty message box)", "Edit your last message"),
     ("Ctrl+N", "New chat"),
     ("Ctrl+K", "Choose the model"),
+    ("Ctrl+Shift+M", "Manage models: download, remove, Ollama"),
     ("Ctrl+F", "Search chats"),
     ("Ctrl+O", "Attach images"),
     ("Ctrl+V", "Paste an image or copied files"),

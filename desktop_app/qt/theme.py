@@ -146,4 +146,48 @@ def stylesheet(c: Colors) -> str:
     QPushButton#ExamplePrompt:hover {{ border-color: {c.accent}; }}
     QLabel#Notice {{ background: {c.error_bg}; color: {c.error_text}; border-radius: 6px;
         padding: 6px 10px; }}
+    {model_manager_stylesheet(c)}
     """
+
+
+# Fit badges: the words say the verdict, the colour only repeats it (green, amber, red).
+FIT_BADGE_COLORS = {
+    False: {
+        "fits": ("#e3f4e8", "#17652f"),
+        "tight": ("#fdf1d8", "#7a4b00"),
+        "too-big": ("#fdecec", "#9b1c1c"),
+        "unknown": ("#eef0f3", "#4b5563"),
+    },
+    True: {
+        "fits": ("#1d3a27", "#9be3b1"),
+        "tight": ("#3d3119", "#ffd58a"),
+        "too-big": ("#3a1f22", "#ffb4b4"),
+        "unknown": ("#2c2f35", "#c4c9d0"),
+    },
+}
+
+
+def model_manager_stylesheet(c: Colors) -> str:
+    """The model manager's rows and the first-run card (desktop_app/qt/model_manager.py)."""
+    badges = "".join(
+        f'QLabel#FitBadge[level="{level}"] {{ background: {bg}; color: {fg}; '
+        "border-radius: 9px; padding: 2px 9px; font-weight: 600; }\n"
+        for level, (bg, fg) in FIT_BADGE_COLORS[c.dark].items()
+    )
+    primary_text = "#0b1a33" if c.dark else "white"  # dark text on the light dark-mode blue
+    return (
+        badges
+        + f"""
+    QFrame#CatalogRow, QFrame#FirstRunCard {{ background: {c.surface};
+        border: 1px solid {c.border}; border-radius: 10px; }}
+    QLabel#RowTitle {{ font-weight: 600; font-size: 15px; }}
+    QLabel#FirstRunTitle {{ font-weight: 600; font-size: 17px; }}
+    QLabel#RecommendedBadge {{ background: {c.user_bubble}; color: {c.accent};
+        border-radius: 9px; padding: 2px 9px; font-weight: 600; }}
+    QPushButton#PrimaryButton {{ background: {c.accent}; color: {primary_text};
+        border-radius: 6px;
+        padding: 5px 14px; font-weight: 600; border: none; }}
+    QPushButton#PrimaryButton:disabled {{ background: {c.border}; color: {c.muted}; }}
+    QLabel#SectionTitle {{ font-weight: 600; font-size: 16px; }}
+    """
+    )
