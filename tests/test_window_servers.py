@@ -142,7 +142,7 @@ def test_a_missing_key_variable_is_explained(qtbot: Any, window: Any, stub: Stub
 
 def test_changing_the_ollama_address_reconnects(
     qtbot: Any,
-    paths: Any,
+    paths: Any,  # noqa: F811
     backend: LlamaCppBackend,  # noqa: F811
 ) -> None:
     from desktop_app.qt.app import create_window
