@@ -25,6 +25,7 @@ SHORTCUTS = (
     ("Ctrl+K", "Choose the model"),
     ("Ctrl+F", "Search chats"),
     ("Ctrl+O", "Attach images"),
+    ("Ctrl+Shift+D", "Describe many images, one by one"),
     ("Ctrl+V", "Paste an image or copied files"),
     ("Ctrl+Shift+C", "Copy the last answer"),
     ("Ctrl+R", "Regenerate the last answer"),
