@@ -232,7 +232,7 @@ def test_stop_mid_run_keeps_finished_rows_and_start_continues(
     # photo1 was being described when Stop came: cancelled, so it has no row
     assert [Path(r.path).name for r in kept] == [*BROKEN, "photo0.png"]
     assert kept[2].text and not kept[2].error
-    assert "Stopped after 3 of 8" in panel.progress_label.text()
+    assert "Stopped: 3 of 8 done" in panel.progress_label.text()
     waiting = panel.table.pending()
     assert len(waiting) == 5 and all(
         cell(panel, p.name, COL_TEXT).text() == "Not described (stopped)" for p in waiting
@@ -382,3 +382,22 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_panel_controls_are_named_and_take_drops(qtbot: Any, window: Any, folder: Path) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit, QTableWidget
+
+    window.open_describe([])
+    panel = window.describe_panel
+    qtbot.waitUntil(panel.isVisible, timeout=5_000)
+    missing = [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}"
+        for w in panel.findChildren(QAbstractButton)
+        + panel.findChildren(QLineEdit)
+        + panel.findChildren(QTableWidget)
+        if w.isVisibleTo(panel) and (not w.accessibleName() or not w.toolTip())
+    ]
+    assert missing == []
+    drop(panel, [folder / "photo0.png", folder])  # a file and its folder: listed once each
+    assert panel.table.rowCount() == 8
+    assert [p.name for p in panel.table.paths][:2] == list(BROKEN)

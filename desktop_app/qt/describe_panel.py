@@ -17,25 +17,22 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
 from backends.base import Backend, GenerationOptions, ModelInfo
 from desktop_app.core.describe import (
-    DEFAULT_PROMPT,
     DescribeError,
     DescribeJob,
     DescribeSummary,
@@ -45,7 +42,7 @@ from desktop_app.core.describe import (
 )
 from desktop_app.core.describe_output import DescribeRow, export_rows, format_for
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.describe_table import ResultsTable
+from desktop_app.qt.describe_layout import DescribePanelLayout, duration
 from desktop_app.qt.describe_worker import DescribeRunner
 from desktop_app.qt.theme import Colors
 from desktop_app.qt.workers import BackgroundCall, GenerationRunner
@@ -73,34 +70,13 @@ class DescribeHost(Protocol):
     def options(self) -> GenerationOptions: ...
 
 
-def duration(seconds: float) -> str:
-    """'42 s', '3 min 5 s', '2 h 10 min': short, for a progress line."""
-    total = round(max(seconds, 0.0))
-    if total < 60:
-        return tr("{s} s").replace("{s}", str(total))
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return tr("{m} min {s} s").replace("{m}", str(minutes)).replace("{s}", str(secs))
-    hours, minutes = divmod(minutes, 60)
-    return tr("{h} h {m} min").replace("{h}", str(hours)).replace("{m}", str(minutes))
-
-
-def _button(text: str, tip: str, parent: QWidget, icon: QStyle.StandardPixmap) -> QPushButton:
-    button = QPushButton(tr(text), parent)
-    button.setToolTip(tr(tip))
-    button.setAccessibleName(tr(text).replace("&", "").rstrip("…"))
-    button.setIcon(parent.style().standardIcon(icon))
-    button.setAutoDefault(False)
-    return button
-
-
-class DescribePanel(QDialog):
+class DescribePanel(DescribePanelLayout):
     """Lists images, describes each with the window's model, shows and exports the results."""
 
     status_changed = Signal(str)  # a one-line summary for the main window's status bar
 
     def __init__(self, host: DescribeHost, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(host.colors, parent)
         self.host = host
         self.runner = DescribeRunner(self)
         self.runner.planned.connect(self._on_planned)
@@ -112,124 +88,26 @@ class DescribePanel(QDialog):
         self._run_done = 0
         self._started_at = 0.0
         self._file_call: BackgroundCall | None = None
-        self.setWindowTitle(tr("Describe each image"))
-        self.setMinimumSize(640, 420)
-        self.resize(920, 580)
-        self._build()
+        self._connect()
         self._update_model()
         self._update_buttons()
 
-    # -- building -----------------------------------------------------------------------
+    # -- wiring -----------------------------------------------------------------------
 
-    def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.setSpacing(8)
-        SP = QStyle.StandardPixmap
-
-        top = QHBoxLayout()
-        self.model_label = QLabel(self)
-        self.model_label.setAccessibleName(tr("Model"))
-        self.model_label.setTextFormat(Qt.TextFormat.PlainText)
-        top.addWidget(self.model_label, 1)
-        self.add_images_button = _button(
-            "Add &images…", "Add image files to the list", self, SP.SP_FileIcon
-        )
+    def _connect(self) -> None:
         self.add_images_button.clicked.connect(self.pick_images)
-        top.addWidget(self.add_images_button)
-        self.add_folder_button = _button(
-            "Add &folder…", "Add every image in a folder (not its subfolders)", self, SP.SP_DirIcon
-        )
         self.add_folder_button.clicked.connect(self.pick_folder)
-        top.addWidget(self.add_folder_button)
-        self.clear_button = _button(
-            "C&lear", "Remove every image and result from the list", self, SP.SP_DialogResetButton
-        )
         self.clear_button.clicked.connect(self.clear)
-        top.addWidget(self.clear_button)
-        layout.addLayout(top)
-
-        prompt_row = QHBoxLayout()
-        prompt_label = QLabel(tr("&Prompt:"), self)
-        self.prompt_edit = QLineEdit(DEFAULT_PROMPT, self)
-        self.prompt_edit.setAccessibleName(tr("Prompt"))
-        self.prompt_edit.setToolTip(tr("What to ask about every image; Enter starts"))
         self.prompt_edit.textChanged.connect(self._update_buttons)
         self.prompt_edit.returnPressed.connect(self.start)
-        prompt_label.setBuddy(self.prompt_edit)
-        prompt_row.addWidget(prompt_label)
-        prompt_row.addWidget(self.prompt_edit, 1)
-        self.start_button = _button(
-            "&Start", "Describe every image not described yet", self, SP.SP_MediaPlay
-        )
-        self.start_button.setObjectName("SendButton")
         self.start_button.clicked.connect(self.start)
-        prompt_row.addWidget(self.start_button)
-        self.stop_button = _button(
-            "S&top", "Stop now; finished rows are kept", self, SP.SP_MediaStop
-        )
-        self.stop_button.setObjectName("StopButton")
         self.stop_button.clicked.connect(self.stop)
-        self.stop_button.hide()
-        prompt_row.addWidget(self.stop_button)
-        layout.addLayout(prompt_row)
-
-        self.notice = QLabel(self)
-        self.notice.setObjectName("Notice")
-        self.notice.setWordWrap(True)
-        self.notice.setAccessibleName(tr("Notice"))
-        self.notice.hide()
-        layout.addWidget(self.notice)
-
-        progress_row = QHBoxLayout()
-        self.progress = QProgressBar(self)
-        self.progress.setAccessibleName(tr("Progress"))
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(8)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        progress_row.addWidget(self.progress, 1)
-        self.progress_label = QLabel(self)
-        self.progress_label.setObjectName("Muted")
-        self.progress_label.setAccessibleName(tr("Progress"))
-        progress_row.addWidget(self.progress_label, 2)
-        layout.addLayout(progress_row)
-
-        self.table = ResultsTable(self.host.colors, self)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        copy = QShortcut(QKeySequence(QKeySequence.StandardKey.Copy), self.table)
-        copy.activated.connect(self.copy_selected)
-        layout.addWidget(self.table, 1)
-
-        bottom = QHBoxLayout()
-        self.copy_button = _button(
-            "&Copy text", "Copy the selected rows' descriptions (Ctrl+C)", self, SP.SP_FileLinkIcon
-        )
+        self.copy_shortcut.activated.connect(self.copy_selected)
         self.copy_button.clicked.connect(self.copy_selected)
-        bottom.addWidget(self.copy_button)
-        bottom.addStretch(1)
-        self.sidecar_button = _button(
-            "Write .t&xt files",
-            "Save each description beside its image as PHOTO.jpg.txt",
-            self,
-            SP.SP_DialogSaveButton,
-        )
         self.sidecar_button.clicked.connect(self.write_sidecars)
-        bottom.addWidget(self.sidecar_button)
-        self.export_button = _button(
-            "&Export…", "Save the results as JSON Lines or CSV", self, SP.SP_DialogSaveButton
-        )
         self.export_button.clicked.connect(self.choose_export)
-        bottom.addWidget(self.export_button)
-        self.close_button = _button(
-            "Close",
-            "Close this window (a run in progress is stopped)",
-            self,
-            SP.SP_DialogCloseButton,
-        )
         self.close_button.clicked.connect(self.close)
-        bottom.addWidget(self.close_button)
-        layout.addLayout(bottom)
 
     # -- the list -----------------------------------------------------------------------
 
@@ -379,7 +257,7 @@ class DescribePanel(QDialog):
         errors = sum(1 for r in self.table.finished_rows() if r.error)
         spent = duration(time.monotonic() - self._started_at)
         if summary.interrupted:
-            text = tr("Stopped after {done} of {total}; finished rows are kept. Start continues.")
+            text = tr("Stopped: {done} of {total} done")
         else:
             text = tr("Done: {done} of {total} in {time}")
         text = (
@@ -389,6 +267,8 @@ class DescribePanel(QDialog):
         )
         if errors:
             text += " · " + tr("{n} could not be described").replace("{n}", str(errors))
+        if summary.interrupted:
+            text += " · " + tr("Start continues with the rest")
         self.progress_label.setText(text)
         self.status_changed.emit(text)
 
@@ -541,6 +421,21 @@ class DescribePanel(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._update_model()  # the person may have switched models in the main window
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """More images or folders dropped here join the list (the offer is not asked again)."""
+        dropped = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not dropped:
+            return
+        event.acceptProposedAction()
+        try:
+            self.add_files(find_images(dropped, recursive=False))
+        except (DescribeError, OSError) as error:
+            self.show_notice(str(error))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop()  # never waits: the worker ends by itself within the engine's hard stop

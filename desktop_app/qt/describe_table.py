@@ -27,6 +27,9 @@ from desktop_app.qt.theme import Colors
 
 COL_PREVIEW, COL_FILE, COL_TEXT, COL_SECONDS = range(4)
 ROW_MIN_PX = THUMB_PX + 10
+# A rambling answer (up to max_tokens of it) must not make one row fill the table: about six
+# lines show, the tooltip and Copy have the whole text.
+ROW_MAX_PX = 110
 
 
 def tr(text: str) -> str:
@@ -46,6 +49,7 @@ class ResultsTable(QTableWidget):
         preview_header = QTableWidgetItem("")
         preview_header.setToolTip(tr("Preview"))
         self.setHorizontalHeaderItem(COL_PREVIEW, preview_header)
+        self.setObjectName("DescribeResults")
         self.setAccessibleName(tr("Descriptions"))
         self.setToolTip(tr("One row per image. Ctrl+C copies the selected descriptions."))
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -156,4 +160,4 @@ class ResultsTable(QTableWidget):
         return item
 
     def sizeHintForRow(self, row: int) -> int:
-        return max(super().sizeHintForRow(row), ROW_MIN_PX)
+        return min(max(super().sizeHintForRow(row), ROW_MIN_PX), ROW_MAX_PX)
