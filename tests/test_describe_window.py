@@ -277,8 +277,10 @@ def test_chat_and_describe_take_turns(qtbot: Any, window: Any, folder: Path) -> 
     assert window.composer.text() == "Are you there?"  # the draft is kept
 
     panel.close()  # closing the panel mid-run stops the run
-    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
     assert not panel.isVisible()
+    # the run ends on its own; then "chat waits" is taken back
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.composer.notice.isVisible(), timeout=10_000)
     assert not [r for r in panel.table.finished_rows() if "still answering" in r.error]
     window.settings = dataclasses.replace(window.settings, max_tokens=8)
     window.session = None

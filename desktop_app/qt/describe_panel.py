@@ -74,6 +74,7 @@ class DescribePanel(DescribePanelLayout):
     """Lists images, describes each with the window's model, shows and exports the results."""
 
     status_changed = Signal(str)  # a one-line summary for the main window's status bar
+    run_ended = Signal()  # the worker has ended: the backend is free for the chat again
 
     def __init__(self, host: DescribeHost, parent: QWidget | None = None) -> None:
         super().__init__(host.colors, parent)
@@ -286,6 +287,7 @@ class DescribePanel(DescribePanelLayout):
             )
         self._queue = []
         self._update_buttons()
+        self.run_ended.emit()
 
     def _show_progress(self) -> None:
         done, total = self._run_done, self._run_total

@@ -440,6 +440,7 @@ class MainWindow(QMainWindow):
         if self.describe_panel is None:
             self.describe_panel = DescribePanel(self, self)
             self.describe_panel.status_changed.connect(self._set_status)
+            self.describe_panel.run_ended.connect(self._describe_ended)
         self.describe_panel.add_files(images)
         self.describe_panel.show()
         self.describe_panel.raise_()
@@ -449,13 +450,18 @@ class MainWindow(QMainWindow):
         """Chat waits while images are described: the model answers one request at a time."""
         if self.describe_panel is None or not self.describe_panel.busy:
             return False
-        self.composer.show_notice(
-            tr(
-                "The model is describing images. Chat continues when that run ends; "
-                "stop it in the Describe window (Chat → Describe images…)."
-            )
-        )
+        self.composer.show_notice(self._describing_notice())
         return True
+
+    def _describing_notice(self) -> str:
+        return tr(
+            "The model is describing images. Chat continues when that run ends; "
+            "stop it in the Describe window (Chat → Describe images…)."
+        )
+
+    def _describe_ended(self) -> None:
+        if self.composer.notice.text() == self._describing_notice():
+            self.composer.show_notice("")
 
     def attach_pasted(self, png: bytes) -> None:
         self.images.normalise([png], self.image_policy(), labels=[tr("pasted image")])
