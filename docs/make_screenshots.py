@@ -1,14 +1,18 @@
 """Take the README's screenshots of the real window (run under Xvfb or on a desktop).
 
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshots.py [light|dark]
+    ... docs/make_screenshots.py light models      # only the first-run card and model manager
+    ... docs/make_screenshots.py light describe    # only the "describe each" shot
 
-Add ``models`` after the scheme for only the shots of getting a model: the first-run card
-of a fresh install and the model manager with a download in progress.
+``models``: the first-run card of a fresh install and the model manager with a download in
+progress.
 
 Everything is real except where said: the window, the store (a fresh SQLite file under a
 temporary LOCALSIGHT_HOME), the thumbnails and the Markdown rendering.  The SmolLM2 answer is
 generated live; the answer about the photo is staged text, because the tiny test vision model
-answers gibberish and no real vision model can be downloaded on the build machine.
+answers gibberish and no real vision model can be downloaded on the build machine.  For the
+same reason the "describe each" shot (``describe``: only that one) runs the real panel, files,
+thumbnails and broken-image error, with a backend that answers staged descriptions.
 """
 
 from __future__ import annotations
@@ -150,8 +154,95 @@ def models_shots(scheme: str, out: Path) -> int:
     return 0
 
 
+STAGED_DESCRIPTIONS = (
+    "A green meadow under a blue sky, one round tree in the middle and a few white clouds.",
+    "A small harbour at sunset: three wooden boats at a pier and a white lighthouse with a "
+    "red roof on the left; the sun is low on the right.",
+    "The same harbour a little later: the sky is more purple and the lighthouse is not lit yet.",
+    "Three oranges in a white bowl on a wooden table, seen from above.",
+    "A city skyline at night: dark towers with lit yellow windows under a crescent moon.",
+)
+
+
+def make_scene(path: Path, kind: str) -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), (120, 180, 235))
+    draw = ImageDraw.Draw(image)
+    if kind == "field":
+        draw.rectangle([0, 200, 480, 320], fill=(70, 150, 60))
+        draw.rectangle([232, 130, 248, 210], fill=(90, 60, 30))
+        draw.ellipse([180, 60, 300, 160], fill=(40, 110, 40))
+        for x in (60, 340):
+            draw.ellipse([x, 40, x + 90, 80], fill=(250, 250, 250))
+    elif kind == "oranges":
+        draw.rectangle([0, 0, 480, 320], fill=(150, 100, 60))
+        draw.ellipse([120, 50, 360, 290], fill=(245, 245, 240))
+        for x, y in ((170, 110), (250, 100), (210, 180)):
+            draw.ellipse([x, y, x + 70, y + 70], fill=(245, 140, 20))
+    else:  # skyline
+        draw.rectangle([0, 0, 480, 320], fill=(15, 20, 45))
+        draw.ellipse([380, 30, 420, 70], fill=(240, 240, 200))
+        draw.ellipse([392, 24, 432, 64], fill=(15, 20, 45))
+        for i, height in enumerate((150, 220, 180, 260, 140, 200)):
+            x = 20 + i * 75
+            draw.rectangle([x, 320 - height, x + 60, 320], fill=(35, 40, 60))
+            for wy in range(320 - height + 12, 310, 24):
+                draw.rectangle([x + 10, wy, x + 20, wy + 8], fill=(250, 210, 90))
+                draw.rectangle([x + 38, wy, x + 48, wy + 8], fill=(250, 210, 90))
+    image.save(path)
+
+
+class StagedBackend:
+    """The window's own backend for everything, except that answers are staged text."""
+
+    def __init__(self, real: object) -> None:
+        self._real = real
+        self._texts = iter(STAGED_DESCRIPTIONS)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    def stream_chat(self, request: object, cancel: object = None) -> object:
+        from backends.base import Done, Stats, TextDelta
+
+        time.sleep(0.4)  # a row appears at a time, as in a real run (a Pi takes ~20 s)
+        yield TextDelta(next(self._texts, "A picture."))
+        yield Done(Stats(), "stop")
+
+
+def describe_shots(window: object, home: Path, out: Path, scheme: str, pump: object) -> None:
+    """The "describe each" window after a finished run of six images, one of them broken."""
+    folder = home / "holiday"
+    folder.mkdir()
+    make_scene(folder / "field.png", "field")
+    make_photo(folder / "harbour0.png", 0)
+    make_photo(folder / "harbour1.png", 40)
+    make_scene(folder / "oranges.png", "oranges")
+    make_scene(folder / "skyline.png", "skyline")
+    (folder / "receipt-scan.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 200)  # cut off
+    name = window.model_backend.get(window.model.id, "llama-cpp")  # type: ignore[attr-defined]
+    window.backends[name] = StagedBackend(window.backends[name])  # type: ignore[attr-defined]
+    window.open_describe(sorted(folder.iterdir()))  # type: ignore[attr-defined]
+    panel = window.describe_panel  # type: ignore[attr-defined]
+    panel.resize(900, 540)
+    panel.start()
+    end = time.monotonic() + 60
+    while panel.busy and time.monotonic() < end:
+        pump(0.05)  # type: ignore[operator]
+    pump(0.5)  # type: ignore[operator]
+    panel.table.selectRow(1)
+    pump(0.3)  # type: ignore[operator]
+    panel.grab().save(str(out / f"describe-{scheme}.png"))
+    panel.resize(panel.minimumSize())
+    pump(0.5)  # type: ignore[operator]
+    panel.grab().save(str(Path(tempfile.gettempdir()) / f"describe-min-{scheme}.png"))
+    panel.close()
+
+
 def main() -> int:
     scheme = sys.argv[1] if len(sys.argv) > 1 else "light"
+    only_describe = "describe" in sys.argv[2:]
     out = ROOT / "docs"
     home = Path(tempfile.mkdtemp(prefix="localsight-shots-"))
     os.environ["LOCALSIGHT_HOME"] = str(home)
@@ -205,6 +296,11 @@ def main() -> int:
 
     wait_for(lambda: window.model is not None)
     pump(0.5)
+    if only_describe:
+        describe_shots(window, home, out, scheme, pump)
+        window.close()
+        print("screenshot written to", out / f"describe-{scheme}.png")
+        return 0
     window.new_chat()
     pump(0.3)
     window.grab().save(str(out / f"window-empty-{scheme}.png"))
@@ -231,6 +327,8 @@ def main() -> int:
     window.resize(1024, 600)
     pump(0.5)
     window.grab().save(str(out / f"window-1024x600-{scheme}.png"))
+    window.choose_model(next(m for m in window.models if m.capabilities.vision))
+    describe_shots(window, home, out, scheme, pump)
     window.close()
     print("screenshots written to", out)
     return 0

@@ -42,7 +42,7 @@ from backends.base import (
     TextDelta,
     VisionNotSupported,
 )
-from desktop_app.core.describe_output import DescribeRow, RowWriter
+from desktop_app.core.describe_output import DescribeRow, RowSink
 from desktop_app.core.images import ImageError, ImagePolicy, looks_like_image_path
 
 DEFAULT_PROMPT = "Describe this image in one or two sentences."
@@ -214,7 +214,7 @@ def run_describe(
     work: Sequence[WorkItem],
     copies: Sequence[DescribeRow],
     job: DescribeJob,
-    writer: RowWriter,
+    writer: RowSink,
     *,
     stop: CancelToken,
     cancel: CancelToken,
@@ -248,7 +248,7 @@ def run_describe(
     return summary
 
 
-def _emit(row: DescribeRow, job: DescribeJob, writer: RowWriter, summary: DescribeSummary) -> None:
+def _emit(row: DescribeRow, job: DescribeJob, writer: RowSink, summary: DescribeSummary) -> None:
     writer.write(row)
     if row.error:
         summary.errors += 1

@@ -21,10 +21,11 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Final, Literal, Protocol, TextIO
 
 Format = Literal["jsonl", "csv"]
 FORMATS: Final = ("jsonl", "csv")
@@ -98,6 +99,13 @@ def read_rows(path: Path, fmt: Format) -> list[DescribeRow]:
     return rows
 
 
+class RowSink(Protocol):
+    """Where :func:`~desktop_app.core.describe.run_describe` puts each row: a
+    :class:`RowWriter` for the CLI, the results table for the window (which exports later)."""
+
+    def write(self, row: DescribeRow) -> None: ...
+
+
 class RowWriter:
     """Appends rows to the result file, each one durable before :meth:`write` returns."""
 
@@ -126,6 +134,33 @@ class RowWriter:
         self._file.write(line)
         self._file.flush()
         os.fsync(self._file.fileno())
+
+
+def export_rows(rows: Iterable[DescribeRow], path: Path, fmt: Format) -> int:
+    """Write ``rows`` to ``path`` as a new result file, replacing what was there; returns the count.
+
+    The window's Export: the person chose the file (and confirmed replacing it), so unlike
+    the CLI's ``--out`` nothing is appended. Written beside the target through
+    :class:`RowWriter` (same format, same formula guard) and renamed over it only when
+    complete, so a full disk or a crash never leaves a half-written export in its place.
+    """
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    count = 0
+    try:
+        writer = RowWriter(temp, fmt)
+        try:
+            for row in rows:
+                writer.write(row)
+                count += 1
+        finally:
+            writer.close()
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return count
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store, StoreError
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
+from desktop_app.qt.describe_offer import MAX_ATTACH, DescribeOffer, should_offer
+from desktop_app.qt.describe_panel import DescribePanel
 from desktop_app.qt.first_run_panel import FirstRunHooks, FirstRunPanel
 from desktop_app.qt.model_picker import ModelPicker
 from desktop_app.qt.overlays import DropOverlay, ImageViewer, ShortcutsDialog
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self.loaded_model_id: str | None = None
         self._stage = ""
         self._streaming_widget: Any = None
+        self.describe_panel: DescribePanel | None = None  # "describe each", made on first use
 
         self.setWindowTitle("LocalSight")
         self.setMinimumSize(720, 480)
@@ -232,6 +235,7 @@ class MainWindow(QMainWindow):
         chat = self.menuBar().addMenu(tr("&Chat"))
         action(chat, "New chat", QKeySequence.StandardKey.New, self.new_chat)
         action(chat, "Attach images…", QKeySequence.StandardKey.Open, self.pick_images)
+        action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
         action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
         chat.addSeparator()
         action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
@@ -488,6 +492,65 @@ class MainWindow(QMainWindow):
             self.composer.show_notice("")
             self.images.normalise(images, self.image_policy())
 
+    def attach_or_offer(self, files: list[Path], *, from_folder: bool) -> None:
+        """A folder or many images is likely a batch: ask "attach" or "describe each"."""
+        images = [f for f in files if f.suffix.lower() != ".gguf"]
+        if not should_offer(len(images), from_folder=from_folder):
+            self.attach_files(files)
+            return
+        self.attach_files([f for f in files if f.suffix.lower() == ".gguf"])
+        offer = DescribeOffer(
+            len(images),
+            from_folder=from_folder,
+            model_name=self.model.name if self.model else None,
+            parent=self,
+        )
+        offer.describe_chosen.connect(lambda: self.open_describe(images))
+        offer.attach_chosen.connect(lambda: self._attach_capped(images))
+        offer.finished.connect(offer.deleteLater)
+        self.describe_offer = offer
+        offer.open()
+
+    def _attach_capped(self, images: list[Path]) -> None:
+        self.attach_files(images[:MAX_ATTACH])
+        if len(images) > MAX_ATTACH:
+            self.composer.show_notice(
+                tr(
+                    "Attached the first {max} of {n} images: one message holds at most {max}. "
+                    "Chat → Describe images… describes any number, one by one."
+                )
+                .replace("{max}", str(MAX_ATTACH))
+                .replace("{n}", str(len(images)))
+            )
+
+    def open_describe(self, images: list[Path]) -> None:
+        """The "describe each" window (one per main window; it keeps its results)."""
+        if self.describe_panel is None:
+            self.describe_panel = DescribePanel(self, self)
+            self.describe_panel.status_changed.connect(self._set_status)
+            self.describe_panel.run_ended.connect(self._describe_ended)
+        self.describe_panel.add_files(images)
+        self.describe_panel.show()
+        self.describe_panel.raise_()
+        self.describe_panel.activateWindow()
+
+    def _describing(self) -> bool:
+        """Chat waits while images are described: the model answers one request at a time."""
+        if self.describe_panel is None or not self.describe_panel.busy:
+            return False
+        self.composer.show_notice(self._describing_notice())
+        return True
+
+    def _describing_notice(self) -> str:
+        return tr(
+            "The model is describing images. Chat continues when that run ends; "
+            "stop it in the Describe window (Chat → Describe images…)."
+        )
+
+    def _describe_ended(self) -> None:
+        if self.composer.notice.text() == self._describing_notice():
+            self.composer.show_notice("")
+
     def attach_pasted(self, png: bytes) -> None:
         self.images.normalise([png], self.image_policy(), labels=[tr("pasted image")])
 
@@ -523,7 +586,7 @@ class MainWindow(QMainWindow):
         files = [f for f in files if not f.is_dir()]
         if files:
             event.acceptProposedAction()
-            self.attach_files(files)
+            self.attach_or_offer(files, from_folder=bool(folders))
         elif mime.hasImage():
             from desktop_app.qt.composer import image_to_png
 
@@ -567,7 +630,7 @@ class MainWindow(QMainWindow):
         return self.session
 
     def _can_send(self, images: list[ImageInput]) -> bool:
-        if self.runner.busy:
+        if self.runner.busy or self._describing():
             return False
         if self.model is None:
             self.composer.show_notice(
@@ -604,6 +667,8 @@ class MainWindow(QMainWindow):
 
     def regenerate(self) -> None:
         if self.runner.busy or self.conversation_id is None or self.model is None:
+            return
+        if self._describing():
             return
         last = next((w for w in reversed(self.chat.widgets) if not w.is_user), None)
         if last is None:
@@ -853,6 +918,8 @@ class MainWindow(QMainWindow):
         if self.runner.busy and self.session is not None:
             self.session.stop()
             self.runner.wait(5)
+        if self.describe_panel is not None:
+            self.describe_panel.shutdown(5)
         for backend in self.backends.values():
             backend.close()
         self.store.close()

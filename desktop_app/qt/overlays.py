@@ -26,6 +26,7 @@ SHORTCUTS = (
     ("Ctrl+Shift+M", "Manage models: download, remove, Ollama"),
     ("Ctrl+F", "Search chats"),
     ("Ctrl+O", "Attach images"),
+    ("Ctrl+Shift+D", "Describe many images, one by one"),
     ("Ctrl+V", "Paste an image or copied files"),
     ("Ctrl+Shift+C", "Copy the last answer"),
     ("Ctrl+R", "Regenerate the last answer"),

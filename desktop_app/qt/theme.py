@@ -115,6 +115,8 @@ def stylesheet(c: Colors) -> str:
     QFrame#Bubble[role="assistant"] {{ background: {c.assistant_bubble};
         border: 1px solid {c.border}; border-radius: 12px; }}
     QFrame#Bubble[state="error"] {{ background: {c.error_bg}; border: 1px solid {c.error_text}; }}
+    QTableWidget#DescribeResults::item:selected {{ background: {c.user_bubble};
+        color: {c.text}; }}
     QLabel#Muted {{ color: {c.muted}; }}
     QLabel#VisionBadge {{ background: {c.accent}; color: white; border-radius: 9px;
         padding: 2px 9px; font-weight: 600; }}
