@@ -126,6 +126,18 @@ def test_dropping_a_non_image_says_why(qtbot: Any, window: Any, tmp_path: Path) 
     assert window.composer.pending == []
 
 
+def test_dropping_a_folder_without_images_says_so(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "Receipts 2025"
+    (empty / "scans").mkdir(parents=True)
+    (empty / "scans" / "a.png").write_bytes(png_bytes())  # one level down: not searched
+    (empty / "notes.txt").write_text("nothing to see")
+    drop(window, [empty])
+    assert window.composer.notice.isVisible()
+    notice = window.composer.notice.text()
+    assert "No images in Receipts 2025" in notice and "subfolders" in notice
+    assert window.composer.pending == []
+
+
 def test_paste_image_data(qtbot: Any, window: Any) -> None:
     image = QImage(80, 60, QImage.Format.Format_RGB32)
     image.fill(Qt.GlobalColor.darkGreen)

@@ -581,12 +581,26 @@ class MainWindow(QMainWindow):
         mime = event.mimeData()
         files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
         folders = [f for f in files if f.is_dir()]
+        unreadable: list[str] = []
         for folder in folders:
-            files.extend(sorted(p for p in folder.iterdir() if looks_like_image_path(p)))
+            try:
+                files.extend(sorted(p for p in folder.iterdir() if looks_like_image_path(p)))
+            except OSError as error:  # no permission, a vanished network share
+                unreadable.append(f"{folder.name}: {error.strerror or error}")
         files = [f for f in files if not f.is_dir()]
         if files:
             event.acceptProposedAction()
             self.attach_or_offer(files, from_folder=bool(folders))
+        elif folders:
+            event.acceptProposedAction()
+            names = ", ".join(f.name for f in folders)
+            self.composer.show_notice(
+                tr("Could not read {reason}.").replace("{reason}", "; ".join(unreadable))
+                if unreadable
+                else tr("No images in {names} (subfolders are not searched).").replace(
+                    "{names}", names
+                )
+            )
         elif mime.hasImage():
             from desktop_app.qt.composer import image_to_png
 
