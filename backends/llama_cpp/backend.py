@@ -314,6 +314,8 @@ class LlamaCppBackend:
         abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
         fast = make_fast_chat(llama_cpp, llm, model.summary, handler)
+        if fast is not None:
+            fast.abort_callback = abort_callback  # it installs it around prompt evaluation
         self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback, fast=fast)
         return self._loaded
 

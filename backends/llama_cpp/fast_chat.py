@@ -74,6 +74,12 @@ class FastChat:
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
         self.cache = ContextCache(llama_cpp, llm, self._mtmd, self._mtmd_ctx)
         self._threads = 0
+        #: The backend's abort callback (a ctypes function), installed only while a prompt is
+        #: evaluated: llama.cpp calls it after every graph node, and a Python callback there
+        #: (GIL, ctypes) costs ~5-10 % of a small model's decode speed while the other
+        #: threads wait at the barrier.  During decoding Stop is checked between tokens.
+        self.abort_callback: Any = None
+        self._no_abort = llama_cpp.ggml_abort_callback()  # a NULL function pointer
         # Freed with the model (the binding's exit stack runs callbacks last-in first-out,
         # so this goes before the mtmd context and the llama context it uses).
         llm._stack.callback(self.cache.close)
@@ -139,8 +145,11 @@ class FastChat:
         try:
             tokenized = self._tokenize(self._render(messages))
             try:
+                if self.abort_callback is not None:
+                    lib.llama_set_abort_callback(self._ctx, self.abort_callback, None)
                 evaluated = self.cache.evaluate(tokenized)
             finally:
+                lib.llama_set_abort_callback(self._ctx, self._no_abort, None)
                 tokenized.close()
             prompt_s = time.perf_counter() - started
             sampler = SamplerChain(
