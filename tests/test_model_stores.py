@@ -175,7 +175,9 @@ def test_the_hf_cache_is_used_in_place(
     try:
         (model,) = backend.list_models()
         assert model.id == str(snapshot / tiny_vlm[0].name)
-        assert model.name == tiny_vlm[0].stem
+        # Named by the snapshot's file (tiny-vlm.gguf), not the hash-named blob behind it.
+        assert model.name == "tiny vlm (F32)"
+        assert backend.model_info(tiny_vlm[0].stem).id == model.id
         assert model.capabilities.vision is True
         assert backend.model_info(model.id).capabilities.vision is True
     finally:

@@ -449,6 +449,9 @@ def test_first_run_without_ollama_offers_smollm2_now_and_one_click_download(
     assert card.secondary.text() == "Start chatting"
     assert card.primary.text() == "Download Tiny VLM (1 MB) for images"
     assert names_and_tooltips_missing(card) == []
+    # "See all models…" looks and behaves like a link (accent colour: tests/test_theme.py).
+    assert card.more.objectName() == "LinkButton"
+    assert card.more.cursor().shape() == Qt.CursorShape.PointingHandCursor
     reports: list[Any] = []
     click(qtbot, card.primary)
     card.job.progress.connect(reports.append)

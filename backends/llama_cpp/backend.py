@@ -46,6 +46,7 @@ from backends.llama_cpp.discovery import (
     model_folders,
     scan,
 )
+from backends.llama_cpp.display_name import display_name
 from backends.llama_cpp.fast_chat import FastChat, make_fast_chat
 from backends.llama_cpp.fit import ensure_fits
 from backends.llama_cpp.gguf_check import GGUFSummary
@@ -69,13 +70,9 @@ class _Loaded:
 
 def _model_info(model: LocalModel) -> ModelInfo:
     summary = model.summary
-    # The file name is what the person chose and recognises; blobs named by hash (Ollama's
-    # store) fall back to the name inside the GGUF.
-    stem = summary.path.stem
-    label = model.label or (summary.name or stem if stem.startswith("sha256") else stem)
     return ModelInfo(
         id=model.id,
-        name=label,
+        name=model.label or display_name(summary, model.stem),
         size=summary.size + (model.projector.size if model.projector else 0),
         family=summary.architecture,
         quantization=summary.quantization,
@@ -223,7 +220,7 @@ class LlamaCppBackend:
             return self._registered[str(path.resolve())]
         wanted = model_id.lower()
         for model in models.values():
-            names = {model.path.stem.lower(), (model.summary.name or "").lower()}
+            names = {model.stem.lower(), (model.summary.name or "").lower()}
             if wanted in names or wanted == (model.label or "").lower():
                 return model
         store_model = self._resolve_ollama_name(model_id, models)

@@ -27,14 +27,16 @@ class LocalModel:
     """A runnable GGUF model, with its projector when it has one.
 
     ``model_id`` and ``label`` name models whose file name means nothing to a person:
-    Ollama's blobs (``llava:7b``) and the Hugging Face cache's symlinked snapshots (the
-    snapshot path, not the hash-named blob it points at).  By default the id is the path.
+    Ollama's blobs are shown by their Ollama name (``llava:7b``, as is), and the Hugging
+    Face cache's are known by their snapshot's symlink (``file_stem``), not the hash-named
+    blob it points at.  By default the id is the path.
     """
 
     summary: GGUFSummary
     projector: GGUFSummary | None
     model_id: str | None = None
     label: str | None = None
+    file_stem: str | None = None
 
     @property
     def path(self) -> Path:
@@ -43,6 +45,11 @@ class LocalModel:
     @property
     def id(self) -> str:
         return self.model_id or str(self.summary.path)
+
+    @property
+    def stem(self) -> str:
+        """The file name (without ``.gguf``) the person knows this model by."""
+        return self.file_stem or self.summary.path.stem
 
 
 def embedded_default_model() -> Path | None:

@@ -118,5 +118,7 @@ def scan_hub_cache(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], l
                     continue
                 seen_blobs.add(summary.path)
                 projector = _pair((path, summary), projectors)
-                models.append(LocalModel(summary, projector, model_id=str(path), label=path.stem))
+                models.append(
+                    LocalModel(summary, projector, model_id=str(path), file_stem=path.stem)
+                )
     return models, problems

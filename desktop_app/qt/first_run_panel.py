@@ -128,8 +128,10 @@ class FirstRunPanel(QFrame):
         self.error.setObjectName("ErrorText")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
+        # A link, not a third button: it leads elsewhere and must not compete with the
+        # card's choice; accent colour and the hand cursor say it can be clicked.
         self.more = QPushButton(tr("See all models…"), self)
-        self.more.setObjectName("MessageAction")
+        self.more.setObjectName("LinkButton")
         self.more.setFlat(True)
         self.more.setToolTip(tr("Every recommended model, with whether it fits (Ctrl+Shift+M)"))
         self.more.setAccessibleName(tr("See all models"))

@@ -14,6 +14,41 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+# WCAG 2.x AA for normal-size text; badges and buttons use small text, so this is the bar.
+MIN_TEXT_CONTRAST = 4.5
+INK_LIGHT = "#ffffff"
+INK_DARK = "#0b1a33"  # a near-black blue: reads as part of the accent, not as a hole in it
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``: 0 for black, 1 for white."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    hex_digits = color.lstrip("#")
+    if len(hex_digits) != 6:
+        raise ValueError(f"expected #rrggbb, got {color!r}")
+    r, g, b = (int(hex_digits[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio between two colours, from 1 (same) to 21 (black on white)."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_on(background: str) -> str:
+    """White or dark ink, whichever reads better on ``background``.
+
+    Why computed, not written per scheme: the dark scheme's accent is a light blue (it has
+    to stand out on a dark window), and white on it measured 2.5:1; a fixed "white" on
+    every accent surface was right in one scheme only.
+    """
+    return max((INK_LIGHT, INK_DARK), key=lambda ink: contrast_ratio(ink, background))
+
 
 @dataclass(frozen=True)
 class Colors:
@@ -29,6 +64,11 @@ class Colors:
     border: str
     error_bg: str
     error_text: str
+
+    @property
+    def on_accent(self) -> str:
+        """Text colour for anything painted with the accent (Send, the vision badge)."""
+        return text_on(self.accent)
 
 
 LIGHT = Colors(
@@ -88,7 +128,7 @@ def apply_theme(app: QApplication) -> Colors:
         QPalette.ColorRole.Button: colors.surface,
         QPalette.ColorRole.ButtonText: colors.text,
         QPalette.ColorRole.Highlight: colors.accent,
-        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.HighlightedText: colors.on_accent,
         QPalette.ColorRole.ToolTipBase: colors.surface,
         QPalette.ColorRole.ToolTipText: colors.text,
         QPalette.ColorRole.PlaceholderText: colors.muted,
@@ -118,7 +158,7 @@ def stylesheet(c: Colors) -> str:
     QTableWidget#DescribeResults::item:selected {{ background: {c.user_bubble};
         color: {c.text}; }}
     QLabel#Muted {{ color: {c.muted}; }}
-    QLabel#VisionBadge {{ background: {c.accent}; color: white; border-radius: 9px;
+    QLabel#VisionBadge {{ background: {c.accent}; color: {c.on_accent}; border-radius: 9px;
         padding: 2px 9px; font-weight: 600; }}
     QLabel#TextBadge {{ background: {c.border}; color: {c.text}; border-radius: 9px;
         padding: 2px 9px; }}
@@ -132,12 +172,12 @@ def stylesheet(c: Colors) -> str:
     QFrame#AttachmentStrip {{ background: transparent; }}
     QToolButton#MessageAction {{ border: none; padding: 2px 6px; color: {c.muted}; }}
     QToolButton#MessageAction:hover {{ color: {c.accent}; }}
-    QPushButton#SendButton {{ background: {c.accent}; color: white; border-radius: 8px;
+    QPushButton#SendButton {{ background: {c.accent}; color: {c.on_accent}; border-radius: 8px;
         padding: 6px 14px; font-weight: 600; border: none; }}
     QPushButton#SendButton:disabled {{ background: {c.border}; color: {c.muted}; }}
     QPushButton#StopButton {{ background: {c.error_bg}; color: {c.error_text};
         border-radius: 8px; padding: 6px 14px; font-weight: 600; border: none; }}
-    QPushButton#JumpButton {{ background: {c.accent}; color: white; border-radius: 14px;
+    QPushButton#JumpButton {{ background: {c.accent}; color: {c.on_accent}; border-radius: 14px;
         padding: 4px 12px; border: none; }}
     QFrame#DropOverlay {{ background: rgba(47, 111, 222, 40);
         border: 3px dashed {c.accent}; border-radius: 16px; }}
@@ -176,7 +216,6 @@ def model_manager_stylesheet(c: Colors) -> str:
         "border-radius: 9px; padding: 2px 9px; font-weight: 600; }\n"
         for level, (bg, fg) in FIT_BADGE_COLORS[c.dark].items()
     )
-    primary_text = "#0b1a33" if c.dark else "white"  # dark text on the light dark-mode blue
     return (
         badges
         + f"""
@@ -186,10 +225,14 @@ def model_manager_stylesheet(c: Colors) -> str:
     QLabel#FirstRunTitle {{ font-weight: 600; font-size: 17px; }}
     QLabel#RecommendedBadge {{ background: {c.user_bubble}; color: {c.accent};
         border-radius: 9px; padding: 2px 9px; font-weight: 600; }}
-    QPushButton#PrimaryButton {{ background: {c.accent}; color: {primary_text};
+    QPushButton#PrimaryButton {{ background: {c.accent}; color: {c.on_accent};
         border-radius: 6px;
         padding: 5px 14px; font-weight: 600; border: none; }}
     QPushButton#PrimaryButton:disabled {{ background: {c.border}; color: {c.muted}; }}
     QLabel#SectionTitle {{ font-weight: 600; font-size: 16px; }}
+    QPushButton#LinkButton {{ color: {c.accent}; background: transparent; border: none;
+        padding: 2px 0px; text-align: left; }}
+    QPushButton#LinkButton:hover, QPushButton#LinkButton:focus {{
+        text-decoration: underline; }}
     """
     )
