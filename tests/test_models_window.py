@@ -160,6 +160,7 @@ def test_download_shows_progress_then_the_model_is_in_the_picker_and_can_be_used
     qtbot.waitUntil(lambda: model_id in window.model_backend, timeout=WAIT)
     found = next(m for m in window.models if m.id == model_id)
     assert found.capabilities.vision
+    assert found.name == "Tiny VLM"  # the catalog's name, not the file's
     picker_ids = [window.picker.combo.itemData(i).id for i in range(window.picker.combo.count())]
     assert model_id in picker_ids
     click(qtbot, row.use_button)

@@ -86,6 +86,20 @@ class Catalog:
             f"There is no catalog model called {entry_id!r}. Choose one of: {known}."
         )
 
+    def installed_names(self, models_dir: Path) -> dict[str, str]:
+        """Model id (resolved path) -> catalog name, for entries downloaded into ``models_dir``.
+
+        A downloaded file is named by its repository (``ggml-model-q4_k.gguf`` for LLaVA),
+        and its GGUF ``general.name`` is often a training folder's; the catalog knows what
+        the person chose to download.
+        """
+        names: dict[str, str] = {}
+        for entry in self.entries:
+            model = models_dir / entry.id / entry.model_file.filename
+            if model.is_file():
+                names[str(model.resolve())] = entry.name
+        return names
+
     def __iter__(self) -> Iterator[CatalogEntry]:
         return iter(self.entries)
 

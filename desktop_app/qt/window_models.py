@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from backends.base import Backend, BackendError, ModelInfo
 from desktop_app.core.backend_factory import make_backend
-from desktop_app.core.catalog import Catalog
+from desktop_app.core.catalog import Catalog, load_catalog
 from desktop_app.core.session import ChatSession
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store, StoreError
@@ -30,6 +30,12 @@ from desktop_app.qt.settings_dialog import SettingsDialog
 from desktop_app.qt.transfers import JobRegistry
 from desktop_app.qt.window_part import WindowPart, tr
 from desktop_app.qt.workers import BackgroundCall
+
+
+def _catalog_named(info: ModelInfo, names: dict[str, str]) -> ModelInfo:
+    """A model downloaded from the catalog shows the catalog's name."""
+    name = names.get(info.id)
+    return dataclasses.replace(info, name=name) if name else info
 
 
 def _server_config(settings: Settings) -> tuple[object, ...]:
@@ -80,14 +86,19 @@ class ModelsMixin(WindowPart):
         call.failed.connect(self._set_status)
         self._set_status(tr("Looking for models…"))
         backends = dict(self.backends)
+        catalog, models_dir = self.catalog, self.paths.models_dir
 
         def find() -> tuple[list[tuple[str, ModelInfo]], str | None, list[str]]:
             found: list[tuple[str, ModelInfo]] = []
             notes: list[str] = []
             default = None
+            names = (catalog or load_catalog()).installed_names(models_dir)
             for name, backend in backends.items():
                 try:
-                    found.extend((name, info) for info in backend.list_models())
+                    found.extend(
+                        (name, _catalog_named(info, names) if name == "llama-cpp" else info)
+                        for info in backend.list_models()
+                    )
                 except BackendError as error:
                     if name == "llama-cpp":
                         raise
