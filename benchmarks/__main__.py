@@ -62,6 +62,9 @@ def text_model_rows(
         for _ in range(runs):
             if bench_binary is not None:
                 refs.append(llama_bench(bench_binary, model, threads, tg=tokens, reps=2))
+            # llama-bench warms up before each test; so does this side (after llama-bench
+            # ran in between, the first tokens here run ~10 % slower: threads asleep, caches).
+            llm.decode_rate(backend, model_id, threads, 8)
             decode.append(llm.decode_rate(backend, model_id, threads, tokens))
             prefill.append(llm.prefill_rate(backend, model_id, threads, 160))
     finally:
