@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.model_fit import GIB
+from desktop_app.qt.signals import emit
 from desktop_app.qt.transfers import format_bytes, progress_text
 
 if TYPE_CHECKING:  # httpx and the GGUF readers load when the model manager opens
@@ -140,10 +141,10 @@ class CatalogRow(QFrame):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.error)
 
-        self.use_button.clicked.connect(lambda: self.use_requested.emit(entry.id))
-        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(entry.id))
-        self.download_button.clicked.connect(lambda: self.download_requested.emit(entry.id))
-        self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(entry.id))
+        self.use_button.clicked.connect(lambda: emit(self.use_requested, entry.id))
+        self.remove_button.clicked.connect(lambda: emit(self.remove_requested, entry.id))
+        self.download_button.clicked.connect(lambda: emit(self.download_requested, entry.id))
+        self.cancel_button.clicked.connect(lambda: emit(self.cancel_requested, entry.id))
         self.set_status(status)
 
     # -- state ----------------------------------------------------------------------------

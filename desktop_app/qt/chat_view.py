@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.markdown import MarkdownTheme
 from desktop_app.qt.message_widget import MessageWidget
+from desktop_app.qt.signals import emit
 
 EXAMPLE_PROMPTS = (
     "Describe this image in detail.",
@@ -64,7 +65,7 @@ class EmptyState(QWidget):
             button.setToolTip(tr("Put this prompt in the message box"))
             button.setAccessibleName(tr(prompt))
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.clicked.connect(lambda _=False, p=prompt: self.example_chosen.emit(tr(p)))
+            button.clicked.connect(lambda _=False, p=prompt: emit(self.example_chosen, tr(p)))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
             self.examples.append(button)
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from backends.base import ImageInput
+from desktop_app.qt.signals import emit
 
 PENDING_THUMB_PX = 64
 
@@ -58,13 +59,13 @@ class ComposerEdit(QPlainTextEdit):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             modifiers & Qt.KeyboardModifier.ShiftModifier
         ):
-            self.submit.emit()
+            emit(self.submit)
             return
         if key == Qt.Key.Key_Escape:
-            self.escape.emit()
+            emit(self.escape)
             return
         if key == Qt.Key.Key_Up and not self.toPlainText():
-            self.edit_last.emit()
+            emit(self.edit_last)
             return
         super().keyPressEvent(event)
 
@@ -76,12 +77,12 @@ class ComposerEdit(QPlainTextEdit):
     def insertFromMimeData(self, source: QMimeData) -> None:
         files = local_files(source)
         if files:
-            self.files_pasted.emit(files)
+            emit(self.files_pasted, files)
             return
         if source.hasImage():
             image = source.imageData()
             if isinstance(image, QImage) and not image.isNull():
-                self.image_pasted.emit(image_to_png(image))
+                emit(self.image_pasted, image_to_png(image))
                 return
         super().insertFromMimeData(source)
 
@@ -115,7 +116,7 @@ class PendingImage(QFrame):
         remove.setToolTip(tr("Remove {name}").replace("{name}", label))
         remove.setAccessibleName(tr("Remove {name}").replace("{name}", label))
         remove.setAutoRaise(True)
-        remove.clicked.connect(lambda: self.removed.emit(self))
+        remove.clicked.connect(lambda: emit(self.removed, self))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
 
 
@@ -248,7 +249,7 @@ class Composer(QFrame):
     def _submit(self) -> None:
         if self._busy or not self.has_content():
             return
-        self.send_requested.emit(self.edit.toPlainText().strip(), self.images())
+        emit(self.send_requested, self.edit.toPlainText().strip(), self.images())
 
     def clear_after_send(self) -> None:
         self.edit.clear()
@@ -264,11 +265,11 @@ class Composer(QFrame):
 
     def _escape(self) -> None:
         if self._busy:
-            self.stop_requested.emit()
+            emit(self.stop_requested)
         elif self.editing_message_id is not None:
             self.stop_editing()
             self.edit.clear()
-            self.edit_cancelled.emit()
+            emit(self.edit_cancelled)
 
     # -- editing ------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
+from desktop_app.qt.signals import emit
+
 OFFER_ABOVE = 4
 MAX_ATTACH = 8
 
@@ -68,6 +70,6 @@ class DescribeOffer(QMessageBox):
 
     def _clicked(self, button: QAbstractButton) -> None:
         if button is self.describe_button:
-            self.describe_chosen.emit()
+            emit(self.describe_chosen)
         elif button is self.attach_button:
-            self.attach_chosen.emit()
+            emit(self.attach_chosen)

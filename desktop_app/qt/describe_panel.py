@@ -44,6 +44,7 @@ from desktop_app.core.describe_output import DescribeRow, export_rows, format_fo
 from desktop_app.core.images import ImagePolicy
 from desktop_app.qt.describe_layout import DescribePanelLayout, duration
 from desktop_app.qt.describe_worker import DescribeRunner
+from desktop_app.qt.signals import emit
 from desktop_app.qt.theme import Colors
 from desktop_app.qt.workers import BackgroundCall, GenerationRunner
 
@@ -226,7 +227,7 @@ class DescribePanel(DescribePanelLayout):
         if self.runner.busy:
             self.runner.stop()
             self.progress_label.setText(tr("Stopping…"))
-            self.status_changed.emit(tr("Stopping the description run…"))
+            emit(self.status_changed, tr("Stopping the description run…"))
             self._update_buttons()
 
     @property
@@ -271,14 +272,14 @@ class DescribePanel(DescribePanelLayout):
         if summary.interrupted:
             text += " · " + tr("Start continues with the rest")
         self.progress_label.setText(text)
-        self.status_changed.emit(text)
+        emit(self.status_changed, text)
 
     def _on_failed(self, message: str) -> None:
         """An error that would repeat for every image ended the run; finished rows stay."""
         self._end_run(interrupted=True)
         self.show_notice(message)
         self.progress_label.setText(tr("The run stopped: see the message above."))
-        self.status_changed.emit(tr("Describing stopped: {m}").replace("{m}", message))
+        emit(self.status_changed, tr("Describing stopped: {m}").replace("{m}", message))
 
     def _end_run(self, *, interrupted: bool) -> None:
         for path in self._queue:
@@ -287,7 +288,7 @@ class DescribePanel(DescribePanelLayout):
             )
         self._queue = []
         self._update_buttons()
-        self.run_ended.emit()
+        emit(self.run_ended)
 
     def _show_progress(self) -> None:
         done, total = self._run_done, self._run_total
@@ -308,7 +309,7 @@ class DescribePanel(DescribePanelLayout):
                 )
         text = " · ".join(parts)
         self.progress_label.setText(text)
-        self.status_changed.emit(tr("Describing images: {p}").replace("{p}", text))
+        emit(self.status_changed, tr("Describing images: {p}").replace("{p}", text))
 
     def _show_counts(self) -> None:
         if self.runner.busy:
@@ -416,7 +417,7 @@ class DescribePanel(DescribePanelLayout):
     def _file_done(self, message: str) -> None:
         self.show_notice("")
         self.progress_label.setText(message)
-        self.status_changed.emit(message)
+        emit(self.status_changed, message)
 
     # -- window -------------------------------------------------------------------------
 

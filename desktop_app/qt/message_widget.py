@@ -28,6 +28,7 @@ from desktop_app.core.markdown import (
     plain_text_html,
     render_markdown,
 )
+from desktop_app.qt.signals import emit
 
 THUMBNAIL_PX = 112
 
@@ -148,7 +149,7 @@ class MessageWidget(QWidget):
             "copy",
             tr("Copy"),
             tr("Copy this message (Ctrl+Shift+C)"),
-            lambda: self.copy_requested.emit(self._text),
+            lambda: emit(self.copy_requested, self._text),
         )
         if self.is_user:
             self._add_action(
@@ -156,7 +157,7 @@ class MessageWidget(QWidget):
                 "edit",
                 tr("Edit"),
                 tr("Edit and resend this message"),
-                lambda: self.edit_requested.emit(self.message.id),
+                lambda: emit(self.edit_requested, self.message.id),
             )
         else:
             self._add_action(
@@ -164,14 +165,14 @@ class MessageWidget(QWidget):
                 "retry",
                 tr("Retry"),
                 tr("Ask again after this error"),
-                lambda: self.retry_requested.emit(self.message.id),
+                lambda: emit(self.retry_requested, self.message.id),
             )
             self._add_action(
                 footer,
                 "regenerate",
                 tr("Regenerate"),
                 tr("Replace this answer with a new one"),
-                lambda: self.regenerate_requested.emit(self.message.id),
+                lambda: emit(self.regenerate_requested, self.message.id),
             )
         layout.addLayout(footer)
         self.set_message(message)
@@ -201,7 +202,7 @@ class MessageWidget(QWidget):
         size = f"{image.width}×{image.height}"
         button.setToolTip(tr("Open the image ({size})").replace("{size}", size))
         button.setAccessibleName(tr("Attached image {size}").replace("{size}", size))
-        button.clicked.connect(lambda: self.image_clicked.emit(image.sha256))
+        button.clicked.connect(lambda: emit(self.image_clicked, image.sha256))
         return button
 
     def _add_action(

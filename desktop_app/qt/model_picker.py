@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from backends.base import ModelInfo
 from desktop_app.core.model_fit import ram_fit
+from desktop_app.qt.signals import emit
 
 INFO_ROLE = Qt.ItemDataRole.UserRole
 
@@ -103,7 +104,7 @@ class ModelPicker(QWidget):
         info: Any = self.combo.itemData(index, INFO_ROLE)
         if isinstance(info, ModelInfo):
             self._show_badge(info)
-            self.model_chosen.emit(info)
+            emit(self.model_chosen, info)
 
     def _show_badge(self, info: ModelInfo) -> None:
         vision = info.capabilities.vision

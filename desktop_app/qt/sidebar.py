@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.qt.signals import emit
+
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -60,7 +62,7 @@ class Sidebar(QWidget):
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(200)
-        self._search_timer.timeout.connect(lambda: self.search_changed.emit(self.search.text()))
+        self._search_timer.timeout.connect(lambda: emit(self.search_changed, self.search.text()))
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         layout.addWidget(self.search)
 
@@ -105,7 +107,7 @@ class Sidebar(QWidget):
 
     def _on_current(self, item: QListWidgetItem | None, _previous: Any) -> None:
         if item is not None and not self._updating:
-            self.conversation_selected.emit(int(item.data(ID_ROLE)))
+            emit(self.conversation_selected, int(item.data(ID_ROLE)))
 
     def _menu(self, position: QPoint) -> None:
         item = self.list.itemAt(position)
@@ -113,6 +115,6 @@ class Sidebar(QWidget):
             return
         conversation_id = int(item.data(ID_ROLE))
         menu = QMenu(self)
-        menu.addAction(tr("Rename…"), lambda: self.rename_requested.emit(conversation_id))
-        menu.addAction(tr("Delete…"), lambda: self.delete_requested.emit(conversation_id))
+        menu.addAction(tr("Rename…"), lambda: emit(self.rename_requested, conversation_id))
+        menu.addAction(tr("Delete…"), lambda: emit(self.delete_requested, conversation_id))
         menu.exec(self.list.viewport().mapToGlobal(position))

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backends.base import BackendError
 from desktop_app.core.images import ImageError, ImagePolicy, normalize_image
+from desktop_app.qt.signals import emit
 
 COALESCE_MS = 40
 
@@ -26,7 +27,7 @@ COALESCE_MS = 40
 def _emit(signal: Any, *args: object) -> None:
     """Emit from a worker thread; a window closed meanwhile just drops the result."""
     with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-        signal.emit(*args)
+        emit(signal, *args)
 
 
 class GenerationRunner(QObject):
@@ -94,17 +95,17 @@ class GenerationRunner(QObject):
     def _on_started(self, message: object) -> None:
         # The stage stays what the window chose (loading / reading image / thinking) until
         # the first token arrives.
-        self.assistant_started.emit(message)
+        emit(self.assistant_started, message)
 
     def _on_finished(self, message: object) -> None:
-        self._raw_delta.emit("")  # flushes anything buffered before the final row is shown
-        self.finished.emit(message)
+        emit(self._raw_delta, "")  # flushes anything buffered before the final row is shown
+        emit(self.finished, message)
 
     def _buffer_delta(self, text: str) -> None:
         if text:
             if self.first_token_at is None:
                 self.first_token_at = time.monotonic()
-                self.stage_changed.emit("writing")
+                emit(self.stage_changed, "writing")
             self._buffer.append(text)
         else:
             self._flush()
@@ -113,7 +114,7 @@ class GenerationRunner(QObject):
         if self._buffer:
             text = "".join(self._buffer)
             self._buffer.clear()
-            self.delta_ready.emit(text)
+            emit(self.delta_ready, text)
         if not self.busy and not self._buffer:
             self._timer.stop()
 
