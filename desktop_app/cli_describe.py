@@ -114,10 +114,16 @@ class _InterruptFlags:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # Once interrupted, the process is on its way out with 130: a quick second Ctrl+C
-        # landing after the last row must not meet Python's handler, whose KeyboardInterrupt
-        # would end it as killed by SIGINT (and skip closing the backend).
-        if self._previous is not None and not self.stop.cancelled:
+        if self._previous is None:
+            return
+        if self.stop.cancelled:
+            # On the way out with 130: a quick second Ctrl+C landing after the last row must
+            # neither meet Python's KeyboardInterrupt (skipping the backend's close) nor, once
+            # the interpreter finalizes (it resets Python-level handlers to the default, not
+            # an ignore), kill the process by SIGINT.  Only closing files and the model is
+            # left to do.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
             signal.signal(signal.SIGINT, self._previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
