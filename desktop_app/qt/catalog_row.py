@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -64,6 +65,45 @@ def button(text: str, tip: str, parent: QWidget, primary: bool = False) -> QPush
     if primary:
         widget.setObjectName("PrimaryButton")
     return widget
+
+
+class ProgressLine:
+    """A transfer's bar with its Cancel button, the line under it and an error line.
+
+    The catalog rows, the first-run card and the Ollama section all show a download the
+    same way; the bar is busy until the size is known, then counts in thousandths.
+    """
+
+    def __init__(self, layout: QBoxLayout, parent: QWidget, *, name: str, cancel_tip: str):
+        line = QHBoxLayout()
+        self.bar = QProgressBar(parent)
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(10)
+        self.bar.setAccessibleName(name)
+        line.addWidget(self.bar, 1)
+        self.cancel_button = button(tr("Cancel"), cancel_tip, parent)
+        line.addWidget(self.cancel_button)
+        layout.addLayout(line)
+        self.label = QLabel(parent)
+        self.label.setObjectName("Muted")
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label)
+        self.error = QLabel(parent)
+        self.error.setObjectName("ErrorText")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.error)
+
+    def busy(self, text: str) -> None:
+        """Waiting for the server: an indeterminate bar and what is happening."""
+        self.bar.setRange(0, 0)
+        self.label.setText(text)
+
+    def show_fraction(self, fraction: float | None) -> None:
+        if fraction is not None:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(fraction * 1000))
 
 
 class CatalogRow(QFrame):
@@ -120,26 +160,14 @@ class CatalogRow(QFrame):
         self.state_line.setWordWrap(True)
         outer.addWidget(self.state_line)
 
-        bar_line = QHBoxLayout()
-        self.bar = QProgressBar(self)
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(False)
-        self.bar.setAccessibleName(tr("Download progress of {name}").replace("{name}", entry.name))
-        self.bar.setFixedHeight(10)
-        bar_line.addWidget(self.bar, 1)
-        self.cancel_button = button(
-            tr("Cancel"), tr("Stop the download; what arrived is kept to resume later"), self
+        self.progress = ProgressLine(
+            outer,
+            self,
+            name=tr("Download progress of {name}").replace("{name}", entry.name),
+            cancel_tip=tr("Stop the download; what arrived is kept to resume later"),
         )
-        bar_line.addWidget(self.cancel_button)
-        outer.addLayout(bar_line)
-        self.progress_label = QLabel(self)
-        self.progress_label.setObjectName("Muted")
-        outer.addWidget(self.progress_label)
-        self.error = QLabel(self)
-        self.error.setObjectName("ErrorText")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        outer.addWidget(self.error)
+        self.bar, self.cancel_button = self.progress.bar, self.progress.cancel_button
+        self.progress_label, self.error = self.progress.label, self.progress.error
 
         self.use_button.clicked.connect(lambda: emit(self.use_requested, entry.id))
         self.remove_button.clicked.connect(lambda: emit(self.remove_requested, entry.id))
@@ -239,16 +267,12 @@ class CatalogRow(QFrame):
         self.busy = True
         self.has_error = False
         self.error.clear()
-        self.bar.setRange(0, 0)  # busy until the hub says how big the files are
-        self.progress_label.setText(tr("Contacting the server…"))
+        self.progress.busy(tr("Contacting the server…"))
         self.state_line.setText(self._state_text(downloading=True))
         self._sync()
 
     def show_progress(self, progress: Progress) -> None:
-        fraction = progress.fraction
-        if fraction is not None:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        self.progress.show_fraction(progress.fraction)
         self.progress_label.setText(progress_text(progress))
 
     def finish(self, note: str = "", error: str = "") -> None:

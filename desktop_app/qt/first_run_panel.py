@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from backends.base import ModelInfo
 from desktop_app.core.first_run import FirstRunPlan, plan_first_run
-from desktop_app.qt.catalog_row import button
+from desktop_app.qt.catalog_row import ProgressLine, button
 from desktop_app.qt.transfers import DownloadJob, JobRegistry, format_bytes, progress_text
 from desktop_app.qt.workers import BackgroundCall
 
@@ -109,25 +108,15 @@ class FirstRunPanel(QFrame):
         buttons.addWidget(self.secondary)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        bar_line = QHBoxLayout()
-        self.bar = QProgressBar(self)
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(10)
-        self.bar.setAccessibleName(tr("Download progress"))
-        bar_line.addWidget(self.bar, 1)
-        self.cancel_button = button(
-            tr("Cancel"), tr("Stop the download; what arrived is kept to resume later"), self
+        self.progress = ProgressLine(
+            layout,
+            self,
+            name=tr("Download progress"),
+            cancel_tip=tr("Stop the download; what arrived is kept to resume later"),
         )
+        self.bar, self.cancel_button = self.progress.bar, self.progress.cancel_button
+        self.progress_label, self.error = self.progress.label, self.progress.error
         self.cancel_button.clicked.connect(self.cancel)
-        bar_line.addWidget(self.cancel_button)
-        layout.addLayout(bar_line)
-        self.progress_label = QLabel(self)
-        self.progress_label.setObjectName("Muted")
-        layout.addWidget(self.progress_label)
-        self.error = QLabel(self)
-        self.error.setObjectName("ErrorText")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
         # A link, not a third button: it leads elsewhere and must not compete with the
         # card's choice; accent colour and the hand cursor say it can be clicked.
         self.more = QPushButton(tr("See all models…"), self)
@@ -332,8 +321,7 @@ class FirstRunPanel(QFrame):
         self.registry.add(job)
         self.error.hide()
         self.primary.setText(tr("Downloading {model}…").replace("{model}", entry.name))
-        self.bar.setRange(0, 0)
-        self.progress_label.setText(tr("Contacting the server…"))
+        self.progress.busy(tr("Contacting the server…"))
         self.progress_label.show()
         self._set_downloading(True)
         job.start()
@@ -350,10 +338,7 @@ class FirstRunPanel(QFrame):
         self.cancel_button.setVisible(downloading)
 
     def _progress(self, progress: Any) -> None:
-        fraction = progress.fraction
-        if fraction is not None:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        self.progress.show_fraction(progress.fraction)
         text = progress_text(progress)
         self.progress_label.setText(text)
         if self.recommended is not None:

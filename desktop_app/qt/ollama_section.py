@@ -17,13 +17,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
 from backends.base import BackendUnavailable, ModelInfo
-from desktop_app.qt.catalog_row import badge, button
+from desktop_app.qt.catalog_row import ProgressLine, badge, button
 from desktop_app.qt.transfers import JobRegistry, PullJob, PullStatus, format_bytes
 from desktop_app.qt.workers import BackgroundCall
 
@@ -90,28 +89,15 @@ class OllamaSection(QWidget):
         self.pull_button.clicked.connect(self.pull)
         pull_line.addWidget(self.pull_button)
         layout.addLayout(pull_line)
-        bar_line = QHBoxLayout()
-        self.bar = QProgressBar(self)
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(10)
-        self.bar.setAccessibleName(tr("Pull progress"))
-        bar_line.addWidget(self.bar, 1)
-        self.cancel_button = button(
-            tr("Cancel"), tr("Stop the pull; Ollama keeps what arrived and resumes later"), self
+        self.progress = ProgressLine(
+            layout,
+            self,
+            name=tr("Pull progress"),
+            cancel_tip=tr("Stop the pull; Ollama keeps what arrived and resumes later"),
         )
+        self.bar, self.cancel_button = self.progress.bar, self.progress.cancel_button
+        self.progress_label, self.error = self.progress.label, self.progress.error
         self.cancel_button.clicked.connect(self.cancel)
-        bar_line.addWidget(self.cancel_button)
-        layout.addLayout(bar_line)
-        self.progress_label = QLabel(self)
-        self.progress_label.setObjectName("Muted")
-        self.progress_label.setWordWrap(True)
-        layout.addWidget(self.progress_label)
-        self.error = QLabel(self)
-        self.error.setObjectName("ErrorText")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.error)
         self._set_pulling(False)
         self.error.hide()
         self.progress_label.hide()
@@ -229,8 +215,7 @@ class OllamaSection(QWidget):
         if not tag or self.backend is None or (self.job is not None and self.job.running):
             return
         self.error.hide()
-        self.bar.setRange(0, 0)
-        self.progress_label.setText(tr("Asking Ollama for {tag}…").replace("{tag}", tag))
+        self.progress.busy(tr("Asking Ollama for {tag}…").replace("{tag}", tag))
         self.progress_label.show()
         job = PullJob(self.backend, tag, self)
         job.progress.connect(self._pull_progress)
@@ -247,10 +232,7 @@ class OllamaSection(QWidget):
             self.progress_label.setText(tr("Cancelling…"))
 
     def _pull_progress(self, status: PullStatus) -> None:
-        fraction = status.fraction
-        if fraction is not None:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        self.progress.show_fraction(status.fraction)
         self.progress_label.setText(status.text())
 
     def _pulled(self, tag: str) -> None:
