@@ -59,6 +59,14 @@ def smollm2() -> Path:
 
 
 @pytest.fixture(scope="session")
+def gemma270m() -> Path:
+    """The real Gemma 3 270M (PyPI, in the test extra), assembled once into the bench cache."""
+    from benchmarks.models import gemma_270m
+
+    return gemma_270m()
+
+
+@pytest.fixture(scope="session")
 def llama_backend() -> Iterator[LlamaCppBackend]:
     backend = LlamaCppBackend(include_embedded=True)
     yield backend

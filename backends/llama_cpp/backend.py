@@ -38,6 +38,7 @@ from backends.base import (
 )
 from backends.llama_cpp import native
 from backends.llama_cpp.chat_format import make_vision_handler, text_chat_format
+from backends.llama_cpp.context_size import first_size
 from backends.llama_cpp.discovery import (
     LocalModel,
     SummaryCache,
@@ -47,7 +48,7 @@ from backends.llama_cpp.discovery import (
     scan,
 )
 from backends.llama_cpp.display_name import display_name
-from backends.llama_cpp.fast_chat import FastChat, make_fast_chat
+from backends.llama_cpp.fast_chat import FastChat, fast_path_possible, make_fast_chat
 from backends.llama_cpp.fit import ensure_fits
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.threads import CHOOSER
@@ -287,9 +288,11 @@ class LlamaCppBackend:
         try:
             if projector_path is not None:
                 handler = make_vision_handler(llama_cpp, model.summary, projector_path)
+            # The fast path grows a small model's context as the conversation needs it.
+            fast_ok = fast_path_possible(llama_cpp, model.summary, handler)
             llm = llama_cpp.Llama(
                 model_path=str(model.path),
-                n_ctx=n_ctx,
+                n_ctx=first_size(model.summary, n_ctx) if fast_ok else n_ctx,
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_batch=512,
@@ -310,7 +313,13 @@ class LlamaCppBackend:
                 raise InvalidModelFile(self._load_failure(name, error)) from None
         abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
-        fast = make_fast_chat(llama_cpp, llm, model.summary, handler)
+        fast = make_fast_chat(llama_cpp, llm, model.summary, handler, n_ctx)
+        if fast is None and llm.n_ctx() < n_ctx:
+            # Only when the projector came up without an mtmd context: the binding's path
+            # needs its whole context from the start.
+            llm.close()
+            failure = RuntimeError("the projector gave no vision context")
+            raise InvalidModelFile(self._load_failure(Path(projector_path or "").name, failure))
         if fast is not None:
             fast.abort_callback = abort_callback  # it installs it around prompt evaluation
         self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback, fast=fast)

@@ -162,7 +162,7 @@ class DecodeLoop:
         self.generated = 0
         self.ending: Ending = "stop"
 
-    def run(self, ctx: Any, vocab: Any) -> Iterator[str]:
+    def run(self, vocab: Any) -> Iterator[str]:
         lib = self._lib
         sample = lib.llama_sampler_sample
         logits_of = lib.llama_get_logits_ith
@@ -177,6 +177,7 @@ class DecodeLoop:
         buffer = ctypes.create_string_buffer(256)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
         stop_filter = StopFilter(self._stops)
+        ctx = cache.ctx
         while True:
             if cancel.cancelled:
                 self.ending = "cancelled"
@@ -199,9 +200,10 @@ class DecodeLoop:
             if limit is not None and self.generated >= limit:
                 self.ending = "length"
                 break
-            if cache.n_past + 1 >= cache.n_ctx:
+            if not cache.make_room(cache.n_past + 2):  # this token and the next one's
                 self.ending = "length"
                 break
+            ctx = cache.ctx  # a new context if it just grew
             cache.decode_one(token)
         tail = stop_filter.flush() if not stop_filter.hit else ""
         tail += decoder.decode(b"", final=True)

@@ -55,6 +55,7 @@ class FastChat:
         template: str | None,
         formatter: Callable[..., Any] | None,
         handler: Any,
+        max_ctx: int | None = None,
     ) -> None:
         self._lib = llama_cpp
         self._llm = llm
@@ -69,17 +70,13 @@ class FastChat:
             self._mtmd = mtmd_cpp
             self._mtmd_ctx = handler.mtmd_ctx
             self._marker = mtmd_cpp.mtmd_default_marker().decode("utf-8")
-        self._ctx = llm._ctx.ctx
         self._vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
-        self.cache = ContextCache(llama_cpp, llm, self._mtmd, self._mtmd_ctx)
-        self._threads = 0
+        self.cache = ContextCache(llama_cpp, llm, self._mtmd, self._mtmd_ctx, max_ctx=max_ctx)
         #: The backend's abort callback (a ctypes function), installed only while a prompt is
-        #: evaluated: llama.cpp calls it after every graph node, and a Python callback there
-        #: (GIL, ctypes) costs ~5-10 % of a small model's decode speed while the other
-        #: threads wait at the barrier.  During decoding Stop is checked between tokens.
+        #: evaluated (see ``ContextCache.evaluate``); during decoding Stop is checked between
+        #: tokens.
         self.abort_callback: Any = None
-        self._no_abort = llama_cpp.ggml_abort_callback()  # a NULL function pointer
         # Freed with the model (the binding's exit stack runs callbacks last-in first-out,
         # so this goes before the mtmd context and the llama context it uses).
         llm._stack.callback(self.cache.close)
@@ -131,10 +128,9 @@ class FastChat:
     ) -> Iterator[Chunk]:
         """Evaluate what the context lacks of this conversation, then stream the answer."""
         lib = self._lib
-        if threads != self._threads:
-            lib.llama_set_n_threads(self._ctx, threads, threads)
-            self._threads = threads
-        lib.llama_perf_context_reset(self._ctx)
+        cache = self.cache
+        cache.set_threads(threads)
+        cache.reset_perf()
         started = time.perf_counter()
         received: list[str] = []
         evaluated = 0
@@ -145,11 +141,8 @@ class FastChat:
         try:
             tokenized = self._tokenize(self._render(messages))
             try:
-                if self.abort_callback is not None:
-                    lib.llama_set_abort_callback(self._ctx, self.abort_callback, None)
-                evaluated = self.cache.evaluate(tokenized)
+                evaluated = cache.evaluate(tokenized, self.abort_callback)
             finally:
-                lib.llama_set_abort_callback(self._ctx, self._no_abort, None)
                 tokenized.close()
             prompt_s = time.perf_counter() - started
             sampler = SamplerChain(
@@ -169,7 +162,7 @@ class FastChat:
                 stops=options.stop,
                 cancel=cancel,
             )
-            for text in loop.run(self._ctx, self._vocab):
+            for text in loop.run(self._vocab):
                 received.append(text)
                 yield TextDelta(text)
             reason = loop.ending
@@ -186,7 +179,6 @@ class FastChat:
             self.cache.forget_generated()
         if prompt_s == 0.0:
             prompt_s = time.perf_counter() - started
-        perf = lib.llama_perf_context(self._ctx)
         yield Done(
             Stats(
                 prompt_tokens=evaluated,
@@ -194,32 +186,48 @@ class FastChat:
                 load_s=load_s,
                 # Wall clock: llama.cpp's counters do not see mtmd's image encode.
                 prompt_s=prompt_s if evaluated else 0.0,
-                decode_s=perf.t_eval_ms / 1000.0,
+                decode_s=cache.eval_ms() / 1000.0,
             ),
             reason,
         )
 
 
+def fast_path_possible(llama_cpp: ModuleType, summary: GGUFSummary, handler: Any) -> bool:
+    """Whether :func:`make_fast_chat` will serve this model (known before loading it)."""
+    if handler is not None:
+        # Family vision handlers (template-less LLaVA, moondream, ...): the binding's path.
+        return summary.chat_template is not None and type(handler).__name__ == "MTMDChatHandler"
+    if summary.chat_template is not None:
+        return True
+    name = text_chat_format(summary)
+    return name is not None and family_formatter(llama_cpp, name) is not None
+
+
 def make_fast_chat(
-    llama_cpp: ModuleType, llm: Any, summary: GGUFSummary, handler: Any
+    llama_cpp: ModuleType, llm: Any, summary: GGUFSummary, handler: Any, max_ctx: int
 ) -> FastChat | None:
-    """The fast path for this model, or ``None`` when only the binding renders it right."""
+    """The fast path for this model, or ``None`` when only the binding renders it right.
+
+    ``max_ctx``: how far the context may grow (it may have been created smaller).
+    """
+    if not fast_path_possible(llama_cpp, summary, handler):
+        return None
     template = summary.chat_template or None
     if handler is not None:
-        if template is None or type(handler).__name__ != "MTMDChatHandler":
-            return None  # family vision handlers: keep the binding's path
         if getattr(handler, "mtmd_ctx", None) is None:
             return None
-        return FastChat(llama_cpp, llm, template=template, formatter=None, handler=handler)
+        return FastChat(
+            llama_cpp, llm, template=template, formatter=None, handler=handler, max_ctx=max_ctx
+        )
     if template is not None:
         # The binding replaces a few well-known templates by its own formatters; follow it.
         guessed = llama_cpp.llama_chat_format.guess_chat_format_from_gguf_metadata(llm.metadata)
         formatter = family_formatter(llama_cpp, guessed) if guessed else None
         if formatter is not None:
-            return FastChat(llama_cpp, llm, template=None, formatter=formatter, handler=None)
-        return FastChat(llama_cpp, llm, template=template, formatter=None, handler=None)
-    name = text_chat_format(summary)
-    formatter = family_formatter(llama_cpp, name) if name else None
-    if formatter is None:
-        return None
-    return FastChat(llama_cpp, llm, template=None, formatter=formatter, handler=None)
+            template = None
+    else:
+        name = text_chat_format(summary)
+        formatter = family_formatter(llama_cpp, name) if name else None
+    return FastChat(
+        llama_cpp, llm, template=template, formatter=formatter, handler=None, max_ctx=max_ctx
+    )

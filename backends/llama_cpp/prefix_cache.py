@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
+
 Key = int | str  # a text token id, or an image's id (its sha256)
 
 
@@ -161,21 +163,64 @@ class ContextCache:
     """
 
     def __init__(
-        self, llama_cpp: ModuleType, llm: Any, mtmd: ModuleType | None, mtmd_ctx: Any
+        self,
+        llama_cpp: ModuleType,
+        llm: Any,
+        mtmd: ModuleType | None,
+        mtmd_ctx: Any,
+        *,
+        max_ctx: int | None = None,
     ) -> None:
         self._lib = llama_cpp
         self._llm = llm
-        self._ctx = llm._ctx.ctx
+        self.ctx = llm._ctx.ctx  # replaced when the context grows: read it, never keep it
         self._mtmd = mtmd
         self._mtmd_ctx = mtmd_ctx
-        self.n_ctx = int(llama_cpp.llama_n_ctx(self._ctx))
-        self.n_batch = int(llama_cpp.llama_n_batch(self._ctx))
+        self.n_ctx = int(llama_cpp.llama_n_ctx(self.ctx))
+        #: How far the context may grow (``context_size``); the size it was created with
+        #: when it was created whole.
+        self.max_ctx = max(self.n_ctx, max_ctx or 0)
+        self.n_batch = int(llama_cpp.llama_n_batch(self.ctx))
         self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self.threads = int(llama_cpp.llama_n_threads(self.ctx))
+        #: llama.cpp's evaluation time (ms) spent in contexts since replaced, this request.
+        self.eval_ms_before_growth = 0.0
         self.keys: list[Key] = []
         self._n_pos: list[int] = []
         self.n_past = 0
         self.prompt_keys = 0  # how many of ``keys`` are the last prompt (the rest: its answer)
-        self.prompt_keys = 0
+
+    def set_threads(self, threads: int) -> None:
+        if threads != self.threads:
+            self._lib.llama_set_n_threads(self.ctx, threads, threads)
+            self.threads = threads
+
+    def reset_perf(self) -> None:
+        self._lib.llama_perf_context_reset(self.ctx)
+        self.eval_ms_before_growth = 0.0
+
+    def eval_ms(self) -> float:
+        """llama.cpp's own evaluation time since ``reset_perf``, across growths."""
+        perf = self._lib.llama_perf_context(self.ctx)
+        return self.eval_ms_before_growth + float(perf.t_eval_ms)
+
+    def make_room(self, positions: int) -> bool:
+        """Grow the context, if it may, to hold ``positions``; False if it cannot hold them."""
+        if positions <= self.n_ctx:
+            return True
+        if self.n_ctx >= self.max_ctx:
+            return False
+        size = next_size(self.n_ctx, positions, self.max_ctx)
+        lib = self._lib
+        carried = float(lib.llama_perf_context(self.ctx).t_eval_ms)
+        try:
+            self.ctx = replace_context(lib, self._llm, size, self.threads)
+        except GrowFailed:
+            return False
+        self.eval_ms_before_growth += carried
+        lib.llama_perf_context_reset(self.ctx)
+        self.n_ctx = int(lib.llama_n_ctx(self.ctx))
+        return positions <= self.n_ctx
 
     def close(self) -> None:
         if self._batch is not None:
@@ -184,7 +229,7 @@ class ContextCache:
 
     def invalidate(self) -> None:
         """Forget everything: after a failed or aborted evaluation the KV state is unknown."""
-        self._lib.llama_memory_clear(self._lib.llama_get_memory(self._ctx), True)
+        self._lib.llama_memory_clear(self._lib.llama_get_memory(self.ctx), True)
         self.keys.clear()
         self._n_pos.clear()
         self.n_past = 0
@@ -192,7 +237,7 @@ class ContextCache:
     def _truncate(self, keep: int) -> None:
         """Drop every cached key from ``keep`` on, in the KV cache too."""
         n_past = sum(self._n_pos[:keep])
-        memory = self._lib.llama_get_memory(self._ctx)
+        memory = self._lib.llama_get_memory(self.ctx)
         if not self._lib.llama_memory_seq_rm(memory, 0, n_past, -1):
             # Some memories (recurrent models) cannot drop a partial sequence.
             self.invalidate()
@@ -201,10 +246,13 @@ class ContextCache:
         del self._n_pos[keep:]
         self.n_past = n_past
 
-    def evaluate(self, prompt: Tokenized) -> int:
+    def evaluate(self, prompt: Tokenized, abort_callback: Any = None) -> int:
         """Make the context hold ``prompt``; returns how many positions were evaluated.
 
         At least the last token is always evaluated, because sampling needs its logits.
+        ``abort_callback`` (a ``ggml_abort_callback``) is installed only meanwhile: llama.cpp
+        calls it after every graph node, and a Python callback there (GIL, ctypes) costs
+        ~5-10 % of a small model's decode speed while the other threads wait at the barrier.
         """
         if not prompt.keys:
             raise ValueError("The prompt is empty")
@@ -214,12 +262,15 @@ class ContextCache:
             keep -= 1  # never start evaluating in the middle of an image
         keep = _avoid_single_token_batch(prompt.keys, keep)
         total = sum(self._n_pos[:keep]) + sum(prompt.n_pos[keep:])
-        if total >= self.n_ctx:
+        if not self.make_room(total + 1):  # and one more for the answer's first token
             raise PromptTooLong(f"Prompt exceeds n_ctx: {total} > {self.n_ctx}")
         self._truncate(keep)
         keep = len(self.keys)  # _truncate may have invalidated everything
         start = self.n_past
+        lib = self._lib
         try:
+            if abort_callback is not None:
+                lib.llama_set_abort_callback(self.ctx, abort_callback, None)
             index = keep
             while index < len(prompt.keys):
                 if index in prompt.image_chunks:
@@ -237,6 +288,9 @@ class ContextCache:
         except BaseException:
             self.invalidate()
             raise
+        finally:
+            if abort_callback is not None:
+                lib.llama_set_abort_callback(self.ctx, lib.ggml_abort_callback(), None)
         self.prompt_keys = len(self.keys)
         return self.n_past - start
 
@@ -257,7 +311,7 @@ class ContextCache:
         new_n_past = self._lib.llama_pos(0)
         result = self._mtmd.mtmd_helper_eval_chunk_single(
             self._mtmd_ctx,
-            self._ctx,
+            self.ctx,
             chunk,
             self._lib.llama_pos(self.n_past),
             self._lib.llama_seq_id(0),
@@ -301,7 +355,7 @@ class ContextCache:
         self.n_past += 1
 
     def _decode(self, n_tokens: int) -> None:
-        result = self._lib.llama_decode(self._ctx, self._batch)
+        result = self._lib.llama_decode(self.ctx, self._batch)
         if result != 0:
             if result == 1:
                 raise PromptTooLong("Prompt exceeds n_ctx: no room left in the KV cache")
