@@ -46,7 +46,13 @@ def _probe(*args: str, timeout: float = 600) -> dict[str, float]:
 def text_model_rows(
     label: str, model: Path, *, threads: int, runs: int, tokens: int, bench_binary: Path | None
 ) -> list[Metric]:
-    """Decode and prefill of one text model: LocalSight's backend ÷ llama-bench."""
+    """Decode and prefill of one text model: LocalSight's backend ÷ llama-bench.
+
+    Paired: each llama-bench run (flash attention off, as the app) sits right next to one
+    measurement of ours, alternately before and after it, and the ratio is the median of
+    the pairs' ratios.  A shared machine's speed drifts by 10 % over a minute; a pair spans
+    a few seconds, so the drift mostly cancels inside each ratio.
+    """
     from backends.llama_cpp import LlamaCppBackend
     from benchmarks import llm
     from benchmarks.reference import BenchResult, llama_bench
@@ -57,58 +63,78 @@ def text_model_rows(
     decode: list[float] = []
     prefill: list[float] = []
     refs: list[BenchResult] = []
+    fa_ref: BenchResult | None = None
+
+    def ours() -> None:
+        # llama-bench warms up before each test; so does this side (after llama-bench ran,
+        # the first tokens here run ~10 % slower: threads asleep, caches cold).
+        llm.decode_rate(backend, model_id, threads, 8)
+        decode.append(llm.decode_rate(backend, model_id, threads, tokens))
+        prefill.append(llm.prefill_rate(backend, model_id, threads, 160))
+
     try:
         llm.decode_rate(backend, model_id, threads, 8)  # load and warm up
-        for _ in range(runs):
-            if bench_binary is not None:
-                refs.append(llama_bench(bench_binary, model, threads, tg=tokens, reps=2))
-            # llama-bench warms up before each test; so does this side (after llama-bench
-            # ran in between, the first tokens here run ~10 % slower: threads asleep, caches).
-            llm.decode_rate(backend, model_id, threads, 8)
-            decode.append(llm.decode_rate(backend, model_id, threads, tokens))
-            prefill.append(llm.prefill_rate(backend, model_id, threads, 160))
+        for run in range(runs):
+            if bench_binary is not None and run % 2 == 0:
+                refs.append(llama_bench(bench_binary, model, threads, tg=tokens))
+            ours()
+            if bench_binary is not None and run % 2 == 1:
+                refs.append(llama_bench(bench_binary, model, threads, tg=tokens))
+        if bench_binary is not None:
+            fa_ref = llama_bench(
+                bench_binary, model, threads, tg=tokens, reps=2, flash_attention=True
+            )
     finally:
         backend.close()
+
+    def paired(values: list[float], field: str) -> float | None:
+        if not refs:
+            return None
+        return median([v / getattr(r, field) for v, r in zip(values, refs, strict=True)])
 
     def ref(field: str) -> float | None:
         return median([getattr(r, field) for r in refs]) if refs else None
 
-    ref_pp, ref_tg = ref("pp_tok_s"), ref("tg_tok_s")
-    note = f"{threads} threads, medians of {runs}; llama-bench with flash attention off, as the app"
+    note = (
+        f"{threads} threads, medians of {runs}; ratio = median of {runs} paired ratios; "
+        "llama-bench with flash attention off, as the app"
+    )
     fa_note = "llama-bench's CPU default, flash attention on: no goal, the price of exactness"
     return [
         judged(
             f"decode tok/s {label}",
             median(decode),
             "tok/s",
-            reference=ref_tg,
+            reference=ref("tg_tok_s"),
             goal="ratio >= 0.97 (vs llama-bench tg)",
             check=lambda r: r >= 0.97,
             on_ratio=True,
             note=note,
+            paired_ratio=paired(decode, "tg_tok_s"),
         ),
         judged(
             f"prefill tok/s {label}",
             median(prefill),
             "tok/s",
-            reference=ref_pp,
+            reference=ref("pp_tok_s"),
             goal="ratio >= 0.97 (vs llama-bench pp512)",
             check=lambda r: r >= 0.97,
             on_ratio=True,
-            note=note + "; wall clock to a 1-token answer, ~512-token prompt",
+            note=note + "; wall clock to a 1-token answer, ~470-token prompt",
+            paired_ratio=paired(prefill, "pp_tok_s"),
         ),
         judged(
             f"decode tok/s {label} vs FA on",
             median(decode),
             "tok/s",
-            reference=ref("tg_fa_tok_s"),
+            reference=fa_ref.tg_tok_s if fa_ref else None,
             note=fa_note,
         ),
         judged(
             f"prefill tok/s {label} vs FA on",
             median(prefill),
             "tok/s",
-            reference=ref("pp_fa_tok_s"),
+            reference=fa_ref.pp_tok_s if fa_ref else None,
             note=fa_note,
         ),
     ]

@@ -23,9 +23,14 @@ class Metric:
     goal: str = ""
     met: bool | None = None
     note: str = ""
+    #: The median of ratios taken pair by pair (each reference run next to one of ours),
+    #: when the runs were paired; else the ratio of the medians.
+    paired_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         if self.reference is None or self.reference == 0:
             return None
         return self.value / self.reference
@@ -56,16 +61,17 @@ def judged(
     check: Callable[[float], bool] | None = None,
     on_ratio: bool = False,
     note: str = "",
+    paired_ratio: float | None = None,
 ) -> Metric:
     """A metric with its goal checked on the ratio (``on_ratio``) or on the value.
 
     A ratio goal without a reference (llama-bench skipped or failed) is reported as
     unknown, never as met.
     """
-    base = Metric(metric, value, unit, reference, goal, None, note)
+    base = Metric(metric, value, unit, reference, goal, None, note, paired_ratio)
     subject = base.ratio if on_ratio else value
     met = None if check is None or subject is None else bool(check(subject))
-    return Metric(metric, value, unit, reference, goal, met, note)
+    return Metric(metric, value, unit, reference, goal, met, note, paired_ratio)
 
 
 def median(values: Sequence[float]) -> float:

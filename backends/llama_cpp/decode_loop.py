@@ -53,12 +53,11 @@ class RepeatPenalty:
     def accept(self, token: int) -> None:
         self.recent.append(token)
 
-    def apply(self, logits: Any, n_vocab: int) -> None:
-        """Penalise ``logits`` (a ``float *`` to the context's row) in place."""
+    def apply(self, row: Any) -> None:
+        """Penalise ``row`` (a numpy view of the context's logits) in place."""
         if not self.recent:
             return
         np = self._np
-        row = np.ctypeslib.as_array(logits, shape=(n_vocab,))
         ids = np.fromiter(set(self.recent), dtype=np.intp)
         values = row[ids]
         row[ids] = np.where(values <= 0, values * self._penalty, values / self._penalty)
@@ -82,11 +81,19 @@ class SamplerChain:
         repeat_penalty: float,
         seed: int | None,
     ) -> None:
+        import numpy as np  # a dependency of the binding itself
+
         lib = llama_cpp
         self._lib = lib
+        self._as_array = np.ctypeslib.as_array
         self.chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         add = lib.llama_sampler_chain_add
         self.n_vocab = n_vocab
+        #: Temperature 0: the most likely token, picked by numpy's ``argmax`` (the first of
+        #: equal maxima, as llama.cpp's greedy sampler) instead of the chain, which copies
+        #: the whole vocabulary into a candidate array first: 0.32 ms per token for Gemma
+        #: 3's 262 144 entries against 0.03 ms, ~2 % of its decode time on two cores.
+        self.greedy = temperature == 0.0
         # llama.cpp treats exactly 1.0 (with no frequency/presence penalty) as disabled.
         self.penalty = RepeatPenalty(repeat_penalty) if repeat_penalty != 1.0 else None
         seed_value = _DEFAULT_SEED if seed is None else seed & 0xFFFFFFFF
@@ -101,6 +108,21 @@ class SamplerChain:
             add(self.chain, lib.llama_sampler_init_min_p(_MIN_P, 1))
             add(self.chain, lib.llama_sampler_init_temp(temperature))
             add(self.chain, lib.llama_sampler_init_dist(seed_value))
+
+    def pick(self, ctx: Any) -> int:
+        """The next token from the context's last logits (which the penalty may change)."""
+        lib = self._lib
+        if self.greedy or self.penalty is not None:
+            row = self._as_array(lib.llama_get_logits_ith(ctx, -1), shape=(self.n_vocab,))
+            if self.penalty is not None:
+                self.penalty.apply(row)
+            token = (
+                int(row.argmax()) if self.greedy else lib.llama_sampler_sample(self.chain, ctx, -1)
+            )
+            if self.penalty is not None:
+                self.penalty.accept(token)
+            return token
+        return int(lib.llama_sampler_sample(self.chain, ctx, -1))
 
     def close(self) -> None:
         if self.chain is not None:
@@ -164,13 +186,9 @@ class DecodeLoop:
 
     def run(self, vocab: Any) -> Iterator[str]:
         lib = self._lib
-        sample = lib.llama_sampler_sample
-        logits_of = lib.llama_get_logits_ith
-        penalty = self._sampler.penalty
-        n_vocab = self._sampler.n_vocab
+        pick = self._sampler.pick
         is_eog = lib.llama_vocab_is_eog
         to_piece = lib.llama_token_to_piece
-        chain = self._sampler.chain
         cache = self._cache
         cancel = self._cancel
         limit = self._max_tokens if self._max_tokens and self._max_tokens > 0 else None
@@ -182,11 +200,7 @@ class DecodeLoop:
             if cancel.cancelled:
                 self.ending = "cancelled"
                 break
-            if penalty is not None:
-                penalty.apply(logits_of(ctx, -1), n_vocab)
-            token = sample(chain, ctx, -1)
-            if penalty is not None:
-                penalty.accept(token)
+            token = pick(ctx)
             if is_eog(vocab, token):
                 break
             self.generated += 1
