@@ -233,7 +233,7 @@ def test_repeat_penalty_matches_llamas_own_sampler_bit_for_bit() -> None:
         llama_cpp.llama_sampler_free(native)
 
         row = logits.copy()
-        ours.apply(row)
+        ours.apply((ctypes.c_float * n_vocab).from_buffer(row))
         assert np.array_equal(row.view(np.uint32), expected.view(np.uint32)), penalty_value
         assert not np.array_equal(row, logits)  # it did penalise something
 
