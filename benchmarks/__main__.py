@@ -48,10 +48,11 @@ def text_model_rows(
 ) -> list[Metric]:
     """Decode and prefill of one text model: LocalSight's backend ÷ llama-bench.
 
-    Paired: each llama-bench run (flash attention off, as the app) sits right next to one
-    measurement of ours, alternately before and after it, and the ratio is the median of
-    the pairs' ratios.  A shared machine's speed drifts by 10 % over a minute; a pair spans
-    a few seconds, so the drift mostly cancels inside each ratio.
+    Paired: each llama-bench measurement (flash attention off, as the app) sits right next
+    to the matching one of ours -- tg beside our decode, pp beside our prefill, in the order
+    ref, ours, ours, ref and then reversed -- and a ratio is the median of its pairs'
+    ratios.  A shared machine's speed drifts by 5-10 % within a minute; a pair spans a few
+    seconds, so most of the drift cancels inside each ratio.
     """
     from backends.llama_cpp import LlamaCppBackend
     from benchmarks import llm
@@ -60,26 +61,46 @@ def text_model_rows(
     backend = LlamaCppBackend(extra_models=[model], include_stores=False)
     model_id = str(model.resolve())
     backend.register(model)
-    decode: list[float] = []
-    prefill: list[float] = []
-    refs: list[BenchResult] = []
+    pairs: dict[str, list[tuple[float, float | None]]] = {"decode": [], "prefill": []}
     fa_ref: BenchResult | None = None
 
-    def ours() -> None:
+    def reference(kind: str) -> float | None:
+        if bench_binary is None:
+            return None
+        if kind == "decode":
+            return llama_bench(bench_binary, model, threads, pp=0, tg=tokens).tg_tok_s
+        return llama_bench(bench_binary, model, threads, pp=512, tg=0).pp_tok_s
+
+    def ours(kind: str) -> float:
+        if kind == "prefill":
+            return llm.prefill_rate(backend, model_id, threads, 160)
         # llama-bench warms up before each test; so does this side (after llama-bench ran,
         # the first tokens here run ~10 % slower: threads asleep, caches cold).
         llm.decode_rate(backend, model_id, threads, 8)
-        decode.append(llm.decode_rate(backend, model_id, threads, tokens))
-        prefill.append(llm.prefill_rate(backend, model_id, threads, 160))
+        return llm.decode_rate(backend, model_id, threads, tokens)
 
     try:
         llm.decode_rate(backend, model_id, threads, 8)  # load and warm up
         for run in range(runs):
-            if bench_binary is not None and run % 2 == 0:
-                refs.append(llama_bench(bench_binary, model, threads, tg=tokens))
-            ours()
-            if bench_binary is not None and run % 2 == 1:
-                refs.append(llama_bench(bench_binary, model, threads, tg=tokens))
+            first, second = ("decode", "prefill") if run % 2 == 0 else ("prefill", "decode")
+            before = reference(first)
+            value_first = ours(first)
+            value_second = ours(second)
+            after = reference(second)
+            pairs[first].append((value_first, before))
+            pairs[second].append((value_second, after))
+            print(
+                f"[bench] {label} pair {run + 1}: {first} {value_first:.1f} vs {before or 0:.1f}, "
+                f"{second} {value_second:.1f} vs {after or 0:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
+        # LocalSight's decode beside a bare llama_decode loop in the same context: its own
+        # per-token cost, without the drift between processes.
+        bare: list[tuple[float, float]] = []
+        for _ in range(max(3, runs // 2 + 1)):
+            ours_rate = ours("decode")
+            bare.append((ours_rate, llm.bare_decode_rate(backend, tokens)))
         if bench_binary is not None:
             fa_ref = llama_bench(
                 bench_binary, model, threads, tg=tokens, reps=2, flash_attention=True
@@ -87,41 +108,54 @@ def text_model_rows(
     finally:
         backend.close()
 
-    def paired(values: list[float], field: str) -> float | None:
-        if not refs:
-            return None
-        return median([v / getattr(r, field) for v, r in zip(values, refs, strict=True)])
+    decode = [value for value, _ in pairs["decode"]]
+    prefill = [value for value, _ in pairs["prefill"]]
 
-    def ref(field: str) -> float | None:
-        return median([getattr(r, field) for r in refs]) if refs else None
+    def paired(kind: str) -> float | None:
+        ratios = [value / ref for value, ref in pairs[kind] if ref]
+        return median(ratios) if ratios else None
+
+    def ref(kind: str) -> float | None:
+        refs = [r for _, r in pairs[kind] if r]
+        return median(refs) if refs else None
 
     note = (
         f"{threads} threads, medians of {runs}; ratio = median of {runs} paired ratios; "
         "llama-bench with flash attention off, as the app"
     )
+    bare_ratio = median([o / b for o, b in bare if b])
     fa_note = "llama-bench's CPU default, flash attention on: no goal, the price of exactness"
     return [
         judged(
             f"decode tok/s {label}",
             median(decode),
             "tok/s",
-            reference=ref("tg_tok_s"),
+            reference=ref("decode"),
             goal="ratio >= 0.97 (vs llama-bench tg)",
             check=lambda r: r >= 0.97,
             on_ratio=True,
             note=note,
-            paired_ratio=paired(decode, "tg_tok_s"),
+            paired_ratio=paired("decode"),
         ),
         judged(
             f"prefill tok/s {label}",
             median(prefill),
             "tok/s",
-            reference=ref("pp_tok_s"),
+            reference=ref("prefill"),
             goal="ratio >= 0.97 (vs llama-bench pp512)",
             check=lambda r: r >= 0.97,
             on_ratio=True,
             note=note + "; wall clock to a 1-token answer, ~470-token prompt",
-            paired_ratio=paired(prefill, "pp_tok_s"),
+            paired_ratio=paired("prefill"),
+        ),
+        judged(
+            f"decode tok/s {label} vs bare loop",
+            median([o for o, _ in bare]),
+            "tok/s",
+            reference=median([b for _, b in bare]),
+            note="bare llama_decode loop in the same process and context, no sampling: no goal, "
+            "LocalSight's own cost per token",
+            paired_ratio=bare_ratio,
         ),
         judged(
             f"decode tok/s {label} vs FA on",
@@ -355,8 +389,10 @@ def main(argv: list[str] | None = None) -> int:
             print("[bench] building llama-bench if needed (once, ~6 min)...", flush=True)
             bench = llama_bench_binary()
         for label, path in (("Gemma 3 270M", models.gemma_270m()), ("SmolLM2", models.smollm2())):
+            # More pairs here than elsewhere: these goals sit within the machine's noise.
+            text_runs = 3 if args.quick else 9
             rows = text_model_rows(
-                label, path, threads=args.threads, runs=runs, tokens=tokens, bench_binary=bench
+                label, path, threads=args.threads, runs=text_runs, tokens=tokens, bench_binary=bench
             )
             step("text", rows)
     if "image" in wanted:

@@ -101,3 +101,39 @@ def image_turns(
         ttfts.append(timing.ttft_s)
         history = (*history, Message("assistant", text))
     return ttfts
+
+
+def bare_decode_rate(backend: LlamaCppBackend, tokens: int) -> float:
+    """tok/s of a bare ``llama_decode`` loop in the backend's own context, after its prompt.
+
+    No sampling, no text, no Python beyond the loop: what this process could decode at
+    most, measured seconds from LocalSight's own decode so that the machine's drift (5-10 %
+    a minute on a shared VM) does not hide a 1 % difference.  The entries it adds are
+    removed again, so the backend's prefix cache stays true.
+    """
+    import llama_cpp
+
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None, "the fast path must be loaded"
+    cache = loaded.fast.cache
+    ctx, start = cache.ctx, cache.n_past
+    n_vocab = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(loaded.llm.model))
+    memory = llama_cpp.llama_get_memory(ctx)
+    batch = llama_cpp.llama_batch_init(1, 0, 1)
+    try:
+        began = time.perf_counter()
+        for i in range(tokens):
+            batch.n_tokens = 1
+            batch.token[0] = (i * 7919) % n_vocab
+            batch.pos[0] = start + i
+            batch.n_seq_id[0] = 1
+            batch.seq_id[0][0] = 0
+            batch.logits[0] = True
+            if llama_cpp.llama_decode(ctx, batch) != 0:
+                raise RuntimeError("llama_decode failed in the bare loop")
+            llama_cpp.llama_get_logits_ith(ctx, -1)  # waits for the result, as sampling does
+        elapsed = time.perf_counter() - began
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_memory_seq_rm(memory, 0, start, -1)
+    return tokens / elapsed

@@ -17,8 +17,8 @@ from pathlib import Path
 class BenchResult:
     """llama-bench's rates for one flash-attention setting."""
 
-    pp_tok_s: float
-    tg_tok_s: float
+    pp_tok_s: float | None  # None when not asked for (pp=0)
+    tg_tok_s: float | None  # None when not asked for (tg=0)
 
 
 def llama_bench_binary() -> Path:
@@ -65,7 +65,8 @@ def llama_bench(
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
     rows = json.loads(out.stdout)
 
-    def rate(prompt: bool) -> float:
-        return float(next(r["avg_ts"] for r in rows if (r.get("n_prompt", 0) > 0) == prompt))
+    def rate(prompt: bool) -> float | None:
+        found = [r["avg_ts"] for r in rows if (r.get("n_prompt", 0) > 0) == prompt]
+        return float(found[0]) if found else None
 
     return BenchResult(rate(True), rate(False))
