@@ -227,11 +227,13 @@ def gui_rows(model: Path, runs: int, tokens: int) -> list[Metric]:
     stalls: list[float] = []
     app_rss: list[float] = []
     ref_rss: list[float] = []
+    n_ctx = 0
     for _ in range(runs):
         result = _probe("gui", str(model), str(tokens))
         stalls.append(result["longest_stall_ms"])
         app_rss.append(result["rss"])
-        ref_rss.append(_probe("rss-ref", str(model))["rss"])
+        n_ctx = int(result["n_ctx"])
+        ref_rss.append(_probe("rss-ref", str(model), str(n_ctx))["rss"])
     overhead = (median(app_rss) - median(ref_rss)) / 1e6
     return [
         judged(
@@ -250,8 +252,8 @@ def gui_rows(model: Path, runs: int, tokens: int) -> list[Metric]:
             check=lambda v: v < 200,
             note=(
                 f"window process with {model.name} loaded ({median(app_rss) / 1e6:.0f} MB) "
-                f"minus the bare binding with the same model and n_ctx "
-                f"({median(ref_rss) / 1e6:.0f} MB)"
+                f"minus the bare binding with the same model and the same {n_ctx}-cell "
+                f"context ({median(ref_rss) / 1e6:.0f} MB)"
             ),
         ),
     ]

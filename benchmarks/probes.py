@@ -5,7 +5,7 @@ or a resident size that no earlier measurement inflated.
 
     python -m benchmarks.probes launch
     python -m benchmarks.probes gui MODEL.gguf TOKENS
-    python -m benchmarks.probes rss-ref MODEL.gguf
+    python -m benchmarks.probes rss-ref MODEL.gguf N_CTX
     python -m benchmarks.probes jpeg IMAGE.jpg
 """
 
@@ -143,16 +143,19 @@ def gui(model: str, tokens: int) -> dict[str, float]:
         "beats": float(len(gaps)),
         "completion_tokens": float(stats.completion_tokens if stats else 0),
         "rss": float(_rss()),
+        # The context the app holds now (it grows with the conversation): the reference
+        # loads the bare binding with the same, so the difference is the app, not the KV.
+        "n_ctx": float(backend._loaded.llm.n_ctx() if backend._loaded else NUM_CTX),
     }
     backend.close()
     return result
 
 
-def rss_ref(model: str) -> dict[str, float]:
+def rss_ref(model: str, n_ctx: int) -> dict[str, float]:
     """The same model, same context size, loaded by the bare binding and asked once."""
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=model, n_ctx=NUM_CTX, n_batch=512, verbose=False)
+    llm = llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_batch=512, verbose=False)
     llm.create_completion(PROMPT, max_tokens=16, temperature=0.0)
     result = {"rss": float(_rss())}
     llm.close()
@@ -187,7 +190,7 @@ def main(argv: list[str]) -> int:
         return 0
     handlers = {
         "gui": lambda: gui(args[0], int(args[1])),
-        "rss-ref": lambda: rss_ref(args[0]),
+        "rss-ref": lambda: rss_ref(args[0], int(args[1])),
         "jpeg": lambda: jpeg(args[0]),
     }
     print(json.dumps(handlers[command]()), flush=True)
