@@ -116,6 +116,8 @@ def bare_decode_rate(backend: LlamaCppBackend, tokens: int) -> float:
     loaded = backend._loaded
     assert loaded is not None and loaded.fast is not None, "the fast path must be loaded"
     cache = loaded.fast.cache
+    if not cache.make_room(cache.n_cells_used + tokens + 1):  # it may still be 512 cells
+        raise RuntimeError(f"{tokens} more tokens do not fit the context")
     ctx, start = cache.ctx, cache.n_past
     n_vocab = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(loaded.llm.model))
     memory = llama_cpp.llama_get_memory(ctx)

@@ -13,10 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import GenerationOptions, ImageInput, Message
+from backends.base import (
+    CancelToken,
+    ChatRequest,
+    GenerationOptions,
+    ImageInput,
+    Message,
+    OutOfMemory,
+    TextDelta,
+)
 from backends.llama_cpp import LlamaCppBackend, context_size, prefix_cache
 from backends.llama_cpp.context_size import GrowFailed, first_size, next_size
 from backends.llama_cpp.gguf_check import inspect_gguf
+from backends.llama_cpp.prefix_cache import Tokenized
 from tests.test_fast_path import answer
 
 STORY = "Write a long, detailed story about a lighthouse keeper and a storm."
@@ -176,7 +185,7 @@ def test_an_image_conversation_keeps_its_image_across_growth(
 
 
 @pytest.mark.usefixtures("small_first_context")
-def test_when_growing_fails_the_answer_ends_as_at_a_full_context(
+def test_when_memory_refuses_a_bigger_context_the_answer_so_far_is_kept(
     backend: LlamaCppBackend, smollm2: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*_args: object) -> None:
@@ -184,10 +193,48 @@ def test_when_growing_fails_the_answer_ends_as_at_a_full_context(
 
     monkeypatch.setattr(prefix_cache, "replace_context", refuse)
     model_id = backend.register(smollm2).id
-    text, done = answer(backend, model_id, [Message("user", STORY)], options(max_tokens=400))
-    assert done.reason == "length"
-    assert done.stats.completion_tokens > 150 and text
+    request = ChatRequest(model_id, (Message("user", STORY),), options(max_tokens=400))
+    received: list[str] = []
+    with pytest.raises(OutOfMemory, match="not enough memory to grow it") as raised:
+        for chunk in backend.stream_chat(request, CancelToken()):
+            if isinstance(chunk, TextDelta):
+                received.append(chunk.text)
+    # Not a silent "length": the user is told, and the text streamed so far is kept.
+    assert len(received) > 150
+    assert raised.value.partial_text == "".join(received)
     assert context_cells(backend) == 256
     # The model still answers afterwards.
     again, _ = answer(backend, model_id, [Message("user", "Hi")], options(max_tokens=8))
     assert again
+
+
+def test_room_is_counted_in_kv_cells_not_positions(
+    backend: LlamaCppBackend, smollm2: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """M-RoPE models (Qwen2-VL, Qwen2.5-VL) give an image far fewer positions than tokens
+    (~36 against ~970 for 1024x768); each token still fills a KV cell, so growth must count
+    cells or the image would overflow a 512-cell context."""
+    model_id = backend.register(smollm2).id
+    answer(backend, model_id, [Message("user", "Hi")], options(max_tokens=2))
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None
+    cache = loaded.fast.cache
+    asked: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def record(cells: int) -> bool:
+        asked.append(cells)
+        raise Stop
+
+    monkeypatch.setattr(cache, "make_room", record)
+    prompt = Tokenized(
+        keys=[1, 2, 3, "image:abc", 4, 5],
+        n_pos=[1, 1, 1, 36, 1, 1],
+        n_cells=[1, 1, 1, 972, 1, 1],
+        image_chunks={3: object()},
+    )
+    with pytest.raises(Stop):
+        cache.evaluate(prompt)
+    assert asked == [977 + 1]  # every cell of the prompt, and one for the answer

@@ -13,7 +13,10 @@ bit for bit as it would have in the big context (``tests/test_context_growth.py`
 Only models whose full-size KV cache is small (:data:`GROW_LIMIT_BYTES`) grow: a copy holds
 the old cache, the copied bytes and the new cache at once, which for a 7B model's gigabytes
 would overshoot the memory the fit check promised.  Big models get their whole context at
-load, as before -- for them attention is a small part of each token anyway.
+load, as before -- for them attention is a small part of each token anyway.  (Each context
+also reserves a compute buffer that grows with its size -- without flash attention the KQ
+scores, n_ctx x n_ubatch x heads floats -- so a growth briefly holds two of those too; for
+the models under the limit that is tens of MB.)
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def replace_context(llama_cpp: ModuleType, llm: Any, n_ctx: int, threads: int) -
     new: Any
     try:
         new = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
-    except ValueError as error:  # "Failed to create llama_context": out of memory, mostly
+    except (ValueError, MemoryError) as error:  # "Failed to create llama_context": memory
         raise GrowFailed(f"could not make a {n_ctx}-token context: {error}") from None
     try:
         size = int(lib.llama_state_seq_get_size(old.ctx, 0))
@@ -76,6 +79,9 @@ def replace_context(llama_cpp: ModuleType, llm: Any, n_ctx: int, threads: int) -
             if lib.llama_state_seq_set_data(new.ctx, buffer, size, 0) != size:
                 raise GrowFailed(f"the conversation did not fit a {n_ctx}-token context")
             del buffer
+    except MemoryError:
+        new.close()
+        raise GrowFailed("no memory left to copy the conversation across") from None
     except BaseException:
         new.close()
         raise

@@ -238,7 +238,7 @@ class DecodeLoop:
             if limit is not None and self.generated >= limit:
                 self.ending = "length"
                 break
-            if not cache.make_room(cache.n_past + 2):  # this token and the next one's
+            if not cache.make_room(cache.n_cells_used + 2):  # this token and the next one's
                 self.ending = "length"
                 break
             ctx = cache.ctx  # a new context if it just grew

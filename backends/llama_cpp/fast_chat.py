@@ -166,7 +166,9 @@ class FastChat:
                 received.append(text)
                 yield TextDelta(text)
             reason = loop.ending
-        except BackendError:
+        except BackendError as error:
+            if not error.partial_text:
+                error.partial_text = "".join(received)  # e.g. OutOfMemory while growing
             raise
         except Exception as error:  # ValueError, EvalFailed, jinja2 SecurityError, ...
             aborted = isinstance(error, EvalFailed) and error.aborted

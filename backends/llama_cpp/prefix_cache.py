@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
 
 Key = int | str  # a text token id, or an image's id (its sha256)
@@ -28,6 +29,9 @@ class Tokenized:
 
     keys: list[Key]
     n_pos: list[int]  # positions each key occupies: 1 for a token, n_pos for an image
+    # KV cells each key fills: 1 for a token, its token count for an image.  Not n_pos:
+    # M-RoPE models (Qwen2-VL, Qwen2.5-VL) give a ~970-token image only ~36 positions.
+    n_cells: list[int] = field(default_factory=list)
     image_chunks: dict[int, Any] = field(default_factory=dict)  # key index -> chunk
     _owner: Any = None
     _free: Callable[[Any], None] | None = None
@@ -54,7 +58,7 @@ class EvalFailed(RuntimeError):
 def tokenize_text(llm: Any, text: str, add_special: bool) -> Tokenized:
     """A text-only prompt: the binding's tokenizer, special tokens parsed (as it does)."""
     tokens = llm.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
-    return Tokenized(keys=list(tokens), n_pos=[1] * len(tokens))
+    return Tokenized(keys=list(tokens), n_pos=[1] * len(tokens), n_cells=[1] * len(tokens))
 
 
 def tokenize_mtmd(
@@ -111,11 +115,13 @@ def _collect_chunks(mtmd: ModuleType, tokenized: Tokenized) -> None:
             tokens = pointer[: count.value] if pointer and count.value else []
             tokenized.keys.extend(tokens)
             tokenized.n_pos.extend([1] * len(tokens))
+            tokenized.n_cells.extend([1] * len(tokens))
         else:
             raw_id = mtmd.mtmd_input_chunk_get_id(chunk) or b""
             tokenized.image_chunks[len(tokenized.keys)] = chunk
             tokenized.keys.append("image:" + raw_id.decode("ascii", "replace"))
             tokenized.n_pos.append(int(mtmd.mtmd_input_chunk_get_n_pos(chunk)))
+            tokenized.n_cells.append(int(mtmd.mtmd_input_chunk_get_n_tokens(chunk)))
 
 
 def _avoid_single_token_batch(keys: Sequence[Key], keep: int) -> int:
@@ -187,6 +193,8 @@ class ContextCache:
         self.eval_ms_before_growth = 0.0
         self.keys: list[Key] = []
         self._n_pos: list[int] = []
+        self._n_cells: list[int] = []
+        self.n_cells_used = 0  # KV cells sequence 0 fills (= n_past, except for M-RoPE images)
         self.n_past = 0
         self.prompt_keys = 0  # how many of ``keys`` are the last prompt (the rest: its answer)
 
@@ -204,23 +212,30 @@ class ContextCache:
         perf = self._lib.llama_perf_context(self.ctx)
         return self.eval_ms_before_growth + float(perf.t_eval_ms)
 
-    def make_room(self, positions: int) -> bool:
-        """Grow the context, if it may, to hold ``positions``; False if it cannot hold them."""
-        if positions <= self.n_ctx:
+    def make_room(self, cells: int) -> bool:
+        """Grow the context, if it may, to hold ``cells`` KV cells; False when the chosen
+        context size is reached.  Raises ``OutOfMemory`` when a bigger context cannot be
+        made: the answer stops there, but not as if the conversation had filled it.
+        """
+        if cells <= self.n_ctx:
             return True
         if self.n_ctx >= self.max_ctx:
             return False
-        size = next_size(self.n_ctx, positions, self.max_ctx)
+        size = next_size(self.n_ctx, cells, self.max_ctx)
         lib = self._lib
         carried = float(lib.llama_perf_context(self.ctx).t_eval_ms)
         try:
             self.ctx = replace_context(lib, self._llm, size, self.threads)
-        except GrowFailed:
-            return False
+        except GrowFailed as error:
+            raise OutOfMemory(
+                f"This conversation needs a bigger context than the {self.n_ctx} tokens it "
+                f"has, and there is not enough memory to grow it ({error}). Close other "
+                "programs, lower the context size in Settings, or start a new chat."
+            ) from None
         self.eval_ms_before_growth += carried
         lib.llama_perf_context_reset(self.ctx)
         self.n_ctx = int(lib.llama_n_ctx(self.ctx))
-        return positions <= self.n_ctx
+        return cells <= self.n_ctx
 
     def close(self) -> None:
         if self._batch is not None:
@@ -232,6 +247,8 @@ class ContextCache:
         self._lib.llama_memory_clear(self._lib.llama_get_memory(self.ctx), True)
         self.keys.clear()
         self._n_pos.clear()
+        self._n_cells.clear()
+        self.n_cells_used = 0
         self.n_past = 0
 
     def _truncate(self, keep: int) -> None:
@@ -244,6 +261,8 @@ class ContextCache:
             return
         del self.keys[keep:]
         del self._n_pos[keep:]
+        del self._n_cells[keep:]
+        self.n_cells_used = sum(self._n_cells)
         self.n_past = n_past
 
     def evaluate(self, prompt: Tokenized, abort_callback: Any = None) -> int:
@@ -261,7 +280,7 @@ class ContextCache:
         while keep > 0 and not isinstance(prompt.keys[keep], int):
             keep -= 1  # never start evaluating in the middle of an image
         keep = _avoid_single_token_batch(prompt.keys, keep)
-        total = sum(self._n_pos[:keep]) + sum(prompt.n_pos[keep:])
+        total = sum(self._n_cells[:keep]) + sum(prompt.n_cells[keep:])
         if not self.make_room(total + 1):  # and one more for the answer's first token
             raise PromptTooLong(f"Prompt exceeds n_ctx: {total} > {self.n_ctx}")
         self._truncate(keep)
@@ -277,6 +296,8 @@ class ContextCache:
                     self._eval_image(prompt.image_chunks[index])
                     self.keys.append(prompt.keys[index])
                     self._n_pos.append(prompt.n_pos[index])
+                    self._n_cells.append(prompt.n_cells[index])
+                    self.n_cells_used += prompt.n_cells[index]
                     index += 1
                     continue
                 end = index
@@ -338,6 +359,8 @@ class ContextCache:
             self._decode(len(part))
             self.keys.extend(part)
             self._n_pos.extend([1] * len(part))
+            self._n_cells.extend([1] * len(part))
+            self.n_cells_used += len(part)
             self.n_past += len(part)
 
     def decode_one(self, token: int) -> None:
@@ -352,6 +375,8 @@ class ContextCache:
         self._decode(1)
         self.keys.append(token)
         self._n_pos.append(1)
+        self._n_cells.append(1)
+        self.n_cells_used += 1
         self.n_past += 1
 
     def _decode(self, n_tokens: int) -> None:
