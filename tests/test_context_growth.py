@@ -110,6 +110,9 @@ def test_big_or_unknown_kv_caches_get_their_whole_context(
     monkeypatch.setattr(context_size, "GROW_LIMIT_BYTES", 50 * 1024 * 1024)
     assert first_size(inspect_gguf(smollm2), 4096) == 4096  # 90 MB > 50 MB
     assert first_size(inspect_gguf(smollm2), 2048) == 512  # 45 MB
+    # A header without the attention shape (kv_cache_bytes says 0): no guessing, whole.
+    monkeypatch.setattr(context_size, "kv_cache_bytes", lambda *_: 0)
+    assert first_size(inspect_gguf(smollm2), 2048) == 2048
 
 
 @pytest.mark.usefixtures("small_first_context")

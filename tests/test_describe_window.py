@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication
 from backends.llama_cpp import LlamaCppBackend
 from desktop_app.core.describe import DEFAULT_PROMPT
 from desktop_app.core.describe_output import read_rows
-from desktop_app.core.settings import Settings, app_paths
 from tests.conftest import png_bytes
+from tests.window_fixtures import open_window, seed_tiny_vlm
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -32,12 +32,7 @@ RUN_TIMEOUT = 120_000
 
 @pytest.fixture
 def paths(localsight_home: Path, tiny_vlm: tuple[Path, Path]) -> Any:
-    paths = app_paths().ensure()
-    for file in tiny_vlm:
-        (paths.models_dir / file.name).write_bytes(file.read_bytes())
-    model_id = str((paths.models_dir / tiny_vlm[0].name).resolve())
-    Settings(model=model_id, max_tokens=16, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
+    return seed_tiny_vlm(tiny_vlm, max_tokens=16)
 
 
 @pytest.fixture
@@ -48,14 +43,7 @@ def backend(paths: Any) -> Iterator[LlamaCppBackend]:
 
 
 def _open_window(qtbot: Any, paths: Any, backend: Any) -> Any:
-    from desktop_app.qt.app import create_window
-
-    win = create_window(paths, backend=backend, extra_backends={})
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitUntil(lambda: win.model is not None, timeout=60_000)
-    return win
+    return open_window(qtbot, paths, backend, timeout_ms=60_000)  # the engine may start cold
 
 
 @pytest.fixture

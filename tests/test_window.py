@@ -20,20 +20,15 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.core.settings import Settings, app_paths
 from tests.conftest import png_bytes
+from tests.window_fixtures import open_window, seed_tiny_vlm
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
 
 @pytest.fixture
 def paths(localsight_home: Path, tiny_vlm: tuple[Path, Path]) -> Any:
-    paths = app_paths().ensure()
-    for file in tiny_vlm:
-        (paths.models_dir / file.name).write_bytes(file.read_bytes())
-    model_id = str((paths.models_dir / tiny_vlm[0].name).resolve())
-    Settings(model=model_id, max_tokens=24, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
+    return seed_tiny_vlm(tiny_vlm, max_tokens=24)
 
 
 @pytest.fixture
@@ -45,14 +40,7 @@ def backend(paths: Any) -> Iterator[LlamaCppBackend]:
 
 @pytest.fixture
 def window(qtbot: Any, paths: Any, backend: LlamaCppBackend) -> Any:
-    from desktop_app.qt.app import create_window
-
-    win = create_window(paths, backend=backend, extra_backends={})
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitUntil(lambda: win.model is not None, timeout=20_000)
-    return win
+    return open_window(qtbot, paths, backend)
 
 
 def images_in(tmp_path: Path, count: int) -> list[Path]:

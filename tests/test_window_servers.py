@@ -20,6 +20,7 @@ from backends.llama_cpp import LlamaCppBackend
 from desktop_app.core.settings import Settings
 from tests.openai_stub import Script, StubServer
 from tests.test_window import backend, paths, send, wait_idle  # noqa: F401 - fixtures
+from tests.window_fixtures import open_window
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -36,14 +37,7 @@ def stub() -> Iterator[StubServer]:
 
 @pytest.fixture
 def window(qtbot: Any, paths: Any, backend: LlamaCppBackend) -> Any:  # noqa: F811
-    from desktop_app.qt.app import create_window
-
-    win = create_window(paths, backend=backend, extra_backends={})
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitUntil(lambda: win.model is not None, timeout=20_000)
-    return win
+    return open_window(qtbot, paths, backend)
 
 
 def picker_labels(window: Any) -> list[str]:

@@ -49,9 +49,7 @@ class RepeatPenalty:
     """
 
     def __init__(self, penalty: float, last_n: int = _PENALTY_LAST_N) -> None:
-        import numpy as np  # a dependency of the binding itself
-
-        self._penalty = float(np.float32(penalty))  # the value llama.cpp's float holds
+        self._penalty = ctypes.c_float(penalty).value  # the value llama.cpp's float holds
         self.recent: deque[int] = deque(maxlen=last_n)
 
     def accept(self, token: int) -> None:

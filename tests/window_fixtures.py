@@ -1,0 +1,33 @@
+"""What every window test starts from: an app home seeded with the tiny vision model, and
+the real window opened on it (offscreen) once its model is chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core.settings import AppPaths, Settings, app_paths
+
+
+def seed_tiny_vlm(tiny_vlm: tuple[Path, Path], *, max_tokens: int) -> AppPaths:
+    """The app's folders with the tiny model and its projector in the models folder, chosen
+    in the settings at temperature 0 with ``max_tokens`` (the tiny model never stops)."""
+    paths = app_paths().ensure()
+    for file in tiny_vlm:
+        (paths.models_dir / file.name).write_bytes(file.read_bytes())
+    model_id = str((paths.models_dir / tiny_vlm[0].name).resolve())
+    settings = Settings(model=model_id, max_tokens=max_tokens, temperature=0.0, num_ctx=2048)
+    settings.save(paths.settings_path)
+    return paths
+
+
+def open_window(qtbot: Any, paths: AppPaths, backend: Any, *, timeout_ms: int = 20_000) -> Any:
+    """The main window on ``backend``, shown at 1024x700, once it has picked its model."""
+    from desktop_app.qt.app import create_window
+
+    win = create_window(paths, backend=backend, extra_backends={})
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    qtbot.waitUntil(lambda: win.model is not None, timeout=timeout_ms)
+    return win
