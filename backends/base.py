@@ -124,6 +124,9 @@ class Done:
 
     stats: Stats
     reason: FinishReason
+    # Something the person should know about how this answer came about, e.g. that the
+    # engine switched to another CPU variant and answered again. Empty almost always.
+    notice: str = ""
 
 
 Chunk = TextDelta | Done
@@ -197,8 +200,13 @@ class EngineCrashed(BackendError):
     """The process hosting a native runtime died (an abort, a segfault, the OOM killer).
 
     The app itself is fine and the next request starts a fresh engine; any answer received
-    before the crash is in ``partial_text``.
+    before the crash is in ``partial_text``; ``signal`` is the signal that killed it, if one
+    did (SIGILL makes the engine switch to another CPU variant).
     """
+
+    def __init__(self, message: str, *, partial_text: str = "", signal: int | None = None):
+        super().__init__(message, partial_text=partial_text)
+        self.signal = signal
 
 
 @runtime_checkable

@@ -367,13 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vit-l", action="store_true", help="ViT-L/14-336-shaped projector")
     parser.add_argument("--model", type=Path, help="a real vision model for the image rows")
     parser.add_argument("--mmproj", type=Path, help="its projector")
-    parser.add_argument("--only", help="comma-separated: text,image,gui,launch,jpeg,threads")
+    parser.add_argument(
+        "--only", help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads"
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     runs = 2 if args.quick else 5
     tokens = 64 if args.quick else 128
-    wanted = set((args.only or "text,image,gui,launch,jpeg,threads").split(","))
+    wanted = set((args.only or "text,dispatch,image,gui,launch,jpeg,threads").split(","))
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
 
     metrics: list[Metric] = []
@@ -397,6 +399,14 @@ def main(argv: list[str] | None = None) -> int:
                 label, path, threads=args.threads, runs=text_runs, tokens=tokens, bench_binary=bench
             )
             step("text", rows)
+    if "dispatch" in wanted and not args.no_reference:
+        from benchmarks.dispatch import dispatch_rows
+
+        for label, path in (("Gemma 3 270M", models.gemma_270m()), ("SmolLM2", models.smollm2())):
+            rows = dispatch_rows(
+                label, path, threads=args.threads, runs=3 if args.quick else 7, tokens=tokens
+            )
+            step("dispatch", rows)
     if "image" in wanted:
         if args.model and args.mmproj:
             pair, synthetic = (args.model, args.mmproj), False

@@ -21,12 +21,18 @@ class BenchResult:
     tg_tok_s: float | None  # None when not asked for (tg=0)
 
 
-def llama_bench_binary() -> Path:
+def llama_bench_binary(flavour: str = "dispatch") -> Path:
+    """llama-bench of ``flavour``: "dispatch" runs the app's own CPU variant, "native" is
+    built with ``-march=native`` (no AMX) for this machine alone (``tests/llama_tools``)."""
     repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))
     from tests.llama_tools import ensure_tool
 
-    return ensure_tool("llama-bench")
+    return ensure_tool("llama-bench", flavour=flavour)
+
+
+def _flavour_of(binary: Path) -> str:
+    return "native" if binary.parent.parent.name.endswith("-native") else "dispatch"
 
 
 def llama_bench(
@@ -62,7 +68,16 @@ def llama_bench(
         "-o",
         "json",
     ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
+    from tests.llama_tools import tool_env
+
+    out = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+        env=tool_env(_flavour_of(binary)),
+    )
     rows = json.loads(out.stdout)
 
     def rate(prompt: bool) -> float | None:

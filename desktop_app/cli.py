@@ -94,7 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop_app.cli_describe import add_describe_command
 
     add_describe_command(commands)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="what a bug report needs: llama.cpp build, CPU variant and why, memory, Qt",
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object instead of text")
     return parser
+
+
+def run_doctor(args: argparse.Namespace, paths: AppPaths, out: TextIO) -> int:
+    from backends.llama_cpp import cpu_variants
+    from desktop_app.core.diagnostics import collect
+
+    cpu_variants.configure(paths.cache_dir)
+    report = collect()
+    out.write((json.dumps(report.data) if args.json else report.text()) + "\n")
+    return EXIT_OK
 
 
 def _request_options(args: argparse.Namespace, settings: Settings) -> GenerationOptions:
@@ -135,7 +151,12 @@ def _stats_json(stats: Stats, ttft_s: float | None, decode_wall_tok_s: float) ->
 def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     settings = Settings.load(paths.settings_path)
     name = backend_name(implied_backend(args), args.host, settings)
-    backend = make_backend(name, settings, paths, host=args.host, openai=openai_overrides(args))
+    # isolated: llama.cpp runs in the engine process, so a native crash (a CPU variant the
+    # processor refuses, a file that makes llama.cpp abort) becomes one line, not a death
+    # by signal; it costs ~0.3 s of engine start (README, "CPU compatibility").
+    backend = make_backend(
+        name, settings, paths, isolated=True, host=args.host, openai=openai_overrides(args)
+    )
     try:
         for warning in getattr(backend, "warnings", ()):
             err.write(f"localsight: warning: {warning}\n")
@@ -184,6 +205,8 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
                     out.flush()
                 elif isinstance(chunk, Done):
                     done = chunk
+                    if chunk.notice:
+                        err.write(f"localsight: note: {chunk.notice}\n")
         except KeyboardInterrupt:
             cancel.cancel()
             out.write("\n")
@@ -227,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli_describe import run_describe_command
 
             return run_describe_command(args, paths, out, err)
+        if args.command == "doctor":
+            return run_doctor(args, paths, out)
         if args.command == "export":
             from desktop_app.cli_history import run_export
 

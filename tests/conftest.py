@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One CPU-variant verdict for the whole run (backends/llama_cpp/cpu_variants.py): every test
+# has a home of its own, and without this every CLI subprocess would probe the variants
+# again. Tests of the probing itself point it elsewhere.
+os.environ.setdefault("LOCALSIGHT_CPU_CACHE", tempfile.mkdtemp(prefix="localsight-cpu-"))
 
 from backends.base import ImageInput
 from backends.llama_cpp import LlamaCppBackend

@@ -23,6 +23,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.llama_tools import tool_env
+
 __all__ = ["LlamaServer", "free_port"]
 
 START_TIMEOUT_S = 120.0
@@ -96,6 +98,7 @@ class LlamaServer:
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     self.command(),
+                    env=tool_env(),  # the CPU variant the app proved on this machine
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -8,19 +8,27 @@ in-process backend run the same llama.cpp, with no download beyond PyPI.
 
 Layout, outside the repository (``LOCALSIGHT_LLAMA_TOOLS_CACHE`` overrides the root)::
 
-    ~/.cache/localsight/llama-tools/<llama-cpp-python version>-<machine>/
+    ~/.cache/localsight/llama-tools/<llama-cpp-python version>-<machine>-<flavour>/
         sdist/        the downloaded sdist (pip download, hash-checked by pip)
         src/          its vendor/llama.cpp, extracted once
         build/        one cmake build tree shared by every tool
-        bin/<name>    finished, self-contained binaries (static llama/ggml libraries)
+        bin/<name>    finished binaries
         build.log     output of the last configure/build, for failures
         .lock         a file lock: two pytest processes never build at once
 
 ``ensure_tool(name)`` returns ``bin/<name>``, building only the target asked for
 (``cmake --build build --target <name> -j <nproc>``); later tools reuse the configured tree
-and every object already compiled. The build is native (``GGML_NATIVE`` left at its
-default, like the pip-built binding) so benchmark numbers compare like with like; the
-cache key includes the machine architecture, but do not copy a cache to a different CPU.
+and every object already compiled. Two flavours:
+
+* ``dispatch`` (the default; tests and the benchmark's "ours" side): no ``-march=native``
+  anywhere and no CPU code compiled at all. The tools are built with ``GGML_BACKEND_DL`` and
+  ``GGML_CPU=OFF`` and load, at run time, the very CPU variant library the app itself proved
+  on this machine (``backends/llama_cpp/cpu_variants.py``), named in ``GGML_BACKEND_PATH``
+  by ``tool_env()``. So they run on every CPU the app runs on, with the app's own kernels,
+  and never meet an instruction the machine traps (a native build on a machine that
+  advertises AMX it cannot run failed 27 tests).
+* ``native`` (only ``python -m benchmarks``): ``-march=native`` without AMX, static, to
+  measure what the portable build costs against the best this machine could have.
 
 Run ``python -m tests.llama_tools llama-server [llama-bench ...]`` to build by hand.
 """
@@ -46,11 +54,9 @@ DIST_NAME = "llama-cpp-python"
 
 # The flags the project standardised on (MODELS.md): no network at configure time (the
 # prebuilt web UI would be fetched from Hugging Face), no curl/OpenSSL (the tools only ever
-# serve loopback here), nothing built that no one asked for. Static libraries make each
-# binary self-contained, so it can be copied into bin/ without an rpath into build/.
-CMAKE_FLAGS = (
+# serve loopback here), nothing built that no one asked for.
+COMMON_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
-    "-DBUILD_SHARED_LIBS=OFF",
     "-DLLAMA_USE_PREBUILT_UI=OFF",
     "-DLLAMA_BUILD_UI=OFF",
     "-DLLAMA_CURL=OFF",
@@ -60,6 +66,27 @@ CMAKE_FLAGS = (
     "-DLLAMA_BUILD_TOOLS=ON",
     "-DLLAMA_BUILD_SERVER=ON",
 )
+_NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+FLAVOUR_FLAGS = {
+    # Shared libraries (backend modules need them); the CPU code comes from the app's wheel.
+    "dispatch": (
+        "-DBUILD_SHARED_LIBS=ON",
+        "-DGGML_NATIVE=OFF",
+        "-DGGML_BACKEND_DL=ON",
+        "-DGGML_CPU=OFF",
+    ),
+    # Static, self-contained, tuned for this very CPU (benchmark reference only).
+    "native": (
+        "-DBUILD_SHARED_LIBS=OFF",
+        "-DGGML_NATIVE=ON",
+        "-DGGML_AMX_TILE=OFF",
+        "-DGGML_AMX_INT8=OFF",
+        "-DGGML_AMX_BF16=OFF",
+        f"-DCMAKE_C_FLAGS={_NO_AMX}",
+        f"-DCMAKE_CXX_FLAGS={_NO_AMX}",
+    ),
+}
+CMAKE_FLAGS = COMMON_FLAGS + FLAVOUR_FLAGS["dispatch"]
 
 
 class ToolBuildError(RuntimeError):
@@ -71,8 +98,8 @@ def llama_cpp_version() -> str:
     return importlib.metadata.version(DIST_NAME)
 
 
-def cache_dir(version: str | None = None) -> Path:
-    """The per-version cache folder (not created)."""
+def cache_dir(version: str | None = None, flavour: str = "dispatch") -> Path:
+    """The per-version, per-flavour cache folder (not created)."""
     root_env = os.environ.get("LOCALSIGHT_LLAMA_TOOLS_CACHE")
     if root_env:
         root = Path(root_env)
@@ -80,16 +107,38 @@ def cache_dir(version: str | None = None) -> Path:
         xdg = os.environ.get("XDG_CACHE_HOME")
         base = Path(xdg) if xdg else Path.home() / ".cache"
         root = base / "localsight" / "llama-tools"
-    return root / f"{version or llama_cpp_version()}-{platform.machine().lower()}"
+    return root / f"{version or llama_cpp_version()}-{platform.machine().lower()}-{flavour}"
 
 
-def ensure_tool(name: str, *, jobs: int | None = None) -> Path:
+def tool_env(flavour: str = "dispatch") -> dict[str, str]:
+    """The environment to run a tool of ``flavour`` in: for ``dispatch``, the app's CPU variant.
+
+    Raises ``ToolBuildError`` if the installed llama-cpp-python is not a dispatched build
+    (then there is no variant library to load; ``packaging/install.sh`` makes one).
+    """
+    env = {**os.environ, "GGML_NO_BACKTRACE": "1"}
+    if flavour != "dispatch":
+        return env
+    from backends.llama_cpp import cpu_variants
+
+    choice = cpu_variants.current()
+    if not choice.dispatched or not choice.library:
+        raise ToolBuildError(
+            "the installed llama-cpp-python has no CPU variant libraries for the tools to "
+            "load; install it with packaging/install.sh"
+        )
+    env["GGML_BACKEND_PATH"] = choice.library
+    return env
+
+
+def ensure_tool(name: str, *, jobs: int | None = None, flavour: str = "dispatch") -> Path:
     """Return the path of the llama.cpp tool ``name``, building it first if needed.
 
+    Run it with ``tool_env(flavour)``.
     Safe to call from several processes at once: the first builds, the others wait on the
     lock and then find the binary. Raises ``ToolBuildError`` with the log's tail on failure.
     """
-    folder = cache_dir()
+    folder = cache_dir(flavour=flavour)
     binary = folder / "bin" / _exe(name)
     if _usable(binary):
         return binary
@@ -102,7 +151,8 @@ def ensure_tool(name: str, *, jobs: int | None = None) -> Path:
         build = folder / "build"
         log = folder / "build.log"
         if not (build / "CMakeCache.txt").is_file():
-            _run(["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS], log, "configure")
+            flags = (*COMMON_FLAGS, *FLAVOUR_FLAGS[flavour])
+            _run(["cmake", "-S", str(source), "-B", str(build), *flags], log, "configure")
         n_jobs = jobs or os.cpu_count() or 1
         _run(
             ["cmake", "--build", str(build), "--target", name, "-j", str(n_jobs)],
@@ -133,7 +183,7 @@ def _ensure_source(folder: Path) -> Path:
     source = folder / "src"
     if (source / "CMakeLists.txt").is_file():
         return source
-    version = folder.name.rsplit("-", 1)[0]
+    version = folder.name.rsplit("-", 2)[0]
     sdist_dir = folder / "sdist"
     sdist_dir.mkdir(parents=True, exist_ok=True)
     archives = sorted(sdist_dir.glob("*.tar.gz"))

@@ -53,11 +53,16 @@ from backends.engine.protocol import (
     error_to_wire,
     loads,
 )
-from backends.llama_cpp import LlamaCppBackend
+from backends.llama_cpp import LlamaCppBackend, cpu_variants
 from backends.llama_cpp.backend import _Loaded
+from backends.llama_cpp.cpu_probe import execute_illegal_instruction
 from backends.llama_cpp.discovery import LocalModel
 
 TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
+# Comma-separated CPU variant names: an engine running one of them executes an illegal
+# instruction once a model is loaded, like a variant that passed its probe and then met an
+# instruction this CPU refuses mid-answer (the engine's SIGILL recovery is tested with it).
+TEST_TRAP_ENV = "LOCALSIGHT_ENGINE_TEST_TRAP"
 _TEST_HANG_S = 600.0
 _SHUTDOWN_JOIN_S = 1.0
 
@@ -82,6 +87,10 @@ class _StagedBackend(LlamaCppBackend):
         self._on_stage("loading")
         loaded = super()._ensure_loaded(model, options)
         self._on_stage("answering")
+        variant = cpu_variants.current().variant
+        traps = os.environ.get(TEST_TRAP_ENV, "").split(",")
+        if variant and variant in traps:
+            execute_illegal_instruction()
         if self._test_hang == "encode":
             time.sleep(_TEST_HANG_S)  # deliberately deaf to the cancel token
         return loaded
@@ -222,4 +231,6 @@ def main(conn: Connection, config: EngineConfig, log_path: str) -> None:
     os.environ["GGML_NO_BACKTRACE"] = "1"
     # Ctrl+C in the terminal reaches the whole process group; the app decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if config.cpu_variant is not None:
+        cpu_variants.adopt(config.cpu_variant)
     _Server(conn, config).run()

@@ -78,8 +78,8 @@ def crash_message(exit: EngineExit, stage: Stage) -> str:
         )
     elif exit.exitcode == -signal.SIGILL:
         advice = (
-            "This llama.cpp build needs CPU instructions this computer lacks; reinstall "
-            "LocalSight for this machine. The app is fine."
+            "This computer's processor rejected an instruction llama.cpp used. The app is "
+            "fine; run `localsight doctor` for details."
         )
     else:
         advice = (

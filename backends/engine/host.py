@@ -13,8 +13,10 @@ cancel that llama.cpp cannot honour is enforced (the hard stop in ``stream``).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,11 +26,14 @@ from typing import Any, TypeVar
 
 from backends.base import (
     BackendError,
+    BackendUnavailable,
     CancelToken,
     ChatRequest,
     Chunk,
+    Done,
     EngineCrashed,
     ModelInfo,
+    TextDelta,
 )
 from backends.engine.crash import EngineExit
 from backends.engine.process import EngineGone, EngineProcess, Mailbox
@@ -43,6 +48,7 @@ from backends.engine.protocol import (
     error_from_wire,
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
+from backends.llama_cpp import cpu_variants
 
 _T = TypeVar("_T")
 
@@ -84,6 +90,7 @@ class EngineBackend:
         self._active: _Exchange | None = None
         self._registered: dict[str, tuple[str, str | None]] = {}
         self._problems: list[str] = []
+        self._variant: str | None = None  # the CPU variant the current engine runs
 
     # -- the engine -----------------------------------------------------------------------
 
@@ -103,8 +110,11 @@ class EngineBackend:
             engine = self._engine
             if engine is not None and engine.alive:
                 return engine
-            engine = EngineProcess(self._config, start_timeout_s=self._start_timeout_s)
+            choice = _cpu_choice()
+            config = dataclasses.replace(self._config, cpu_variant=choice.library)
+            engine = EngineProcess(config, start_timeout_s=self._start_timeout_s)
             self._engine = engine
+            self._variant = choice.variant
             self._unreported_start_s = engine.start_s
             self._replay_registrations(engine)
             return engine
@@ -251,6 +261,15 @@ class EngineBackend:
         before iteration, like the in-process backend.
         """
         cancel = cancel or CancelToken()
+        try:
+            stream = self._open_stream(request, cancel)
+        except EngineCrashed as crash:
+            notice = self._recover_from_illegal_instruction(crash)
+            stream = self._open_stream(request, cancel)  # the one automatic retry
+            return _SelfHealingStream(self, stream, notice=notice).remember(request, cancel)
+        return _SelfHealingStream(self, stream).remember(request, cancel)
+
+    def _open_stream(self, request: ChatRequest, cancel: CancelToken) -> EngineStream:
         with self._lock:
             self._settle_previous_answer()
             engine, request_id, mailbox = self._deliver(
@@ -274,6 +293,30 @@ class EngineBackend:
             self._active = exchange
         return EngineStream(exchange)
 
+    def _recover_from_illegal_instruction(self, crash: EngineCrashed) -> str:
+        """After the engine died by SIGILL: reject its CPU variant, choose the next one.
+
+        Returns the sentence that tells the person what happened; re-raises ``crash`` (with
+        a clearer message where there is one) when nothing can be switched.
+        """
+        failed = self._variant
+        if crash.signal != signal.SIGILL or failed is None:
+            raise crash
+        try:
+            choice = cpu_variants.reject(failed, "stopped by SIGILL while answering")
+        except cpu_variants.NoUsableVariant as error:
+            raise EngineCrashed(
+                "This computer's processor rejected an instruction llama.cpp used, and no "
+                f"compatible mode is left ({error}). Run `localsight doctor` and include "
+                "its output in a bug report. The app is fine.",
+                partial_text=crash.partial_text,
+                signal=crash.signal,
+            ) from None
+        return (
+            "This computer's processor rejected an instruction set; LocalSight switched to a "
+            f"compatible mode ({failed} → {choice.variant})."
+        )
+
     def _settle_previous_answer(self) -> None:
         """One answer at a time: wind down a dropped stream, refuse over a live one."""
         active = self._active
@@ -282,6 +325,66 @@ class EngineBackend:
         if not active.abandoned:
             raise BackendError("The model is still answering another request. Stop it first.")
         active.close()
+
+
+class _SelfHealingStream(Iterator[Chunk]):
+    """An answer that survives its CPU variant being refused by the processor once.
+
+    If the engine dies by SIGILL before any text arrived, the variant is rejected, a fresh
+    engine starts on the next one and the request is sent again: the caller sees one answer,
+    its ``Done`` carrying a notice of the switch.  Once text has been shown it cannot be
+    taken back, so then the switch is made for the next attempt and the error says so.
+    """
+
+    def __init__(self, backend: EngineBackend, stream: EngineStream, *, notice: str = ""):
+        self._backend = backend
+        self._stream = stream
+        self._notice = notice
+        self._retried = bool(notice)
+        self._text_seen = False
+        self._request: tuple[ChatRequest, CancelToken] | None = None
+
+    def remember(self, request: ChatRequest, cancel: CancelToken) -> _SelfHealingStream:
+        self._request = (request, cancel)
+        return self
+
+    def __iter__(self) -> _SelfHealingStream:
+        return self
+
+    def __next__(self) -> Chunk:
+        try:
+            chunk = next(self._stream)
+        except EngineCrashed as crash:
+            if self._retried or crash.signal != signal.SIGILL or self._request is None:
+                raise
+            notice = self._backend._recover_from_illegal_instruction(crash)
+            if self._text_seen:
+                raise EngineCrashed(
+                    f"{notice} Press Retry to answer again.",
+                    partial_text=crash.partial_text,
+                    signal=crash.signal,
+                ) from None
+            self._retried, self._notice = True, notice
+            self._stream = self._backend._open_stream(*self._request)
+            return next(self)
+        if isinstance(chunk, TextDelta):
+            self._text_seen = True
+        elif isinstance(chunk, Done) and self._notice:
+            return dataclasses.replace(chunk, notice=self._notice)
+        return chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _cpu_choice() -> cpu_variants.CpuChoice:
+    """The CPU variant an engine starts on (probed on the first launch on a machine)."""
+    try:
+        return cpu_variants.current()
+    except cpu_variants.NoUsableVariant as error:
+        raise BackendUnavailable(
+            f"{error} Run `localsight doctor` and include its output in a bug report."
+        ) from error
 
 
 def _expect(value: object, kind: type[_T]) -> _T:

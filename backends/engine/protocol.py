@@ -183,3 +183,5 @@ class EngineConfig:
     model_dirs: tuple[str, ...] = ()
     extra_models: tuple[str, ...] = ()
     include_embedded: bool = True
+    # The CPU variant library the app chose (``cpu_variants``); None: the engine decides.
+    cpu_variant: str | None = None

@@ -43,7 +43,12 @@ def dead_engine_error(exit: EngineExit, stage: Stage, partial_text: str = "") ->
             "The model engine was stopped before it answered. Try again.",
             partial_text=partial_text,
         )
-    return EngineCrashed(crash_message(exit, stage), partial_text=partial_text)
+    code = exit.exitcode
+    return EngineCrashed(
+        crash_message(exit, stage),
+        partial_text=partial_text,
+        signal=-code if code is not None and code < 0 else None,
+    )
 
 
 class _Exchange:

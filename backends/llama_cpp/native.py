@@ -14,10 +14,13 @@ import ctypes
 import os
 import threading
 from collections import deque
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from backends.base import BackendUnavailable
+from backends.llama_cpp import cpu_variants
+from backends.llama_cpp.cpu_probe import load_variant
 
 _lock = threading.Lock()
 _recent_log: deque[str] = deque(maxlen=200)
@@ -26,13 +29,26 @@ _modules: dict[str, ModuleType] = {}
 
 
 def llama_module() -> ModuleType:
-    """Import ``llama_cpp`` on first use, with logging redirected into memory."""
+    """Import ``llama_cpp`` on first use, with logging redirected into memory.
+
+    The CPU variant (``cpu_variants``) is chosen first and registered with ggml before any
+    llama.cpp call could make ggml pick one by CPUID alone.
+    """
     with _lock:
         if "llama_cpp" in _modules:
             return _modules["llama_cpp"]
         try:
+            choice = cpu_variants.current()
+        except cpu_variants.NoUsableVariant as error:
+            raise BackendUnavailable(
+                f"{error} Run `localsight doctor` and include its output in a bug report."
+            ) from error
+        try:
             import llama_cpp
             import llama_cpp.llama_chat_format
+
+            if choice.dispatched and choice.library and choice.lib_dir:
+                load_variant(Path(choice.lib_dir), Path(choice.library))
         except (ImportError, OSError) as error:
             raise BackendUnavailable(
                 "The llama.cpp runtime (llama-cpp-python) is not installed or failed to load: "

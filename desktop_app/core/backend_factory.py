@@ -36,8 +36,9 @@ def make_backend(
 ) -> Backend:
     """A backend instance; heavy runtimes are still imported lazily inside it.
 
-    ``isolated`` hosts llama.cpp in a child engine process (the window does this: a native
-    crash in llama.cpp must not take the window and the user's draft with it).  ``host``
+    ``isolated`` hosts llama.cpp in a child engine process (the window, ``ask`` and
+    ``describe`` do this: a native crash in llama.cpp must not take the window and the
+    user's draft with it, nor end a command without a word).  ``host``
     overrides the Ollama address of the settings (which override ``OLLAMA_HOST``);
     ``openai`` the OpenAI-compatible server's address, preset and key variable.
     """
@@ -54,6 +55,9 @@ def make_backend(
             connection.base_url, connection.api_key, vision_models=connection.vision_models
         )
     if name == "llama-cpp":
+        from backends.llama_cpp import cpu_variants
+
+        cpu_variants.configure(paths.cache_dir)  # the CPU-variant verdicts live there
         extra = [Path(p) for p in settings.extra_model_paths]
         if isolated:
             from backends.engine import EngineBackend

@@ -63,6 +63,9 @@ class SessionCallbacks:
     on_delta: Callable[[str], None] | None = None
     #: The final row: complete, interrupted (stopped) or error.
     on_finished: Callable[[StoredMessage], None] | None = None
+    #: Something the person should know about how the answer came about (``Done.notice``,
+    #: e.g. the engine switched CPU variant); called before ``on_finished``.
+    on_notice: Callable[[str], None] | None = None
 
 
 _NO_CALLBACKS: Final = SessionCallbacks()
@@ -202,6 +205,8 @@ class ChatSession:
                             flushed_at = now
                     elif isinstance(chunk, Done):
                         stats = chunk.stats
+                        if chunk.notice:
+                            _call(hooks.on_notice, chunk.notice)
                         if chunk.reason == "cancelled":
                             state = "interrupted"
                     if cancel.cancelled:

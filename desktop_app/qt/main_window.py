@@ -19,10 +19,10 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -92,6 +92,8 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.loaded_model_id: str | None = None
         self._stage = ""
         self._streaming_widget: Any = None
+        self._pending_notice = ""  # Done.notice of the answer streaming now
+        self.about_dialog: QDialog | None = None
         self.describe_panel: DescribePanel | None = None  # "describe each", made on first use
 
         self.setWindowTitle("LocalSight")
@@ -106,6 +108,7 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.runner.assistant_started.connect(self._on_assistant_started)
         self.runner.delta_ready.connect(self._on_delta)
         self.runner.finished.connect(self._on_finished)
+        self.runner.notice.connect(self._on_notice)
         self.runner.failed.connect(self._on_failed)
         self.runner.stage_changed.connect(self._set_stage)
         self.images = ImageJob(self)
@@ -251,11 +254,10 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.composer.set_text(prompt)
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            tr("About LocalSight"),
-            tr("LocalSight — chat with vision-language models, fully offline."),
-        )
+        from desktop_app.qt.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self)
+        self.about_dialog.open()
 
     def _tell_about_recovery(self) -> None:
         notes = []

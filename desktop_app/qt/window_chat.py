@@ -50,6 +50,7 @@ class ChatMixin(WindowPart):
     loaded_model_id: str | None
     _stage: str
     _streaming_widget: Any
+    _pending_notice: str
     _elapsed_timer: QTimer
     runner: GenerationRunner
     sidebar: Sidebar
@@ -271,21 +272,28 @@ class ChatMixin(WindowPart):
             cost_ms = (time.perf_counter() - started) * 1000
             self.runner.set_interval(int(min(max(cost_ms * 4, 40), 250)))
 
+    def _on_notice(self, text: str) -> None:
+        """Kept until the answer's card is final, then shown under it (``_on_finished``)."""
+        self._pending_notice = text
+
     def _on_finished(self, message: Any) -> None:
         ttft = None
         if self.runner.first_token_at is not None:
             ttft = self.runner.first_token_at - self.runner.started_at
+        notice, self._pending_notice = self._pending_notice, ""
         if self._visible():
             widget = self.chat.widget_for(message.id)
             if widget is None:
                 widget = self.chat.add_message(message)
             widget.set_message(message, ttft)
+            if notice and message.state == "complete":
+                widget.show_status(notice)
         # After a failure (an engine crash, a load error) the next answer may load again.
         ok = message.state != "error" and self.model is not None
         self.loaded_model_id = self.model.id if ok and self.model is not None else None
         self._end_generation()
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
-        self._set_status(labels.get(message.state, tr("Ready")))
+        self._set_status(notice or labels.get(message.state, tr("Ready")))
 
     def _on_failed(self, message: str) -> None:
         """A failure before any answer row existed (e.g. the message could not be saved)."""

@@ -42,6 +42,7 @@ class GenerationRunner(QObject):
     finished = Signal(object)
     failed = Signal(str)
     stage_changed = Signal(str)
+    notice = Signal(str)  # Done.notice: how the answer came about (e.g. a CPU-mode switch)
     _raw_delta = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -78,6 +79,7 @@ class GenerationRunner(QObject):
             on_assistant_started=self._on_started,
             on_delta=self._raw_delta.emit,
             on_finished=self._on_finished,
+            on_notice=self.notice.emit,
         )
 
         def work() -> None:
