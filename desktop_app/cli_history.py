@@ -117,8 +117,12 @@ def ask_and_save(
             out.write(text)
             out.flush()
 
+        def on_notice(text: str) -> None:
+            err.write(f"localsight: note: {text}\n")
+
         try:
-            final = session.send(prompt, images, SessionCallbacks(on_delta=on_delta))
+            callbacks = SessionCallbacks(on_delta=on_delta, on_notice=on_notice)
+            final = session.send(prompt, images, callbacks)
         except KeyboardInterrupt:
             out.write("\n")
             err.write("localsight: stopped.\n")

@@ -39,7 +39,7 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str], *words: str)
 def test_default_model_answers_paris(localsight_home: Path) -> None:
     result = run_cli(
         "ask",
-        "What is the capital of France?",
+        "What is the capital of France? Answer in one word.",
         "--temperature",
         "0",
         "--stats",

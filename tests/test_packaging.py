@@ -15,6 +15,7 @@ opens its window under Xvfb (a screenshot is kept as ``dist/installed-window.png
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -61,9 +62,12 @@ def installed(deb: Path) -> Path:
     return Path("/usr/bin/localsight")
 
 
-def _run(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, home: Path, timeout: float = 300, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["LOCALSIGHT_HOME"] = str(home)
+    env.update(extra_env or {})
     return subprocess.run(
         ["/usr/bin/localsight", *args],
         capture_output=True,
@@ -99,9 +103,43 @@ def test_package_contents(deb: Path, tmp_path: Path) -> None:
 
 
 def test_installed_app_answers_paris(installed: Path, tmp_path: Path) -> None:
-    result = _run("ask", "What is the capital of France?", "--temperature", "0", home=tmp_path)
+    result = _run(
+        "ask",
+        "What is the capital of France? Answer in one word.",
+        "--temperature",
+        "0",
+        home=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
+
+
+def test_installed_app_proves_its_cpu_variant_and_falls_back(
+    installed: Path, tmp_path: Path
+) -> None:
+    """The bundle carries every CPU variant and probes them in its own (frozen) children: the
+    best one trapping (test hook) still gives an answer, and doctor says what happened."""
+    first = _run(
+        "doctor", "--json", home=tmp_path, extra_env={"LOCALSIGHT_CPU_CACHE": str(tmp_path / "a")}
+    )
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert "portable build" in report["llama_cpp"]
+    best = report["claimed"][0][0]
+    env = {"LOCALSIGHT_CPU_CACHE": str(tmp_path / "b"), "LOCALSIGHT_CPU_TEST_TRAP": best}
+    asked = _run(
+        "ask",
+        "What is the capital of France? Answer in one word.",
+        "--max-tokens",
+        "12",
+        home=tmp_path,
+        extra_env=env,
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip()
+    after = json.loads(_run("doctor", "--json", home=tmp_path, extra_env=env).stdout)
+    assert after["rejected"] == [{"variant": best, "reason": "stopped by SIGILL during the probe"}]
+    assert after["probe"]["probed_now"] == []
 
 
 def test_installed_app_sees_an_image(

@@ -137,11 +137,13 @@ def test_send_commits_the_question_first_and_the_answer_last(
         events.append("finished")
 
     final = session.send(
-        "What is the capital of France?",
+        "What is the capital of France? Answer in one word.",
         callbacks=SessionCallbacks(on_user, on_started, deltas.append, on_finished),
     )
     assert events == ["user", "started", "finished"]
-    assert seen_in_db["user"] == [("user", "complete", "What is the capital of France?")]
+    assert seen_in_db["user"] == [
+        ("user", "complete", "What is the capital of France? Answer in one word.")
+    ]
     assert seen_in_db["started"][-1] == ("assistant", "streaming", "")
     assert final.state == "complete" and final.error is None
     assert final.text == "".join(deltas) and "Paris" in final.text
@@ -149,7 +151,7 @@ def test_send_commits_the_question_first_and_the_answer_last(
     assert store.messages(conversation)[-1] == final
     summary = store.conversation(conversation)
     assert (summary.model, summary.backend, summary.message_count) == (smol, "llama-cpp", 2)
-    assert summary.title == "What is the capital of France?"
+    assert summary.title == "What is the capital of France? Answer in one word."
     assert not session.busy
 
 

@@ -47,6 +47,7 @@ def llama_module() -> ModuleType:
             import llama_cpp
             import llama_cpp.llama_chat_format
 
+            _install_log_capture(llama_cpp)  # first: loading a variant logs a line too
             if choice.dispatched and choice.library and choice.lib_dir:
                 load_variant(Path(choice.lib_dir), Path(choice.library))
         except (ImportError, OSError) as error:
@@ -54,7 +55,6 @@ def llama_module() -> ModuleType:
                 "The llama.cpp runtime (llama-cpp-python) is not installed or failed to load: "
                 f"{error}. Reinstall LocalSight's dependencies."
             ) from error
-        _install_log_capture(llama_cpp)
         _modules["llama_cpp"] = llama_cpp
         return llama_cpp
 

@@ -40,7 +40,7 @@ class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("About LocalSight"))
-        self.resize(640, 420)
+        self.resize(820, 440)
         layout = QVBoxLayout(self)
         intro = QLabel(
             tr(
@@ -52,7 +52,7 @@ class AboutDialog(QDialog):
         layout.addWidget(intro)
         self.report = QPlainTextEdit(tr("Checking this computer…"))
         self.report.setReadOnly(True)
-        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # columns stay aligned
         self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.report.setAccessibleName(tr("Diagnostics"))
         layout.addWidget(self.report, 1)
