@@ -291,3 +291,49 @@ def test_cli_when_nothing_runs_says_what_to_do(tmp_path: Path) -> None:
     assert "No CPU variant of llama.cpp runs on this computer" in asked.stderr
     assert "localsight doctor" in asked.stderr
     assert len(asked.stderr.strip().splitlines()) == 1
+
+
+def test_a_sigill_after_text_was_shown_keeps_it_and_asks_for_retry() -> None:
+    """Text already on screen cannot be taken back: the switch is made for the next attempt
+    and the error says so, with the partial answer kept (not retried behind the person's back)."""
+    from backends.engine.host import _SelfHealingStream
+
+    switched: list[str] = []
+
+    class Backend:
+        def _recover_from_illegal_instruction(self, crash: EngineCrashed) -> str:
+            switched.append("yes")
+            return "This computer's processor rejected an instruction set; LocalSight switched."
+
+        def _open_stream(self, request: Any, cancel: Any) -> Any:
+            raise AssertionError("retried after text was shown")
+
+    def stream() -> Iterator[Any]:
+        yield TextDelta("The capital")
+        raise EngineCrashed("crashed", partial_text="The capital", signal=4)
+
+    request = ChatRequest("m", (Message("user", "hi"),), Options())
+    healing = _SelfHealingStream(Backend(), stream()).remember(request, CancelToken())  # type: ignore[arg-type]
+    assert next(healing) == TextDelta("The capital")
+    with pytest.raises(EngineCrashed) as caught:
+        next(healing)
+    assert switched == ["yes"]
+    assert str(caught.value).endswith("Press Retry to answer again.")
+    assert caught.value.partial_text == "The capital"
+
+
+def test_a_cache_that_cannot_be_written_still_gives_a_variant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only or full cache folder costs a probe per launch, never the model."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(cpu_variants.CACHE_ENV, str(blocker / "cache"))
+    cpu_variants.forget()
+    try:
+        choice = cpu_variants.current()
+        assert choice.dispatched and choice.variant and choice.probed_now
+        cpu_variants.forget()
+        assert cpu_variants.current().probed_now  # nothing was remembered
+    finally:
+        cpu_variants.forget()

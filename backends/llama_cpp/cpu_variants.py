@@ -188,10 +188,19 @@ def machine_key(lib_dir: Path) -> str:
 
 @contextlib.contextmanager
 def _locked_store(folder: Path) -> Iterator[dict[str, Any]]:
-    """The verdict file's content, locked against other processes; saved when changed."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """The verdict file's content, locked against other processes; saved when changed.
+
+    A cache that cannot be written (a read-only home, a full disk) must not stop llama.cpp
+    from loading: the decision is then made afresh on every launch.
+    """
     path = folder / VERDICTS_FILE
-    with open(folder / "cpu-variants.lock", "a+") as lock_file:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock_file = open(folder / "cpu-variants.lock", "a+")  # noqa: SIM115 - closed below
+    except OSError:
+        yield {"schema": _SCHEMA, "machines": {}}
+        return
+    with lock_file:
         try:
             import fcntl
 
@@ -210,10 +219,20 @@ def _locked_store(folder: Path) -> Iterator[dict[str, Any]]:
             machines = store["machines"]
             while len(machines) > _MAX_MACHINES:  # oldest first: dicts keep insertion order
                 machines.pop(next(iter(machines)))
-            fd, temporary = tempfile.mkstemp(prefix=".cpu-variants-", dir=folder)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(store, handle, indent=1, sort_keys=True)
-            os.replace(temporary, path)
+            _save(store, folder, path)
+
+
+def _save(store: dict[str, Any], folder: Path, path: Path) -> None:
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".cpu-variants-", dir=folder)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(store, handle, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+    except OSError:  # a full disk: this launch's verdicts are simply not kept
+        Path(temporary).unlink(missing_ok=True)
 
 
 # -- probing in child processes -------------------------------------------------------------
@@ -376,9 +395,7 @@ def _decide(new_rejections: dict[str, str]) -> CpuChoice:
             if verdict is not None:
                 chosen, why = name, f"{verdict.get('reason', 'passed the probe')} (cached)"
                 break
-            from backends.llama_cpp.probe_model import probe_model_path
-
-            outcome = _probe(lib_dir, libraries[name], probe_model_path(folder))
+            outcome = _probe(lib_dir, libraries[name], _probe_model(folder))
             probed.append(name)
             spent += outcome.seconds
             if not outcome.conclusive:  # the probe broke, not the variant: use it unproven
@@ -419,6 +436,16 @@ def _decide(new_rejections: dict[str, str]) -> CpuChoice:
         first_probe_s=first_probe_s,
         machine_key=key,
     )
+
+
+def _probe_model(folder: Path) -> Path:
+    """The probe model, in the cache folder or, where that cannot be written, a temporary one."""
+    from backends.llama_cpp.probe_model import probe_model_path
+
+    try:
+        return probe_model_path(folder)
+    except OSError:
+        return probe_model_path(Path(tempfile.gettempdir()) / f"localsight-cpu-{os.getuid()}")
 
 
 def _now() -> str:
