@@ -153,7 +153,7 @@ def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO)
     name = backend_name(implied_backend(args), args.host, settings)
     # isolated: llama.cpp runs in the engine process, so a native crash (a CPU variant the
     # processor refuses, a file that makes llama.cpp abort) becomes one line, not a death
-    # by signal; it costs ~0.3 s of engine start (README, "CPU compatibility").
+    # by signal; it costs ~0.4 s of engine start (README, "CPU compatibility").
     backend = make_backend(
         name, settings, paths, isolated=True, host=args.host, openai=openai_overrides(args)
     )

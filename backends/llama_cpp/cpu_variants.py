@@ -287,11 +287,12 @@ def _spawn(argv: list[str], timeout_s: float) -> tuple[int | None, str, str]:
         if receiver.poll(timeout_s):
             with contextlib.suppress(EOFError, OSError):
                 reported, report = receiver.recv()
-        process.join(5.0 if reported is not None else 0.5)
+        process.join(5.0)
         if process.exitcode is None:
             process.kill()
             process.join(5.0)
-            return None, report, ""
+            # Hung before it reported: a timeout; reported and then lingered: its report.
+            return reported if isinstance(reported, int) else None, report, ""
         tail = Path(log_path).read_text(errors="replace")[-2000:]
         code = process.exitcode
         if code == 0 and reported != 0:  # it said it failed (or said nothing) yet exited
