@@ -53,6 +53,7 @@ class LlamaServer:
         ctx: int = 2048,
         extra: Sequence[str] = (),
         log_dir: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.binary = binary
         self.model = model
@@ -63,6 +64,7 @@ class LlamaServer:
         self.threads = threads
         self.ctx = ctx
         self.extra = tuple(extra)
+        self.env = dict(env or {})
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="llama-server-"))
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -98,7 +100,7 @@ class LlamaServer:
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     self.command(),
-                    env=tool_env(),  # the CPU variant the app proved on this machine
+                    env={**tool_env(), **self.env},  # tool_env: the app's CPU variant
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -241,3 +241,26 @@ def test_room_is_counted_in_kv_cells_not_positions(
     with pytest.raises(Stop):
         cache.evaluate(prompt)
     assert asked == [977 + 1]  # every cell of the prompt, and one for the answer
+
+
+def test_prompt_tokens_count_tokens_not_positions(
+    backend: LlamaCppBackend, smollm2: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--stats` prompt_tokens is what the model read: an M-RoPE image (Qwen2.5-VL: ~600
+    tokens at ~30 positions) counts its tokens. The image's evaluation is stubbed (SmolLM2
+    has no projector); the text around it is evaluated for real."""
+    model_id = backend.register(smollm2).id
+    answer(backend, model_id, [Message("user", "Hi")], options(max_tokens=2))
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None
+    cache = loaded.fast.cache
+    cache.invalidate()
+    monkeypatch.setattr(cache, "_eval_image", lambda chunk: None)  # fills its cells, no positions
+    prompt = Tokenized(
+        keys=[1, 2, 3, "image:abc", 4],
+        n_pos=[1, 1, 1, 0, 1],
+        n_cells=[1, 1, 1, 609, 1],
+        image_chunks={3: object()},
+    )
+    assert cache.evaluate(prompt) == 3 + 609 + 1
+    cache.invalidate()

@@ -9,6 +9,7 @@ path), which reset the context on every turn.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
@@ -82,32 +83,40 @@ class FastChat:
         llm._stack.callback(self.cache.close)
 
     def _render(self, messages: Sequence[dict[str, Any]]) -> RenderedPrompt:
+        """The prompt text, with the special tokens' own texts in the template.
+
+        With a projector, the way llama.cpp's own chat code does it (``common/chat.cpp``):
+        a BOS the tokenizer adds anyway (or a final EOS it appends) is cut from the text, and
+        mtmd tokenizes with special tokens added.  (``MTMDChatHandler`` rendered the tokens
+        detokenized, i.e. as nothing, which dropped the EOS closing every earlier answer in
+        templates that write ``eos_token``.)  Without one, the binding's text path: the
+        template writes what it writes, nothing is added.
+        """
         llm = self._llm
         if self._template is None:
             assert self._formatter is not None
             return render_family(self._formatter, messages)
-        if self._mtmd is not None:
-            # MTMDChatHandler's way: detokenized special tokens, mtmd adds BOS itself.
-            def piece(token: int) -> str:
-                return bytes(llm.detokenize([token])).decode("utf-8", errors="ignore")
-
-            bos, eos, add_special = piece(llm.token_bos()), piece(llm.token_eos()), True
-        else:
-            # Jinja2ChatFormatter's way (the binding's text path): token texts, no extra BOS.
-            model = llm._model
-            bos_id, eos_id = llm.token_bos(), llm.token_eos()
-            bos = model.token_get_text(bos_id) if bos_id != -1 else ""
-            eos = model.token_get_text(eos_id) if eos_id != -1 else ""
-            add_special = False
-        return render_template(
+        model = llm._model
+        bos_id, eos_id = llm.token_bos(), llm.token_eos()
+        bos = model.token_get_text(bos_id) if bos_id != -1 else ""
+        eos = model.token_get_text(eos_id) if eos_id != -1 else ""
+        rendered = render_template(
             self._lib,
             self._template,
             messages,
             bos_token=bos,
             eos_token=eos,
             marker=self._marker,
-            add_special=add_special,
+            add_special=self._mtmd is not None,
         )
+        if self._mtmd is None:
+            return rendered
+        text = rendered.text
+        if bos and self._lib.llama_vocab_get_add_bos(self._vocab) and text.startswith(bos):
+            text = text[len(bos) :]
+        if eos and self._lib.llama_vocab_get_add_eos(self._vocab) and text.endswith(eos):
+            text = text[: -len(eos)]
+        return dataclasses.replace(rendered, text=text)
 
     def _tokenize(self, prompt: RenderedPrompt) -> Tokenized:
         if self._mtmd is not None:

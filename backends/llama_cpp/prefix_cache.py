@@ -266,7 +266,10 @@ class ContextCache:
         self.n_past = n_past
 
     def evaluate(self, prompt: Tokenized, abort_callback: Any = None) -> int:
-        """Make the context hold ``prompt``; returns how many positions were evaluated.
+        """Make the context hold ``prompt``; returns how many tokens were evaluated.
+
+        Tokens, not positions: an M-RoPE image (Qwen2.5-VL) is ~600 tokens at ~30 positions,
+        and ``prompt_tokens`` must say what the model really read.
 
         At least the last token is always evaluated, because sampling needs its logits.
         ``abort_callback`` (a ``ggml_abort_callback``) is installed only meanwhile: llama.cpp
@@ -285,7 +288,7 @@ class ContextCache:
             raise PromptTooLong(f"Prompt exceeds n_ctx: {total} > {self.n_ctx}")
         self._truncate(keep)
         keep = len(self.keys)  # _truncate may have invalidated everything
-        start = self.n_past
+        start = self.n_cells_used
         lib = self._lib
         try:
             if abort_callback is not None:
@@ -313,7 +316,7 @@ class ContextCache:
             if abort_callback is not None:
                 lib.llama_set_abort_callback(self.ctx, lib.ggml_abort_callback(), None)
         self.prompt_keys = len(self.keys)
-        return self.n_past - start
+        return self.n_cells_used - start
 
     def forget_generated(self) -> None:
         """Drop the answer's tokens from the context, keeping the prompt.

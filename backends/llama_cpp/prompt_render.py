@@ -41,26 +41,117 @@ def _image_bytes(url: str) -> bytes:
     return base64.b64decode(url.split(",", 1)[1])
 
 
-def _template_messages(
-    messages: Sequence[dict[str, Any]], marker: str
+_PROBE_TEXT = "LOCALSIGHT_CONTENT_PROBE"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentCaps:
+    """Which message content a chat template renders: plain strings, typed parts, or both.
+
+    Some templates read only typed parts (SmolVLM's: ``for line in message['content']`` and
+    ``line['type'] == 'text'``): a plain-string message renders as nothing there, and the
+    question silently vanishes from the prompt.  Others read only strings.  llama.cpp's own
+    chat code (``common/chat.cpp``, ``messages_inp_normalizer``) asks the template which it
+    wants and converts; so does LocalSight, by rendering a probe message each way.
+    """
+
+    string: bool
+    typed: bool
+
+    @property
+    def only_typed(self) -> bool:
+        return self.typed and not self.string
+
+    @property
+    def only_string(self) -> bool:
+        return self.string and not self.typed
+
+
+def _environment(llama_cpp: ModuleType) -> Any:
+    """The binding's sandbox for chat templates (CVE-2024-34359), with its extensions."""
+    import jinja2.ext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    formats = llama_cpp.llama_chat_format
+    environment = ImmutableSandboxedEnvironment(
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=[formats.Jinja2ChatFormatter.IgnoreGenerationTags, jinja2.ext.loopcontrols],
+    )
+    environment.filters["tojson"] = formats.Jinja2ChatFormatter.tojson
+    return environment
+
+
+def _raise_exception(message: str) -> None:
+    raise ValueError(message)
+
+
+_caps_cache: dict[str, ContentCaps] = {}
+
+
+def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
+    """Whether ``template`` renders string content, typed content, or both (cached)."""
+    known = _caps_cache.get(template)
+    if known is not None:
+        return known
+    compiled = _environment(llama_cpp).from_string(template)
+
+    def shows(content: Any) -> bool:
+        try:
+            rendered = compiled.render(
+                messages=[{"role": "user", "content": content}],
+                add_generation_prompt=True,
+                bos_token="",
+                eos_token="",
+                raise_exception=_raise_exception,
+                strftime_now=llama_cpp.llama_chat_format.Jinja2ChatFormatter.strftime_now,
+            )
+        except Exception:  # the template refuses this shape: it does not support it
+            return False
+        return _PROBE_TEXT in rendered
+
+    caps = ContentCaps(
+        string=shows(_PROBE_TEXT), typed=shows([{"type": "text", "text": _PROBE_TEXT}])
+    )
+    _caps_cache[template] = caps
+    return caps
+
+
+def normalise_messages(
+    messages: Sequence[dict[str, Any]], marker: str, caps: ContentCaps
 ) -> tuple[list[dict[str, Any]], list[bytes]]:
-    """Image parts become text parts holding the marker, as ``MTMDChatHandler`` does."""
-    converted: list[dict[str, Any]] = []
+    """The messages as llama.cpp's own chat code hands them to a template.
+
+    A message with images becomes one string: the media marker for each image and the text
+    parts joined by newlines, with no newline next to a marker (``to_json_oaicompat``).
+    Then, for a template that reads only typed parts, every string becomes one text part;
+    for one that reads only strings, text parts are joined.  Returns the messages and the
+    images' bytes in marker order.
+    """
+    normalised: list[dict[str, Any]] = []
     images: list[bytes] = []
     for message in messages:
         content = message.get("content")
         if isinstance(content, list):
-            parts: list[Any] = []
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "image_url":
-                    images.append(_image_bytes(part["image_url"]["url"]))
-                    parts.append({"type": "text", "text": marker})
-                else:
-                    parts.append(part)
-            converted.append({**message, "content": parts})
-        else:
-            converted.append(dict(message))
-    return converted, images
+            has_media = any(part.get("type") == "image_url" for part in content)
+            if has_media or caps.only_string:
+                text = ""
+                after_marker = False
+                for part in content:
+                    if part.get("type") == "image_url":
+                        images.append(_image_bytes(part["image_url"]["url"]))
+                        text += marker
+                        after_marker = True
+                    elif part.get("type") == "text":
+                        if text and not after_marker:
+                            text += "\n"
+                        text += str(part.get("text", ""))
+                        after_marker = False
+                content = text
+        if caps.only_typed and isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        normalised.append({**message, "content": content})
+    return normalised, images
 
 
 def render_template(
@@ -78,28 +169,19 @@ def render_template(
     ``add_special``: the binding's text path lets the template write the BOS itself
     (``False``); ``MTMDChatHandler`` asks mtmd's tokenizer to add special tokens (``True``).
     """
-    import jinja2.ext
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
     formats = llama_cpp.llama_chat_format
-    environment = ImmutableSandboxedEnvironment(
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=[formats.Jinja2ChatFormatter.IgnoreGenerationTags, jinja2.ext.loopcontrols],
-    )
-    environment.filters["tojson"] = formats.Jinja2ChatFormatter.tojson
-
-    def raise_exception(message: str) -> None:
-        raise ValueError(message)
-
-    converted, images = _template_messages(messages, marker)
-    text = environment.from_string(template).render(
-        messages=converted,
-        add_generation_prompt=True,
-        eos_token=eos_token,
-        bos_token=bos_token,
-        raise_exception=raise_exception,
-        strftime_now=formats.Jinja2ChatFormatter.strftime_now,
+    converted, images = normalise_messages(messages, marker, content_caps(llama_cpp, template))
+    text = (
+        _environment(llama_cpp)
+        .from_string(template)
+        .render(
+            messages=converted,
+            add_generation_prompt=True,
+            eos_token=eos_token,
+            bos_token=bos_token,
+            raise_exception=_raise_exception,
+            strftime_now=formats.Jinja2ChatFormatter.strftime_now,
+        )
     )
     return RenderedPrompt(
         text=text,
