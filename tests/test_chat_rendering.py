@@ -27,7 +27,7 @@ from backends.llama_cpp.backend import _openai_messages
 from backends.llama_cpp.native import llama_module
 from backends.llama_cpp.prompt_render import RenderedPrompt, content_caps, render_template
 from tests.conftest import png_bytes
-from tests.family_templates import SMOLVLM, smollm2_template
+from tests.family_templates import GEMMA3, QWEN25VL, SMOLVLM, smollm2_template
 from tests.llama_server import LlamaServer
 from tests.llama_tools import ensure_tool
 from tests.tiny_models import DEFAULT_TEMPLATE, write_tiny_mmproj, write_tiny_text_model
@@ -66,6 +66,8 @@ SHAPES: dict[str, tuple[Message, ...]] = {
 def _templates(smollm2: Path) -> dict[str, str]:
     return {
         "smolvlm": SMOLVLM,
+        "gemma3": GEMMA3,
+        "qwen2.5-vl": QWEN25VL,
         "chatml (SmolLM2)": smollm2_template(smollm2),
         "llava-style": DEFAULT_TEMPLATE,
     }
@@ -138,7 +140,9 @@ def _app_prompt(backend: LlamaCppBackend, messages: list[dict[str, Any]]) -> Ren
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-@pytest.mark.parametrize("family", ["smolvlm", "chatml (SmolLM2)", "llava-style"])
+@pytest.mark.parametrize(
+    "family", ["smolvlm", "gemma3", "qwen2.5-vl", "chatml (SmolLM2)", "llava-style"]
+)
 def test_prompt_equals_llama_cpps_own_rendering(
     servers: dict[str, tuple[LlamaServer, Path]],
     backends: dict[str, LlamaCppBackend],
