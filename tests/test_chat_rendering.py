@@ -178,3 +178,49 @@ def test_smolvlm_reads_only_typed_parts_and_keeps_every_turn() -> None:
         "User: And of Italy?<end_of_utterance>\n"
         "Assistant:"
     )
+
+
+# -- the faithful family stand-ins: real vocabularies, real projector types -----------------
+
+
+@pytest.fixture(scope="module")
+def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
+    """Each stand-in pair served by llama-server and loaded in LocalSight's backend."""
+    from tests.family_models import cached_family
+
+    binary = ensure_tool("llama-server")
+    opened: dict[str, tuple[LlamaServer, LlamaCppBackend]] = {}
+    try:
+        for name in ("gemma3",):
+            model, mmproj = cached_family(name)
+            server = LlamaServer(
+                binary,
+                model=model,
+                mmproj=mmproj,
+                extra=("--jinja",),
+                env={"LLAMA_MEDIA_MARKER": MARKER},
+            ).start()
+            backend = LlamaCppBackend(include_embedded=False, include_stores=False)
+            model_id = backend.register(model, mmproj).id
+            request = ChatRequest(
+                model_id, (Message("user", "hi"),), GenerationOptions(max_tokens=1, temperature=0.0)
+            )
+            list(backend.stream_chat(request, CancelToken()))
+            opened[name] = (server, backend)
+        yield opened
+    finally:
+        for server, backend in opened.values():
+            backend.close()
+            server.stop()
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("family", ["gemma3"])
+def test_family_standin_prompt_equals_llama_cpps(
+    real_families: dict[str, tuple[LlamaServer, LlamaCppBackend]], family: str, shape: str
+) -> None:
+    """With the family's real vocabulary (Gemma: ``<bos>`` written by the template and
+    added by the tokenizer, so cut once from the text, as llama.cpp does)."""
+    server, backend = real_families[family]
+    messages = _openai_messages(SHAPES[shape])
+    assert _app_prompt(backend, messages).text == _llama_cpp_prompt(server, messages)

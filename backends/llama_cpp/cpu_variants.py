@@ -307,7 +307,7 @@ def _survey(lib_dir: Path) -> dict[str, int]:
     """ggml's own score for every variant, read in a child (loading runs only CPUID)."""
     code, report, _tail = _spawn(["scores", str(lib_dir)], 60.0)
     if code != 0:
-        raise NoUsableVariant(f"the CPU variants of llama.cpp could not be read ({_how(code)})")
+        raise NoUsableVariant(f"The CPU variants of llama.cpp could not be read ({_how(code)}).")
     scores = json.loads(report)
     return {str(name): int(score) for name, score in scores.items()}
 

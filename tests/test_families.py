@@ -1,0 +1,114 @@
+"""Each model family's stand-in through the app: the image-token layout and the prefix cache.
+
+The stand-ins (``tests/family_models.py``) carry the real projector type and geometry, so
+an 800x600 photo becomes exactly as many tokens as it would for the real model, and the
+conversation's image must be evaluated once, on the turn it arrives, never again on later
+turns or on Regenerate.  What a cached turn may *answer* is not asserted for Gemma here:
+its logits depend on how a prompt is split into batches (issue 14's cache invariant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backends.base import CancelToken, ChatRequest, Done, GenerationOptions, Message
+from backends.llama_cpp import LlamaCppBackend
+from desktop_app.core.images import normalize_image
+from tests.conftest import png_bytes
+
+GREEDY = GenerationOptions(temperature=0.0, max_tokens=4, num_ctx=4096, seed=1, threads=2)
+
+# Image tokens of one 800x600 photo (normalised to the app's default 1024 px long edge):
+# gemma3: 896 px, patch 14 -> 64x64 patches, 4x4 average pool -> 256;
+# tiny LLaVA: 64 px, patch 16 -> 16 patches.
+IMAGE_TOKENS = {"gemma3": 256, "llava (tiny)": 16}
+
+
+@pytest.fixture(scope="module")
+def pairs(tiny_vlm: tuple[Path, Path]) -> dict[str, tuple[Path, Path]]:
+    from tests.family_models import cached_family
+
+    return {"gemma3": cached_family("gemma3"), "llava (tiny)": tiny_vlm}
+
+
+@pytest.fixture
+def backend() -> Iterator[LlamaCppBackend]:
+    backend = LlamaCppBackend(include_embedded=False, include_stores=False)
+    yield backend
+    backend.close()
+
+
+def _answer(backend: LlamaCppBackend, model_id: str, messages: list[Message]) -> tuple[str, Done]:
+    chunks = list(backend.stream_chat(ChatRequest(model_id, tuple(messages), GREEDY)))
+    done = chunks[-1]
+    assert isinstance(done, Done)
+    return "".join(getattr(c, "text", "") for c in chunks[:-1]), done
+
+
+@pytest.mark.parametrize("family", list(IMAGE_TOKENS))
+def test_an_image_is_evaluated_once_with_the_familys_token_count(
+    backend: LlamaCppBackend,
+    pairs: dict[str, tuple[Path, Path]],
+    family: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model_id = backend.register(*pairs[family]).id
+    assert backend.model_info(model_id).capabilities.vision
+    photo = normalize_image(png_bytes((30, 120, 200), size=(800, 600)))
+    question = Message("user", "What is in this picture?", images=(photo,))
+    fresh = LlamaCppBackend(include_embedded=False, include_stores=False)
+    try:
+        text_id = fresh.register(*pairs[family]).id
+        text_only = _answer(fresh, text_id, [Message("user", "What is in this picture?")])[1]
+    finally:
+        fresh.close()
+
+    _answer(backend, model_id, [Message("system", "Be brief."), Message("user", "Hi")])
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None
+    cache = loaded.fast.cache
+    evaluations: list[object] = []
+    real_eval_image = cache._eval_image
+
+    def counting(chunk: object) -> None:
+        evaluations.append(chunk)
+        real_eval_image(chunk)
+
+    monkeypatch.setattr(cache, "_eval_image", counting)
+    cache.invalidate()
+
+    def image_evaluations(messages: list[Message]) -> tuple[int, Done]:
+        before = len(evaluations)
+        done = _answer(backend, model_id, messages)[1]
+        return len(evaluations) - before, done
+
+    count, first = image_evaluations([question])
+    assert count == 1
+    # The photo's tokens are counted (not M-RoPE positions), on top of the text's.
+    extra = first.stats.prompt_tokens - text_only.stats.prompt_tokens
+    assert IMAGE_TOKENS[family] <= extra <= IMAGE_TOKENS[family] + 8
+
+    history = [question, Message("assistant", "A blue square."), Message("user", "Sure?")]
+    assert image_evaluations(history)[0] == 0  # later turns do not read it again
+    count, regenerated = image_evaluations(history)
+    assert count == 0 and regenerated.stats.prompt_tokens <= 2
+    # Text edited after the image keeps it; anything changed before it reads it again.
+    assert image_evaluations([Message("user", "Describe it.", (photo,)), *history[1:]])[0] == 0
+    assert image_evaluations([Message("system", "Be brief."), *history])[0] == 1
+
+
+def test_cancelled_token_is_harmless(
+    backend: LlamaCppBackend, pairs: dict[str, tuple[Path, Path]]
+) -> None:
+    """A Stop before the first token leaves the family's context usable."""
+    model_id = backend.register(*pairs["gemma3"]).id
+    cancel = CancelToken()
+    cancel.cancel()
+    request = ChatRequest(model_id, (Message("user", "Hello"),), GREEDY)
+    chunks = list(backend.stream_chat(request, cancel))
+    assert isinstance(chunks[-1], Done) and chunks[-1].reason == "cancelled"
+    _, done = _answer(backend, model_id, [Message("user", "Hello")])
+    assert done.stats.completion_tokens > 0
