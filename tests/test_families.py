@@ -21,17 +21,24 @@ from tests.conftest import png_bytes
 
 GREEDY = GenerationOptions(temperature=0.0, max_tokens=4, num_ctx=4096, seed=1, threads=2)
 
-# Image tokens of one 800x600 photo (normalised to the app's default 1024 px long edge):
-# gemma3: 896 px, patch 14 -> 64x64 patches, 4x4 average pool -> 256;
-# tiny LLaVA: 64 px, patch 16 -> 16 patches.
-IMAGE_TOKENS = {"gemma3": 256, "llava (tiny)": 16}
+# One 800x600 photo (the app's default normalisation keeps it at 800x600), per family:
+# (image chunks mtmd evaluates, their tokens, at most how many wrapper tokens mtmd adds).
+# gemma3: 896 px, patch 14 -> 64x64 patches, 4x4 pool -> 256 in <start_of_image>...;
+# smolvlm: scaled to its 2048 px longest edge, 2048x1536 -> 4x3 = 12 tiles of 512 px plus a
+#          512 px overview, 64 tokens each (patch 16, pixel shuffle 4), <row_i_col_j> markers;
+# tiny LLaVA: 64 px, patch 16 -> 16.
+LAYOUT = {"gemma3": (1, 256, 8), "smolvlm": (13, 13 * 64, 64), "llava (tiny)": (1, 16, 8)}
 
 
 @pytest.fixture(scope="module")
 def pairs(tiny_vlm: tuple[Path, Path]) -> dict[str, tuple[Path, Path]]:
     from tests.family_models import cached_family
 
-    return {"gemma3": cached_family("gemma3"), "llava (tiny)": tiny_vlm}
+    return {
+        "gemma3": cached_family("gemma3"),
+        "smolvlm": cached_family("smolvlm"),
+        "llava (tiny)": tiny_vlm,
+    }
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def _answer(backend: LlamaCppBackend, model_id: str, messages: list[Message]) ->
     return "".join(getattr(c, "text", "") for c in chunks[:-1]), done
 
 
-@pytest.mark.parametrize("family", list(IMAGE_TOKENS))
+@pytest.mark.parametrize("family", list(LAYOUT))
 def test_an_image_is_evaluated_once_with_the_familys_token_count(
     backend: LlamaCppBackend,
     pairs: dict[str, tuple[Path, Path]],
@@ -85,11 +92,12 @@ def test_an_image_is_evaluated_once_with_the_familys_token_count(
         done = _answer(backend, model_id, messages)[1]
         return len(evaluations) - before, done
 
+    chunks, tokens, wrappers = LAYOUT[family]
     count, first = image_evaluations([question])
-    assert count == 1
+    assert count == chunks
     # The photo's tokens are counted (not M-RoPE positions), on top of the text's.
     extra = first.stats.prompt_tokens - text_only.stats.prompt_tokens
-    assert IMAGE_TOKENS[family] <= extra <= IMAGE_TOKENS[family] + 8
+    assert tokens <= extra <= tokens + wrappers
 
     history = [question, Message("assistant", "A blue square."), Message("user", "Sure?")]
     assert image_evaluations(history)[0] == 0  # later turns do not read it again
@@ -97,7 +105,7 @@ def test_an_image_is_evaluated_once_with_the_familys_token_count(
     assert count == 0 and regenerated.stats.prompt_tokens <= 2
     # Text edited after the image keeps it; anything changed before it reads it again.
     assert image_evaluations([Message("user", "Describe it.", (photo,)), *history[1:]])[0] == 0
-    assert image_evaluations([Message("system", "Be brief."), *history])[0] == 1
+    assert image_evaluations([Message("system", "Be brief."), *history])[0] == chunks
 
 
 def test_cancelled_token_is_harmless(
