@@ -18,6 +18,11 @@ template, non-causal image decoding — are the real ones.
   new embedding rows appended after the real ones) + SmolVLM's template + an ``idefics3``
   projector: 512 px tiles, patch 16, pixel shuffle by 4 -> 64 tokens per tile, images up to
   2048 px cut into tiles plus an overview.
+* **qwen2.5-vl**: a tiny ``qwen2vl`` text model (M-RoPE with dimension sections, Qwen's
+  ChatML and vision tokens as control tokens; no small real Qwen2-VL text model is on PyPI)
+  + Qwen2.5-VL's template + a ``qwen2.5vl_merger`` projector: two patch convolutions (the
+  temporal pair), RMS norms, gated SiLU MLPs, window attention with a full-attention layer,
+  2x2 merge; an 800x600 photo becomes hundreds of tokens at a few dozen positions.
 """
 
 from __future__ import annotations
@@ -27,8 +32,16 @@ from pathlib import Path
 
 from gguf import GGUFReader, GGUFWriter, Keys
 
-from tests.family_templates import GEMMA3, SMOLVLM
-from tests.tiny_models import _constant, _gaussian, _linear, _Tensor, _write_gguf
+from tests.family_templates import GEMMA3, QWEN25VL, SMOLVLM
+from tests.tiny_models import (
+    _constant,
+    _gaussian,
+    _linear,
+    _printable_output_head,
+    _spm_vocab,
+    _Tensor,
+    _write_gguf,
+)
 
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
 SIGLIP_STD = (0.5, 0.5, 0.5)
@@ -270,6 +283,154 @@ def write_smolvlm_pair(folder: Path, smollm2: Path) -> tuple[Path, Path]:
     return model, mmproj
 
 
+QWEN_SPECIALS = [
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+]
+
+
+def write_qwen2vl_text(
+    path: Path,
+    *,
+    n_embd: int = 64,
+    n_ff: int = 128,
+    n_layer: int = 2,
+    n_head: int = 4,
+    seed: int = 0,
+) -> Path:
+    """A tiny ``qwen2vl`` text model: Qwen2 layers (biased q/k/v) and M-RoPE sections."""
+    from gguf import TokenType
+
+    tokens, types, printable = _spm_vocab()
+    tokens += QWEN_SPECIALS
+    types += [int(TokenType.CONTROL)] * len(QWEN_SPECIALS)
+    head_dim = n_embd // n_head
+    writer = GGUFWriter(path, "qwen2vl")
+    writer.add_name("LocalSight qwen2vl stand-in")
+    writer.add_file_type(0)
+    writer.add_context_length(8192)
+    writer.add_embedding_length(n_embd)
+    writer.add_block_count(n_layer)
+    writer.add_feed_forward_length(n_ff)
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(n_head)
+    writer.add_rope_freq_base(1_000_000.0)
+    writer.add_layer_norm_rms_eps(1e-6)
+    # Qwen2-VL's sections (temporal, height, width, unused) share half the head dimension
+    # as the real [16, 24, 24, 0] do for 128: here [2, 3, 3, 0] for 16.
+    half = head_dim // 2
+    temporal = half // 4
+    height = (half - temporal) // 2
+    writer.add_rope_dimension_sections([temporal, height, half - temporal - height, 0])
+    writer.add_vocab_size(len(tokens))
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores([0.0] * len(tokens))
+    writer.add_token_types(types)
+    writer.add_unk_token_id(0)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(tokens.index("<|im_end|>"))
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(QWEN25VL)
+    tensors = [
+        _Tensor("token_embd.weight", (len(tokens), n_embd), _gaussian(1.0)),
+        _Tensor("output_norm.weight", (n_embd,), _constant(1.0)),
+        _Tensor("output.weight", (len(tokens), n_embd), _printable_output_head(printable, n_embd)),
+    ]
+    for i in range(n_layer):
+        block = f"blk.{i}"
+        tensors += [_Tensor(f"{block}.attn_norm.weight", (n_embd,), _constant(1.0))]
+        for name in ("attn_q", "attn_k", "attn_v"):
+            tensors += [
+                _linear(f"{block}.{name}.weight", n_embd, n_embd),
+                _Tensor(f"{block}.{name}.bias", (n_embd,), _constant(0.0)),
+            ]
+        tensors += [
+            _linear(f"{block}.attn_output.weight", n_embd, n_embd),
+            _Tensor(f"{block}.ffn_norm.weight", (n_embd,), _constant(1.0)),
+            _linear(f"{block}.ffn_gate.weight", n_ff, n_embd),
+            _linear(f"{block}.ffn_up.weight", n_ff, n_embd),
+            _linear(f"{block}.ffn_down.weight", n_embd, n_ff),
+        ]
+    _write_gguf(writer, tensors, seed)
+    return path
+
+
+def write_qwen25vl_mmproj(
+    path: Path,
+    *,
+    n_embd_text: int,
+    patch_size: int = 14,
+    width: int = 32,
+    ffn: int = 48,
+    n_blocks: int = 2,
+    n_heads: int = 2,
+    seed: int = 0,
+) -> Path:
+    """A ``qwen2.5vl_merger`` projector (Qwen2.5-VL's vision tower and patch merger)."""
+    writer = GGUFWriter(path, "clip")
+    writer.add_name("LocalSight qwen2.5-vl stand-in projector")
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_clip_projector_type("qwen2.5vl_merger")
+    writer.add_vision_image_size(560)
+    writer.add_vision_patch_size(patch_size)
+    writer.add_vision_embedding_length(width)
+    writer.add_vision_feed_forward_length(ffn)
+    writer.add_vision_block_count(n_blocks)
+    writer.add_vision_head_count(n_heads)
+    writer.add_vision_projection_dim(n_embd_text)
+    writer.add_vision_attention_layernorm_eps(1e-6)
+    writer.add_vision_image_mean([0.48145466, 0.4578275, 0.40821073])
+    writer.add_vision_image_std([0.26862954, 0.26130258, 0.27577711])
+    writer.add_bool("clip.use_silu", True)
+    writer.add_uint32("clip.vision.n_wa_pattern", n_blocks)  # the last layer attends fully
+    conv = (width, 3, patch_size, patch_size)
+    scale = _gaussian(1.0 / math.sqrt(3 * patch_size * patch_size))
+    tensors = [
+        _Tensor("v.patch_embd.weight", conv, scale),
+        _Tensor("v.patch_embd.weight.1", conv, scale),
+    ]
+    for i in range(n_blocks):
+        block = f"v.blk.{i}"
+        tensors += [_Tensor(f"{block}.ln1.weight", (width,), _constant(1.0))]
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            tensors += [
+                _linear(f"{block}.{name}.weight", width, width),
+                _Tensor(f"{block}.{name}.bias", (width,), _constant(0.0)),
+            ]
+        tensors += [
+            _Tensor(f"{block}.ln2.weight", (width,), _constant(1.0)),
+            _linear(f"{block}.ffn_gate.weight", ffn, width),
+            _Tensor(f"{block}.ffn_gate.bias", (ffn,), _constant(0.0)),
+            _linear(f"{block}.ffn_up.weight", ffn, width),
+            _Tensor(f"{block}.ffn_up.bias", (ffn,), _constant(0.0)),
+            _linear(f"{block}.ffn_down.weight", width, ffn),
+            _Tensor(f"{block}.ffn_down.bias", (width,), _constant(0.0)),
+        ]
+    merged = width * 4
+    tensors += [
+        _Tensor("v.post_ln.weight", (width,), _constant(1.0)),
+        _linear("mm.0.weight", merged, merged),
+        _Tensor("mm.0.bias", (merged,), _constant(0.0)),
+        _linear("mm.2.weight", n_embd_text, merged),
+        _Tensor("mm.2.bias", (n_embd_text,), _constant(0.0)),
+    ]
+    _write_gguf(writer, tensors, seed)
+    return path
+
+
+def write_qwen25vl_pair(folder: Path, _source: Path | None = None) -> tuple[Path, Path]:
+    """The qwen2.5-vl family in ``folder``: (text model, mmproj)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model = write_qwen2vl_text(folder / "qwen2.5-vl-standin.gguf")
+    mmproj = write_qwen25vl_mmproj(folder / "mmproj-qwen2.5-vl-standin.gguf", n_embd_text=64)
+    return model, mmproj
+
+
 def cached_family(name: str) -> tuple[Path, Path]:
     """A family's pair, written once into the benchmark cache (copying Gemma's 250 MB and
     parsing its 262k-token vocabulary takes ~20 s; later sessions reuse the files)."""
@@ -281,6 +442,7 @@ def cached_family(name: str) -> tuple[Path, Path]:
     writers = {
         "gemma3": (write_gemma3_pair, gemma_270m, GEMMA3),
         "smolvlm": (write_smolvlm_pair, smollm2, SMOLVLM),
+        "qwen2.5-vl": (write_qwen25vl_pair, lambda: None, QWEN25VL),
     }
     write, source, template = writers[name]
     digest = hashlib.sha256(

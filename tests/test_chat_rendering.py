@@ -191,7 +191,7 @@ def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
     binary = ensure_tool("llama-server")
     opened: dict[str, tuple[LlamaServer, LlamaCppBackend]] = {}
     try:
-        for name in ("gemma3", "smolvlm"):
+        for name in ("gemma3", "smolvlm", "qwen2.5-vl"):
             model, mmproj = cached_family(name)
             server = LlamaServer(
                 binary,
@@ -215,7 +215,7 @@ def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-@pytest.mark.parametrize("family", ["gemma3", "smolvlm"])
+@pytest.mark.parametrize("family", ["gemma3", "smolvlm", "qwen2.5-vl"])
 def test_family_standin_prompt_equals_llama_cpps(
     real_families: dict[str, tuple[LlamaServer, LlamaCppBackend]], family: str, shape: str
 ) -> None:

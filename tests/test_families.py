@@ -17,6 +17,7 @@ import pytest
 from backends.base import CancelToken, ChatRequest, Done, GenerationOptions, Message
 from backends.llama_cpp import LlamaCppBackend
 from desktop_app.core.images import normalize_image
+from tests.backend_contract import BackendContract
 from tests.conftest import png_bytes
 
 GREEDY = GenerationOptions(temperature=0.0, max_tokens=4, num_ctx=4096, seed=1, threads=2)
@@ -26,8 +27,15 @@ GREEDY = GenerationOptions(temperature=0.0, max_tokens=4, num_ctx=4096, seed=1, 
 # gemma3: 896 px, patch 14 -> 64x64 patches, 4x4 pool -> 256 in <start_of_image>...;
 # smolvlm: scaled to its 2048 px longest edge, 2048x1536 -> 4x3 = 12 tiles of 512 px plus a
 #          512 px overview, 64 tokens each (patch 16, pixel shuffle 4), <row_i_col_j> markers;
+# qwen2.5-vl: patch 14, 2x2 merge over mtmd's resize of the photo -> 609 tokens at only
+#          29 M-RoPE positions (counted as tokens: ``prompt_tokens`` is honest);
 # tiny LLaVA: 64 px, patch 16 -> 16.
-LAYOUT = {"gemma3": (1, 256, 8), "smolvlm": (13, 13 * 64, 64), "llava (tiny)": (1, 16, 8)}
+LAYOUT = {
+    "gemma3": (1, 256, 8),
+    "smolvlm": (13, 13 * 64, 64),
+    "qwen2.5-vl": (1, 609, 4),
+    "llava (tiny)": (1, 16, 8),
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +45,7 @@ def pairs(tiny_vlm: tuple[Path, Path]) -> dict[str, tuple[Path, Path]]:
     return {
         "gemma3": cached_family("gemma3"),
         "smolvlm": cached_family("smolvlm"),
+        "qwen2.5-vl": cached_family("qwen2.5-vl"),
         "llava (tiny)": tiny_vlm,
     }
 
@@ -120,3 +129,49 @@ def test_cancelled_token_is_harmless(
     assert isinstance(chunks[-1], Done) and chunks[-1].reason == "cancelled"
     _, done = _answer(backend, model_id, [Message("user", "Hello")])
     assert done.stats.completion_tokens > 0
+
+
+# -- the backend contract, run over every family stand-in ---------------------------------
+
+
+@pytest.fixture(scope="module", params=["gemma3", "smolvlm", "qwen2.5-vl"])
+def family_backend(
+    request: pytest.FixtureRequest, pairs: dict[str, tuple[Path, Path]]
+) -> Iterator[tuple[LlamaCppBackend, str]]:
+    backend = LlamaCppBackend(include_embedded=False, include_stores=False)
+    model_id = backend.register(*pairs[request.param]).id
+    yield backend, model_id
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def half_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_text_model: Path) -> Path:
+    path = tmp_path_factory.mktemp("broken") / "half.gguf"
+    data = tiny_text_model.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+class TestFamilyContract(BackendContract):
+    """The suite every backend passes, with each family's model as the text and the vision
+    model (its own template, tokenizer and projector)."""
+
+    @pytest.fixture
+    def backend(self, family_backend: tuple[LlamaCppBackend, str]) -> LlamaCppBackend:
+        return family_backend[0]
+
+    @pytest.fixture
+    def text_model_id(self, family_backend: tuple[LlamaCppBackend, str]) -> str:
+        return family_backend[1]
+
+    @pytest.fixture
+    def vision_model_id(self, family_backend: tuple[LlamaCppBackend, str]) -> str:
+        return family_backend[1]
+
+    @pytest.fixture
+    def text_only_model_id(self, tiny_text_model: Path) -> str:
+        return str(tiny_text_model)
+
+    @pytest.fixture
+    def broken_model_id(self, half_gguf: Path) -> str:
+        return str(half_gguf)
