@@ -175,3 +175,123 @@ class TestFamilyContract(BackendContract):
     @pytest.fixture
     def broken_model_id(self, half_gguf: Path) -> str:
         return str(half_gguf)
+
+
+# -- the cache invariant ---------------------------------------------------------------------
+
+
+class _BatchLog:
+    """What the prefix cache asked llama.cpp to do, batch by batch, with the logits it got."""
+
+    def __init__(self, cache: object, lib: object) -> None:
+        self.ops: list[tuple[str, object]] = []
+        self._cache = cache
+        self._lib = lib
+
+    def record(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        cache, lib = self._cache, self._lib
+        decode, truncate, invalidate = cache._decode, cache._truncate, cache.invalidate  # type: ignore[attr-defined]
+
+        def logged_decode(n_tokens: int) -> None:
+            batch = cache._batch  # type: ignore[attr-defined]
+            entries = [
+                (batch.token[i], batch.pos[i], bool(batch.logits[i])) for i in range(n_tokens)
+            ]
+            decode(n_tokens)
+            logits = None
+            if entries[-1][2]:
+                row = lib.llama_get_logits_ith(cache.ctx, -1)  # type: ignore[attr-defined]
+                logits = [row[i] for i in range(cache_vocab(lib, cache))]
+            self.ops.append(("decode", (entries, logits)))
+
+        def logged_truncate(keep: int) -> None:
+            truncate(keep)
+            self.ops.append(("keep", cache.n_past))  # type: ignore[attr-defined]
+
+        def logged_invalidate() -> None:
+            invalidate()
+            self.ops.append(("keep", 0))
+
+        monkeypatch.setattr(cache, "_decode", logged_decode)
+        monkeypatch.setattr(cache, "_truncate", logged_truncate)
+        monkeypatch.setattr(cache, "invalidate", logged_invalidate)
+
+
+def cache_vocab(lib: object, cache: object) -> int:
+    model = lib.llama_get_model(cache.ctx)  # type: ignore[attr-defined]
+    return int(lib.llama_vocab_n_tokens(lib.llama_model_get_vocab(model)))  # type: ignore[attr-defined]
+
+
+def _replay(lib: object, llm: object, log: _BatchLog, n_ctx: int, threads: int) -> int:
+    """The same batches in a fresh context; returns how many logit rows were compared."""
+    import ctypes
+
+    params = type(llm.context_params).from_buffer_copy(llm.context_params)  # type: ignore[attr-defined]
+    params.n_ctx = n_ctx
+    ctx = lib.llama_init_from_model(llm._model.model, params)  # type: ignore[attr-defined]
+    lib.llama_set_n_threads(ctx, threads, threads)  # type: ignore[attr-defined]
+    batch = lib.llama_batch_init(512, 0, 1)  # type: ignore[attr-defined]
+    compared = 0
+    try:
+        for kind, value in log.ops:
+            if kind == "keep":
+                memory = lib.llama_get_memory(ctx)  # type: ignore[attr-defined]
+                assert lib.llama_memory_seq_rm(memory, 0, int(value), -1)  # type: ignore[attr-defined]
+                continue
+            entries, logits = value  # type: ignore[misc]
+            batch.n_tokens = len(entries)
+            for i, (token, pos, want) in enumerate(entries):
+                batch.token[i], batch.pos[i], batch.logits[i] = token, pos, want
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = 0
+            assert lib.llama_decode(ctx, batch) == 0  # type: ignore[attr-defined]
+            if logits is not None:
+                row = lib.llama_get_logits_ith(ctx, -1)  # type: ignore[attr-defined]
+                fresh = [row[i] for i in range(len(logits))]
+                # Bit for bit: the cache adds nothing to what these very batches give.
+                assert fresh == logits
+                compared += 1
+    finally:
+        lib.llama_batch_free(batch)  # type: ignore[attr-defined]
+        lib.llama_free(ctx)  # type: ignore[attr-defined]
+    del ctypes
+    return compared
+
+
+@pytest.mark.parametrize("model_name", ["gemma 3 270m", "smollm2"])
+def test_cached_turns_equal_a_fresh_context_fed_the_same_batches(
+    backend: LlamaCppBackend,
+    model_name: str,
+    gemma270m: Path,
+    smollm2: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The prefix cache's invariant, honest for every family.
+
+    Gemma 3's logits depend on how a prompt is cut into batches (up to ~1 logit here once a
+    prompt passes its 512-token sliding window; SmolLM2's: not at all), so "a cached turn
+    answers exactly as a fresh context" cannot hold for it.  What must hold, and is checked
+    bit for bit: the context the cache builds over turns, regenerations and edits gives the
+    same logits as a fresh context fed the very same batches -- the cache loses, reorders
+    or leaves behind nothing.
+    """
+    path = gemma270m if model_name.startswith("gemma") else smollm2
+    model_id = backend.register(path).id
+    _answer(backend, model_id, [Message("user", "Hi")])
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None
+    cache = loaded.fast.cache
+    lib = loaded.fast._lib
+    cache.invalidate()
+    log = _BatchLog(cache, lib)
+    log.record(monkeypatch)
+
+    history = [Message("user", "Name three colours. " * 30)]
+    text, _ = _answer(backend, model_id, history)
+    history += [Message("assistant", text), Message("user", "And three animals?")]
+    text, _ = _answer(backend, model_id, history)
+    _answer(backend, model_id, history)  # Regenerate
+    edited = [Message("user", "Name three fruits. " * 30), *history[1:]]
+    _answer(backend, model_id, edited)  # an edit of the first message
+    compared = _replay(lib, loaded.llm, log, cache.n_ctx, cache.threads)
+    assert compared >= 4 * GREEDY.max_tokens
