@@ -44,7 +44,7 @@ def small_first_context(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def new_backend() -> LlamaCppBackend:
-    return LlamaCppBackend(include_embedded=False, include_stores=False)
+    return LlamaCppBackend(include_embedded=False, include_stores=False, flash_attention=False)
 
 
 @pytest.fixture

@@ -258,10 +258,11 @@ def _replay(lib: object, llm: object, log: _BatchLog, n_ctx: int, threads: int) 
     return compared
 
 
+@pytest.mark.parametrize("flash_attention", [False, True], ids=["fa-off", "fa-on"])
 @pytest.mark.parametrize("model_name", ["gemma 3 270m", "smollm2"])
 def test_cached_turns_equal_a_fresh_context_fed_the_same_batches(
-    backend: LlamaCppBackend,
     model_name: str,
+    flash_attention: bool,
     gemma270m: Path,
     smollm2: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -276,6 +277,16 @@ def test_cached_turns_equal_a_fresh_context_fed_the_same_batches(
     or leaves behind nothing.
     """
     path = gemma270m if model_name.startswith("gemma") else smollm2
+    backend = LlamaCppBackend(
+        include_embedded=False, include_stores=False, flash_attention=flash_attention
+    )
+    try:
+        _check_replay(backend, path, monkeypatch)
+    finally:
+        backend.close()
+
+
+def _check_replay(backend: LlamaCppBackend, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model_id = backend.register(path).id
     _answer(backend, model_id, [Message("user", "Hi")])
     loaded = backend._loaded

@@ -126,13 +126,21 @@ class LlamaCppBackend:
         *,
         include_embedded: bool = True,
         include_stores: bool = True,
+        flash_attention: bool = False,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
-        names) and in the Hugging Face cache, so nothing is downloaded twice."""
+        names) and in the Hugging Face cache, so nothing is downloaded twice.
+
+        ``flash_attention``: off by default although 3-10 % faster here: with it every
+        model's logits depend on how a prompt is cut into batches, and asking the same
+        question again (a prefix already cached) stopped giving Gemma 3 the same greedy
+        answer (docs/decisions/flash-attention.md).
+        """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
         self._include_embedded = include_embedded
         self._include_stores = include_stores
+        self._flash_attention = flash_attention
         self._cache = SummaryCache()
         self._registered: dict[str, LocalModel] = {}
         self._loaded: _Loaded | None = None
@@ -296,6 +304,7 @@ class LlamaCppBackend:
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_batch=512,
+                flash_attn=self._flash_attention,
                 chat_format=None if handler else text_chat_format(model.summary),
                 chat_handler=handler,
                 verbose=False,
