@@ -35,14 +35,26 @@ LAYOUT = {
     "smolvlm": (13, 13 * 64, 64),
     "qwen2.5-vl": (1, 609, 4),
     "llava (tiny)": (1, 16, 8),
+    "llava-1.5 (no template)": (1, 16, 8),
 }
 
 
 @pytest.fixture(scope="module")
-def pairs(tiny_vlm: tuple[Path, Path]) -> dict[str, tuple[Path, Path]]:
+def llava15(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """LLaVA 1.5 as early conversions ship it: no chat template in the GGUF."""
+    from tests.tiny_models import write_tiny_mmproj, write_tiny_text_model
+
+    folder = tmp_path_factory.mktemp("llava15")
+    model = write_tiny_text_model(folder / "llava-v1.5-tiny.gguf", chat_template=None)
+    return model, write_tiny_mmproj(folder / "mmproj-llava-v1.5-tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def pairs(tiny_vlm: tuple[Path, Path], llava15: tuple[Path, Path]) -> dict[str, tuple[Path, Path]]:
     from tests.family_models import cached_family
 
     return {
+        "llava-1.5 (no template)": llava15,
         "gemma3": cached_family("gemma3"),
         "smolvlm": cached_family("smolvlm"),
         "qwen2.5-vl": cached_family("qwen2.5-vl"),
@@ -134,7 +146,9 @@ def test_cancelled_token_is_harmless(
 # -- the backend contract, run over every family stand-in ---------------------------------
 
 
-@pytest.fixture(scope="module", params=["gemma3", "smolvlm", "qwen2.5-vl"])
+@pytest.fixture(
+    scope="module", params=["gemma3", "smolvlm", "qwen2.5-vl", "llava-1.5 (no template)"]
+)
 def family_backend(
     request: pytest.FixtureRequest, pairs: dict[str, tuple[Path, Path]]
 ) -> Iterator[tuple[LlamaCppBackend, str]]:
@@ -306,3 +320,31 @@ def _check_replay(backend: LlamaCppBackend, path: Path, monkeypatch: pytest.Monk
     _answer(backend, model_id, edited)  # an edit of the first message
     compared = _replay(lib, loaded.llm, log, cache.n_ctx, cache.threads)
     assert compared >= 4 * GREEDY.max_tokens
+
+
+def test_llava15_without_template_gets_the_fast_path_and_its_trained_format(
+    backend: LlamaCppBackend, llava15: tuple[Path, Path]
+) -> None:
+    """A template-less LLaVA 1.5 file is rendered in the "llava_v1" format it was trained
+    with (the binding's handler rendered "SYSUSER: hiUSER: ASSISTANT: ..."), by the fast
+    path, so its image is read once."""
+    from backends.llama_cpp.backend import _openai_messages
+
+    model_id = backend.register(*llava15).id
+    photo = normalize_image(png_bytes((200, 30, 30), size=(64, 64)))
+    conversation = [
+        Message("user", "What is this?", images=(photo,)),
+        Message("assistant", "A red square."),
+        Message("user", "Sure?"),
+    ]
+    _answer(backend, model_id, conversation[:1])
+    loaded = backend._loaded
+    assert loaded is not None and loaded.fast is not None
+    prompt = loaded.fast._render(_openai_messages(conversation)).text
+    assert prompt == (
+        "A chat between a curious human and an artificial intelligence assistant. The "
+        "assistant gives helpful, detailed, and polite answers to the human's questions. "
+        "USER: <__media__>\nWhat is this? ASSISTANT: A red square.</s>USER: Sure? ASSISTANT:"
+    )
+    system = [Message("system", "Be brief."), Message("user", "Hi")]
+    assert loaded.fast._render(_openai_messages(system)).text == "Be brief. USER: Hi ASSISTANT:"

@@ -36,6 +36,36 @@ _VISION_HANDLER_BY_NAME = (
 )
 
 
+# LLaVA 1.5's own conversation format ("llava_v1" in the LLaVA repository: system prompt, a
+# space, "USER: <image>\n{question} ASSISTANT: {answer}</s>"), for files converted without a
+# template.  The binding's Llava15ChatHandler renders its CHAT_FORMAT with trim_blocks, which
+# eats every separator and repeats "USER: " for plain-text turns
+# ("SYSUSER: hiUSER: ASSISTANT: yo..."); LocalSight renders this instead (fast path).  The
+# image marker is mtmd's default, the one the fast path renders with.
+LLAVA15_TEMPLATE = (
+    "{%- set ns = namespace(system='A chat between a curious human and an artificial "
+    "intelligence assistant. The assistant gives helpful, detailed, and polite answers to "
+    "the human\\'s questions.') -%}"
+    "{%- for message in messages if message['role'] == 'system' and message['content'] -%}"
+    "{%- set ns.system = message['content'] -%}"
+    "{%- endfor -%}"
+    "{{- ns.system + ' ' -}}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'user' -%}"
+    "{{- 'USER: ' + message['content'] | replace('<__media__>', '<__media__>\n') + ' ' -}}"
+    "{%- elif message['role'] == 'assistant' -%}"
+    "{{- 'ASSISTANT: ' + message['content'] + eos_token -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- 'ASSISTANT:' -}}{%- endif -%}"
+)
+
+
+def family_vision_template(handler_name: str) -> str | None:
+    """The template LocalSight renders for a template-less vision file, if it has one."""
+    return LLAVA15_TEMPLATE if handler_name == "Llava15ChatHandler" else None
+
+
 def text_chat_format(model: GGUFSummary) -> str | None:
     """``None`` means "use the GGUF's own template"; otherwise a binding format name."""
     if model.chat_template:

@@ -25,7 +25,7 @@ from backends.base import (
     Stats,
     TextDelta,
 )
-from backends.llama_cpp.chat_format import text_chat_format
+from backends.llama_cpp.chat_format import family_vision_template, text_chat_format
 from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.prefix_cache import (
@@ -206,8 +206,12 @@ class FastChat:
 def fast_path_possible(llama_cpp: ModuleType, summary: GGUFSummary, handler: Any) -> bool:
     """Whether :func:`make_fast_chat` will serve this model (known before loading it)."""
     if handler is not None:
-        # Family vision handlers (template-less LLaVA, moondream, ...): the binding's path.
-        return summary.chat_template is not None and type(handler).__name__ == "MTMDChatHandler"
+        handler_name = type(handler).__name__
+        if handler_name == "MTMDChatHandler":
+            return summary.chat_template is not None
+        # Template-less LLaVA 1.5: LocalSight's own rendering of its format; other family
+        # handlers (moondream, MiniCPM, ...): the binding's path.
+        return family_vision_template(handler_name) is not None
     if summary.chat_template is not None:
         return True
     name = text_chat_format(summary)
@@ -227,6 +231,8 @@ def make_fast_chat(
     if handler is not None:
         if getattr(handler, "mtmd_ctx", None) is None:
             return None
+        if type(handler).__name__ != "MTMDChatHandler":
+            template = family_vision_template(type(handler).__name__)
         return FastChat(
             llama_cpp, llm, template=template, formatter=None, handler=handler, max_ctx=max_ctx
         )
