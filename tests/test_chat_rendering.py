@@ -139,6 +139,16 @@ def _app_prompt(backend: LlamaCppBackend, messages: list[dict[str, Any]]) -> Ren
     return fast._render(messages)
 
 
+def _expected(family: str, llama_cpps: str) -> str:
+    """llama.cpp's prompt, but for the one deliberate difference: SmolVLM's template writes
+    "User:" with no space before an image part ("User:<image>What…", as SmolVLM was trained
+    and as transformers renders it); llama.cpp hands it the image as text and gets
+    "User: <__media__>What…".  LocalSight gives the template its image parts."""
+    if family == "smolvlm":
+        return llama_cpps.replace(f"User: {MARKER}", f"User:{MARKER}")
+    return llama_cpps
+
+
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize(
     "family", ["smolvlm", "gemma3", "qwen2.5-vl", "chatml (SmolLM2)", "llava-style"]
@@ -152,7 +162,7 @@ def test_prompt_equals_llama_cpps_own_rendering(
     server, _model = servers[family]
     messages = _openai_messages(SHAPES[shape])
     ours = _app_prompt(backends[family], messages)
-    assert ours.text == _llama_cpp_prompt(server, messages)
+    assert ours.text == _expected(family, _llama_cpp_prompt(server, messages))
     assert len(ours.images) == sum(len(m.images) for m in SHAPES[shape])
     assert ours.text.count(MARKER) == len(ours.images)
     for message in SHAPES[shape]:
@@ -223,4 +233,35 @@ def test_family_standin_prompt_equals_llama_cpps(
     added by the tokenizer, so cut once from the text, as llama.cpp does)."""
     server, backend = real_families[family]
     messages = _openai_messages(SHAPES[shape])
-    assert _app_prompt(backend, messages).text == _llama_cpp_prompt(server, messages)
+    assert _app_prompt(backend, messages).text == _expected(
+        family, _llama_cpp_prompt(server, messages)
+    )
+
+
+def test_smolvlm_image_turns_read_as_trained() -> None:
+    """An image first: "User:<__media__>…" (no space), the marker where SmolVLM's template
+    writes "<image>"; a user who types "<image>" gets llama.cpp's rendering instead."""
+    messages = _openai_messages(SHAPES["image"])
+    text = render_template(
+        llama_module(),
+        SMOLVLM,
+        messages,
+        bos_token="",
+        eos_token="",
+        marker=MARKER,
+        add_special=True,
+    ).text
+    assert text == (
+        f"<|im_start|>User:{MARKER}What is in this picture?<end_of_utterance>\nAssistant:"
+    )
+    tricky = _openai_messages((Message("user", "Is <image> a tag?", images=(_image(1),)),))
+    text = render_template(
+        llama_module(),
+        SMOLVLM,
+        tricky,
+        bos_token="",
+        eos_token="",
+        marker=MARKER,
+        add_special=True,
+    ).text
+    assert text.count(MARKER) == 1 and "Is <image> a tag?" in text

@@ -57,6 +57,9 @@ class ContentCaps:
 
     string: bool
     typed: bool
+    #: What the template writes for an ``{"type": "image"}`` part ("<image>" for SmolVLM),
+    #: when it reads only typed parts; "" otherwise.
+    image_placeholder: str = ""
 
     @property
     def only_typed(self) -> bool:
@@ -96,23 +99,37 @@ def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
         return known
     compiled = _environment(llama_cpp).from_string(template)
 
-    def shows(content: Any) -> bool:
+    def render(content: Any) -> str:
         try:
-            rendered = compiled.render(
-                messages=[{"role": "user", "content": content}],
-                add_generation_prompt=True,
-                bos_token="",
-                eos_token="",
-                raise_exception=_raise_exception,
-                strftime_now=llama_cpp.llama_chat_format.Jinja2ChatFormatter.strftime_now,
+            return str(
+                compiled.render(
+                    messages=[{"role": "user", "content": content}],
+                    add_generation_prompt=True,
+                    bos_token="",
+                    eos_token="",
+                    raise_exception=_raise_exception,
+                    strftime_now=llama_cpp.llama_chat_format.Jinja2ChatFormatter.strftime_now,
+                )
             )
         except Exception:  # the template refuses this shape: it does not support it
-            return False
-        return _PROBE_TEXT in rendered
+            return ""
 
-    caps = ContentCaps(
-        string=shows(_PROBE_TEXT), typed=shows([{"type": "text", "text": _PROBE_TEXT}])
-    )
+    text_part = {"type": "text", "text": _PROBE_TEXT}
+    string = _PROBE_TEXT in render(_PROBE_TEXT)
+    typed = _PROBE_TEXT in render([text_part])
+    placeholder = ""
+    if typed and not string:
+        # One image part more adds exactly the placeholder, wherever the template puts it.
+        one = render([{"type": "image"}, text_part])
+        two = render([{"type": "image"}, {"type": "image"}, text_part])
+        if _PROBE_TEXT in one and len(two) > len(one):
+            head = 0
+            while head < len(one) and one[head] == two[head]:
+                head += 1
+            placeholder = two[head : head + len(two) - len(one)]
+            if two != one[:head] + placeholder + one[head:]:
+                placeholder = ""
+    caps = ContentCaps(string=string, typed=typed, image_placeholder=placeholder)
     _caps_cache[template] = caps
     return caps
 
@@ -132,6 +149,19 @@ def normalise_messages(
     images: list[bytes] = []
     for message in messages:
         content = message.get("content")
+        if isinstance(content, list) and caps.image_placeholder:
+            # The template's own image parts (render_template swaps its placeholder for the
+            # marker): SmolVLM writes "User:<image>…", as it was trained, where a text part
+            # holding the marker would give "User: <__media__>…".
+            parts: list[dict[str, Any]] = []
+            for part in content:
+                if part.get("type") == "image_url":
+                    images.append(_image_bytes(part["image_url"]["url"]))
+                    parts.append({"type": "image"})
+                elif part.get("type") == "text":
+                    parts.append({"type": "text", "text": str(part.get("text", ""))})
+            normalised.append({**message, "content": parts})
+            continue
         if isinstance(content, list):
             has_media = any(part.get("type") == "image_url" for part in content)
             if has_media or caps.only_string:
@@ -163,14 +193,18 @@ def render_template(
     eos_token: str,
     marker: str,
     add_special: bool,
+    caps: ContentCaps | None = None,
 ) -> RenderedPrompt:
     """Render the GGUF's Jinja template in the binding's sandbox, with images as markers.
 
     ``add_special``: the binding's text path lets the template write the BOS itself
     (``False``); ``MTMDChatHandler`` asks mtmd's tokenizer to add special tokens (``True``).
+    ``caps``: what the template reads (probed once per template when not given).
     """
     formats = llama_cpp.llama_chat_format
-    converted, images = normalise_messages(messages, marker, content_caps(llama_cpp, template))
+    if caps is None:
+        caps = content_caps(llama_cpp, template)
+    converted, images = normalise_messages(messages, marker, caps)
     text = (
         _environment(llama_cpp)
         .from_string(template)
@@ -183,6 +217,20 @@ def render_template(
             strftime_now=formats.Jinja2ChatFormatter.strftime_now,
         )
     )
+    if caps.image_placeholder and images:
+        if text.count(caps.image_placeholder) != len(images):
+            # The person's own text holds the placeholder too: render the way llama.cpp does.
+            return render_template(
+                llama_cpp,
+                template,
+                messages,
+                bos_token=bos_token,
+                eos_token=eos_token,
+                marker=marker,
+                add_special=add_special,
+                caps=ContentCaps(string=caps.string, typed=caps.typed),
+            )
+        text = text.replace(caps.image_placeholder, marker)
     return RenderedPrompt(
         text=text,
         images=tuple(images),
