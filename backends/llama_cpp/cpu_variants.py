@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import hashlib
 import importlib.util
+import io
 import json
 import multiprocessing
 import os
@@ -248,9 +249,6 @@ class _Outcome:
 
 def _child_entry(conn: Any, argv: list[str], log_path: str) -> None:
     """Runs in the spawned child: llama.cpp's output to a private log, the result up the pipe."""
-    import contextlib as _contextlib
-    import io as _io
-
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -258,9 +256,9 @@ def _child_entry(conn: Any, argv: list[str], log_path: str) -> None:
     os.environ["GGML_NO_BACKTRACE"] = "1"
     from backends.llama_cpp import cpu_probe
 
-    output = _io.StringIO()
+    output = io.StringIO()
     try:
-        with _contextlib.redirect_stdout(output):
+        with contextlib.redirect_stdout(output):
             code = cpu_probe.main(argv)
         conn.send((code, output.getvalue()))
     except BaseException as error:  # a Python failure is the probe's, not the variant's

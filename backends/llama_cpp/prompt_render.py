@@ -142,7 +142,9 @@ def normalise_messages(
     A message with images becomes one string: the media marker for each image and the text
     parts joined by newlines, with no newline next to a marker (``to_json_oaicompat``).
     Then, for a template that reads only typed parts, every string becomes one text part;
-    for one that reads only strings, text parts are joined.  Returns the messages and the
+    for one that reads only strings, text parts are joined.  One exception: a typed-only
+    template that writes its own image placeholder (SmolVLM) gets real image parts, and
+    ``render_template`` swaps the placeholder for the marker.  Returns the messages and the
     images' bytes in marker order.
     """
     normalised: list[dict[str, Any]] = []

@@ -112,14 +112,14 @@ def collect(*, qt_platform: str | None = None) -> Report:
                 probe = f"{choice.probe_s:.1f} s now ({', '.join(choice.probed_now)})"
             else:
                 probe = "0 s now: verdicts from the cache"
-            probe += f"; first launch on this machine: {choice.first_probe_s:.1f} s"
+            probe += f"; all probes on this machine so far: {choice.first_probe_s:.1f} s"
             add(
                 "probe",
                 "Probe",
                 probe,
                 {
                     "now_s": choice.probe_s,
-                    "first_launch_s": choice.first_probe_s,
+                    "on_this_machine_s": choice.first_probe_s,
                     "probed_now": list(choice.probed_now),
                 },
             )
