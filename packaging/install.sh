@@ -52,8 +52,9 @@ fi
 target="."
 (( with_test )) && target=".[test]"
 
-# The portable llama.cpp (packaging/llama_wheel.sh): one build for every CPU of this
-# architecture, the variant chosen at run time. Compiled once, then cached.
+# The portable llama.cpp (packaging/llama_wheel.sh: GGML_NATIVE=OFF, GGML_BACKEND_DL=ON,
+# GGML_CPU_ALL_VARIANTS=ON): one build for every CPU of this architecture, the variant
+# chosen at run time. Compiled once, then cached.
 source packaging/llama_wheel.sh
 cache=${LOCALSIGHT_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/localsight}
 echo "==> llama.cpp (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION, portable, all CPU variants)"
