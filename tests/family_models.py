@@ -34,6 +34,8 @@ from gguf import GGUFReader, GGUFWriter, Keys
 
 from tests.family_templates import GEMMA3, QWEN25VL, SMOLVLM
 from tests.tiny_models import (
+    CLIP_IMAGE_MEAN,
+    CLIP_IMAGE_STD,
     _constant,
     _gaussian,
     _linear,
@@ -41,6 +43,7 @@ from tests.tiny_models import (
     _spm_vocab,
     _Tensor,
     _write_gguf,
+    clip_blocks,
 )
 
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
@@ -96,30 +99,45 @@ def _siglip_tower(
         _Tensor("v.patch_embd.bias", (width,), _constant(0.0)),
         _Tensor("v.position_embd.weight", (n_patches, width), _gaussian(0.02)),
     ]
-    for i in range(n_blocks):
-        block = f"v.blk.{i}"
-        tensors += [
-            _Tensor(f"{block}.ln1.weight", (width,), _constant(1.0)),
-            _Tensor(f"{block}.ln1.bias", (width,), _constant(0.0)),
-        ]
-        for projection in ("attn_q", "attn_k", "attn_v", "attn_out"):
-            tensors += [
-                _linear(f"{block}.{projection}.weight", width, width),
-                _Tensor(f"{block}.{projection}.bias", (width,), _constant(0.0)),
-            ]
-        tensors += [
-            _Tensor(f"{block}.ln2.weight", (width,), _constant(1.0)),
-            _Tensor(f"{block}.ln2.bias", (width,), _constant(0.0)),
-            _linear(f"{block}.ffn_up.weight", ffn, width),
-            _Tensor(f"{block}.ffn_up.bias", (ffn,), _constant(0.0)),
-            _linear(f"{block}.ffn_down.weight", width, ffn),
-            _Tensor(f"{block}.ffn_down.bias", (width,), _constant(0.0)),
-        ]
+    tensors += clip_blocks(width, ffn, n_blocks)
     tensors += [
         _Tensor("v.post_ln.weight", (width,), _constant(1.0)),
         _Tensor("v.post_ln.bias", (width,), _constant(0.0)),
     ]
     return tensors
+
+
+def _vision_writer(
+    path: Path,
+    projector: str,
+    *,
+    image_size: int,
+    patch_size: int,
+    width: int,
+    ffn: int,
+    n_blocks: int,
+    n_heads: int,
+    n_embd_text: int,
+    mean: tuple[float, ...] = SIGLIP_MEAN,
+    std: tuple[float, ...] = SIGLIP_STD,
+) -> GGUFWriter:
+    """An mmproj writer with the vision keys every projector type reads."""
+    writer = GGUFWriter(path, "clip")
+    writer.add_name(f"LocalSight {projector} stand-in projector")
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_clip_projector_type(projector)
+    writer.add_vision_image_size(image_size)
+    writer.add_vision_patch_size(patch_size)
+    writer.add_vision_embedding_length(width)
+    writer.add_vision_feed_forward_length(ffn)
+    writer.add_vision_block_count(n_blocks)
+    writer.add_vision_head_count(n_heads)
+    writer.add_vision_projection_dim(n_embd_text)
+    writer.add_vision_attention_layernorm_eps(1e-6)
+    writer.add_vision_image_mean(list(mean))
+    writer.add_vision_image_std(list(std))
+    return writer
 
 
 def write_gemma3_mmproj(
@@ -138,21 +156,17 @@ def write_gemma3_mmproj(
     average-pooled 4x4 by clip.cpp, then ``mm.soft_emb_norm`` and ``mm.input_projection``.
     """
     n_patches = (image_size // patch_size) ** 2
-    writer = GGUFWriter(path, "clip")
-    writer.add_name("LocalSight gemma3 stand-in projector")
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_clip_projector_type("gemma3")
-    writer.add_vision_image_size(image_size)
-    writer.add_vision_patch_size(patch_size)
-    writer.add_vision_embedding_length(width)
-    writer.add_vision_feed_forward_length(ffn)
-    writer.add_vision_block_count(n_blocks)
-    writer.add_vision_head_count(n_heads)
-    writer.add_vision_projection_dim(n_embd_text)
-    writer.add_vision_attention_layernorm_eps(1e-6)
-    writer.add_vision_image_mean(list(SIGLIP_MEAN))
-    writer.add_vision_image_std(list(SIGLIP_STD))
+    writer = _vision_writer(
+        path,
+        "gemma3",
+        image_size=image_size,
+        patch_size=patch_size,
+        width=width,
+        ffn=ffn,
+        n_blocks=n_blocks,
+        n_heads=n_heads,
+        n_embd_text=n_embd_text,
+    )
     writer.add_vision_use_gelu(True)
     tensors = _siglip_tower(width, ffn, n_blocks, patch_size, n_patches)
     tensors += [
@@ -250,21 +264,17 @@ def write_idefics3_mmproj(
     """An ``idefics3`` projector (SmolVLM): a SigLIP tower on 512 px tiles, pixel-shuffled
     by ``scale_factor`` and projected by ``mm.model.fc`` (no bias)."""
     n_patches = (image_size // patch_size) ** 2
-    writer = GGUFWriter(path, "clip")
-    writer.add_name("LocalSight idefics3 stand-in projector")
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_clip_projector_type("idefics3")
-    writer.add_vision_image_size(image_size)
-    writer.add_vision_patch_size(patch_size)
-    writer.add_vision_embedding_length(width)
-    writer.add_vision_feed_forward_length(ffn)
-    writer.add_vision_block_count(n_blocks)
-    writer.add_vision_head_count(n_heads)
-    writer.add_vision_projection_dim(n_embd_text)
-    writer.add_vision_attention_layernorm_eps(1e-6)
-    writer.add_vision_image_mean(list(SIGLIP_MEAN))
-    writer.add_vision_image_std(list(SIGLIP_STD))
+    writer = _vision_writer(
+        path,
+        "idefics3",
+        image_size=image_size,
+        patch_size=patch_size,
+        width=width,
+        ffn=ffn,
+        n_blocks=n_blocks,
+        n_heads=n_heads,
+        n_embd_text=n_embd_text,
+    )
     writer.add_vision_use_gelu(True)
     writer.add_uint32("clip.vision.projector.scale_factor", scale_factor)
     writer.add_uint32("clip.vision.preproc_image_size", longest_edge)
@@ -371,21 +381,19 @@ def write_qwen25vl_mmproj(
     seed: int = 0,
 ) -> Path:
     """A ``qwen2.5vl_merger`` projector (Qwen2.5-VL's vision tower and patch merger)."""
-    writer = GGUFWriter(path, "clip")
-    writer.add_name("LocalSight qwen2.5-vl stand-in projector")
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_clip_projector_type("qwen2.5vl_merger")
-    writer.add_vision_image_size(560)
-    writer.add_vision_patch_size(patch_size)
-    writer.add_vision_embedding_length(width)
-    writer.add_vision_feed_forward_length(ffn)
-    writer.add_vision_block_count(n_blocks)
-    writer.add_vision_head_count(n_heads)
-    writer.add_vision_projection_dim(n_embd_text)
-    writer.add_vision_attention_layernorm_eps(1e-6)
-    writer.add_vision_image_mean([0.48145466, 0.4578275, 0.40821073])
-    writer.add_vision_image_std([0.26862954, 0.26130258, 0.27577711])
+    writer = _vision_writer(
+        path,
+        "qwen2.5vl_merger",
+        image_size=560,
+        patch_size=patch_size,
+        width=width,
+        ffn=ffn,
+        n_blocks=n_blocks,
+        n_heads=n_heads,
+        n_embd_text=n_embd_text,
+        mean=CLIP_IMAGE_MEAN,
+        std=CLIP_IMAGE_STD,
+    )
     writer.add_bool("clip.use_silu", True)
     writer.add_uint32("clip.vision.n_wa_pattern", n_blocks)  # the last layer attends fully
     conv = (width, 3, patch_size, patch_size)

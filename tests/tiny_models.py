@@ -158,6 +158,32 @@ def _write_gguf(writer: GGUFWriter, tensors: Sequence[_Tensor], seed: int) -> No
         writer.close()
 
 
+def clip_blocks(width: int, ffn: int, n_blocks: int) -> list[_Tensor]:
+    """The transformer blocks of a CLIP/SigLIP vision tower as clip.cpp names them: layer
+    norms, biased attention projections and a biased two-layer MLP per block."""
+    tensors: list[_Tensor] = []
+    for i in range(n_blocks):
+        blk = f"v.blk.{i}"
+        tensors += [
+            _Tensor(f"{blk}.ln1.weight", (width,), _constant(1.0)),
+            _Tensor(f"{blk}.ln1.bias", (width,), _constant(0.0)),
+        ]
+        for proj in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            tensors += [
+                _linear(f"{blk}.{proj}.weight", width, width),
+                _Tensor(f"{blk}.{proj}.bias", (width,), _constant(0.0)),
+            ]
+        tensors += [
+            _Tensor(f"{blk}.ln2.weight", (width,), _constant(1.0)),
+            _Tensor(f"{blk}.ln2.bias", (width,), _constant(0.0)),
+            _linear(f"{blk}.ffn_up.weight", ffn, width),
+            _Tensor(f"{blk}.ffn_up.bias", (ffn,), _constant(0.0)),
+            _linear(f"{blk}.ffn_down.weight", width, ffn),
+            _Tensor(f"{blk}.ffn_down.bias", (width,), _constant(0.0)),
+        ]
+    return tensors
+
+
 def _spm_vocab() -> tuple[list[str], list[int], list[int]]:
     """SentencePiece-style vocabulary: specials, 256 byte tokens, printable characters.
 
@@ -329,25 +355,7 @@ def write_tiny_mmproj(
         _Tensor("v.pre_ln.weight", (width,), _constant(1.0)),
         _Tensor("v.pre_ln.bias", (width,), _constant(0.0)),
     ]
-    for i in range(n_blocks):
-        blk = f"v.blk.{i}"
-        tensors += [
-            _Tensor(f"{blk}.ln1.weight", (width,), _constant(1.0)),
-            _Tensor(f"{blk}.ln1.bias", (width,), _constant(0.0)),
-        ]
-        for proj in ("attn_q", "attn_k", "attn_v", "attn_out"):
-            tensors += [
-                _linear(f"{blk}.{proj}.weight", width, width),
-                _Tensor(f"{blk}.{proj}.bias", (width,), _constant(0.0)),
-            ]
-        tensors += [
-            _Tensor(f"{blk}.ln2.weight", (width,), _constant(1.0)),
-            _Tensor(f"{blk}.ln2.bias", (width,), _constant(0.0)),
-            _linear(f"{blk}.ffn_up.weight", ffn, width),
-            _Tensor(f"{blk}.ffn_up.bias", (ffn,), _constant(0.0)),
-            _linear(f"{blk}.ffn_down.weight", width, ffn),
-            _Tensor(f"{blk}.ffn_down.bias", (width,), _constant(0.0)),
-        ]
+    tensors += clip_blocks(width, ffn, n_blocks)
     tensors += [
         _linear("mm.0.weight", hidden, width),
         _Tensor("mm.0.bias", (hidden,), _constant(0.0)),
