@@ -35,6 +35,7 @@ llama_wheel() {
   log=$cache/llama-wheel.log
   echo "    compiling llama.cpp $LLAMA_CPP_PYTHON_VERSION for every CPU of this kind (once; log: $log)" >&2
   rm -rf "$folder.tmp"
+  : >"$log"  # exists before the progress loop first reads it
   CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} CMAKE_ARGS="$LLAMA_CMAKE_ARGS" \
     "$python" -m pip wheel -v --no-deps --no-cache-dir --no-binary llama-cpp-python \
     "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -w "$folder.tmp" >"$log" 2>&1 &
