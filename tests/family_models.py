@@ -28,7 +28,9 @@ template, non-causal image decoding — are the real ones.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gguf import GGUFReader, GGUFWriter, Keys
 
@@ -50,13 +52,21 @@ SIGLIP_MEAN = (0.5, 0.5, 0.5)
 SIGLIP_STD = (0.5, 0.5, 0.5)
 
 
-def copy_with_template(source: Path, target: Path, template: str) -> Path:
-    """``source`` with ``template`` as its chat template; every tensor byte-identical.
-
-    (What gguf's ``gguf_new_metadata`` script does, without its progress bar.)
-    """
+def rewrite_gguf(
+    source: Path,
+    target: Path,
+    template: str,
+    *,
+    fields: dict[str, object] | None = None,
+    tensors: dict[str, Callable[[Any, Any], Any]] | None = None,
+) -> Path:
+    """``source`` with ``template`` as its chat template, ``fields`` replaced and the data of
+    the tensors named in ``tensors`` passed through their function; everything else
+    byte-identical.  (What gguf's ``gguf_new_metadata`` script does, without its progress
+    bar.)"""
     from gguf.constants import GGUFValueType
 
+    fields, tensors = fields or {}, tensors or {}
     reader = GGUFReader(source, "r")
     architecture = str(reader.fields[Keys.General.ARCHITECTURE].contents())
     writer = GGUFWriter(target, architecture, endianess=reader.endianess)
@@ -67,21 +77,20 @@ def copy_with_template(source: Path, target: Path, template: str) -> Path:
             continue
         kind = field.types[0]
         sub_type = field.types[-1] if kind == GGUFValueType.ARRAY else None
-        writer.add_key_value(field.name, field.contents(), kind, sub_type=sub_type)
+        value = fields.get(field.name, field.contents())
+        writer.add_key_value(field.name, value, kind, sub_type=sub_type)
     writer.add_chat_template(template)
+    datas = {}
     for tensor in reader.tensors:
-        writer.add_tensor_info(
-            tensor.name,
-            tensor.data.shape,
-            tensor.data.dtype,
-            tensor.data.nbytes,
-            tensor.tensor_type,
-        )
+        change = tensors.get(tensor.name)
+        data = change(tensor, tensor.data) if change else tensor.data
+        datas[tensor.name] = data
+        writer.add_tensor_info(tensor.name, data.shape, data.dtype, data.nbytes, tensor.tensor_type)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
     for tensor in reader.tensors:
-        writer.write_tensor_data(tensor.data, tensor_endianess=reader.endianess)
+        writer.write_tensor_data(datas[tensor.name], tensor_endianess=reader.endianess)
     writer.close()
     return target
 
@@ -181,7 +190,7 @@ def write_gemma3_mmproj(
 def write_gemma3_pair(folder: Path, gemma270m: Path) -> tuple[Path, Path]:
     """The gemma3 family in ``folder``: (text model, mmproj)."""
     folder.mkdir(parents=True, exist_ok=True)
-    model = copy_with_template(gemma270m, folder / "gemma3-standin.gguf", GEMMA3)
+    model = rewrite_gguf(gemma270m, folder / "gemma3-standin.gguf", GEMMA3)
     n_embd = int(GGUFReader(gemma270m, "r").fields["gemma3.embedding_length"].contents())
     mmproj = write_gemma3_mmproj(folder / "mmproj-gemma3-standin.gguf", n_embd_text=n_embd)
     return model, mmproj
@@ -201,50 +210,31 @@ def write_smolvlm_text(source: Path, target: Path) -> Path:
     """SmolLM2 as SmolVLM's text model: 128 tokens added, EOS ``<end_of_utterance>``."""
     import numpy as np
     from gguf import GGMLQuantizationType, TokenType
-    from gguf.constants import GGUFValueType
     from gguf.quants import quantize
 
     reader = GGUFReader(source, "r")
     tokens = list(reader.fields["tokenizer.ggml.tokens"].contents())
+    types = list(reader.fields["tokenizer.ggml.token_type"].contents())
     n_real = len(tokens)
-    writer = GGUFWriter(target, "llama", endianess=reader.endianess)
-    replaced = {
-        "tokenizer.ggml.tokens": tokens + SMOLVLM_ADDED,
-        "tokenizer.ggml.token_type": list(reader.fields["tokenizer.ggml.token_type"].contents())
-        + [int(TokenType.USER_DEFINED)] * len(SMOLVLM_ADDED),
-        "tokenizer.ggml.eos_token_id": n_real + SMOLVLM_ADDED.index("<end_of_utterance>"),
-        "llama.vocab_size": n_real + len(SMOLVLM_ADDED),
-    }
-    for field in reader.fields.values():
-        if field.name == Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
-            continue
-        if field.name == Keys.Tokenizer.CHAT_TEMPLATE:
-            continue
-        kind = field.types[0]
-        sub_type = field.types[-1] if kind == GGUFValueType.ARRAY else None
-        value = replaced.get(field.name, field.contents())
-        writer.add_key_value(field.name, value, kind, sub_type=sub_type)
-    writer.add_chat_template(SMOLVLM)
-    datas = {}
-    for tensor in reader.tensors:
-        data = tensor.data
-        if tensor.name == "token_embd.weight":
-            # The real rows stay byte-identical; the new tokens get rows of their own.
-            n_embd = int(tensor.shape[0])
-            rows = np.random.default_rng(0).standard_normal((len(SMOLVLM_ADDED), n_embd))
-            extra = quantize(
-                (rows * 0.02).astype(np.float32), GGMLQuantizationType(tensor.tensor_type)
-            )
-            data = np.concatenate([np.asarray(data), extra])
-        datas[tensor.name] = data
-        writer.add_tensor_info(tensor.name, data.shape, data.dtype, data.nbytes, tensor.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for tensor in reader.tensors:
-        writer.write_tensor_data(datas[tensor.name], tensor_endianess=reader.endianess)
-    writer.close()
-    return target
+
+    def with_new_rows(tensor: Any, data: Any) -> Any:
+        # The real rows stay byte-identical; the new tokens get rows of their own.
+        rows = np.random.default_rng(0).standard_normal((len(SMOLVLM_ADDED), int(tensor.shape[0])))
+        extra = quantize((rows * 0.02).astype(np.float32), GGMLQuantizationType(tensor.tensor_type))
+        return np.concatenate([np.asarray(data), extra])
+
+    return rewrite_gguf(
+        source,
+        target,
+        SMOLVLM,
+        fields={
+            "tokenizer.ggml.tokens": tokens + SMOLVLM_ADDED,
+            "tokenizer.ggml.token_type": types + [int(TokenType.USER_DEFINED)] * len(SMOLVLM_ADDED),
+            "tokenizer.ggml.eos_token_id": n_real + SMOLVLM_ADDED.index("<end_of_utterance>"),
+            "llama.vocab_size": n_real + len(SMOLVLM_ADDED),
+        },
+        tensors={"token_embd.weight": with_new_rows},
+    )
 
 
 def write_idefics3_mmproj(

@@ -85,18 +85,19 @@ def servers(
             folder = tmp_path_factory.mktemp("family")
             model = write_tiny_text_model(folder / "model.gguf", chat_template=template)
             mmproj = write_tiny_mmproj(folder / "mmproj.gguf")
-            server = LlamaServer(
-                binary,
-                model=model,
-                mmproj=mmproj,
-                extra=("--jinja",),
-                env={"LLAMA_MEDIA_MARKER": MARKER},
-            ).start()
+            server = _serve(binary, model, mmproj)
             started[name] = (server, model)
         yield started
     finally:
         for server, _ in started.values():
             server.stop()
+
+
+def _serve(binary: Path, model: Path, mmproj: Path) -> LlamaServer:
+    """llama-server with llama.cpp's own Jinja chat code and mtmd's default media marker."""
+    return LlamaServer(
+        binary, model=model, mmproj=mmproj, extra=("--jinja",), env={"LLAMA_MEDIA_MARKER": MARKER}
+    ).start()
 
 
 def _llama_cpp_prompt(server: LlamaServer, messages: list[dict[str, Any]]) -> str:
@@ -169,11 +170,9 @@ def test_prompt_equals_llama_cpps_own_rendering(
         assert message.text in ours.text  # nothing the person wrote is dropped
 
 
-def test_smolvlm_reads_only_typed_parts_and_keeps_every_turn() -> None:
-    caps = content_caps(llama_module(), SMOLVLM)
-    assert caps.only_typed
-    messages = _openai_messages(SHAPES["turns"])
-    text = render_template(
+def _render_smolvlm(messages: list[dict[str, Any]]) -> str:
+    """SmolVLM's template rendered as the fast path renders it (special tokens aside)."""
+    return render_template(
         llama_module(),
         SMOLVLM,
         messages,
@@ -182,6 +181,13 @@ def test_smolvlm_reads_only_typed_parts_and_keeps_every_turn() -> None:
         marker=MARKER,
         add_special=True,
     ).text
+
+
+def test_smolvlm_reads_only_typed_parts_and_keeps_every_turn() -> None:
+    caps = content_caps(llama_module(), SMOLVLM)
+    assert caps.only_typed
+    messages = _openai_messages(SHAPES["turns"])
+    text = _render_smolvlm(messages)
     assert text == (
         "<|im_start|>User: What is the capital of France?<end_of_utterance>\n"
         "Assistant: Paris.<end_of_utterance>\n"
@@ -203,13 +209,7 @@ def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
     try:
         for name in ("gemma3", "smolvlm", "qwen2.5-vl"):
             model, mmproj = cached_family(name)
-            server = LlamaServer(
-                binary,
-                model=model,
-                mmproj=mmproj,
-                extra=("--jinja",),
-                env={"LLAMA_MEDIA_MARKER": MARKER},
-            ).start()
+            server = _serve(binary, model, mmproj)
             backend = LlamaCppBackend(include_embedded=False, include_stores=False)
             model_id = backend.register(model, mmproj).id
             request = ChatRequest(
@@ -242,26 +242,10 @@ def test_smolvlm_image_turns_read_as_trained() -> None:
     """An image first: "User:<__media__>…" (no space), the marker where SmolVLM's template
     writes "<image>"; a user who types "<image>" gets llama.cpp's rendering instead."""
     messages = _openai_messages(SHAPES["image"])
-    text = render_template(
-        llama_module(),
-        SMOLVLM,
-        messages,
-        bos_token="",
-        eos_token="",
-        marker=MARKER,
-        add_special=True,
-    ).text
+    text = _render_smolvlm(messages)
     assert text == (
         f"<|im_start|>User:{MARKER}What is in this picture?<end_of_utterance>\nAssistant:"
     )
     tricky = _openai_messages((Message("user", "Is <image> a tag?", images=(_image(1),)),))
-    text = render_template(
-        llama_module(),
-        SMOLVLM,
-        tricky,
-        bos_token="",
-        eos_token="",
-        marker=MARKER,
-        add_special=True,
-    ).text
+    text = _render_smolvlm(tricky)
     assert text.count(MARKER) == 1 and "Is <image> a tag?" in text

@@ -313,7 +313,7 @@ def test_a_sigill_after_text_was_shown_keeps_it_and_asks_for_retry() -> None:
         raise EngineCrashed("crashed", partial_text="The capital", signal=4)
 
     request = ChatRequest("m", (Message("user", "hi"),), Options())
-    healing = _SelfHealingStream(Backend(), stream()).remember(request, CancelToken())  # type: ignore[arg-type]
+    healing = _SelfHealingStream(Backend(), stream(), request, CancelToken())  # type: ignore[arg-type]
     assert next(healing) == TextDelta("The capital")
     with pytest.raises(EngineCrashed) as caught:
         next(healing)

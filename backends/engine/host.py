@@ -266,8 +266,8 @@ class EngineBackend:
         except EngineCrashed as crash:
             notice = self._recover_from_illegal_instruction(crash)
             stream = self._open_stream(request, cancel)  # the one automatic retry
-            return _SelfHealingStream(self, stream, notice=notice).remember(request, cancel)
-        return _SelfHealingStream(self, stream).remember(request, cancel)
+            return _SelfHealingStream(self, stream, request, cancel, notice=notice)
+        return _SelfHealingStream(self, stream, request, cancel)
 
     def _open_stream(self, request: ChatRequest, cancel: CancelToken) -> EngineStream:
         with self._lock:
@@ -336,17 +336,21 @@ class _SelfHealingStream(Iterator[Chunk]):
     taken back, so then the switch is made for the next attempt and the error says so.
     """
 
-    def __init__(self, backend: EngineBackend, stream: EngineStream, *, notice: str = ""):
+    def __init__(
+        self,
+        backend: EngineBackend,
+        stream: Iterator[Chunk],
+        request: ChatRequest,
+        cancel: CancelToken,
+        *,
+        notice: str = "",
+    ):
         self._backend = backend
         self._stream = stream
-        self._notice = notice
-        self._retried = bool(notice)
-        self._text_seen = False
-        self._request: tuple[ChatRequest, CancelToken] | None = None
-
-    def remember(self, request: ChatRequest, cancel: CancelToken) -> _SelfHealingStream:
         self._request = (request, cancel)
-        return self
+        self._notice = notice
+        self._retried = bool(notice)  # the one retry was spent before the first chunk
+        self._text_seen = False
 
     def __iter__(self) -> _SelfHealingStream:
         return self
@@ -355,7 +359,7 @@ class _SelfHealingStream(Iterator[Chunk]):
         try:
             chunk = next(self._stream)
         except EngineCrashed as crash:
-            if self._retried or crash.signal != signal.SIGILL or self._request is None:
+            if self._retried or crash.signal != signal.SIGILL:
                 raise
             notice = self._backend._recover_from_illegal_instruction(crash)
             if self._text_seen:
@@ -374,7 +378,9 @@ class _SelfHealingStream(Iterator[Chunk]):
         return chunk
 
     def close(self) -> None:
-        self._stream.close()
+        close = getattr(self._stream, "close", None)
+        if callable(close):
+            close()
 
 
 def _cpu_choice() -> cpu_variants.CpuChoice:
