@@ -95,6 +95,11 @@ class _Exchange:
             if isinstance(item, Piece):
                 chunk = item.chunk
                 if isinstance(chunk, TextDelta):
+                    if self._cancel_sent_at is not None:
+                        # Stop was pressed: text the engine made before it heard of it (a
+                        # small model writes thousands of tokens a second) is not shown;
+                        # the answer ends where the person stopped it.
+                        continue
                     self._parts.append(chunk.text)
                     return chunk
                 return self._finish(self._with_start_time(chunk))
