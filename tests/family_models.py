@@ -23,11 +23,19 @@ template, non-causal image decoding — are the real ones.
   + Qwen2.5-VL's template + a ``qwen2.5vl_merger`` projector: two patch convolutions (the
   temporal pair), RMS norms, gated SiLU MLPs, window attention with a full-attention layer,
   2x2 merge; an 800x600 photo becomes hundreds of tokens at a few dozen positions.
+
+The newest small families have their own modules: ``tests/family_qwen3vl.py`` (Qwen3-VL:
+``qwen3vl`` text with interleaved M-RoPE and deepstack, ``qwen3vl_merger`` projector),
+``tests/family_lfm2vl.py`` (LFM2-VL: the hybrid convolution/attention ``lfm2`` text model,
+``lfm2`` projector) and ``tests/family_gemma4.py`` (Gemma 4 E2B: ``gemma4`` text with
+per-layer embeddings and shared KV layers, ``gemma4v`` projector).  ``cached_family``
+writes any of them.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -436,15 +444,28 @@ def cached_family(name: str) -> tuple[Path, Path]:
     import shutil
 
     from benchmarks.models import cache_root, gemma_270m, smollm2
+    from tests import family_gemma4, family_lfm2vl, family_qwen3vl
 
-    writers = {
+    writers: dict[str, tuple[Callable[..., tuple[Path, Path]], Callable[[], Any], str]] = {
         "gemma3": (write_gemma3_pair, gemma_270m, GEMMA3),
         "smolvlm": (write_smolvlm_pair, smollm2, SMOLVLM),
         "qwen2.5-vl": (write_qwen25vl_pair, lambda: None, QWEN25VL),
+        "qwen3-vl": (
+            family_qwen3vl.write_qwen3vl_pair,
+            lambda: None,
+            family_qwen3vl.QWEN3VL_TEMPLATE,
+        ),
+        "lfm2-vl": (
+            family_lfm2vl.write_lfm2vl_pair,
+            lambda: None,
+            family_lfm2vl.LFM2VL_TEMPLATE,
+        ),
+        "gemma4": (family_gemma4.write_gemma4_pair, lambda: None, family_gemma4.GEMMA4_TEMPLATE),
     }
     write, source, template = writers[name]
+    sources = [Path(__file__), Path(sys.modules[write.__module__].__file__ or __file__)]
     digest = hashlib.sha256(
-        (template + Path(__file__).read_text(encoding="utf-8")).encode()
+        (template + "".join(p.read_text(encoding="utf-8") for p in sources)).encode()
     ).hexdigest()[:12]
     folder = cache_root() / "families" / f"{name}-{digest}"
     done = folder / ".complete"

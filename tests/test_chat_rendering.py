@@ -27,6 +27,9 @@ from backends.llama_cpp.backend import _openai_messages
 from backends.llama_cpp.native import llama_module
 from backends.llama_cpp.prompt_render import RenderedPrompt, content_caps, render_template
 from tests.conftest import png_bytes
+from tests.family_gemma4 import GEMMA4_TEMPLATE
+from tests.family_lfm2vl import LFM2VL_TEMPLATE
+from tests.family_qwen3vl import QWEN3VL_TEMPLATE
 from tests.family_templates import GEMMA3, QWEN25VL, SMOLVLM, smollm2_template
 from tests.llama_server import LlamaServer
 from tests.llama_tools import ensure_tool
@@ -68,6 +71,9 @@ def _templates(smollm2: Path) -> dict[str, str]:
         "smolvlm": SMOLVLM,
         "gemma3": GEMMA3,
         "qwen2.5-vl": QWEN25VL,
+        "qwen3-vl": QWEN3VL_TEMPLATE,
+        "lfm2-vl": LFM2VL_TEMPLATE,
+        "gemma4": GEMMA4_TEMPLATE,
         "chatml (SmolLM2)": smollm2_template(smollm2),
         "llava-style": DEFAULT_TEMPLATE,
     }
@@ -101,9 +107,12 @@ def _serve(binary: Path, model: Path, mmproj: Path) -> LlamaServer:
 
 
 def _llama_cpp_prompt(server: LlamaServer, messages: list[dict[str, Any]]) -> str:
+    """llama.cpp's rendering with thinking off, as LocalSight renders (llama-server turns it
+    on by default: Gemma 4's template then opens with a ``<|think|>`` system turn)."""
+    body = {"messages": messages, "chat_template_kwargs": {"enable_thinking": False}}
     request = urllib.request.Request(
         f"{server.root_url}/apply-template",
-        data=json.dumps({"messages": messages}).encode(),
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -152,7 +161,17 @@ def _expected(family: str, llama_cpps: str) -> str:
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize(
-    "family", ["smolvlm", "gemma3", "qwen2.5-vl", "chatml (SmolLM2)", "llava-style"]
+    "family",
+    [
+        "smolvlm",
+        "gemma3",
+        "gemma4",
+        "qwen2.5-vl",
+        "qwen3-vl",
+        "lfm2-vl",
+        "chatml (SmolLM2)",
+        "llava-style",
+    ],
 )
 def test_prompt_equals_llama_cpps_own_rendering(
     servers: dict[str, tuple[LlamaServer, Path]],
@@ -198,6 +217,8 @@ def test_smolvlm_reads_only_typed_parts_and_keeps_every_turn() -> None:
 
 # -- the faithful family stand-ins: real vocabularies, real projector types -----------------
 
+STANDINS = ["gemma3", "gemma4", "smolvlm", "qwen2.5-vl", "qwen3-vl", "lfm2-vl"]
+
 
 @pytest.fixture(scope="module")
 def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
@@ -207,7 +228,7 @@ def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
     binary = ensure_tool("llama-server")
     opened: dict[str, tuple[LlamaServer, LlamaCppBackend]] = {}
     try:
-        for name in ("gemma3", "smolvlm", "qwen2.5-vl"):
+        for name in STANDINS:
             model, mmproj = cached_family(name)
             server = _serve(binary, model, mmproj)
             backend = LlamaCppBackend(include_embedded=False, include_stores=False)
@@ -225,7 +246,7 @@ def real_families() -> Iterator[dict[str, tuple[LlamaServer, LlamaCppBackend]]]:
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-@pytest.mark.parametrize("family", ["gemma3", "smolvlm", "qwen2.5-vl"])
+@pytest.mark.parametrize("family", STANDINS)
 def test_family_standin_prompt_equals_llama_cpps(
     real_families: dict[str, tuple[LlamaServer, LlamaCppBackend]], family: str, shape: str
 ) -> None:

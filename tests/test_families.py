@@ -29,11 +29,20 @@ GREEDY = GenerationOptions(temperature=0.0, max_tokens=4, num_ctx=4096, seed=1, 
 #          512 px overview, 64 tokens each (patch 16, pixel shuffle 4), <row_i_col_j> markers;
 # qwen2.5-vl: patch 14, 2x2 merge over mtmd's resize of the photo -> 609 tokens at only
 #          29 M-RoPE positions (counted as tokens: ``prompt_tokens`` is honest);
+# qwen3-vl: patch 16, 2x2 merge over a resize to multiples of 32 px (800x608) -> 25x19 =
+#          475 tokens at 25 positions, in <|vision_start|>...<|vision_end|>;
+# lfm2-vl: one tile (it fits 256 tokens), resized to 576x416, patch 16, pixel unshuffle 2
+#          -> 18x13 = 234 tokens in <|image_start|>...<|image_end|>;
+# gemma4: resized to 816x624 (multiples of 48), patch 16 -> 51x39, 3x3 pool -> 17x13 = 221
+#          tokens in <|image>...<image|>;
 # tiny LLaVA: 64 px, patch 16 -> 16.
 LAYOUT = {
     "gemma3": (1, 256, 8),
     "smolvlm": (13, 13 * 64, 64),
     "qwen2.5-vl": (1, 609, 4),
+    "qwen3-vl": (1, 475, 4),
+    "lfm2-vl": (1, 234, 4),
+    "gemma4": (1, 221, 4),
     "llava (tiny)": (1, 16, 8),
     "llava-1.5 (no template)": (1, 16, 8),
 }
@@ -58,6 +67,9 @@ def pairs(tiny_vlm: tuple[Path, Path], llava15: tuple[Path, Path]) -> dict[str, 
         "gemma3": cached_family("gemma3"),
         "smolvlm": cached_family("smolvlm"),
         "qwen2.5-vl": cached_family("qwen2.5-vl"),
+        "qwen3-vl": cached_family("qwen3-vl"),
+        "lfm2-vl": cached_family("lfm2-vl"),
+        "gemma4": cached_family("gemma4"),
         "llava (tiny)": tiny_vlm,
     }
 
@@ -123,7 +135,8 @@ def test_an_image_is_evaluated_once_with_the_familys_token_count(
     history = [question, Message("assistant", "A blue square."), Message("user", "Sure?")]
     assert image_evaluations(history)[0] == 0  # later turns do not read it again
     count, regenerated = image_evaluations(history)
-    assert count == 0 and regenerated.stats.prompt_tokens <= 2
+    # Regenerate evaluates nothing: it starts from the logits the prompt's evaluation gave.
+    assert count == 0 and regenerated.stats.prompt_tokens == 0
     # Text edited after the image keeps it; anything changed before it reads it again.
     assert image_evaluations([Message("user", "Describe it.", (photo,)), *history[1:]])[0] == 0
     assert image_evaluations([Message("system", "Be brief."), *history])[0] == chunks
@@ -147,7 +160,16 @@ def test_cancelled_token_is_harmless(
 
 
 @pytest.fixture(
-    scope="module", params=["gemma3", "smolvlm", "qwen2.5-vl", "llava-1.5 (no template)"]
+    scope="module",
+    params=[
+        "gemma3",
+        "gemma4",
+        "smolvlm",
+        "qwen2.5-vl",
+        "qwen3-vl",
+        "lfm2-vl",
+        "llava-1.5 (no template)",
+    ],
 )
 def family_backend(
     request: pytest.FixtureRequest, pairs: dict[str, tuple[Path, Path]]
@@ -205,6 +227,7 @@ class _BatchLog:
     def record(self, monkeypatch: pytest.MonkeyPatch) -> None:
         cache, lib = self._cache, self._lib
         decode, truncate, invalidate = cache._decode, cache._truncate, cache.invalidate  # type: ignore[attr-defined]
+        start_from_kept = cache._start_from_kept_logits  # type: ignore[attr-defined]
 
         def logged_decode(n_tokens: int) -> None:
             batch = cache._batch  # type: ignore[attr-defined]
@@ -226,6 +249,15 @@ class _BatchLog:
             invalidate()
             self.ops.append(("keep", 0))
 
+        def logged_start_from_kept(length: int) -> bool:
+            started = bool(start_from_kept(length))
+            if started:
+                row = lib.llama_get_logits_ith(cache.ctx, -1)  # type: ignore[attr-defined]
+                logits = [row[i] for i in range(cache_vocab(lib, cache))]
+                self.ops.append(("kept", (cache.n_past, logits)))  # type: ignore[attr-defined]
+            return started
+
+        monkeypatch.setattr(cache, "_start_from_kept_logits", logged_start_from_kept)
         monkeypatch.setattr(cache, "_decode", logged_decode)
         monkeypatch.setattr(cache, "_truncate", logged_truncate)
         monkeypatch.setattr(cache, "invalidate", logged_invalidate)
@@ -246,11 +278,20 @@ def _replay(lib: object, llm: object, log: _BatchLog, n_ctx: int, threads: int) 
     lib.llama_set_n_threads(ctx, threads, threads)  # type: ignore[attr-defined]
     batch = lib.llama_batch_init(512, 0, 1)  # type: ignore[attr-defined]
     compared = 0
+    last_logits: dict[int, list[float]] = {}  # position -> logits the replay got there
     try:
         for kind, value in log.ops:
             if kind == "keep":
                 memory = lib.llama_get_memory(ctx)  # type: ignore[attr-defined]
                 assert lib.llama_memory_seq_rm(memory, 0, int(value), -1)  # type: ignore[attr-defined]
+                for pos in [pos for pos in last_logits if pos >= int(value)]:  # type: ignore[call-overload]
+                    del last_logits[pos]
+                continue
+            if kind == "kept":
+                # A cached prompt started from kept logits: exactly what evaluating it gave.
+                n_past, kept = value  # type: ignore[misc]
+                assert kept == last_logits[n_past - 1]
+                compared += 1
                 continue
             entries, logits = value  # type: ignore[misc]
             batch.n_tokens = len(entries)
@@ -264,6 +305,7 @@ def _replay(lib: object, llm: object, log: _BatchLog, n_ctx: int, threads: int) 
                 fresh = [row[i] for i in range(len(logits))]
                 # Bit for bit: the cache adds nothing to what these very batches give.
                 assert fresh == logits
+                last_logits[entries[-1][1]] = fresh
                 compared += 1
     finally:
         lib.llama_batch_free(batch)  # type: ignore[attr-defined]
@@ -312,14 +354,18 @@ def _check_replay(backend: LlamaCppBackend, path: Path, monkeypatch: pytest.Monk
     log.record(monkeypatch)
 
     history = [Message("user", "Name three colours. " * 30)]
-    text, _ = _answer(backend, model_id, history)
-    history += [Message("assistant", text), Message("user", "And three animals?")]
-    text, _ = _answer(backend, model_id, history)
-    _answer(backend, model_id, history)  # Regenerate
+    first, _ = _answer(backend, model_id, history)
+    history += [Message("assistant", first), Message("user", "And three animals?")]
+    second, _ = _answer(backend, model_id, history)
+    # Regenerate, at temperature 0: the same answer, flash attention or not, because a
+    # cached prompt starts from the logits its evaluation gave (nothing is re-evaluated).
+    assert _answer(backend, model_id, history)[0] == second
+    assert _answer(backend, model_id, history[:1])[0] == first  # Regenerate an older turn
+    assert [kind for kind, _ in log.ops].count("kept") == 2
     edited = [Message("user", "Name three fruits. " * 30), *history[1:]]
     _answer(backend, model_id, edited)  # an edit of the first message
     compared = _replay(lib, loaded.llm, log, cache.n_ctx, cache.threads)
-    assert compared >= 4 * GREEDY.max_tokens
+    assert compared >= 5 * GREEDY.max_tokens
 
 
 def test_llava15_without_template_gets_the_fast_path_and_its_trained_format(

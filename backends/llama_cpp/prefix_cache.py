@@ -5,8 +5,15 @@ Here the context remembers what it holds as a list of *keys*, one per evaluated 
 token is its id, an image is its content hash (as mtmd's chunk id).  A new prompt is
 tokenized into the same kind of keys; the common prefix stays in the KV cache, the tail
 after it is removed (``llama_memory_seq_rm``) and only the rest is evaluated.  So an image is
-encoded once per conversation, a regenerate re-evaluates nothing but the last answer's
-place, and an edit invalidates exactly what follows the edited message.
+encoded once per conversation, a regenerate re-evaluates nothing, and an edit invalidates
+exactly what follows the edited message.
+
+The logits of each prompt's last token are kept beside the keys (a few, ~1 MB each for a
+262 144-token vocabulary).  A prompt that is entirely cached -- Regenerate, or the same
+question asked again -- starts from those very logits instead of evaluating its last token
+once more: with flash attention, re-evaluating a token in a smaller batch moves its logits
+(docs/decisions/flash-attention.md), and Regenerate at temperature 0 must give the same
+answer again.
 """
 
 from __future__ import annotations
@@ -21,6 +28,14 @@ from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
 
 Key = int | str  # a text token id, or an image's id (its sha256)
+
+#: Prompts whose last logits are kept: the turns of one conversation a person is likely to
+#: regenerate or branch from (each entry is 4 bytes per vocabulary entry).
+_KEPT_PROMPT_LOGITS = 8
+#: Snapshots of a recurrent or hybrid model's sequence kept, the newest ones (taken at the
+#: end of each prompt and after each image): each holds the whole sequence's state, ~12 KB
+#: a token for LFM2-VL 1.6B (24 MB at 2000 tokens).
+_KEPT_CHECKPOINTS = 4
 
 
 @dataclass(slots=True)
@@ -197,6 +212,25 @@ class ContextCache:
         self.n_cells_used = 0  # KV cells sequence 0 fills (= n_past, except for M-RoPE images)
         self.n_past = 0
         self.prompt_keys = 0  # how many of ``keys`` are the last prompt (the rest: its answer)
+        self.n_vocab = int(
+            llama_cpp.llama_vocab_n_tokens(
+                llama_cpp.llama_model_get_vocab(llama_cpp.llama_get_model(self.ctx))
+            )
+        )
+        #: Logits of the last token of prompts evaluated in this context, by prompt length
+        #: in keys (valid while ``keys`` keeps at least that many: see ``_truncate``).
+        self._prompt_logits: dict[int, bytes] = {}
+        model = llama_cpp.llama_get_model(self.ctx)
+        #: Recurrent and hybrid models (Mamba, LFM2, ...) cannot drop the end of a sequence:
+        #: their state is not kept per token.  For them the sequence is snapshotted at the end
+        #: of each prompt and after each image (``_checkpoints``, by length in keys) and a
+        #: truncation goes back to the longest snapshot it allows -- as llama-server's context
+        #: checkpoints do -- so Regenerate, the next turn and an edit of the text after an
+        #: image do not read the conversation, images included, again.
+        self.recurrent = bool(
+            llama_cpp.llama_model_is_recurrent(model) or llama_cpp.llama_model_is_hybrid(model)
+        )
+        self._checkpoints: dict[int, Any] = {}
 
     def set_threads(self, threads: int) -> None:
         if threads != self.threads:
@@ -233,6 +267,8 @@ class ContextCache:
                 "programs, lower the context size in Settings, or start a new chat."
             ) from None
         self.eval_ms_before_growth += carried
+        self._prompt_logits.clear()  # the new context has no output row to put them in
+        self._checkpoints.clear()
         lib.llama_perf_context_reset(self.ctx)
         self.n_ctx = int(lib.llama_n_ctx(self.ctx))
         return cells <= self.n_ctx
@@ -250,20 +286,59 @@ class ContextCache:
         self._n_cells.clear()
         self.n_cells_used = 0
         self.n_past = 0
+        self._prompt_logits.clear()
+        self._checkpoints.clear()
 
     def _truncate(self, keep: int) -> None:
-        """Drop every cached key from ``keep`` on, in the KV cache too."""
+        """Drop every cached key from ``keep`` on, in the KV cache too.
+
+        A recurrent or hybrid model's memory cannot drop part of a sequence: it goes back to
+        its longest checkpoint of at most ``keep`` keys instead (so ``keys`` may end up
+        shorter than ``keep``), or forgets everything when there is none.
+        """
         n_past = sum(self._n_pos[:keep])
         memory = self._lib.llama_get_memory(self.ctx)
         if not self._lib.llama_memory_seq_rm(memory, 0, n_past, -1):
-            # Some memories (recurrent models) cannot drop a partial sequence.
-            self.invalidate()
+            usable = [length for length in self._checkpoints if length <= keep]
+            if not usable or not self._restore_checkpoint(max(usable)):
+                self.invalidate()
             return
+        self._drop_keys_from(keep, n_past)
+
+    def _drop_keys_from(self, keep: int, n_past: int) -> None:
         del self.keys[keep:]
         del self._n_pos[keep:]
         del self._n_cells[keep:]
         self.n_cells_used = sum(self._n_cells)
         self.n_past = n_past
+        for length in [length for length in self._prompt_logits if length > keep]:
+            del self._prompt_logits[length]
+        for length in [length for length in self._checkpoints if length > keep]:
+            del self._checkpoints[length]
+
+    def _checkpoint(self) -> None:
+        """Snapshot sequence 0 as it is now (a recurrent model's prompt end)."""
+        lib = self._lib
+        size = int(lib.llama_state_seq_get_size(self.ctx, 0))
+        try:
+            buffer = (ctypes.c_uint8 * size)()
+        except MemoryError:
+            return  # no snapshot: a later truncation re-reads the conversation
+        if lib.llama_state_seq_get_data(self.ctx, buffer, size, 0) != size:
+            return
+        self._checkpoints[len(self.keys)] = buffer
+        while len(self._checkpoints) > _KEPT_CHECKPOINTS:
+            del self._checkpoints[next(iter(self._checkpoints))]  # the oldest taken
+
+    def _restore_checkpoint(self, length: int) -> bool:
+        """Put sequence 0 back as it was when it held ``length`` keys."""
+        lib = self._lib
+        buffer = self._checkpoints[length]
+        lib.llama_memory_seq_rm(lib.llama_get_memory(self.ctx), 0, -1, -1)
+        if lib.llama_state_seq_set_data(self.ctx, buffer, len(buffer), 0) != len(buffer):
+            return False
+        self._drop_keys_from(length, sum(self._n_pos[:length]))
+        return True
 
     def evaluate(self, prompt: Tokenized, abort_callback: Any = None) -> int:
         """Make the context hold ``prompt``; returns how many tokens were evaluated.
@@ -271,14 +346,21 @@ class ContextCache:
         Tokens, not positions: an M-RoPE image (Qwen2.5-VL) is ~600 tokens at ~30 positions,
         and ``prompt_tokens`` must say what the model really read.
 
-        At least the last token is always evaluated, because sampling needs its logits.
-        ``abort_callback`` (a ``ggml_abort_callback``) is installed only meanwhile: llama.cpp
-        calls it after every graph node, and a Python callback there (GIL, ctypes) costs
-        ~5-10 % of a small model's decode speed while the other threads wait at the barrier.
+        Sampling needs the last token's logits: when the whole prompt is cached they are the ones
+        kept from its evaluation (nothing is evaluated), otherwise at least the last token is
+        evaluated again.  ``abort_callback`` (a ``ggml_abort_callback``) is installed only
+        meanwhile: llama.cpp calls it after every graph node, and a Python callback there (GIL,
+        ctypes) costs ~5-10 % of a small model's decode speed while the other threads wait at the
+        barrier.
         """
         if not prompt.keys:
             raise ValueError("The prompt is empty")
         keep = common_prefix(self.keys, prompt.keys)
+        if keep == len(prompt.keys):
+            if self._start_from_kept_logits(keep):
+                self.prompt_keys = keep
+                return 0
+            keep = common_prefix(self.keys, prompt.keys)  # it may have gone back further
         keep = min(keep, len(prompt.keys) - 1)
         while keep > 0 and not isinstance(prompt.keys[keep], int):
             keep -= 1  # never start evaluating in the middle of an image
@@ -302,6 +384,8 @@ class ContextCache:
                     self._n_cells.append(prompt.n_cells[index])
                     self.n_cells_used += prompt.n_cells[index]
                     index += 1
+                    if self.recurrent:
+                        self._checkpoint()
                     continue
                 end = index
                 while end < len(prompt.keys) and end not in prompt.image_chunks:
@@ -316,7 +400,43 @@ class ContextCache:
             if abort_callback is not None:
                 lib.llama_set_abort_callback(self.ctx, lib.ggml_abort_callback(), None)
         self.prompt_keys = len(self.keys)
+        self._keep_prompt_logits()
+        if self.recurrent:
+            self._checkpoint()
         return self.n_cells_used - start
+
+    def _keep_prompt_logits(self) -> None:
+        if not isinstance(self.keys[-1], int):
+            return  # ended on an image: mtmd asked for no logits (never so for a chat prompt)
+        address = self._logits_address()
+        self._prompt_logits[len(self.keys)] = ctypes.string_at(address, 4 * self.n_vocab)
+        while len(self._prompt_logits) > _KEPT_PROMPT_LOGITS:
+            del self._prompt_logits[min(self._prompt_logits)]  # the oldest turn's
+
+    def _start_from_kept_logits(self, length: int) -> bool:
+        """Drop what follows a cached prompt of ``length`` keys and put its kept logits where
+        the sampler reads them (the context's last output row); False when there are none.
+        """
+        if length not in self._prompt_logits:
+            return False
+        if not self.make_room(sum(self._n_cells[:length]) + 1):
+            return False
+        self._truncate(length)
+        logits = self._prompt_logits.get(length)  # gone if the context just grew
+        if logits is None or len(self.keys) != length:
+            return False
+        ctypes.memmove(self._logits_address(), logits, len(logits))
+        return True
+
+    def _logits_address(self) -> int:
+        """Where the context's last output row of logits lives.  Only called when the
+        context has produced output (a context just created or grown has none, and
+        ``make_room`` forgets the kept logits then)."""
+        pointer = self._lib.llama_get_logits_ith(self.ctx, -1)
+        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        if not address:
+            raise RuntimeError("llama.cpp returned no logits for the last token")
+        return int(address)
 
     def forget_generated(self) -> None:
         """Drop the answer's tokens from the context, keeping the prompt.
