@@ -247,7 +247,7 @@ def test_chat_and_describe_take_turns(qtbot: Any, window: Any, folder: Path) -> 
     window.settings = dataclasses.replace(window.settings, max_tokens=100_000)
     window.composer.edit.setPlainText("Talk for a long time.")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._streaming_widget is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.chat_controller.streaming_widget() is not None, timeout=30_000)
     panel = describe_folder(qtbot, window, folder)
     panel.start()
     assert not panel.busy and panel.notice.isVisible()
@@ -276,7 +276,6 @@ def test_chat_and_describe_take_turns(qtbot: Any, window: Any, folder: Path) -> 
     qtbot.waitUntil(lambda: not window.composer.notice.isVisible(), timeout=10_000)
     assert not [r for r in panel.table.finished_rows() if "still answering" in r.error]
     window.settings = dataclasses.replace(window.settings, max_tokens=8)
-    window.session = None
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)  # now the chat answers
     qtbot.waitUntil(lambda: len(window.chat.widgets) == before + 2, timeout=30_000)
     qtbot.waitUntil(

@@ -20,6 +20,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from backends.llama_cpp import LlamaCppBackend
+from desktop_app.qt.sidebar import ANSWERING_MARK
 from tests.conftest import png_bytes
 from tests.window_fixtures import open_window, seed_tiny_vlm
 
@@ -138,10 +139,9 @@ def test_paste_image_data(qtbot: Any, window: Any) -> None:
 
 def test_stop_mid_stream_keeps_partial_text(qtbot: Any, window: Any) -> None:
     window.settings = dataclasses.replace(window.settings, max_tokens=100_000)
-    window.session = None
     send(qtbot, window, "Go on forever.")
     qtbot.waitUntil(
-        lambda: window._streaming_widget is not None and len(window._streaming_widget.text) > 20,
+        lambda: (w := window.chat_controller.streaming_widget()) is not None and len(w.text) > 20,
         timeout=60_000,
     )
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
@@ -203,10 +203,9 @@ def test_switching_conversations_during_a_stream(qtbot: Any, window: Any) -> Non
     old_id = window.conversation_id
     window.new_chat()
     window.settings = dataclasses.replace(window.settings, max_tokens=300)
-    window.session = None
     send(qtbot, window, "A long answer please.")
     streaming_id = window.conversation_id
-    qtbot.waitUntil(lambda: window._streaming_widget is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.chat_controller.streaming_widget() is not None, timeout=30_000)
     window.open_conversation(old_id)
     assert [w.message.conversation_id for w in window.chat.widgets] == [old_id, old_id]
     wait_idle(qtbot, window)
@@ -215,6 +214,89 @@ def test_switching_conversations_during_a_stream(qtbot: Any, window: Any) -> Non
     assert finished[-1].state == "complete" and finished[-1].text
     window.open_conversation(streaming_id)
     assert window.chat.widgets[-1].text == finished[-1].text
+
+
+def test_stop_works_from_another_chat_and_going_back_shows_the_answer(
+    qtbot: Any, window: Any
+) -> None:
+    """The state bugs of a week of use: a long answer, Ctrl+N, then Esc -- it stops (before,
+    nothing happened and going back showed a frozen "Thinking…"); meanwhile the sidebar
+    marks the chat answering; going back shows the answer and keeps streaming into it."""
+    window.settings = dataclasses.replace(window.settings, max_tokens=100_000)
+    send(qtbot, window, "Talk for a long time.")
+    answering = window.conversation_id
+    qtbot.waitUntil(
+        lambda: (w := window.chat_controller.streaming_widget()) is not None and len(w.text) > 5,
+        timeout=60_000,
+    )
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.conversation_id is None and window.chat.widgets == []
+    marked = [window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count())]
+    assert any(text.startswith(ANSWERING_MARK) for text in marked)
+    assert window.composer.send_button.isVisible()  # this chat is not answering
+
+    window.open_conversation(answering)  # back: the answer so far, still growing
+    widget = window.chat_controller.streaming_widget()
+    assert widget is not None and widget is window.chat.widgets[-1]
+    shown = len(widget.text)
+    assert shown > 5 and window.composer.stop_button.isVisible()
+    qtbot.waitUntil(lambda: len(widget.text) > shown + 5, timeout=30_000)
+
+    window.new_chat()
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)  # Esc in another chat stops it
+    wait_idle(qtbot, window)
+    stored = window.store.messages(answering)[-1]
+    assert stored.state == "interrupted" and stored.text
+    marked = [window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count())]
+    assert not any(text.startswith(ANSWERING_MARK) for text in marked)
+    window.open_conversation(answering)
+    assert window.chat.widgets[-1].text == stored.text
+
+
+def test_a_message_sent_while_another_chat_answers_is_refused_with_a_word(
+    qtbot: Any, window: Any
+) -> None:
+    """Before: Enter in another chat while one answered did nothing, silently."""
+    window.settings = dataclasses.replace(window.settings, max_tokens=100_000)
+    send(qtbot, window, "Talk for a long time.")
+    qtbot.waitUntil(lambda: window.chat_controller.streaming_widget() is not None, timeout=60_000)
+    window.new_chat()
+    send(qtbot, window, "A second question.")
+    assert window.composer.notice.isVisible()
+    assert "still answering" in window.composer.notice.text()
+    assert window.composer.text() == "A second question."  # the draft is kept
+    assert window.chat.widgets == []
+    window.stop()  # Chat → Stop, from this chat
+    wait_idle(qtbot, window)
+    window.settings = dataclasses.replace(window.settings, max_tokens=8)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, window)
+    assert [w.text for w in window.chat.widgets][:1] == ["A second question."]
+    assert window.chat.widgets[-1].message.state == "complete"
+
+
+def test_closing_mid_answer_in_another_chat_keeps_the_text(
+    qtbot: Any, paths: Any, backend: LlamaCppBackend
+) -> None:
+    """Before: quitting after switching chats ended with "The chat history is closed"."""
+    window = open_window(qtbot, paths, backend)
+    window.settings = dataclasses.replace(window.settings, max_tokens=100_000)
+    send(qtbot, window, "Talk for a long time.")
+    answering = window.conversation_id
+    qtbot.waitUntil(
+        lambda: (w := window.chat_controller.streaming_widget()) is not None and len(w.text) > 5,
+        timeout=60_000,
+    )
+    window.new_chat()
+    window.close()
+    from desktop_app.core.store import Store
+
+    store = Store.open(paths.database_path)
+    try:
+        last = store.messages(answering)[-1]
+        assert last.state == "interrupted" and last.text
+    finally:
+        store.close()
 
 
 def test_conversations_are_listed_renamed_searched_and_kept(qtbot: Any, window: Any) -> None:
@@ -413,7 +495,7 @@ def test_engine_crash_mid_answer_is_an_inline_error_and_recovers(qtbot: Any, pat
     win.settings = dataclasses.replace(win.settings, max_tokens=100_000)
     send(qtbot, win, "Keep talking.")
     qtbot.waitUntil(
-        lambda: win._streaming_widget is not None and len(win._streaming_widget.text) > 20,
+        lambda: (w := win.chat_controller.streaming_widget()) is not None and len(w.text) > 20,
         timeout=60_000,
     )
     pid = engine.pid
@@ -426,7 +508,6 @@ def test_engine_crash_mid_answer_is_an_inline_error_and_recovers(qtbot: Any, pat
     assert "crash" in (answer.message.error or "").lower()
     assert answer.status.isVisible() and answer.action_buttons["retry"].isVisible()
     win.settings = dataclasses.replace(win.settings, max_tokens=12)
-    win.session = None
     send(qtbot, win, "Are you back?")
     wait_idle(qtbot, win)
     assert win.chat.widgets[-1].message.state == "complete"

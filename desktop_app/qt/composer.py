@@ -264,12 +264,13 @@ class Composer(QFrame):
         self.edit.setFocus()
 
     def _escape(self) -> None:
-        if self._busy:
-            emit(self.stop_requested)
-        elif self.editing_message_id is not None:
+        if self.editing_message_id is not None and not self._busy:
             self.stop_editing()
             self.edit.clear()
             emit(self.edit_cancelled)
+        else:
+            # Stops an answer whichever chat it belongs to (nothing when none is running).
+            emit(self.stop_requested)
 
     # -- editing ------------------------------------------------------------------------
 

@@ -61,7 +61,9 @@ class DescribeHost(Protocol):
 
     colors: Colors
     model: ModelInfo | None
-    runner: GenerationRunner
+
+    @property
+    def runner(self) -> GenerationRunner: ...
 
     @property
     def backend(self) -> Backend: ...

@@ -4,19 +4,21 @@ It owns no logic beyond wiring: the store keeps chats, ``ChatSession`` runs gene
 a worker thread, the backend answers.  The GUI thread only paints and never waits on a
 model, a download or a disk write of an image.
 
-This module builds the widgets, the menus and the window's state, and keeps the window
-itself (status line, recovery notice, theme, geometry, closing).  The rest comes from one
-mixin per job (``window_part`` says why mixins): ``window_models`` (models across backends,
-adding a GGUF, servers on a settings change, the model manager and first-run card),
-``window_images`` (attach, paste, drop, the describe-each offer) and ``window_chat``
-(conversations, sending, the streamed answer).
+This module builds the widgets and the menus, the window's one state (``state.AppState``)
+and its controllers, and keeps the window itself (status line, recovery notice, theme,
+geometry, closing).  The chat -- conversations, sending, the streamed answer -- is
+``controllers.chat.ChatController``, which owns the generation running.  Two jobs are
+still mixins on the way to controllers of their own: ``window_models`` (models across
+backends, adding a GGUF, servers on a settings change, the model manager and first-run
+card) and ``window_images`` (attach, paste, drop, the describe-each offer); they read the
+state through the window's properties below.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,31 +31,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.base import Backend, ModelInfo
+from backends.base import Backend, GenerationOptions, ImageInput, ModelInfo
 from desktop_app.core.backend_factory import make_backend
 from desktop_app.core.catalog import Catalog
 from desktop_app.core.markdown import MarkdownTheme
-from desktop_app.core.session import ChatSession
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
+from desktop_app.qt.controllers.chat import ChatController, ChatViews
 from desktop_app.qt.describe_panel import DescribePanel
 from desktop_app.qt.first_run_panel import FirstRunHooks, FirstRunPanel
 from desktop_app.qt.model_picker import ModelPicker
 from desktop_app.qt.overlays import DropOverlay, ShortcutsDialog
 from desktop_app.qt.sidebar import Sidebar
+from desktop_app.qt.state import AppState
 from desktop_app.qt.theme import Colors
 from desktop_app.qt.transfers import JobRegistry
-from desktop_app.qt.window_chat import ChatMixin
 from desktop_app.qt.window_images import ImagesMixin
 from desktop_app.qt.window_models import ModelsMixin
 from desktop_app.qt.window_part import tr
 from desktop_app.qt.workers import GenerationRunner, ImageJob
 
 
-class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
-    """LocalSight's one window; its state is set up here and shared by its parts."""
+class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
+    """LocalSight's one window: widgets and menus around one ``AppState`` and its controllers."""
 
     def __init__(
         self,
@@ -71,28 +73,18 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.jobs = JobRegistry()  # downloads and pulls, cancelled when the window closes
         self._use_after_load: str | None = None
         self.model_manager: Any = None
-        self.settings = Settings.load(paths.settings_path)
-        self.store = store or Store.open(paths.database_path)
+        settings = Settings.load(paths.settings_path)
         # In-process llama.cpp (in its engine process) always; Ollama when it answers.
-        self.backends: dict[str, Backend] = {
-            "llama-cpp": backend or make_backend("llama-cpp", self.settings, paths, isolated=True),
+        backends: dict[str, Backend] = {
+            "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),
         }
         if extra_backends is not None:
-            self.backends.update(extra_backends)
+            backends.update(extra_backends)
         else:
-            self.backends["ollama"] = make_backend("ollama", self.settings, paths)
-        self.model_backend: dict[str, str] = {}
+            backends["ollama"] = make_backend("ollama", settings, paths)
+        self.state = AppState(settings, store or Store.open(paths.database_path), backends, self)
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
-        self.models: list[ModelInfo] = []
-        self.model: ModelInfo | None = None
-        self.conversation_id: int | None = None
-        self.session: ChatSession | None = None
-        self.generating_conversation: int | None = None
-        self.loaded_model_id: str | None = None
-        self._stage = ""
-        self._streaming_widget: Any = None
-        self._pending_notice = ""  # Done.notice of the answer streaming now
         self.about_dialog: QDialog | None = None
         self.describe_panel: DescribePanel | None = None  # "describe each", made on first use
 
@@ -100,23 +92,25 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.setMinimumSize(720, 480)
         self.setAcceptDrops(True)
         self._build()
+        self.chat_controller = ChatController(
+            self.state,
+            ChatViews(self.chat, self.composer, self.sidebar, self.first_run),
+            describing=self._describing,
+            model_chosen_by_chat=self._select_model_of_chat,
+            dialog_parent=self,
+        )
+        self.chat_controller.status.connect(self._set_status)
+        self.chat_controller.title_changed.connect(self.setWindowTitle)
+        self.sidebar.rename_requested.connect(self.chat_controller.rename_conversation)
+        self.sidebar.delete_requested.connect(self.chat_controller.delete_conversation)
+        self.chat.edit_requested.connect(self.chat_controller.start_edit)
+        self.composer.edit_last_requested.connect(self.chat_controller.edit_last)
         self._build_menus()
         if extra_backends is None:
             self._connect_server(self.settings)
-        self.runner = GenerationRunner(self)
-        self.runner.user_message.connect(self._on_user_message)
-        self.runner.assistant_started.connect(self._on_assistant_started)
-        self.runner.delta_ready.connect(self._on_delta)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.notice.connect(self._on_notice)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.stage_changed.connect(self._set_stage)
         self.images = ImageJob(self)
         self.images.ready.connect(self.composer.add_image)
         self.images.rejected.connect(self._image_rejected)
-        self._elapsed_timer = QTimer(self)
-        self._elapsed_timer.setInterval(500)
-        self._elapsed_timer.timeout.connect(self._show_stage)
         self._restore_geometry()
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
@@ -126,6 +120,106 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.load_models()
         self.composer.focus()
 
+    # -- the state, as the window's parts read it ---------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.state.settings = value
+
+    @property
+    def store(self) -> Store:
+        return self.state.store
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self.state.store = value
+
+    @property
+    def backends(self) -> dict[str, Backend]:
+        return self.state.backends
+
+    @backends.setter
+    def backends(self, value: dict[str, Backend]) -> None:
+        self.state.backends = value
+
+    @property
+    def model_backend(self) -> dict[str, str]:
+        return self.state.model_backend
+
+    @model_backend.setter
+    def model_backend(self, value: dict[str, str]) -> None:
+        self.state.model_backend = value
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        return self.state.models
+
+    @models.setter
+    def models(self, value: list[ModelInfo]) -> None:
+        self.state.models = value
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return self.state.model
+
+    @model.setter
+    def model(self, value: ModelInfo | None) -> None:
+        self.state.model = value
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.state.conversation_id
+
+    @conversation_id.setter
+    def conversation_id(self, value: int | None) -> None:
+        self.state.conversation_id = value
+
+    @property
+    def loaded_model_id(self) -> str | None:
+        return self.state.loaded_model_id
+
+    @loaded_model_id.setter
+    def loaded_model_id(self, value: str | None) -> None:
+        self.state.loaded_model_id = value
+
+    @property
+    def runner(self) -> GenerationRunner:
+        """The chat's generation runner (the Describe window waits while it is busy)."""
+        return self.chat_controller.runner
+
+    # -- the chat (``ChatController``), as menus, shortcuts and the other parts call it --
+
+    def new_chat(self) -> None:
+        self.chat_controller.new_chat()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.chat_controller.open_conversation(conversation_id)
+
+    def refresh_conversations(self, query: str | None = None) -> None:
+        self.chat_controller.refresh_conversations(query)
+
+    def send(self, text: str, images: list[ImageInput]) -> None:
+        self.chat_controller.send(text, images)
+
+    def regenerate(self) -> None:
+        self.chat_controller.regenerate()
+
+    def stop(self) -> None:
+        self.chat_controller.stop()
+
+    def options(self) -> GenerationOptions:
+        return self.chat_controller.options()
+
+    def _select_model_of_chat(self, model: ModelInfo) -> None:
+        """Opening a chat selects the model it was held with, when it is listed."""
+        self.model = model
+        self.picker.select(model.id)
+        self._update_model_hint()
+
     # -- building -----------------------------------------------------------------------
 
     def _build(self) -> None:
@@ -133,8 +227,6 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.sidebar = Sidebar(splitter)
         self.sidebar.new_requested.connect(self.new_chat)
         self.sidebar.conversation_selected.connect(self.open_conversation)
-        self.sidebar.rename_requested.connect(self.rename_conversation)
-        self.sidebar.delete_requested.connect(self.delete_conversation)
         self.sidebar.search_changed.connect(self.refresh_conversations)
 
         right = QWidget(splitter)
@@ -154,7 +246,6 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
 
         self.chat = ChatView(self.store.thumbnail, self.theme, right)
         self.chat.copy_requested.connect(self._copy)
-        self.chat.edit_requested.connect(self.start_edit)
         self.chat.regenerate_requested.connect(lambda _id: self.regenerate())
         self.chat.retry_requested.connect(lambda _id: self.regenerate())
         self.chat.image_clicked.connect(self.show_image)
@@ -181,7 +272,6 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
         self.composer.attach_requested.connect(self.pick_images)
         self.composer.files_pasted.connect(self.attach_files)
         self.composer.image_pasted.connect(self.attach_pasted)
-        self.composer.edit_last_requested.connect(self.edit_last)
         column.addWidget(self.composer)
 
         splitter.addWidget(self.sidebar)
@@ -313,9 +403,7 @@ class MainWindow(ModelsMixin, ImagesMixin, ChatMixin, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings().setValue("geometry", self.saveGeometry())
         self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
-        if self.runner.busy and self.session is not None:
-            self.session.stop()
-            self.runner.wait(5)
+        self.chat_controller.shutdown(5)
         if self.describe_panel is not None:
             self.describe_panel.shutdown(5)
         for backend in self.backends.values():

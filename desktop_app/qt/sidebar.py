@@ -25,6 +25,10 @@ from desktop_app.qt.signals import emit
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
+#: Put before the title of the chat that is answering.
+ANSWERING_MARK = "●"
+
+
 def tr(text: str) -> str:
     return QCoreApplication.translate("Sidebar", text)
 
@@ -81,8 +85,11 @@ class Sidebar(QWidget):
         layout.addWidget(self.list, 1)
         self._updating = False
 
-    def set_conversations(self, rows: list[Any], current_id: int | None) -> None:
-        """``rows`` are ``ConversationSummary``s or ``SearchHit``s (both have a title)."""
+    def set_conversations(
+        self, rows: list[Any], current_id: int | None, answering_id: int | None = None
+    ) -> None:
+        """``rows`` are ``ConversationSummary``s or ``SearchHit``s (both have a title);
+        the chat ``answering_id`` is marked as answering (so it can be found and stopped)."""
         self._updating = True
         try:
             self.list.clear()
@@ -94,6 +101,13 @@ class Sidebar(QWidget):
                 item.setToolTip(snippet or title)
                 if snippet:
                     item.setText(f"{title}\n{snippet}")
+                if conversation_id == answering_id:
+                    item.setText(f"{ANSWERING_MARK} {item.text()}")
+                    item.setToolTip(tr("Answering now — Esc or Chat → Stop stops it"))
+                    item.setData(
+                        Qt.ItemDataRole.AccessibleTextRole,
+                        tr("{title}, answering now").replace("{title}", title),
+                    )
                 item.setData(ID_ROLE, conversation_id)
                 self.list.addItem(item)
                 if conversation_id == current_id:

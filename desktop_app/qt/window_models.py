@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QFileDialog
 from backends.base import Backend, BackendError, ModelInfo
 from desktop_app.core.backend_factory import make_backend
 from desktop_app.core.catalog import Catalog, load_catalog
-from desktop_app.core.session import ChatSession
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store, StoreError
 from desktop_app.qt.chat_view import ChatView
@@ -64,7 +63,6 @@ class ModelsMixin(WindowPart):
     model_manager: Any
     _use_after_load: str | None
     conversation_id: int | None
-    session: ChatSession | None
     picker: ModelPicker
     chat: ChatView
     composer: Composer
@@ -149,7 +147,6 @@ class ModelsMixin(WindowPart):
             self.store.update_conversation(
                 self.conversation_id, model=info.id, backend=self.backend.name
             )
-        self.session = None
         self.composer.focus()
 
     # -- getting models (desktop_app/qt/model_manager.py, first_run_panel.py) ------------
@@ -243,7 +240,6 @@ class ModelsMixin(WindowPart):
         old = self.settings
         self.settings = updated
         self._save_settings()
-        self.session = None  # the next message uses the new options
         reload = updated.extra_model_paths != old.extra_model_paths
         if updated.ollama_host != old.ollama_host and "ollama" in self.backends:
             self._replace_backend("ollama", make_backend("ollama", updated, self.paths))

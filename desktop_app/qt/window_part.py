@@ -1,12 +1,10 @@
-"""What the main window's parts share: a typed base for the mixins and the window's ``tr``.
+"""What the window's remaining mixins share: a typed base and the window's ``tr``.
 
-``MainWindow`` is put together from focused mixins (``window_models``, ``window_images``,
-``window_chat``), one job each.  Mixins rather than controller objects because the parts
-share one state that the rest of the app reads off the window itself (the selected model,
-the open conversation, the settings: ``window.model``, ``window.session``, the describe
-panel's host), and because Qt delivers drag, drop and close events as methods of the window.
-So the state stays on the window, set up in one place (``MainWindow.__init__``), and each
-mixin declares at its top what it uses from the window and from the other parts.
+The chat became a controller around one state (``controllers.chat``, ``state.AppState``):
+mixins shared ~20 attributes on the window, and a Stop needed the session of whichever chat
+was on screen.  ``window_models`` and ``window_images`` are still mixins on their way to
+controllers of their own; each declares at its top what it uses from the window (the state
+through the window's properties) and from the other parts.
 
 At run time a part derives from ``object`` (Qt is mixed in once, by ``MainWindow``); the
 type checker sees a ``QMainWindow`` so the parts' widget calls are checked.

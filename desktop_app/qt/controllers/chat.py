@@ -1,0 +1,443 @@
+"""The chat: conversations in the sidebar, sending, and the streamed answer.
+
+``ChatSession`` does the work on ``GenerationRunner``'s worker thread; this controller starts
+it and paints what it reports (the user's message, the answer as it grows, the stage:
+loading, reading, thinking, writing) on the GUI thread.
+
+A generation belongs to its conversation, not to whichever chat is on screen
+(:class:`Generation`): Stop and Esc stop it from any chat, the sidebar marks the chat that is
+answering, going back to it shows the answer so far and keeps streaming into it, and a
+message sent in another chat meanwhile is refused with a sentence, never dropped.  One
+generation at a time, and none while the Describe window is describing with the same model
+(``BackendLease``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+
+from backends.base import GenerationOptions, ImageInput
+from desktop_app.core.session import ChatSession, SessionCallbacks
+from desktop_app.core.store import StoreError
+from desktop_app.qt.chat_view import ChatView
+from desktop_app.qt.composer import Composer
+from desktop_app.qt.first_run_panel import FirstRunPanel
+from desktop_app.qt.message_widget import MessageWidget
+from desktop_app.qt.sidebar import Sidebar
+from desktop_app.qt.state import AppState
+from desktop_app.qt.workers import GenerationRunner
+
+STAGE_TEXT = {
+    "loading": "Loading model…",
+    "reading": "Reading image…",
+    "thinking": "Thinking…",
+    "writing": "Writing…",
+}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+@dataclass
+class Generation:
+    """The answer being generated: whose it is and what it has said so far."""
+
+    conversation_id: int
+    session: ChatSession
+    assistant_id: int | None = None
+    text: str = ""  # every delta so far: shown again when its chat is opened mid-answer
+    stage: str = ""
+    notice: str = ""  # Done.notice, shown under the card once it is final
+
+
+@dataclass(frozen=True)
+class ChatViews:
+    """The widgets the chat drives (built by the window)."""
+
+    chat: ChatView
+    composer: Composer
+    sidebar: Sidebar
+    first_run: FirstRunPanel
+
+
+class ChatController(QObject):
+    """Open, rename and delete chats; send, edit, regenerate and stop; show the answer live."""
+
+    status = Signal(str)  # a line for the status bar
+    title_changed = Signal(str)  # the window's title for the chat on screen
+
+    def __init__(
+        self,
+        state: AppState,
+        views: ChatViews,
+        *,
+        describing: Callable[[], bool],
+        model_chosen_by_chat: Callable[[Any], None],
+        dialog_parent: QWidget,
+    ) -> None:
+        super().__init__(dialog_parent)
+        self.state = state
+        self.views = views
+        self._describing = describing
+        self._model_chosen_by_chat = model_chosen_by_chat
+        self._dialog_parent = dialog_parent
+        self.generation: Generation | None = None
+        self.runner = GenerationRunner(self)
+        self.runner.user_message.connect(self._on_user_message)
+        self.runner.assistant_started.connect(self._on_assistant_started)
+        self.runner.delta_ready.connect(self._on_delta)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.notice.connect(self._on_notice)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.stage_changed.connect(self._set_stage)
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(500)
+        self._elapsed_timer.timeout.connect(self._show_stage)
+        state.answering_changed.connect(lambda _id: self.refresh_conversations())
+
+    # -- conversations ------------------------------------------------------------------
+
+    def refresh_conversations(self, query: str | None = None) -> None:
+        sidebar, store = self.views.sidebar, self.state.store
+        query = sidebar.search.text().strip() if query is None else query.strip()
+        try:
+            rows: list[Any] = store.search(query) if query else store.list_conversations()
+        except StoreError:  # closed while the window closes, or unreadable
+            return
+        sidebar.set_conversations(rows, self.state.conversation_id, self.state.answering)
+
+    def new_chat(self) -> None:
+        self.state.conversation_id = None
+        self._show_conversation([])
+        self.views.composer.stop_editing()
+        self.title_changed.emit("LocalSight")
+        self.views.sidebar.list.clearSelection()
+        self.views.sidebar.list.setCurrentRow(-1)
+        self.views.composer.focus()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if conversation_id == self.state.conversation_id:
+            return
+        try:
+            summary = self.state.store.conversation(conversation_id)
+            messages = self.state.store.messages(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        self.state.conversation_id = conversation_id
+        self._show_conversation(messages)
+        self.title_changed.emit(f"LocalSight — {summary.title or tr('New chat')}")
+        if summary.model:
+            match = next((m for m in self.state.models if m.id == summary.model), None)
+            if match is not None:
+                self._model_chosen_by_chat(match)
+        self.views.composer.focus()
+
+    def _show_conversation(self, messages: list[Any]) -> None:
+        """Show a chat; the one answering gets its answer so far and its stage back."""
+        chat = self.views.chat
+        if messages:
+            chat.set_messages(messages)
+        else:
+            chat.clear()
+        here = self._answering_here()
+        chat.set_busy(here)
+        self.views.composer.set_busy(here)
+        widget = self.streaming_widget()
+        if widget is not None and self.generation is not None:
+            widget.set_text(self.generation.text)
+            if self.generation.stage != "writing":
+                widget.show_status(self._stage_line())
+
+    def rename_conversation(self, conversation_id: int) -> None:
+        current = self.state.store.conversation(conversation_id).title
+        title, ok = QInputDialog.getText(
+            self._dialog_parent, tr("Rename chat"), tr("Title:"), text=current
+        )
+        if ok and title.strip():
+            self.state.store.rename_conversation(conversation_id, title.strip())
+            self.refresh_conversations()
+            if conversation_id == self.state.conversation_id:
+                self.title_changed.emit(f"LocalSight — {title.strip()}")
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        title = self.state.store.conversation(conversation_id).title or tr("this chat")
+        answer = QMessageBox.question(
+            self._dialog_parent,
+            tr("Delete chat"),
+            tr("Delete “{title}” and its images? This cannot be undone.").replace("{title}", title),
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.state.answering == conversation_id:
+            self.stop()
+            self.runner.wait(5)
+        self.state.store.delete_conversation(conversation_id)
+        if conversation_id == self.state.conversation_id:
+            self.new_chat()
+        self.refresh_conversations()
+
+    # -- sending ------------------------------------------------------------------------
+
+    def options(self) -> GenerationOptions:
+        s = self.state.settings
+        return GenerationOptions(
+            temperature=s.temperature, max_tokens=s.max_tokens, num_ctx=s.num_ctx, threads=s.threads
+        )
+
+    def _new_session(self) -> ChatSession:
+        """A session for the chat on screen (created in the store on its first message),
+        with the settings as they are now."""
+        state = self.state
+        assert state.model is not None
+        if state.conversation_id is None:
+            state.conversation_id = state.store.create_conversation(
+                model=state.model.id,
+                backend=state.backend.name,
+                system_prompt=state.settings.system_prompt or None,
+                options=self.options(),
+            )
+        system_prompt, _ = state.store.conversation_settings(state.conversation_id)
+        return ChatSession(
+            state.store,
+            state.backend,
+            state.conversation_id,
+            model=state.model.id,
+            options=self.options(),
+            system_prompt=system_prompt,
+        )
+
+    def _busy_elsewhere(self) -> bool:
+        """A generation runs for another chat: say so, keep the draft."""
+        if self.generation is None or self._answering_here():
+            return False
+        try:
+            title = self.state.store.conversation(self.generation.conversation_id).title
+        except StoreError:
+            title = ""
+        self.views.composer.show_notice(
+            tr(
+                "“{title}” is still answering. Press Esc to stop it, or send this when it is "
+                "done (your message is kept)."
+            ).replace("{title}", title or tr("Another chat"))
+        )
+        return True
+
+    def _can_send(self, images: list[ImageInput]) -> bool:
+        if self._busy_elsewhere() or self.runner.busy or self._describing():
+            return False
+        model = self.state.model
+        if model is None:
+            self.views.composer.show_notice(
+                tr("No model is selected. Add a .gguf model with Model → Add a model file…")
+            )
+            return False
+        if images and not model.capabilities.vision:
+            self.views.composer.show_notice(
+                tr(
+                    "{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove "
+                    "the images to ask in text."
+                ).replace("{name}", model.name)
+            )
+            return False
+        return True
+
+    def send(self, text: str, images: list[ImageInput]) -> None:
+        if not self._can_send(images):
+            return
+        composer = self.views.composer
+        editing = composer.editing_message_id
+        try:
+            session = self._new_session()
+        except StoreError as error:
+            composer.show_notice(str(error))
+            return
+        if editing is not None:
+            self.views.chat.remove_from(editing)
+            self._run(
+                session,
+                lambda cb: session.edit_and_resend(editing, text, cb),
+                has_images=bool(images),
+            )
+            composer.clear_after_send()
+        else:
+            self._run(session, lambda cb: session.send(text, images, cb), has_images=bool(images))
+
+    def regenerate(self) -> None:
+        if self.runner.busy or self.state.conversation_id is None or self.state.model is None:
+            self._busy_elsewhere()
+            return
+        if self._describing():
+            return
+        chat = self.views.chat
+        last = next((w for w in reversed(chat.widgets) if not w.is_user), None)
+        if last is None:
+            return
+        session = self._new_session()
+        chat.remove_from(last.message.id)
+        self._run(session, session.regenerate, has_images=False)
+
+    def start_edit(self, message_id: int) -> None:
+        if self.runner.busy:
+            return
+        widget = self.views.chat.widget_for(message_id)
+        if widget is not None:
+            self.views.composer.start_editing(message_id, widget.text)
+
+    def edit_last(self) -> None:
+        last_user = next((w for w in reversed(self.views.chat.widgets) if w.is_user), None)
+        if last_user is not None:
+            self.start_edit(last_user.message.id)
+
+    def _run(self, session: ChatSession, operation: Any, *, has_images: bool) -> None:
+        assert self.state.conversation_id is not None
+        self.generation = Generation(self.state.conversation_id, session)
+        self.state.answering = self.state.conversation_id
+        model_id = self.state.model.id if self.state.model else None
+        loading = self.state.loaded_model_id != model_id
+        self._set_stage("loading" if loading else ("reading" if has_images else "thinking"))
+        self.views.composer.set_busy(True)
+        self.views.chat.set_busy(True)
+        self._elapsed_timer.start()
+        self.runner.start(operation, SessionCallbacks)
+
+    def stop(self) -> None:
+        """Stop the answer being generated, whichever chat is on screen."""
+        if self.generation is not None and self.runner.busy:
+            self.generation.session.stop()
+            self.status.emit(tr("Stopping…"))
+
+    def shutdown(self, timeout: float) -> None:
+        """The window closes: stop the answer (its text is kept) and wait for it."""
+        if self.generation is not None and self.runner.busy:
+            self.generation.session.stop()
+            self.runner.wait(timeout)
+
+    # -- generation events (GUI thread) ---------------------------------------------------
+
+    def _answering_here(self) -> bool:
+        return (
+            self.generation is not None
+            and self.generation.conversation_id == self.state.conversation_id
+        )
+
+    def streaming_widget(self) -> MessageWidget | None:
+        """The card of the answer being generated, when its chat is on screen."""
+        generation = self.generation
+        if generation is None or generation.assistant_id is None or not self._answering_here():
+            return None
+        return self.views.chat.widget_for(generation.assistant_id)
+
+    def _on_user_message(self, message: Any) -> None:
+        self.views.composer.clear_after_send()
+        if not self.views.first_run.downloading:  # chatting now: a new chat shows examples
+            self.views.first_run.hide()
+        if self._answering_here():
+            chat = self.views.chat
+            widget = chat.widget_for(message.id)
+            if widget is None:
+                chat.add_message(message)
+            else:
+                widget.set_message(message)
+            chat.scroll_to_bottom()
+        self.refresh_conversations()
+        if self._answering_here():
+            try:
+                title = self.state.store.conversation(message.conversation_id).title
+            except StoreError:
+                return
+            self.title_changed.emit(f"LocalSight — {title}")
+
+    def _on_assistant_started(self, message: Any) -> None:
+        if self.generation is None:
+            return
+        self.generation.assistant_id = message.id
+        if self._answering_here():
+            self.views.chat.add_message(message)
+        self._show_stage()
+
+    def _on_delta(self, text: str) -> None:
+        if self.generation is None:
+            return
+        self.generation.text += text
+        widget = self.streaming_widget()
+        if widget is None:
+            return
+        started = time.perf_counter()
+        widget.append_text(text)
+        widget.status.hide()
+        # Re-rendering grows with the answer; repaint less often as it gets costly so the
+        # GUI thread keeps most of its time for input (40 ms floor, 250 ms ceiling).
+        cost_ms = (time.perf_counter() - started) * 1000
+        self.runner.set_interval(int(min(max(cost_ms * 4, 40), 250)))
+
+    def _on_notice(self, text: str) -> None:
+        """Kept until the answer's card is final, then shown under it (``_on_finished``)."""
+        if self.generation is not None:
+            self.generation.notice = text
+
+    def _on_finished(self, message: Any) -> None:
+        ttft = None
+        if self.runner.first_token_at is not None:
+            ttft = self.runner.first_token_at - self.runner.started_at
+        notice = self.generation.notice if self.generation is not None else ""
+        if self._answering_here():
+            chat = self.views.chat
+            widget = chat.widget_for(message.id)
+            if widget is None:
+                widget = chat.add_message(message)
+            widget.set_message(message, ttft)
+            if notice and message.state == "complete":
+                widget.show_status(notice)
+        # After a failure (an engine crash, a load error) the next answer may load again.
+        model = self.state.model
+        ok = message.state != "error" and model is not None
+        self.state.loaded_model_id = model.id if ok and model is not None else None
+        self._end_generation()
+        labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
+        self.status.emit(notice or labels.get(message.state, tr("Ready")))
+
+    def _on_failed(self, message: str) -> None:
+        """A failure before any answer row existed (e.g. the message could not be saved)."""
+        self._end_generation()
+        self.views.composer.show_notice(message)
+        self.status.emit(tr("Not sent"))
+
+    def _end_generation(self) -> None:
+        self.generation = None
+        self._elapsed_timer.stop()
+        self.views.composer.set_busy(False)
+        self.views.chat.set_busy(False)
+        self.state.answering = None
+        self.refresh_conversations()
+        self.views.composer.focus()
+
+    def _set_stage(self, stage: str) -> None:
+        if self.generation is not None:
+            self.generation.stage = stage
+        self._show_stage()
+
+    def _stage_line(self) -> str:
+        stage = self.generation.stage if self.generation is not None else ""
+        if not stage:
+            return ""
+        elapsed = time.monotonic() - self.runner.started_at if self.runner.busy else 0.0
+        text = tr(STAGE_TEXT.get(stage, stage))
+        return f"{text} {elapsed:.0f} s" if elapsed >= 1 else text
+
+    def _show_stage(self) -> None:
+        line = self._stage_line()
+        if not line:
+            return
+        self.status.emit(line)
+        widget = self.streaming_widget()
+        generation = self.generation
+        if widget is not None and generation is not None and generation.stage != "writing":
+            widget.show_status(line)
