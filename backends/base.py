@@ -12,8 +12,9 @@ native modules.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
@@ -235,6 +236,138 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release native resources and connections. Idempotent."""
         ...
+
+
+# -- optional abilities ---------------------------------------------------------------------
+#
+# What only some runtimes can do.  Callers ask ``isinstance(backend, SupportsX)`` (the
+# protocols are runtime-checkable) and then call the method, which type checkers see.
+
+
+@runtime_checkable
+class SupportsRegister(Protocol):
+    """Runs a model file named by its path, with its vision projector, not only those it found.
+
+    ``LlamaCppBackend`` and ``EngineBackend``: their models are GGUF files.  Optional because
+    a server (Ollama, an OpenAI-compatible one) runs only models it already has, by name.
+    """
+
+    def register(self, model_path: str | Path, mmproj: str | Path | None = None) -> ModelInfo:
+        """Make a GGUF (and optionally its projector) available by path; validates both."""
+        ...
+
+
+@runtime_checkable
+class SupportsDefaultModel(Protocol):
+    """Has a model of its own for when the user chose none (the SmolLM2 in the install).
+
+    ``LlamaCppBackend`` and ``EngineBackend``.  Optional because a server's models are
+    whatever it has: the first one it lists is used instead.
+    """
+
+    def default_model_id(self) -> str | None:
+        """The built-in model's id, or ``None`` when this install has none."""
+        ...
+
+
+class PullStatus(Protocol):
+    """One progress line of a pull (``backends.ollama.PullProgress``).
+
+    ``digest``/``total``/``completed`` are set only while a layer downloads.
+    """
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def digest(self) -> str | None: ...
+
+    @property
+    def total(self) -> int | None: ...
+
+    @property
+    def completed(self) -> int | None: ...
+
+
+@runtime_checkable
+class SupportsPull(Protocol):
+    """Downloads a model by name into the runtime's own store: ``OllamaBackend``.
+
+    Optional because llama.cpp runs files (LocalSight downloads those itself, in
+    ``desktop_app.core.model_library``) and OpenAI-compatible servers manage their models.
+    """
+
+    def pull(self, model: str, cancel: CancelToken | None = None) -> Iterator[PullStatus]:
+        """Yield progress lines until the model is there; cancelling ends them quietly."""
+        ...
+
+
+@runtime_checkable
+class SupportsDelete(Protocol):
+    """Removes a model from the runtime's own store: ``OllamaBackend``.
+
+    Optional for the same reason as ``SupportsPull``; LocalSight's own downloads are removed
+    through ``desktop_app.core.model_library``.
+    """
+
+    def delete(self, model: str) -> None:
+        """Remove ``model``; raises ``ModelNotFound`` if it is not there."""
+        ...
+
+
+@runtime_checkable
+class HasHost(Protocol):
+    """Talks to a server at an address a person may want to see: ``OllamaBackend``.
+
+    Optional because llama.cpp runs in this machine's processes; an OpenAI-compatible
+    backend calls its address ``base_url`` (it is a URL with a path, not a host).
+    """
+
+    @property
+    def host(self) -> str:
+        """The server's address, e.g. ``http://127.0.0.1:11434``."""
+        ...
+
+
+@runtime_checkable
+class HasWarnings(Protocol):
+    """Has something to say before any work: ``OllamaBackend`` and ``OpenAICompatBackend``
+    (prompts and an API key would cross the network over plain http).
+
+    Optional because a runtime in this machine's processes has nothing to warn about; read
+    it through ``backend_warnings``, which gives ``()`` then.
+    """
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """Sentences for the person, shown as they are."""
+        ...
+
+
+@runtime_checkable
+class HasProblems(Protocol):
+    """Says what went wrong while listing models: ``LlamaCppBackend`` and ``EngineBackend``
+    (files skipped: unreadable, not GGUF, a projector without its model) and
+    ``OllamaBackend`` (models whose details could not be read).
+
+    Optional because an OpenAI-compatible server lists only what it serves; read it
+    through ``backend_problems``, which gives ``()`` then.
+    """
+
+    @property
+    def problems(self) -> Sequence[str]:
+        """One sentence per thing skipped by the last ``list_models``."""
+        ...
+
+
+def backend_warnings(backend: Backend) -> Sequence[str]:
+    """The backend's warnings, or none if it never has any."""
+    return backend.warnings if isinstance(backend, HasWarnings) else ()
+
+
+def backend_problems(backend: Backend) -> Sequence[str]:
+    """What the backend's last ``list_models`` skipped, or nothing if it never skips."""
+    return backend.problems if isinstance(backend, HasProblems) else ()
 
 
 def check_request(info: ModelInfo, request: ChatRequest) -> None:

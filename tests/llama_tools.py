@@ -52,9 +52,9 @@ __all__ = ["ToolBuildError", "cache_dir", "ensure_tool", "llama_cpp_version"]
 
 DIST_NAME = "llama-cpp-python"
 
-# The flags the project standardised on (MODELS.md): no network at configure time (the
-# prebuilt web UI would be fetched from Hugging Face), no curl/OpenSSL (the tools only ever
-# serve loopback here), nothing built that no one asked for.
+# The flags the project standardised on: no network at configure time (the prebuilt web UI
+# would be fetched from Hugging Face), no curl/OpenSSL (the tools only ever serve loopback
+# here), nothing built that no one asked for.
 COMMON_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
     "-DLLAMA_USE_PREBUILT_UI=OFF",

@@ -17,10 +17,11 @@ import pytest
 
 from backends.base import BackendError
 from backends.openai_compat import PRESETS, OpenAICompatBackend
-from desktop_app.cli import build_parser
+from desktop_app.cli.app import build_parser
 from desktop_app.core.backend_factory import BACKEND_NAMES, make_backend
 from desktop_app.core.openai_config import API_KEY_ENV, OpenAIOverrides, resolve_openai
 from desktop_app.core.settings import Settings, app_paths
+from tests.conftest import png_bytes
 from tests.openai_stub import StubServer
 from tests.test_cli import assert_one_clear_line
 from tests.test_cli_ollama import localsight as _localsight
@@ -125,6 +126,50 @@ def test_there_is_no_way_to_put_a_key_on_the_command_line(
 def test_a_variable_name_is_accepted() -> None:
     args = build_parser().parse_args(["ask", "hi", "--preset", "vllm", "--api-key-env", "V_1"])
     assert (args.preset, args.api_key_env) == ("vllm", "V_1")
+
+
+def test_describe_takes_the_server_options_of_ask() -> None:
+    args = build_parser().parse_args(
+        ["describe", "photos", "--preset", "vllm", "--api-key-env", "V_1", "--vision-model", "m"]
+    )
+    assert (args.preset, args.api_key_env, args.vision_model) == ("vllm", "V_1", ["m"])
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["describe", "photos", "--api-key", KEY])
+
+
+def test_describe_with_a_server(stub: StubServer, tmp_path: Path) -> None:
+    """``describe`` took ``--backend openai`` but not the options saying where the server is,
+    which key to send and which model can see: it could only use the settings."""
+    stub.api_key = KEY
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "red.png").write_bytes(png_bytes())
+    out = tmp_path / "out.jsonl"
+    result = localsight(
+        "describe",
+        str(photos),
+        "--base-url",
+        stub.base_url,
+        "--api-key-env",
+        "BOX_KEY",
+        "--model",
+        "stub-model",
+        "--vision-model",
+        "stub-model",
+        "--out",
+        str(out),
+        "--no-progress",
+        home=tmp_path / "home",
+        env={"BOX_KEY": KEY},
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (row["text"], row["error"], row["model"]) == ("Hello from the stub.", "", "stub-model")
+    [chat] = stub.chats()
+    assert chat.headers["authorization"] == f"Bearer {KEY}"
+    parts = chat.body["messages"][-1]["content"]
+    assert [part["type"] for part in parts].count("image_url") == 1
+    assert KEY not in result.stdout + result.stderr
 
 
 def test_ask_reads_the_key_from_the_named_variable(stub: StubServer, tmp_path: Path) -> None:

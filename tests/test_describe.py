@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cli import main
+from desktop_app.cli.app import main
 from desktop_app.core.describe_output import (
     FIELDS,
     DescribeRow,
@@ -309,7 +309,7 @@ def test_second_sigint_cancels_the_running_generation(
 def test_a_ctrl_c_after_an_interrupted_run_ends_is_not_a_kill() -> None:
     """The race seen in CI: Ctrl+C twice, the current row finishes between the two, and the
     second one lands after the run; it must not meet Python's KeyboardInterrupt handler."""
-    from desktop_app.cli_describe import _InterruptFlags
+    from desktop_app.cli.describe import _InterruptFlags
 
     original = signal.getsignal(signal.SIGINT)
     try:

@@ -1,4 +1,4 @@
-"""SECURITY.md item 5, "lost chats": kill -9, damaged files, full disks.
+"""docs/failures.md, item 5, "lost chats": kill -9, damaged files, full disks.
 
 Everything here runs against real SQLite files: a real process killed with SIGKILL while a
 real model streams, files damaged byte by byte, a real (tiny, loop-mounted tmpfs) full

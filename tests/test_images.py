@@ -1,4 +1,4 @@
-"""SECURITY.md item 4: hostile or huge images are refused clearly or normalised.
+"""docs/failures.md, item 4: hostile or huge images are refused clearly or normalised.
 
 Every hostile file is built here, with Pillow or from raw bytes, inside ``tmp_path``; no binary
 fixtures are committed. Each test asserts on real properties of the output (pixels, size,

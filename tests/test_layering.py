@@ -13,7 +13,8 @@ def test_core_imports_are_light() -> None:
     code = (
         "import sys\n"
         "import backends.base, backends.llama_cpp, backends.llama_cpp.backend\n"
-        "import desktop_app.core.images, desktop_app.core.settings, desktop_app.cli\n"
+        "import desktop_app.core.images, desktop_app.core.settings, desktop_app.cli.app\n"
+        "import desktop_app.__main__\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('llama_cpp', 'PySide6'))\n"
         "print(','.join(heavy))\n"
     )

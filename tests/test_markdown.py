@@ -1,4 +1,4 @@
-"""SECURITY.md item 7: Markdown answers render safely, and in bounded time.
+"""docs/failures.md, item 7: Markdown answers render safely, and in bounded time.
 
 Every rendered output here is also checked structurally (:func:`assert_safe_html`): only
 allowlisted tags and attributes, every ``href`` http(s) or ``copy:N``, nothing that makes Qt

@@ -480,7 +480,7 @@ def test_first_run_start_chatting_is_remembered_and_chats_hide_it(
     window.close()
     again = make_window()
     qtbot.wait_until(lambda: again.model is not None, timeout=WAIT)
-    again.load_models()
+    again.models_controller.load_models()
     qtbot.waitUntil(lambda: again.stage_label.text().startswith("Ready"), timeout=WAIT)
     assert again.first_run.plan is None and not again.first_run.isVisible()
     again.close()

@@ -1,6 +1,6 @@
 """The Ollama backend against a loopback Ollama server with real llama.cpp answers behind it.
 
-The official client, real HTTP and real model output; every fault of SECURITY.md item 6 is
+The official client, real HTTP and real model output; every fault of docs/failures.md, item 6 is
 provoked on the wire: refused connections, a connection dropped mid-answer, an ``{"error"}``
 line after HTTP 200, lines split across TCP writes, stalls, a 5 MB line, 404 and 500.
 """
@@ -220,7 +220,7 @@ def test_closing_the_stream_stops_the_server(ollama: OllamaBackend, server: Olla
     assert server.gone_prompts.count("Go on and on.") == 1, "the server noticed and stopped"
 
 
-# -- faults on the wire (SECURITY.md item 6) -----------------------------------------------
+# -- faults on the wire (docs/failures.md, item 6) -----------------------------------------------
 
 
 def test_connection_dropped_mid_answer(ollama: OllamaBackend, server: OllamaServer) -> None:

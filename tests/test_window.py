@@ -370,7 +370,7 @@ def test_remote_images_in_answers_are_never_fetched(qtbot: Any, window: Any) -> 
 def test_gui_thread_never_stalls_while_loading_and_streaming(
     qtbot: Any, window: Any, smollm2: Path
 ) -> None:
-    """SECURITY.md item 10: a 10 ms heartbeat on the GUI thread, through a load and a stream.
+    """docs/failures.md, item 10: a 10 ms heartbeat on the GUI thread, through a load and a stream.
 
     SmolLM2 (a real 98 MB model) is loaded from cold and answers ~200 tokens.
     """

@@ -33,7 +33,6 @@ from backends.base import (
     Chunk,
     Done,
     GenerationFailed,
-    GenerationOptions,
     TextDelta,
 )
 from backends.engine.protocol import (
@@ -54,9 +53,8 @@ from backends.engine.protocol import (
     loads,
 )
 from backends.llama_cpp import LlamaCppBackend, cpu_variants
-from backends.llama_cpp.backend import _Loaded
-from backends.llama_cpp.cpu_probe import execute_illegal_instruction
-from backends.llama_cpp.discovery import LocalModel
+from backends.llama_cpp.backend import RequestStage
+from backends.llama_cpp.cpu_probe import execute_illegal_instruction, prepare_native_child
 
 TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 # Comma-separated CPU variant names: an engine running one of them executes an illegal
@@ -67,33 +65,36 @@ _TEST_HANG_S = 600.0
 _SHUTDOWN_JOIN_S = 1.0
 
 
-class _StagedBackend(LlamaCppBackend):
-    """The in-process backend, reporting when it starts and finishes loading a model.
+def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> LlamaCppBackend:
+    """The in-process backend, reporting each request's stages (``on_stage``) to the app.
 
     A crash message must say whether the model died while loading or while answering, and
     only the backend knows when a load happens (it loads lazily, inside the stream).
     """
+    test_hang = os.environ.get(TEST_HANG_ENV, "")
 
-    def __init__(self, config: EngineConfig, on_stage: Callable[[Stage], None]) -> None:
-        super().__init__(
-            [Path(p) for p in config.model_dirs],
-            [Path(p) for p in config.extra_models],
-            include_embedded=config.include_embedded,
-        )
-        self._on_stage = on_stage
-        self._test_hang = os.environ.get(TEST_HANG_ENV, "")
+    def on_stage(stage: RequestStage) -> None:
+        report(stage)
+        if stage == "answering":
+            _test_faults(test_hang)
 
-    def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
-        self._on_stage("loading")
-        loaded = super()._ensure_loaded(model, options)
-        self._on_stage("answering")
-        variant = cpu_variants.current().variant
-        traps = os.environ.get(TEST_TRAP_ENV, "").split(",")
-        if variant and variant in traps:
-            execute_illegal_instruction()
-        if self._test_hang == "encode":
-            time.sleep(_TEST_HANG_S)  # deliberately deaf to the cancel token
-        return loaded
+    return LlamaCppBackend(
+        [Path(p) for p in config.model_dirs],
+        [Path(p) for p in config.extra_models],
+        include_embedded=config.include_embedded,
+        on_stage=on_stage,
+    )
+
+
+def _test_faults(test_hang: str) -> None:
+    """The test hooks that strike once the model is loaded: ``TEST_TRAP_ENV``, then
+    ``TEST_HANG_ENV`` (read when the engine started, passed in as ``test_hang``)."""
+    variant = cpu_variants.current().variant
+    traps = os.environ.get(TEST_TRAP_ENV, "").split(",")
+    if variant and variant in traps:
+        execute_illegal_instruction()
+    if test_hang == "encode":
+        time.sleep(_TEST_HANG_S)  # deliberately deaf to the cancel token
 
 
 class _Server:
@@ -102,7 +103,7 @@ class _Server:
     def __init__(self, conn: Connection, config: EngineConfig) -> None:
         self._conn = conn
         self._send_lock = threading.Lock()
-        self._backend = _StagedBackend(config, self._report_stage)
+        self._backend = _staged_backend(config, self._report_stage)
         self._chat_id: int | None = None
         self._chat_cancel: CancelToken | None = None
         self._chat_thread: threading.Thread | None = None
@@ -215,20 +216,9 @@ class _Server:
         self._backend.close()
 
 
-def _private_output(log_path: str) -> None:
-    """Send this process's stdout and stderr (file descriptors 1 and 2) to ``log_path``."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
 def main(conn: Connection, config: EngineConfig, log_path: str) -> None:
     """Entry point of the engine process (the ``multiprocessing`` target)."""
-    _private_output(log_path)
-    # ggml's abort handler would otherwise attach gdb to print a backtrace: seconds of delay
-    # and a debugger process outliving the crash, for a trace nobody reads.
-    os.environ["GGML_NO_BACKTRACE"] = "1"
+    prepare_native_child(log_path)  # output to the private log, no gdb backtrace
     # Ctrl+C in the terminal reaches the whole process group; the app decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if config.cpu_variant is not None:

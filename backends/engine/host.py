@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 
 from backends.base import (
     BackendError,
-    BackendUnavailable,
     CancelToken,
     ChatRequest,
     Chunk,
@@ -48,7 +47,7 @@ from backends.engine.protocol import (
     error_from_wire,
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
-from backends.llama_cpp import cpu_variants
+from backends.llama_cpp import cpu_variants, native
 
 _T = TypeVar("_T")
 
@@ -110,7 +109,7 @@ class EngineBackend:
             engine = self._engine
             if engine is not None and engine.alive:
                 return engine
-            choice = _cpu_choice()
+            choice = native.cpu_choice()  # the variant this engine starts on
             config = dataclasses.replace(self._config, cpu_variant=choice.library)
             engine = EngineProcess(config, start_timeout_s=self._start_timeout_s)
             self._engine = engine
@@ -381,16 +380,6 @@ class _SelfHealingStream(Iterator[Chunk]):
         close = getattr(self._stream, "close", None)
         if callable(close):
             close()
-
-
-def _cpu_choice() -> cpu_variants.CpuChoice:
-    """The CPU variant an engine starts on (probed on the first launch on a machine)."""
-    try:
-        return cpu_variants.current()
-    except cpu_variants.NoUsableVariant as error:
-        raise BackendUnavailable(
-            f"{error} Run `localsight doctor` and include its output in a bug report."
-        ) from error
 
 
 def _expect(value: object, kind: type[_T]) -> _T:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from backends.base import (
     BackendError,
@@ -54,6 +54,9 @@ from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.threads import CHOOSER
 
 _ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
+
+# What a request is doing, as told to ``LlamaCppBackend``'s ``on_stage``.
+RequestStage = Literal["loading", "answering"]
 
 
 @dataclass(slots=True)
@@ -132,6 +135,7 @@ class LlamaCppBackend:
         include_embedded: bool = True,
         include_stores: bool = True,
         flash_attention: bool = True,
+        on_stage: Callable[[RequestStage], None] | None = None,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
         names) and in the Hugging Face cache, so nothing is downloaded twice.
@@ -141,6 +145,13 @@ class LlamaCppBackend:
         keeps each prompt's last logits so Regenerate still gives the same greedy answer
         (docs/decisions/flash-attention.md).  Off is kept for the tests that compare a
         cached turn with a fresh context reading everything at once.
+
+        ``on_stage``: told ``"loading"`` when a request is about to make sure its model is in
+        memory (loading it, or finding it loaded already), then ``"answering"`` once it is,
+        before anything is generated; on the thread that iterates the stream, and an error
+        it raises ends the stream.  The engine process reports these, so that a crash can
+        say whether the model died while loading or while answering: models load lazily,
+        inside the stream, so only the backend knows when a load happens.
         """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
@@ -152,6 +163,7 @@ class LlamaCppBackend:
         self._loaded: _Loaded | None = None
         self._current_cancel: CancelToken | None = None
         self._busy = threading.Lock()
+        self._on_stage = on_stage
         self.problems: list[str] = []
 
     # -- models ---------------------------------------------------------------------------
@@ -391,7 +403,11 @@ class LlamaCppBackend:
         messages: list[dict[str, Any]],
         cancel: CancelToken,
     ) -> Iterator[Chunk]:
+        if self._on_stage is not None:
+            self._on_stage("loading")
         loaded = self._ensure_loaded(model, options)
+        if self._on_stage is not None:
+            self._on_stage("answering")
         # A load is reported once, with the request that caused it.
         load_s = 0.0 if loaded.load_reported else loaded.load_s
         loaded.load_reported = True

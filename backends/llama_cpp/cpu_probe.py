@@ -73,6 +73,22 @@ def execute_illegal_instruction() -> None:
     ctypes.CFUNCTYPE(None)(address)()
 
 
+def prepare_native_child(log_path: str) -> None:
+    """Prepare a child process that runs llama.cpp code which may die: send its stdout and
+    stderr (file descriptors 1 and 2) to ``log_path``, and keep ggml from debugging itself.
+
+    What still reaches descriptor 2 (ggml's failed asserts, printed just before ``abort()``)
+    is what the parent quotes when the child dies.  ggml's abort handler would otherwise
+    attach gdb to print a backtrace: seconds of delay and a debugger process outliving the
+    crash, for a trace nobody reads.
+    """
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.environ["GGML_NO_BACKTRACE"] = "1"
+
+
 def load_variant(lib_dir: Path, library: Path) -> None:
     """Register ``library`` as ggml's CPU backend in this process (llama_cpp loaded first).
 

@@ -249,13 +249,9 @@ class _Outcome:
 
 def _child_entry(conn: Any, argv: list[str], log_path: str) -> None:
     """Runs in the spawned child: llama.cpp's output to a private log, the result up the pipe."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    os.environ["GGML_NO_BACKTRACE"] = "1"
     from backends.llama_cpp import cpu_probe
 
+    cpu_probe.prepare_native_child(log_path)
     output = io.StringIO()
     try:
         with contextlib.redirect_stdout(output):

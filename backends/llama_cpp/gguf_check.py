@@ -1,7 +1,7 @@
 """Check a GGUF file in pure Python before any native code sees it.
 
 Crafted GGUF files have caused heap overflows in ggml and asserts that abort the process
-(SECURITY.md item 2), so every model and projector file is read here first: the header,
+(docs/failures.md, item 2), so every model and projector file is read here first: the header,
 every metadata entry and every tensor record, with hard limits on counts and lengths and
 every tensor's bytes checked to lie inside the file.  A file that fails gets an
 ``InvalidModelFile`` naming the reason, and never reaches llama.cpp.

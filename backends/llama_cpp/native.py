@@ -37,12 +37,7 @@ def llama_module() -> ModuleType:
     with _lock:
         if "llama_cpp" in _modules:
             return _modules["llama_cpp"]
-        try:
-            choice = cpu_variants.current()
-        except cpu_variants.NoUsableVariant as error:
-            raise BackendUnavailable(
-                f"{error} Run `localsight doctor` and include its output in a bug report."
-            ) from error
+        choice = cpu_choice()
         try:
             import llama_cpp
             import llama_cpp.llama_chat_format
@@ -57,6 +52,20 @@ def llama_module() -> ModuleType:
             ) from error
         _modules["llama_cpp"] = llama_cpp
         return llama_cpp
+
+
+def cpu_choice() -> cpu_variants.CpuChoice:
+    """The CPU variant llama.cpp runs with here (probed on the first launch on a machine).
+
+    Raises ``BackendUnavailable`` when this processor can run none of them: nothing the
+    person can fix, so the sentence asks for a bug report.
+    """
+    try:
+        return cpu_variants.current()
+    except cpu_variants.NoUsableVariant as error:
+        raise BackendUnavailable(
+            f"{error} Run `localsight doctor` and include its output in a bug report."
+        ) from error
 
 
 def _install_log_capture(llama_cpp: ModuleType) -> None:

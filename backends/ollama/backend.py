@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from backends import _http
 from backends.base import (
     BackendError,
     CancelToken,
@@ -165,16 +166,14 @@ class OllamaBackend:
         self.headers = dict(headers or {})
         self.keep_alive = keep_alive
         self.timeout = timeout
-        self.connect_timeout = connect_timeout or (2.0 if is_local(self.host) else 10.0)
+        self.connect_timeout = connect_timeout or _http.default_connect_timeout(is_local(self.host))
         self.warnings: list[str] = []
         self.problems: list[str] = []
         warning = plain_http_warning(self.host)
         if warning:
             self.warnings.append(warning)
             log.warning(warning)
-        self._plain: ollama.Client | None = None
-        self._streaming: ollama.Client | None = None
-        self._clients_lock = threading.Lock()
+        self._clients = _http.ClientPair(self._new_plain_client, self._new_stream_client)
         self._local = threading.local()
         self._info: dict[str, tuple[str | None, ModelInfo]] = {}
 
@@ -185,33 +184,31 @@ class OllamaBackend:
 
         return httpx.Timeout(self.timeout, connect=self.connect_timeout)
 
-    def _client(self) -> ollama.Client:
+    def _new_plain_client(self) -> ollama.Client:
         """The client for short requests; it keeps its connection alive between them."""
-        with self._clients_lock:
-            if self._plain is None:
-                import ollama
+        import ollama
 
-                self._plain = ollama.Client(
-                    self.host, headers=self.headers, timeout=self._timeout()
-                )
-            return self._plain
+        return ollama.Client(self.host, headers=self.headers, timeout=self._timeout())
 
-    def _stream_client(self) -> ollama.Client:
+    def _new_stream_client(self) -> ollama.Client:
         """The client for chats and pulls: one fresh connection per request, so each one
         reports its socket to the ``ConnectionGuard`` of the thread that sent it."""
-        with self._clients_lock:
-            if self._streaming is None:
-                import httpx
-                import ollama
+        import httpx
+        import ollama
 
-                self._streaming = ollama.Client(
-                    self.host,
-                    headers=self.headers,
-                    timeout=self._timeout(),
-                    limits=httpx.Limits(max_keepalive_connections=0),
-                    event_hooks={"request": [self._attach_guard]},
-                )
-            return self._streaming
+        return ollama.Client(
+            self.host,
+            headers=self.headers,
+            timeout=self._timeout(),
+            limits=httpx.Limits(max_keepalive_connections=0),
+            event_hooks={"request": [self._attach_guard]},
+        )
+
+    def _client(self) -> ollama.Client:
+        return self._clients.plain()
+
+    def _stream_client(self) -> ollama.Client:
+        return self._clients.streaming()
 
     def _attach_guard(self, request: httpx.Request) -> None:
         guard: ConnectionGuard | None = getattr(self._local, "guard", None)
@@ -231,11 +228,7 @@ class OllamaBackend:
         )
 
     def close(self) -> None:
-        with self._clients_lock:
-            for client in (self._plain, self._streaming):
-                if client is not None:
-                    client.close()  # type: ignore[no-untyped-call]
-            self._plain = self._streaming = None
+        self._clients.close()
 
     # -- models ---------------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ with the HTTP status (or ``-1`` for an ``{"error": ...}`` line that arrives afte
 httpx's timeout and protocol errors for stalls and dropped connections.  The window shows
 ``str(error)`` as it is, so every branch here ends in a sentence that says what to do.
 
+How a failed connection becomes an error is shared with the OpenAI-compatible backend
+(``backends._http``); this module words it for Ollama and reads what only Ollama sends.
+
 ``ollama``, ``httpx`` and ``pydantic`` are imported inside ``translate`` only: by the time
 anything fails the backend has imported them already, and this module stays cheap to import.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+from backends import _http
 from backends.base import (
     BackendError,
     BackendUnavailable,
@@ -30,6 +34,21 @@ from backends.ollama.host import is_local
 Phase = Literal["request", "chat", "pull", "delete"]
 
 _START_HINT = "Start it with `ollama serve` (or open the Ollama app)"
+
+_TRANSPORT = _http.Wording(
+    no_answer=(
+        "Ollama at {where} did not answer{waited}. It may be busy loading a model; "
+        "try again in a moment."
+    ),
+    stopped_sending=(
+        "Ollama stopped sending{waited} and was given up on. The partial answer is kept; "
+        "try again, or raise the Ollama timeout if the model is very slow to load."
+    ),
+    closed_mid_answer=(
+        "Ollama at {where} closed the connection before it finished (did the server stop "
+        "or crash?). The partial answer is kept; try again."
+    ),
+)
 
 
 def not_running(host: str) -> BackendUnavailable:
@@ -68,36 +87,27 @@ def translate(
 
     if isinstance(error, BackendError):
         return error
-    if isinstance(error, httpx.ConnectTimeout):
-        if is_local(host):
-            return not_running(host)
+    if isinstance(error, httpx.ConnectTimeout) and not is_local(host):
         return BackendUnavailable(
             f"Ollama at {host} did not accept a connection in time. Check the address and "
             "that the machine is on."
         )
-    if isinstance(error, (ConnectionError, httpx.ConnectError)):
+    if isinstance(error, ConnectionError):  # the client's own, from its plain requests
         return not_running(host)
     if isinstance(error, ResponseError):
         status, detail = error.status_code, str(error.error).strip().rstrip(".")
         return _response_error(status, detail, host=host, model=model, phase=phase, partial=partial)
-    if isinstance(error, httpx.TimeoutException):
-        waited = f" for {read_timeout:g} s" if read_timeout else ""
-        if phase == "request":
-            return BackendUnavailable(
-                f"Ollama at {host} did not answer{waited}. It may be busy loading a model; "
-                "try again in a moment."
-            )
-        return GenerationFailed(
-            f"Ollama stopped sending{waited} and was given up on. The partial answer is kept; "
-            "try again, or raise the Ollama timeout if the model is very slow to load.",
-            partial_text=partial,
-        )
-    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return GenerationFailed(
-            f"Ollama at {host} closed the connection before it finished (did the server stop "
-            "or crash?). The partial answer is kept; try again.",
-            partial_text=partial,
-        )
+    transport = _http.transport_error(
+        error,
+        _TRANSPORT,
+        where=host,
+        unreachable=lambda: not_running(host),
+        answering=phase != "request",  # a pull or a delete too: not a plain request
+        partial=partial,
+        read_timeout=read_timeout,
+    )
+    if transport is not None:
+        return transport
     if isinstance(error, (json.JSONDecodeError, pydantic.ValidationError)):
         return GenerationFailed(
             f"The server at {host} sent a reply LocalSight cannot read ({_short(error)}). Is it "

@@ -6,7 +6,7 @@ restated here because importing the client costs a third of a second, too much f
 window runs at start-up to show the configured address.  A test pins both to the same
 answers.
 
-Ollama has no authentication (SECURITY.md item 8): a plain-http address on another machine
+Ollama has no authentication (docs/failures.md, item 8): a plain-http address on another machine
 sends prompts, images and answers over the network in clear text.  That is allowed (a
 stronger box on the LAN is a good reason) but the user is told, once, in words.
 """

@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-import threading
 import time
 import urllib.parse
 from collections.abc import Collection, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from backends import _http
 from backends.base import (
     BackendError,
     CancelToken,
@@ -102,16 +102,18 @@ class OpenAICompatBackend:
         self._api_key = api_key or None
         self.vision_models = frozenset(vision_models)
         self.timeout = timeout
-        self.connect_timeout = connect_timeout or (2.0 if is_local(self.base_url) else 10.0)
+        self.connect_timeout = connect_timeout or _http.default_connect_timeout(
+            is_local(self.base_url)
+        )
         self.warnings: list[str] = []
         warning = plain_http_warning(self.base_url, has_key=self._api_key is not None)
         if warning:
             self.warnings.append(warning)
             log.warning(warning)
-        self._clients_lock = threading.Lock()
         self._tls_context: ssl.SSLContext | None = None
-        self._plain: httpx.Client | None = None
-        self._streaming: httpx.Client | None = None
+        self._clients = _http.ClientPair(
+            lambda: self._new_client(keepalive=True), lambda: self._new_client(keepalive=False)
+        )
         self._vision: dict[str, bool] = {}
         self._kind: ServerKind = "other"
 
@@ -152,23 +154,13 @@ class OpenAICompatBackend:
         )
 
     def _client(self) -> httpx.Client:
-        with self._clients_lock:
-            if self._plain is None:
-                self._plain = self._new_client(keepalive=True)
-            return self._plain
+        return self._clients.plain()
 
     def _stream_client(self) -> httpx.Client:
-        with self._clients_lock:
-            if self._streaming is None:
-                self._streaming = self._new_client(keepalive=False)
-            return self._streaming
+        return self._clients.streaming()
 
     def close(self) -> None:
-        with self._clients_lock:
-            for client in (self._plain, self._streaming):
-                if client is not None:
-                    client.close()
-            self._plain = self._streaming = None
+        self._clients.close()
 
     # -- plain requests -------------------------------------------------------------------
 
@@ -330,7 +322,7 @@ class OpenAICompatBackend:
                             continue
                         payload = _json_or_text(data)
                         if event.event == "error":
-                            raise self._stream_error(payload, request.model, received)
+                            raise self._payload_error(payload, request.model, "".join(received))
                         self._raise_if_error(payload, request.model, "".join(received))
                         text = state.absorb(payload)
                         if text:
@@ -369,14 +361,7 @@ class OpenAICompatBackend:
 
     def _raise_if_error(self, payload: Any, model: str, partial: str) -> None:
         if isinstance(payload, dict) and ("error" in payload or payload.get("object") == "error"):
-            raise from_status(
-                status_of(payload) or -1,
-                error_detail(payload),
-                base_url=self.base_url,
-                model=model,
-                partial=partial,
-                has_key=self._api_key is not None,
-            )
+            raise self._payload_error(payload, model, partial)
         if not isinstance(payload, dict):
             raise GenerationFailed(
                 f"The server at {display_url(self.base_url)} sent a chunk LocalSight cannot "
@@ -384,14 +369,16 @@ class OpenAICompatBackend:
                 partial_text=partial,
             )
 
-    def _stream_error(self, payload: Any, model: str, received: list[str]) -> BackendError:
-        """An ``event: error`` in the stream."""
+    def _payload_error(self, payload: Any, model: str, partial: str) -> BackendError:
+        """The error for an error object that arrived after HTTP 200 (a whole reply or a
+        ``data:`` chunk holding one, or an ``event: error``); the status is its ``code``, if
+        it names one, else -1."""
         return from_status(
             status_of(payload) or -1,
             error_detail(payload),
             base_url=self.base_url,
             model=model,
-            partial="".join(received),
+            partial=partial,
             has_key=self._api_key is not None,
         )
 

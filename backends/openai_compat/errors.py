@@ -8,8 +8,10 @@ plain text.  Mid-stream, an error arrives as an SSE event after HTTP 200 -- a ``
 line holding one of those objects (llama-server, vLLM), or an ``event: error``.
 
 The window shows ``str(error)`` as it is, so every branch ends in a sentence that says what
-to do.  The API key never appears in any of them.  ``httpx`` is imported inside the
-functions that need it, so importing this module stays cheap.
+to do.  The API key never appears in any of them.  How a failed connection becomes an error
+is shared with the Ollama backend (``backends._http``); this module words it for these
+servers.  ``httpx`` is imported inside the functions that need it, so importing this module
+stays cheap.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import re
 from typing import Any, Literal
 
+from backends import _http
 from backends.base import (
     BackendError,
     BackendUnavailable,
@@ -34,6 +37,25 @@ from backends.openai_compat.endpoint import display_url, is_local
 Phase = Literal["request", "chat"]
 
 _DETAIL_LIMIT = 300
+
+_TRANSPORT = _http.Wording(
+    no_answer=(
+        "The server at {where} did not answer{waited}. It may be busy loading a model; "
+        "try again in a moment."
+    ),
+    stopped_sending=(
+        "The server at {where} stopped sending{waited} and was given up on. The partial "
+        "answer is kept; try again."
+    ),
+    closed_before_answer=(
+        "The server at {where} closed the connection without answering. Is it an "
+        "OpenAI-compatible server, and is it still running?"
+    ),
+    closed_mid_answer=(
+        "The server at {where} closed the connection before the answer was finished (did "
+        "the server stop or crash?). The partial answer is kept; try again."
+    ),
+)
 
 
 def not_reachable(base_url: str) -> BackendUnavailable:
@@ -198,31 +220,17 @@ def from_exception(
     if isinstance(error, BackendError):
         return error
     where = display_url(base_url)
-    if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
-        return not_reachable(base_url)
-    if isinstance(error, httpx.TimeoutException):
-        waited = f" for {read_timeout:g} s" if read_timeout else ""
-        if phase == "request":
-            return BackendUnavailable(
-                f"The server at {where} did not answer{waited}. It may be busy loading a "
-                "model; try again in a moment."
-            )
-        return GenerationFailed(
-            f"The server at {where} stopped sending{waited} and was given up on. The "
-            "partial answer is kept; try again.",
-            partial_text=partial,
-        )
-    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        if phase == "request":
-            return BackendUnavailable(
-                f"The server at {where} closed the connection without answering. Is it an "
-                "OpenAI-compatible server, and is it still running?"
-            )
-        return GenerationFailed(
-            f"The server at {where} closed the connection before the answer was finished "
-            "(did the server stop or crash?). The partial answer is kept; try again.",
-            partial_text=partial,
-        )
+    transport = _http.transport_error(
+        error,
+        _TRANSPORT,
+        where=where,
+        unreachable=lambda: not_reachable(base_url),
+        answering=phase == "chat",
+        partial=partial,
+        read_timeout=read_timeout,
+    )
+    if transport is not None:
+        return transport
     if isinstance(error, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return BackendError(f"{where} is not a usable server address ({_short(str(error))}).")
     if isinstance(error, (ValueError, UnicodeDecodeError)):  # JSON that is not JSON

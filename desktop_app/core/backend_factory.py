@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backends.base import Backend, BackendError, ModelNotFound
+from backends.base import Backend, BackendError, ModelNotFound, SupportsDefaultModel
 from desktop_app.core.settings import AppPaths, Settings
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ def default_model_id(backend: Backend, settings: Settings) -> str:
     """
     if settings.model and backend.name == settings.backend:
         return settings.model
-    default = getattr(backend, "default_model_id", lambda: None)()
-    if isinstance(default, str):
+    default = backend.default_model_id() if isinstance(backend, SupportsDefaultModel) else None
+    if default is not None:
         return default
     models = backend.list_models()
     if models:

@@ -2,7 +2,7 @@
 
 Why this is separate from the store: it is the part that decides, before any query runs,
 whether the file on disk can be trusted, and it is the only code that ever moves a user's
-database.  The rules (SECURITY.md item 5):
+database.  The rules (docs/failures.md, item 5):
 
 * A file that SQLite calls damaged or "not a database", or that fails ``PRAGMA quick_check``,
   is **moved aside** to ``<name>.corrupt-YYYYmmdd-HHMMSS`` together with its ``-wal`` and

@@ -6,7 +6,7 @@ the content), ``X-Linked-Size``, ``X-Repo-Commit``, then usually a redirect to a
 honours HTTP Range.  ``HF_ENDPOINT`` relocates the hub exactly as it does for
 ``huggingface_hub`` (a mirror, or the tests' loopback server).
 
-Downloads are https only (SECURITY.md item 8): a model file is code-adjacent input for a
+Downloads are https only (docs/failures.md, item 8): a model file is code-adjacent input for a
 native parser, and plain http lets anyone on the path swap it.  Plain http is allowed
 only to a loopback address, where there is no path to attack (local mirrors, the tests),
 and the rule is checked on every redirect too, not only on the first URL.

@@ -3,7 +3,7 @@
 Every picture the user attaches (dropped, pasted, picked in a file dialog, given to the CLI)
 goes through :func:`normalize_image` before anything else looks at it, and only the bytes it
 returns, wrapped in a :class:`backends.base.ImageInput`, ever reach a model or the chat store.
-This is SECURITY.md item 4 ("hostile or huge images"): decompression bombs, 20000×1 strips
+This is docs/failures.md, item 4 ("hostile or huge images"): decompression bombs, 20000×1 strips
 that overflowed llama.cpp's image encoder, EPS files (which Pillow would hand to Ghostscript),
 files renamed to look like images, truncated JPEGs, 48 MP phone photos, CMYK, 16-bit, animated
 GIFs, EXIF rotation and HEIC are each either refused with an :class:`ImageError` whose text a

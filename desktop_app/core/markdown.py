@@ -6,7 +6,7 @@ so this module writes exactly that subset itself from markdown-it-py's token str
 of post-processing markdown-it's own HTML: every tag and attribute comes from a short
 allowlist here, and every piece of model text is escaped.
 
-Why it is built this way (SECURITY.md item 7, "remote content in answers"):
+Why it is built this way (docs/failures.md, item 7, "remote content in answers"):
 
 * **Raw HTML is text.** The parser runs with ``html`` off, so ``<script>``, ``<img
   onerror=...>`` or ``<a href="javascript:...">`` written by a model appear literally, escaped.
@@ -18,7 +18,7 @@ Why it is built this way (SECURITY.md item 7, "remote content in answers"):
   ``mailto:``, relative paths) is shown as text. Links open only on a click, in the widget,
   which checks the scheme again before handing the URL to the desktop.
 
-Bounded time (also SECURITY.md item 10, "frozen UI"): the HTML is laid out on the GUI thread,
+Bounded time (also docs/failures.md, item 10, "frozen UI"): the HTML is laid out on the GUI thread,
 and both halves of the work can be made slow by a hostile or runaway answer.
 
 * *Parsing.* markdown-it-py is linear in practice but slow on some inputs (about 20 µs per

@@ -1,7 +1,7 @@
 """A conversation in progress: history in, one generation at a time, everything persisted.
 
 The window (from a worker thread) and ``localsight ask --save`` both drive a
-:class:`ChatSession`, so the durability rules live here once (SECURITY.md item 5):
+:class:`ChatSession`, so the durability rules live here once (docs/failures.md, item 5):
 
 1. The user's message is committed **before** the backend is asked anything.
 2. A ``streaming`` assistant row exists before the first token; its text is flushed at least

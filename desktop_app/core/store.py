@@ -1,7 +1,7 @@
 """The chat history: one SQLite file that never loses what the user wrote or received.
 
 Peers lost history on crashes, on updates and on streamed replies that were never saved
-(SECURITY.md item 5).  The rules this module keeps, and where:
+(docs/failures.md, item 5).  The rules this module keeps, and where:
 
 * **Committed before it matters.** :meth:`Store.add_message` commits before returning, so the
   session saves the user's message before any generation starts; the streaming answer is a

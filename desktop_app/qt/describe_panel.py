@@ -7,8 +7,9 @@ that model's backend, so nothing is loaded twice.
 
 One generation at a time: the llama.cpp backends serve one answer at a time and refuse a
 second one with "still answering" (which would turn every image into an error row, or the
-chat's answer into an error).  So Start waits for a running chat answer to end, and while
-a run is going the main window holds chat sends back (``MainWindow._describing``).
+chat's answer into an error).  So a run takes the window's ``BackendLease`` when it starts
+(Start waits for a running chat answer to end) and gives it back when it ends; meanwhile
+the chat holds its sends back.
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ from desktop_app.core.describe import (
 )
 from desktop_app.core.describe_output import DescribeRow, export_rows, format_for
 from desktop_app.core.images import ImagePolicy
+from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe_layout import DescribePanelLayout, duration
 from desktop_app.qt.describe_worker import DescribeRunner
 from desktop_app.qt.signals import emit
 from desktop_app.qt.theme import Colors
-from desktop_app.qt.workers import BackgroundCall, GenerationRunner
+from desktop_app.qt.workers import BackgroundCall
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
 EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
@@ -60,10 +62,12 @@ class DescribeHost(Protocol):
     """What the panel needs from the main window (which satisfies this as it is)."""
 
     colors: Colors
-    model: ModelInfo | None
 
     @property
-    def runner(self) -> GenerationRunner: ...
+    def model(self) -> ModelInfo | None: ...
+
+    @property
+    def lease(self) -> BackendLease: ...
 
     @property
     def backend(self) -> Backend: ...
@@ -193,7 +197,7 @@ class DescribePanel(DescribePanelLayout):
         refusal = self._refusal()
         files = self.table.pending()
         prompt = self.prompt_edit.text().strip()
-        if not refusal and self.host.runner.busy:
+        if not refusal and not self.host.lease.free_for("describe"):
             refusal = tr(
                 "The model is answering in the chat. Wait for the answer (or stop it), "
                 "then press Start: it answers one request at a time."
@@ -205,6 +209,7 @@ class DescribePanel(DescribePanelLayout):
         if refusal or self.host.model is None:
             self.show_notice(refusal)
             return
+        self.host.lease.acquire("describe")
         job = DescribeJob(
             model=self.host.model.id,
             prompt=prompt,
@@ -290,6 +295,7 @@ class DescribePanel(DescribePanelLayout):
             )
         self._queue = []
         self._update_buttons()
+        self.host.lease.release("describe")
         emit(self.run_ended)
 
     def _show_progress(self) -> None:

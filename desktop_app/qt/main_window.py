@@ -1,25 +1,32 @@
 """The main window: sidebar, conversation, composer, model picker, status bar.
 
-It owns no logic beyond wiring: the store keeps chats, ``ChatSession`` runs generations on
-a worker thread, the backend answers.  The GUI thread only paints and never waits on a
-model, a download or a disk write of an image.
+It builds the widgets and the menus and connects them to the controllers, which own the
+behaviour around one ``AppState`` (``desktop_app/qt/state.py``): ``controllers.chat``
+(conversations, sending, the streamed answer), ``controllers.models`` (models across
+backends, settings, servers), ``controllers.images`` (attach, paste, drop, the
+describe-each offer) and ``controllers.describe`` (the Describe window); one
+``BackendLease`` decides whether the chat or the Describe window may generate.  The window
+itself keeps what only a window has: the status line, the theme, its geometry, drag and
+drop events, closing.  ``app.create_window`` builds the settings, the store and the backends
+and hands them in.
 
-This module builds the widgets and the menus, the window's one state (``state.AppState``)
-and its controllers, and keeps the window itself (status line, recovery notice, theme,
-geometry, closing).  The chat -- conversations, sending, the streamed answer -- is
-``controllers.chat.ChatController``, which owns the generation running.  Two jobs are
-still mixins on the way to controllers of their own: ``window_models`` (models across
-backends, adding a GGUF, servers on a settings change, the model manager and first-run
-card) and ``window_images`` (attach, paste, drop, the describe-each offer); they read the
-state through the window's properties below.
+No part of the window waits on a model, a download or a disk write of an image.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -31,15 +38,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.base import Backend, GenerationOptions, ImageInput, ModelInfo
-from desktop_app.core.backend_factory import make_backend
+from backends.base import Backend, GenerationOptions, ModelInfo
 from desktop_app.core.catalog import Catalog
+from desktop_app.core.images import ImagePolicy
 from desktop_app.core.markdown import MarkdownTheme
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store import Store
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
 from desktop_app.qt.controllers.chat import ChatController, ChatViews
+from desktop_app.qt.controllers.describe import DescribeController
+from desktop_app.qt.controllers.images import ImagesController
+from desktop_app.qt.controllers.lease import BackendLease
+from desktop_app.qt.controllers.models import ModelsController, ModelViews
+from desktop_app.qt.describe_offer import DescribeOffer
 from desktop_app.qt.describe_panel import DescribePanel
 from desktop_app.qt.first_run_panel import FirstRunHooks, FirstRunPanel
 from desktop_app.qt.model_picker import ModelPicker
@@ -48,79 +60,97 @@ from desktop_app.qt.sidebar import Sidebar
 from desktop_app.qt.state import AppState
 from desktop_app.qt.theme import Colors
 from desktop_app.qt.transfers import JobRegistry
-from desktop_app.qt.window_images import ImagesMixin
-from desktop_app.qt.window_models import ModelsMixin
 from desktop_app.qt.window_part import tr
-from desktop_app.qt.workers import GenerationRunner, ImageJob
+from desktop_app.qt.workers import GenerationRunner
 
 
-class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
+class MainWindow(QMainWindow):
     """LocalSight's one window: widgets and menus around one ``AppState`` and its controllers."""
 
     def __init__(
         self,
+        state: AppState,
         paths: AppPaths,
         colors: Colors,
         *,
-        backend: Backend | None = None,
-        store: Store | None = None,
-        extra_backends: dict[str, Backend] | None = None,
         catalog: Catalog | None = None,
+        notices: tuple[str, ...] = (),
     ) -> None:
+        """``catalog``: None is the shipped catalog.json.  ``notices``: what went wrong while
+        the app was put together (a server that could not be reached), shown once."""
         super().__init__()
+        self.state = state
+        state.setParent(self)
         self.paths = paths
-        self.catalog = catalog  # None: the shipped catalog.json (tests pass a tiny one)
         self.jobs = JobRegistry()  # downloads and pulls, cancelled when the window closes
-        self._use_after_load: str | None = None
-        self.model_manager: Any = None
-        settings = Settings.load(paths.settings_path)
-        # In-process llama.cpp (in its engine process) always; Ollama when it answers.
-        backends: dict[str, Backend] = {
-            "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),
-        }
-        if extra_backends is not None:
-            backends.update(extra_backends)
-        else:
-            backends["ollama"] = make_backend("ollama", settings, paths)
-        self.state = AppState(settings, store or Store.open(paths.database_path), backends, self)
+        self.lease = BackendLease(self)
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
         self.about_dialog: QDialog | None = None
-        self.describe_panel: DescribePanel | None = None  # "describe each", made on first use
 
         self.setWindowTitle("LocalSight")
         self.setMinimumSize(720, 480)
         self.setAcceptDrops(True)
         self._build()
-        self.chat_controller = ChatController(
-            self.state,
-            ChatViews(self.chat, self.composer, self.sidebar, self.first_run),
-            describing=self._describing,
-            model_chosen_by_chat=self._select_model_of_chat,
+        self.models_controller = ModelsController(
+            state,
+            paths,
+            ModelViews(self.picker, self.chat, self.composer, self.first_run),
+            self.jobs,
+            catalog=catalog,
             dialog_parent=self,
         )
-        self.chat_controller.status.connect(self._set_status)
-        self.chat_controller.title_changed.connect(self.setWindowTitle)
-        self.sidebar.rename_requested.connect(self.chat_controller.rename_conversation)
-        self.sidebar.delete_requested.connect(self.chat_controller.delete_conversation)
-        self.chat.edit_requested.connect(self.chat_controller.start_edit)
-        self.composer.edit_last_requested.connect(self.chat_controller.edit_last)
+        self.describe_controller = DescribeController(self, self)
+        self.images_controller = ImagesController(
+            state,
+            self.composer,
+            add_model_path=self.models_controller.add_model_path,
+            open_describe=self.describe_controller.open_describe,
+            dialog_parent=self,
+        )
+        self.chat_controller = ChatController(
+            state,
+            ChatViews(self.chat, self.composer, self.sidebar, self.first_run),
+            self.lease,
+            model_chosen_by_chat=self.models_controller.select_without_saving,
+            dialog_parent=self,
+        )
+        self._connect()
         self._build_menus()
-        if extra_backends is None:
-            self._connect_server(self.settings)
-        self.images = ImageJob(self)
-        self.images.ready.connect(self.composer.add_image)
-        self.images.rejected.connect(self._image_rejected)
         self._restore_geometry()
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._scheme_changed)
-        self.refresh_conversations()
-        self._tell_about_recovery()
-        self.load_models()
+        self.chat_controller.refresh_conversations()
+        self._tell_about_recovery(notices)
+        self.models_controller.load_models()
         self.composer.focus()
 
-    # -- the state, as the window's parts read it ---------------------------------------
+    def _connect(self) -> None:
+        """Widgets' intents to the controllers that act on them."""
+        chat, models, images = self.chat_controller, self.models_controller, self.images_controller
+        for controller in (chat, models, images, self.describe_controller):
+            controller.status.connect(self._set_status)
+        chat.title_changed.connect(self.setWindowTitle)
+        self.sidebar.new_requested.connect(chat.new_chat)
+        self.sidebar.conversation_selected.connect(chat.open_conversation)
+        self.sidebar.rename_requested.connect(chat.rename_conversation)
+        self.sidebar.delete_requested.connect(chat.delete_conversation)
+        self.sidebar.search_changed.connect(chat.refresh_conversations)
+        self.picker.model_chosen.connect(models.choose_model)
+        self.settings_button.clicked.connect(models.open_settings)
+        self.chat.edit_requested.connect(chat.start_edit)
+        self.chat.regenerate_requested.connect(lambda _id: chat.regenerate())
+        self.chat.retry_requested.connect(lambda _id: chat.regenerate())
+        self.chat.image_clicked.connect(images.show_image)
+        self.composer.send_requested.connect(chat.send)
+        self.composer.stop_requested.connect(chat.stop)
+        self.composer.edit_last_requested.connect(chat.edit_last)
+        self.composer.attach_requested.connect(images.pick_images)
+        self.composer.files_pasted.connect(images.attach_files)
+        self.composer.image_pasted.connect(images.attach_pasted)
+
+    # -- the window's public face: what the Describe window, menus and tests use ----------
 
     @property
     def settings(self) -> Settings:
@@ -134,64 +164,52 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
     def store(self) -> Store:
         return self.state.store
 
-    @store.setter
-    def store(self, value: Store) -> None:
-        self.state.store = value
-
     @property
     def backends(self) -> dict[str, Backend]:
         return self.state.backends
 
-    @backends.setter
-    def backends(self, value: dict[str, Backend]) -> None:
-        self.state.backends = value
+    @property
+    def backend(self) -> Backend:
+        """The backend serving the selected model."""
+        return self.state.backend
 
     @property
     def model_backend(self) -> dict[str, str]:
         return self.state.model_backend
 
-    @model_backend.setter
-    def model_backend(self, value: dict[str, str]) -> None:
-        self.state.model_backend = value
-
     @property
     def models(self) -> list[ModelInfo]:
         return self.state.models
-
-    @models.setter
-    def models(self, value: list[ModelInfo]) -> None:
-        self.state.models = value
 
     @property
     def model(self) -> ModelInfo | None:
         return self.state.model
 
-    @model.setter
-    def model(self, value: ModelInfo | None) -> None:
-        self.state.model = value
-
     @property
     def conversation_id(self) -> int | None:
         return self.state.conversation_id
 
-    @conversation_id.setter
-    def conversation_id(self, value: int | None) -> None:
-        self.state.conversation_id = value
-
-    @property
-    def loaded_model_id(self) -> str | None:
-        return self.state.loaded_model_id
-
-    @loaded_model_id.setter
-    def loaded_model_id(self, value: str | None) -> None:
-        self.state.loaded_model_id = value
-
     @property
     def runner(self) -> GenerationRunner:
-        """The chat's generation runner (the Describe window waits while it is busy)."""
         return self.chat_controller.runner
 
-    # -- the chat (``ChatController``), as menus, shortcuts and the other parts call it --
+    @property
+    def model_manager(self) -> Any:
+        return self.models_controller.model_manager
+
+    @property
+    def describe_panel(self) -> DescribePanel | None:
+        return self.describe_controller.panel
+
+    @property
+    def describe_offer(self) -> DescribeOffer | None:
+        return self.images_controller.describe_offer
+
+    def image_policy(self) -> ImagePolicy:
+        return self.images_controller.image_policy()
+
+    def options(self) -> GenerationOptions:
+        return self.chat_controller.options()
 
     def new_chat(self) -> None:
         self.chat_controller.new_chat()
@@ -202,32 +220,29 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
     def refresh_conversations(self, query: str | None = None) -> None:
         self.chat_controller.refresh_conversations(query)
 
-    def send(self, text: str, images: list[ImageInput]) -> None:
-        self.chat_controller.send(text, images)
-
-    def regenerate(self) -> None:
-        self.chat_controller.regenerate()
-
     def stop(self) -> None:
         self.chat_controller.stop()
 
-    def options(self) -> GenerationOptions:
-        return self.chat_controller.options()
+    def choose_model(self, info: ModelInfo) -> None:
+        self.models_controller.choose_model(info)
 
-    def _select_model_of_chat(self, model: ModelInfo) -> None:
-        """Opening a chat selects the model it was held with, when it is listed."""
-        self.model = model
-        self.picker.select(model.id)
-        self._update_model_hint()
+    def apply_settings(self, updated: Settings) -> None:
+        self.models_controller.apply_settings(updated)
+
+    def model_library(self) -> Any:
+        return self.models_controller.model_library()
+
+    def open_model_manager(self) -> None:
+        self.models_controller.open_model_manager()
+
+    def open_describe(self, images: list[Path]) -> None:
+        self.describe_controller.open_describe(images)
 
     # -- building -----------------------------------------------------------------------
 
     def _build(self) -> None:
         splitter = QSplitter(self)
         self.sidebar = Sidebar(splitter)
-        self.sidebar.new_requested.connect(self.new_chat)
-        self.sidebar.conversation_selected.connect(self.open_conversation)
-        self.sidebar.search_changed.connect(self.refresh_conversations)
 
         right = QWidget(splitter)
         column = QVBoxLayout(right)
@@ -235,27 +250,23 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
         column.setSpacing(8)
         header = QHBoxLayout()
         self.picker = ModelPicker(right)
-        self.picker.model_chosen.connect(self.choose_model)
         header.addWidget(self.picker, 1)
         self.settings_button = QPushButton(tr("Settings"), right)
         self.settings_button.setToolTip(tr("Settings (Ctrl+,)"))
         self.settings_button.setAccessibleName(tr("Settings"))
-        self.settings_button.clicked.connect(self.open_settings)
         header.addWidget(self.settings_button)
         column.addLayout(header)
 
         self.chat = ChatView(self.store.thumbnail, self.theme, right)
         self.chat.copy_requested.connect(self._copy)
-        self.chat.regenerate_requested.connect(lambda _id: self.regenerate())
-        self.chat.retry_requested.connect(lambda _id: self.regenerate())
-        self.chat.image_clicked.connect(self.show_image)
         self.chat.empty_state.example_chosen.connect(self._use_example)
+        # Late-bound: the hooks reach the models controller, made once the widgets exist.
         self.first_run = FirstRunPanel(
             FirstRunHooks(
-                self.model_library,
-                self.use_model,
-                self._dismiss_first_run,
-                self.open_model_manager,
+                lambda: self.models_controller.model_library(),  # noqa: PLW0108
+                lambda model_id, backend: self.models_controller.use_model(model_id, backend),  # noqa: PLW0108
+                lambda: self.models_controller.dismiss_first_run(),  # noqa: PLW0108
+                lambda: self.models_controller.open_model_manager(),  # noqa: PLW0108
                 lambda text: None if self.runner.busy else self._set_status(text),
             ),
             self.jobs,
@@ -267,11 +278,6 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
         column.addWidget(self.chat, 1)
 
         self.composer = Composer(right)
-        self.composer.send_requested.connect(self.send)
-        self.composer.stop_requested.connect(self.stop)
-        self.composer.attach_requested.connect(self.pick_images)
-        self.composer.files_pasted.connect(self.attach_files)
-        self.composer.image_pasted.connect(self.attach_pasted)
         column.addWidget(self.composer)
 
         splitter.addWidget(self.sidebar)
@@ -302,22 +308,28 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
             menu.addAction(item)
             return item
 
+        chats, models = self.chat_controller, self.models_controller
         chat = self.menuBar().addMenu(tr("&Chat"))
-        action(chat, "New chat", QKeySequence.StandardKey.New, self.new_chat)
-        action(chat, "Attach images…", QKeySequence.StandardKey.Open, self.pick_images)
+        action(chat, "New chat", QKeySequence.StandardKey.New, chats.new_chat)
+        action(
+            chat,
+            "Attach images…",
+            QKeySequence.StandardKey.Open,
+            self.images_controller.pick_images,
+        )
         action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
         action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
         chat.addSeparator()
         action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
-        action(chat, "Regenerate last answer", "Ctrl+R", self.regenerate)
-        action(chat, "Stop", None, self.stop)
+        action(chat, "Regenerate last answer", "Ctrl+R", chats.regenerate)
+        action(chat, "Stop", None, chats.stop)
         chat.addSeparator()
         action(chat, "Quit", QKeySequence.StandardKey.Quit, self.close)
         model = self.menuBar().addMenu(tr("&Model"))
         action(model, "Choose model…", "Ctrl+K", self.picker.open_popup)
-        action(model, "Manage models…", "Ctrl+Shift+M", self.open_model_manager)
-        action(model, "Add a model file…", None, self.add_model_file)
-        action(model, "Settings…", "Ctrl+,", self.open_settings)
+        action(model, "Manage models…", "Ctrl+Shift+M", models.open_model_manager)
+        action(model, "Add a model file…", None, models.add_model_file)
+        action(model, "Settings…", "Ctrl+,", models.open_settings)
         help_menu = self.menuBar().addMenu(tr("&Help"))
         action(help_menu, "Keyboard shortcuts", "F1", lambda: ShortcutsDialog(self).exec())
         action(help_menu, "About LocalSight", None, self._about)
@@ -349,9 +361,9 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
         self.about_dialog = AboutDialog(self)
         self.about_dialog.open()
 
-    def _tell_about_recovery(self) -> None:
-        notes = []
-        recovered = getattr(self.store, "recovered_from", None)
+    def _tell_about_recovery(self, notices: tuple[str, ...]) -> None:
+        notes = list(notices)
+        recovered = self.store.recovered_from
         if recovered:
             notes.append(
                 tr(
@@ -359,7 +371,7 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
                     "was started."
                 ).replace("{path}", str(recovered))
             )
-        interrupted = getattr(self.store, "interrupted_count", 0)
+        interrupted = self.store.interrupted_count
         if interrupted:
             notes.append(
                 tr(
@@ -395,6 +407,22 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
         else:
             self.resize(1100, 720)
 
+    # -- drag and drop: Qt delivers them to the window; the images part decides ----------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+            self.overlay.cover()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.overlay.hide()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.overlay.hide()
+        if self.images_controller.take_drop(event.mimeData()):
+            event.acceptProposedAction()
+
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         if self.overlay.isVisible():
@@ -404,8 +432,7 @@ class MainWindow(ModelsMixin, ImagesMixin, QMainWindow):
         self._qsettings().setValue("geometry", self.saveGeometry())
         self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
         self.chat_controller.shutdown(5)
-        if self.describe_panel is not None:
-            self.describe_panel.shutdown(5)
+        self.describe_controller.shutdown(5)
         for backend in self.backends.values():
             backend.close()
         self.store.close()

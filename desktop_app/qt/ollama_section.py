@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.base import BackendUnavailable, ModelInfo
+from backends.base import BackendUnavailable, HasHost, ModelInfo
 from desktop_app.qt.catalog_row import ProgressLine, badge, button
 from desktop_app.qt.transfers import JobRegistry, PullJob, PullStatus, format_bytes
 from desktop_app.qt.workers import BackgroundCall
@@ -132,7 +132,7 @@ class OllamaSection(QWidget):
     def _listed(self, result: list[ModelInfo] | str) -> None:
         self.check_button.setEnabled(True)
         if isinstance(result, str):
-            host = getattr(self.backend, "host", "")
+            host = self.backend.host if isinstance(self.backend, HasHost) else ""
             self._show_unavailable(
                 tr(
                     "Ollama is not running at {host}. Start it with “ollama serve” (or open the "

@@ -4,7 +4,7 @@ Each run starts the real command ``localsight ask --save`` (tiny vision model, o
 an answer long enough to stream for seconds) with ``LOCALSIGHT_HOME`` pointing at one shared
 folder, waits until the database shows what the run is about (the question only, or the
 first flushed part of the answer), waits a random moment more, and sends SIGKILL.  Then it
-opens the store the way the app does and checks SECURITY.md item 5:
+opens the store the way the app does and checks docs/failures.md, item 5:
 
 * the question is there, complete, with its image;
 * the answer is there, ``interrupted``, holding at least the text seen before the kill;

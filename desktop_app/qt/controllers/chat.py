@@ -9,7 +9,7 @@ A generation belongs to its conversation, not to whichever chat is on screen
 answering, going back to it shows the answer so far and keeps streaming into it, and a
 message sent in another chat meanwhile is refused with a sentence, never dropped.  One
 generation at a time, and none while the Describe window is describing with the same model
-(``BackendLease``).
+(``lease.BackendLease``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.session import ChatSession, SessionCallbacks
+from desktop_app.core.settings import generation_options
 from desktop_app.core.store import StoreError
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
+from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.first_run_panel import FirstRunPanel
 from desktop_app.qt.message_widget import MessageWidget
 from desktop_app.qt.sidebar import Sidebar
@@ -43,6 +45,13 @@ STAGE_TEXT = {
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
+
+
+def describing_notice() -> str:
+    return tr(
+        "The model is describing images. Chat continues when that run ends; "
+        "stop it in the Describe window (Chat → Describe images…)."
+    )
 
 
 @dataclass
@@ -77,15 +86,15 @@ class ChatController(QObject):
         self,
         state: AppState,
         views: ChatViews,
+        lease: BackendLease,
         *,
-        describing: Callable[[], bool],
         model_chosen_by_chat: Callable[[Any], None],
         dialog_parent: QWidget,
     ) -> None:
         super().__init__(dialog_parent)
         self.state = state
         self.views = views
-        self._describing = describing
+        self.lease = lease
         self._model_chosen_by_chat = model_chosen_by_chat
         self._dialog_parent = dialog_parent
         self.generation: Generation | None = None
@@ -101,6 +110,7 @@ class ChatController(QObject):
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._show_stage)
         state.answering_changed.connect(lambda _id: self.refresh_conversations())
+        lease.changed.connect(self._lease_changed)
 
     # -- conversations ------------------------------------------------------------------
 
@@ -187,10 +197,7 @@ class ChatController(QObject):
     # -- sending ------------------------------------------------------------------------
 
     def options(self) -> GenerationOptions:
-        s = self.state.settings
-        return GenerationOptions(
-            temperature=s.temperature, max_tokens=s.max_tokens, num_ctx=s.num_ctx, threads=s.threads
-        )
+        return generation_options(self.state.settings)
 
     def _new_session(self) -> ChatSession:
         """A session for the chat on screen (created in the store on its first message),
@@ -229,6 +236,18 @@ class ChatController(QObject):
             ).replace("{title}", title or tr("Another chat"))
         )
         return True
+
+    def _describing(self) -> bool:
+        """Chat waits while images are described: the model answers one request at a time."""
+        if self.lease.free_for("chat"):
+            return False
+        self.views.composer.show_notice(describing_notice())
+        return True
+
+    def _lease_changed(self, holder: object) -> None:
+        composer = self.views.composer
+        if holder is None and composer.notice.text() == describing_notice():
+            composer.show_notice("")
 
     def _can_send(self, images: list[ImageInput]) -> bool:
         if self._busy_elsewhere() or self.runner.busy or self._describing():
@@ -302,6 +321,7 @@ class ChatController(QObject):
         self.state.answering = self.state.conversation_id
         model_id = self.state.model.id if self.state.model else None
         loading = self.state.loaded_model_id != model_id
+        self.lease.acquire("chat")
         self._set_stage("loading" if loading else ("reading" if has_images else "thinking"))
         self.views.composer.set_busy(True)
         self.views.chat.set_busy(True)
@@ -416,6 +436,7 @@ class ChatController(QObject):
         self.views.composer.set_busy(False)
         self.views.chat.set_busy(False)
         self.state.answering = None
+        self.lease.release("chat")
         self.refresh_conversations()
         self.views.composer.focus()
 

@@ -1,9 +1,10 @@
 """``localsight describe``: describe every image under some folders, resumably.
 
 The work is in ``desktop_app.core.describe``; this module is the command line around it:
-options (the same backend and model options as ``ask``), the progress bar on stderr, and
-Ctrl+C. The first Ctrl+C lets the current image finish and exits with 130; a second one
-cancels the running generation too (that image gets no row and is redone on the next run).
+options (the same backend, model and generation options as ``ask``), the progress bar on
+stderr, and Ctrl+C. The first Ctrl+C lets the current image finish and exits with 130; a
+second one cancels the running generation too (that image gets no row and is redone on the
+next run).
 A signal handler sets flags instead of raising KeyboardInterrupt, because an exception
 raised at an arbitrary point could cut a row in half; only a third Ctrl+C raises it.
 """
@@ -17,14 +18,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from backends.base import Backend, CancelToken, GenerationOptions
-from desktop_app.cli_models import HOST_HELP
-from desktop_app.core.backend_factory import (
-    BACKEND_NAMES,
-    backend_name,
-    default_model_id,
-    make_backend,
+from backends.base import Backend, CancelToken
+from desktop_app.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CliError,
+    add_backend_arguments,
+    add_generation_arguments,
+    add_model_arguments,
+    open_backend,
+    options_from,
+    resolve_model,
 )
+from desktop_app.cli.progress import ProgressBar
 from desktop_app.core.describe import (
     DEFAULT_PROMPT,
     DescribeError,
@@ -46,19 +52,8 @@ from desktop_app.core.describe_output import (
 from desktop_app.core.images import ImagePolicy
 from desktop_app.core.settings import AppPaths, Settings
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
-
-
-def add_describe_command(commands: Any) -> None:
+def add_describe_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``describe`` on the ``localsight`` subcommand parser."""
     parser = commands.add_parser(
         "describe",
@@ -69,10 +64,8 @@ def add_describe_command(commands: Any) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help=f'default: "{DEFAULT_PROMPT}"')
-    parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
-    parser.add_argument("--host", metavar="URL", help=HOST_HELP)
-    parser.add_argument("--model", help="a .gguf path or a model name (default: your setting)")
-    parser.add_argument("--mmproj", help="the vision projector .gguf belonging to --model")
+    add_backend_arguments(parser)
+    add_model_arguments(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -89,11 +82,7 @@ def add_describe_command(commands: Any) -> None:
     parser.add_argument(
         "--retry-errors", action="store_true", help="describe images that failed before again"
     )
-    parser.add_argument("--max-tokens", type=_positive_int, default=None)
-    parser.add_argument("--temperature", type=float, default=None)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--threads", type=_positive_int, default=None)
-    parser.add_argument("--ctx", type=_positive_int, default=None, help="context size in tokens")
+    add_generation_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -137,28 +126,6 @@ class _InterruptFlags:
         self._err.flush()
 
 
-def _model_id(backend: Backend, args: argparse.Namespace, settings: Settings) -> str:
-    """The same model choice as ``ask``: a GGUF path is registered, a name used as is."""
-    if args.mmproj and not args.model:
-        raise DescribeError("--mmproj needs --model: give the language model file too.")
-    if args.model and (args.mmproj or Path(args.model).suffix.lower() == ".gguf"):
-        register = getattr(backend, "register", None)
-        if register is not None:
-            return str(register(args.model, args.mmproj).id)
-        return str(args.model)
-    return str(args.model or default_model_id(backend, settings))
-
-
-def _options(args: argparse.Namespace, settings: Settings) -> GenerationOptions:
-    return GenerationOptions(
-        temperature=settings.temperature if args.temperature is None else args.temperature,
-        max_tokens=args.max_tokens or settings.max_tokens,
-        num_ctx=args.ctx or settings.num_ctx,
-        threads=args.threads or settings.threads,
-        seed=args.seed,
-    )
-
-
 def run_describe_command(
     args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO
 ) -> int:
@@ -166,8 +133,7 @@ def run_describe_command(
     try:
         return _describe(args, paths, err)
     except (DescribeError, OutputFileError) as error:
-        err.write(f"localsight: error: {error}\n")
-        return EXIT_ERROR
+        raise CliError(str(error)) from None
 
 
 def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
@@ -176,15 +142,11 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
     out_path: Path = args.out or Path(f"descriptions.{fmt}")
     files = find_images(args.paths, recursive=args.recursive)
     existing = read_rows(out_path, fmt)
-    name = backend_name(args.backend, args.host, settings)
-    backend = make_backend(name, settings, paths, isolated=True, host=args.host)
-    try:
-        for warning in getattr(backend, "warnings", ()):
-            err.write(f"localsight: warning: {warning}\n")
+    with open_backend(args, settings, paths, err, isolated=True) as backend:
         job = DescribeJob(
-            model=_model_id(backend, args, settings),
+            model=resolve_model(backend, args.model, args.mmproj, settings),
             prompt=args.prompt,
-            options=_options(args, settings),
+            options=options_from(args, settings),
             policy=ImagePolicy(max_long_edge=settings.image_long_edge),
             sidecar=args.sidecar,
             retry_errors=args.retry_errors,
@@ -211,8 +173,6 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
                 )
         finally:
             writer.close()
-    finally:
-        backend.close()
     summary.skipped = done
     err.write(_closing_line(summary, out_path) + "\n")
     return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
@@ -229,13 +189,12 @@ def _run_with_progress(
     args: argparse.Namespace,
     err: TextIO,
 ) -> DescribeSummary:
-    from tqdm import tqdm
-
     # count, rate and ETA; only the images needing the model are counted, so the rate
     # and ETA are about real work
-    with tqdm(
+    with ProgressBar(
+        err,
         total=len(work),
-        file=err,
+        redraw=True,  # tqdm's own line, on a terminal or not
         unit="img",
         disable=args.no_progress or not work,
         dynamic_ncols=True,
@@ -249,7 +208,7 @@ def _run_with_progress(
             writer,
             stop=flags.stop,
             cancel=flags.cancel,
-            on_row=lambda row: bar.update(1),
+            on_row=lambda row: bar.advance(),
         )
 
 

@@ -3,8 +3,8 @@
 * ``catalog``: the recommended vision models with a fit verdict for this machine (memory
   and disk, and why), and whether each is installed, half-downloaded or already in Ollama.
 * ``download ID``: both files of the pair, resumable, sha256-verified; progress on stderr
-  (on a terminal one redrawn line: bar, percent, MB, speed, ETA; elsewhere a line per
-  tenth).  Ctrl-C keeps what was fetched: the same command resumes.
+  (bar, percent, MB, speed, ETA: ``desktop_app.cli.progress``).  Ctrl-C keeps what was
+  fetched: the same command resumes.
 * ``remove ID``: deletes LocalSight's copy; never files in the HF cache or Ollama's store.
 * ``list`` without ``--backend``/``--host``: every model LocalSight can run — in-process
   GGUFs (models folder, added paths, HF cache, Ollama's store) and, if Ollama is running,
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from backends.base import BackendError, CancelToken, ModelInfo
+from backends.base import BackendError, CancelToken, ModelInfo, backend_problems
+from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError
+from desktop_app.cli.progress import DOWNLOAD_FORMAT, TransferProgress
 from desktop_app.core.backend_factory import make_backend
 from desktop_app.core.catalog import CatalogError
 from desktop_app.core.download_errors import DownloadError
@@ -34,7 +35,7 @@ CATALOG_ACTIONS = ("catalog", "download", "remove")
 _BACKEND_CHOICES = ("backend", "host", "base_url", "preset")
 
 
-def add_catalog_actions(actions: Any) -> None:
+def add_catalog_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``catalog``, ``download`` and ``remove`` on the ``models`` sub-actions."""
     catalog = actions.add_parser(
         "catalog", help="recommended vision models, whether they fit this machine"
@@ -63,8 +64,6 @@ def wants_every_backend(args: argparse.Namespace, action: str) -> bool:
 
 def run_catalog_action(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     """Run ``catalog``/``download``/``remove``/every-backend ``list``; errors as ``CliError``."""
-    from desktop_app.cli import CliError
-
     action = getattr(args, "models_action", None) or "list"
     as_json = bool(getattr(args, "json", False))
     try:
@@ -127,7 +126,7 @@ def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: Tex
             for s in statuses
         ]
         out.write(json.dumps(rows, indent=2) + "\n")
-        return 0
+        return EXIT_OK
     total = resources.total_memory
     free = resources.available_memory
     if total is not None and free is not None:
@@ -148,86 +147,42 @@ def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: Tex
             out.write(f"{s.entry.id}: {s.fit.reason}.\n")
     if recommended is not None:
         out.write(f"* recommended here. Get it: localsight models download {recommended.id}\n")
-    return 0
+    return EXIT_OK
 
 
 # -- download -------------------------------------------------------------------------------
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+class _DownloadProgress:
+    """The downloader's reports as a bar per file, and a line while a file's sha256 is checked."""
 
-
-class DownloadPrinter:
-    """Progress on stderr: a redrawn line on a terminal, a line per tenth elsewhere."""
-
-    BAR = 20
-
-    def __init__(self, stream: TextIO, *, tty: bool) -> None:
-        self._stream = stream
-        self._tty = tty
-        self._tenths: dict[str, int] = {}
-        self._drawn_at = 0.0
-        self._open_line = False
+    def __init__(self, stream: TextIO, *, redraw: bool) -> None:
+        self._bars = TransferProgress(stream, bar_format=DOWNLOAD_FORMAT, redraw=redraw)
 
     def __call__(self, progress: Progress) -> None:
+        if progress.total:
+            self._bars.update(
+                progress.filename,
+                progress.done,
+                progress.total,
+                desc=f"{progress.filename} ({progress.file_index}/{progress.file_count})",
+            )
         if progress.phase == "verifying":
-            self._line(f"{progress.filename}: checking sha256…", force=True)
-            return
-        if not progress.total:
-            return
-        done = min(progress.done, progress.total)
-        filled = round(self.BAR * done / progress.total)
-        percent = 100 * done / progress.total
-        text = (
-            f"{progress.filename} ({progress.file_index}/{progress.file_count})  "
-            f"[{'#' * filled}{'-' * (self.BAR - filled)}] {percent:3.0f}%  "
-            f"{done / 1e6:,.1f}/{progress.total / 1e6:,.1f} MB  "
-            f"{progress.speed / 1e6:,.1f} MB/s  ETA {_clock(progress.eta_s)}"
-        )
-        if self._tty:
-            now = time.monotonic()
-            if now - self._drawn_at >= 0.1 or progress.phase == "done":
-                self._stream.write(f"\r{text}\x1b[K")
-                self._stream.flush()
-                self._open_line = True
-                self._drawn_at = now
-            if progress.phase == "done":
-                self.close()
-            return
-        tenth = int(10 * done // progress.total)
-        if tenth > self._tenths.get(progress.filename, -1):
-            self._tenths[progress.filename] = tenth
-            self._line(text, force=True)
-
-    def _line(self, text: str, *, force: bool) -> None:
-        if self._tty and self._open_line:
-            self._stream.write("\n")
-            self._open_line = False
-        if force:
-            self._stream.write(text + "\n")
-            self._stream.flush()
+            self._bars.line(f"{progress.filename}: checking sha256…")
+        elif progress.phase == "done":
+            self._bars.finish()
 
     def close(self) -> None:
-        if self._open_line:
-            self._stream.write("\n")
-            self._open_line = False
-        self._stream.flush()
+        self._bars.close()
 
 
 def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, err: TextIO) -> int:
-    from desktop_app.cli import EXIT_INTERRUPTED
-
     entry = library.catalog.get(entry_id)
     status = library.status(entry.id)
     if status.installed is not None:
         out.write(f"{entry.name} is already installed ({status.installed.location}):\n")
         out.write(f"  {status.installed.model_path}\n  {status.installed.mmproj_path}\n")
-        return 0
+        return EXIT_OK
     if status.ollama_name:
         err.write(
             f"localsight: note: Ollama already has {status.ollama_name}; it runs in-process "
@@ -236,7 +191,7 @@ def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, er
     fit = status.fit
     if fit.level in ("tight", "too-big") and fit.reason:
         err.write(f"localsight: note: {entry.name} {fit.reason}.\n")
-    printer = DownloadPrinter(err, tty=err.isatty())
+    printer = _DownloadProgress(err, redraw=err.isatty())
     cancel = CancelToken()
     try:
         pair = library.download(entry.id, progress=printer, cancel=cancel, ignore_memory=anyway)
@@ -253,7 +208,7 @@ def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, er
     out.write(
         f'Try it: localsight ask --model {pair.model_path} --image PHOTO "Describe this image."\n'
     )
-    return 0
+    return EXIT_OK
 
 
 def remove(library: ModelLibrary, entry_id: str, out: TextIO) -> int:
@@ -261,7 +216,7 @@ def remove(library: ModelLibrary, entry_id: str, out: TextIO) -> int:
     freed = library.remove(entry.id)
     if freed:
         out.write(f"Removed {entry.name} ({freed / 1e6:,.0f} MB freed).\n")
-        return 0
+        return EXIT_OK
     left = library.installed(entry)
     if left is not None and left.location == "Hugging Face cache":
         out.write(
@@ -270,7 +225,7 @@ def remove(library: ModelLibrary, entry_id: str, out: TextIO) -> int:
         )
     else:
         out.write(f"{entry.name} is not downloaded; nothing to remove.\n")
-    return 0
+    return EXIT_OK
 
 
 # -- list, every backend ----------------------------------------------------------------------
@@ -318,7 +273,7 @@ def _rows(paths: AppPaths, err: TextIO, as_json: bool) -> list[dict[str, Any]]:
                     info, "llama-cpp", _where(info, paths, hf_root, embedded and embedded.resolve())
                 )
             )
-        for problem in getattr(local, "problems", []):
+        for problem in backend_problems(local):
             err.write(f"localsight: skipped: {problem}\n")
     finally:
         local.close()
@@ -359,13 +314,13 @@ def list_every_backend(paths: AppPaths, as_json: bool, out: TextIO, err: TextIO)
     rows = _rows(paths, err, as_json)
     if as_json:
         out.write(json.dumps(rows, indent=2) + "\n")
-        return 0
+        return EXIT_OK
     if not rows:
         out.write(
             f"No models yet. Put .gguf files in {paths.models_dir}, or get one: "
             "localsight models catalog\n"
         )
-        return 0
+        return EXIT_OK
     out.write(f"{'NAME':<36} {'BACKEND':<9} {'CAN':<7} {'SIZE':>9}  {'WHERE':<19} ID\n")
     for row in rows:
         size = f"{(row['size'] or 0) / 1e6:,.0f} MB"
@@ -374,4 +329,4 @@ def list_every_backend(paths: AppPaths, as_json: bool, out: TextIO, err: TextIO)
             f"{row['name'][:36]:<36} {row['backend']:<9} {caps:<7} {size:>9}  "
             f"{row['location']:<19} {row['id']}\n"
         )
-    return 0
+    return EXIT_OK

@@ -1,6 +1,5 @@
 """The CLI's use of the chat history: ``ask --save`` and ``export``.
 
-Kept out of ``cli.py`` so the command's core stays small and this part can grow on its own.
 ``ask --save`` goes through :class:`desktop_app.core.session.ChatSession`, exactly like the
 window, so a saved exchange obeys the same durability rules: the question is committed
 before the model starts, the answer is flushed while it streams, and Ctrl+C or a crash
@@ -10,22 +9,16 @@ leaves it ``interrupted``.  Its stdout is the same as without ``--save``.
 from __future__ import annotations
 
 import argparse
-import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from backends.base import Backend, BackendError, GenerationOptions, ImageInput, Stats
+from backends.base import Backend, BackendError, GenerationOptions, ImageInput
+from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, AnswerClock
 from desktop_app.core.export import export_json, export_markdown
 from desktop_app.core.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import AppPaths
 from desktop_app.core.store import Store
-
-StatsLine = Callable[[Stats, "float | None", float], str]
-
-EXIT_OK = 0
-EXIT_INTERRUPTED = 130
 
 
 def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +90,6 @@ def ask_and_save(
     out: TextIO,
     err: TextIO,
     stats: bool,
-    stats_line: StatsLine,
 ) -> int:
     """Ask through a ChatSession in a new conversation; print like the plain ``ask``."""
     with _open_store(paths, err) as store:
@@ -105,15 +97,10 @@ def ask_and_save(
             model=model_id, backend=backend.name, system_prompt=system, options=options
         )
         session = ChatSession(store, backend, conversation_id, model=model_id)
-        started = time.perf_counter()
-        first: float | None = None
-        last = started
+        clock = AnswerClock()
 
         def on_delta(text: str) -> None:
-            nonlocal first, last
-            last = time.perf_counter()
-            if first is None:
-                first = last
+            clock.piece()
             out.write(text)
             out.flush()
 
@@ -127,7 +114,7 @@ def ask_and_save(
             out.write("\n")
             err.write("localsight: stopped.\n")
             return EXIT_INTERRUPTED
-        if first is not None or final.state != "error":
+        if clock.first is not None or final.state != "error":
             out.write("\n")
             out.flush()
         if final.state == "error":
@@ -135,11 +122,5 @@ def ask_and_save(
             # plain ``ask`` does (it is the backend's own sentence).
             raise BackendError(final.error or "The model failed while answering.")
         if stats and final.stats is not None:
-            ttft = None if first is None else first - started
-            tokens = final.stats.completion_tokens
-            span = last - first if first is not None else 0.0
-            wall_rate = (tokens - 1) / span if tokens > 1 and span > 0 else 0.0
-            line = json.loads(stats_line(final.stats, ttft, wall_rate))
-            line["conversation_id"] = conversation_id
-            err.write(json.dumps(line) + "\n")
+            err.write(clock.stats_line(final.stats, conversation_id=conversation_id) + "\n")
     return EXIT_OK

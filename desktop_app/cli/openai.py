@@ -1,4 +1,4 @@
-"""Command-line options for OpenAI-compatible servers, shared by ``ask`` and ``models``.
+"""Command-line options for OpenAI-compatible servers: ``ask``, ``describe``, ``models``.
 
 ``--base-url URL`` or ``--preset NAME`` say where the server is (either alone implies
 ``--backend openai``).  The API key is never an argument: ``ps`` shows every process's

@@ -1,0 +1,162 @@
+"""What every ``localsight`` command shares: exit codes, the error to exit on, the backend,
+model and generation options, opening the backend, choosing the model, ``--stats`` timings.
+
+Every failure is one clear line on stderr and a non-zero exit, never a traceback
+(``desktop_app.cli.app.main`` prints it; set ``LOCALSIGHT_DEBUG=1`` to see a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from backends.base import Backend, GenerationOptions, Stats, SupportsRegister, backend_warnings
+from desktop_app.cli.openai import add_openai_arguments, implied_backend, openai_overrides
+from desktop_app.core.backend_factory import (
+    BACKEND_NAMES,
+    backend_name,
+    default_model_id,
+    make_backend,
+)
+from desktop_app.core.settings import AppPaths, Settings, generation_options
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+HOST_HELP = "Ollama's address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)"
+
+
+class CliError(Exception):
+    """A problem to print as one line and exit on."""
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--backend``, ``--host`` and the OpenAI-compatible server's options."""
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
+    parser.add_argument("--host", metavar="URL", help=HOST_HELP)
+    add_openai_arguments(parser)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="a .gguf path or a model name (default: your setting)")
+    parser.add_argument("--mmproj", help="the vision projector .gguf belonging to --model")
+
+
+def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-tokens", type=positive_int, default=None)
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--threads", type=positive_int, default=None)
+    parser.add_argument("--ctx", type=positive_int, default=None, help="context size in tokens")
+
+
+def options_from(args: argparse.Namespace, settings: Settings) -> GenerationOptions:
+    """The settings' generation options with ``add_generation_arguments``' overrides."""
+    return generation_options(
+        settings,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        num_ctx=args.ctx,
+        threads=args.threads,
+        seed=args.seed,
+    )
+
+
+# -- the backend and the model --------------------------------------------------------------
+
+
+@contextmanager
+def open_backend(
+    args: argparse.Namespace,
+    settings: Settings,
+    paths: AppPaths,
+    err: TextIO,
+    *,
+    isolated: bool = False,
+) -> Iterator[Backend]:
+    """The backend ``add_backend_arguments``' options choose, its warnings printed; closed after.
+
+    ``isolated``: llama.cpp runs in the engine process, so a native crash (a CPU variant the
+    processor refuses, a file that makes llama.cpp abort) becomes one line, not a death by
+    signal; it costs ~0.4 s of engine start (README, "CPU compatibility").
+    """
+    name = backend_name(implied_backend(args), args.host, settings)
+    backend = make_backend(
+        name, settings, paths, isolated=isolated, host=args.host, openai=openai_overrides(args)
+    )
+    try:
+        for warning in backend_warnings(backend):
+            err.write(f"localsight: warning: {warning}\n")
+        yield backend
+    finally:
+        backend.close()
+
+
+def resolve_model(
+    backend: Backend, model: str | None, mmproj: str | None, settings: Settings
+) -> str:
+    """The model to run: a GGUF path is registered (with its projector), a name used as is,
+    none given means the default (``desktop_app.core.backend_factory.default_model_id``)."""
+    if mmproj and not model:
+        raise CliError("--mmproj needs --model: give the language model file too.")
+    if model and (mmproj or Path(model).suffix.lower() == ".gguf"):
+        if isinstance(backend, SupportsRegister):
+            return backend.register(model, mmproj).id
+        return model
+    return model or default_model_id(backend, settings)
+
+
+# -- --stats --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AnswerClock:
+    """When an answer was asked for and when its first and last pieces arrived."""
+
+    started: float = field(default_factory=time.perf_counter)
+    first: float | None = None
+    last: float = 0.0
+
+    def piece(self) -> None:
+        """A piece of the answer arrived now."""
+        self.last = time.perf_counter()
+        if self.first is None:
+            self.first = self.last
+
+    def stats_line(self, stats: Stats, **extra: object) -> str:
+        """The ``--stats`` JSON: the runtime's counters and the times seen here
+        (``decode_tok_s`` is the rate pieces arrived at; ``llama_decode_tok_s`` the runtime's)."""
+        ttft = None if self.first is None else self.first - self.started
+        tokens = stats.completion_tokens
+        span = self.last - self.first if self.first is not None else 0.0
+        wall_rate = (tokens - 1) / span if tokens > 1 and span > 0 else 0.0
+        line = {
+            "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens,
+            "load_s": round(stats.load_s, 4),
+            "ttft_s": None if ttft is None else round(ttft, 4),
+            "prompt_s": round(stats.prompt_s, 4),
+            "prompt_tok_s": round(stats.prompt_tok_s, 2),
+            "decode_s": round(stats.decode_s, 4),
+            "decode_tok_s": round(wall_rate, 2),
+            "llama_decode_tok_s": round(stats.decode_tok_s, 2),
+        }
+        return json.dumps({**line, **extra})

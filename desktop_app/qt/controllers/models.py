@@ -1,0 +1,320 @@
+"""Models and servers: list models across backends, choose one, add a GGUF, apply settings.
+
+Every backend is asked for its models on a worker thread; the picker shows them all and the
+state remembers which backend serves which model, so ``AppState.backend`` is always the one
+answering for the selected model.  Listings are numbered: when two overlap (a settings change
+while the first listing still runs), only the newest one's result is used.  The model
+manager and the first-run card get models onto the disk and call back ``use_model``.  A
+settings change reconnects the Ollama or OpenAI-compatible server whose address changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from backends.base import (
+    Backend,
+    BackendError,
+    ModelInfo,
+    SupportsDefaultModel,
+    SupportsRegister,
+)
+from desktop_app.core.backend_factory import make_backend
+from desktop_app.core.catalog import Catalog, load_catalog
+from desktop_app.core.settings import AppPaths, Settings
+from desktop_app.core.store import StoreError
+from desktop_app.qt.chat_view import ChatView
+from desktop_app.qt.composer import Composer
+from desktop_app.qt.first_run_panel import FirstRunPanel
+from desktop_app.qt.model_picker import ModelPicker
+from desktop_app.qt.settings_dialog import SettingsDialog
+from desktop_app.qt.state import AppState
+from desktop_app.qt.transfers import JobRegistry
+from desktop_app.qt.workers import BackgroundCall
+
+Listing = tuple[list[tuple[str, ModelInfo]], str | None, list[str]]
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+def _catalog_named(info: ModelInfo, names: dict[str, str]) -> ModelInfo:
+    """A model downloaded from the catalog shows the catalog's name."""
+    name = names.get(info.id)
+    return dataclasses.replace(info, name=name) if name else info
+
+
+def _server_config(settings: Settings) -> tuple[object, ...]:
+    """What decides the OpenAI-compatible backend: a change means reconnecting."""
+    return (
+        settings.openai_preset,
+        settings.openai_base_url,
+        settings.openai_api_key_env,
+        tuple(settings.openai_vision_models),
+    )
+
+
+def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_dir: Path) -> Listing:
+    """Every backend's models (blocking: a worker thread's job), the llama.cpp backend's
+    default model, and a short note per server that did not answer."""
+    found: list[tuple[str, ModelInfo]] = []
+    notes: list[str] = []
+    default = None
+    names = (catalog or load_catalog()).installed_names(models_dir)
+    for name, backend in backends.items():
+        try:
+            found.extend(
+                (name, _catalog_named(info, names) if name == "llama-cpp" else info)
+                for info in backend.list_models()
+            )
+        except BackendError as error:
+            if name == "llama-cpp":
+                raise
+            notes.append(str(error).split(". ")[0])  # "Ollama is not running at …"
+        if name == "llama-cpp" and isinstance(backend, SupportsDefaultModel):
+            default = backend.default_model_id()
+    return found, default, notes
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelViews:
+    """The widgets the models part drives (built by the window)."""
+
+    picker: ModelPicker
+    chat: ChatView
+    composer: Composer
+    first_run: FirstRunPanel
+
+
+class ModelsController(QObject):
+    """Which models there are, which one is selected, and the backends that serve them."""
+
+    status = Signal(str)
+
+    def __init__(
+        self,
+        state: AppState,
+        paths: AppPaths,
+        views: ModelViews,
+        jobs: JobRegistry,
+        *,
+        catalog: Catalog | None,
+        dialog_parent: QWidget,
+    ) -> None:
+        super().__init__(dialog_parent)
+        self.state = state
+        self.paths = paths
+        self.views = views
+        self.jobs = jobs
+        self.catalog = catalog  # None: the shipped catalog.json
+        self._dialog_parent = dialog_parent
+        self.model_manager: Any = None
+        self._use_after_load: str | None = None
+        self._listing = 0  # the newest listing's number; older results are dropped
+
+    # -- models -------------------------------------------------------------------------
+
+    def load_models(self) -> None:
+        self._listing += 1
+        number = self._listing
+        call = BackgroundCall(self)
+        call.done.connect(lambda result: self._models_loaded(number, result))
+        call.failed.connect(lambda message: self._listing_failed(number, message))
+        self.status.emit(tr("Looking for models…"))
+        backends = dict(self.state.backends)
+        catalog, models_dir = self.catalog, self.paths.models_dir
+        call.run(lambda: list_models(backends, catalog, models_dir))
+
+    def _listing_failed(self, number: int, message: str) -> None:
+        if number == self._listing:
+            self.status.emit(message)
+
+    def _models_loaded(self, number: int, result: Listing) -> None:
+        if number != self._listing:
+            return  # a newer listing (other settings, another server) is on its way
+        state, views = self.state, self.views
+        found, default, notes = result
+        state.models = [info for _, info in found]
+        state.model_backend.clear()
+        state.model_backend.update({info.id: name for name, info in found})
+        wanted = state.settings.model or default
+        model = next((m for m in state.models if m.id == wanted), None)
+        if model is None and state.models:
+            model = state.models[0]
+        state.model = model
+        views.picker.set_models(state.models, model.id if model else None, state.model_backend)
+        self.update_model_hint()
+        pending, self._use_after_load = self._use_after_load, None
+        chosen = next((m for m in state.models if m.id == pending), None)
+        if chosen is not None:
+            self.choose_model(chosen)
+        if not state.settings.first_run_dismissed and self._no_conversations():
+            views.first_run.offer(found, default, state.model)
+        status = (
+            tr("Ready")
+            if state.model
+            else tr("No model found: add one with Model → Add a model file…")
+        )
+        self.status.emit(" — ".join([status, *notes]))
+
+    def choose_model(self, info: ModelInfo) -> None:
+        state = self.state
+        state.model = info
+        self.views.picker.select(info.id)
+        state.settings = dataclasses.replace(
+            state.settings, model=info.id, backend=state.model_backend.get(info.id, "llama-cpp")
+        )
+        self.save_settings()
+        self.update_model_hint()
+        if state.conversation_id is not None:
+            state.store.update_conversation(
+                state.conversation_id, model=info.id, backend=state.backend.name
+            )
+        self.views.composer.focus()
+
+    def select_without_saving(self, info: ModelInfo) -> None:
+        """Opening a chat selects the model it was held with (the settings stay as they are)."""
+        self.state.model = info
+        self.views.picker.select(info.id)
+        self.update_model_hint()
+
+    # -- getting models (desktop_app/qt/model_manager.py, first_run_panel.py) ------------
+
+    def model_library(self) -> Any:
+        """A fresh ``ModelLibrary``: it reads the disk on every call, on worker threads."""
+        from desktop_app.core.model_library import ModelLibrary
+
+        return ModelLibrary(self.paths, self.catalog)
+
+    def open_model_manager(self) -> None:
+        from desktop_app.qt.model_manager import ModelManager
+
+        if self.model_manager is not None:  # one dialog, re-read when it opens again
+            if not self.model_manager.isVisible():
+                self.model_manager.reopen()
+            self.model_manager.raise_()
+            self.model_manager.activateWindow()
+            return
+        self.model_manager = ModelManager(
+            self.model_library(),
+            self.state.backends.get("ollama"),
+            self.jobs,
+            self.load_models,
+            self.use_model,
+            parent=self._dialog_parent,
+        )
+        self.model_manager.show()
+
+    def use_model(self, model_id: str, backend: str) -> None:
+        """Select a model that may not be in the picker yet (just downloaded or pulled)."""
+        match = next((m for m in self.state.models if m.id == model_id), None)
+        if match is not None and self.state.model_backend.get(model_id) == backend:
+            self.choose_model(match)
+            return
+        self._use_after_load = model_id
+        self.load_models()
+
+    def _no_conversations(self) -> bool:
+        try:
+            return not self.state.store.list_conversations()
+        except StoreError:  # closed (the window is closing) or unreadable: no first-run card
+            return False
+
+    def dismiss_first_run(self) -> None:
+        self.state.settings = dataclasses.replace(self.state.settings, first_run_dismissed=True)
+        self.save_settings()
+        self.views.composer.focus()
+
+    def update_model_hint(self) -> None:
+        model = self.state.model
+        vision = bool(model and model.capabilities.vision)
+        self.views.chat.empty_state.set_model(model.name if model else None, vision)
+
+    def add_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._dialog_parent, tr("Add a model"), str(Path.home()), tr("GGUF models (*.gguf)")
+        )
+        if path:
+            self.add_model_path(Path(path))
+
+    def add_model_path(self, path: Path) -> None:
+        backend = self.state.backends["llama-cpp"]
+        if not isinstance(backend, SupportsRegister):
+            return
+        call = BackgroundCall(self)
+        call.done.connect(self._model_added)
+        call.failed.connect(self.views.composer.show_notice)
+        call.run(lambda: backend.register(path))
+
+    def _model_added(self, info: ModelInfo) -> None:
+        state = self.state
+        extra = [*state.settings.extra_model_paths, info.id]
+        state.settings = dataclasses.replace(state.settings, extra_model_paths=extra)
+        state.models = [m for m in state.models if m.id != info.id] + [info]
+        state.model_backend[info.id] = "llama-cpp"
+        self.views.picker.set_models(state.models, info.id, state.model_backend)
+        self.choose_model(info)
+
+    # -- settings and servers -----------------------------------------------------------
+
+    def open_settings(self) -> None:
+        settings = self.state.settings
+        dialog = SettingsDialog(
+            settings, settings.system_prompt, str(self.paths.models_dir), self._dialog_parent
+        )
+        if dialog.exec():
+            updated, system_prompt = dialog.result_settings()
+            self.apply_settings(dataclasses.replace(updated, system_prompt=system_prompt))
+
+    def apply_settings(self, updated: Settings) -> None:
+        """Use new settings now: reconnect servers whose address changed, re-list models."""
+        state = self.state
+        old = state.settings
+        state.settings = updated
+        self.save_settings()
+        reload = updated.extra_model_paths != old.extra_model_paths
+        if updated.ollama_host != old.ollama_host and "ollama" in state.backends:
+            self._replace_backend("ollama", make_backend("ollama", updated, self.paths))
+            reload = True
+        if _server_config(updated) != _server_config(old):
+            self.connect_server(updated)
+            reload = True
+        if reload:
+            self.load_models()
+
+    def connect_server(self, settings: Settings) -> None:
+        """The OpenAI-compatible server of the settings, if the user chose one."""
+        self._replace_backend("openai", None)
+        if not (settings.openai_preset or settings.openai_base_url):
+            return
+        try:
+            backend = make_backend("openai", settings, self.paths)
+        except BackendError as error:  # a bad address, or the key's variable is not set
+            self.views.composer.show_notice(str(error))
+            return
+        self._replace_backend("openai", backend)
+
+    def _replace_backend(self, name: str, backend: Backend | None) -> None:
+        backends = self.state.backends
+        old = backends.pop(name, None)
+        if backend is not None:
+            backends[name] = backend
+        if old is not None and old is not backend:
+            # A generation may still be reading from it; closing a client is safe to do
+            # from here (the worker sees a closed connection and reports it).
+            old.close()
+
+    def save_settings(self) -> None:
+        try:
+            self.state.settings.save(self.paths.settings_path)
+        except OSError as error:
+            self.status.emit(tr("Could not save settings: {e}").replace("{e}", str(error)))
+
+
+__all__ = ["ModelViews", "ModelsController", "list_models"]
