@@ -261,3 +261,38 @@ def test_an_unreadable_file_still_gives_all_defaults(settings_path: Path, conten
 def test_a_missing_file_still_gives_all_defaults(settings_path: Path) -> None:
     assert not settings_path.exists()
     assert Settings.load_with_problems(settings_path) == SettingsLoad(Settings(), ())
+
+
+# -- where a person sees the problems -------------------------------------------------------
+
+
+def test_the_cli_prints_each_refused_setting_as_a_warning(
+    localsight_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_app.cli.app import main
+
+    paths = app_paths().ensure()
+    paths.settings_path.write_text(json.dumps({"threads": "four", "max_tokens": 64}))
+    assert main(["models", "catalog", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("localsight: warning: ") == 1
+    assert '"threads"' in err and "four" in err
+
+
+def test_the_window_shows_the_refused_settings_once(
+    qapp: Any, qtbot: Any, localsight_home: Path, tiny_vlm: tuple[Path, Path]
+) -> None:
+    from backends.llama_cpp import LlamaCppBackend
+    from desktop_app.qt.app import create_window
+
+    paths = app_paths().ensure()
+    paths.settings_path.write_text(json.dumps({"temperature": True, "max_tokens": 64}))
+    backend = LlamaCppBackend(model_dirs=[paths.models_dir], include_embedded=False)
+    window = create_window(paths, backend=backend, extra_backends={})
+    qtbot.addWidget(window)
+    try:
+        notice = window.composer.notice
+        assert not notice.isHidden() and '"temperature"' in notice.text()
+        assert window.settings.max_tokens == 64 and window.settings.temperature == 0.7
+    finally:
+        window.close()

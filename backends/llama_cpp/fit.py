@@ -1,8 +1,10 @@
-"""Will this model fit in memory? Answered before loading, from the GGUF header alone.
+"""Will this model fit in memory? Answered right before loading, from the GGUF header alone.
 
-Peers crash or freeze the whole machine when a model does not fit (SECURITY.md item 3).
-The estimate is the weights (file sizes, which llama.cpp maps into memory), the KV cache for
-the requested context, and a compute-buffer allowance.
+Peers crash or freeze the whole machine when a model does not fit (docs/failures.md, item 3).
+This is the exact estimate of the need: the weights (file sizes, which llama.cpp maps into
+memory), the KV cache for the requested context (layers and heads from the header), and a
+compute-buffer allowance.  The catalog's rougher estimate from file sizes, made before a
+download, is ``desktop_app.core.model_fit``'s; both needs are judged by ``backends.memory``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from dataclasses import dataclass
 
 from backends.base import OutOfMemory
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.memory import MemoryReading, gb, loads_now, machine_limit, memory_level, read_memory
 
 COMPUTE_ALLOWANCE = 256 * 1024 * 1024
-GIB = 1024**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +54,31 @@ def estimate(model: GGUFSummary, projector: GGUFSummary | None, n_ctx: int) -> M
     return MemoryEstimate(weights, kv_cache_bytes(model, n_ctx), overhead)
 
 
-def available_memory() -> int | None:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except Exception:
-        return None
-
-
 def ensure_fits(
-    model: GGUFSummary, projector: GGUFSummary | None, n_ctx: int, available: int | None = None
+    model: GGUFSummary,
+    projector: GGUFSummary | None,
+    n_ctx: int,
+    reading: MemoryReading | None = None,
 ) -> MemoryEstimate:
-    """Raise ``OutOfMemory`` with numbers and a way out when the model cannot fit."""
+    """Raise ``OutOfMemory`` with numbers and a way out when the model cannot load now.
+
+    Whether it can is ``backends.memory``'s rule, the one the catalog's badges follow;
+    ``reading`` defaults to this machine's memory, read after the previous model was unloaded.
+    """
     needed = estimate(model, projector, n_ctx)
-    free = available_memory() if available is None else available
-    if free is not None and needed.total > free:
+    memory = read_memory() if reading is None else reading
+    if loads_now(needed.total, memory):
+        return needed
+    what = (
+        f"{model.path.name} needs about {gb(needed.total)} of memory with a {n_ctx}-token context"
+    )
+    if memory.total is not None and memory_level(needed.total, memory) == "too-big":
+        # Closing programs cannot help: say what the machine keeps, as the catalog does.
         raise OutOfMemory(
-            f"{model.path.name} needs about {needed.total / GIB:.1f} GB of memory with a "
-            f"{n_ctx}-token context, but only {free / GIB:.1f} GB is free. Close other "
-            "programs, lower the context size, or choose a smaller model."
+            f"{what}; {machine_limit(memory.total)}. Lower the context size or choose a "
+            "smaller model."
         )
-    return needed
+    raise OutOfMemory(
+        f"{what}, but only {gb(memory.available or 0)} is free. Close other programs, lower "
+        "the context size, or choose a smaller model."
+    )

@@ -29,6 +29,7 @@ from desktop_app.cli.common import (
     add_backend_arguments,
     add_generation_arguments,
     add_model_arguments,
+    load_settings,
     open_backend,
     options_from,
     resolve_model,
@@ -62,7 +63,7 @@ def _load_images(files: Sequence[str], settings: Settings) -> tuple[ImageInput, 
 
 
 def run_ask(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    settings = Settings.load(paths.settings_path)
+    settings = load_settings(paths, err)
     with open_backend(args, settings, paths, err, isolated=True) as backend:
         model_id = resolve_model(backend, args.model, args.mmproj, settings)
         images = _load_images(args.image, settings)

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backends.base import BackendError, CancelToken, ModelInfo, backend_problems
-from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError
+from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError, load_settings
 from desktop_app.cli.progress import DOWNLOAD_FORMAT, TransferProgress
 from desktop_app.core.backend_factory import make_backend
 from desktop_app.core.catalog import CatalogError
 from desktop_app.core.download_errors import DownloadError
 from desktop_app.core.model_fit import DEFAULT_CONTEXT, GIB, Resources
-from desktop_app.core.settings import AppPaths, Settings
+from desktop_app.core.settings import AppPaths
 
 if TYPE_CHECKING:  # httpx and the GGUF readers load only when a catalog action runs
     from desktop_app.core.downloads import Progress
@@ -260,7 +260,7 @@ def _rows(paths: AppPaths, err: TextIO, as_json: bool) -> list[dict[str, Any]]:
     from backends.llama_cpp import hf_cache
     from backends.llama_cpp.discovery import embedded_default_model
 
-    settings = Settings.load(paths.settings_path)
+    settings = load_settings(paths, err)
     rows: list[dict[str, Any]] = []
     local = make_backend("llama-cpp", settings, paths)
     embedded_path = embedded_default_model()

@@ -83,6 +83,14 @@ def options_from(args: argparse.Namespace, settings: Settings) -> GenerationOpti
 # -- the backend and the model --------------------------------------------------------------
 
 
+def load_settings(paths: AppPaths, err: TextIO) -> Settings:
+    """The settings file; a value of the wrong type is one warning line, and its default used."""
+    loaded = Settings.load_with_problems(paths.settings_path)
+    for problem in loaded.problems:
+        err.write(f"localsight: warning: {problem}\n")
+    return loaded.settings
+
+
 @contextmanager
 def open_backend(
     args: argparse.Namespace,

@@ -26,6 +26,7 @@ from desktop_app.cli.common import (
     add_backend_arguments,
     add_generation_arguments,
     add_model_arguments,
+    load_settings,
     open_backend,
     options_from,
     resolve_model,
@@ -50,7 +51,7 @@ from desktop_app.core.describe_output import (
     read_rows,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.core.settings import AppPaths, Settings
+from desktop_app.core.settings import AppPaths
 
 
 def add_describe_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,7 +138,7 @@ def run_describe_command(
 
 
 def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
-    settings = Settings.load(paths.settings_path)
+    settings = load_settings(paths, err)
     fmt = format_for(args.out or Path("descriptions.jsonl"), args.format)
     out_path: Path = args.out or Path(f"descriptions.{fmt}")
     files = find_images(args.paths, recursive=args.recursive)

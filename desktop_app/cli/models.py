@@ -25,11 +25,11 @@ from desktop_app.cli.catalog import (
     run_catalog_action,
     wants_every_backend,
 )
-from desktop_app.cli.common import EXIT_OK, HOST_HELP, CliError, open_backend
+from desktop_app.cli.common import EXIT_OK, HOST_HELP, CliError, load_settings, open_backend
 from desktop_app.cli.openai import add_openai_arguments
 from desktop_app.cli.progress import PULL_FORMAT, TransferProgress
 from desktop_app.core.backend_factory import BACKEND_NAMES
-from desktop_app.core.settings import AppPaths, Settings
+from desktop_app.core.settings import AppPaths
 
 
 def add_models_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,7 +66,7 @@ def _add_common(parser: argparse.ArgumentParser, *, inner: bool, json_flag: bool
 
 
 def run_models(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    settings = Settings.load(paths.settings_path)
+    settings = load_settings(paths, err)
     action = getattr(args, "models_action", None) or "list"
     if action in CATALOG_ACTIONS or wants_every_backend(args, action):
         return run_catalog_action(args, paths, out, err)

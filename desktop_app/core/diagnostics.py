@@ -38,13 +38,13 @@ def _version(distribution: str) -> str | None:
 
 
 def _memory() -> tuple[int, int] | None:
-    try:
-        import psutil
+    """The same reading the fit checks use (``backends.memory``)."""
+    from backends.memory import read_memory
 
-        memory = psutil.virtual_memory()
-        return int(memory.available), int(memory.total)
-    except Exception:  # no /proc, a sandbox: the report goes on without it
-        return None
+    reading = read_memory()
+    if reading.available is None or reading.total is None:
+        return None  # no /proc, a sandbox: the report goes on without it
+    return reading.available, reading.total
 
 
 def _guess_qt_platform() -> str:

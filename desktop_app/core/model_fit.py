@@ -1,7 +1,7 @@
 """Will a model fit this machine? Memory and disk, answered before any download or load.
 
 Peers check memory only after a multi-GB download, or not at all, and then crash or swap
-the machine to a halt (ollama #9194; SECURITY.md item 3).  This module answers from sizes
+the machine to a halt (ollama #9194; docs/failures.md, item 3).  This module answers from sizes
 alone, in microseconds, so the model picker and the catalog can show a badge on every row.
 
 The rule, and why:
@@ -10,23 +10,18 @@ The rule, and why:
   page on CPU; the 5 % covers tensor padding and the vocabulary copies) + 256 MiB of
   compute buffers + a KV cache of 512 MiB per 4096 tokens of context (an f16 cache for a
   2–4B model; bigger models are covered by the catalog's own ``ram_bytes``, which is used
-  when larger).  At the default 4096-token context that is files + ~0.77 GiB, MODELS.md's
-  "files + 0.5–1 GB".  The llama.cpp backend repeats an exact check from the GGUF header
-  (layers, heads, context) right before loading.
-* **Will not fit** when the need exceeds *total* memory minus what the operating system and
-  its desktop keep for themselves (1 GiB + 10 % of total: ~1.4 GiB of a 4 GiB Raspberry Pi,
-  ~1.8 GiB of an 8 GiB laptop).  Judged on the total, not on what is free this second,
-  because free memory swings by gigabytes as a browser opens and closes: a download is a
-  lasting decision and must not be refused because of a snapshot.
-* **Fits** when the need, plus a 15 % margin for the estimate's error, is within the memory
-  *available now* (psutil's ``available``: free memory plus cache the kernel can drop,
-  measured while this app runs, so the app is already accounted for).
-* **Tight** otherwise: the machine can run it, but not with everything that is open now;
-  the reason says to close other programs.
+  when larger).  At the default 4096-token context that is files + ~0.77 GiB, the measured
+  "files + 0.5–1 GB".  The llama.cpp backend repeats an exact estimate from the GGUF header
+  (layers, heads, context) right before loading (``backends.llama_cpp.fit``).
+* **Fits, tight, will not fit** are not decided here: the memory reading and the rule (what
+  the system keeps, the margin for the estimate's error) are ``backends.memory``'s, shared
+  with that load-time check so a badge and a refusal cannot disagree.  A download is
+  refused only when the model will not fit this machine at all, never because of what
+  happens to be open now; a tight verdict's reason says to close other programs.
 * **Disk**: the bytes still to download (a resumed download needs only the rest) against
   free space in the models folder.  More than free space will not fit; leaving less than
   1 GiB free is tight, because the chat database and the system need room too (a full disk
-  is how chats get lost: SECURITY.md item 5).
+  is how chats get lost: docs/failures.md, item 5).
 """
 
 from __future__ import annotations
@@ -36,23 +31,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-FitLevel = Literal["fits", "tight", "too-big", "unknown"]
+from backends.memory import (
+    GIB,
+    MemoryLevel,
+    MemoryReading,
+    gb,
+    machine_limit,
+    memory_level,
+    read_memory,
+)
+
+__all__ = [
+    "DEFAULT_CONTEXT",
+    "GIB",
+    "Fit",
+    "FitLevel",
+    "PairFit",
+    "Resources",
+    "disk_fit",
+    "free_disk",
+    "memory_needed",
+    "pair_fit",
+    "ram_fit",
+]
+
+FitLevel = MemoryLevel  # the disk verdict speaks in the memory rule's four levels
 Resource = Literal["memory", "disk"]
-GIB = 1024**3
 MIB = 1024**2
 DEFAULT_CONTEXT = 4096
 WEIGHTS_FACTOR = 1.05
 RUNTIME_BYTES = 256 * MIB
 KV_BYTES_PER_4K_TOKENS = 512 * MIB
-OS_RESERVE_BYTES = 1 * GIB
-OS_RESERVE_FRACTION = 0.10
-ESTIMATE_MARGIN = 1.15
 DISK_RESERVE_BYTES = 1 * GIB
 _ORDER: dict[FitLevel, int] = {"fits": 0, "unknown": 1, "tight": 2, "too-big": 3}
-
-
-def _gb(value: int) -> str:
-    return f"{value / GIB:.1f} GB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +84,12 @@ class Fit:
     def reason(self) -> str:
         if self.available is None:
             return ""
-        need, free = _gb(self.needed), _gb(self.available)
+        need, free = gb(self.needed), gb(self.available)
         if self.resource == "disk":
             return {
                 "fits": f"needs {need} of disk, {free} is free",
                 "tight": f"needs {need} of disk and would leave less than "
-                f"{_gb(DISK_RESERVE_BYTES)} of the {free} free",
+                f"{gb(DISK_RESERVE_BYTES)} of the {free} free",
                 "too-big": f"needs {need} of disk but only {free} is free: free some space "
                 "or choose another models folder",
             }.get(self.level, "")
@@ -91,8 +102,7 @@ class Fit:
             )
         if self.level == "too-big" and self.total is not None:
             return (
-                f"needs about {need} of memory; this machine has {_gb(self.total)} and the "
-                f"system keeps about {_gb(os_reserve(self.total))} of it: choose a smaller model"
+                f"needs about {need} of memory; {machine_limit(self.total)}: choose a smaller model"
             )
         if self.level == "too-big":
             return f"needs about {need} of memory, only {free} is free: choose a smaller model"
@@ -109,23 +119,10 @@ class Resources:
 
     @classmethod
     def probe(cls, folder: Path | None = None) -> Resources:
-        total, available = memory()
-        return cls(total, available, free_disk(folder) if folder is not None else None)
-
-
-def memory() -> tuple[int | None, int | None]:
-    """(total, available) bytes from psutil, or ``(None, None)`` if it cannot tell."""
-    try:
-        import psutil
-
-        info = psutil.virtual_memory()
-        return int(info.total), int(info.available)
-    except Exception:
-        return None, None
-
-
-def available_memory() -> int | None:
-    return memory()[1]
+        memory = read_memory()
+        return cls(
+            memory.total, memory.available, free_disk(folder) if folder is not None else None
+        )
 
 
 def free_disk(folder: Path) -> int | None:
@@ -137,10 +134,6 @@ def free_disk(folder: Path) -> int | None:
         return int(shutil.disk_usage(probe).free)
     except OSError:
         return None
-
-
-def os_reserve(total: int) -> int:
-    return OS_RESERVE_BYTES + int(total * OS_RESERVE_FRACTION)
 
 
 def memory_needed(file_bytes: int, num_ctx: int = DEFAULT_CONTEXT) -> int:
@@ -166,23 +159,15 @@ def ram_fit(
         return Fit("unknown", 0, available, total)
     need = max(needed or 0, memory_needed(model_bytes or 0, num_ctx))
     if available is None or total is None:
-        probed_total, probed_available = memory()
-        available = probed_available if available is None else available
-        total = probed_total if total is None else total
+        probed = read_memory()
+        available = probed.available if available is None else available
+        total = probed.total if total is None else total
     return memory_verdict(need, available, total)
 
 
 def memory_verdict(need: int, available: int | None, total: int | None) -> Fit:
-    """The rule of the module docstring, on given numbers (nothing is measured here)."""
-    if available is None:
-        return Fit("unknown", need, None, total)
-    if total is not None and need > total - os_reserve(total):
-        return Fit("too-big", need, available, total)
-    if total is None and need > available:
-        return Fit("too-big", need, available, None)
-    if need * ESTIMATE_MARGIN <= available:
-        return Fit("fits", need, available, total)
-    return Fit("tight", need, available, total)
+    """``backends.memory``'s verdict on given numbers (nothing is measured here)."""
+    return Fit(memory_level(need, MemoryReading(total, available)), need, available, total)
 
 
 def disk_fit(download_bytes: int, free: int | None) -> Fit:

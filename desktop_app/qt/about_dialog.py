@@ -8,10 +8,7 @@ fills in when it is done.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,15 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.qt.signals import emit
+from desktop_app.qt.workers import BackgroundCall
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("AboutDialog", text)
 
 
-class _Collector(QObject):
-    ready = Signal(str)
+def _report(platform: str) -> str:
+    from desktop_app.core.diagnostics import collect
+
+    return collect(qt_platform=platform).text()
 
 
 class AboutDialog(QDialog):
@@ -63,25 +62,16 @@ class AboutDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self._collector = _Collector(self)
-        self._collector.ready.connect(self._show)
         platform = QGuiApplication.platformName()
-        threading.Thread(
-            target=self._collect, args=(platform,), name="localsight-about", daemon=True
-        ).start()
+        call = BackgroundCall(self)
+        call.done.connect(self._show)
+        call.failed.connect(  # the dialog must show something, whatever failed
+            lambda error: self._show(f"Could not collect the details: {error}")
+        )
+        call.run(lambda: _report(platform))
 
-    def _collect(self, platform: str) -> None:
-        try:
-            from desktop_app.core.diagnostics import collect
-
-            text = collect(qt_platform=platform).text()
-        except Exception as error:  # the dialog must show something, whatever failed
-            text = f"Could not collect the details: {type(error).__name__}: {error}"
-        with contextlib.suppress(RuntimeError):  # the dialog was closed (and deleted) meanwhile
-            emit(self._collector.ready, text)
-
-    def _show(self, text: str) -> None:
-        self.report.setPlainText(text)
+    def _show(self, text: object) -> None:
+        self.report.setPlainText(str(text))
         self.copy_button.setEnabled(True)
 
     def _copy(self) -> None:

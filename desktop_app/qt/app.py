@@ -48,8 +48,9 @@ def create_window(
     QCoreApplication.setApplicationName("LocalSight")
     QCoreApplication.setOrganizationName("LocalSight")
     colors = apply_theme(app)  # type: ignore[arg-type]
-    settings = Settings.load(paths.settings_path)
-    notices: list[str] = []
+    loaded = Settings.load_with_problems(paths.settings_path)
+    settings = loaded.settings
+    notices: list[str] = list(loaded.problems)  # shown once, above the composer
     backends: dict[str, Backend] = {
         "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),
     }

@@ -23,7 +23,7 @@ from backends.base import Backend, BackendError, CancelToken
 from desktop_app.core.describe import DescribeJob, DescribeSummary, plan, run_describe
 from desktop_app.core.describe_output import DescribeRow
 from desktop_app.core.images import ImageError, make_thumbnail, normalize_image
-from desktop_app.qt.workers import _emit
+from desktop_app.qt.signals import emit_from_worker
 
 THUMB_PX = 48
 
@@ -36,7 +36,9 @@ class _TableSink:
         self._job = job
 
     def write(self, row: DescribeRow) -> None:
-        _emit(self._runner.row_ready, row, None if row.error else _thumbnail(row, self._job))
+        emit_from_worker(
+            self._runner.row_ready, row, None if row.error else _thumbnail(row, self._job)
+        )
 
 
 def _thumbnail(row: DescribeRow, job: DescribeJob) -> bytes | None:
@@ -92,7 +94,7 @@ class DescribeRunner(QObject):
         def work() -> None:
             try:
                 items, copies, _done = plan(files, [], job)
-                _emit(self.planned, len(items))
+                emit_from_worker(self.planned, len(items))
                 summary = run_describe(
                     backend,
                     items,
@@ -103,11 +105,13 @@ class DescribeRunner(QObject):
                     cancel=cancel,
                 )
             except BackendError as error:
-                _emit(self.failed, str(error))
+                emit_from_worker(self.failed, str(error))
             except Exception as error:  # the window must survive anything a backend does
-                _emit(self.failed, f"Something went wrong: {type(error).__name__}: {error}")
+                emit_from_worker(
+                    self.failed, f"Something went wrong: {type(error).__name__}: {error}"
+                )
             else:
-                _emit(self.finished, summary)
+                emit_from_worker(self.finished, summary)
 
         self._thread = threading.Thread(target=work, name="localsight-describe", daemon=True)
         self._thread.start()

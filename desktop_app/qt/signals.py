@@ -11,6 +11,7 @@ measures once whether ``emit`` leaks and, if it does, gives the reference back.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 from typing import Any
@@ -51,3 +52,10 @@ def emit(signal: Any, *args: object) -> None:
     result = signal.emit(*args)
     if LEAKS and isinstance(result, bool):
         _incref(result)
+
+
+def emit_from_worker(signal: Any, *args: object) -> None:
+    """:func:`emit` from a worker thread: a receiver closed meanwhile (a window or dialog,
+    deleted) just drops the result instead of raising in the worker."""
+    with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+        emit(signal, *args)

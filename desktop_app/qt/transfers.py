@@ -6,7 +6,7 @@ owns a ``CancelToken`` and a plain thread; signals emitted from the thread are d
 to the GUI thread as queued calls.  ``JobRegistry`` remembers every running job so the
 window can cancel them all when it closes and wait briefly for their threads: a closed
 window must neither hang on a transfer nor leave a thread writing into a deleted widget
-(``_emit`` drops signals whose receiver is gone).
+(``emit_from_worker`` drops signals whose receiver is gone).
 
 What is shown is the ``Progress`` of ``desktop_app.core.downloads`` (bytes, speed, ETA);
 Ollama's pull lines are summed over layers into the same shape here.
@@ -24,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from backends.base import BackendError, CancelToken
 from desktop_app.core.download_errors import DownloadCancelled, DownloadError
-from desktop_app.qt.workers import _emit
+from desktop_app.qt.signals import emit_from_worker
 
 if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts, not at launch
     from desktop_app.core.downloads import Progress
@@ -137,17 +137,17 @@ class DownloadJob(_Job):
             try:
                 pair = self.library.download(
                     self.entry_id,
-                    progress=lambda p: _emit(self.progress, p),
+                    progress=lambda p: emit_from_worker(self.progress, p),
                     cancel=self.cancel_token,
                 )
             except DownloadCancelled as error:
-                _emit(self.failed, str(error), True)
+                emit_from_worker(self.failed, str(error), True)
             except DownloadError as error:
-                _emit(self.failed, str(error), False)
+                emit_from_worker(self.failed, str(error), False)
             except Exception as error:  # a disk error, a bug: the window stays up
-                _emit(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
             else:
-                _emit(self.finished, pair)
+                emit_from_worker(self.finished, pair)
 
         self._start(work, f"localsight-download-{self.entry_id}")
 
@@ -205,19 +205,25 @@ class PullJob(_Job):
                     now = time.monotonic()
                     if now - last_emit >= 0.1 or not line.digest:
                         last_emit = now
-                        _emit(self.progress, PullStatus(line.status, done, total, speed, eta))
+                        emit_from_worker(
+                            self.progress, PullStatus(line.status, done, total, speed, eta)
+                        )
             except BackendError as error:
-                _emit(self.failed, str(error), False)
+                emit_from_worker(self.failed, str(error), False)
                 return
             except Exception as error:
-                _emit(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
                 return
             if self.cancel_token.cancelled:
-                _emit(self.failed, tr("The pull was cancelled; Ollama resumes it next time."), True)
+                emit_from_worker(
+                    self.failed, tr("The pull was cancelled; Ollama resumes it next time."), True
+                )
             elif not succeeded:
-                _emit(self.failed, tr("Ollama ended the pull without saying it succeeded."), False)
+                emit_from_worker(
+                    self.failed, tr("Ollama ended the pull without saying it succeeded."), False
+                )
             else:
-                _emit(self.finished, self.tag)
+                emit_from_worker(self.finished, self.tag)
 
         self._start(work, f"localsight-pull-{self.tag}")
 

@@ -8,7 +8,6 @@ a fast model never floods the event loop (napari's slicer does the same).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,15 +18,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backends.base import BackendError
 from desktop_app.core.images import ImageError, ImagePolicy, normalize_image
-from desktop_app.qt.signals import emit
+from desktop_app.qt.signals import emit, emit_from_worker
 
 COALESCE_MS = 40
-
-
-def _emit(signal: Any, *args: object) -> None:
-    """Emit from a worker thread; a window closed meanwhile just drops the result."""
-    with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-        emit(signal, *args)
 
 
 class GenerationRunner(QObject):
@@ -86,9 +79,11 @@ class GenerationRunner(QObject):
             try:
                 operation(callbacks)
             except BackendError as error:
-                _emit(self.failed, str(error))
+                emit_from_worker(self.failed, str(error))
             except Exception as error:  # the window must survive anything a backend does
-                _emit(self.failed, f"Something went wrong: {type(error).__name__}: {error}")
+                emit_from_worker(
+                    self.failed, f"Something went wrong: {type(error).__name__}: {error}"
+                )
 
         self._timer.start()
         self._thread = threading.Thread(target=work, name="localsight-generation", daemon=True)
@@ -148,30 +143,39 @@ class ImageJob(QObject):
                 try:
                     image = normalize_image(source, policy=policy, name=name)
                 except ImageError as error:
-                    _emit(self.rejected, str(error))
+                    emit_from_worker(self.rejected, str(error))
                 except Exception as error:
-                    _emit(self.rejected, f"{name} could not be opened: {error}")
+                    emit_from_worker(self.rejected, f"{name} could not be opened: {error}")
                 else:
-                    _emit(self.ready, image, name)
+                    emit_from_worker(self.ready, image, name)
 
         threading.Thread(target=work, name="localsight-images", daemon=True).start()
 
 
 class BackgroundCall(QObject):
-    """Runs a blocking call (list models, load a model) and returns its result by signal."""
+    """Runs a blocking call (list models, load a model) and returns its result by signal.
+
+    One call per object, which deletes itself once its result has been delivered (connect
+    ``done``/``failed`` before ``run``): calls made again and again (a model listing per
+    settings change) leave nothing behind.
+    """
 
     done = Signal(object)
     failed = Signal(str)
 
     def run(self, call: Callable[[], object]) -> None:
+        # Connected last, so it runs after the slots connected before ``run``.
+        self.done.connect(self.deleteLater)
+        self.failed.connect(self.deleteLater)
+
         def work() -> None:
             try:
                 result = call()
             except BackendError as error:
-                _emit(self.failed, str(error))
+                emit_from_worker(self.failed, str(error))
             except Exception as error:
-                _emit(self.failed, f"{type(error).__name__}: {error}")
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error}")
             else:
-                _emit(self.done, result)
+                emit_from_worker(self.done, result)
 
         threading.Thread(target=work, name="localsight-call", daemon=True).start()
