@@ -8,7 +8,6 @@ fills in when it is done.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,11 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.workers import BackgroundCall
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("AboutDialog", text)
+tr = translator("AboutDialog")
 
 
 def _report(platform: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.model_fit import GIB
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit
 from desktop_app.qt.transfers import format_bytes, progress_text
 
@@ -33,8 +34,7 @@ if TYPE_CHECKING:  # httpx and the GGUF readers load when the model manager open
     from desktop_app.core.model_library import CatalogStatus
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ModelManager", text)
+tr = translator("ModelManager")
 
 
 def badge(text: str, name: str, parent: QWidget, tip: str = "") -> QLabel:
@@ -53,9 +53,15 @@ def restyle(widget: QWidget) -> None:
 
 
 def fit_badge_text(status: CatalogStatus) -> str:
-    return tr(
-        {"fits": "fits", "tight": "tight", "too-big": "will not fit"}.get(status.fit.level, "?")
-    )
+    # One literal per badge, so each is extracted for translators.
+    level = status.fit.level
+    if level == "fits":
+        return tr("fits")
+    if level == "tight":
+        return tr("tight")
+    if level == "too-big":
+        return tr("will not fit")
+    return "?"
 
 
 def button(text: str, tip: str, parent: QWidget, primary: bool = False) -> QPushButton:
@@ -163,7 +169,7 @@ class CatalogRow(QFrame):
         self.progress = ProgressLine(
             outer,
             self,
-            name=tr("Download progress of {name}").replace("{name}", entry.name),
+            name=tr("Download progress of {name}", name=entry.name),
             cancel_tip=tr("Stop the download; what arrived is kept to resume later"),
         )
         self.bar, self.cancel_button = self.progress.bar, self.progress.cancel_button
@@ -184,17 +190,17 @@ class CatalogRow(QFrame):
         self.fit_badge.setText(fit_badge_text(status))
         self.fit_badge.setProperty("level", fit.level)
         self.fit_badge.setToolTip(fit.reason or tr("Not enough is known about this computer"))
-        self.fit_badge.setAccessibleName(tr("Fit: {label}").replace("{label}", fit.label))
+        self.fit_badge.setAccessibleName(tr("Fit: {label}", label=fit.label))
         restyle(self.fit_badge)
         self.details.setText(
             " · ".join(
                 [
-                    tr("{model} + {mmproj} download")
-                    .replace("{model}", format_bytes(entry.model_file.size))
-                    .replace("{mmproj}", format_bytes(entry.mmproj_file.size)),
-                    tr("about {ram} GB of memory").replace(
-                        "{ram}", f"{fit.memory.needed / GIB:.1f}"
+                    tr(
+                        "{model} + {mmproj} download",
+                        model=format_bytes(entry.model_file.size),
+                        mmproj=format_bytes(entry.mmproj_file.size),
                     ),
+                    tr("about {ram} GB of memory", ram=f"{fit.memory.needed / GIB:.1f}"),
                     entry.licence,
                 ]
             )
@@ -215,16 +221,17 @@ class CatalogRow(QFrame):
                 if status.installed.location == "models folder"
                 else tr("found in the Hugging Face cache (used where it is)")
             )
-            text = tr("State: {where}").replace("{where}", where)
+            text = tr("State: {where}", where=where)
         elif status.partial_bytes:
             text = tr(
-                "State: partly downloaded ({kept} kept): Resume continues from there"
-            ).replace("{kept}", format_bytes(status.partial_bytes))
+                "State: partly downloaded ({kept} kept): Resume continues from there",
+                kept=format_bytes(status.partial_bytes),
+            )
         else:
             text = tr("State: not downloaded")
             if status.ollama_name:
-                text += tr(" (Ollama already has {name}: it is in the model list)").replace(
-                    "{name}", status.ollama_name
+                text += tr(
+                    " (Ollama already has {name}: it is in the model list)", name=status.ollama_name
                 )
         # Only what is not plainly fine: "memory is tight" without "disk: plenty free".
         reasons = [f.reason for f in (status.fit.memory, status.fit.disk) if f.level != "fits"]
@@ -251,8 +258,9 @@ class CatalogRow(QFrame):
             text, tip = tr("Try again"), tr("Download both files again")
         else:
             text = tr("Download")
-            tip = tr("Download the model and its vision projector ({size})").replace(
-                "{size}", format_bytes(self.status.entry.download_bytes)
+            tip = tr(
+                "Download the model and its vision projector ({size})",
+                size=format_bytes(self.status.entry.download_bytes),
             )
         self.download_button.setText(text)
         self.download_button.setAccessibleName(text)

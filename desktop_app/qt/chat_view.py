@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.markdown import MarkdownTheme
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.message_widget import MessageWidget
 from desktop_app.qt.signals import emit
 
@@ -31,8 +32,7 @@ EXAMPLE_PROMPTS = (
 )
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ChatView", text)
+tr = translator("ChatView")
 
 
 class EmptyState(QWidget):
@@ -73,12 +73,10 @@ class EmptyState(QWidget):
         if not name:
             self.model_line.setText(tr("No model selected yet."))
         elif vision:
-            self.model_line.setText(tr("Model: {name} — can see images").replace("{name}", name))
+            self.model_line.setText(tr("Model: {name} — can see images", name=name))
         else:
             self.model_line.setText(
-                tr("Model: {name} — text only: pick a vision model to ask about images").replace(
-                    "{name}", name
-                )
+                tr("Model: {name} — text only: pick a vision model to ask about images", name=name)
             )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from backends.base import ImageInput
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit
 
 PENDING_THUMB_PX = 64
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Composer", text)
+tr = translator("Composer")
 
 
 def image_to_png(image: QImage) -> bytes:
@@ -109,12 +109,12 @@ class PendingImage(QFrame):
             )
         )
         preview.setToolTip(f"{label} — {image.width}×{image.height}")
-        preview.setAccessibleName(tr("Attached image {name}").replace("{name}", label))
+        preview.setAccessibleName(tr("Attached image {name}", name=label))
         layout.addWidget(preview)
         remove = QToolButton(self)
         remove.setText("×")
-        remove.setToolTip(tr("Remove {name}").replace("{name}", label))
-        remove.setAccessibleName(tr("Remove {name}").replace("{name}", label))
+        remove.setToolTip(tr("Remove {name}", name=label))
+        remove.setAccessibleName(tr("Remove {name}", name=label))
         remove.setAutoRaise(True)
         remove.clicked.connect(lambda: emit(self.removed, self))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)

@@ -7,7 +7,7 @@ mnemonics (Alt+letter) for keyboard use.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,23 +23,22 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.describe import DEFAULT_PROMPT
 from desktop_app.qt.describe_table import ResultsTable
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.theme import Colors
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DescribePanel", text)
+tr = translator("DescribePanel")
 
 
 def duration(seconds: float) -> str:
     """'42 s', '3 min 5 s', '2 h 10 min': short, for a progress line."""
     total = round(max(seconds, 0.0))
     if total < 60:
-        return tr("{s} s").replace("{s}", str(total))
+        return tr("{s} s", s=total)
     minutes, secs = divmod(total, 60)
     if minutes < 60:
-        return tr("{m} min {s} s").replace("{m}", str(minutes)).replace("{s}", str(secs))
+        return tr("{m} min {s} s", m=minutes, s=secs)
     hours, minutes = divmod(minutes, 60)
-    return tr("{h} h {m} min").replace("{h}", str(hours)).replace("{m}", str(minutes))
+    return tr("{h} h {m} min", h=hours, m=minutes)
 
 
 def _button(

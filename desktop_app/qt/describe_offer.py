@@ -10,17 +10,17 @@ the same reason (and that is what the composer's thumbnail strip shows at 1024 p
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
+from desktop_app.qt.i18n import fill, translator
 from desktop_app.qt.signals import emit
 
 OFFER_ABOVE = 4
 MAX_ATTACH = 8
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DescribeOffer", text)
+tr = translator("DescribeOffer")
 
 
 def should_offer(image_count: int, *, from_folder: bool) -> bool:
@@ -40,15 +40,15 @@ class DescribeOffer(QMessageBox):
         self.setIcon(QMessageBox.Icon.Question)
         self.setWindowTitle(tr("Many images"))
         intro = tr("The folder holds {n} images.") if from_folder else tr("You dropped {n} images.")
-        self.setText(intro.replace("{n}", str(count)) + " " + tr("What should happen?"))
+        self.setText(fill(intro, n=count) + " " + tr("What should happen?"))
         self.setInformativeText(
             tr(
                 "Describe each: {model} describes every image on its own, in a table you can "
                 "export as JSONL or CSV.\n\nAttach to message: the images go into one chat "
-                "message (at most {max})."
+                "message (at most {max}).",
+                model=model_name or tr("the selected model"),
+                max=MAX_ATTACH,
             )
-            .replace("{model}", model_name or tr("the selected model"))
-            .replace("{max}", str(MAX_ATTACH))
         )
         self.describe_button = self.addButton(
             tr("&Describe each"), QMessageBox.ButtonRole.AcceptRole

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -46,6 +46,7 @@ from desktop_app.core.images import ImagePolicy
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe_layout import DescribePanelLayout, duration
 from desktop_app.qt.describe_worker import DescribeRunner
+from desktop_app.qt.i18n import fill, translator
 from desktop_app.qt.signals import emit
 from desktop_app.qt.theme import Colors
 from desktop_app.qt.workers import BackgroundCall
@@ -54,8 +55,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.hei
 EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DescribePanel", text)
+tr = translator("DescribePanel")
 
 
 class DescribeHost(Protocol):
@@ -146,7 +146,7 @@ class DescribePanel(DescribePanelLayout):
             self.show_notice(str(error))
             return
         if not images:
-            self.show_notice(tr("{folder} has no images.").replace("{folder}", folder.name))
+            self.show_notice(tr("{folder} has no images.", folder=folder.name))
             return
         self.add_files(images)
 
@@ -166,11 +166,9 @@ class DescribePanel(DescribePanelLayout):
         if model is None:
             self.model_label.setText(tr("No model is selected."))
         elif model.capabilities.vision:
-            self.model_label.setText(
-                tr("Model: {name} (sees images)").replace("{name}", model.name)
-            )
+            self.model_label.setText(tr("Model: {name} (sees images)", name=model.name))
         else:
-            self.model_label.setText(tr("Model: {name} (text only)").replace("{name}", model.name))
+            self.model_label.setText(tr("Model: {name} (text only)", name=model.name))
         refusal = self._refusal()
         if refusal:
             self.show_notice(refusal)
@@ -186,8 +184,9 @@ class DescribePanel(DescribePanelLayout):
         if not model.capabilities.vision:
             return tr(
                 "{name} cannot see images. Pick a model marked “vision” in the main window "
-                "(Ctrl+K), then press Start."
-            ).replace("{name}", model.name)
+                "(Ctrl+K), then press Start.",
+                name=model.name,
+            )
         return ""
 
     def start(self) -> None:
@@ -269,13 +268,9 @@ class DescribePanel(DescribePanelLayout):
             text = tr("Stopped: {done} of {total} done")
         else:
             text = tr("Done: {done} of {total} in {time}")
-        text = (
-            text.replace("{done}", str(self._run_done))
-            .replace("{total}", str(self._run_total))
-            .replace("{time}", spent)
-        )
+        text = fill(text, done=self._run_done, total=self._run_total, time=spent)
         if errors:
-            text += " · " + tr("{n} could not be described").replace("{n}", str(errors))
+            text += " · " + tr("{n} could not be described", n=errors)
         if summary.interrupted:
             text += " · " + tr("Start continues with the rest")
         self.progress_label.setText(text)
@@ -286,7 +281,7 @@ class DescribePanel(DescribePanelLayout):
         self._end_run(interrupted=True)
         self.show_notice(message)
         self.progress_label.setText(tr("The run stopped: see the message above."))
-        emit(self.status_changed, tr("Describing stopped: {m}").replace("{m}", message))
+        emit(self.status_changed, tr("Describing stopped: {m}", m=message))
 
     def _end_run(self, *, interrupted: bool) -> None:
         for path in self._queue:
@@ -302,31 +297,27 @@ class DescribePanel(DescribePanelLayout):
         done, total = self._run_done, self._run_total
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._started_at
-        parts = [
-            tr("{done} of {total}").replace("{done}", str(done)).replace("{total}", str(total))
-        ]
+        parts = [tr("{done} of {total}", done=done, total=total)]
         if done:
             per_image = elapsed / done
             if per_image >= 1:
-                parts.append(tr("{s} s per image").replace("{s}", f"{per_image:.1f}"))
+                parts.append(tr("{s} s per image", s=f"{per_image:.1f}"))
             else:
-                parts.append(tr("{n} images/s").replace("{n}", f"{1 / max(per_image, 1e-3):.1f}"))
+                parts.append(tr("{n} images/s", n=f"{1 / max(per_image, 1e-3):.1f}"))
             if done < total:
-                parts.append(
-                    tr("about {t} left").replace("{t}", duration(per_image * (total - done)))
-                )
+                parts.append(tr("about {t} left", t=duration(per_image * (total - done))))
         text = " · ".join(parts)
         self.progress_label.setText(text)
-        emit(self.status_changed, tr("Describing images: {p}").replace("{p}", text))
+        emit(self.status_changed, tr("Describing images: {p}", p=text))
 
     def _show_counts(self) -> None:
         if self.runner.busy:
             return
         total = len(self.table.paths)
         waiting = len(self.table.pending())
-        text = tr("{n} images").replace("{n}", str(total))
+        text = tr("{n} images", n=total)
         if waiting != total:
-            text += " · " + tr("{n} to describe").replace("{n}", str(waiting))
+            text += " · " + tr("{n} to describe", n=waiting)
         self.progress_label.setText(text if total else tr("Add images or a folder to begin."))
 
     def _update_buttons(self) -> None:
@@ -377,14 +368,10 @@ class DescribePanel(DescribePanelLayout):
         call = BackgroundCall(self)
         call.done.connect(
             lambda count: self._file_done(
-                tr("Exported {n} rows to {file}")
-                .replace("{n}", str(count))
-                .replace("{file}", path.name)
+                tr("Exported {n} rows to {file}", n=count, file=path.name)
             )
         )
-        call.failed.connect(
-            lambda error: self.show_notice(tr("Could not export: {e}").replace("{e}", error))
-        )
+        call.failed.connect(lambda error: self.show_notice(tr("Could not export: {e}", e=error)))
         call.run(lambda: export_rows(rows, path, resolved))
         self._file_call = call
 
@@ -396,9 +383,7 @@ class DescribePanel(DescribePanelLayout):
             answer = QMessageBox.question(
                 self,
                 tr("Replace text files?"),
-                tr("{n} images already have a .txt file beside them. Replace them?").replace(
-                    "{n}", str(existing)
-                ),
+                tr("{n} images already have a .txt file beside them. Replace them?", n=existing),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -410,14 +395,10 @@ class DescribePanel(DescribePanelLayout):
 
         call = BackgroundCall(self)
         call.done.connect(
-            lambda count: self._file_done(
-                tr("Wrote {n} .txt files beside the images").replace("{n}", str(count))
-            )
+            lambda count: self._file_done(tr("Wrote {n} .txt files beside the images", n=count))
         )
         call.failed.connect(
-            lambda error: self.show_notice(
-                tr("Could not write the .txt files: {e}").replace("{e}", error)
-            )
+            lambda error: self.show_notice(tr("Could not write the .txt files: {e}", e=error))
         )
         call.run(write)
         self._file_call = call

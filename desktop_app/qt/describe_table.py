@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.describe_output import DescribeRow
 from desktop_app.qt.describe_worker import THUMB_PX
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.theme import Colors
 
 COL_PREVIEW, COL_FILE, COL_TEXT, COL_SECONDS = range(4)
@@ -32,8 +33,7 @@ ROW_MIN_PX = THUMB_PX + 10
 ROW_MAX_PX = 110
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DescribeTable", text)
+tr = translator("DescribeTable")
 
 
 class ResultsTable(QTableWidget):
@@ -136,13 +136,13 @@ class ResultsTable(QTableWidget):
         text = self._cell(row, COL_TEXT)
         seconds = self._cell(row, COL_SECONDS)
         if row_data.error:
-            text.setText(tr("Could not describe: {error}").replace("{error}", row_data.error))
+            text.setText(tr("Could not describe: {error}", error=row_data.error))
             text.setForeground(QBrush(QColor(self.colors.error_text)))
             seconds.setText("—")
         else:
             text.setText(row_data.text)
             text.setForeground(QBrush(QColor(self.colors.text)))
-            seconds.setText(tr("{s} s").replace("{s}", f"{row_data.seconds:.1f}"))
+            seconds.setText(tr("{s} s", s=f"{row_data.seconds:.1f}"))
         text.setToolTip(text.text())
         seconds.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.resizeRowToContents(row)

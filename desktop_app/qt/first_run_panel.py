@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from backends.base import ModelInfo
 from desktop_app.core.first_run import FirstRunPlan, plan_first_run
 from desktop_app.qt.catalog_row import ProgressLine, button
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.transfers import DownloadJob, JobRegistry, format_bytes, progress_text
 from desktop_app.qt.workers import BackgroundCall
 
@@ -45,8 +46,7 @@ if TYPE_CHECKING:  # the library pulls httpx: imported by the window when the ca
 CARD_WIDTH = 560
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("FirstRun", text)
+tr = translator("FirstRun")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,7 @@ class FirstRunPanel(QFrame):
         self._label(
             self.secondary,
             tr("Start chatting"),
-            tr("Chat with {name} now (text only)").replace("{name}", name),
+            tr("Chat with {name} now (text only)", name=name),
         )
         model = plan.model
         if plan.offer == "local-vision" and model is not None:
@@ -215,29 +215,27 @@ class FirstRunPanel(QFrame):
                 return
             self.title.setText(tr("A vision model is ready"))
             self.body.setText(
-                tr("{model} is already on this computer and can see images.").replace(
-                    "{model}", model.name
-                )
+                tr("{model} is already on this computer and can see images.", model=model.name)
             )
             self._label(
                 self.primary,
-                tr("Use {model}").replace("{model}", model.name),
-                tr("Chat with {model}; it can see images").replace("{model}", model.name),
+                tr("Use {model}", model=model.name),
+                tr("Chat with {model}; it can see images", model=model.name),
             )
         elif plan.offer == "ollama-vision" and model is not None:
             self.title.setText(tr("Ollama has a vision model"))
             self.body.setText(
                 tr(
                     "Ollama is running and has {model}, which can see images: use it to ask "
-                    "about photos, screenshots and documents. {text} (built in) answers text."
+                    "about photos, screenshots and documents. {text} (built in) answers text.",
+                    model=model.name,
+                    text=name,
                 )
-                .replace("{model}", model.name)
-                .replace("{text}", name)
             )
             self._label(
                 self.primary,
-                tr("Use {model} (Ollama)").replace("{model}", model.name),
-                tr("Chat with {model} through Ollama").replace("{model}", model.name),
+                tr("Use {model} (Ollama)", model=model.name),
+                tr("Chat with {model} through Ollama", model=model.name),
             )
         else:
             self._show_download_offer(recommended)
@@ -252,8 +250,9 @@ class FirstRunPanel(QFrame):
                 tr(
                     "{text} is built in and ready: it answers text right now, offline. This "
                     "computer's memory is too small for the vision models of the catalog; "
-                    "see all models for what would fit with more memory."
-                ).replace("{text}", name)
+                    "see all models for what would fit with more memory.",
+                    text=name,
+                )
             )
             self.primary.hide()
             return
@@ -263,18 +262,20 @@ class FirstRunPanel(QFrame):
             tr(
                 "{text} is built in: it answers text right now, offline, but it cannot see "
                 "images. For photos and screenshots, download {model}, the best vision model "
-                "for this computer's memory."
+                "for this computer's memory.",
+                text=name,
+                model=entry.name,
             )
-            .replace("{text}", name)
-            .replace("{model}", entry.name)
         )
         verb = tr("Resume") if recommended.partial_bytes else tr("Download")
         self._label(
             self.primary,
-            tr("{verb} {model} ({size}) for images")
-            .replace("{verb}", verb)
-            .replace("{model}", entry.name)
-            .replace("{size}", format_bytes(left)),
+            tr(
+                "{verb} {model} ({size}) for images",
+                verb=verb,
+                model=entry.name,
+                size=format_bytes(left),
+            ),
             recommended.fit.reason or entry.good_for,
         )
         self.primary.show()
@@ -320,7 +321,7 @@ class FirstRunPanel(QFrame):
         self.job = job
         self.registry.add(job)
         self.error.hide()
-        self.primary.setText(tr("Downloading {model}…").replace("{model}", entry.name))
+        self.primary.setText(tr("Downloading {model}…", model=entry.name))
         self.progress.busy(tr("Contacting the server…"))
         self.progress_label.show()
         self._set_downloading(True)
@@ -343,15 +344,13 @@ class FirstRunPanel(QFrame):
         self.progress_label.setText(text)
         if self.recommended is not None:
             self.hooks.status(
-                tr("Downloading {model}: {text}")
-                .replace("{model}", self.recommended.entry.name)
-                .replace("{text}", text)
+                tr("Downloading {model}: {text}", model=self.recommended.entry.name, text=text)
             )
 
     def _downloaded(self, pair: InstalledPair) -> None:
         self._set_downloading(False)
         self.hooks.use(pair.model_id, "llama-cpp")
-        self.hooks.status(tr("{model} is ready and selected").replace("{model}", pair.entry.name))
+        self.hooks.status(tr("{model} is ready and selected", model=pair.entry.name))
         self.progress_label.hide()
         self._dismiss()
 

@@ -368,16 +368,18 @@ class MainWindow(QMainWindow):
             notes.append(
                 tr(
                     "The chat database was damaged; it was kept as {path} and a new one "
-                    "was started."
-                ).replace("{path}", str(recovered))
+                    "was started.",
+                    path=recovered,
+                )
             )
         interrupted = self.store.interrupted_count
         if interrupted:
             notes.append(
                 tr(
                     "{n} answer(s) were cut off when the app last closed; their text is "
-                    "kept and marked as stopped."
-                ).replace("{n}", str(interrupted))
+                    "kept and marked as stopped.",
+                    n=interrupted,
+                )
             )
         if notes:
             self.composer.show_notice(" ".join(notes))

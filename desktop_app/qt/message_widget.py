@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,13 +28,13 @@ from desktop_app.core.markdown import (
     plain_text_html,
     render_markdown,
 )
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit
 
 THUMBNAIL_PX = 112
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MessageWidget", text)
+tr = translator("MessageWidget")
 
 
 def markdown_labels() -> MarkdownLabels:
@@ -54,13 +54,13 @@ def format_stats(stats: Any, ttft_s: float | None = None) -> str:
         return ""
     parts = []
     if stats.completion_tokens:
-        parts.append(tr("{n} tokens").replace("{n}", str(stats.completion_tokens)))
+        parts.append(tr("{n} tokens", n=stats.completion_tokens))
     if stats.decode_tok_s:
-        parts.append(tr("{r} tok/s").replace("{r}", f"{stats.decode_tok_s:.1f}"))
+        parts.append(tr("{r} tok/s", r=f"{stats.decode_tok_s:.1f}"))
     if ttft_s is not None:
-        parts.append(tr("first token {s} s").replace("{s}", f"{ttft_s:.1f}"))
+        parts.append(tr("first token {s} s", s=f"{ttft_s:.1f}"))
     if stats.load_s >= 0.05:
-        parts.append(tr("model loaded in {s} s").replace("{s}", f"{stats.load_s:.1f}"))
+        parts.append(tr("model loaded in {s} s", s=f"{stats.load_s:.1f}"))
     return " · ".join(parts)
 
 
@@ -200,8 +200,8 @@ class MessageWidget(QWidget):
         button.setAutoRaise(True)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         size = f"{image.width}×{image.height}"
-        button.setToolTip(tr("Open the image ({size})").replace("{size}", size))
-        button.setAccessibleName(tr("Attached image {size}").replace("{size}", size))
+        button.setToolTip(tr("Open the image ({size})", size=size))
+        button.setAccessibleName(tr("Attached image {size}", size=size))
         button.clicked.connect(lambda: emit(self.image_clicked, image.sha256))
         return button
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,13 +29,12 @@ from desktop_app.core.catalog import CatalogEntry
 from desktop_app.core.model_fit import GIB, Resources
 from desktop_app.core.model_library import CatalogStatus, InstalledPair, ModelLibrary
 from desktop_app.qt.catalog_row import CatalogRow
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.ollama_section import OllamaSection
 from desktop_app.qt.transfers import DownloadJob, JobRegistry, format_bytes
 from desktop_app.qt.workers import BackgroundCall
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ModelManager", text)
+tr = translator("ModelManager")
 
 
 def machine_line(resources: Resources) -> str:
@@ -43,14 +42,14 @@ def machine_line(resources: Resources) -> str:
     parts = []
     if resources.total_memory is not None and resources.available_memory is not None:
         parts.append(
-            tr("This computer: {total} GB memory, {free} GB free now")
-            .replace("{total}", f"{resources.total_memory / GIB:.1f}")
-            .replace("{free}", f"{resources.available_memory / GIB:.1f}")
+            tr(
+                "This computer: {total} GB memory, {free} GB free now",
+                total=f"{resources.total_memory / GIB:.1f}",
+                free=f"{resources.available_memory / GIB:.1f}",
+            )
         )
     if resources.free_disk is not None:
-        parts.append(
-            tr("{free} free disk for models").replace("{free}", format_bytes(resources.free_disk))
-        )
+        parts.append(tr("{free} free disk for models", free=format_bytes(resources.free_disk)))
     return " · ".join(parts)
 
 
@@ -199,7 +198,7 @@ class ModelManager(QDialog):
 
     def _downloaded(self, entry_id: str, pair: InstalledPair) -> None:
         self.rows[entry_id].finish(
-            tr("Downloaded and checked ({size}).").replace("{size}", format_bytes(pair.size))
+            tr("Downloaded and checked ({size}).", size=format_bytes(pair.size))
         )
         self.refresh()
         self.on_changed()
@@ -219,9 +218,11 @@ class ModelManager(QDialog):
         answer = QMessageBox.question(
             self,
             tr("Remove model"),
-            tr("Delete {name} ({size}) from this computer? You can download it again later.")
-            .replace("{name}", row.entry.name)
-            .replace("{size}", size),
+            tr(
+                "Delete {name} ({size}) from this computer? You can download it again later.",
+                name=row.entry.name,
+                size=size,
+            ),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -233,9 +234,7 @@ class ModelManager(QDialog):
         self._remove_call = call
 
     def _removed(self, entry_id: str, freed: int) -> None:
-        self.rows[entry_id].finish(
-            tr("Removed; {size} freed.").replace("{size}", format_bytes(freed))
-        )
+        self.rows[entry_id].finish(tr("Removed; {size} freed.", size=format_bytes(freed)))
         self.refresh()
         self.on_changed()
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from backends.base import ModelInfo
 from desktop_app.core.model_fit import ram_fit
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit
 
 INFO_ROLE = Qt.ItemDataRole.UserRole
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ModelPicker", text)
+tr = translator("ModelPicker")
 
 
 BACKEND_LABELS = {"llama-cpp": "", "ollama": "Ollama", "openai": "server"}

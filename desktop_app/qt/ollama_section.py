@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 
 from backends.base import BackendUnavailable, HasHost, ModelInfo
 from desktop_app.qt.catalog_row import ProgressLine, badge, button
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.transfers import JobRegistry, PullJob, PullStatus, format_bytes
 from desktop_app.qt.workers import BackgroundCall
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ModelManager", text)
+tr = translator("ModelManager")
 
 
 class OllamaSection(QWidget):
@@ -137,14 +136,15 @@ class OllamaSection(QWidget):
                 tr(
                     "Ollama is not running at {host}. Start it with “ollama serve” (or open the "
                     "Ollama app), then press Check again. LocalSight's own downloads above "
-                    "do not need it."
-                ).replace("{host}", str(host))
+                    "do not need it.",
+                    host=host,
+                )
             )
             return
         self.running = True
         self.models = result
         if result:
-            self.status.setText(tr("Models Ollama has ({n}):").replace("{n}", str(len(result))))
+            self.status.setText(tr("Models Ollama has ({n}):", n=len(result)))
         else:
             self.status.setText(tr("Ollama is running and has no models yet: pull one below."))
         self._fill(result)
@@ -189,12 +189,10 @@ class OllamaSection(QWidget):
             size.setObjectName("Muted")
             row.addWidget(size)
         row.addStretch(1)
-        use = button(tr("Use"), tr("Chat with {name}").replace("{name}", info.name), line)
+        use = button(tr("Use"), tr("Chat with {name}", name=info.name), line)
         use.clicked.connect(lambda: self.on_use(info.id))
         row.addWidget(use)
-        delete = button(
-            tr("Delete"), tr("Delete {name} from Ollama").replace("{name}", info.name), line
-        )
+        delete = button(tr("Delete"), tr("Delete {name} from Ollama", name=info.name), line)
         delete.clicked.connect(lambda: self.delete(info))
         row.addWidget(delete)
         return line
@@ -215,7 +213,7 @@ class OllamaSection(QWidget):
         if not tag or self.backend is None or (self.job is not None and self.job.running):
             return
         self.error.hide()
-        self.progress.busy(tr("Asking Ollama for {tag}…").replace("{tag}", tag))
+        self.progress.busy(tr("Asking Ollama for {tag}…", tag=tag))
         self.progress_label.show()
         job = PullJob(self.backend, tag, self)
         job.progress.connect(self._pull_progress)
@@ -237,7 +235,7 @@ class OllamaSection(QWidget):
 
     def _pulled(self, tag: str) -> None:
         self._set_pulling(False)
-        self.progress_label.setText(tr("{tag} is ready in Ollama.").replace("{tag}", tag))
+        self.progress_label.setText(tr("{tag} is ready in Ollama.", tag=tag))
         self.refresh()
         self.on_changed()
 
@@ -254,9 +252,7 @@ class OllamaSection(QWidget):
         answer = QMessageBox.question(
             self,
             tr("Delete from Ollama"),
-            tr("Delete {name} from Ollama? Pulling it again downloads it again.").replace(
-                "{name}", info.name
-            ),
+            tr("Delete {name} from Ollama? Pulling it again downloads it again.", name=info.name),
         )
         if answer != QMessageBox.StandardButton.Yes or self.backend is None:
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop_app.qt.i18n import translator
 
 SHORTCUTS = (
     ("Enter", "Send the message"),
@@ -35,8 +37,7 @@ SHORTCUTS = (
 )
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Overlays", text)
+tr = translator("Overlays")
 
 
 class DropOverlay(QFrame):

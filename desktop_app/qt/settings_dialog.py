@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,13 +28,13 @@ from PySide6.QtWidgets import (
 
 from backends.openai_compat.endpoint import PRESETS
 from desktop_app.core.settings import Settings
+from desktop_app.qt.i18n import translator
 
 OFF = "off"
 CUSTOM = "custom"
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("SettingsDialog", text)
+tr = translator("SettingsDialog")
 
 
 class SettingsDialog(QDialog):

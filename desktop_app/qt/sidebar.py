@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -29,8 +30,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 ANSWERING_MARK = "●"
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Sidebar", text)
+tr = translator("Sidebar")
 
 
 class Sidebar(QWidget):
@@ -106,7 +106,7 @@ class Sidebar(QWidget):
                     item.setToolTip(tr("Answering now — Esc or Chat → Stop stops it"))
                     item.setData(
                         Qt.ItemDataRole.AccessibleTextRole,
-                        tr("{title}, answering now").replace("{title}", title),
+                        tr("{title}, answering now", title=title),
                     )
                 item.setData(ID_ROLE, conversation_id)
                 self.list.addItem(item)

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from backends.base import BackendError, CancelToken
 from desktop_app.core.download_errors import DownloadCancelled, DownloadError
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.signals import emit_from_worker
 
 if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts, not at launch
@@ -31,8 +32,7 @@ if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts
     from desktop_app.core.model_library import ModelLibrary
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Transfers", text)
+tr = translator("Transfers")
 
 
 # -- words for numbers ------------------------------------------------------------------------
@@ -54,19 +54,17 @@ def format_eta(seconds: float | None) -> str:
         return ""
     seconds = int(seconds)
     if seconds < 60:
-        return tr("{n} s left").replace("{n}", str(max(seconds, 1)))
+        return tr("{n} s left", n=max(seconds, 1))
     if seconds < 3600:
-        return tr("about {n} min left").replace("{n}", str(round(seconds / 60)))
+        return tr("about {n} min left", n=round(seconds / 60))
     hours, rest = divmod(seconds, 3600)
-    return tr("about {h} h {m} min left").replace("{h}", str(hours)).replace("{m}", str(rest // 60))
+    return tr("about {h} h {m} min left", h=hours, m=rest // 60)
 
 
 def transfer_text(done: int, total: int | None, speed: float, eta_s: float | None) -> str:
     """'120 MB of 546 MB · 3.2 MB/s · about 2 min left'."""
     parts = [
-        tr("{done} of {total}")
-        .replace("{done}", format_bytes(done))
-        .replace("{total}", format_bytes(total))
+        tr("{done} of {total}", done=format_bytes(done), total=format_bytes(total))
         if total
         else format_bytes(done)
     ]
@@ -81,7 +79,7 @@ def transfer_text(done: int, total: int | None, speed: float, eta_s: float | Non
 def progress_text(progress: Progress) -> str:
     """The line under a download's bar, from the downloader's own report."""
     if progress.phase == "verifying":
-        return tr("Checking {name}…").replace("{name}", progress.filename)
+        return tr("Checking {name}…", name=progress.filename)
     if progress.phase == "checking" and progress.overall_done == 0:
         return tr("Contacting the server…")
     return transfer_text(

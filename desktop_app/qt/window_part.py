@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from desktop_app.qt.i18n import translator
 
 __all__ = ["tr"]
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MainWindow", text)
+tr = translator("MainWindow")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from backends.base import GenerationOptions, ImageInput
@@ -30,6 +30,7 @@ from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.first_run_panel import FirstRunPanel
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.message_widget import MessageWidget
 from desktop_app.qt.sidebar import Sidebar
 from desktop_app.qt.state import AppState
@@ -43,8 +44,7 @@ STAGE_TEXT = {
 }
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MainWindow", text)
+tr = translator("MainWindow")
 
 
 def describing_notice() -> str:
@@ -143,7 +143,8 @@ class ChatController(QObject):
             return
         self.state.conversation_id = conversation_id
         self._show_conversation(messages)
-        self.title_changed.emit(f"LocalSight — {summary.title or tr('New chat')}")
+        title = summary.title or tr("New chat")  # not inside the f-string: lupdate reads it
+        self.title_changed.emit(f"LocalSight — {title}")
         if summary.model:
             match = next((m for m in self.state.models if m.id == summary.model), None)
             if match is not None:
@@ -182,7 +183,7 @@ class ChatController(QObject):
         answer = QMessageBox.question(
             self._dialog_parent,
             tr("Delete chat"),
-            tr("Delete “{title}” and its images? This cannot be undone.").replace("{title}", title),
+            tr("Delete “{title}” and its images? This cannot be undone.", title=title),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -232,8 +233,9 @@ class ChatController(QObject):
         self.views.composer.show_notice(
             tr(
                 "“{title}” is still answering. Press Esc to stop it, or send this when it is "
-                "done (your message is kept)."
-            ).replace("{title}", title or tr("Another chat"))
+                "done (your message is kept).",
+                title=title or tr("Another chat"),
+            )
         )
         return True
 
@@ -262,8 +264,9 @@ class ChatController(QObject):
             self.views.composer.show_notice(
                 tr(
                     "{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove "
-                    "the images to ask in text."
-                ).replace("{name}", model.name)
+                    "the images to ask in text.",
+                    name=model.name,
+                )
             )
             return False
         return True

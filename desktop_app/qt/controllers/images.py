@@ -11,20 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QMimeData, QObject, Signal
+from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from desktop_app.core.images import ImagePolicy, looks_like_image_path
 from desktop_app.core.store import StoreError
 from desktop_app.qt.composer import Composer, image_to_png
 from desktop_app.qt.describe_offer import MAX_ATTACH, DescribeOffer, should_offer
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.overlays import ImageViewer
 from desktop_app.qt.state import AppState
 from desktop_app.qt.workers import ImageJob
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MainWindow", text)
+tr = translator("MainWindow")
 
 
 class ImagesController(QObject):
@@ -102,10 +101,10 @@ class ImagesController(QObject):
             self.composer.show_notice(
                 tr(
                     "Attached the first {max} of {n} images: one message holds at most {max}. "
-                    "Chat → Describe images… describes any number, one by one."
+                    "Chat → Describe images… describes any number, one by one.",
+                    max=MAX_ATTACH,
+                    n=len(images),
                 )
-                .replace("{max}", str(MAX_ATTACH))
-                .replace("{n}", str(len(images)))
             )
 
     def show_image(self, sha256: str) -> None:
@@ -134,11 +133,9 @@ class ImagesController(QObject):
         if folders:
             names = ", ".join(f.name for f in folders)
             self.composer.show_notice(
-                tr("Could not read {reason}.").replace("{reason}", "; ".join(unreadable))
+                tr("Could not read {reason}.", reason="; ".join(unreadable))
                 if unreadable
-                else tr("No images in {names} (subfolders are not searched).").replace(
-                    "{names}", names
-                )
+                else tr("No images in {names} (subfolders are not searched).", names=names)
             )
             return True
         if mime.hasImage():

@@ -14,7 +14,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from backends.base import (
@@ -31,6 +31,7 @@ from desktop_app.core.store import StoreError
 from desktop_app.qt.chat_view import ChatView
 from desktop_app.qt.composer import Composer
 from desktop_app.qt.first_run_panel import FirstRunPanel
+from desktop_app.qt.i18n import translator
 from desktop_app.qt.model_picker import ModelPicker
 from desktop_app.qt.settings_dialog import SettingsDialog
 from desktop_app.qt.state import AppState
@@ -40,8 +41,7 @@ from desktop_app.qt.workers import BackgroundCall
 Listing = tuple[list[tuple[str, ModelInfo]], str | None, list[str]]
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MainWindow", text)
+tr = translator("MainWindow")
 
 
 def _catalog_named(info: ModelInfo, names: dict[str, str]) -> ModelInfo:
@@ -314,7 +314,7 @@ class ModelsController(QObject):
         try:
             self.state.settings.save(self.paths.settings_path)
         except OSError as error:
-            self.status.emit(tr("Could not save settings: {e}").replace("{e}", str(error)))
+            self.status.emit(tr("Could not save settings: {e}", e=error))
 
 
 __all__ = ["ModelViews", "ModelsController", "list_models"]
