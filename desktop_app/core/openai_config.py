@@ -27,6 +27,9 @@ from backends.base import BackendError
 from backends.openai_compat.endpoint import PRESETS, normalize_base_url
 from desktop_app.core.settings import Settings
 
+#: PRESETS too: the Settings dialog lists them, and the window never imports a backend.
+__all__ = ["PRESETS", "OpenAIConnection", "OpenAIOverrides", "preset_url", "resolve_openai"]
+
 DEFAULT_PRESET = "llama-server"
 API_KEY_ENV = "LOCALSIGHT_OPENAI_API_KEY"
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backends.openai_compat.endpoint import PRESETS
+from desktop_app.core.openai_config import PRESETS
 from desktop_app.core.settings import Settings
 from desktop_app.qt.i18n import translator
 
