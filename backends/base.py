@@ -294,7 +294,7 @@ class SupportsPull(Protocol):
     """Downloads a model by name into the runtime's own store: ``OllamaBackend``.
 
     Optional because llama.cpp runs files (LocalSight downloads those itself, in
-    ``desktop_app.core.model_library``) and OpenAI-compatible servers manage their models.
+    ``desktop_app.core.models.library``) and OpenAI-compatible servers manage their models.
     """
 
     def pull(self, model: str, cancel: CancelToken | None = None) -> Iterator[PullStatus]:
@@ -307,7 +307,7 @@ class SupportsDelete(Protocol):
     """Removes a model from the runtime's own store: ``OllamaBackend``.
 
     Optional for the same reason as ``SupportsPull``; LocalSight's own downloads are removed
-    through ``desktop_app.core.model_library``.
+    through ``desktop_app.core.models.library``.
     """
 
     def delete(self, model: str) -> None:

@@ -1,7 +1,7 @@
 """This machine's memory, read in one place, and the one rule for whether a need fits it.
 
 Two places ask whether a model fits: the catalog, first-run card and model manager
-(``desktop_app.core.model_fit``, from file sizes, before anything is downloaded) and the
+(``desktop_app.core.models.fit``, from file sizes, before anything is downloaded) and the
 llama.cpp backend (``backends.llama_cpp.fit``, from the GGUF header, right before a load).
 Each estimates the *need* its own way, but both read the memory and judge the need here, so
 a badge that said "fits" and a load that is refused cannot disagree about the machine.

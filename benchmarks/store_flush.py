@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.core.store import Store
+from desktop_app.core.store.database import Store
 
 FLUSH_INTERVAL_S = 0.5
 

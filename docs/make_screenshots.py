@@ -93,7 +93,7 @@ def models_shots(scheme: str, out: Path) -> int:
     recommended row: no real model can be downloaded on the build machine."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core import model_fit
+    import desktop_app.core.models.fit as model_fit
 
     def laptop(cls: type, folder: Path | None = None) -> model_fit.Resources:
         free = model_fit.free_disk(folder) if folder is not None else None
@@ -101,7 +101,7 @@ def models_shots(scheme: str, out: Path) -> int:
 
     model_fit.Resources.probe = classmethod(laptop)  # type: ignore[assignment, arg-type]
 
-    from desktop_app.core.downloads import Progress
+    from desktop_app.core.downloads.fetch import Progress
     from desktop_app.core.settings import app_paths
     from desktop_app.qt.app import create_window
 
@@ -255,7 +255,7 @@ def main() -> int:
     from backends.base import Stats
     from desktop_app.core.images import normalize_image
     from desktop_app.core.settings import Settings, app_paths
-    from desktop_app.core.store import Store
+    from desktop_app.core.store.database import Store
     from desktop_app.qt.app import create_window
     from tests.tiny_models import write_tiny_vlm
 

@@ -18,8 +18,8 @@ import pytest
 from backends.base import BackendError
 from backends.openai_compat import PRESETS, OpenAICompatBackend
 from desktop_app.cli.app import build_parser
-from desktop_app.core.backend_factory import BACKEND_NAMES, make_backend
-from desktop_app.core.openai_config import API_KEY_ENV, OpenAIOverrides, resolve_openai
+from desktop_app.core.models.factory import BACKEND_NAMES, make_backend
+from desktop_app.core.models.openai_config import API_KEY_ENV, OpenAIOverrides, resolve_openai
 from desktop_app.core.settings import Settings, app_paths
 from tests.conftest import png_bytes
 from tests.openai_stub import StubServer

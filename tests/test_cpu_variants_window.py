@@ -69,7 +69,7 @@ def test_first_answer_survives_a_trapping_variant_and_the_card_says_so(
 def test_about_shows_the_diagnostics_with_a_copy_button(qtbot: Any, fresh_cache: Path) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    from desktop_app.qt.about_dialog import AboutDialog
+    from desktop_app.qt.common.about_dialog import AboutDialog
 
     dialog = AboutDialog()
     qtbot.addWidget(dialog)

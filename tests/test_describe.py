@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli.app import main
-from desktop_app.core.describe_output import (
+from desktop_app.core.describe.output import (
     FIELDS,
     DescribeRow,
     OutputFileError,

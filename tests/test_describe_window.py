@@ -19,8 +19,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.core.describe import DEFAULT_PROMPT
-from desktop_app.core.describe_output import read_rows
+from desktop_app.core.describe.output import read_rows
+from desktop_app.core.describe.run import DEFAULT_PROMPT
 from tests.conftest import png_bytes
 from tests.window_fixtures import open_window, seed_tiny_vlm
 
@@ -117,7 +117,7 @@ def wait_run_end(qtbot: Any, panel: Any) -> None:
 
 
 def cell(panel: Any, name: str, column: int) -> Any:
-    from desktop_app.qt.describe_table import COL_FILE
+    from desktop_app.qt.describe.table import COL_FILE
 
     table = panel.table
     row = next(r for r in range(table.rowCount()) if table.item(r, COL_FILE).text() == name)
@@ -125,7 +125,7 @@ def cell(panel: Any, name: str, column: int) -> Any:
 
 
 def test_drop_folder_offers_then_describes_each(qtbot: Any, window: Any, folder: Path) -> None:
-    from desktop_app.qt.describe_table import COL_PREVIEW, COL_SECONDS, COL_TEXT
+    from desktop_app.qt.describe.table import COL_PREVIEW, COL_SECONDS, COL_TEXT
 
     panel = describe_folder(qtbot, window, folder)
     assert window.composer.pending == []  # nothing was attached
@@ -204,7 +204,7 @@ def test_stop_mid_run_keeps_finished_rows_and_start_continues(
 ) -> None:
     """Stop cancels the image being described (it would run for seconds: an 8 192-token
     context and no token limit) and keeps every finished row."""
-    from desktop_app.qt.describe_table import COL_TEXT
+    from desktop_app.qt.describe.table import COL_TEXT
 
     window.settings = dataclasses.replace(window.settings, max_tokens=100_000, num_ctx=8192)
     panel = describe_folder(qtbot, window, folder)
@@ -310,7 +310,7 @@ def test_dropping_two_images_still_attaches(qtbot: Any, window: Any, tmp_path: P
 
 
 def test_many_images_attach_is_capped(qtbot: Any, window: Any, tmp_path: Path) -> None:
-    from desktop_app.qt.describe_offer import MAX_ATTACH
+    from desktop_app.qt.describe.offer import MAX_ATTACH
 
     files = []
     for i in range(MAX_ATTACH + 3):

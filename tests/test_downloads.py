@@ -17,7 +17,7 @@ from typing import BinaryIO, cast
 import pytest
 
 from backends.base import CancelToken
-from desktop_app.core.download_errors import (
+from desktop_app.core.downloads.errors import (
     AccessDenied,
     ChecksumMismatch,
     DownloadCancelled,
@@ -26,7 +26,7 @@ from desktop_app.core.download_errors import (
     NotEnoughSpace,
     NotFoundOnHub,
 )
-from desktop_app.core.downloads import (
+from desktop_app.core.downloads.fetch import (
     Downloader,
     FileRequest,
     Progress,
@@ -34,8 +34,8 @@ from desktop_app.core.downloads import (
     _Reporter,
     partial_bytes,
 )
-from desktop_app.core.hub import check_url, resolve_url, sha256_from_etag
-from desktop_app.core.verified import VerifiedRecord
+from desktop_app.core.downloads.hub import check_url, resolve_url, sha256_from_etag
+from desktop_app.core.downloads.verified import VerifiedRecord
 from tests.hf_server import HubFile, HubState, hub_server
 
 REPO = "ggml-org/Tiny-GGUF"
@@ -358,7 +358,7 @@ def test_a_really_full_disk(hub: tuple[str, HubState], tiny_disk: Path) -> None:
     assert not target.dest.exists()
     # With the free-space check, it is refused before the first byte.
     state.log.clear()
-    from desktop_app.core.model_fit import free_disk
+    from desktop_app.core.models.fit import free_disk
 
     with Downloader(retry_delay_s=0) as downloader, pytest.raises(NotEnoughSpace) as caught:
         downloader.download([target], free_disk=free_disk)

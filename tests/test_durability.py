@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from backends.base import ImageInput
-from desktop_app.core.db_file import move_aside
 from desktop_app.core.images import normalize_image
-from desktop_app.core.store import Store, StoreError
+from desktop_app.core.store.database import Store, StoreError
+from desktop_app.core.store.db_file import move_aside
 from tests.conftest import png_bytes
 from tests.scripts import kill_loop
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from backends.base import Stats
-from desktop_app.core.export import EXPORT_SCHEMA_VERSION, JSON_FILENAME
+from desktop_app.core.chat.export import EXPORT_SCHEMA_VERSION, JSON_FILENAME
 from desktop_app.core.settings import app_paths
-from desktop_app.core.store import Store
+from desktop_app.core.store.database import Store
 from tests.conftest import png_bytes
 from tests.test_cli import assert_one_clear_line, run_cli
 

@@ -1,4 +1,4 @@
-"""``desktop_app/qt/i18n.py``: one ``tr`` per module, values put in by name, and sentences
+"""``desktop_app/qt/common/i18n.py``: one ``tr`` per module, values put in by name, and sentences
 that ``pyside6-lupdate`` finds under the context the app asks for."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QTranslator
 
-from desktop_app.qt.i18n import QT_DIR, fill, module_context, translator, update_translations
+from desktop_app.qt.common.i18n import QT_DIR, fill, module_context, translator, update_translations
 
 ROOT = Path(__file__).resolve().parent.parent
 LUPDATE = Path(sys.executable).with_name("pyside6-lupdate")

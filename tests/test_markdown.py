@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core.markdown import (
+from desktop_app.qt.chat.markdown import (
     MAX_RENDERED_CHARS,
     MAX_SHOWN_CHARS,
     MarkdownLabels,
@@ -295,7 +295,7 @@ def test_raw_html_and_unknown_tokens_are_text_even_if_the_parser_made_them() -> 
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-    from desktop_app.core.markdown import _HtmlWriter
+    from desktop_app.qt.chat.markdown import _HtmlWriter
 
     source = "a <img src=http://127.0.0.1:9/x> <b onclick=x>b</b>\n\n<iframe src=x></iframe>\n"
     tokens = MarkdownIt("commonmark", {"html": True}).parse(source)
@@ -595,9 +595,11 @@ def test_many_code_blocks_keep_their_copy_numbers() -> None:
         assert rendered.code_blocks[index] == f"block {index}"
 
 
-def test_core_module_does_not_import_qt() -> None:
+def test_the_markdown_writer_does_not_load_qt() -> None:
+    """It writes Qt's rich-text dialect but needs no Qt to do it (tests and benchmarks
+    render answers without a display)."""
     code = (
-        "import sys, desktop_app.core.markdown as m\n"
+        "import sys, desktop_app.qt.chat.markdown as m\n"
         "m.render_markdown('# x')\n"
         "print(','.join(sorted(n for n in sys.modules if n.startswith('PySide6'))))\n"
     )

@@ -18,11 +18,17 @@ import pytest
 
 from backends.base import CancelToken
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.core.catalog import Catalog, CatalogError, CatalogFile, load_catalog, parse_catalog
-from desktop_app.core.download_errors import DownloadCancelled, NotEnoughSpace, WillNotFit
-from desktop_app.core.downloads import Progress
-from desktop_app.core.model_fit import GIB, Resources, disk_fit, memory_needed, ram_fit
-from desktop_app.core.model_library import ModelLibrary
+from desktop_app.core.downloads.errors import DownloadCancelled, NotEnoughSpace, WillNotFit
+from desktop_app.core.downloads.fetch import Progress
+from desktop_app.core.models.catalog import (
+    Catalog,
+    CatalogError,
+    CatalogFile,
+    load_catalog,
+    parse_catalog,
+)
+from desktop_app.core.models.fit import GIB, Resources, disk_fit, memory_needed, ram_fit
+from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.settings import app_paths
 from tests.hf_server import HubFile, HubState, hub_server
 from tests.test_model_stores import build_hf_cache, build_ollama_store
@@ -61,7 +67,7 @@ def test_the_shipped_catalog_has_the_recommended_models() -> None:
 
 
 def _raw(**changes: object) -> str:
-    raw = json.loads((Path(__file__).parents[1] / "desktop_app/core/catalog.json").read_text())
+    raw = json.loads((Path(__file__).parents[1] / "desktop_app/core/models/catalog.json").read_text())
     raw["models"][0].update(changes)
     return json.dumps(raw)
 
@@ -319,7 +325,7 @@ def test_cli_download_errors_are_one_clear_line(
 
 def test_first_run_offers_what_is_already_here_before_a_download() -> None:
     from backends.base import Capabilities, ModelInfo
-    from desktop_app.core.first_run import plan_first_run
+    from desktop_app.core.models.first_run import plan_first_run
 
     text = ModelInfo("/smollm2.gguf", "SmolLM2", size=98)
     local = ModelInfo("tiny:latest", "tiny", size=5, capabilities=Capabilities(vision=True))

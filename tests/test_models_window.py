@@ -19,8 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.core.catalog import Catalog, CatalogFile, load_catalog
-from desktop_app.core.model_library import ModelLibrary
+from desktop_app.core.models.catalog import Catalog, CatalogFile, load_catalog
+from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.settings import Settings, app_paths
 from tests.hf_server import HubFile, HubState, hub_server
 
@@ -170,7 +170,7 @@ def test_download_shows_progress_then_the_model_is_in_the_picker_and_can_be_used
 
 
 def row_text(progress: Any) -> str:
-    from desktop_app.qt.transfers import progress_text
+    from desktop_app.qt.models.transfers import progress_text
 
     return progress_text(progress)
 
@@ -236,7 +236,7 @@ def test_network_gone_mid_download_is_an_inline_error_and_resume_finishes_later(
     catalog: Catalog,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from desktop_app.core.downloads import Downloader
+    from desktop_app.core.downloads.fetch import Downloader
 
     def library() -> ModelLibrary:  # one quick retry, so the test does not wait for back-off
         return ModelLibrary(
@@ -485,7 +485,7 @@ def test_first_run_start_chatting_is_remembered_and_chats_hide_it(
     assert again.first_run.plan is None and not again.first_run.isVisible()
     again.close()
     Settings(max_tokens=8).save(paths.settings_path)  # not dismissed, but a chat exists
-    from desktop_app.core.store import Store
+    from desktop_app.core.store.database import Store
 
     store = Store.open(paths.database_path)
     store.create_conversation(model="x", backend="llama-cpp")
@@ -496,8 +496,8 @@ def test_first_run_start_chatting_is_remembered_and_chats_hide_it(
 
 
 def test_fit_is_said_in_words_not_colour_alone(qtbot: Any, paths: Any, catalog: Catalog) -> None:
-    from desktop_app.core.model_fit import GIB, Resources
-    from desktop_app.qt.catalog_row import CatalogRow
+    from desktop_app.core.models.fit import GIB, Resources
+    from desktop_app.qt.models.catalog_row import CatalogRow
 
     library = ModelLibrary(paths, catalog)
     laptop = Resources(total_memory=int(7.6 * GIB), available_memory=int(3.5 * GIB), free_disk=None)
@@ -557,8 +557,8 @@ def test_the_window_opens_without_loading_the_downloader() -> None:
 
     code = (
         "import sys, desktop_app.qt.main_window; "
-        "print(sorted(m for m in ('httpx', 'desktop_app.core.downloads', "
-        "'desktop_app.core.model_library') if m in sys.modules))"
+        "print(sorted(m for m in ('httpx', 'desktop_app.core.downloads.fetch', "
+        "'desktop_app.core.models.library') if m in sys.modules))"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(

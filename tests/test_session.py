@@ -29,8 +29,8 @@ from backends.base import (
     TextDelta,
 )
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.core.session import ChatSession, SessionBusy, SessionCallbacks
-from desktop_app.core.store import Store, StoredMessage
+from desktop_app.core.chat.session import ChatSession, SessionBusy, SessionCallbacks
+from desktop_app.core.store.database import Store, StoredMessage
 
 GREEDY = GenerationOptions(temperature=0.0, max_tokens=40, seed=1, num_ctx=2048)
 LONG = GenerationOptions(temperature=0.7, max_tokens=1500, seed=3, num_ctx=2048, threads=1)

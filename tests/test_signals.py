@@ -1,4 +1,4 @@
-"""Signals emitted through desktop_app.qt.signals.emit never drain True/False.
+"""Signals emitted through desktop_app.qt.common.signals.emit never drain True/False.
 
 PySide6 6.12.0's ``emit`` returned a borrowed bool: each call took one reference from
 ``True``/``False`` and a few thousand streamed chunks later CPython aborted the window
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.qt import signals
+from desktop_app.qt.common import signals
 
 pytestmark = pytest.mark.usefixtures("qapp")
 

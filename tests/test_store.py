@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from backends.base import GenerationOptions, ImageInput, Stats
-from desktop_app.core import migrations
 from desktop_app.core.images import normalize_image
-from desktop_app.core.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
 from desktop_app.core.settings import app_paths
-from desktop_app.core.store import (
+from desktop_app.core.store import migrations
+from desktop_app.core.store.database import (
     DEFAULT_TITLE,
     NotFound,
     Store,
@@ -22,6 +21,7 @@ from desktop_app.core.store import (
     fts_query,
     make_title,
 )
+from desktop_app.core.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
 from tests.conftest import png_bytes
 
 

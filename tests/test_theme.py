@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from desktop_app.qt.theme import (
+from desktop_app.qt.common.theme import (
     DARK,
     LIGHT,
     MIN_TEXT_CONTRAST,

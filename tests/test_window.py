@@ -20,7 +20,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from backends.llama_cpp import LlamaCppBackend
-from desktop_app.qt.sidebar import ANSWERING_MARK
+from desktop_app.qt.chat.sidebar import ANSWERING_MARK
 from tests.conftest import png_bytes
 from tests.window_fixtures import open_window, seed_tiny_vlm
 
@@ -289,7 +289,7 @@ def test_closing_mid_answer_in_another_chat_keeps_the_text(
     )
     window.new_chat()
     window.close()
-    from desktop_app.core.store import Store
+    from desktop_app.core.store.database import Store
 
     store = Store.open(paths.database_path)
     try:
@@ -338,7 +338,7 @@ def test_remote_images_in_answers_are_never_fetched(qtbot: Any, window: Any) -> 
     thread.start()
     port = server.server_address[1]
     try:
-        from desktop_app.core.store import StoredMessage
+        from desktop_app.core.store.database import StoredMessage
 
         payload = (
             f"![secret](http://127.0.0.1:{port}/leak?q=1)\n\n"

@@ -46,7 +46,7 @@ def picker_labels(window: Any) -> list[str]:
 
 
 def test_the_settings_dialog_sets_up_a_server(qtbot: Any, window: Any, stub: StubServer) -> None:
-    from desktop_app.qt.settings_dialog import CUSTOM, SettingsDialog
+    from desktop_app.qt.settings.dialog import CUSTOM, SettingsDialog
 
     dialog = SettingsDialog(window.settings, "", str(window.paths.models_dir), window)
     qtbot.addWidget(dialog)

@@ -4,7 +4,7 @@ Peers crash or freeze the whole machine when a model does not fit (docs/failures
 This is the exact estimate of the need: the weights (file sizes, which llama.cpp maps into
 memory), the KV cache for the requested context (layers and heads from the header), and a
 compute-buffer allowance.  The catalog's rougher estimate from file sizes, made before a
-download, is ``desktop_app.core.model_fit``'s; both needs are judged by ``backends.memory``.
+download, is ``desktop_app.core.models.fit``'s; both needs are judged by ``backends.memory``.
 """
 
 from __future__ import annotations

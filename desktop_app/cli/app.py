@@ -22,7 +22,7 @@ from desktop_app.cli.history import add_export_command, run_export
 from desktop_app.cli.models import add_models_command, run_models
 from desktop_app.core.images import ImageError
 from desktop_app.core.settings import AppPaths, app_paths
-from desktop_app.core.store_errors import StoreError
+from desktop_app.core.store.errors import StoreError
 
 OpenWindow = Callable[[AppPaths], int]
 

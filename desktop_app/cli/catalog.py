@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 from backends.base import BackendError, CancelToken, ModelInfo, backend_problems
 from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError, load_settings
 from desktop_app.cli.progress import DOWNLOAD_FORMAT, TransferProgress
-from desktop_app.core.backend_factory import make_backend
-from desktop_app.core.catalog import CatalogError
-from desktop_app.core.download_errors import DownloadError
-from desktop_app.core.model_fit import DEFAULT_CONTEXT, GIB, Resources
+from desktop_app.core.downloads.errors import DownloadError
+from desktop_app.core.models.catalog import CatalogError
+from desktop_app.core.models.factory import make_backend
+from desktop_app.core.models.fit import DEFAULT_CONTEXT, GIB, Resources
 from desktop_app.core.settings import AppPaths
 
 if TYPE_CHECKING:  # httpx and the GGUF readers load only when a catalog action runs
-    from desktop_app.core.downloads import Progress
-    from desktop_app.core.model_library import CatalogStatus, ModelLibrary
+    from desktop_app.core.downloads.fetch import Progress
+    from desktop_app.core.models.library import CatalogStatus, ModelLibrary
 
 CATALOG_ACTIONS = ("catalog", "download", "remove")
 _BACKEND_CHOICES = ("backend", "host", "base_url", "preset")
@@ -69,7 +69,7 @@ def run_catalog_action(args: argparse.Namespace, paths: AppPaths, out: TextIO, e
     try:
         if action == "list":
             return list_every_backend(paths, as_json, out, err)
-        from desktop_app.core.model_library import ModelLibrary
+        from desktop_app.core.models.library import ModelLibrary
 
         library = ModelLibrary(paths)
         if action == "catalog":

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from backends.base import Backend, GenerationOptions, Stats, SupportsRegister, backend_warnings
 from desktop_app.cli.openai import add_openai_arguments, implied_backend, openai_overrides
-from desktop_app.core.backend_factory import (
+from desktop_app.core.models.factory import (
     BACKEND_NAMES,
     backend_name,
     default_model_id,
@@ -122,7 +122,7 @@ def resolve_model(
     backend: Backend, model: str | None, mmproj: str | None, settings: Settings
 ) -> str:
     """The model to run: a GGUF path is registered (with its projector), a name used as is,
-    none given means the default (``desktop_app.core.backend_factory.default_model_id``)."""
+    none given means the default (``desktop_app.core.models.factory.default_model_id``)."""
     if mmproj and not model:
         raise CliError("--mmproj needs --model: give the language model file too.")
     if model and (mmproj or Path(model).suffix.lower() == ".gguf"):

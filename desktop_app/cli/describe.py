@@ -1,6 +1,6 @@
 """``localsight describe``: describe every image under some folders, resumably.
 
-The work is in ``desktop_app.core.describe``; this module is the command line around it:
+The work is in ``desktop_app.core.describe.run``; this module is the command line around it:
 options (the same backend, model and generation options as ``ask``), the progress bar on
 stderr, and Ctrl+C. The first Ctrl+C lets the current image finish and exits with 130; a
 second one cancels the running generation too (that image gets no row and is redone on the
@@ -32,7 +32,15 @@ from desktop_app.cli.common import (
     resolve_model,
 )
 from desktop_app.cli.progress import ProgressBar
-from desktop_app.core.describe import (
+from desktop_app.core.describe.output import (
+    FORMATS,
+    DescribeRow,
+    OutputFileError,
+    RowWriter,
+    format_for,
+    read_rows,
+)
+from desktop_app.core.describe.run import (
     DEFAULT_PROMPT,
     DescribeError,
     DescribeJob,
@@ -41,14 +49,6 @@ from desktop_app.core.describe import (
     plan,
     restore_sidecars,
     run_describe,
-)
-from desktop_app.core.describe_output import (
-    FORMATS,
-    DescribeRow,
-    OutputFileError,
-    RowWriter,
-    format_for,
-    read_rows,
 )
 from desktop_app.core.images import ImagePolicy
 from desktop_app.core.settings import AppPaths

@@ -1,6 +1,6 @@
 """The CLI's use of the chat history: ``ask --save`` and ``export``.
 
-``ask --save`` goes through :class:`desktop_app.core.session.ChatSession`, exactly like the
+``ask --save`` goes through :class:`desktop_app.core.chat.session.ChatSession`, exactly like the
 window, so a saved exchange obeys the same durability rules: the question is committed
 before the model starts, the answer is flushed while it streams, and Ctrl+C or a crash
 leaves it ``interrupted``.  Its stdout is the same as without ``--save``.
@@ -15,10 +15,10 @@ from typing import TextIO
 
 from backends.base import Backend, BackendError, GenerationOptions, ImageInput
 from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, AnswerClock
-from desktop_app.core.export import export_json, export_markdown
-from desktop_app.core.session import ChatSession, SessionCallbacks
+from desktop_app.core.chat.export import export_json, export_markdown
+from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import AppPaths
-from desktop_app.core.store import Store
+from desktop_app.core.store.database import Store
 
 
 def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -28,7 +28,7 @@ from desktop_app.cli.catalog import (
 from desktop_app.cli.common import EXIT_OK, HOST_HELP, CliError, load_settings, open_backend
 from desktop_app.cli.openai import add_openai_arguments
 from desktop_app.cli.progress import PULL_FORMAT, TransferProgress
-from desktop_app.core.backend_factory import BACKEND_NAMES
+from desktop_app.core.models.factory import BACKEND_NAMES
 from desktop_app.core.settings import AppPaths
 
 

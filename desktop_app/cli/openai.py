@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from backends.openai_compat.endpoint import PRESETS
-from desktop_app.core.openai_config import API_KEY_ENV, OpenAIOverrides
+from desktop_app.core.models.openai_config import API_KEY_ENV, OpenAIOverrides
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

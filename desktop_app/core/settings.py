@@ -105,7 +105,7 @@ class Settings:
     threads: int | None = field(default=None, metadata={MINIMUM: 1, NONE_MEANS: "automatic"})
     extra_model_paths: list[str] = field(default_factory=list)
     system_prompt: str = ""
-    # OpenAI-compatible servers (desktop_app/core/openai_config.py): a preset name or a
+    # OpenAI-compatible servers (desktop_app/core/models/openai_config.py): a preset name or a
     # base URL (the URL wins), the name of an environment variable holding the API key,
     # and the models the user says can see (for servers that do not report it).
     openai_preset: str | None = None
@@ -114,7 +114,7 @@ class Settings:
     # Only set when the user asks for the key to be stored; the file is owner-only (0600).
     openai_api_key: str | None = field(default=None, metadata={SECRET: True})
     openai_vision_models: list[str] = field(default_factory=list)
-    # The first-run screen (desktop_app/qt/first_run_panel.py) is shown until the person
+    # The first-run screen (desktop_app/qt/models/first_run_panel.py) is shown until the person
     # picks one of its choices or closes it; older settings files lack the key: not shown yet.
     first_run_dismissed: bool = False
     schema_version: int = SETTINGS_SCHEMA_VERSION

@@ -14,8 +14,8 @@ from desktop_app.core.settings import AppPaths
 
 if TYPE_CHECKING:
     from backends.base import Backend
-    from desktop_app.core.catalog import Catalog
-    from desktop_app.core.store import Store
+    from desktop_app.core.models.catalog import Catalog
+    from desktop_app.core.store.database import Store
     from desktop_app.qt.main_window import MainWindow
 
 
@@ -37,12 +37,12 @@ def create_window(
     from PySide6.QtWidgets import QApplication
 
     from backends.base import BackendError
-    from desktop_app.core.backend_factory import make_backend
+    from desktop_app.core.models.factory import make_backend
     from desktop_app.core.settings import Settings
-    from desktop_app.core.store import Store
+    from desktop_app.core.store.database import Store
+    from desktop_app.qt.common.theme import apply_theme
     from desktop_app.qt.main_window import MainWindow
     from desktop_app.qt.state import AppState
-    from desktop_app.qt.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv)
     QCoreApplication.setApplicationName("LocalSight")

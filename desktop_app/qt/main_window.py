@@ -39,29 +39,31 @@ from PySide6.QtWidgets import (
 )
 
 from backends.base import Backend, GenerationOptions, ModelInfo
-from desktop_app.core.catalog import Catalog
 from desktop_app.core.images import ImagePolicy
-from desktop_app.core.markdown import MarkdownTheme
+from desktop_app.core.models.catalog import Catalog
 from desktop_app.core.settings import AppPaths, Settings
-from desktop_app.core.store import Store
-from desktop_app.qt.chat_view import ChatView
-from desktop_app.qt.composer import Composer
+from desktop_app.core.store.database import Store
+from desktop_app.qt.chat.chat_view import ChatView
+from desktop_app.qt.chat.composer import Composer
+from desktop_app.qt.chat.markdown import MarkdownTheme
+from desktop_app.qt.chat.sidebar import Sidebar
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.overlays import DropOverlay, ShortcutsDialog
+from desktop_app.qt.common.theme import Colors
+from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.chat import ChatController, ChatViews
 from desktop_app.qt.controllers.describe import DescribeController
 from desktop_app.qt.controllers.images import ImagesController
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.controllers.models import ModelsController, ModelViews
-from desktop_app.qt.describe_offer import DescribeOffer
-from desktop_app.qt.describe_panel import DescribePanel
-from desktop_app.qt.first_run_panel import FirstRunHooks, FirstRunPanel
-from desktop_app.qt.model_picker import ModelPicker
-from desktop_app.qt.overlays import DropOverlay, ShortcutsDialog
-from desktop_app.qt.sidebar import Sidebar
+from desktop_app.qt.describe.offer import DescribeOffer
+from desktop_app.qt.describe.panel import DescribePanel
+from desktop_app.qt.models.first_run_panel import FirstRunHooks, FirstRunPanel
+from desktop_app.qt.models.picker import ModelPicker
+from desktop_app.qt.models.transfers import JobRegistry
 from desktop_app.qt.state import AppState
-from desktop_app.qt.theme import Colors
-from desktop_app.qt.transfers import JobRegistry
-from desktop_app.qt.window_part import tr
-from desktop_app.qt.workers import GenerationRunner
+
+tr = translator("MainWindow")
 
 
 class MainWindow(QMainWindow):
@@ -356,7 +358,7 @@ class MainWindow(QMainWindow):
         self.composer.set_text(prompt)
 
     def _about(self) -> None:
-        from desktop_app.qt.about_dialog import AboutDialog
+        from desktop_app.qt.common.about_dialog import AboutDialog
 
         self.about_dialog = AboutDialog(self)
         self.about_dialog.open()
@@ -388,7 +390,7 @@ class MainWindow(QMainWindow):
         """The desktop switched light/dark: restyle and re-render the answers' Markdown."""
         from PySide6.QtWidgets import QApplication
 
-        from desktop_app.qt.theme import apply_theme
+        from desktop_app.qt.common.theme import apply_theme
 
         app = QApplication.instance()
         if not isinstance(app, QApplication):

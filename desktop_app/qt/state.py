@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from backends.base import Backend, ModelInfo
 from desktop_app.core.settings import Settings
-from desktop_app.core.store import Store
+from desktop_app.core.store.database import Store
 
 
 class AppState(QObject):

@@ -38,7 +38,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from desktop_app.core.store import Store
+from desktop_app.core.store.database import Store
 
 POLL_S = 0.01
 START_TIMEOUT_S = 60.0

@@ -23,18 +23,18 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from backends.base import GenerationOptions, ImageInput
-from desktop_app.core.session import ChatSession, SessionCallbacks
+from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import generation_options
-from desktop_app.core.store import StoreError
-from desktop_app.qt.chat_view import ChatView
-from desktop_app.qt.composer import Composer
+from desktop_app.core.store.database import StoreError
+from desktop_app.qt.chat.chat_view import ChatView
+from desktop_app.qt.chat.composer import Composer
+from desktop_app.qt.chat.message_widget import MessageWidget
+from desktop_app.qt.chat.sidebar import Sidebar
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
-from desktop_app.qt.first_run_panel import FirstRunPanel
-from desktop_app.qt.i18n import translator
-from desktop_app.qt.message_widget import MessageWidget
-from desktop_app.qt.sidebar import Sidebar
+from desktop_app.qt.models.first_run_panel import FirstRunPanel
 from desktop_app.qt.state import AppState
-from desktop_app.qt.workers import GenerationRunner
 
 STAGE_TEXT = {
     "loading": "Loading model…",

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.qt.describe_panel import DescribeHost, DescribePanel
+from desktop_app.qt.describe.panel import DescribeHost, DescribePanel
 
 
 class DescribeController(QObject):

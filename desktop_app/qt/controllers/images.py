@@ -15,13 +15,13 @@ from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from desktop_app.core.images import ImagePolicy, looks_like_image_path
-from desktop_app.core.store import StoreError
-from desktop_app.qt.composer import Composer, image_to_png
-from desktop_app.qt.describe_offer import MAX_ATTACH, DescribeOffer, should_offer
-from desktop_app.qt.i18n import translator
-from desktop_app.qt.overlays import ImageViewer
+from desktop_app.core.store.database import StoreError
+from desktop_app.qt.chat.composer import Composer, image_to_png
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.overlays import ImageViewer
+from desktop_app.qt.common.workers import ImageJob
+from desktop_app.qt.describe.offer import MAX_ATTACH, DescribeOffer, should_offer
 from desktop_app.qt.state import AppState
-from desktop_app.qt.workers import ImageJob
 
 tr = translator("MainWindow")
 

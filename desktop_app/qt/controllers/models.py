@@ -24,19 +24,19 @@ from backends.base import (
     SupportsDefaultModel,
     SupportsRegister,
 )
-from desktop_app.core.backend_factory import make_backend
-from desktop_app.core.catalog import Catalog, load_catalog
+from desktop_app.core.models.catalog import Catalog, load_catalog
+from desktop_app.core.models.factory import make_backend
 from desktop_app.core.settings import AppPaths, Settings
-from desktop_app.core.store import StoreError
-from desktop_app.qt.chat_view import ChatView
-from desktop_app.qt.composer import Composer
-from desktop_app.qt.first_run_panel import FirstRunPanel
-from desktop_app.qt.i18n import translator
-from desktop_app.qt.model_picker import ModelPicker
-from desktop_app.qt.settings_dialog import SettingsDialog
+from desktop_app.core.store.database import StoreError
+from desktop_app.qt.chat.chat_view import ChatView
+from desktop_app.qt.chat.composer import Composer
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.workers import BackgroundCall
+from desktop_app.qt.models.first_run_panel import FirstRunPanel
+from desktop_app.qt.models.picker import ModelPicker
+from desktop_app.qt.models.transfers import JobRegistry
+from desktop_app.qt.settings.dialog import SettingsDialog
 from desktop_app.qt.state import AppState
-from desktop_app.qt.transfers import JobRegistry
-from desktop_app.qt.workers import BackgroundCall
 
 Listing = tuple[list[tuple[str, ModelInfo]], str | None, list[str]]
 
@@ -184,16 +184,16 @@ class ModelsController(QObject):
         self.views.picker.select(info.id)
         self.update_model_hint()
 
-    # -- getting models (desktop_app/qt/model_manager.py, first_run_panel.py) ------------
+    # -- getting models (desktop_app/qt/models/manager.py, first_run_panel.py) ------------
 
     def model_library(self) -> Any:
         """A fresh ``ModelLibrary``: it reads the disk on every call, on worker threads."""
-        from desktop_app.core.model_library import ModelLibrary
+        from desktop_app.core.models.library import ModelLibrary
 
         return ModelLibrary(self.paths, self.catalog)
 
     def open_model_manager(self) -> None:
-        from desktop_app.qt.model_manager import ModelManager
+        from desktop_app.qt.models.manager import ModelManager
 
         if self.model_manager is not None:  # one dialog, re-read when it opens again
             if not self.model_manager.isVisible():

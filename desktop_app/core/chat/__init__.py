@@ -1,0 +1,1 @@
+"""A conversation in progress (``session``) and its export."""

@@ -1,0 +1,238 @@
+"""Export conversations as Markdown or JSON, so the user's history is never locked in.
+
+Both formats write each attached image once, as a file named by its sha256 in an
+``images/`` folder beside the documents, and refer to it by that relative path; the folder
+can be moved or zipped as a whole.
+
+Markdown: one ``<id>-<title>.md`` per conversation, for reading and sharing.  Message text is
+written as it is (answers are Markdown already); each message has a ``##`` heading with the
+speaker and local time; interrupted answers and errors carry a note.
+
+JSON: one ``localsight-export.json`` holding every exported conversation, for programs.
+The schema (version 1; a later version only adds keys)::
+
+    {
+      "format": "localsight-export",
+      "version": 1,
+      "exported_at": "2025-01-31T12:00:00.000+00:00",      # ISO 8601, UTC
+      "conversations": [
+        {
+          "id": 3,
+          "title": "What is in this photo?",
+          "created_at": "…", "updated_at": "…",            # ISO 8601, UTC
+          "model": "…" | null, "backend": "llama-cpp" | null,
+          "system_prompt": "…" | null,
+          "options": {"temperature": 0.7, "max_tokens": 1024, …} | null,
+          "messages": [
+            {
+              "id": 12,
+              "role": "system" | "user" | "assistant",
+              "text": "…",
+              "state": "complete" | "streaming" | "interrupted" | "error",
+              "created_at": "…",
+              "stats": {"prompt_tokens": 0, "completion_tokens": 0, "load_s": 0.0,
+                        "prompt_s": 0.0, "decode_s": 0.0} | null,
+              "error": "…" | null,
+              "images": [
+                {"sha256": "…", "mime": "image/png", "width": 640, "height": 480,
+                 "file": "images/<sha256>.png"}              # relative to the JSON file
+              ]
+            }
+          ]
+        }
+      ]
+    }
+
+``interrupted`` means the answer was stopped (or the app crashed) before it finished; its
+text is what had arrived.  ``error`` means the model failed; ``error`` holds the reason and
+``text`` whatever arrived first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Final
+
+from desktop_app.core.store.database import (
+    ConversationDetails,
+    Store,
+    StoredImage,
+    StoredMessage,
+)
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_SCHEMA_VERSION",
+    "JSON_FILENAME",
+    "export_json",
+    "export_markdown",
+]
+
+EXPORT_FORMAT: Final = "localsight-export"
+EXPORT_SCHEMA_VERSION: Final = 1
+JSON_FILENAME: Final = "localsight-export.json"
+IMAGES_DIR: Final = "images"
+_EXTENSIONS: Final = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+_SPEAKERS: Final = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def export_markdown(store: Store, conversation_ids: Sequence[int], out_dir: Path) -> list[Path]:
+    """Write one Markdown file per conversation (plus its images); return the files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for conversation_id in conversation_ids:
+        details = store.conversation_details(conversation_id)
+        messages = store.messages(conversation_id)
+        for message in messages:
+            _write_images(store, message.images, out_dir)
+        target = out_dir / f"{details.id}-{_slug(details.title)}.md"
+        _write_atomically(target, _markdown(details, messages))
+        written.append(target)
+    return written
+
+
+def export_json(store: Store, conversation_ids: Sequence[int], out_dir: Path) -> Path:
+    """Write ``localsight-export.json`` (plus the images); return its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    conversations = []
+    for conversation_id in conversation_ids:
+        details = store.conversation_details(conversation_id)
+        messages = store.messages(conversation_id)
+        for message in messages:
+            _write_images(store, message.images, out_dir)
+        conversations.append(_conversation_json(details, messages))
+    document = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_SCHEMA_VERSION,
+        "exported_at": _iso(datetime.now(timezone.utc).timestamp()),
+        "conversations": conversations,
+    }
+    target = out_dir / JSON_FILENAME
+    _write_atomically(target, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return target
+
+
+def image_file(image: StoredImage) -> str:
+    """The image's path relative to the export folder (always with forward slashes)."""
+    return f"{IMAGES_DIR}/{image.sha256}{_EXTENSIONS.get(image.mime, '.bin')}"
+
+
+def _conversation_json(
+    details: ConversationDetails, messages: Sequence[StoredMessage]
+) -> dict[str, Any]:
+    return {
+        "id": details.id,
+        "title": details.title,
+        "created_at": _iso(details.created_at),
+        "updated_at": _iso(details.updated_at),
+        "model": details.model,
+        "backend": details.backend,
+        "system_prompt": details.system_prompt,
+        "options": _options_json(details),
+        "messages": [
+            {
+                "id": m.id,
+                "role": m.role,
+                "text": m.text,
+                "state": m.state,
+                "created_at": _iso(m.created_at),
+                "stats": None if m.stats is None else dataclasses.asdict(m.stats),
+                "error": m.error,
+                "images": [
+                    {
+                        "sha256": i.sha256,
+                        "mime": i.mime,
+                        "width": i.width,
+                        "height": i.height,
+                        "file": image_file(i),
+                    }
+                    for i in m.images
+                ],
+            }
+            for m in messages
+        ],
+    }
+
+
+def _options_json(details: ConversationDetails) -> dict[str, Any] | None:
+    if details.options is None:
+        return None
+    values = dataclasses.asdict(details.options)
+    values["stop"] = list(details.options.stop)
+    return values
+
+
+def _markdown(details: ConversationDetails, messages: Sequence[StoredMessage]) -> str:
+    title = " ".join(details.title.split())
+    lines = [f"# {title}", ""]
+    for label, value in (
+        ("Model", details.model),
+        ("Backend", details.backend),
+        ("Started", _local(details.created_at)),
+        ("Last activity", _local(details.updated_at)),
+    ):
+        if value:
+            lines.append(f"- **{label}:** {value}")
+    lines.append("")
+    if details.system_prompt:
+        lines += ["## System prompt", "", details.system_prompt.rstrip(), ""]
+    for message in messages:
+        speaker = _SPEAKERS.get(message.role, message.role.title())
+        lines += [f"## {speaker} · {_local(message.created_at)}", ""]
+        if message.text.strip():
+            lines += [message.text.rstrip(), ""]
+        for number, image in enumerate(message.images, start=1):
+            alt = f"image {number} ({image.width}×{image.height})"
+            lines += [f"![{alt}]({image_file(image)})", ""]
+        if message.state == "interrupted":
+            lines += ["> *This answer was stopped before it finished.*", ""]
+        elif message.state == "streaming":
+            lines += ["> *This answer was still being written when exported.*", ""]
+        elif message.state == "error":
+            reason = " ".join((message.error or "unknown error").split())
+            lines += [f"> *The model failed: {reason}*", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _write_images(store: Store, images: Sequence[StoredImage], out_dir: Path) -> None:
+    folder = out_dir / IMAGES_DIR
+    for image in images:
+        target = out_dir / image_file(image)
+        if target.exists():  # named by content: an existing file holds the same bytes
+            continue
+        folder.mkdir(exist_ok=True)
+        _write_atomically(target, store.image(image.sha256).data)
+
+
+def _write_atomically(target: Path, content: str | bytes) -> None:
+    """A crash mid-export never leaves a half-written file under the final name."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _slug(title: str, limit: int = 40) -> str:
+    """A file-name-safe form of a title: letters, digits and dashes only (any script)."""
+    slug = re.sub(r"[^\w]+", "-", title.lower()).strip("-_")
+    return slug[:limit].rstrip("-_") or "chat"
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _local(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")

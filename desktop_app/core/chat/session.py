@@ -1,0 +1,321 @@
+"""A conversation in progress: history in, one generation at a time, everything persisted.
+
+The window (from a worker thread) and ``localsight ask --save`` both drive a
+:class:`ChatSession`, so the durability rules live here once (docs/failures.md, item 5):
+
+1. The user's message is committed **before** the backend is asked anything.
+2. A ``streaming`` assistant row exists before the first token; its text is flushed at least
+   every ``flush_interval_s`` (0.5 s by default, never more than 1 s) while tokens arrive,
+   so a crash loses at most that much of an answer, and at startup the store marks it
+   ``interrupted`` with its text.
+3. Every way a generation ends writes a final state: ``complete``; ``interrupted`` after
+   :meth:`ChatSession.stop` (or Ctrl+C in the CLI), text kept; ``error`` with the error's
+   sentence and whatever text had arrived.  A backend that refuses the request up front (a
+   text-only model given an image) still finds the user's message saved, and the refusal is
+   recorded on the assistant row, so the user's words are never lost.
+
+Progress is reported through plain callbacks (:class:`SessionCallbacks`) called on the
+thread that runs the generation; the window relays them to the GUI thread as signals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from backends.base import (
+    Backend,
+    BackendError,
+    CancelToken,
+    ChatRequest,
+    Chunk,
+    Done,
+    GenerationOptions,
+    ImageInput,
+    Message,
+    Role,
+    Stats,
+    TextDelta,
+)
+from desktop_app.core.store.database import Store, StoredMessage
+
+__all__ = ["MAX_FLUSH_INTERVAL_S", "ChatSession", "SessionBusy", "SessionCallbacks"]
+
+#: The promise made to the user: never more than this much of a streamed answer at risk.
+MAX_FLUSH_INTERVAL_S: Final = 1.0
+
+
+class SessionBusy(RuntimeError):
+    """A second generation was asked for while one is running."""
+
+
+@dataclass
+class SessionCallbacks:
+    """Optional hooks, all called on the thread running the generation."""
+
+    on_user_message: Callable[[StoredMessage], None] | None = None
+    #: The assistant's 'streaming' row exists (its id is where the answer will be saved).
+    on_assistant_started: Callable[[StoredMessage], None] | None = None
+    on_delta: Callable[[str], None] | None = None
+    #: The final row: complete, interrupted (stopped) or error.
+    on_finished: Callable[[StoredMessage], None] | None = None
+    #: Something the person should know about how the answer came about (``Done.notice``,
+    #: e.g. the engine switched CPU variant); called before ``on_finished``.
+    on_notice: Callable[[str], None] | None = None
+
+
+_NO_CALLBACKS: Final = SessionCallbacks()
+_T = TypeVar("_T")
+
+
+class ChatSession:
+    """Sends turns of one stored conversation to one backend and model."""
+
+    def __init__(
+        self,
+        store: Store,
+        backend: Backend,
+        conversation_id: int,
+        *,
+        model: str,
+        options: GenerationOptions | None = None,
+        system_prompt: str | None = None,
+        flush_interval_s: float = 0.5,
+    ) -> None:
+        """``options`` / ``system_prompt`` of None mean "what the conversation has saved".
+
+        Given values are saved to the conversation with the next answer, so reopening it
+        later continues with the same settings.
+        """
+        if not 0.0 <= flush_interval_s <= MAX_FLUSH_INTERVAL_S:
+            raise ValueError(
+                f"flush_interval_s must be between 0 and {MAX_FLUSH_INTERVAL_S} seconds"
+            )
+        self.store = store
+        self.backend = backend
+        self.conversation_id = conversation_id
+        self.model = model
+        self.flush_interval_s = flush_interval_s
+        self._options = options
+        self._system_prompt = system_prompt
+        self._running = threading.Lock()
+        self._cancel_guard = threading.Lock()
+        self._cancel: CancelToken | None = None
+
+    # -- public operations ----------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while a generation (or the save before it) is running."""
+        return self._running.locked()
+
+    def send(
+        self,
+        text: str,
+        images: Sequence[ImageInput] = (),
+        callbacks: SessionCallbacks | None = None,
+    ) -> StoredMessage:
+        """Save the user's message, then answer it; blocks, returns the final assistant row."""
+        hooks = callbacks or _NO_CALLBACKS
+        with self._exclusive() as cancel:
+            user = self.store.add_message(self.conversation_id, "user", text, images)
+            _call(hooks.on_user_message, user)
+            return self._answer(cancel, hooks)
+
+    def regenerate(self, callbacks: SessionCallbacks | None = None) -> StoredMessage:
+        """Replace the last answer: drop it and ask again from the history before it."""
+        hooks = callbacks or _NO_CALLBACKS
+        with self._exclusive() as cancel:
+            history = self.store.messages(self.conversation_id)
+            if not any(m.role == "user" for m in history):
+                raise BackendError("There is nothing to answer yet: send a message first.")
+            last = history[-1]
+            if last.role == "assistant":
+                self.store.delete_messages_after(self.conversation_id, last.id, inclusive=True)
+            return self._answer(cancel, hooks)
+
+    def retry(self, callbacks: SessionCallbacks | None = None) -> StoredMessage:
+        """After an error or an interrupted answer: ask again (the same as regenerate)."""
+        return self.regenerate(callbacks)
+
+    def edit_and_resend(
+        self, message_id: int, text: str, callbacks: SessionCallbacks | None = None
+    ) -> StoredMessage:
+        """Change a user message's text (its images stay), drop what followed, answer again.
+
+        The edit is saved before anything is deleted, so a crash in between leaves the new
+        text plus stale answers, never a lost edit.
+        """
+        hooks = callbacks or _NO_CALLBACKS
+        with self._exclusive() as cancel:
+            edited = self.store.message(message_id)
+            if edited.conversation_id != self.conversation_id or edited.role != "user":
+                raise ValueError("Only your own messages in this conversation can be edited.")
+            self.store.update_message(message_id, text=text)
+            self.store.delete_messages_after(self.conversation_id, message_id)
+            _call(hooks.on_user_message, self.store.message(message_id))
+            return self._answer(cancel, hooks)
+
+    def stop(self) -> None:
+        """Ask the running generation to stop; safe from any thread. The partial answer is
+        kept as 'interrupted'. Does nothing when idle."""
+        with self._cancel_guard:
+            if self._cancel is not None:
+                self._cancel.cancel()
+
+    # -- the generation -------------------------------------------------------------------
+
+    def _exclusive(self) -> _Exclusive:
+        return _Exclusive(self)
+
+    def _answer(self, cancel: CancelToken, hooks: SessionCallbacks) -> StoredMessage:
+        """Create the streaming row, run the backend, and always write a final state."""
+        history = self.store.messages(self.conversation_id)
+        system_prompt, options = self._settings()
+        self.store.update_conversation(
+            self.conversation_id,
+            model=self.model,
+            backend=self.backend.name,
+            system_prompt=... if self._system_prompt is None else self._system_prompt,
+            options=... if self._options is None else self._options,
+        )
+        row = self.store.add_message(self.conversation_id, "assistant", "", state="streaming")
+        _call(hooks.on_assistant_started, row)
+        received: list[str] = []
+        state, stats, error = "complete", None, None
+        flushed_at = time.monotonic()
+        try:
+            request = ChatRequest(
+                self.model, self._request_messages(history, system_prompt), options
+            )
+            # closing(): on stop, an error or Ctrl+C the backend's stream is closed at once,
+            # which frees the runtime for the next request instead of when gc gets to it.
+            with contextlib.closing(self._stream(request, cancel)) as chunks:
+                for chunk in chunks:
+                    if isinstance(chunk, TextDelta):
+                        received.append(chunk.text)
+                        _call(hooks.on_delta, chunk.text)
+                        now = time.monotonic()
+                        if now - flushed_at >= self.flush_interval_s:
+                            self.store.update_message(row.id, text="".join(received))
+                            flushed_at = now
+                    elif isinstance(chunk, Done):
+                        stats = chunk.stats
+                        if chunk.notice:
+                            _call(hooks.on_notice, chunk.notice)
+                        if chunk.reason == "cancelled":
+                            state = "interrupted"
+                    if cancel.cancelled:
+                        state = "interrupted"
+                        break
+        except BackendError as failure:
+            # A runtime aborted by stop() may raise; that is still a stop, not a failure.
+            state, error = ("interrupted", None) if cancel.cancelled else ("error", str(failure))
+            if len(failure.partial_text) > len("".join(received)):
+                received = [failure.partial_text]
+        except BaseException as failure:
+            # Ctrl+C in the CLI, a failing callback, a full disk during a flush: save what
+            # arrived (best effort: the disk may be the problem), then let the error rise.
+            crashed = "interrupted" if isinstance(failure, KeyboardInterrupt) else "error"
+            self._finish_quietly(row.id, "".join(received), crashed, stats, failure)
+            raise
+        self.store.update_message(
+            row.id, text="".join(received), state=state, stats=stats, error=error
+        )
+        final = self.store.message(row.id)
+        _call(hooks.on_finished, final)
+        return final
+
+    def _stream(self, request: ChatRequest, cancel: CancelToken) -> Generator[Chunk, None, None]:
+        """The backend's chunks. ``stream_chat`` is called on the first ``next()``, inside the
+        caller's error handling, so a request refused up front is recorded like any error."""
+        stream = self.backend.stream_chat(request, cancel)
+        try:
+            yield from stream
+        finally:
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()
+
+    def _finish_quietly(
+        self, message_id: int, text: str, state: str, stats: Stats | None, failure: BaseException
+    ) -> None:
+        error = None if state == "interrupted" else f"{type(failure).__name__}: {failure}"
+        # The original failure is the one to report. If this write fails too, the row stays
+        # 'streaming' and becomes 'interrupted' (text up to the last flush) at the next start.
+        with contextlib.suppress(Exception):
+            self.store.update_message(message_id, text=text, state=state, stats=stats, error=error)
+
+    def _settings(self) -> tuple[str | None, GenerationOptions]:
+        stored_prompt, stored_options = self.store.conversation_settings(self.conversation_id)
+        prompt = self._system_prompt if self._system_prompt is not None else stored_prompt
+        options = self._options or stored_options or GenerationOptions()
+        return prompt, options
+
+    def _request_messages(
+        self, history: Sequence[StoredMessage], system_prompt: str | None
+    ) -> tuple[Message, ...]:
+        """The conversation as the model should see it.
+
+        System prompt first; user turns with their images re-read from the store; assistant
+        turns that produced text (complete or interrupted: the user saw them).  Error rows
+        are left out, and consecutive turns of one role are merged, because many chat
+        templates (Gemma's among them) refuse two user turns in a row.
+        """
+        turns: list[tuple[Role, list[str], list[ImageInput]]] = []
+        if system_prompt and system_prompt.strip():
+            turns.append(("system", [system_prompt], []))
+        for message in history:
+            role: Role
+            if message.role == "user":
+                role = "user"
+                images = [self.store.image(image.sha256) for image in message.images]
+            elif message.role == "assistant":
+                if message.state in ("error", "streaming") or not message.text.strip():
+                    continue
+                role, images = "assistant", []
+            else:
+                role, images = "system", []
+            if turns and turns[-1][0] == role:
+                turns[-1][1].append(message.text)
+                turns[-1][2].extend(images)
+            else:
+                turns.append((role, [message.text], images))
+        return tuple(
+            Message(role, "\n\n".join(t for t in texts if t), tuple(images))
+            for role, texts, images in turns
+        )
+
+
+class _Exclusive:
+    """``with`` block holding the session's one-generation lock and a fresh CancelToken."""
+
+    def __init__(self, session: ChatSession) -> None:
+        self._session = session
+
+    def __enter__(self) -> CancelToken:
+        session = self._session
+        if not session._running.acquire(blocking=False):
+            raise SessionBusy(
+                "LocalSight is still answering in this conversation. Stop the answer or wait "
+                "for it to finish, then send again."
+            )
+        cancel = CancelToken()
+        with session._cancel_guard:
+            session._cancel = cancel
+        return cancel
+
+    def __exit__(self, *_exc: object) -> None:
+        session = self._session
+        with session._cancel_guard:
+            session._cancel = None
+        session._running.release()
+
+
+def _call(hook: Callable[[_T], None] | None, value: _T) -> None:
+    if hook is not None:
+        hook(value)

@@ -1,0 +1,3 @@
+"""Getting model files: the hub's URLs, resumable verified downloads, hashes recorded on first
+download.
+"""

@@ -1,0 +1,652 @@
+"""The chat history: one SQLite file that never loses what the user wrote or received.
+
+Peers lost history on crashes, on updates and on streamed replies that were never saved
+(docs/failures.md, item 5).  The rules this module keeps, and where:
+
+* **Committed before it matters.** :meth:`Store.add_message` commits before returning, so the
+  session saves the user's message before any generation starts; the streaming answer is a
+  row in state ``streaming`` whose text the session flushes with :meth:`Store.update_message`.
+* **A crash leaves ``interrupted``, never lost.** At open, rows still ``streaming`` belong to a
+  process that died; they become ``interrupted`` with their text kept
+  (:attr:`Store.interrupted_count`).  A live stream in another process is left alone
+  (:class:`desktop_app.core.store.db_file.ProcessLock`).
+* **A damaged file is set aside, never deleted** (:mod:`desktop_app.core.store.db_file`) and
+  :attr:`Store.recovered_from` tells the window where it went.
+* **Updates keep every row**: the schema is an ordered list of recorded migrations
+  (:mod:`desktop_app.core.store.migrations`, which also holds the schema diagram).
+* **A failed write says what to do.** Every sqlite3 error becomes a :class:`StoreError` whose
+  ``str()`` is a sentence for a person; the failed transaction is rolled back whole, so what
+  was saved before stays saved.
+* **Images are stored once**, by the sha256 of their normalised bytes, with a thumbnail for
+  the UI; an image no longer referenced by any message is removed with the last reference.
+
+Thread safety: one connection, used under a re-entrant lock, so the window's thread and a
+generation worker can share a store.  Each call holds the lock for one short transaction;
+thumbnails are made before the lock is taken.
+
+Qt-free by design: the window and the CLI both use it.  The records it returns and the
+pure rules (titles, search queries, JSON columns) are in ``store_records.py``; opening and
+rescuing the file is ``db_file.py``; the schema is ``migrations.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import EllipsisType
+from typing import Any, Final
+
+from backends.base import GenerationOptions, ImageInput, Stats
+from desktop_app.core.store.db_file import ProcessLock, open_checked
+from desktop_app.core.store.errors import NotFound, StoreError, translate
+from desktop_app.core.store.migrations import SchemaTooNew, migrate
+from desktop_app.core.store.records import (
+    DEFAULT_TITLE,
+    ROLES,
+    STATES,
+    ConversationDetails,
+    ConversationSummary,
+    SearchHit,
+    StoredImage,
+    StoredMessage,
+    check_image,
+    fts_query,
+    make_thumbnail_or_empty,
+    make_title,
+    options_from_json,
+    options_to_json,
+    stats_from_json,
+    stats_to_json,
+)
+
+__all__ = [
+    "DEFAULT_TITLE",
+    "ROLES",
+    "STATES",
+    "ConversationDetails",
+    "ConversationSummary",
+    "NotFound",
+    "SearchHit",
+    "Store",
+    "StoreError",
+    "StoredImage",
+    "StoredMessage",
+    "fts_query",
+    "make_title",
+]
+
+_SNIPPET_TOKENS: Final = 12
+
+
+class Store:
+    """The chat history. Create with :meth:`Store.open`; every method is thread-safe."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        lock: ProcessLock,
+        *,
+        recovered_from: Path | None = None,
+    ) -> None:
+        """Use :meth:`open`; this only wires an already migrated connection."""
+        self._conn: sqlite3.Connection | None = conn
+        self._process_lock = lock
+        self._lock = threading.RLock()
+        self._durable: bool | None = None
+        self.path = path
+        #: Where a damaged database was moved at this open, so the window can tell the user.
+        self.recovered_from = recovered_from
+        #: How many answers a crash had left 'streaming' and this open marked 'interrupted'.
+        self.interrupted_count = 0
+
+    # -- opening and closing ----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating, migrating or recovering) the database at ``path``.
+
+        A damaged file is moved aside and a fresh one started (see ``recovered_from``);
+        answers left streaming by a crash become interrupted (see ``interrupted_count``).
+        Raises :class:`StoreError` when the file cannot be used and is not damaged
+        (permissions, a newer release's schema, a full disk).
+        """
+        path = Path(path)
+        conn, moved = open_checked(path)
+        lock = ProcessLock(path)
+        try:
+            alone = lock.acquire_alone()
+            try:
+                migrate(conn)
+            except SchemaTooNew as error:
+                raise StoreError(
+                    f"The chat history {path} was written by a newer LocalSight ({error}). "
+                    "Update LocalSight to open it; the file has not been changed.",
+                    kind="too_new",
+                ) from error
+            except sqlite3.Error as error:
+                raise translate(error, writing=True, path=path) from error
+            store = cls(conn, path, lock, recovered_from=moved)
+            if alone:
+                store.interrupted_count = store._recover_streaming()
+            lock.share()
+            return store
+        except BaseException:
+            conn.close()
+            lock.release()
+            raise
+
+    def _recover_streaming(self) -> int:
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "UPDATE messages SET state = 'interrupted', updated_at = ? "
+                "WHERE state = 'streaming'",
+                (time.time(),),
+            )
+            return cursor.rowcount
+
+    def close(self) -> None:
+        """Close the database. Idempotent; later calls on this store raise StoreError."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                # Only query-planner statistics: never worth failing a close for.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA optimize")
+                conn.close()
+            self._process_lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("The chat history is closed.", kind="other")
+        return self._conn
+
+    @contextmanager
+    def _writing(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``durable`` fsyncs the WAL at commit (synchronous=FULL)."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                if self._durable is not durable:
+                    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                    self._durable = durable
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._rollback(conn)
+                raise translate(error, writing=True, path=self.path) from error
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction, so multi-query reads see one consistent snapshot."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._rollback(conn)
+                raise translate(error, writing=False, path=self.path) from error
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        # SQLite may already have rolled back (e.g. after SQLITE_FULL); never mask the cause.
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # -- conversations --------------------------------------------------------------------
+
+    def create_conversation(
+        self,
+        *,
+        title: str | None = None,
+        model: str | None = None,
+        backend: str | None = None,
+        system_prompt: str | None = None,
+        options: GenerationOptions | None = None,
+    ) -> int:
+        """A new, empty conversation; returns its id. No title means "from the first message"."""
+        now = time.time()
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "INSERT INTO conversations "
+                "(title, created_at, updated_at, model, backend, system_prompt, options) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (title or "").strip(),
+                    now,
+                    now,
+                    model,
+                    backend,
+                    system_prompt,
+                    options_to_json(options),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    _SUMMARY_SQL: Final = (
+        "SELECT c.id, c.title, c.updated_at, c.model, c.backend, "
+        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) "
+        "FROM conversations c "
+    )
+
+    @staticmethod
+    def _summary(row: sqlite3.Row | tuple[Any, ...]) -> ConversationSummary:
+        return ConversationSummary(
+            id=row[0],
+            title=row[1] or DEFAULT_TITLE,
+            updated_at=row[2],
+            model=row[3],
+            backend=row[4],
+            message_count=row[5],
+        )
+
+    def list_conversations(self) -> list[ConversationSummary]:
+        """Every conversation, most recent activity first."""
+        with self._reading() as conn:
+            rows = conn.execute(self._SUMMARY_SQL + "ORDER BY c.updated_at DESC, c.id DESC")
+            return [self._summary(row) for row in rows]
+
+    def conversation(self, conversation_id: int) -> ConversationSummary:
+        """One conversation's summary; :class:`NotFound` if it does not exist."""
+        with self._reading() as conn:
+            row = conn.execute(self._SUMMARY_SQL + "WHERE c.id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise self._missing(conversation_id)
+        return self._summary(row)
+
+    def conversation_details(self, conversation_id: int) -> ConversationDetails:
+        """Everything about a conversation but its messages (for export)."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT id, title, created_at, updated_at, model, backend, system_prompt, "
+                "options FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+        if row is None:
+            raise self._missing(conversation_id)
+        return ConversationDetails(
+            id=row[0],
+            title=row[1] or DEFAULT_TITLE,
+            created_at=row[2],
+            updated_at=row[3],
+            model=row[4],
+            backend=row[5],
+            system_prompt=row[6],
+            options=options_from_json(row[7]),
+        )
+
+    def conversation_settings(
+        self, conversation_id: int
+    ) -> tuple[str | None, GenerationOptions | None]:
+        """The conversation's system prompt and generation options."""
+        details = self.conversation_details(conversation_id)
+        return details.system_prompt, details.options
+
+    def update_conversation(
+        self,
+        conversation_id: int,
+        *,
+        model: str | EllipsisType | None = ...,
+        backend: str | EllipsisType | None = ...,
+        system_prompt: str | EllipsisType | None = ...,
+        options: GenerationOptions | EllipsisType | None = ...,
+    ) -> None:
+        """Change only the fields given (``...`` means "leave as is"; None clears)."""
+        changes: dict[str, object] = {}
+        if not isinstance(model, EllipsisType):
+            changes["model"] = model
+        if not isinstance(backend, EllipsisType):
+            changes["backend"] = backend
+        if not isinstance(system_prompt, EllipsisType):
+            changes["system_prompt"] = system_prompt
+        if not isinstance(options, EllipsisType):
+            changes["options"] = options_to_json(options)
+        self._update_conversation_columns(conversation_id, changes)
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """Set the title; an empty title means "the default title"."""
+        self._update_conversation_columns(conversation_id, {"title": title.strip()})
+
+    def _update_conversation_columns(
+        self, conversation_id: int, changes: dict[str, object]
+    ) -> None:
+        with self._writing() as conn:
+            if not changes:
+                self._require_conversation(conn, conversation_id)
+                return
+            # Column names come from the fixed keys above, never from the caller.
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            cursor = conn.execute(
+                f"UPDATE conversations SET {assignments} WHERE id = ?",
+                (*changes.values(), conversation_id),
+            )
+            if cursor.rowcount == 0:
+                raise self._missing(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation, its messages, and images no other message uses."""
+        with self._writing() as conn:
+            cursor = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            if cursor.rowcount == 0:
+                raise self._missing(conversation_id)
+            self._delete_unreferenced_images(conn)
+
+    # -- messages -------------------------------------------------------------------------
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """The conversation's messages in order; :class:`NotFound` if it does not exist."""
+        with self._reading() as conn:
+            self._require_conversation(conn, conversation_id)
+            images: dict[int, list[StoredImage]] = {}
+            for message_id, sha256, mime, width, height in conn.execute(
+                "SELECT mi.message_id, i.sha256, i.mime, i.width, i.height "
+                "FROM message_images mi JOIN messages m ON m.id = mi.message_id "
+                "JOIN images i ON i.sha256 = mi.sha256 "
+                "WHERE m.conversation_id = ? ORDER BY mi.message_id, mi.ordinal",
+                (conversation_id,),
+            ):
+                images.setdefault(message_id, []).append(StoredImage(sha256, mime, width, height))
+            rows = conn.execute(
+                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
+                "FROM messages WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+        return [self._message(row, tuple(images.get(row[0], ()))) for row in rows]
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One message by id; :class:`NotFound` if it does not exist."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
+                "FROM messages WHERE id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+            images = tuple(
+                StoredImage(*image)
+                for image in conn.execute(
+                    "SELECT i.sha256, i.mime, i.width, i.height FROM message_images mi "
+                    "JOIN images i ON i.sha256 = mi.sha256 WHERE mi.message_id = ? "
+                    "ORDER BY mi.ordinal",
+                    (message_id,),
+                )
+            )
+        return self._message(row, images)
+
+    @staticmethod
+    def _message(row: tuple[Any, ...], images: tuple[StoredImage, ...]) -> StoredMessage:
+        return StoredMessage(
+            id=row[0],
+            conversation_id=row[1],
+            role=row[2],
+            text=row[3],
+            state=row[4],
+            images=images,
+            stats=stats_from_json(row[5]),
+            error=row[6],
+            created_at=row[7],
+        )
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        text: str,
+        images: Sequence[ImageInput] = (),
+        *,
+        state: str = "complete",
+    ) -> StoredMessage:
+        """Append a message (and its images, stored once each) and commit before returning.
+
+        Marks the conversation as active now, and titles an untitled conversation from its
+        first user message.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
+        if state not in STATES:
+            raise ValueError(f"state must be one of {sorted(STATES)}, not {state!r}")
+        for image in images:
+            check_image(image)
+        thumbnails = self._thumbnails_for_new(images)
+        now = time.time()
+        with self._writing() as conn:
+            title = self._require_conversation(conn, conversation_id)
+            (position,) = conn.execute(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, position, role, text, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, position, role, text, state, now, now),
+            )
+            message_id = int(cursor.lastrowid or 0)
+            for ordinal, image in enumerate(images):
+                if image.sha256 in thumbnails:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO images "
+                        "(sha256, mime, width, height, data, thumbnail, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            image.sha256,
+                            image.mime,
+                            image.width,
+                            image.height,
+                            image.data,
+                            thumbnails[image.sha256],
+                            now,
+                        ),
+                    )
+                conn.execute(
+                    "INSERT INTO message_images (message_id, sha256, ordinal) VALUES (?, ?, ?)",
+                    (message_id, image.sha256, ordinal),
+                )
+            new_title = make_title(text) if role == "user" and not title else ""
+            if new_title:
+                conn.execute(
+                    "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
+                    (now, new_title, conversation_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+                )
+        return StoredMessage(
+            id=message_id,
+            conversation_id=conversation_id,
+            role=role,
+            text=text,
+            state=state,
+            images=tuple(StoredImage(i.sha256, i.mime, i.width, i.height) for i in images),
+            stats=None,
+            error=None,
+            created_at=now,
+        )
+
+    def _thumbnails_for_new(self, images: Sequence[ImageInput]) -> dict[str, bytes]:
+        """Thumbnails for the images not stored yet, made before any lock is taken.
+
+        An image stored by another thread meanwhile is harmless: the insert is OR IGNORE.
+        """
+        if not images:
+            return {}
+        wanted = {image.sha256: image for image in images}
+        with self._reading() as conn:
+            marks = ", ".join("?" * len(wanted))
+            known = {
+                row[0]
+                for row in conn.execute(
+                    f"SELECT sha256 FROM images WHERE sha256 IN ({marks})", tuple(wanted)
+                )
+            }
+        return {
+            sha: make_thumbnail_or_empty(image) for sha, image in wanted.items() if sha not in known
+        }
+
+    def update_message(
+        self,
+        message_id: int,
+        *,
+        text: str | None = None,
+        state: str | None = None,
+        stats: Stats | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Change only the fields given.
+
+        Updating a ``streaming`` row without ending it (the session's periodic flush)
+        commits without an fsync (``synchronous=NORMAL``: safe against a crash of the app,
+        cheap on an SD card); every other update is fsynced, like every other write.
+        """
+        if state is not None and state not in STATES:
+            raise ValueError(f"state must be one of {sorted(STATES)}, not {state!r}")
+        now = time.time()
+        changes: dict[str, object] = {"updated_at": now}
+        if text is not None:
+            changes["text"] = text
+        if state is not None:
+            changes["state"] = state
+        if stats is not None:
+            changes["stats"] = stats_to_json(stats)
+        if error is not None:
+            changes["error"] = error
+        with self._lock:
+            with self._reading() as conn:
+                row = conn.execute(
+                    "SELECT conversation_id, state FROM messages WHERE id = ?", (message_id,)
+                ).fetchone()
+            if row is None:
+                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+            flush = row[1] == "streaming" and state in (None, "streaming")
+            self._apply_message_update(message_id, row[0], changes, durable=not flush)
+
+    def _apply_message_update(
+        self, message_id: int, conversation_id: int, changes: dict[str, object], *, durable: bool
+    ) -> None:
+        now = changes["updated_at"]
+        with self._writing(durable=durable) as conn:
+            # Column names come from the fixed keys above, never from the caller.
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            cursor = conn.execute(
+                f"UPDATE messages SET {assignments} WHERE id = ?", (*changes.values(), message_id)
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+            conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+            )
+
+    def delete_messages_after(
+        self, conversation_id: int, message_id: int, *, inclusive: bool = False
+    ) -> None:
+        """Delete the messages after ``message_id`` (and it too if ``inclusive``).
+
+        For regenerate and edit-and-resend. Images no other message uses are removed.
+        """
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT position FROM messages WHERE id = ? AND conversation_id = ?",
+                (message_id, conversation_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(
+                    f"Message {message_id} is not in conversation {conversation_id} any more."
+                )
+            conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND position "
+                + (">=" if inclusive else ">")
+                + " ?",
+                (conversation_id, row[0]),
+            )
+            self._delete_unreferenced_images(conn)
+
+    # -- images ---------------------------------------------------------------------------
+
+    def image(self, sha256: str) -> ImageInput:
+        """The stored normalised image, ready to send to a backend again."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT data, mime, width, height FROM images WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"The image {sha256[:12]}… is not in the chat history any more.")
+        return ImageInput(bytes(row[0]), row[1], sha256, row[2], row[3])
+
+    def thumbnail(self, sha256: str) -> bytes:
+        """A small preview (PNG or JPEG, long edge about 128 px) for the UI."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT thumbnail, data FROM images WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"The image {sha256[:12]}… is not in the chat history any more.")
+        return bytes(row[0] or row[1])
+
+    @staticmethod
+    def _delete_unreferenced_images(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "DELETE FROM images WHERE NOT EXISTS "
+            "(SELECT 1 FROM message_images mi WHERE mi.sha256 = images.sha256)"
+        )
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of ``query`` (the last word as a prefix), best first.
+
+        Any input is safe: it is quoted, never parsed as FTS5 syntax.
+        """
+        match = fts_query(query)
+        if match is None or limit <= 0:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT m.conversation_id, m.id, c.title, "
+                f"snippet(messages_fts, 0, '', '', '…', {_SNIPPET_TOKENS}) "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        return [SearchHit(row[0], row[1], row[2] or DEFAULT_TITLE, row[3]) for row in rows]
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _missing(conversation_id: int) -> NotFound:
+        return NotFound(f"Conversation {conversation_id} is not in the chat history any more.")
+
+    def _require_conversation(self, conn: sqlite3.Connection, conversation_id: int) -> str:
+        """The conversation's stored title ('' if none); NotFound if it does not exist."""
+        row = conn.execute(
+            "SELECT title FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise self._missing(conversation_id)
+        return str(row[0] or "")

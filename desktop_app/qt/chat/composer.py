@@ -1,0 +1,301 @@
+"""Where a person writes: the text box, pending image thumbnails, attach / send / stop.
+
+Enter sends, Shift+Enter adds a line, Esc stops a generation (or cancels an edit), Up in an
+empty box edits the last message.  Pasting image data or copied files attaches them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backends.base import ImageInput
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.signals import emit
+
+PENDING_THUMB_PX = 64
+
+
+tr = translator("Composer")
+
+
+def image_to_png(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QBuffer.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes, Qt a str
+    buffer.close()
+    return bytes(data.data())
+
+
+def local_files(mime: QMimeData) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+class ComposerEdit(QPlainTextEdit):
+    """Multi-line input with chat keyboard rules."""
+
+    submit = Signal()
+    escape = Signal()
+    edit_last = Signal()
+    files_pasted = Signal(list)
+    image_pasted = Signal(bytes)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        modifiers = event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            modifiers & Qt.KeyboardModifier.ShiftModifier
+        ):
+            emit(self.submit)
+            return
+        if key == Qt.Key.Key_Escape:
+            emit(self.escape)
+            return
+        if key == Qt.Key.Key_Up and not self.toPlainText():
+            emit(self.edit_last)
+            return
+        super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return (
+            source.hasImage() or bool(local_files(source)) or super().canInsertFromMimeData(source)
+        )
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = local_files(source)
+        if files:
+            emit(self.files_pasted, files)
+            return
+        if source.hasImage():
+            image = source.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                emit(self.image_pasted, image_to_png(image))
+                return
+        super().insertFromMimeData(source)
+
+
+class PendingImage(QFrame):
+    """A thumbnail waiting to be sent, with a remove button."""
+
+    removed = Signal(object)
+
+    def __init__(self, image: ImageInput, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image = image
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        preview = QLabel(self)
+        pixmap = QPixmap()
+        pixmap.loadFromData(image.data)
+        preview.setPixmap(
+            pixmap.scaled(
+                QSize(PENDING_THUMB_PX, PENDING_THUMB_PX),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+        preview.setToolTip(f"{label} — {image.width}×{image.height}")
+        preview.setAccessibleName(tr("Attached image {name}", name=label))
+        layout.addWidget(preview)
+        remove = QToolButton(self)
+        remove.setText("×")
+        remove.setToolTip(tr("Remove {name}", name=label))
+        remove.setAccessibleName(tr("Remove {name}", name=label))
+        remove.setAutoRaise(True)
+        remove.clicked.connect(lambda: emit(self.removed, self))
+        layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+
+
+class Composer(QFrame):
+    """The bottom panel. Emits ``send_requested(text, images)``; never talks to a backend."""
+
+    send_requested = Signal(str, list)
+    stop_requested = Signal()
+    attach_requested = Signal()
+    files_pasted = Signal(list)
+    image_pasted = Signal(bytes)
+    edit_last_requested = Signal()
+    edit_cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Composer")
+        self.pending: list[PendingImage] = []
+        self.editing_message_id: int | None = None
+        self._busy = False
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 8)
+        outer.setSpacing(6)
+
+        self.edit_banner = QLabel(self)
+        self.edit_banner.setObjectName("Muted")
+        self.edit_banner.hide()
+        outer.addWidget(self.edit_banner)
+
+        self.notice = QLabel(self)
+        self.notice.setObjectName("Notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        outer.addWidget(self.notice)
+
+        self.strip = QFrame(self)
+        self.strip.setObjectName("AttachmentStrip")
+        self.strip_layout = QHBoxLayout(self.strip)
+        self.strip_layout.setContentsMargins(0, 0, 0, 0)
+        self.strip_layout.addStretch(1)
+        self.strip.hide()
+        outer.addWidget(self.strip)
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.attach_button = QToolButton(self)
+        self.attach_button.setText(tr("Attach"))
+        self.attach_button.setObjectName("AttachButton")
+        self.attach_button.setToolTip(tr("Attach images (Ctrl+O)"))
+        self.attach_button.setAccessibleName(tr("Attach images"))
+        self.attach_button.clicked.connect(self.attach_requested)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        self.edit = ComposerEdit(self)
+        self.edit.setObjectName("ComposerEdit")
+        self.edit.setPlaceholderText(
+            tr("Ask about an image, or anything… (Enter sends, Shift+Enter for a new line)")
+        )
+        self.edit.setAccessibleName(tr("Message"))
+        self.edit.setToolTip(tr("Your message. Enter sends, Shift+Enter adds a line."))
+        self.edit.setTabChangesFocus(True)
+        self.edit.setFixedHeight(64)
+        self.edit.textChanged.connect(self._update_buttons)
+        self.edit.submit.connect(self._submit)
+        self.edit.escape.connect(self._escape)
+        self.edit.edit_last.connect(self.edit_last_requested)
+        self.edit.files_pasted.connect(self.files_pasted)
+        self.edit.image_pasted.connect(self.image_pasted)
+        row.addWidget(self.edit, 1)
+
+        self.send_button = QPushButton(tr("Send"), self)
+        self.send_button.setObjectName("SendButton")
+        self.send_button.setToolTip(tr("Send (Enter)"))
+        self.send_button.setAccessibleName(tr("Send"))
+        self.send_button.clicked.connect(self._submit)
+        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        self.stop_button = QPushButton(tr("Stop"), self)
+        self.stop_button.setObjectName("StopButton")
+        self.stop_button.setToolTip(tr("Stop the answer (Esc)"))
+        self.stop_button.setAccessibleName(tr("Stop"))
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.stop_button.hide()
+        row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(row)
+        self._update_buttons()
+
+    # -- attachments --------------------------------------------------------------------
+
+    def add_image(self, image: ImageInput, label: str) -> None:
+        if any(p.image.sha256 == image.sha256 for p in self.pending):
+            return
+        item = PendingImage(image, label, self.strip)
+        item.removed.connect(self._remove_pending)
+        self.strip_layout.insertWidget(self.strip_layout.count() - 1, item)
+        self.pending.append(item)
+        self.strip.show()
+        self._update_buttons()
+
+    def _remove_pending(self, item: PendingImage) -> None:
+        self.pending.remove(item)
+        self.strip_layout.removeWidget(item)
+        item.deleteLater()
+        self.strip.setVisible(bool(self.pending))
+        self._update_buttons()
+        self.edit.setFocus()
+
+    def images(self) -> list[ImageInput]:
+        return [p.image for p in self.pending]
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    # -- sending ------------------------------------------------------------------------
+
+    def has_content(self) -> bool:
+        return bool(self.edit.toPlainText().strip()) or bool(self.pending)
+
+    def _update_buttons(self) -> None:
+        self.send_button.setEnabled(self.has_content() and not self._busy)
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.send_button.setVisible(not busy)
+        self.stop_button.setVisible(busy)
+        self._update_buttons()
+
+    def _submit(self) -> None:
+        if self._busy or not self.has_content():
+            return
+        emit(self.send_requested, self.edit.toPlainText().strip(), self.images())
+
+    def clear_after_send(self) -> None:
+        self.edit.clear()
+        for item in list(self.pending):
+            self.strip_layout.removeWidget(item)
+            item.deleteLater()
+        self.pending.clear()
+        self.strip.hide()
+        self.show_notice("")
+        self.stop_editing()
+        self._update_buttons()
+        self.edit.setFocus()
+
+    def _escape(self) -> None:
+        if self.editing_message_id is not None and not self._busy:
+            self.stop_editing()
+            self.edit.clear()
+            emit(self.edit_cancelled)
+        else:
+            # Stops an answer whichever chat it belongs to (nothing when none is running).
+            emit(self.stop_requested)
+
+    # -- editing ------------------------------------------------------------------------
+
+    def start_editing(self, message_id: int, text: str) -> None:
+        self.editing_message_id = message_id
+        self.edit.setPlainText(text)
+        self.edit_banner.setText(
+            tr("Editing a message — Enter resends it and replaces what came after; Esc cancels.")
+        )
+        self.edit_banner.show()
+        self.edit.setFocus()
+        cursor = self.edit.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.edit.setTextCursor(cursor)
+
+    def stop_editing(self) -> None:
+        self.editing_message_id = None
+        self.edit_banner.hide()
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+        self.edit.setFocus()
+
+    def focus(self) -> None:
+        self.edit.setFocus()

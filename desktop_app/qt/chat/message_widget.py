@@ -1,0 +1,301 @@
+"""One message in the chat: a bubble with thumbnails, Markdown text, stats and hover actions.
+
+User and assistant messages look different (right-aligned tinted bubble vs a card); images
+sit in the user's bubble as thumbnails that open a large view; actions appear on hover and
+are also reachable by keyboard (Tab) and the context menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.qt.chat.markdown import (
+    MarkdownLabels,
+    MarkdownTheme,
+    plain_text_html,
+    render_markdown,
+)
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.signals import emit
+
+THUMBNAIL_PX = 112
+
+
+tr = translator("MessageWidget")
+
+
+def markdown_labels() -> MarkdownLabels:
+    """The renderer's visible words, translated."""
+    return MarkdownLabels(
+        copy=tr("Copy"),
+        code=tr("code"),
+        image=tr("image"),
+        plain=tr("The rest of this message is shown as plain text."),
+        hidden=tr("{count} more characters are not shown; copy the message to get all of it."),
+    )
+
+
+def format_stats(stats: Any, ttft_s: float | None = None) -> str:
+    """'42 tokens · 18.3 tok/s · first token 1.2 s' — subtle, and only what is known."""
+    if stats is None:
+        return ""
+    parts = []
+    if stats.completion_tokens:
+        parts.append(tr("{n} tokens", n=stats.completion_tokens))
+    if stats.decode_tok_s:
+        parts.append(tr("{r} tok/s", r=f"{stats.decode_tok_s:.1f}"))
+    if ttft_s is not None:
+        parts.append(tr("first token {s} s", s=f"{ttft_s:.1f}"))
+    if stats.load_s >= 0.05:
+        parts.append(tr("model loaded in {s} s", s=f"{stats.load_s:.1f}"))
+    return " · ".join(parts)
+
+
+class MessageWidget(QWidget):
+    """A message row. ``message`` is a store row (``StoredMessage``) or a pending stand-in."""
+
+    copy_requested = Signal(str)
+    edit_requested = Signal(int)
+    regenerate_requested = Signal(int)
+    retry_requested = Signal(int)
+    image_clicked = Signal(str)
+
+    def __init__(
+        self,
+        message: Any,
+        thumbnail: Callable[[str], bytes | None],
+        theme: MarkdownTheme,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.message = message
+        self._theme = theme
+        self._text: str = message.text
+        self._code_blocks: tuple[str, ...] = ()
+        self.is_user = message.role == "user"
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover, True)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 4, 12, 4)
+        self.bubble = QFrame(self)
+        self.bubble.setObjectName("Bubble")
+        self.bubble.setProperty("role", message.role)
+        self.bubble.setProperty("state", message.state)
+        self.bubble.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        if self.is_user:
+            row.addStretch(1)
+            row.addWidget(self.bubble, 4)
+        else:
+            row.addWidget(self.bubble, 1)
+
+        layout = QVBoxLayout(self.bubble)
+        layout.setContentsMargins(14, 10, 14, 8)
+        layout.setSpacing(6)
+
+        if message.images:
+            strip = QHBoxLayout()
+            strip.setSpacing(6)
+            for image in message.images:
+                strip.addWidget(self._thumbnail_button(image, thumbnail))
+            strip.addStretch(1)
+            layout.addLayout(strip)
+
+        self.body = QLabel(self.bubble)
+        self.body.setObjectName("MessageBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.body.setOpenExternalLinks(False)  # we decide which links open, and only on click
+        self.body.linkActivated.connect(self._on_link)
+        self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.body.setAccessibleName(tr("Your message") if self.is_user else tr("Answer"))
+        layout.addWidget(self.body)
+
+        self.status = QLabel(self.bubble)
+        self.status.setObjectName("Muted")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        layout.addWidget(self.status)
+
+        footer = QHBoxLayout()
+        footer.setSpacing(2)
+        self.stats = QLabel(self.bubble)
+        self.stats.setObjectName("Muted")
+        small = self.stats.font()
+        small.setPointSizeF(max(small.pointSizeF() - 1.5, 7.0))
+        self.stats.setFont(small)
+        footer.addWidget(self.stats)
+        footer.addStretch(1)
+        self.action_buttons: dict[str, QToolButton] = {}
+        self._add_action(
+            footer,
+            "copy",
+            tr("Copy"),
+            tr("Copy this message (Ctrl+Shift+C)"),
+            lambda: emit(self.copy_requested, self._text),
+        )
+        if self.is_user:
+            self._add_action(
+                footer,
+                "edit",
+                tr("Edit"),
+                tr("Edit and resend this message"),
+                lambda: emit(self.edit_requested, self.message.id),
+            )
+        else:
+            self._add_action(
+                footer,
+                "retry",
+                tr("Retry"),
+                tr("Ask again after this error"),
+                lambda: emit(self.retry_requested, self.message.id),
+            )
+            self._add_action(
+                footer,
+                "regenerate",
+                tr("Regenerate"),
+                tr("Replace this answer with a new one"),
+                lambda: emit(self.regenerate_requested, self.message.id),
+            )
+        layout.addLayout(footer)
+        self.set_message(message)
+        self._set_actions_visible(False)
+
+    # -- building -----------------------------------------------------------------------
+
+    def _thumbnail_button(
+        self, image: Any, thumbnail: Callable[[str], bytes | None]
+    ) -> QToolButton:
+        button = QToolButton(self.bubble)
+        button.setObjectName("Thumbnail")
+        data = thumbnail(image.sha256)
+        pixmap = QPixmap()
+        if data:
+            pixmap.loadFromData(data)
+        if not pixmap.isNull():
+            button.setIcon(QIcon(pixmap))
+            scaled = pixmap.size().scaled(
+                QSize(THUMBNAIL_PX, THUMBNAIL_PX), Qt.AspectRatioMode.KeepAspectRatio
+            )
+            button.setIconSize(scaled)
+        else:
+            button.setText(tr("image"))
+        button.setAutoRaise(True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        size = f"{image.width}×{image.height}"
+        button.setToolTip(tr("Open the image ({size})", size=size))
+        button.setAccessibleName(tr("Attached image {size}", size=size))
+        button.clicked.connect(lambda: emit(self.image_clicked, image.sha256))
+        return button
+
+    def _add_action(
+        self, layout: QHBoxLayout, key: str, label: str, tip: str, slot: Callable[[], None]
+    ) -> None:
+        button = QToolButton(self.bubble)
+        button.setObjectName("MessageAction")
+        button.setText(label)
+        button.setToolTip(tip)
+        button.setAccessibleName(label)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        self.action_buttons[key] = button
+
+    # -- state --------------------------------------------------------------------------
+
+    def set_message(self, message: Any, ttft_s: float | None = None) -> None:
+        """Show a store row's final state: text, stats, interrupted / error notes."""
+        self.message = message
+        self.bubble.setProperty("state", message.state)
+        self.bubble.style().unpolish(self.bubble)
+        self.bubble.style().polish(self.bubble)
+        self.set_text(message.text)
+        stats_text = format_stats(getattr(message, "stats", None), ttft_s)
+        self.stats.setText(stats_text)
+        self.stats.setVisible(bool(stats_text))
+        if message.state == "interrupted":
+            self.show_status(tr("Stopped — the answer above is incomplete."))
+        elif message.state == "error":
+            reason = message.error or tr("The model failed to answer.")
+            self.show_status(reason, error=True)
+        elif message.state == "streaming":
+            self.show_status(tr("Thinking…"))
+        else:
+            self.status.hide()
+        if "retry" in self.action_buttons:
+            self.action_buttons["retry"].setVisible(message.state in ("error", "interrupted"))
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        if self.is_user:
+            self.body.setText(plain_text_html(text, self._theme))
+            self.body.setVisible(bool(text))
+            return
+        rendered = render_markdown(text, self._theme, markdown_labels())
+        self._code_blocks = rendered.code_blocks
+        self.body.setText(rendered.html if text else "")
+        self.body.setVisible(bool(text))
+
+    def set_theme(self, theme: MarkdownTheme) -> None:
+        self._theme = theme
+        self.set_text(self._text)
+
+    def append_text(self, delta: str) -> None:
+        self.set_text(self._text + delta)
+
+    def show_status(self, text: str, *, error: bool = False) -> None:
+        self.status.setObjectName("ErrorText" if error else "Muted")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self.status.setText(text)
+        self.status.show()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_can_regenerate(self, allowed: bool) -> None:
+        if "regenerate" in self.action_buttons:
+            self.action_buttons["regenerate"].setEnabled(allowed)
+
+    # -- interaction --------------------------------------------------------------------
+
+    def _on_link(self, href: str) -> None:
+        if href.startswith("copy:"):
+            index = int(href.split(":", 1)[1]) if href[5:].isdigit() else -1
+            if 0 <= index < len(self._code_blocks):
+                QGuiApplication.clipboard().setText(self._code_blocks[index])
+            return
+        url = QUrl(href)
+        if url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
+
+    def _set_actions_visible(self, visible: bool) -> None:
+        for key, button in self.action_buttons.items():
+            if key == "retry":
+                continue
+            button.setVisible(visible)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.HoverEnter, QEvent.Type.FocusIn):
+            self._set_actions_visible(True)
+        elif event.type() == QEvent.Type.HoverLeave:
+            self._set_actions_visible(False)
+        return super().event(event)

@@ -1,0 +1,134 @@
+"""The conversation list: newest first, search, new / rename / delete.
+
+Delete asks first (a conversation is someone's work); search uses the store's full-text
+index, so it finds words inside answers, not only titles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.signals import emit
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+#: Put before the title of the chat that is answering.
+ANSWERING_MARK = "●"
+
+
+tr = translator("Sidebar")
+
+
+class Sidebar(QWidget):
+    """Signals intent; the main window talks to the store."""
+
+    new_requested = Signal()
+    conversation_selected = Signal(int)
+    rename_requested = Signal(int)
+    delete_requested = Signal(int)
+    search_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Sidebar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setSpacing(8)
+
+        top = QHBoxLayout()
+        self.new_button = QPushButton(tr("+  New chat"), self)
+        self.new_button.setToolTip(tr("Start a new conversation (Ctrl+N)"))
+        self.new_button.setAccessibleName(tr("New chat"))
+        self.new_button.clicked.connect(self.new_requested)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(tr("Search chats (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(tr("Search conversations"))
+        self.search.setToolTip(tr("Find words in any message"))
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(lambda: emit(self.search_changed, self.search.text()))
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        layout.addWidget(self.search)
+
+        self.list = QListWidget(self)
+        self.list.setObjectName("ConversationList")
+        self.list.setAccessibleName(tr("Conversations"))
+        self.list.setToolTip(
+            tr("Your conversations, newest first. Right-click to rename or delete.")
+        )
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.currentItemChanged.connect(self._on_current)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(False)
+        layout.addWidget(self.list, 1)
+        self._updating = False
+
+    def set_conversations(
+        self, rows: list[Any], current_id: int | None, answering_id: int | None = None
+    ) -> None:
+        """``rows`` are ``ConversationSummary``s or ``SearchHit``s (both have a title);
+        the chat ``answering_id`` is marked as answering (so it can be found and stopped)."""
+        self._updating = True
+        try:
+            self.list.clear()
+            for row in rows:
+                conversation_id = getattr(row, "conversation_id", None) or row.id
+                title = row.title or tr("New chat")
+                item = QListWidgetItem(title)
+                snippet = getattr(row, "snippet", None)
+                item.setToolTip(snippet or title)
+                if snippet:
+                    item.setText(f"{title}\n{snippet}")
+                if conversation_id == answering_id:
+                    item.setText(f"{ANSWERING_MARK} {item.text()}")
+                    item.setToolTip(tr("Answering now — Esc or Chat → Stop stops it"))
+                    item.setData(
+                        Qt.ItemDataRole.AccessibleTextRole,
+                        tr("{title}, answering now", title=title),
+                    )
+                item.setData(ID_ROLE, conversation_id)
+                self.list.addItem(item)
+                if conversation_id == current_id:
+                    self.list.setCurrentItem(item)
+        finally:
+            self._updating = False
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(ID_ROLE))
+
+    def _on_current(self, item: QListWidgetItem | None, _previous: Any) -> None:
+        if item is not None and not self._updating:
+            emit(self.conversation_selected, int(item.data(ID_ROLE)))
+
+    def _menu(self, position: QPoint) -> None:
+        item = self.list.itemAt(position)
+        if item is None:
+            return
+        conversation_id = int(item.data(ID_ROLE))
+        menu = QMenu(self)
+        menu.addAction(tr("Rename…"), lambda: emit(self.rename_requested, conversation_id))
+        menu.addAction(tr("Delete…"), lambda: emit(self.delete_requested, conversation_id))
+        menu.exec(self.list.viewport().mapToGlobal(position))

@@ -1,0 +1,3 @@
+"""What every part of the window uses: translation, signals from workers, worker threads, the
+theme, overlays, About.
+"""

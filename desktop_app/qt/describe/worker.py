@@ -1,0 +1,129 @@
+"""Runs "describe each" on a worker thread and relays every finished row to the GUI thread.
+
+The work itself is ``desktop_app.core.describe.run`` (the same ``plan`` / ``run_describe`` as
+``localsight describe``); this module only adds the thread, the two cancel tokens and a
+small thumbnail per row.  Hashing the files (``plan``), decoding images and the model all
+happen here, never on the GUI thread.
+
+Stop sets both tokens: ``stop`` so no further image starts, ``cancel`` so the image being
+described ends now instead of after tens of seconds on a Raspberry Pi.  That image gets no
+row (like the CLI's second Ctrl+C); every finished row stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from backends.base import Backend, BackendError, CancelToken
+from desktop_app.core.describe.output import DescribeRow
+from desktop_app.core.describe.run import DescribeJob, DescribeSummary, plan, run_describe
+from desktop_app.core.images import ImageError, make_thumbnail, normalize_image
+from desktop_app.qt.common.signals import emit_from_worker
+
+THUMB_PX = 48
+
+
+class _TableSink:
+    """The ``RowSink`` of a window run: each row goes to the GUI with its thumbnail."""
+
+    def __init__(self, runner: DescribeRunner, job: DescribeJob) -> None:
+        self._runner = runner
+        self._job = job
+
+    def write(self, row: DescribeRow) -> None:
+        emit_from_worker(
+            self._runner.row_ready, row, None if row.error else _thumbnail(row, self._job)
+        )
+
+
+def _thumbnail(row: DescribeRow, job: DescribeJob) -> bytes | None:
+    """A small preview through the same safe decoder the model's copy went through.
+
+    Decoding again costs far less than the model's turn on the same image; a file that
+    changed or vanished since simply has no preview.
+    """
+    policy = dataclasses.replace(job.policy, max_long_edge=THUMB_PX * 4)
+    try:
+        return make_thumbnail(normalize_image(Path(row.path), policy=policy), THUMB_PX)
+    except (ImageError, OSError):
+        return None
+
+
+class DescribeRunner(QObject):
+    """One describe run at a time; signals arrive on the GUI thread (queued)."""
+
+    planned = Signal(int)  # images that need the model (identical files are copied)
+    row_ready = Signal(object, object)  # DescribeRow, thumbnail bytes or None
+    finished = Signal(object)  # DescribeSummary
+    failed = Signal(str)  # an error that would repeat for every image (no vision, no engine)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._stop = CancelToken()
+        self._cancel = CancelToken()
+        # Connected before anyone else's slots, so by the time they run ``busy`` is False.
+        self.finished.connect(self._ended)
+        self.failed.connect(self._ended)
+
+    def _ended(self, *_args: object) -> None:
+        # The worker emits its last signal as its last act; the join takes microseconds.
+        self.wait(2.0)
+
+    @property
+    def busy(self) -> bool:
+        """True until the worker thread has really ended (also while a Stop winds down)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.cancelled
+
+    def start(self, backend: Backend, files: Sequence[Path], job: DescribeJob) -> None:
+        if self.busy:
+            raise RuntimeError("a describe run is already running")
+        self._stop = stop = CancelToken()
+        self._cancel = cancel = CancelToken()
+        files = list(files)
+
+        def work() -> None:
+            try:
+                items, copies, _done = plan(files, [], job)
+                emit_from_worker(self.planned, len(items))
+                summary = run_describe(
+                    backend,
+                    items,
+                    copies,
+                    job,
+                    _TableSink(self, job),
+                    stop=stop,
+                    cancel=cancel,
+                )
+            except BackendError as error:
+                emit_from_worker(self.failed, str(error))
+            except Exception as error:  # the window must survive anything a backend does
+                emit_from_worker(
+                    self.failed, f"Something went wrong: {type(error).__name__}: {error}"
+                )
+            else:
+                emit_from_worker(self.finished, summary)
+
+        self._thread = threading.Thread(target=work, name="localsight-describe", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish promptly: no new image starts and the current generation is cancelled."""
+        self._stop.cancel()
+        self._cancel.cancel()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+__all__ = ["DescribeRunner", "DescribeSummary"]

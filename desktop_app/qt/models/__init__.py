@@ -1,0 +1,3 @@
+"""The models' widgets: the picker, the model manager, catalog rows, the first-run card, Ollama's
+section, transfers.
+"""

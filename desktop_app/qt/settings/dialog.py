@@ -1,0 +1,272 @@
+"""The settings dialog: applies without a restart and persists (Settings.save is atomic).
+
+Two tabs so it fits a 1024×600 screen: "Chat" (how answers are made) and "Models and
+servers" (where models come from: folders, Ollama, an OpenAI-compatible server).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.models.openai_config import PRESETS
+from desktop_app.core.settings import Settings
+from desktop_app.qt.common.i18n import translator
+
+OFF = "off"
+CUSTOM = "custom"
+
+
+tr = translator("SettingsDialog")
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; ``result_settings()`` returns the new ones on accept."""
+
+    def __init__(
+        self, settings: Settings, system_prompt: str, models_dir: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Settings"))
+        self._settings = settings
+        outer = QVBoxLayout(self)
+        self.tabs = QTabWidget(self)
+        outer.addWidget(self.tabs)
+        chat_page = QWidget(self.tabs)
+        form = QFormLayout(chat_page)
+        self.tabs.addTab(chat_page, tr("Chat"))
+        sources_page = QWidget(self.tabs)
+        sources = QFormLayout(sources_page)
+        self.tabs.addTab(sources_page, tr("Models and servers"))
+
+        self.threads = QSpinBox(self)
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText(tr("Automatic (free cores)"))
+        self.threads.setValue(settings.threads or 0)
+        self._add(
+            form,
+            tr("Threads"),
+            self.threads,
+            tr("CPU threads for llama.cpp. Automatic uses the cores that are free now."),
+        )
+
+        self.num_ctx = QSpinBox(self)
+        self.num_ctx.setRange(512, 131072)
+        self.num_ctx.setSingleStep(1024)
+        self.num_ctx.setValue(settings.num_ctx)
+        self._add(
+            form,
+            tr("Context size (tokens)"),
+            self.num_ctx,
+            tr("How much conversation the model keeps in mind. More uses more memory."),
+        )
+
+        self.temperature = QDoubleSpinBox(self)
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(settings.temperature)
+        self._add(
+            form,
+            tr("Temperature"),
+            self.temperature,
+            tr("0 gives the same answer every time; higher is more varied."),
+        )
+
+        self.max_tokens = QSpinBox(self)
+        self.max_tokens.setRange(16, 32768)
+        self.max_tokens.setValue(settings.max_tokens)
+        self._add(
+            form,
+            tr("Longest answer (tokens)"),
+            self.max_tokens,
+            tr("Answers stop after this many tokens."),
+        )
+
+        self.long_edge = QSpinBox(self)
+        self.long_edge.setRange(224, 4096)
+        self.long_edge.setSingleStep(128)
+        self.long_edge.setValue(settings.image_long_edge)
+        self._add(
+            form,
+            tr("Image size (long edge, px)"),
+            self.long_edge,
+            tr(
+                "Images are shrunk to this before the model sees them. Reading small text "
+                "wants more; a Raspberry Pi is faster with less."
+            ),
+        )
+
+        self.system_prompt = QPlainTextEdit(system_prompt, self)
+        self.system_prompt.setFixedHeight(70)
+        self.system_prompt.setTabChangesFocus(True)
+        self._add(
+            form,
+            tr("System prompt"),
+            self.system_prompt,
+            tr("Instructions given to the model before every new conversation."),
+        )
+
+        folder_row = QWidget(self)
+        row = QHBoxLayout(folder_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        extra = settings.extra_model_paths[0] if settings.extra_model_paths else ""
+        self.models_folder = QLineEdit(extra, folder_row)
+        self.models_folder.setPlaceholderText(models_dir)
+        browse = QPushButton(tr("Browse…"), folder_row)
+        browse.setToolTip(tr("Choose a folder with .gguf models"))
+        browse.setAccessibleName(tr("Browse for a models folder"))
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.models_folder, 1)
+        row.addWidget(browse)
+        self._add(
+            sources,
+            tr("Extra models folder"),
+            folder_row,
+            tr(
+                "Another folder to look for .gguf models in (the app's own models folder "
+                "is always used)."
+            ),
+        )
+        self.models_folder.setAccessibleName(tr("Extra models folder"))
+
+        self.ollama_host = QLineEdit(settings.ollama_host or "", self)
+        self.ollama_host.setPlaceholderText("http://127.0.0.1:11434")
+        self._add(
+            sources,
+            tr("Ollama address"),
+            self.ollama_host,
+            tr(
+                "Where Ollama listens. Keep it on this machine (127.0.0.1) unless you "
+                "trust the network."
+            ),
+        )
+        self._build_server_rows(sources, settings)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        outer.addWidget(buttons)
+
+    def _build_server_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """An OpenAI-compatible server: off, a preset (llamafile, LM Studio, ...) or any URL."""
+        self.server = QComboBox(self)
+        self.server.addItem(tr("Off"), OFF)
+        for preset in PRESETS.values():
+            self.server.addItem(f"{preset.label} ({preset.base_url})", preset.name)
+        self.server.addItem(tr("Another address…"), CUSTOM)
+        self._add(
+            form,
+            tr("OpenAI-compatible server"),
+            self.server,
+            tr(
+                "Also list the models of a server that speaks the OpenAI API: llama-server, "
+                "llamafile, LM Studio, vLLM, on this machine or another one."
+            ),
+        )
+        self.server_url = QLineEdit(settings.openai_base_url or "", self)
+        self.server_url.setPlaceholderText("http://192.168.1.20:8000/v1")
+        self._add(
+            form,
+            tr("Server address"),
+            self.server_url,
+            tr("The server's base URL, ending in /v1. Use https for a machine on a network."),
+        )
+        self.server_key_env = QLineEdit(settings.openai_api_key_env or "", self)
+        self.server_key_env.setPlaceholderText("LOCALSIGHT_OPENAI_API_KEY")
+        self._add(
+            form,
+            tr("API key variable"),
+            self.server_key_env,
+            tr(
+                "The name of an environment variable holding the server's key, if it wants "
+                "one. The key itself is never saved in the chats."
+            ),
+        )
+        self.server_vision = QLineEdit(", ".join(settings.openai_vision_models), self)
+        self.server_vision.setPlaceholderText(tr("model names, separated by commas"))
+        self._add(
+            form,
+            tr("Models that see images"),
+            self.server_vision,
+            tr(
+                "For servers that do not say which models accept images (LM Studio, vLLM). "
+                "llama-server reports it itself."
+            ),
+        )
+        self.server_note = QLabel(self)
+        self.server_note.setWordWrap(True)
+        self.server_note.setObjectName("Muted")
+        form.addRow("", self.server_note)
+        if settings.openai_base_url:
+            choice = CUSTOM
+        elif settings.openai_preset in PRESETS:
+            choice = settings.openai_preset
+        else:
+            choice = OFF
+        self.server.setCurrentIndex(max(0, self.server.findData(choice)))
+        self.server.currentIndexChanged.connect(self._server_changed)
+        self._server_changed()
+
+    def _server_changed(self, *_args: object) -> None:
+        choice = self.server.currentData()
+        enabled = choice != OFF
+        self.server_url.setEnabled(choice == CUSTOM)
+        self.server_key_env.setEnabled(enabled)
+        self.server_vision.setEnabled(enabled)
+        preset = PRESETS.get(str(choice))
+        self.server_url.setPlaceholderText(
+            preset.base_url if preset else "http://192.168.1.20:8000/v1"
+        )
+        self.server_note.setText(preset.note.replace("`", "") if preset else "")
+        self.server_note.setVisible(preset is not None)
+
+    @staticmethod
+    def _add(form: QFormLayout, label: str, widget: QWidget, tip: str) -> None:
+        widget.setToolTip(tip)
+        widget.setAccessibleName(label)
+        form.addRow(label, widget)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("Models folder"))
+        if folder:
+            self.models_folder.setText(folder)
+
+    def result_settings(self) -> tuple[Settings, str]:
+        folder = self.models_folder.text().strip()
+        choice = self.server.currentData()
+        url = self.server_url.text().strip() if choice == CUSTOM else ""
+        vision = [name.strip() for name in self.server_vision.text().split(",") if name.strip()]
+        updated = dataclasses.replace(
+            self._settings,
+            ollama_host=self.ollama_host.text().strip() or None,
+            openai_preset=str(choice) if choice in PRESETS else None,
+            openai_base_url=url or None,
+            openai_api_key_env=self.server_key_env.text().strip() or None,
+            openai_vision_models=vision,
+            threads=self.threads.value() or None,
+            num_ctx=self.num_ctx.value(),
+            temperature=round(self.temperature.value(), 2),
+            max_tokens=self.max_tokens.value(),
+            image_long_edge=self.long_edge.value(),
+            extra_model_paths=[folder] if folder else [],
+        )
+        return updated, self.system_prompt.toPlainText().strip()
