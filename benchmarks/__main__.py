@@ -171,7 +171,7 @@ def image_rows(model: Path, mmproj: Path, threads: int, runs: int, synthetic: bo
     from backends.llama_cpp import LlamaCppBackend
     from benchmarks import llm
     from desktop_app.core.images import normalize_image
-    from tests.conftest import png_bytes
+    from tests.helpers.images import png_bytes
 
     backend = LlamaCppBackend(extra_models=[], include_stores=False, include_embedded=False)
     info = backend.register(model, mmproj)

@@ -1,7 +1,7 @@
 """The model files the benchmarks run, made or found once and cached outside the repository.
 
 Gemma 3 270M comes from PyPI in five packages (the 241 MB GGUF split in four parts); the
-tiny synthetic vision pair is written by ``tests/tiny_models.py``.  Everything lands in
+tiny synthetic vision pair is written by ``tests/helpers/tiny_models.py``.  Everything lands in
 ``~/.cache/localsight/bench`` (``LOCALSIGHT_BENCH_CACHE`` overrides) so a second run
 starts measuring at once.
 """
@@ -62,7 +62,7 @@ def tiny_vlm(vit_l: bool) -> tuple[Path, Path]:
     folder = cache_root() / ("tiny-vlm-vit-l" if vit_l else "tiny-vlm")
     repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))
-    from tests import tiny_models
+    from tests.helpers import tiny_models
 
     model = folder / tiny_models.TEXT_MODEL_FILENAME
     mmproj = folder / tiny_models.MMPROJ_FILENAME

@@ -1,6 +1,6 @@
 """Raw llama.cpp as the reference: ``llama-bench`` built from the binding's own sources.
 
-The tools are built by ``tests/llama_tools.ensure_tool`` from the llama.cpp tree vendored in
+The tools are built by ``tests/helpers/llama_tools.ensure_tool`` from the llama.cpp tree vendored in
 the installed llama-cpp-python sdist, so both sides run the same llama.cpp version.
 """
 
@@ -25,10 +25,10 @@ class BenchResult:
 
 def llama_bench_binary(flavour: str = "dispatch") -> Path:
     """llama-bench of ``flavour``: "dispatch" runs the app's own CPU variant, "native" is
-    built with ``-march=native`` (no AMX) for this machine alone (``tests/llama_tools``)."""
+    built with ``-march=native`` (no AMX) for this machine alone (``tests/helpers/llama_tools``)."""
     repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))
-    from tests.llama_tools import ensure_tool
+    from tests.helpers.llama_tools import ensure_tool
 
     return ensure_tool("llama-bench", flavour=flavour)
 
@@ -68,7 +68,7 @@ def llama_bench(
         "-o",
         "json",
     ]
-    from tests.llama_tools import tool_env
+    from tests.helpers.llama_tools import tool_env
 
     out = subprocess.run(
         command,

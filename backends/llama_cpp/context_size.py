@@ -8,7 +8,7 @@ over both sizes in one process).  Most conversations stay short, so a small mode
 with :data:`FIRST_SIZE` cells and the context is replaced by one twice the size whenever the
 conversation needs more, the conversation's KV entries copied across
 (``llama_state_seq_get_data``/``set_data``): a few milliseconds, and the answer continues
-bit for bit as it would have in the big context (``tests/test_context_growth.py``).
+bit for bit as it would have in the big context (``tests/integration/test_context_growth.py``).
 
 Only models whose full-size KV cache is small (:data:`GROW_LIMIT_BYTES`) grow: a copy holds
 the old cache, the copied bytes and the new cache at once, which for a 7B model's gigabytes

@@ -13,7 +13,7 @@ sampler looks up every candidate of the vocabulary in a hash map on every token 
 lookups for Gemma 3: 0.9-1.2 ms of sampling per token, against 0.3-0.4 ms this way, ~5 % of
 Gemma 3 270M's decode time on two cores; ~1.5 % for SmolLM2's 49 152).  The same
 arithmetic on the at most 64 recent tokens, in float32 straight on the logits before the
-chain sees them, gives bit-identical answers (``tests/test_fast_path.py`` checks it).
+chain sees them, gives bit-identical answers (``tests/integration/test_fast_path.py`` checks it).
 """
 
 from __future__ import annotations

@@ -105,6 +105,7 @@ class ChatSession:
         self._running = threading.Lock()
         self._cancel_guard = threading.Lock()
         self._cancel: CancelToken | None = None
+        self._stop_pending = False  # stop() came before the generation started
 
     # -- public operations ----------------------------------------------------------------
 
@@ -161,11 +162,15 @@ class ChatSession:
             return self._answer(cancel, hooks)
 
     def stop(self) -> None:
-        """Ask the running generation to stop; safe from any thread. The partial answer is
-        kept as 'interrupted'. Does nothing when idle."""
+        """Ask the generation to stop; safe from any thread. The partial answer is kept as
+        'interrupted'.  A Stop that comes before the generation has started (the worker
+        thread is on its way) stops the next one as soon as it starts: it is the one the
+        person meant, and the window makes a session per generation."""
         with self._cancel_guard:
             if self._cancel is not None:
                 self._cancel.cancel()
+            else:
+                self._stop_pending = True
 
     # -- the generation -------------------------------------------------------------------
 
@@ -306,6 +311,9 @@ class _Exclusive:
             )
         cancel = CancelToken()
         with session._cancel_guard:
+            if session._stop_pending:
+                cancel.cancel()
+                session._stop_pending = False
             session._cancel = cancel
         return cancel
 

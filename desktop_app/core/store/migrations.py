@@ -9,7 +9,7 @@ of a migration rolls that migration back whole; the next start applies it again.
 
 Rules for whoever adds migration N+1: append it (do not renumber), make it keep every row
 (copy data forward, never drop a table holding user data), and add a test in
-``tests/test_store.py`` that builds a database with migrations 1..N, fills it, upgrades it and
+``tests/unit/test_store.py`` that builds a database with migrations 1..N, fills it, upgrades it and
 finds every row.
 
 The schema after all migrations (ids are AUTOINCREMENT: never reused)::

@@ -98,6 +98,7 @@ class ChatController(QObject):
         self._model_chosen_by_chat = model_chosen_by_chat
         self._dialog_parent = dialog_parent
         self.generation: Generation | None = None
+        self._busy_notice = ""  # the "… is still answering" notice, while it is shown
         self.runner = GenerationRunner(self)
         self.runner.user_message.connect(self._on_user_message)
         self.runner.assistant_started.connect(self._on_assistant_started)
@@ -164,7 +165,9 @@ class ChatController(QObject):
         widget = self.streaming_widget()
         if widget is not None and self.generation is not None:
             widget.set_text(self.generation.text)
-            if self.generation.stage != "writing":
+            if self.generation.stage == "writing":
+                widget.status.hide()  # the stored row says "Thinking…"; it is writing
+            else:
                 widget.show_status(self._stage_line())
 
     def rename_conversation(self, conversation_id: int) -> None:
@@ -230,13 +233,12 @@ class ChatController(QObject):
             title = self.state.store.conversation(self.generation.conversation_id).title
         except StoreError:
             title = ""
-        self.views.composer.show_notice(
-            tr(
-                "“{title}” is still answering. Press Esc to stop it, or send this when it is "
-                "done (your message is kept).",
-                title=title or tr("Another chat"),
-            )
+        self._busy_notice = tr(
+            "“{title}” is still answering. Press Esc to stop it, or send this when it is "
+            "done (your message is kept).",
+            title=title or tr("Another chat"),
         )
+        self.views.composer.show_notice(self._busy_notice)
         return True
 
     def _describing(self) -> bool:
@@ -440,8 +442,12 @@ class ChatController(QObject):
         self.views.chat.set_busy(False)
         self.state.answering = None
         self.lease.release("chat")
+        composer = self.views.composer
+        if self._busy_notice and composer.notice.text() == self._busy_notice:
+            composer.show_notice("")  # "… is still answering" is no longer true
+        self._busy_notice = ""
         self.refresh_conversations()
-        self.views.composer.focus()
+        composer.focus()
 
     def _set_stage(self, stage: str) -> None:
         if self.generation is not None:
