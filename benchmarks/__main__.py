@@ -70,7 +70,9 @@ def text_model_rows(
         if bench_binary is None:
             return None
         if kind == "decode":
-            result: BenchResult = llama_bench(bench_binary, model, threads, pp=0, tg=tokens)
+            result: BenchResult = llama_bench(
+                bench_binary, model, threads, pp=0, tg=tokens, depth=depth
+            )
             winners[kind].append(result.tg_flash_attention)
             return result.tg_tok_s
         result = llama_bench(bench_binary, model, threads, pp=512, tg=0)
@@ -85,8 +87,10 @@ def text_model_rows(
         llm.decode_rate(backend, model_id, threads, 8)
         return llm.decode_rate(backend, model_id, threads, tokens)
 
+    depth = 0
     try:
-        llm.decode_rate(backend, model_id, threads, 8)  # load and warm up
+        depth = llm.decode_depth(backend, model_id, threads)  # loads the model too
+        llm.decode_rate(backend, model_id, threads, 8)  # warm up
         for run in range(runs):
             first, second = ("decode", "prefill") if run % 2 == 0 else ("prefill", "decode")
             before = reference(first)
@@ -140,7 +144,7 @@ def text_model_rows(
             goal="ratio >= 0.97 (vs llama-bench tg, fastest)",
             check=lambda r: r >= 0.97,
             on_ratio=True,
-            note=note("decode"),
+            note=note("decode") + f"; both decode after a {depth}-token prompt (-d {depth})",
             paired_ratio=paired("decode"),
         ),
         judged(

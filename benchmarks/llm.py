@@ -73,6 +73,15 @@ def decode_rate(backend: LlamaCppBackend, model_id: str, threads: int | None, to
     return (produced - 1) / timing.first_to_done_s
 
 
+def decode_depth(backend: LlamaCppBackend, model_id: str, threads: int | None) -> int:
+    """How many tokens ``decode_rate``'s prompt puts in the context before it decodes."""
+    options = GenerationOptions(temperature=0.0, max_tokens=1, threads=threads, seed=1)
+    prompt = f"{next(_unique)}. {STORY}"
+    backend.unload()  # a fresh context: the whole prompt is evaluated and counted
+    _, timing = answer(backend, model_id, (Message("user", prompt),), options)
+    return timing.stats.prompt_tokens
+
+
 def prefill_rate(backend: LlamaCppBackend, model_id: str, threads: int, words: int) -> float:
     """Prompt tok/s, wall clock: prompt tokens over the time until the one-token answer.
 

@@ -317,7 +317,8 @@ class ContextCache:
             del self._checkpoints[length]
 
     def _checkpoint(self) -> None:
-        """Snapshot sequence 0 as it is now (a recurrent model's prompt end)."""
+        """Snapshot sequence 0 as it is now (a recurrent model, at a prompt end or after an
+        image)."""
         lib = self._lib
         size = int(lib.llama_state_seq_get_size(self.ctx, 0))
         try:
