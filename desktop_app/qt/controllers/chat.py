@@ -440,13 +440,12 @@ class ChatController(QObject):
         self._elapsed_timer.stop()
         self.views.composer.set_busy(False)
         self.views.chat.set_busy(False)
-        self.state.answering = None
+        self.state.answering = None  # the sidebar is refreshed on this change
         self.lease.release("chat")
         composer = self.views.composer
         if self._busy_notice and composer.notice.text() == self._busy_notice:
             composer.show_notice("")  # "… is still answering" is no longer true
         self._busy_notice = ""
-        self.refresh_conversations()
         composer.focus()
 
     def _set_stage(self, stage: str) -> None:
