@@ -42,10 +42,10 @@ _Client = TypeVar("_Client", bound=_Closable)
 class ClientPair(Generic[_Client]):
     """A backend's two HTTP clients, each made on first use and closed together.
 
-    ``plain`` serves short requests and may keep its connection alive between them;
-    ``streaming`` serves chats (and pulls) on a fresh connection per request, so each
-    request reports its own socket to the ``ConnectionGuard`` that cuts it on Stop.  Both
-    may be asked for from any thread.
+    ``plain`` serves short requests nothing can cancel and may keep its connection alive
+    between them; ``streaming`` serves chats, pulls and every request given a ``CancelToken``
+    on a fresh connection per request, so each request reports its own socket to the
+    ``ConnectionGuard`` that cuts it on Stop.  Both may be asked for from any thread.
     """
 
     def __init__(self, plain: Callable[[], _Client], streaming: Callable[[], _Client]) -> None:

@@ -181,6 +181,14 @@ class InvalidModelFile(BackendError):
     """The model file is corrupt, truncated or not a model at all."""
 
 
+class TemplateBudgetExceeded(InvalidModelFile):
+    """The model's chat template needed more time or memory than any real template does.
+
+    A kind of ``InvalidModelFile``: the remedy is the same (pick another model), so callers
+    that already handle a bad file handle this too; the type lets tests and logs tell it apart.
+    """
+
+
 class InvalidImage(BackendError):
     """The runtime could not decode an image it was given."""
 
@@ -195,6 +203,15 @@ class ContextOverflow(BackendError):
 
 class GenerationFailed(BackendError):
     """The runtime failed while answering; any partial answer is in ``partial_text``."""
+
+
+class Cancelled(BackendError):
+    """A request was stopped through its ``CancelToken`` before the runtime answered.
+
+    Nothing is wrong: the caller asked for it.  A stream ends with ``Done(reason="cancelled")``
+    instead; this is raised only by a request that returns a value (a model's details, the
+    model list, a deletion), because it has no partial value to give back.
+    """
 
 
 class EngineCrashed(BackendError):

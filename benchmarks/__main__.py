@@ -364,14 +364,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a real vision model for the image rows")
     parser.add_argument("--mmproj", type=Path, help="its projector")
     parser.add_argument(
-        "--only", help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads"
+        "--only",
+        help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
+        "mutated,images,templates,cancel (the hardening rows of issue 16)",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     runs = 2 if args.quick else 5
     tokens = 64 if args.quick else 128
-    wanted = set((args.only or "text,dispatch,image,gui,launch,jpeg,threads").split(","))
+    wanted = set(
+        (
+            args.only
+            or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel"
+        ).split(",")
+    )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
 
     metrics: list[Metric] = []
@@ -417,6 +424,23 @@ def main(argv: list[str] | None = None) -> int:
         step("jpeg", jpeg_rows(2 if args.quick else 3))
     if "threads" in wanted:
         step("threads", thread_rows(models.smollm2(), 2 if args.quick else 3, tokens // 2))
+    if "mutated" in wanted:
+        from benchmarks.mutated_models import mutated_model_rows
+
+        step("mutated", mutated_model_rows(100 if args.quick else 1000))
+    if "images" in wanted:
+        from benchmarks.hostile_images import hostile_image_rows
+        from tests.helpers.hostile_images import FAST_MUTATIONS, FULL_MUTATIONS
+
+        step("images", hostile_image_rows(FAST_MUTATIONS if args.quick else FULL_MUTATIONS))
+    if "templates" in wanted:
+        from benchmarks.template_budget import template_budget_rows
+
+        step("templates", template_budget_rows())
+    if "cancel" in wanted:
+        from benchmarks.cancel_latency import cancel_latency_rows
+
+        step("cancel", cancel_latency_rows(3 if args.quick else 10))
     print()
     print(table(metrics))
     return 0

@@ -21,6 +21,9 @@ _REASON_PATTERNS = (
     re.compile(r"(GGML_ASSERT\(.*\) failed)"),
     re.compile(r"(GGML_ABORT.*|ggml_abort.*)"),
     re.compile(r"terminate called after throwing.*|what\(\):.*"),
+    # ggml_abort's own format, "<source file>:<line>: <message>", for aborts that are not
+    # an assert ("binary_op: unsupported types: dst: f32, src0: f32, src1: f16").
+    re.compile(r"\.(?:c|cc|cpp|h):\d+: (.+)$"),
 )
 
 
@@ -58,7 +61,7 @@ def read_reason(log: BinaryIO) -> str:
         for pattern in _REASON_PATTERNS:
             match = pattern.search(line)
             if match:
-                return match.group(0).strip()[:200]
+                return match.group(match.lastindex or 0).strip()[:200]
     return ""
 
 

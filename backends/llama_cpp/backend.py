@@ -9,6 +9,7 @@ inside a long prompt evaluation (through ``llama_set_abort_callback``).
 from __future__ import annotations
 
 import base64
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,14 +45,17 @@ from backends.llama_cpp.discovery import (
     SummaryCache,
     compatible,
     embedded_default_model,
+    entry_problem,
     model_folders,
     scan,
 )
 from backends.llama_cpp.display_name import display_name
 from backends.llama_cpp.fast_chat import FastChat, fast_path_possible, make_fast_chat
-from backends.llama_cpp.fit import ensure_fits
+from backends.llama_cpp.fit import MAX_CONTEXT_TOKENS, ensure_fits, fitting_context
 from backends.llama_cpp.gguf_check import GGUFSummary
-from backends.llama_cpp.threads import CHOOSER
+from backends.llama_cpp.template_budget import guard_binding
+from backends.llama_cpp.threads import threads_for
+from backends.llama_cpp.tokenize import install_bounded_tokenize
 
 _ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
 
@@ -84,6 +88,15 @@ def _model_info(model: LocalModel) -> ModelInfo:
         context_length=summary.context_length,
         parameter_size=_optional_str(summary.metadata.get("general.size_label")),
     )
+
+
+def _readable(path: Path, what: str) -> Path:
+    """``path`` if it names a readable file; else the reason (a link loop is not "missing")."""
+    if not os.path.lexists(path):
+        raise ModelNotFound(f"The {what} file {path} does not exist.")
+    if problem := entry_problem(path):
+        raise InvalidModelFile(f"The {what} file {path} {problem}; fix it or pick another file.")
+    return path
 
 
 def _optional_str(value: object) -> str | None:
@@ -171,9 +184,7 @@ class LlamaCppBackend:
     def register(self, model_path: str | Path, mmproj: str | Path | None = None) -> ModelInfo:
         """Make a GGUF (and optionally its projector) available by path; validates both."""
         model_path = Path(model_path).expanduser()
-        summary = self._cache.get(model_path) if model_path.exists() else None
-        if summary is None:
-            raise ModelNotFound(f"The model file {model_path} does not exist.")
+        summary = self._cache.get(_readable(model_path, "model"))
         if summary.is_projector:
             raise InvalidModelFile(
                 f"{model_path.name} is a vision projector (mmproj), not a language model. "
@@ -182,9 +193,7 @@ class LlamaCppBackend:
         projector: GGUFSummary | None = None
         if mmproj is not None:
             mmproj_path = Path(mmproj).expanduser()
-            if not mmproj_path.exists():
-                raise ModelNotFound(f"The projector file {mmproj_path} does not exist.")
-            projector = self._cache.get(mmproj_path)
+            projector = self._cache.get(_readable(mmproj_path, "projector"))
             if not projector.is_projector:
                 raise InvalidModelFile(
                     f"{mmproj_path.name} is not a vision projector (mmproj) file."
@@ -294,7 +303,7 @@ class LlamaCppBackend:
 
     def _ensure_loaded(self, model: LocalModel, options: GenerationOptions) -> _Loaded:
         trained = model.summary.context_length or options.num_ctx
-        n_ctx = max(256, min(options.num_ctx, trained))
+        n_ctx = max(256, min(options.num_ctx, trained, MAX_CONTEXT_TOKENS))
         projector_path = str(model.projector.path) if model.projector else None
         # Threads are re-chosen per request (fast path): a change needs no reload.
         if self._loaded is not None and self._loaded.key[:3] == (
@@ -303,11 +312,14 @@ class LlamaCppBackend:
             n_ctx,
         ):
             return self._loaded
-        threads = options.threads or CHOOSER.choose()
+        threads = threads_for(options.threads)
         key = (str(model.path), projector_path, n_ctx, threads)
         self.unload()
+        # The key keeps the size asked for, so free memory moving does not force reloads.
+        n_ctx = fitting_context(model.summary, model.projector, n_ctx)
         ensure_fits(model.summary, model.projector, n_ctx)
         llama_cpp = native.llama_module()
+        guard_binding(llama_cpp)  # Llama() compiles the GGUF's templates: only in the budget
         native.clear_log()
         started = time.perf_counter()
         handler = None
@@ -338,6 +350,7 @@ class LlamaCppBackend:
                 llm.close()
                 name = Path(projector_path or "").name
                 raise InvalidModelFile(self._load_failure(name, error)) from None
+        install_bounded_tokenize(llama_cpp, llm)
         abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
         fast = make_fast_chat(llama_cpp, llm, model.summary, handler, n_ctx)
@@ -420,7 +433,7 @@ class LlamaCppBackend:
                 messages,
                 options,
                 cancel,
-                threads=options.threads or CHOOSER.choose(),
+                threads=threads_for(options.threads),
                 load_s=load_s,
                 map_error=self._generation_error,
             )
@@ -428,7 +441,7 @@ class LlamaCppBackend:
         llama_cpp = native.llama_module()
         llm = loaded.llm
         self._current_cancel = cancel
-        threads = options.threads or CHOOSER.choose()
+        threads = threads_for(options.threads)
         llama_cpp.llama_set_n_threads(llm._ctx.ctx, threads, threads)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         reason: FinishReason = "stop"

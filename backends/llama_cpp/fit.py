@@ -16,6 +16,12 @@ from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.memory import MemoryReading, gb, loads_now, machine_limit, memory_level, read_memory
 
 COMPUTE_ALLOWANCE = 256 * 1024 * 1024
+#: The batch the backend evaluates prompts in (``n_batch``/``n_ubatch`` = 512).
+BATCH_ROWS = 512
+#: The largest context LocalSight allocates, whatever a file claims or a setting asks:
+#: 256k tokens is the longest any model in the catalog was trained for (Qwen3-VL), and on a
+#: CPU reading that much prompt takes hours.  Memory may lower it further (``fitting_context``).
+MAX_CONTEXT_TOKENS = 1 << 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,39 @@ def kv_cache_bytes(summary: GGUFSummary, n_ctx: int) -> int:
 def estimate(model: GGUFSummary, projector: GGUFSummary | None, n_ctx: int) -> MemoryEstimate:
     weights = model.size + (projector.size if projector else 0)
     overhead = COMPUTE_ALLOWANCE + (COMPUTE_ALLOWANCE if projector else 0)
+    # The attention mask llama.cpp builds per batch: one f32 per context cell and batch row.
+    # Negligible at chat sizes (8 MB at 4096), it is what a huge context fails on first
+    # ("failed to allocate compute pp buffers") even when its KV cache is small.
+    overhead += n_ctx * BATCH_ROWS * 4
     return MemoryEstimate(weights, kv_cache_bytes(model, n_ctx), overhead)
+
+
+#: The smallest context a too-big request is shrunk to; below it a chat with an image or two
+#: no longer fits, so the model is refused instead (``ensure_fits`` says why).
+MIN_SHRUNK_CONTEXT = 2048
+
+
+def fitting_context(
+    model: GGUFSummary,
+    projector: GGUFSummary | None,
+    n_ctx: int,
+    reading: MemoryReading | None = None,
+) -> int:
+    """``n_ctx``, halved until its KV cache fits the memory free now (not below 2048).
+
+    A context size comes from settings, the command line or the file's own claim, and any
+    of them can name more than the machine holds (a settings file asking for 10**9 tokens, a
+    file claiming 2**31 - 1).  Shrinking the context keeps the model usable -- a conversation
+    that outgrows it gets the usual "the conversation is too long" answer -- where refusing
+    would leave a person with no model at all; what still does not fit is refused by
+    ``ensure_fits``.
+    """
+    memory = read_memory() if reading is None else reading
+    while n_ctx > MIN_SHRUNK_CONTEXT and not loads_now(
+        estimate(model, projector, n_ctx).total, memory
+    ):
+        n_ctx = max(MIN_SHRUNK_CONTEXT, n_ctx // 2)
+    return n_ctx
 
 
 def ensure_fits(

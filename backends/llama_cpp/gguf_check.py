@@ -3,7 +3,8 @@
 Crafted GGUF files have caused heap overflows in ggml and asserts that abort the process
 (docs/failures.md, item 2), so every model and projector file is read here first: the header,
 every metadata entry and every tensor record, with hard limits on counts and lengths and
-every tensor's bytes checked to lie inside the file.  A file that fails gets an
+every tensor's bytes checked to lie inside the file, then the hyper-parameter rules of
+``gguf_rules`` (numbers llama.cpp trusts and asserts on).  A file that fails gets an
 ``InvalidModelFile`` naming the reason, and never reaches llama.cpp.
 
 Why not ``gguf.GGUFReader``: it builds numpy views of every metadata array, which took 6 s
@@ -14,12 +15,15 @@ and uses the ``gguf`` package's own type tables, so the two never disagree on si
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from backends.base import InvalidModelFile
+from backends.llama_cpp.gguf_rules import NON_WEIGHT_TYPES, hyperparameter_problem
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -28,6 +32,8 @@ MAX_KV = 65_536
 MAX_STRING_BYTES = 16 * 1024 * 1024
 MAX_ARRAY_ITEMS = 16 * 1024 * 1024
 MAX_DIMS = 4
+VOCABULARY_KEY = "tokenizer.ggml.tokens"
+F32 = 0
 # Metadata arrays we keep the length of but never load (vocabularies can be huge).
 _SCALAR_TYPES: dict[int, tuple[str, int]] = {
     0: ("<B", 1),  # UINT8
@@ -56,6 +62,11 @@ class GGUFSummary:
     metadata: dict[str, Any] = field(repr=False)
     array_lengths: dict[str, int] = field(repr=False)
     tensor_names: frozenset[str] = field(repr=False)
+    #: The GGUF value type of each scalar in ``metadata`` (``gguf.GGUFValueType``'s numbers):
+    #: llama.cpp's projector loader asserts a key has the type it reads it as.
+    metadata_types: dict[str, int] = field(repr=False, default_factory=dict)
+    #: Each tensor's dimensions, ggml's order (``ne0`` first: a matrix's input width).
+    tensor_shapes: dict[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -161,6 +172,21 @@ class _Invalid(Exception):
     """Internal: the reason a file is not a usable GGUF."""
 
 
+def _check_vocabulary(reader: _Reader, count: int) -> None:
+    """Read the token strings only to find a repeated one: llama.cpp maps text to ids and
+    asserts both directions hold the same number of entries, so a duplicate aborts it.
+    Costs ~0.1 s for Gemma's 262k tokens, once per file (summaries are cached)."""
+    seen: set[bytes] = set()
+    for index in range(count):
+        length = reader.u64()
+        if length > MAX_STRING_BYTES:
+            raise _Invalid(f"metadata {VOCABULARY_KEY!r} holds an oversized string")
+        token = reader.read(length)
+        if token in seen:
+            raise _Invalid(f"its vocabulary lists the token {token[:40]!r} twice (id {index})")
+        seen.add(token)
+
+
 def _read_value(reader: _Reader, value_type: int, key: str) -> tuple[Any, int | None]:
     """Read one metadata value; arrays are skipped and only their length is returned."""
     if value_type in _SCALAR_TYPES:
@@ -175,6 +201,8 @@ def _read_value(reader: _Reader, value_type: int, key: str) -> tuple[Any, int | 
             raise _Invalid(f"metadata {key!r} claims {count} items")
         if item_type in _SCALAR_TYPES:
             reader.skip(count * _SCALAR_TYPES[item_type][1])
+        elif item_type == _STRING and key == VOCABULARY_KEY:
+            _check_vocabulary(reader, count)
         elif item_type == _STRING:
             for _ in range(count):
                 length = reader.u64()
@@ -206,6 +234,7 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
         raise _Invalid(f"the header claims {kv_count} metadata entries")
 
     metadata: dict[str, Any] = {}
+    metadata_types: dict[str, int] = {}
     array_lengths: dict[str, int] = {}
     for _ in range(kv_count):
         key = reader.string("a metadata key")
@@ -215,6 +244,7 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
             raise _Invalid(f"metadata {key!r} appears twice")
         if length is None:
             metadata[key] = value
+            metadata_types[key] = value_type
         else:
             array_lengths[key] = length
 
@@ -224,6 +254,7 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
 
     tensors: list[tuple[str, int, int]] = []
     names: set[str] = set()
+    shapes: dict[str, tuple[int, ...]] = {}
     for _ in range(tensor_count):
         name = reader.string("a tensor name")
         if name in names:
@@ -241,6 +272,14 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
             block_size, type_size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(type_id)]
         except (ValueError, KeyError):
             raise _Invalid(f"tensor {name!r} has an unknown type {type_id}") from None
+        if type_id in NON_WEIGHT_TYPES:
+            kind = gguf.GGMLQuantizationType(type_id).name
+            raise _Invalid(f"tensor {name!r} has the type {kind}, which no model's weights use")
+        if n_dims == 1 and type_id != F32:
+            # Norm weights and biases: every converter writes them as F32 and quantizers
+            # leave them so; ggml's element-wise ops abort on any other type (issue 16).
+            kind = gguf.GGMLQuantizationType(type_id).name
+            raise _Invalid(f"the vector {name!r} is stored as {kind}, not F32")
         if dims[0] % block_size:
             raise _Invalid(f"tensor {name!r} rows do not fit its quantisation blocks")
         n_elements = 1
@@ -250,6 +289,7 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
         if offset % alignment:
             raise _Invalid(f"tensor {name!r} is misaligned")
         tensors.append((name, offset, n_bytes))
+        shapes[name] = tuple(dims)
 
     data_start = reader.pos + (-reader.pos % alignment)
     for name, offset, n_bytes in tensors:
@@ -262,6 +302,8 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
         metadata=metadata,
         array_lengths=array_lengths,
         tensor_names=frozenset(names),
+        metadata_types=metadata_types,
+        tensor_shapes=shapes,
     )
 
 
@@ -282,12 +324,18 @@ def inspect_gguf(path: str | Path) -> GGUFSummary:
     path = Path(path)
     label = path.name
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise InvalidModelFile(f"{label} is not a file.")
-        with path.open("rb") as handle:
-            summary = _check(handle, path, size)
+        # Open first, then look at what was opened: a check of the path before opening
+        # could be answered by one file and the read served by another (a link swapped in
+        # between).  O_NONBLOCK: opening a named pipe must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InvalidModelFile(f"{label} is not a file.")
+            summary = _check(handle, path, info.st_size)
         _require_tensors(summary)
+        if problem := hyperparameter_problem(summary):
+            raise _Invalid(problem)
     except _Invalid as reason:
         raise InvalidModelFile(
             f"{label} is not a usable model file: {reason}. Download it again or pick another file."

@@ -7,7 +7,10 @@ those files without a second copy.  The cache folder is found the way ``huggingf
 finds it: ``HF_HUB_CACHE`` (or the older ``HUGGINGFACE_HUB_CACHE``), else ``HF_HOME/hub``,
 else ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``.
 
-The cache is read-only here: nothing is written, moved or deleted in it.
+The cache is read-only here: nothing is written, moved or deleted in it.  Its entries are
+looked at with ``stat`` before anything opens them (a snapshot link whose blob was deleted,
+a link loop or a named pipe is reported and skipped), and a repo id or file name is joined
+to the cache folder only when it cannot leave it (``backends.safe_names``).
 """
 
 from __future__ import annotations
@@ -17,8 +20,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from backends.base import BackendError
-from backends.llama_cpp.discovery import LocalModel, SummaryCache, _name_score, compatible
+from backends.llama_cpp.discovery import (
+    LocalModel,
+    SummaryCache,
+    _name_score,
+    compatible,
+    entry_problem,
+)
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.safe_names import plain_name_problem
 
 MAX_SNAPSHOT_DEPTH = 3
 
@@ -60,21 +70,46 @@ def _snapshots(repo_dir: Path) -> list[Path]:
     return sorted(folders, key=lambda p: p.name != main)
 
 
-def _gguf_files(snapshot: Path) -> list[Path]:
+def _gguf_files(snapshot: Path, problems: list[str]) -> list[Path]:
+    """The snapshot's ``.gguf`` files that can be read; each one that cannot is a problem."""
     found: list[Path] = []
-    for path in sorted(snapshot.rglob("*.gguf")):
-        depth = len(path.relative_to(snapshot).parts)
-        if depth <= MAX_SNAPSHOT_DEPTH and path.is_file():
+    try:
+        candidates = sorted(snapshot.rglob("*.gguf"))
+    except OSError as error:
+        problems.append(f"Hugging Face cache {snapshot}: {os.strerror(error.errno or 0)}")
+        return []
+    for path in candidates:
+        if len(path.relative_to(snapshot).parts) > MAX_SNAPSHOT_DEPTH:
+            continue
+        problem = entry_problem(path)
+        if problem is not None:
+            problems.append(f"{path} {problem}; download it again or remove it.")
+        elif os.path.lexists(path):
             found.append(path)
     return found
 
 
+def _safe_repo(repo: str) -> bool:
+    """``org/name`` with two plain parts: anything else could leave the cache folder."""
+    parts = repo.split("/")
+    return len(parts) == 2 and all(plain_name_problem(p) is None for p in parts)
+
+
 def find_cached_file(root: Path, repo: str, filename: str) -> Path | None:
-    """A complete cached copy of ``filename`` from ``repo``, in any snapshot, if there is one."""
+    """A complete cached copy of ``filename`` from ``repo``, in any snapshot, if there is one.
+
+    ``None`` for a repo or file name that could name something outside the cache (``..``,
+    separators): callers pass catalog data, and data is checked where it becomes a path.
+    """
+    if not _safe_repo(repo) or plain_name_problem(filename) is not None:
+        return None
     for snapshot in _snapshots(repo_folder(root, repo)):
         candidate = snapshot / filename
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a snapshot the user may not look into: not a usable copy
+            continue
     return None
 
 
@@ -95,9 +130,9 @@ def _pair(
 
 def scan_hub_cache(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], list[str]]:
     """Runnable GGUF models in the hub cache; ids are snapshot paths, names the file stems."""
-    if not root.is_dir():
-        return [], []
     try:
+        if not root.is_dir():
+            return [], []
         repos = sorted(p for p in root.glob("models--*") if p.is_dir())
     except OSError as error:
         return [], [f"Hugging Face cache {root}: {os.strerror(error.errno or 0)}"]
@@ -107,7 +142,7 @@ def scan_hub_cache(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], l
     for repo_dir in repos:
         for snapshot in _snapshots(repo_dir):
             entries: list[tuple[Path, GGUFSummary]] = []
-            for file in _gguf_files(snapshot):
+            for file in _gguf_files(snapshot, problems):
                 try:
                     entries.append((file, cache.get(file)))
                 except (BackendError, OSError) as error:

@@ -37,6 +37,11 @@ def llama_module() -> ModuleType:
     with _lock:
         if "llama_cpp" in _modules:
             return _modules["llama_cpp"]
+        # ggml's abort handler attaches gdb for a backtrace first: 4-8 s of a frozen process
+        # before the crash a user sees (issue 16).  ggml reads it at abort time and only asks
+        # whether it is set; LOCALSIGHT_DEBUG keeps the trace for a developer.
+        if not os.environ.get("LOCALSIGHT_DEBUG"):
+            os.environ.setdefault("GGML_NO_BACKTRACE", "1")
         choice = cpu_choice()
         try:
             import llama_cpp

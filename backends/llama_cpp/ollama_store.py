@@ -9,22 +9,25 @@ again.  The root is ``OLLAMA_MODELS`` when set (as in Ollama), else ``~/.ollama/
 
 The store is read-only here: LocalSight never writes, moves or deletes Ollama's files.
 Manifests are untrusted input (anything could have written them), so a digest must be
-``sha256`` plus 64 hex digits before it becomes a file name (no path traversal), and
-manifests are size-capped.  Blobs go through the same GGUF validation as any other file.
+exactly ``sha256:`` plus 64 lowercase hex digits before it becomes a file name, and that
+name is built from the hex alone (``backends.safe_names``: no ``../``, no absolute path);
+manifests are size-capped.  Blobs are looked at with ``stat`` before anything opens them (a
+link loop or a named pipe is reported, never read) and go through the same GGUF validation
+as any other file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from backends.base import BackendError
-from backends.llama_cpp.discovery import LocalModel, SummaryCache, compatible
+from backends.llama_cpp.discovery import LocalModel, SummaryCache, compatible, entry_problem
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.safe_names import ollama_digest_hex
 
 STORE_ENV = "OLLAMA_MODELS"
 MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
@@ -33,7 +36,6 @@ DEFAULT_HOST = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
 DEFAULT_TAG = "latest"
 MAX_MANIFEST_BYTES = 1024 * 1024
-_DIGEST = re.compile(r"^sha256[:-]([0-9a-f]{64})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +105,15 @@ def parse_name(name: str) -> StoreName | None:
 
 
 def blob_path(root: Path, digest: object) -> Path | None:
-    """The blob file for a manifest digest, or ``None`` if the digest is malformed."""
-    if not isinstance(digest, str):
+    """The blob file for a manifest digest, or ``None`` if the digest is malformed.
+
+    Only ``sha256:<64 lowercase hex>`` is a digest; the file name is made from the hex
+    alone, so nothing the manifest says can reach outside ``<root>/blobs``.
+    """
+    hex_digits = ollama_digest_hex(digest)
+    if hex_digits is None:
         return None
-    match = _DIGEST.match(digest)
-    if match is None:
-        return None
-    return root / "blobs" / f"sha256-{match.group(1)}"
+    return root / "blobs" / f"sha256-{hex_digits}"
 
 
 def _layer(manifest: Mapping[str, object], media_type: str) -> Mapping[str, object] | None:
@@ -161,12 +165,12 @@ def read_manifest(root: Path, name: StoreName, manifest_path: Path) -> StoreMode
 def list_store(root: Path) -> tuple[list[StoreModel], list[str]]:
     """Every pulled name under ``root`` (manifests only, no blob is opened); problems as text."""
     manifests = root / "manifests"
-    if not manifests.is_dir():
-        return [], []
     found: list[StoreModel] = []
     problems: list[str] = []
     try:
-        tag_files = sorted(p for p in manifests.glob("*/*/*/*") if p.is_file())
+        if not manifests.is_dir():
+            return [], []
+        tag_files = sorted(manifests.glob("*/*/*/*"))
     except OSError as error:
         return [], [f"Ollama's store {root}: {os.strerror(error.errno or 0)}"]
     for tag_file in tag_files:
@@ -177,9 +181,18 @@ def list_store(root: Path) -> tuple[list[StoreModel], list[str]]:
             model=model_dir.name,
             tag=tag_file.name,
         )
+        problem = entry_problem(tag_file)
+        if problem is not None:  # never opened: a named pipe would block the reader
+            problems.append(
+                f"Ollama model {name.short}: its manifest {problem}; pull the model again."
+            )
+            continue
         try:
             found.append(read_manifest(root, name, tag_file))
-        except (OSError, ValueError) as error:
+        except OSError as error:
+            reason = os.strerror(error.errno or 0).lower()
+            problems.append(f"Ollama model {name.short}: its manifest cannot be read ({reason}).")
+        except ValueError as error:
             problems.append(f"Ollama model {name.short}: {error}")
     return found, problems
 
@@ -211,12 +224,13 @@ def scan_store(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], list[
         label = entry.name.short
         try:
             local = _local_model(entry, cache)
+            packed = local is None and has_packed_vision(cache.get(entry.model_blob))
         except (BackendError, OSError, ValueError) as error:
             problems.append(f"Ollama model {label}: {error}")
             continue
         if local is not None:
             models.append(local)
-        elif has_packed_vision(cache.get(entry.model_blob)):
+        elif packed:
             problems.append(
                 f"Ollama model {label} packs its vision encoder into the model file, which "
                 "llama.cpp cannot load; run it with --backend ollama instead."
@@ -232,8 +246,11 @@ def _local_model(entry: StoreModel, cache: SummaryCache) -> LocalModel | None:
     ):
         if blob is None:
             continue
-        if not blob.is_file():
+        if not os.path.lexists(blob):
             raise ValueError(f"its blob {blob.name} is missing (is Ollama still pulling it?)")
+        problem = entry_problem(blob)
+        if problem is not None:
+            raise ValueError(f"its blob {blob.name} {problem}; pull the model again in Ollama.")
         if size is not None and blob.stat().st_size != size:
             raise ValueError(f"its blob {blob.name} is incomplete")
     summary = cache.get(entry.model_blob)

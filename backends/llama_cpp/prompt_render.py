@@ -6,16 +6,26 @@ switch: the GGUF's own Jinja template in the binding's ``ImmutableSandboxedEnvir
 (trim/lstrip blocks, the generation-tag extension, its ``tojson``; CVE-2024-34359), images
 replaced by mtmd's media marker as ``MTMDChatHandler`` does, and for template-less text
 models the binding's own family formatter (``gemma``, ``chatml``).
+
+The sandbox is ``template_budget``'s subclass of it: the same text for every real template,
+but a template that would take too long or build too much stops with one clear error
+(``TemplateBudgetExceeded``) instead of holding the app for minutes and gigabytes.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+from jinja2.environment import Template
+
+from backends.base import TemplateBudgetExceeded
+from backends.llama_cpp import template_budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +80,47 @@ class ContentCaps:
         return self.string and not self.typed
 
 
-def _environment(llama_cpp: ModuleType) -> Any:
-    """The binding's sandbox for chat templates (CVE-2024-34359), with its extensions."""
+@functools.lru_cache(maxsize=4)
+def _environment(llama_cpp: ModuleType) -> template_budget.BudgetedEnvironment:
+    """The binding's sandbox for chat templates (CVE-2024-34359), with its extensions, and
+    the time and memory budget."""
     import jinja2.ext
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     formats = llama_cpp.llama_chat_format
-    environment = ImmutableSandboxedEnvironment(
+    environment = template_budget.BudgetedEnvironment(
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=[formats.Jinja2ChatFormatter.IgnoreGenerationTags, jinja2.ext.loopcontrols],
     )
     environment.filters["tojson"] = formats.Jinja2ChatFormatter.tojson
     return environment
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(llama_cpp: ModuleType, template: str) -> Template:
+    """``template`` compiled once, not on every turn (a compiled template keeps no state
+    between renders); a template that cannot be compiled raises, and is tried again."""
+    return _environment(llama_cpp).from_string(template)
+
+
+def _render(llama_cpp: ModuleType, template: str, **variables: Any) -> str:
+    """One render, within the budget ``template_budget.running`` holds for the caller."""
+    return template_budget.render(_compiled(llama_cpp, template), None, variables)
+
+
+def _conversation_limits(
+    messages: Sequence[dict[str, Any]], *texts: str
+) -> template_budget.BudgetLimits:
+    """The caps for rendering ``messages``: their text sets them, not their images' bytes
+    (an attached photo must not give a hostile template megabytes more to build)."""
+    chars = sum(map(len, texts))
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(str(part.get("text", ""))) + 16 for part in content)
+    return template_budget.BudgetLimits.for_conversation(chars, len(messages))
 
 
 def _raise_exception(message: str) -> None:
@@ -97,20 +135,30 @@ def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
     known = _caps_cache.get(template)
     if known is not None:
         return known
-    compiled = _environment(llama_cpp).from_string(template)
+    _compiled(llama_cpp, template)  # a template that cannot even be compiled fails here
+    with template_budget.running(_conversation_limits([], _PROBE_TEXT * 2)):
+        caps = _probe_caps(llama_cpp, template)
+    _caps_cache[template] = caps
+    return caps
+
+
+def _probe_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
+    """``content_caps``' probes: up to four renders, sharing one budget."""
 
     def render(content: Any) -> str:
         try:
-            return str(
-                compiled.render(
-                    messages=[{"role": "user", "content": content}],
-                    add_generation_prompt=True,
-                    bos_token="",
-                    eos_token="",
-                    raise_exception=_raise_exception,
-                    strftime_now=llama_cpp.llama_chat_format.Jinja2ChatFormatter.strftime_now,
-                )
+            return _render(
+                llama_cpp,
+                template,
+                messages=[{"role": "user", "content": content}],
+                add_generation_prompt=True,
+                bos_token="",
+                eos_token="",
+                raise_exception=_raise_exception,
+                strftime_now=template_budget.strftime_now,
             )
+        except TemplateBudgetExceeded:
+            raise  # not a shape it refuses: a template that must not run at all
         except Exception:  # the template refuses this shape: it does not support it
             return ""
 
@@ -129,9 +177,7 @@ def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
             placeholder = two[head : head + len(two) - len(one)]
             if two != one[:head] + placeholder + one[head:]:
                 placeholder = ""
-    caps = ContentCaps(string=string, typed=typed, image_placeholder=placeholder)
-    _caps_cache[template] = caps
-    return caps
+    return ContentCaps(string=string, typed=typed, image_placeholder=placeholder)
 
 
 def normalise_messages(
@@ -197,32 +243,56 @@ def render_template(
     add_special: bool,
     caps: ContentCaps | None = None,
 ) -> RenderedPrompt:
-    """Render the GGUF's Jinja template in the binding's sandbox, with images as markers.
+    """Render the GGUF's Jinja template in the binding's sandbox, with images as markers,
+    within ``template_budget``'s caps (``TemplateBudgetExceeded`` past them).
 
     ``add_special``: the binding's text path lets the template write the BOS itself
     (``False``); ``MTMDChatHandler`` asks mtmd's tokenizer to add special tokens (``True``).
-    ``caps``: what the template reads (probed once per template when not given).
+    ``caps``: what the template reads (probed once per template when not given).  The
+    probes and the render share one budget, set by the conversation.
     """
-    formats = llama_cpp.llama_chat_format
+    limits = _conversation_limits(messages, bos_token, eos_token)
+    with template_budget.running(limits):
+        return _render_prompt(
+            llama_cpp,
+            template,
+            messages,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            marker=marker,
+            add_special=add_special,
+            caps=caps,
+        )
+
+
+def _render_prompt(
+    llama_cpp: ModuleType,
+    template: str,
+    messages: Sequence[dict[str, Any]],
+    *,
+    bos_token: str,
+    eos_token: str,
+    marker: str,
+    add_special: bool,
+    caps: ContentCaps | None,
+) -> RenderedPrompt:
     if caps is None:
         caps = content_caps(llama_cpp, template)
     converted, images = normalise_messages(messages, marker, caps)
-    text = (
-        _environment(llama_cpp)
-        .from_string(template)
-        .render(
-            messages=converted,
-            add_generation_prompt=True,
-            eos_token=eos_token,
-            bos_token=bos_token,
-            raise_exception=_raise_exception,
-            strftime_now=formats.Jinja2ChatFormatter.strftime_now,
-        )
+    text = _render(
+        llama_cpp,
+        template,
+        messages=converted,
+        add_generation_prompt=True,
+        eos_token=eos_token,
+        bos_token=bos_token,
+        raise_exception=_raise_exception,
+        strftime_now=template_budget.strftime_now,
     )
     if caps.image_placeholder and images:
         if text.count(caps.image_placeholder) != len(images):
             # The person's own text holds the placeholder too: render the way llama.cpp does.
-            return render_template(
+            return _render_prompt(
                 llama_cpp,
                 template,
                 messages,

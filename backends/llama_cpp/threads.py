@@ -69,3 +69,16 @@ def _counters(psutil: Any) -> tuple[float, float, float]:
 
 # One per process: the counters it remembers describe this process's whole history.
 CHOOSER = ThreadChooser()
+
+
+#: More threads than logical CPUs only oversubscribe; ggml refuses above 512
+#: (``GGML_MAX_N_THREADS``), and a settings file asking for 10**9 made llama.cpp allocate
+#: per-thread state until ``std::bad_alloc`` aborted the process (issue 16).
+MAX_THREADS = 512
+
+
+def threads_for(requested: int | None) -> int:
+    """The thread count to run with: the request clamped to this machine, else the choice."""
+    if requested is None or requested <= 0:
+        return CHOOSER.choose()
+    return max(1, min(requested, os.cpu_count() or 1, MAX_THREADS))

@@ -3,9 +3,9 @@
 Many people already run Ollama with ``llava``, ``gemma3`` or ``qwen2.5vl`` pulled; this
 backend lets LocalSight use those models without a second copy.  What it adds over the bare
 client: capabilities from ``/api/show`` checked before anything is sent, a Stop that works
-within a fraction of a second at every stage (``guard.py``), Ollama's many failure shapes
-turned into the error family with the partial answer kept (``errors.py``), and progress
-for pulls.
+within a fraction of a second at every stage of every request (``guard.py``), Ollama's many
+failure shapes turned into the error family with the partial answer kept (``errors.py``),
+and progress for pulls.
 
 ``ollama`` (and with it httpx and pydantic) costs about a third of a second to import, so it
 is imported only when the first request is made: the window can list backends at start-up
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends import _http
 from backends.base import (
     BackendError,
+    Cancelled,
     CancelToken,
     Capabilities,
     ChatRequest,
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 _NS = 1e9
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +193,9 @@ class OllamaBackend:
         return ollama.Client(self.host, headers=self.headers, timeout=self._timeout())
 
     def _new_stream_client(self) -> ollama.Client:
-        """The client for chats and pulls: one fresh connection per request, so each one
-        reports its socket to the ``ConnectionGuard`` of the thread that sent it."""
+        """The client for chats, pulls and every request that can be cancelled: one fresh
+        connection per request, so each one reports its socket to the ``ConnectionGuard`` of
+        the thread that sent it."""
         import httpx
         import ollama
 
@@ -215,6 +218,31 @@ class OllamaBackend:
         if guard is not None:
             request.extensions["trace"] = guard.trace
 
+    def _sending(self, guard: ConnectionGuard, send: Callable[[], _T]) -> _T:
+        """``send()`` with ``guard`` visible to the request hook (``_attach_guard``).
+
+        The client sends in the thread that calls it (``ConnectionGuard.start``'s own), so
+        the hook finds the guard in that thread's slot.
+        """
+        self._local.guard = guard
+        try:
+            return send()
+        finally:
+            self._local.guard = None
+
+    def _call(self, cancel: CancelToken | None, request: Callable[[ollama.Client], _T]) -> _T:
+        """One short request (``/api/tags``, ``/api/show``, ``/api/delete``).
+
+        Without a token nothing can stop it, so it may reuse the kept-alive connection; with
+        one it goes out on a fresh, guarded connection whose wait ``cancel`` ends at any stage,
+        with ``Cancelled``.
+        """
+        if cancel is None:
+            return request(self._client())
+        guard = ConnectionGuard(cancel)
+        client = self._stream_client()
+        return guard.start(lambda: self._sending(guard, lambda: request(client)))
+
     def _error(
         self, error: BaseException, phase: Phase, model: str = "", partial: str = ""
     ) -> BackendError:
@@ -232,10 +260,13 @@ class OllamaBackend:
 
     # -- models ---------------------------------------------------------------------------
 
-    def list_models(self) -> list[ModelInfo]:
-        """Installed models with capabilities; ``/api/show`` is asked once per digest."""
+    def list_models(self, *, cancel: CancelToken | None = None) -> list[ModelInfo]:
+        """Installed models with capabilities; ``/api/show`` is asked once per digest.
+
+        ``cancel`` stops it at any moment with ``Cancelled``.
+        """
         try:
-            listing = self._client().list()
+            listing = self._call(cancel, lambda client: client.list())
         except Exception as error:
             raise self._error(error, "request") from None
         self.problems = []
@@ -244,7 +275,9 @@ class OllamaBackend:
             if not entry.model:
                 continue
             try:
-                info = self._show(entry.model, entry.digest)
+                info = self._show(entry.model, entry.digest, cancel)
+            except Cancelled:
+                raise
             except Exception as error:
                 problem = self._error(error, "request", entry.model)
                 self.problems.append(f"{entry.model}: {problem}")
@@ -262,19 +295,23 @@ class OllamaBackend:
             models.append(info)
         return models
 
-    def model_info(self, model_id: str) -> ModelInfo:
-        """Details and capabilities from ``/api/show``, cached per model."""
+    def model_info(self, model_id: str, *, cancel: CancelToken | None = None) -> ModelInfo:
+        """Details and capabilities from ``/api/show``, cached per model.
+
+        ``cancel`` stops the request at any moment with ``Cancelled``: Ollama may take long
+        to answer it (it reads the model's files, and waits behind a model load).
+        """
         try:
-            return self._show(model_id, None)
+            return self._show(model_id, None, cancel)
         except Exception as error:
             raise self._error(error, "request", model_id) from None
 
-    def _show(self, model_id: str, digest: str | None) -> ModelInfo:
+    def _show(self, model_id: str, digest: str | None, cancel: CancelToken | None) -> ModelInfo:
         key = canonical_name(model_id)
         cached = self._info.get(key)
         if cached is not None and (digest is None or cached[0] == digest):
             return cached[1]
-        show = self._client().show(model_id)
+        show = self._call(cancel, lambda client: client.show(model_id))
         details = show.details
         info = ModelInfo(
             id=key,
@@ -296,8 +333,16 @@ class OllamaBackend:
     def stream_chat(
         self, request: ChatRequest, cancel: CancelToken | None = None
     ) -> Iterator[Chunk]:
-        """Checks the model and its capabilities now; streams when iterated."""
-        check_request(self.model_info(request.model), request)
+        """Checks the model and its capabilities now; streams when iterated.
+
+        The check asks ``/api/show`` when the model's details are not cached yet; ``cancel``
+        stops that request too, and the stream is then just ``Done(reason="cancelled")``.
+        """
+        try:
+            info = self.model_info(request.model, cancel=cancel)
+        except Cancelled:
+            return iter([Done(Stats(), "cancelled")])
+        check_request(info, request)
         return self._chat(request, cancel or CancelToken())
 
     def _chat(self, request: ChatRequest, cancel: CancelToken) -> Iterator[Chunk]:
@@ -333,7 +378,7 @@ class OllamaBackend:
                     self._forget(request.model)
                 raise self._error(error, "chat", request.model, "".join(received)) from None
         finally:
-            if parts is not None:
+            if parts is not None and not guard.abandoned:  # else its own thread closes it
                 parts.close()
         if final is None and not cancel.cancelled:
             raise GenerationFailed(
@@ -347,17 +392,15 @@ class OllamaBackend:
         reason: FinishReason = "length" if final.done_reason == "length" else "stop"
         yield Done(_stats(final), reason)
 
-    def _guarded(self, parts: Iterator[Any], guard: ConnectionGuard) -> Iterator[Any]:
-        """Iterate ``parts`` with ``guard`` visible to the request hook while it connects.
-
-        The client sends the request at the first ``next()``, in this thread; the hook
-        finds the guard in this thread's slot.
-        """
-        self._local.guard = guard
-        try:
-            first = next(parts, None)
-        finally:
-            self._local.guard = None
+    def _guarded(self, parts: Any, guard: ConnectionGuard) -> Iterator[Any]:
+        """Iterate ``parts`` (the client's generator), whose request goes out at the first
+        ``next()``: that one runs through ``guard.start``, so Stop ends the wait for the
+        connection and the first line (``Cancelled``); the guard's watcher cuts the
+        connection after that."""
+        first = guard.start(
+            lambda: self._sending(guard, lambda: next(parts, None)),
+            release=lambda _: parts.close(),
+        )
         if first is None:
             return
         yield first
@@ -393,14 +436,18 @@ class OllamaBackend:
                 return
             raise self._error(error, "pull", model) from None
         finally:
-            if lines is not None:
+            if lines is not None and not guard.abandoned:  # else its own thread closes it
                 lines.close()
             self._forget(model)
 
-    def delete(self, model: str) -> None:
-        """Remove ``model`` from Ollama; raises ``ModelNotFound`` if it is not there."""
+    def delete(self, model: str, *, cancel: CancelToken | None = None) -> None:
+        """Remove ``model`` from Ollama; raises ``ModelNotFound`` if it is not there.
+
+        ``cancel`` stops the wait with ``Cancelled``; Ollama may have deleted the model by
+        then, so list the models again to know.
+        """
         try:
-            self._client().delete(model)
+            self._call(cancel, lambda client: client.delete(model))
         except Exception as error:
             raise self._error(error, "delete", model) from None
         finally:

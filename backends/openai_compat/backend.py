@@ -5,13 +5,14 @@ or llama-server and nothing else in the app changes.
 
 Client choice: ``httpx`` plus ``httpx-sse``, not the ``openai`` package.  httpx is already
 a dependency (the Ollama backend uses it) and gives what this backend needs and ``openai``
-hides: the raw socket of a streaming request through httpcore's ``trace`` extension, which
-is how Stop cuts a stalled connection within a fraction of a second (``ConnectionGuard``,
-shared with the Ollama backend); the raw JSON of every chunk, where llama-server puts its
-non-standard ``timings``; and one request per user action (``openai`` retries twice by
-default, which would re-send a prompt the server may already be working on).  httpx-sse is
-a small, typed, maintained SSE parser for httpx (spec-correct line splitting, comments,
-``event:`` fields), so no SSE is parsed by hand here; it adds no dependency of its own.
+hides: the raw socket of a request through httpcore's ``trace`` extension, which is how Stop
+cuts a stalled connection within a fraction of a second, whichever request it is and at
+whatever stage (``ConnectionGuard``, shared with the Ollama backend); the raw JSON of every
+chunk, where llama-server puts its non-standard ``timings``; and one request per user action
+(``openai`` retries twice by default, which would re-send a prompt the server may already be
+working on).  httpx-sse is a small, typed, maintained SSE parser for httpx (spec-correct
+line splitting, comments, ``event:`` fields), so no SSE is parsed by hand here; it adds no
+dependency of its own.
 ``httpx`` and ``httpx_sse`` are imported on first use so the window starts fast.
 
 What the server tells, it is asked: models from ``/v1/models``; vision from the model
@@ -23,6 +24,7 @@ say which models see.  Capabilities are checked before anything is sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import ssl
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from backends import _http
 from backends.base import (
     BackendError,
+    Cancelled,
     CancelToken,
     Capabilities,
     ChatRequest,
@@ -146,8 +149,9 @@ class OpenAICompatBackend:
             headers=headers,
             verify=self._tls(),
             timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            # One fresh connection per chat, so its socket is reported to the guard that
-            # cuts it on Stop; short requests may reuse theirs.
+            # One fresh connection per chat (and per request that can be cancelled), so its
+            # socket is reported to the guard that cuts it on Stop; other short requests may
+            # reuse theirs.
             limits=httpx.Limits() if keepalive else httpx.Limits(max_keepalive_connections=0),
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment must not see local prompts
@@ -164,9 +168,19 @@ class OpenAICompatBackend:
 
     # -- plain requests -------------------------------------------------------------------
 
-    def _get_json(self, url: str, phase: Phase = "request") -> Any:
+    def _get_json(
+        self, url: str, phase: Phase = "request", cancel: CancelToken | None = None
+    ) -> Any:
+        """The JSON at ``url``.  Without a token nothing can stop the request, so it may reuse
+        the kept-alive connection; with one it goes out on a fresh, guarded connection whose
+        wait ``cancel`` ends at any stage, with ``Cancelled``."""
         try:
-            response = self._client().get(url)
+            if cancel is None:
+                response = self._client().get(url)
+            else:
+                guard = ConnectionGuard(cancel)
+                client = self._stream_client()
+                response = guard.start(lambda: client.get(url, extensions={"trace": guard.trace}))
             if response.status_code >= 400:
                 raise from_status(
                     response.status_code,
@@ -183,8 +197,8 @@ class OpenAICompatBackend:
 
     # -- models ---------------------------------------------------------------------------
 
-    def _entries(self) -> list[dict[str, Any]]:
-        listing = self._get_json(f"{self.base_url}/models")
+    def _entries(self, cancel: CancelToken | None) -> list[dict[str, Any]]:
+        listing = self._get_json(f"{self.base_url}/models", cancel=cancel)
         data = listing.get("data") if isinstance(listing, dict) else None
         if not isinstance(data, list):
             raise BackendError(
@@ -196,24 +210,30 @@ class OpenAICompatBackend:
             self._kind = server_kind(entries[0].get("owned_by"))
         return entries
 
-    def list_models(self) -> list[ModelInfo]:
-        """The models the server offers now, with what it says about them."""
-        entries = self._entries()
-        return [self._info(entry, single=len(entries) == 1) for entry in entries]
+    def list_models(self, *, cancel: CancelToken | None = None) -> list[ModelInfo]:
+        """The models the server offers now, with what it says about them.
 
-    def model_info(self, model_id: str) -> ModelInfo:
+        ``cancel`` stops it at any moment with ``Cancelled``.
+        """
+        entries = self._entries(cancel)
+        return [self._info(entry, single=len(entries) == 1, cancel=cancel) for entry in entries]
+
+    def model_info(self, model_id: str, *, cancel: CancelToken | None = None) -> ModelInfo:
         """Details of ``model_id`` (an id or an alias the server lists).
 
         Asked afresh each time: a single-model server answers any model name with the one
         it has, so the listing is what keeps a chat from going to the wrong model.
+        ``cancel`` stops it at any moment with ``Cancelled``.
         """
-        entries = self._entries()
+        entries = self._entries(cancel)
         for entry in entries:
             if model_id in _names(entry):
-                return self._info(entry, single=len(entries) == 1)
+                return self._info(entry, single=len(entries) == 1, cancel=cancel)
         raise model_missing(self.base_url, model_id)
 
-    def _info(self, entry: dict[str, Any], *, single: bool) -> ModelInfo:
+    def _info(
+        self, entry: dict[str, Any], *, single: bool, cancel: CancelToken | None
+    ) -> ModelInfo:
         model_id: str = entry["id"]
         meta = entry.get("meta")
         if not isinstance(meta, dict):  # llama-server's own block; others have none
@@ -225,12 +245,12 @@ class OpenAICompatBackend:
             id=model_id,
             name=_basename(model_id),
             size=size if isinstance(size, int) and size > 0 else None,
-            capabilities=Capabilities(vision=self._sees(entry, single=single)),
+            capabilities=Capabilities(vision=self._sees(entry, single=single, cancel=cancel)),
             context_length=n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None,
             parameter_size=_parameter_size(n_params),
         )
 
-    def _sees(self, entry: dict[str, Any], *, single: bool) -> bool:
+    def _sees(self, entry: dict[str, Any], *, single: bool, cancel: CancelToken | None) -> bool:
         model_id: str = entry["id"]
         if model_id in self.vision_models:
             return True
@@ -247,7 +267,9 @@ class OpenAICompatBackend:
         # mode /props needs ?model= and would load the model just to be asked.
         if single and root is not None and server_kind(entry.get("owned_by")) == "llama.cpp":
             try:
-                props = self._get_json(f"{root}/props")
+                props = self._get_json(f"{root}/props", cancel=cancel)
+            except Cancelled:
+                raise
             except BackendError as error:
                 log.info("no /props from %s: %s", display_url(self.base_url), error)
             else:
@@ -261,8 +283,15 @@ class OpenAICompatBackend:
     def stream_chat(
         self, request: ChatRequest, cancel: CancelToken | None = None
     ) -> Iterator[Chunk]:
-        """Checks the model and its capabilities now; streams when iterated."""
-        info = self.model_info(request.model)
+        """Checks the model and its capabilities now; streams when iterated.
+
+        The check asks the server (``/models``, maybe ``/props``); ``cancel`` stops that
+        too, and the stream is then just ``Done(reason="cancelled")``.
+        """
+        try:
+            info = self.model_info(request.model, cancel=cancel)
+        except Cancelled:
+            return iter([Done(Stats(), "cancelled")])
         check_request(info, request)
         return self._chat(replace(request, model=info.id), cancel or CancelToken())
 
@@ -281,55 +310,60 @@ class OpenAICompatBackend:
         last = started
         guard = ConnectionGuard(cancel)
         try:
-            with (
-                guard,
-                self._stream_client().stream(
-                    "POST",
-                    f"{self.base_url}/chat/completions",
-                    json=body,
-                    headers={"Accept": "text/event-stream"},
-                    extensions={"trace": guard.trace},
-                ) as response,
-            ):
-                if response.status_code >= 400:
-                    raise from_status(
-                        response.status_code,
-                        body_detail(_read_limited(response)),
-                        base_url=self.base_url,
-                        model=request.model,
-                        has_key=self._api_key is not None,
-                    )
-                content_type = response.headers.get("content-type", "")
-                if "text/event-stream" not in content_type:
-                    # A server that ignored "stream": one whole completion.
-                    payload = json.loads(_read_limited(response, limit=None))
-                    self._raise_if_error(payload, request.model, "")
-                    text = state.absorb(payload)
-                    finished = True
-                    if text:
-                        first = last = time.perf_counter()
-                        received.append(text)
-                        yield TextDelta(text)
-                else:
-                    for event in EventSource(response).iter_sse():
-                        if cancel.cancelled:
-                            break
-                        data = event.data.strip()
-                        if data == "[DONE]":
-                            finished = True
-                            break
-                        if not data and event.event != "error":
-                            continue
-                        payload = _json_or_text(data)
-                        if event.event == "error":
-                            raise self._payload_error(payload, request.model, "".join(received))
-                        self._raise_if_error(payload, request.model, "".join(received))
+            client = self._stream_client()
+            outgoing = client.build_request(
+                "POST",
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers={"Accept": "text/event-stream"},
+                extensions={"trace": guard.trace},
+            )
+            # Connect, send and wait for the headers through the guard, so Stop ends even
+            # that wait; then the guard's watcher cuts the connection if the stream stalls.
+            with guard:
+                response = guard.start(
+                    lambda: client.send(outgoing, stream=True), release=lambda late: late.close()
+                )
+                with contextlib.closing(response):
+                    if response.status_code >= 400:
+                        raise from_status(
+                            response.status_code,
+                            body_detail(_read_limited(response)),
+                            base_url=self.base_url,
+                            model=request.model,
+                            has_key=self._api_key is not None,
+                        )
+                    content_type = response.headers.get("content-type", "")
+                    if "text/event-stream" not in content_type:
+                        # A server that ignored "stream": one whole completion.
+                        payload = json.loads(_read_limited(response, limit=None))
+                        self._raise_if_error(payload, request.model, "")
                         text = state.absorb(payload)
+                        finished = True
                         if text:
-                            last = time.perf_counter()
-                            first = first or last
+                            first = last = time.perf_counter()
                             received.append(text)
                             yield TextDelta(text)
+                    else:
+                        for event in EventSource(response).iter_sse():
+                            if cancel.cancelled:
+                                break
+                            data = event.data.strip()
+                            if data == "[DONE]":
+                                finished = True
+                                break
+                            if not data and event.event != "error":
+                                continue
+                            payload = _json_or_text(data)
+                            if event.event == "error":
+                                raise self._payload_error(payload, request.model, "".join(received))
+                            self._raise_if_error(payload, request.model, "".join(received))
+                            text = state.absorb(payload)
+                            if text:
+                                last = time.perf_counter()
+                                first = first or last
+                                received.append(text)
+                                yield TextDelta(text)
         except Exception as error:
             if not cancel.cancelled:
                 partial = "".join(received)

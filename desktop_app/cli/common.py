@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,13 @@ from desktop_app.core.models.factory import (
     default_model_id,
     make_backend,
 )
-from desktop_app.core.settings import AppPaths, Settings, generation_options
+from desktop_app.core.settings import (
+    MAX_CONTEXT_TOKENS,
+    MAX_THREADS,
+    AppPaths,
+    Settings,
+    generation_options,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -38,11 +44,23 @@ class CliError(Exception):
     """A problem to print as one line and exit on."""
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
+def bounded_int(maximum: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from 1 to ``maximum``.
+
+    The options that size llama.cpp's work share the settings' limits
+    (``MAX_THREADS``, ``MAX_CONTEXT_TOKENS``): ``--threads 1000000000`` made llama.cpp
+    allocate per-thread state until it aborted, exactly as the same number in settings did
+    (issue 16).  Past the limit is argparse's usual one-line usage error.
+    """
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {maximum}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse's "invalid whole number value: 'x'"
+    return parse
 
 
 # -- options --------------------------------------------------------------------------------
@@ -61,11 +79,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-tokens", type=positive_int, default=None)
+    tokens = bounded_int(MAX_CONTEXT_TOKENS)
+    parser.add_argument("--max-tokens", type=tokens, default=None)
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--threads", type=positive_int, default=None)
-    parser.add_argument("--ctx", type=positive_int, default=None, help="context size in tokens")
+    parser.add_argument("--threads", type=bounded_int(MAX_THREADS), default=None)
+    parser.add_argument("--ctx", type=tokens, default=None, help="context size in tokens")
 
 
 def options_from(args: argparse.Namespace, settings: Settings) -> GenerationOptions:

@@ -154,7 +154,7 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
         )
         work, copies, done = plan(files, existing, job)
         if job.sidecar:
-            restore_sidecars(existing, job)
+            restore_sidecars(existing, job, files)
         err.write(
             f"localsight: {len(files)} images: {done} already in {out_path}, "
             f"{len(work) + len(copies)} to describe.\n"

@@ -67,10 +67,16 @@ def run_export(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
         else:
             ids = [c.id for c in reversed(store.list_conversations())]  # oldest first
         out_dir = Path(args.out).expanduser()
+
+        def on_problem(text: str) -> None:
+            # An image left out (a history from a damaged or edited backup) is a note like
+            # any other, not a bare logging line.
+            err.write(f"localsight: note: {text}\n")
+
         if args.format == "json":
-            written = [export_json(store, ids, out_dir)]
+            written = [export_json(store, ids, out_dir, on_problem=on_problem)]
         else:
-            written = export_markdown(store, ids, out_dir)
+            written = export_markdown(store, ids, out_dir, on_problem=on_problem)
             if not ids:
                 err.write("localsight: there are no saved conversations to export.\n")
     for path in written:

@@ -5,6 +5,12 @@ folders).  ``LOCALSIGHT_HOME`` relocates every one of them under one folder: tes
 set it, so nothing in a test run ever touches the real home; a portable install can use it
 too.  Settings are a typed dataclass stored as JSON with a schema version, so a later
 release can migrate them instead of guessing.
+
+The file is the user's, often edited by hand, so nothing in it is trusted: every value is
+checked on load (its type, its range, what the code that uses it can accept), a refused
+value is named in one line and its default used, and a file that cannot be read as a whole
+is never overwritten without a copy (``Settings.save`` keeps it as
+``settings.json.bad-<time>``).
 """
 
 from __future__ import annotations
@@ -15,9 +21,14 @@ import json
 import logging
 import math
 import os
+import re
+import stat
 import tempfile
+import time
 import types
 import typing
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,15 +42,110 @@ SETTINGS_SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 
 # Field metadata read by the load-time check (see ``Settings.load_with_problems``), so each
-# rule lives on the field it is about.  ``MINIMUM``: the smallest value accepted — the CLI's
-# ``positive_int`` for counts, the settings dialog's lower bound for the temperature; no upper
-# bounds, since the dialog's are only what its spin boxes offer.  ``NONE_MEANS``: what a
-# ``None`` default means, for the sentence that names the default used.  ``SECRET``: the
-# refused value is never quoted (problems are logged and shown), only its kind.
+# rule lives on the field it is about.  ``MINIMUM`` / ``MAXIMUM``: the range accepted (each
+# bound says on its field why it is there).  ``WANTS``: what the value should be, in words,
+# when the type alone does not say it.  ``CHECK``: a function given each text of the value
+# (the value, or each entry of a list) that returns ``None`` when the text is fine, else why
+# not (a phrase after "it" / "an entry", or "" when ``WANTS`` says it all).  ``NONE_MEANS``:
+# what a ``None`` default means, for the sentence that names the default used.  ``SECRET``:
+# the refused value is never quoted (problems are logged and shown), only its kind.
+# ``URL``: an address that may hold ``user:password@``; a refused one is quoted without it.
 MINIMUM = "minimum"
+MAXIMUM = "maximum"
+WANTS = "wants"
+CHECK = "check"
 NONE_MEANS = "none_means"
 SECRET = "secret"
+URL = "url"
 PROBLEM_VALUE_CHARS = 40
+
+#: A settings file is a few hundred bytes; one larger than this is not settings, and reading
+#: it whole would let a runaway file (or /dev/zero behind a link) take the memory.
+MAX_SETTINGS_BYTES = 1024 * 1024
+
+#: ggml's own ceiling (``GGML_MAX_N_THREADS`` in ggml.h); 10**9 made llama.cpp allocate
+#: per-thread state until ``std::bad_alloc`` aborted the process (issue 16).  Fixed, not
+#: derived from this machine's cores: a file copied from a bigger machine stays valid, and
+#: the backend fits the count to the machine.
+MAX_THREADS = 512
+
+#: The largest context or answer a setting may ask for: 2**20 tokens.  Even the smallest
+#: model's cache for that (SmolLM2-135M: ~23 KB a token) is ~23 GB, more than a desktop
+#: holds.  llama.cpp clamps to what the model was trained on, but a server backend takes the
+#: number as given, and one past int64 (JSON allows any) cannot even be sent.
+MAX_CONTEXT_TOKENS = 2**20
+
+#: The backends the factory can build (``desktop_app.core.models.factory.BACKEND_NAMES``,
+#: which imports this module, so the names are restated here; a test keeps them equal).
+BACKEND_CHOICES = ("llama-cpp", "ollama", "openai")
+
+
+def _backend_fault(text: str) -> str | None:
+    return None if text in BACKEND_CHOICES else ""
+
+
+def _ollama_address_fault(text: str) -> str | None:
+    """Why the Ollama backend could not use this address, read by its own rules.
+
+    ``backends.ollama.host.parse_host`` is the official client's reading of ``OLLAMA_HOST``;
+    what it raises on (a port past 65535, a broken IPv6 literal) ended the CLI with
+    "unexpected error" and kept the window from opening.  What it accepts but no connection
+    can use (another scheme, a blank or spaced name, port 0, a scheme and nothing else)
+    is refused here too, so the mistake is named where it was made.  ``""`` means unset.
+    """
+    if not text:
+        return None
+    from backends.ollama.host import parse_host
+
+    _scheme, separator, rest = text.partition("://")
+    if separator and not rest:
+        return "names no machine"
+    try:
+        written = urllib.parse.urlsplit(text if separator else f"http://{text}")
+        split = urllib.parse.urlsplit(parse_host(text))
+        ports = (written.port, split.port)
+    except ValueError as error:
+        if "port" in str(error).lower():
+            return "has a port outside 1 to 65535"
+        return "is not an address"
+    if 0 in ports:
+        return "has a port outside 1 to 65535"
+    if split.scheme not in ("http", "https"):
+        return "is not an http or https address"
+    name = split.hostname or ""
+    if not name or any(c.isspace() or not c.isprintable() for c in name):
+        return "names no valid machine"
+    return None
+
+
+def _preset_fault(text: str) -> str | None:
+    if not text:  # unset: the default preset
+        return None
+    from backends.openai_compat.endpoint import PRESETS
+
+    return None if text in PRESETS else f"is not one of {', '.join(PRESETS)}"
+
+
+def _server_address_fault(text: str) -> str | None:
+    """The OpenAI-compatible backend's own reading (``normalize_base_url``); ``""`` is unset."""
+    if not text:
+        return None
+    from backends.base import BackendError
+    from backends.openai_compat.endpoint import normalize_base_url
+
+    try:
+        normalize_base_url(text)
+    except BackendError:
+        return "is not an http or https server address"
+    return None
+
+
+def _variable_name_fault(text: str) -> str | None:
+    return 'holds "=", which no variable name can' if "=" in text else None
+
+
+def _path_fault(text: str) -> str | None:
+    return "is empty" if not text.strip() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,28 +195,61 @@ class Settings:
     """User preferences. Unknown keys in the file are ignored; missing ones take defaults.
 
     The annotations are the schema: loading checks each value against its field's type (and
-    the field's ``MINIMUM``, if any), so a new field is checked without being listed anywhere
-    else.  Only ``str``, ``int``, ``float``, ``bool``, ``list[...]`` and ``X | None`` are
-    understood; another type fails the tests rather than slipping through unchecked.
+    the field's ``MINIMUM``, ``MAXIMUM`` and ``CHECK``, if any), so a new field is checked
+    without being listed anywhere else.  Only ``str``, ``int``, ``float``, ``bool``,
+    ``list[...]`` and ``X | None`` are understood; another type fails the tests rather than
+    slipping through unchecked.
     """
 
-    backend: str = "llama-cpp"
+    backend: str = field(
+        default="llama-cpp",
+        metadata={WANTS: "one of " + ", ".join(BACKEND_CHOICES), CHECK: _backend_fault},
+    )
     model: str | None = None
     mmproj: str | None = None
-    ollama_host: str | None = None
-    image_long_edge: int = field(default=1024, metadata={MINIMUM: 1})
-    temperature: float = field(default=0.7, metadata={MINIMUM: 0.0})
-    max_tokens: int = field(default=1024, metadata={MINIMUM: 1})
-    num_ctx: int = field(default=4096, metadata={MINIMUM: 1})
-    threads: int | None = field(default=None, metadata={MINIMUM: 1, NONE_MEANS: "automatic"})
-    extra_model_paths: list[str] = field(default_factory=list)
+    ollama_host: str | None = field(
+        default=None,
+        metadata={
+            WANTS: "an Ollama address such as http://127.0.0.1:11434",
+            CHECK: _ollama_address_fault,
+            NONE_MEANS: "OLLAMA_HOST, else http://127.0.0.1:11434",
+            URL: True,
+        },
+    )
+    # 64 px: a vision encoder's patches are 14-16 px, so less is a few patches and nothing
+    # in the picture can be seen (``true`` read as 1 px was the audit's case).  4096 px: the
+    # dialog's largest, above every vision encoder's input (Qwen2.5-VL's default ceiling is
+    # 3584 px square), and 48 MiB as RGB, a quarter of issue 16's normalisation budget.
+    image_long_edge: int = field(default=1024, metadata={MINIMUM: 64, MAXIMUM: 4096})
+    # 0 to 2: the OpenAI API's range (an OpenAI-compatible server may refuse more) and the
+    # dialog's; above 2 a small model's answer is noise.
+    temperature: float = field(default=0.7, metadata={MINIMUM: 0.0, MAXIMUM: 2.0})
+    max_tokens: int = field(default=1024, metadata={MINIMUM: 1, MAXIMUM: MAX_CONTEXT_TOKENS})
+    num_ctx: int = field(default=4096, metadata={MINIMUM: 1, MAXIMUM: MAX_CONTEXT_TOKENS})
+    threads: int | None = field(
+        default=None, metadata={MINIMUM: 1, MAXIMUM: MAX_THREADS, NONE_MEANS: "automatic"}
+    )
+    # An empty entry would be the current folder, not a model.
+    extra_model_paths: list[str] = field(default_factory=list, metadata={CHECK: _path_fault})
     system_prompt: str = ""
     # OpenAI-compatible servers (desktop_app/core/models/openai_config.py): a preset name or a
     # base URL (the URL wins), the name of an environment variable holding the API key,
     # and the models the user says can see (for servers that do not report it).
-    openai_preset: str | None = None
-    openai_base_url: str | None = None
-    openai_api_key_env: str | None = None
+    openai_preset: str | None = field(
+        default=None, metadata={WANTS: "the name of a preset", CHECK: _preset_fault}
+    )
+    openai_base_url: str | None = field(
+        default=None,
+        metadata={
+            WANTS: "a server address such as http://127.0.0.1:8080/v1",
+            CHECK: _server_address_fault,
+            URL: True,
+        },
+    )
+    openai_api_key_env: str | None = field(
+        default=None,
+        metadata={WANTS: "the name of an environment variable", CHECK: _variable_name_fault},
+    )
     # Only set when the user asks for the key to be stored; the file is owner-only (0600).
     openai_api_key: str | None = field(default=None, metadata={SECRET: True})
     openai_vision_models: list[str] = field(default_factory=list)
@@ -134,21 +273,22 @@ class Settings:
 
     @classmethod
     def load_with_problems(cls, path: Path) -> SettingsLoad:
-        """Read settings and say which values were refused.
+        """Read settings and say which values were refused; never raises.
 
-        Each value is checked against its field's annotation: a bad one would otherwise
-        travel far before breaking (a ``str`` thread count in ``GenerationOptions``, an
-        ``int`` model id), where the cause is no longer visible.  A refused value is replaced
-        by the field's default and named in one sentence in ``problems``; the rest of the
-        file is kept.  Unknown keys are ignored and ``schema_version`` is always the current
-        one; a missing, unreadable or non-object file gives all defaults and no problems.
+        Each value is checked against its field's annotation, range and check: a bad one
+        would otherwise travel far before breaking (a ``str`` thread count in
+        ``GenerationOptions``, an ``int`` model id, 10**9 threads inside llama.cpp), where
+        the cause is no longer visible.  A refused value is replaced by the field's default
+        and named in one line in ``problems``; the rest of the file is kept.  Unknown keys
+        are ignored and ``schema_version`` is always the current one.  A missing or empty
+        file gives all defaults and no problem; a file that is not a settings object at all
+        (unreadable, over ``MAX_SETTINGS_BYTES``, not UTF-8, not JSON, nested past Python's
+        recursion limit, not an object) gives all defaults and one problem naming the file.
+        Loading never writes: the file stays as it is until ``save``.
         """
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return SettingsLoad(cls())
-        if not isinstance(raw, dict):
-            return SettingsLoad(cls())
+        raw, problem = _read_object(path)
+        if problem is not None:
+            return SettingsLoad(cls(), (problem,))
         rules = _setting_rules()
         values: dict[str, Any] = {}
         problems: list[str] = []
@@ -157,14 +297,19 @@ class Settings:
             if rule is None:
                 continue
             checked = rule.check(value)
-            if checked is _REFUSED:
-                problems.append(rule.problem(value))
+            if isinstance(checked, _Refused):
+                problems.append(rule.problem(value, checked.reason))
             else:
                 values[key] = checked
         return SettingsLoad(cls(**values), tuple(problems))
 
     def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-write leaves the previous file intact."""
+        """Write atomically: a crash mid-write leaves the previous file intact.
+
+        The file replaced is kept, as ``<name>.bad-<time>`` beside it, when it would not load
+        cleanly (``_keep_aside``): loading used defaults in its place, and writing them over
+        it would lose what the user wrote without a word.  A clean file is just replaced.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
@@ -173,6 +318,7 @@ class Settings:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+            _keep_aside(path)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -191,11 +337,110 @@ class SettingsLoad:
     problems: tuple[str, ...] = ()
 
 
+# -- reading the file -------------------------------------------------------------------------
+
+
+def _read_object(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The file's JSON object, or ``{}`` and the one problem that kept it from being read.
+
+    Opened without blocking and checked to be a regular file first: a FIFO named
+    settings.json would otherwise hang the read forever, and ``/dev/zero`` behind a link
+    would fill memory; at most ``MAX_SETTINGS_BYTES`` + 1 bytes are ever read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return {}, None
+    except OSError as error:
+        return {}, _file_problem(path, f"cannot be read ({error.strerror or error})")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}, _file_problem(path, "is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+    except OSError as error:
+        return {}, _file_problem(path, f"cannot be read ({error.strerror or error})")
+    finally:
+        os.close(fd)
+    if len(data) > MAX_SETTINGS_BYTES:
+        size = f"{MAX_SETTINGS_BYTES / 2**20:g} MiB"
+        return {}, _file_problem(path, f"is larger than {size}, far more than settings take")
+    try:
+        # utf-8-sig: Windows Notepad starts the file with a byte order mark.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return {}, _file_problem(path, f"is not UTF-8 text (at byte {error.start})")
+    if not text.strip():
+        return {}, None  # an empty file holds nothing to lose, nor to warn about
+    try:
+        raw = json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        return {}, _file_problem(path, "is nested too deeply to be settings")
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        return {}, _file_problem(path, f"is not valid JSON ({error.msg} at {where})")
+    except ValueError as error:
+        return {}, _file_problem(path, f"is not valid JSON ({error})")
+    if not isinstance(raw, dict):
+        return {}, _file_problem(path, f"is not a JSON object (it holds {_json_kind(raw)})")
+    return raw, None
+
+
+def _file_problem(path: Path, what: str) -> str:
+    """The one sentence for a file that could not be read as settings at all."""
+    return _printable(
+        f"The settings file {path} {what}; the defaults are used until it is fixed, and if "
+        f"settings are saved first it is kept beside it as {path.name}.bad-YYYYMMDD-HHMMSS."
+    )
+
+
+def _keep_aside(path: Path) -> None:
+    """Rename the file about to be replaced if it would not load cleanly.
+
+    The check is a fresh load, not a flag from an earlier one: what matters is the file on
+    disk now (it may have been edited since), and a clean file must not leave copies behind.
+    """
+    if not os.path.lexists(path) or not Settings.load_with_problems(path).problems:
+        return
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bad-{stamp}")
+    number = 1
+    while os.path.lexists(target):
+        number += 1
+        target = path.with_name(f"{path.name}.bad-{stamp}-{number}")
+    os.rename(path, target)
+    log.warning("The previous settings file did not load cleanly; it is kept as %s.", target)
+
+
+class _LongNumber:
+    """A JSON integer with more digits than ``int()`` reads (4300 since Python 3.11).
+
+    ``json.loads`` would fail the whole file on it; as a value it fits no setting, so only
+    its own setting is refused, and the problem quotes its first digits.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongNumber(text)
+
+
+# -- checking each value ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
 class _Refused:
-    """The marker for a value that does not fit its field (``None`` can be a valid value)."""
+    """A value that does not fit its field (``None`` can be a valid value), and why not:
+    a phrase to follow "it" or "an entry", or ``""`` when the wanted words say it all."""
 
-
-_REFUSED = _Refused()
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,34 +451,53 @@ class _Rule:
     hint: Any
     default: Any
     minimum: float | None
+    maximum: float | None
+    wants: str | None
+    text_check: Callable[[str], str | None] | None
     none_means: str
     secret: bool
+    url: bool
 
     def check(self, value: object) -> object:
-        """The value to keep (an ``int`` becomes ``float`` for a float field), or ``_REFUSED``."""
+        """The value to keep (an ``int`` becomes ``float`` for a float field), or ``_Refused``."""
         if not _fits(value, self.hint):
-            return _REFUSED
+            return _Refused()
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        for text in texts:
+            fault = _text_fault(text)
+            if fault is None and self.text_check is not None:
+                fault = self.text_check(text)
+            if fault is not None:
+                subject = "it" if isinstance(value, str) else "an entry"
+                return _Refused(f"{subject} {fault}" if fault else "")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.minimum is not None and value < self.minimum:
-                return _REFUSED
+                return _Refused()
+            if self.maximum is not None and value > self.maximum:
+                return _Refused()
             if _accepts(self.hint, float) and not _accepts(self.hint, int):
                 return float(value)
         return value
 
-    def problem(self, value: object) -> str:
-        """One sentence naming the key, the refused value and the default used instead."""
-        wanted = _describe(self.hint)
-        if self.minimum is not None:
-            wanted += f" of at least {self.minimum:g}"
-        return (
-            f'Setting "{self.name}" should be {wanted}, not {self._value_text(value)}; '
+    def problem(self, value: object, reason: str = "") -> str:
+        """One line naming the key, the refused value, why, and the default used instead."""
+        wanted = self.wants or _describe(self.hint)
+        if self.minimum is not None and self.maximum is not None:
+            wanted += f" from {_number(self.minimum)} to {_number(self.maximum)}"
+        elif self.minimum is not None:
+            wanted += f" of at least {_number(self.minimum)}"
+        because = f" ({reason})" if reason else ""
+        return _printable(
+            f'Setting "{self.name}" should be {wanted}, not {self._value_text(value)}{because}; '
             f"using the default ({self._default_text()})."
         )
 
     def _value_text(self, value: object) -> str:
-        if not self.secret:
-            return _shown(value)
-        return f"{_json_kind(value)} (not shown, it is secret)"
+        if self.secret:
+            return f"{_json_kind(value)} (not shown, it is secret)"
+        if self.url and isinstance(value, str):
+            value = _without_password(value)
+        return _shown(value)
 
     def _default_text(self) -> str:
         if self.default is None:
@@ -241,6 +505,19 @@ class _Rule:
         if self.default in ("", []):
             return "empty"
         return _shown(self.default)
+
+
+def _text_fault(text: str) -> str | None:
+    """What no text setting may hold: a NUL ends the string for the C code and the operating
+    system that get paths, names and prompts; a lone surrogate (``"\\ud800"`` is valid JSON)
+    cannot be encoded as UTF-8, so it fails wherever the text is sent or printed."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate, which is not text"
+    return None
 
 
 @functools.cache
@@ -260,13 +537,18 @@ def _setting_rules() -> dict[str, _Rule]:
         hint = hints[item.name]
         _describe(hint)  # an annotation the check does not understand fails here, loudly
         minimum = item.metadata.get(MINIMUM)
+        maximum = item.metadata.get(MAXIMUM)
         rules[item.name] = _Rule(
             name=item.name,
             hint=hint,
             default=getattr(defaults, item.name),
             minimum=None if minimum is None else float(minimum),
+            maximum=None if maximum is None else float(maximum),
+            wants=item.metadata.get(WANTS),
+            text_check=item.metadata.get(CHECK),
             none_means=str(item.metadata.get(NONE_MEANS, "none")),
             secret=bool(item.metadata.get(SECRET, False)),
+            url=bool(item.metadata.get(URL, False)),
         )
     return rules
 
@@ -330,13 +612,18 @@ def _describe(hint: Any) -> str:
     raise TypeError(f"settings cannot check values of type {hint!r}")
 
 
+def _number(bound: float) -> str:
+    """A bound as a person writes it: ``1048576``, not ``1.04858e+06``; ``0.5`` stays."""
+    return str(int(bound)) if bound.is_integer() else f"{bound:g}"
+
+
 def _json_kind(value: object) -> str:
     """What sort of JSON value this is, for a value that must not be quoted."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a true/false value"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, _LongNumber)):
         return "a number"
     if isinstance(value, str):
         return "text"
@@ -344,14 +631,50 @@ def _json_kind(value: object) -> str:
 
 
 def _shown(value: object) -> str:
-    """A value as it is written in the file (JSON), cut short so a sentence stays one line."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    """A value as it is written in the file (JSON), cut short so a sentence stays one line.
+
+    A value nested too deeply for ``json.dumps`` (``json.loads`` read it a few frames up the
+    stack) is named by its kind instead; unprintable characters are escaped by ``_printable``.
+    """
+    if isinstance(value, _LongNumber):
+        text = value.digits
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=_long_number_text)
+        except RecursionError:
+            return _json_kind(value)
+        except (TypeError, ValueError):
+            text = repr(value)
     if len(text) > PROBLEM_VALUE_CHARS:
         text = text[: PROBLEM_VALUE_CHARS - 1] + "…"
-    return text
+    return _printable(text)
+
+
+def _long_number_text(value: object) -> str:
+    """``json.dumps``' fallback: a long number inside a list or object, quoted and cut."""
+    if isinstance(value, _LongNumber):
+        return value.digits[:PROBLEM_VALUE_CHARS]
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _printable(text: str) -> str:
+    """The text with every unprintable character escaped (``\\u2028``, ``\\x9b``, a NUL).
+
+    A problem is one line on a terminal and in the window: JSON escapes only what is below
+    U+0020, so a line or paragraph separator, a C1 control (``\\x9b`` starts a terminal
+    escape), a bidirectional override or a lone surrogate would otherwise pass through.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        for c in text
+    )
+
+
+def _without_password(url: str) -> str:
+    """The address with any ``user:password@`` dropped, for quoting a refused one."""
+    return re.sub(r"^([^/]*//)?[^/@]*@", r"\1", url)
 
 
 def generation_options(

@@ -291,6 +291,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
 
         self.stage_label = QLabel(self)
+        self.stage_label.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # server errors, file names: common/plain.py
         self.stage_label.setAccessibleName(tr("Status"))
         self.statusBar().addWidget(self.stage_label, 1)
         self.overlay = DropOverlay(self)

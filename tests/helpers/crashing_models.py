@@ -1,18 +1,22 @@
 """GGUF files that pass LocalSight's pure-Python validator but make llama.cpp abort().
 
 Why this exists: crash isolation (the engine process) must be tested against real native
-crashes, not only a simulated ``os.abort()``.  Most inconsistent metadata makes llama.cpp
-throw a C++ exception, which the binding turns into a ``ValueError`` (a clean "invalid model
-file").  These values instead trip a ``GGML_ASSERT`` and kill the process with SIGABRT
-(found with llama-cpp-python 0.3.36 / ggml 0.25.3):
+crashes, not only a simulated ``os.abort()``.  The validator (``gguf_check`` and its rules,
+``gguf_rules``) refuses what it can know from the header -- a negative epsilon, heads that do
+not divide the width, non-F32 vectors, ... -- so these are damage it does not look for
+(found with llama-cpp-python 0.3.36 by ``tests.helpers.gguf_mutations``):
 
-* ``write_abort_on_answer_model``: a text model whose RMS-norm epsilon is negative.  It
-  loads fine; the first prompt evaluation fails ``GGML_ASSERT(eps >= 0.0f)``.
-* ``write_abort_on_load_mmproj``: a projector whose head count (3) does not divide its width
-  (64).  The projector's warm-up at load time fails
-  ``GGML_ASSERT(ggml_nelements(a) == ne0*ne1*ne2)`` in a reshape.
+* ``write_abort_on_answer_model``: a text model whose output norm, a vector, is stored as
+  an F16 *matrix* of one column ([64, 1]).  llama.cpp loads it (trailing ones are allowed),
+  then the first prompt evaluation aborts in ggml's element-wise multiply: "binary_op:
+  unsupported types".  The validator's rule covers vectors as every converter writes them
+  (one dimension); this one is left to the engine on purpose, to prove the engine.
+* ``write_abort_on_load_mmproj``: the tiny LLaVA-style projector relabelled as a Qwen2-VL
+  merger.  Every key has the right type and every tensor the header's shape, but the merger's
+  graph expects what the tiny tower does not have, so the projector's warm-up at load time
+  aborts the process (SIGABRT).
 
-Both are the tiny models of ``tests.helpers.tiny_models`` with one metadata value patched in place.
+``patch_metadata`` edits one 32-bit value in place, for tests that need a single number changed.
 """
 
 from __future__ import annotations
@@ -45,13 +49,23 @@ def patch_metadata(path: Path, key: str, value: float) -> None:
 
 def write_abort_on_answer_model(path: Path) -> Path:
     """A tiny text model that loads, then aborts llama.cpp at its first prompt evaluation."""
+    from tests.helpers.gguf_mutations import read_doc, write_doc
+
     write_tiny_text_model(path)
-    patch_metadata(path, "llama.attention.layer_norm_rms_epsilon", -1.0)
-    return path
+    doc = read_doc(path)
+    norm = next(t for t in doc.tensors if t.name == "output_norm.weight")
+    norm.type_id, norm.dims = 1, [norm.dims[0], 1]  # F16, as a one-column matrix
+    norm.data = norm.data[: 2 * norm.dims[0]]
+    return write_doc(doc, path)
 
 
 def write_abort_on_load_mmproj(path: Path) -> Path:
     """A tiny projector (for the tiny text model) that aborts llama.cpp while loading."""
+    from tests.helpers.gguf_mutations import read_doc, write_doc
+
     write_tiny_mmproj(path)
-    patch_metadata(path, "clip.vision.attention.head_count", 3)
-    return path
+    doc = read_doc(path)
+    kind = doc.find("clip.projector_type")
+    assert kind is not None
+    kind.value = b"qwen2vl_merger"
+    return write_doc(doc, path)

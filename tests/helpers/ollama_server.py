@@ -12,7 +12,11 @@ Like Ollama it runs one generation at a time (later requests queue) and stops ge
 when the client's connection closes.
 
 Faults are armed per test with ``server.inject(Fault....)`` and fire once, on the next
-request to their path.  ``refusing_url()`` gives an address where nothing listens.
+request to their path.  Hangs (``Fault.hang``, ``Fault.hang_after_headers``, ``Fault.stall``)
+report when they begin (``stalled``) and when their client gives up (``gone_paths``), so a
+test can press Stop exactly during one and see the server learn of it, with no clock.
+``refusing_url()`` gives an address where nothing listens; ``silent_listener()`` one where a
+connection is never even accepted.
 
 Run ``python -m tests.helpers.ollama_server`` to serve SmolLM2 by hand on a free port.
 """
@@ -25,7 +29,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +48,7 @@ from backends.base import (
 from backends.llama_cpp import LlamaCppBackend
 from tests.helpers.ollama_models import ServedModel, now, served_model
 from tests.helpers.ollama_wire import (
+    HANG_S,
     ClientGone,
     DisconnectWatch,
     Fault,
@@ -57,7 +62,15 @@ from tests.helpers.ollama_wire import (
     wire,
 )
 
-__all__ = ["Fault", "OllamaServer", "RecordedRequest", "build_test_server", "refusing_url"]
+__all__ = [
+    "HANG_S",
+    "Fault",
+    "OllamaServer",
+    "RecordedRequest",
+    "build_test_server",
+    "refusing_url",
+    "silent_listener",
+]
 
 OLLAMA_VERSION = "0.12.6"
 
@@ -90,10 +103,15 @@ class OllamaServer:
     #: the last user message of each request whose client went away; tests look for their own
     #: prompt here, since a handler stalled by an earlier test may notice its client late.
     gone_prompts: list[str] = field(default_factory=list)
+    #: paths of requests that began to hang (a hang or stall fault fired), in order.
+    stalled: list[str] = field(default_factory=list)
+    #: paths of requests whose client went away before the response was complete.
+    gone_paths: list[str] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     _faults: list[Fault] = field(default_factory=list)
     _state: threading.Lock = field(default_factory=threading.Lock)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
     _generation: threading.Lock = field(default_factory=threading.Lock)
     _llama_ids: dict[str, str] = field(default_factory=dict)
     _loaded: _Loaded | None = None
@@ -173,13 +191,42 @@ class OllamaServer:
             self.errors.clear()
             self.disconnects = 0
             self.gone_prompts.clear()
+            self.stalled.clear()
+            self.gone_paths.clear()
 
-    def client_gone(self, body: object) -> None:
+    def client_gone(self, path: str, body: object) -> None:
         messages = body.get("messages") if isinstance(body, dict) else None
         last = messages[-1] if isinstance(messages, list) and messages else {}
         with self._state:
             self.disconnects += 1
             self.gone_prompts.append(str(last.get("content", "")) if isinstance(last, dict) else "")
+            self.gone_paths.append(path)
+        self._notify()
+
+    def note_stall(self, path: str) -> None:
+        with self._state:
+            self.stalled.append(path)
+        self._notify()
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_stalled(self, path: str, timeout: float = 10.0) -> bool:
+        """True once a request to ``path`` hangs; False if none did within ``timeout``."""
+        return self._wait_for(lambda: path in self.stalled, timeout)
+
+    def wait_gone(self, path: str, timeout: float = 10.0) -> bool:
+        """True once a client of ``path`` has gone away mid-response."""
+        return self._wait_for(lambda: path in self.gone_paths, timeout)
+
+    def _wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
+        def holds() -> bool:
+            with self._state:
+                return condition()
+
+        with self._changed:
+            return self._changed.wait_for(holds, timeout)
 
     def record(self, request: RecordedRequest) -> None:
         with self._state:
@@ -257,6 +304,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 # -- the handler --------------------------------------------------------------------------
 
+# Paths whose answer is a stream of NDJSON lines, not one JSON object.
+_STREAMING = frozenset({"/api/chat", "/api/pull"})
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -323,10 +373,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(fault.status, {"error": fault.error})
             return
         try:
-            route(body if isinstance(body, dict) else {}, fault)
+            if fault is not None and fault.kind in ("hang", "hang_after_headers"):
+                self._hang(fault)
+            else:
+                route(body if isinstance(body, dict) else {}, fault)
         except ClientGone:
             self.close_connection = True
-            self.app.client_gone(body)
+            self.app.client_gone(self.path, body)
+
+    def stalling(self) -> None:
+        self.app.note_stall(self.path)
+
+    def _hang(self, fault: Fault) -> None:
+        """Keep the client waiting (after the headers, for ``hang_after_headers``) until it
+        leaves, the server stops, or ``fault.seconds`` pass; then drop the connection."""
+        self.close_connection = True
+        if fault.kind == "hang_after_headers":
+            self.send_response(200)
+            if self.path in _STREAMING:
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+            else:  # a JSON reply whose body never comes
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", "1024")
+            self.end_headers()
+            self.wfile.flush()
+        gone = CancelToken()
+        with DisconnectWatch(self.connection, gone, self.app.stopping):
+            self.stalling()
+            gone.wait(fault.seconds or HANG_S)
+        if gone.cancelled and not self.app.stopping.is_set():
+            raise ClientGone
 
     def do_GET(self) -> None:
         if self.path == "/":
@@ -542,6 +619,35 @@ def build_test_server(
     server.add(served_model(BROKEN_MODEL, broken))
     server.add(served_model(PULLABLE_MODEL, *tiny_vlm), pullable_only=True)
     return server
+
+
+@contextlib.contextmanager
+def silent_listener() -> Iterator[str]:
+    """An http address on 127.0.0.1 where a connection is never accepted: the port listens,
+    but its accept queue is full and nobody takes from it, so a new connection's SYN goes
+    unanswered and ``connect()`` waits as it would for a machine that drops packets."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        probe_timeout = 0.2
+        while True:  # fill the queue until a connection attempt is left waiting
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            fillers.append(probe)
+            probe.settimeout(probe_timeout)
+            try:
+                probe.connect(address)
+            except TimeoutError:
+                break
+            if len(fillers) > 64:
+                raise RuntimeError("this system accepts every connection; cannot make one wait")
+        yield f"http://127.0.0.1:{address[1]}"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
 
 
 def refusing_url() -> str:

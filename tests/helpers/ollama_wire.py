@@ -32,8 +32,21 @@ from backends.base import (
 from tests.helpers.ollama_models import created_at
 
 FaultKind = Literal[
-    "status", "close", "truncate", "error_line", "split", "stall", "huge_line", "malformed"
+    "status",
+    "close",
+    "truncate",
+    "error_line",
+    "split",
+    "stall",
+    "huge_line",
+    "malformed",
+    "hang",
+    "hang_after_headers",
 ]
+
+#: How long a hang lasts when its client never leaves: long past any test's patience, short
+#: enough that a forgotten one frees its thread.
+HANG_S = 60.0
 
 
 @dataclass
@@ -79,6 +92,18 @@ class Fault:
         return cls("stall", path, after=after, seconds=seconds)
 
     @classmethod
+    def hang(cls, path: str, seconds: float = HANG_S) -> Fault:
+        """Read the request and never answer (not even a status line) until the client
+        leaves: a server wedged in a model load or a lock.  Any path, not only streams."""
+        return cls("hang", path, seconds=seconds)
+
+    @classmethod
+    def hang_after_headers(cls, path: str, seconds: float = HANG_S) -> Fault:
+        """Send ``200`` and the headers (a ``Content-Length`` that is never met, or a chunked
+        stream that never gets a chunk), then nothing until the client leaves."""
+        return cls("hang_after_headers", path, seconds=seconds)
+
+    @classmethod
     def huge_line(cls, after: int, size: int = 5_000_000) -> Fault:
         """Insert one content line of ``size`` characters."""
         return cls("huge_line", after=after, size=size)
@@ -110,6 +135,10 @@ class Responder(Protocol):
     def end_headers(self) -> None: ...
 
     def abort_connection(self) -> None: ...
+
+    def stalling(self) -> None:
+        """A fault has started to keep the client waiting (tests wait for this, not a clock)."""
+        ...
 
 
 def wire(payload: Any) -> bytes:
@@ -187,6 +216,7 @@ class NdjsonStream:
             self.end()
             raise HangUp
         if fault.kind == "stall":
+            self._handler.stalling()
             if self._cancel.wait(fault.seconds):
                 raise ClientGone
         elif fault.kind == "huge_line":

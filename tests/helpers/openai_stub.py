@@ -7,7 +7,10 @@ stub speaks the wire the way llama-server does (HTTP/1.1, chunked ``text/event-s
 ``data: {json}`` events, ``data: [DONE]``, OpenAI error objects) and scripts those faults.
 
 Each ``Script`` describes how the next chat request is answered; the stub records every
-request (path, headers, JSON body) so tests can check what was sent.
+request (path, headers, JSON body) so tests can check what was sent.  ``hang(path, kind)``
+makes the next request to any path hang: with no answer at all, or after the headers; the
+stub says when a hang (or a ``stall``) begins (``stalled``) and when its client leaves
+(``client_gone``), so a test can press Stop during one without a clock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from typing import Any, Literal
 Fault = Literal[
     "none", "error_data", "error_event", "cut", "close_quietly", "stall", "plain_json", "status"
 ]
+#: How a request hangs: ``no_answer`` sends nothing at all; ``after_headers`` sends ``200`` and
+#: the headers (a ``Content-Length`` never met, or an event stream with no event), then nothing.
+Hang = Literal["no_answer", "after_headers"]
 
 
 @dataclass
@@ -55,6 +61,8 @@ class StubServer:
     scripts: list[Script] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     client_gone: threading.Event = field(default_factory=threading.Event)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    hangs: dict[str, Hang] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler, self)
@@ -76,6 +84,10 @@ class StubServer:
 
     def next_script(self) -> Script:
         return self.scripts.pop(0) if self.scripts else Script()
+
+    def hang(self, path: str, kind: Hang = "no_answer") -> None:
+        """Make the next request to ``path`` (e.g. ``/v1/models``, ``/props``) hang."""
+        self.hangs[path] = kind
 
     def chats(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
@@ -119,9 +131,27 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return False
 
+    def _hung(self) -> bool:
+        """Hang here if a hang is armed for this path; True if it was."""
+        kind = self.server.app.hangs.pop(self.path, None)
+        if kind is None:
+            return False
+        if kind == "after_headers":
+            self.send_response(200)
+            if self.path.endswith("/chat/completions"):
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1024")
+            self.end_headers()
+            self.wfile.flush()
+        self._stall()
+        return True
+
     def do_GET(self) -> None:
         self._record(None)
-        if not self._authorised():
+        if self._hung() or not self._authorised():
             return
         if self.path == "/v1/models":
             self._json(200, {"object": "list", "data": self.server.app.models})
@@ -135,7 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null")
         self._record(body)
-        if not self._authorised():
+        if self._hung() or not self._authorised():
             return
         if self.path != "/v1/chat/completions":
             self._json(404, {"error": {"message": "File Not Found", "code": 404}})
@@ -212,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stall(self) -> None:
         """Send nothing more until the client goes away (or 60 s pass)."""
+        self.server.app.stalled.set()
         self.connection.settimeout(0.05)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import assert_one_clear_line, localsight
+from tests.helpers.cli import NO_OLLAMA, assert_one_clear_line, localsight
 from tests.helpers.images import png_bytes
 
 
@@ -130,3 +130,60 @@ def test_usage_errors_exit_2(localsight_home: Path, args: list[str]) -> None:
     result = localsight(*args, home=localsight_home)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_wrong_settings_are_warnings_and_the_answer_still_comes(
+    localsight_home: Path, smollm2: Path
+) -> None:
+    """Issue 16: ``threads: 1000000000`` in settings.json ended in SIGABRT (std::bad_alloc)
+    inside llama.cpp, and a model given as an object was "unexpected error"; each is now one
+    warning line, its default used, and the default model answers."""
+    config = localsight_home / "config"
+    config.mkdir(parents=True)
+    settings = {"threads": 1_000_000_000, "model": {"path": str(smollm2)}}
+    (config / "settings.json").write_text(json.dumps(settings), "utf-8")
+    result = localsight(
+        "ask", "Say hello.", "--max-tokens", "4", "--temperature", "0", home=localsight_home
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 2, result.stderr
+    assert all(line.startswith("localsight: warning: Setting ") for line in warnings)
+    assert any('"threads"' in line for line in warnings)
+    assert any('"model"' in line for line in warnings)
+
+
+def test_a_bad_ollama_address_in_settings_is_a_warning(localsight_home: Path) -> None:
+    """Issue 16: port 99999 was "unexpected error: ValueError"; now the setting is refused
+    with a warning and the usual address is tried (where nothing listens here)."""
+    config = localsight_home / "config"
+    config.mkdir(parents=True)
+    settings = {"backend": "ollama", "ollama_host": "127.0.0.1:99999"}
+    (config / "settings.json").write_text(json.dumps(settings), "utf-8")
+    result = localsight("ask", "hi", home=localsight_home, env=NO_OLLAMA)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+    assert lines[0].startswith('localsight: warning: Setting "ollama_host"'), result.stderr
+    assert lines[-1].startswith("localsight: error: Ollama"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "limit"),
+    [
+        ("--threads", "1000000000", "512"),
+        ("--ctx", "1048577", "1048576"),
+        ("--max-tokens", "99999999999999999999", "1048576"),
+    ],
+)
+@pytest.mark.parametrize("command", ["ask", "describe"])
+def test_generation_numbers_past_the_settings_limits_are_usage_errors(
+    localsight_home: Path, command: str, option: str, value: str, limit: str
+) -> None:
+    """Issue 16, item 3: ``--threads 1000000000`` reached llama.cpp (SIGABRT on bad_alloc) the
+    way the same number in settings did; the options now have the settings' limits."""
+    target = "hi" if command == "ask" else str(localsight_home)
+    result = localsight(command, target, option, value, home=localsight_home)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"localsight {command}: error: argument {option}: must be from 1 to {limit}"

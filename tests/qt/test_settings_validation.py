@@ -79,14 +79,14 @@ def test_wrong_types_take_their_defaults_and_are_each_named(settings_path: Path)
     )
     assert len(loaded.problems) == 3
     assert problem_for(loaded, "threads") == (
-        'Setting "threads" should be a whole number of at least 1, not "four"; '
+        'Setting "threads" should be a whole number from 1 to 512, not "four"; '
         "using the default (automatic)."
     )
     assert problem_for(loaded, "model") == (
         'Setting "model" should be text, not 5; using the default (none).'
     )
     assert problem_for(loaded, "temperature") == (
-        'Setting "temperature" should be a number of at least 0, not true; using the default (0.7).'
+        'Setting "temperature" should be a number from 0 to 2, not true; using the default (0.7).'
     )
 
 
@@ -108,7 +108,7 @@ def test_a_bool_is_not_a_whole_number_and_a_number_is_not_a_bool(settings_path: 
     loaded = load(settings_path, {"max_tokens": True, "threads": False, "first_run_dismissed": 1})
     assert loaded.settings == Settings()
     assert problem_for(loaded, "max_tokens") == (
-        'Setting "max_tokens" should be a whole number of at least 1, not true; '
+        'Setting "max_tokens" should be a whole number from 1 to 1048576, not true; '
         "using the default (1024)."
     )
     assert "not false" in problem_for(loaded, "threads")
@@ -145,7 +145,8 @@ def test_null_is_accepted_only_where_the_setting_allows_it(settings_path: Path) 
     )
     assert refused.settings == Settings(model="llava:7b")
     assert problem_for(refused, "backend") == (
-        'Setting "backend" should be text, not null; using the default ("llama-cpp").'
+        'Setting "backend" should be one of llama-cpp, ollama, openai, not null; '
+        'using the default ("llama-cpp").'
     )
     assert {p.split('"')[1] for p in refused.problems} == {
         "backend",
@@ -181,7 +182,7 @@ def test_counts_must_be_positive_and_the_temperature_not_negative(settings_path:
         "image_long_edge",
         "temperature",
     ]
-    assert "at least 1, not 0; using the default (automatic)." in loaded.problems[0]
+    assert "from 1 to 512, not 0; using the default (automatic)." in loaded.problems[0]
     assert load(settings_path, {"temperature": 0}).settings.temperature == 0.0
 
 
@@ -252,10 +253,19 @@ def test_the_files_schema_version_is_still_not_taken(settings_path: Path) -> Non
     assert loaded == SettingsLoad(Settings(model="m"), ())
 
 
-@pytest.mark.parametrize("content", ["{not json", "", "[1, 2]", '"text"', "null"])
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '"text"', "null"])
 def test_an_unreadable_file_still_gives_all_defaults(settings_path: Path, content: str) -> None:
-    assert load(settings_path, content) == SettingsLoad(Settings(), ())
+    """Issue 16 added one problem naming the file (tests/unit/test_settings.py): a file
+    that is not a settings object was dropped without a word, then overwritten on save."""
+    loaded = load(settings_path, content)
+    assert loaded.settings == Settings()
+    (problem,) = loaded.problems
+    assert problem.startswith(f"The settings file {settings_path} ")
     assert Settings.load(settings_path) == Settings()
+
+
+def test_an_empty_file_still_gives_all_defaults_and_no_problem(settings_path: Path) -> None:
+    assert load(settings_path, "") == SettingsLoad(Settings(), ())
 
 
 def test_a_missing_file_still_gives_all_defaults(settings_path: Path) -> None:
@@ -294,5 +304,30 @@ def test_the_window_shows_the_refused_settings_once(
         notice = window.composer.notice
         assert not notice.isHidden() and '"temperature"' in notice.text()
         assert window.settings.max_tokens == 64 and window.settings.temperature == 0.7
+    finally:
+        window.close()
+
+
+def test_the_window_opens_with_an_ollama_address_it_cannot_use(
+    qapp: Any,
+    qtbot: Any,
+    localsight_home: Path,
+    tiny_vlm: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: port 99999 raised ValueError while the window built its Ollama backend, so
+    the window never opened; the setting is now refused on load and named in the notice."""
+    from backends.llama_cpp import LlamaCppBackend
+    from desktop_app.qt.app import create_window
+
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing listens there
+    paths = app_paths().ensure()
+    paths.settings_path.write_text(json.dumps({"ollama_host": "127.0.0.1:99999"}))
+    backend = LlamaCppBackend(model_dirs=[paths.models_dir], include_embedded=False)
+    window = create_window(paths, backend=backend)
+    qtbot.addWidget(window)
+    try:
+        assert '"ollama_host"' in window.composer.notice.text()
+        assert window.settings.ollama_host is None
     finally:
         window.close()

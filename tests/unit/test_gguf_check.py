@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from backends.base import InvalidModelFile, ModelNotFound
 from backends.llama_cpp.gguf_check import inspect_gguf
+from tests.helpers.gguf_mutations import GGUFDoc, read_doc, tensor_bytes, write_doc
 from tests.helpers.tiny_models import write_tiny_mmproj, write_tiny_text_model
 
 
@@ -100,3 +102,108 @@ def test_random_byte_flips_never_escape_as_other_errors(tmp_path: Path, valid: b
             refused += 1
             assert "not a usable model file" in str(error) or "could not be read" in str(error)
     assert refused > 0
+
+
+# -- hyper-parameters llama.cpp asserts on (issue 16, item 1) -----------------------------------
+# Each of these files aborted llama.cpp (SIGABRT, a few SIGSEGV) in the audit; the validator
+# now says what is wrong before any native code runs.
+
+
+def _edited(tmp_path: Path, source: Path, edit: Callable[[GGUFDoc], None]) -> Path:
+    doc = read_doc(source)
+    edit(doc)
+    return write_doc(doc, tmp_path / f"edited-{source.name}")
+
+
+def _set(key: str, value: object) -> Callable[[GGUFDoc], None]:
+    def edit(doc: GGUFDoc) -> None:
+        item = doc.find(key)
+        assert item is not None, key
+        item.value = value
+
+    return edit
+
+
+def _retype(key: str, value_type: int, value: object) -> Callable[[GGUFDoc], None]:
+    def edit(doc: GGUFDoc) -> None:
+        item = doc.find(key)
+        assert item is not None, key
+        item.value_type, item.value = value_type, value
+
+    return edit
+
+
+def _reshape(name: str, dims: list[int]) -> Callable[[GGUFDoc], None]:
+    def edit(doc: GGUFDoc) -> None:
+        tensor = next(t for t in doc.tensors if t.name == name)
+        tensor.dims = dims
+        needed = tensor_bytes(dims, tensor.type_id)
+        tensor.data = (tensor.data * 2)[:needed]
+
+    return edit
+
+
+def _vector_as(type_id: int, name: str) -> Callable[[GGUFDoc], None]:
+    def edit(doc: GGUFDoc) -> None:
+        tensor = next(t for t in doc.tensors if t.name == name)
+        tensor.type_id = type_id
+        tensor.data = tensor.data[: tensor_bytes(tensor.dims, type_id)]
+
+    return edit
+
+
+def _duplicate_token(doc: GGUFDoc) -> None:
+    tokens = doc.find("tokenizer.ggml.tokens")
+    assert tokens is not None
+    tokens.value[300] = tokens.value[299]
+
+
+def _integer_weights(doc: GGUFDoc) -> None:
+    tensor = next(t for t in doc.tensors if t.name == "blk.0.attn_q.weight")
+    tensor.type_id = 26  # I32: same element size as F32, so the bytes still fit
+    assert tensor_bytes(tensor.dims, tensor.type_id) == len(tensor.data)
+
+
+def _drop_vision_layer(doc: GGUFDoc) -> None:
+    doc.tensors = [t for t in doc.tensors if not t.name.startswith("v.blk.1.")]
+
+
+@pytest.mark.parametrize(
+    ("target", "edit", "reason"),
+    [
+        ("model", _set("llama.attention.layer_norm_rms_epsilon", -1.0), "rms epsilon is -1.0"),
+        ("model", _set("llama.attention.layer_norm_rms_epsilon", float("nan")), "epsilon is nan"),
+        ("model", _duplicate_token, "lists the token .* twice"),
+        ("model", _set("tokenizer.ggml.model", b"bert"), "BERT tokenizer"),
+        ("model", _set("tokenizer.ggml.model", b"sentencepiece"), "tokenizer 'sentencepiece'"),
+        ("model", _integer_weights, "type I32, which no model"),
+        ("model", _set("llama.attention.head_count", 3), "3 attention heads do not divide"),
+        ("model", _set("llama.attention.head_count_kv", 3), "key/value heads"),
+        ("model", _set("llama.embedding_length", 0), "embedding width is 0"),
+        ("model", _set("tokenizer.ggml.eos_token_id", 100_000), "eos token id 100000"),
+        ("model", _set("llama.rope.dimension_count", 64), "rotary dimension 64"),
+        ("mmproj", _set("clip.vision.attention.head_count", 3), "3 vision heads do not divide"),
+        ("mmproj", _set("clip.vision.patch_size", 96), "patch size 96 exceeds its image"),
+        ("mmproj", _set("clip.vision.image_size", 100_000), "image size is 100000"),
+        ("mmproj", _set("clip.vision.attention.layer_norm_epsilon", float("inf")), "epsilon"),
+        ("mmproj", _set("clip.vision.embedding_length", 0), "vision width is 0"),
+        ("mmproj", _drop_vision_layer, "layer 1 has no weights"),
+        ("mmproj", _set("clip.vision.patch_size", 8), "patch size 8 does not match its patch"),
+        ("mmproj", _set("clip.vision.embedding_length", 32), "width 32 does not match its patch"),
+        ("mmproj", _reshape("v.blk.0.ffn_up.weight", [128, 128]), "does not take 64 inputs"),
+        ("mmproj", _reshape("v.blk.1.ffn_down.weight", [64, 128]), "does not take 128 inputs"),
+        ("model", _vector_as(1, "output_norm.weight"), "'output_norm.weight' is stored as F16"),
+        ("mmproj", _vector_as(2, "v.blk.0.attn_v.bias"), "stored as Q4_0, not F32"),
+        ("mmproj", _retype("clip.vision.attention.head_count", 6, 4.0), "stored as type 6"),
+        ("mmproj", _retype("clip.use_gelu", 4, 1), "use_gelu is stored as type 4, not BOOL"),
+    ],
+)
+def test_hyperparameters_llama_cpp_asserts_on_are_refused(
+    tmp_path: Path, target: str, edit: Callable[[GGUFDoc], None], reason: str
+) -> None:
+    source = write_tiny_text_model(tmp_path / "m.gguf")
+    if target == "mmproj":
+        source = write_tiny_mmproj(tmp_path / "p.gguf")
+    inspect_gguf(source)  # the unedited file is fine
+    with pytest.raises(InvalidModelFile, match=reason):
+        inspect_gguf(_edited(tmp_path, source, edit))

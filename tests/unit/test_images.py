@@ -105,6 +105,12 @@ def bilevel_png(width: int, height: int) -> bytes:
     )
 
 
+def exif_orientation(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif
+
+
 def refuse(source: bytes | Path, **kwargs: Any) -> str:
     with pytest.raises(ImageError) as caught:
         normalize_image(source, **kwargs)
@@ -210,6 +216,118 @@ def test_aspect_ratio_at_the_limit_is_accepted() -> None:
 
     assert (result.width, result.height) == (1024, 51)
     assert near(pixel(decode(result), (500, 25)), RED, 0)
+
+
+# --- memory: decoded bytes, not only pixels (issue 16, item 4) ---------------------------------
+
+
+def test_decoded_bytes_are_checked_before_decoding(no_decoding: list[str]) -> None:
+    # 4 MP is far inside the pixel guard, but RGBA costs Pillow 4 bytes a pixel: 16 MB.
+    data = encode(Image.new("RGBA", (2000, 2000), RED), "PNG")
+
+    message = refuse(data, name="poster.png", policy=ImagePolicy(max_decode_bytes=10_000_000))
+
+    assert message == (
+        "poster.png is too large to open safely (decoding it takes 16 MB of memory, the "
+        "limit is 10 MB); scale it down first."
+    )
+    assert no_decoding == []
+    assert normalize_image(data).width == 1024  # the default budget has room for it
+
+
+def test_grey_image_costs_a_quarter_of_rgba(no_decoding: list[str]) -> None:
+    policy = ImagePolicy(max_decode_bytes=10_000_000)
+    grey = encode(Image.new("L", (2000, 2000), 128), "PNG")  # 4 MB decoded
+
+    assert normalize_image(grey, policy=policy).width == 1024
+    assert set(no_decoding) == {"PNG"}
+
+
+def test_webp_is_charged_for_libwebps_own_canvases(no_decoding: list[str]) -> None:
+    # 1 MP: 4 MB in Pillow, but libwebp's two canvases and the frame's copy make it 16 MB.
+    data = encode(Image.new("RGB", (1000, 1000), RED), "WEBP", lossless=True)
+
+    message = refuse(data, name="a.webp", policy=ImagePolicy(max_decode_bytes=10_000_000))
+
+    assert message.startswith("a.webp is too large to open safely (decoding it takes 16 MB")
+    assert no_decoding == []
+
+
+def test_one_strip_tiff_is_charged_for_libtiffs_strip_buffer(no_decoding: list[str]) -> None:
+    image = Image.new("RGB", (1000, 1000), RED)
+    one_strip = encode(image, "TIFF", compression="tiff_adobe_deflate", strip_size=2**30)
+    many_strips = encode(image, "TIFF", compression="tiff_adobe_deflate")
+    policy = ImagePolicy(max_decode_bytes=6_000_000)  # 4 MB of pixels + a 3 MB strip: no
+
+    assert "too large to open safely" in refuse(one_strip, policy=policy)
+    assert no_decoding == []
+    assert normalize_image(many_strips, policy=policy).width == 1000
+
+
+def test_progressive_jpeg_decodes_at_a_smaller_scale_to_fit_the_budget() -> None:
+    # A progressive JPEG keeps every DCT coefficient at full size whatever the scale (1600x1200
+    # 4:2:0: 5.76 MB); the decoded pixels shrink with the scale (1:1 7.7 MB, 1:2 1.9 MB,
+    # 1:4 0.5 MB). With 7 MB the largest scale that fits is 1:4; a baseline JPEG fits at 1:2.
+    # Even at 1:8 the progressive one needs 5.9 MB.
+    photo = gradient_rgb((1600, 1200))
+    progressive = encode(photo, "JPEG", progressive=True, subsampling=2)
+    baseline = encode(photo, "JPEG", subsampling=2)
+    policy = ImagePolicy(max_decode_bytes=7_000_000)
+
+    assert (normalize_image(progressive).width, normalize_image(baseline).width) == (1024, 1024)
+    assert normalize_image(progressive, policy=policy).width == 400
+    assert normalize_image(baseline, policy=policy).width == 800
+    message = refuse(progressive, name="p.jpg", policy=ImagePolicy(max_decode_bytes=5_000_000))
+    assert message.startswith("p.jpg is too large to open safely (decoding it takes 5.9 MB")
+
+
+def tiff_with_strip_offsets(count: int) -> bytes:
+    """A 2-row, 8×2 grey raw TIFF whose strip offset and byte count lists hold ``count``
+    entries: Pillow makes a Python tile for each before anything could check the image."""
+    entries = [
+        (256, 4, 1, 8),
+        (257, 4, 1, 2),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, count, 0),  # offsets: filled in below
+        (277, 3, 1, 1),
+        (278, 4, 1, 1),
+        (279, 4, count, 0),
+    ]
+    ifd_size = 2 + 12 * len(entries) + 4
+    offsets_at = 8 + ifd_size
+    counts_at = offsets_at + 4 * count
+    pixels_at = counts_at + 4 * count
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, n, inline in entries:
+        value = {273: offsets_at, 279: counts_at}.get(tag, inline)
+        packed = struct.pack("<I", value) if kind == 4 else struct.pack("<HH", value, 0)
+        ifd += struct.pack("<HHI", tag, kind, n) + packed
+    ifd += struct.pack("<I", 0)
+    arrays = struct.pack("<I", pixels_at) * count + struct.pack("<I", 8) * count
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + arrays + b"\x80" * 16
+
+
+def test_tiff_with_more_strips_than_rows_is_refused_before_pillow_parses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PIL import TiffImagePlugin
+
+    assert normalize_image(tiff_with_strip_offsets(2)).width == 8
+    opened: list[int] = []
+    original = TiffImagePlugin.TiffImageFile._open
+
+    def spy(self: TiffImagePlugin.TiffImageFile) -> None:
+        opened.append(1)
+        original(self)
+
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "_open", spy)
+
+    assert refuse(tiff_with_strip_offsets(200_000), name="scan.tif") == (
+        "scan.tif is damaged or truncated."
+    )
+    assert opened == []
 
 
 # --- damaged, disguised and refused files -----------------------------------------------------
@@ -321,6 +439,63 @@ def test_formats_outside_the_allowlist_are_refused(
     assert "damaged" not in message
     assert no_decoding == []
     assert ghostscript_calls == []
+
+
+def cursor_file() -> bytes:
+    """A real Windows cursor: Pillow's ICO with the type field 2 and a hotspot."""
+    data = bytearray(encode(Image.new("RGB", (16, 16), RED), "ICO", sizes=[(16, 16)]))
+    struct.pack_into("<H", data, 2, 2)
+    struct.pack_into("<HH", data, 10, 3, 5)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("params", [{}, {"compression": "tga_rle"}])
+@pytest.mark.parametrize("footer", [True, False])
+def test_tga_is_named_a_tga_image_not_a_cursor(params: dict[str, Any], footer: bool) -> None:
+    data = encode(Image.new("RGB", (32, 32), RED), "TGA", **params)
+    assert data.endswith(b"TRUEVISION-XFILE.\x00")
+    if not footer:  # an old (version 1) TGA has no footer: the header alone must say it
+        data = data[:-26]
+
+    assert refuse(data, name="sprite.tga") == (
+        "sprite.tga is a TGA image, which LocalSight cannot read; convert it to PNG or JPEG first."
+    )
+
+
+def test_icons_and_cursors_are_still_named() -> None:
+    icon = encode(Image.new("RGB", (16, 16), RED), "ICO")
+
+    assert "is a Windows icon (ICO) file" in refuse(icon, name="i.png")
+    assert "is a Windows cursor file" in refuse(cursor_file(), name="c.png")
+    # Cursor-like bytes that are no cursor (no images in the directory) are not called one.
+    assert "cursor" not in refuse(b"\x00\x00\x02\x00\x00\x00" + bytes(64), name="x.png")
+
+
+def damaged_tiffs() -> dict[str, bytes]:
+    """TIFFs on which, before failing, libtiff prints its own error ("lzw": "Using code not
+    yet in table") or Pillow warns ("header-only": "Corrupt EXIF data")."""
+    from PIL import TiffImagePlugin
+
+    lzw = bytearray(encode(gradient_rgb((64, 48)), "TIFF", compression="tiff_lzw"))
+    opened = Image.open(io.BytesIO(bytes(lzw)))
+    assert isinstance(opened, TiffImagePlugin.TiffImageFile)
+    offset = opened.tag_v2[273][0]
+    lzw[offset + 10 : offset + 40] = b"\xff" * 30  # LZW codes not yet in the table
+    raw = encode(gradient_rgb((64, 48)), "TIFF")
+    return {"lzw": bytes(lzw), "header-only": raw[:100]}
+
+
+@pytest.mark.parametrize("kind", sorted(damaged_tiffs()))
+def test_tiff_warnings_never_reach_stderr(kind: str, capfd: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = refuse(damaged_tiffs()[kind], name="scan.tif")
+
+    assert message == "scan.tif is damaged or truncated."
+    assert [str(w.message) for w in caught] == []
+    assert capfd.readouterr().err == ""
 
 
 def test_random_bytes_are_not_an_image() -> None:
@@ -574,6 +749,57 @@ def test_48_megapixel_photo_is_shrunk_to_1024(tmp_path: Path) -> None:
     assert pixel(out, (512, 765))[0] > 215
 
 
+def reference_shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """What normalising did before it worked in strips: the whole image to RGB, then one
+    Pillow resize (box reduce, then LANCZOS)."""
+    if image.mode in ("RGBA", "LA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        rgb = Image.new("RGB", rgba.size, WHITE)
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode == "I;16":
+        rgb = image.convert("I").point(lambda v: v * (255 / 65535)).convert("L").convert("RGB")
+    else:
+        rgb = image.convert("RGB")
+    return rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
+@pytest.mark.parametrize(("long_edge", "size"), [(1024, (3001, 1003)), (100, (3001, 1003))])
+def test_shrinking_in_strips_gives_the_same_pixels_as_one_resize(
+    mode: str, long_edge: int, size: tuple[int, int]
+) -> None:
+    source = gradient_rgb(size)
+    noise = Image.effect_noise(size, 60).convert("L")
+    if mode == "RGBA":
+        source = Image.merge("RGBA", (*source.split(), noise))
+    elif mode == "I;16":
+        source = noise.convert("I").point(lambda v: v * 250).convert("I;16")
+    elif mode == "P":
+        source = source.quantize(64)
+        source.info["transparency"] = 5
+    else:
+        source = source.convert(mode)
+    data = encode(source, "PNG", compress_level=1)
+    policy = ImagePolicy(max_long_edge=long_edge, max_png_bytes=50_000_000)
+
+    result = normalize_image(data, policy=policy)
+    expected = reference_shrink(Image.open(io.BytesIO(data)), (result.width, result.height))
+
+    assert (result.width, result.height) == (long_edge, round(1003 * long_edge / 3001))
+    assert decode(result).tobytes() == expected.tobytes()
+
+
+def test_exif_rotation_of_a_big_png_is_applied_after_shrinking() -> None:
+    stored = halves((3000, 1000), RED, BLUE)  # red left, blue right, as stored
+
+    result = normalize_image(encode(stored, "PNG", exif=exif_orientation(6)))
+    out = decode(result)
+
+    assert (result.width, result.height) == (341, 1024)
+    assert pixel(out, (170, 100)) == RED  # rotated 90° clockwise: left is now the top
+    assert pixel(out, (170, 900)) == BLUE
+
+
 @pytest.mark.parametrize(
     ("size", "expected"),
     [
@@ -771,3 +997,5 @@ def test_policy_is_validated() -> None:
         ImagePolicy(max_aspect_ratio=0.5)
     with pytest.raises(ValueError):
         ImagePolicy(max_pixels=0)
+    with pytest.raises(ValueError):
+        ImagePolicy(max_decode_bytes=0)

@@ -4,6 +4,13 @@ Both formats write each attached image once, as a file named by its sha256 in an
 ``images/`` folder beside the documents, and refer to it by that relative path; the folder
 can be moved or zipped as a whole.
 
+A chat database may come from a backup or another machine, so the sha256 it gives an image
+is data, not a trusted name: only exactly 64 lowercase hex digits become a file name
+(``backends.safe_names``).  An image whose name is anything else (``../../x``, an absolute
+path) is left out, with a note in the document where it was and one sentence through
+``on_problem``; the rest of the export is written as usual, and nothing is ever written
+outside the chosen folder.
+
 Markdown: one ``<id>-<title>.md`` per conversation, for reading and sharing.  Message text is
 written as it is (answers are Markdown already); each message has a ``##`` heading with the
 speaker and local time; interrupted answers and errors carry a note.
@@ -36,7 +43,7 @@ The schema (version 1; a later version only adds keys)::
               "images": [
                 {"sha256": "…", "mime": "image/png", "width": 640, "height": 480,
                  "file": "images/<sha256>.png"}              # relative to the JSON file
-              ]
+              ]                  # "file": null and "problem": "…" for an image left out
             }
           ]
         }
@@ -52,14 +59,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+from backends.safe_names import is_sha256
 from desktop_app.core.store.database import (
     ConversationDetails,
     Store,
@@ -81,32 +90,61 @@ JSON_FILENAME: Final = "localsight-export.json"
 IMAGES_DIR: Final = "images"
 _EXTENSIONS: Final = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 _SPEAKERS: Final = {"user": "You", "assistant": "Assistant", "system": "System"}
+#: Why an image is left out, as the document says where the image was.
+LEFT_OUT_REASON: Final = (
+    "its name in the chat history is not a sha256, so the history may come from a damaged "
+    "or edited backup"
+)
+
+ProblemCallback = Callable[[str], None]
+_log = logging.getLogger(__name__)
 
 
-def export_markdown(store: Store, conversation_ids: Sequence[int], out_dir: Path) -> list[Path]:
-    """Write one Markdown file per conversation (plus its images); return the files."""
+def export_markdown(
+    store: Store,
+    conversation_ids: Sequence[int],
+    out_dir: Path,
+    *,
+    on_problem: ProblemCallback | None = None,
+) -> list[Path]:
+    """Write one Markdown file per conversation (plus its images); return the files.
+
+    ``on_problem`` hears one sentence per image left out (see the module docstring); without
+    it the sentence is logged as a warning.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    report = _Reporter(on_problem)
     for conversation_id in conversation_ids:
         details = store.conversation_details(conversation_id)
         messages = store.messages(conversation_id)
         for message in messages:
-            _write_images(store, message.images, out_dir)
-        target = out_dir / f"{details.id}-{_slug(details.title)}.md"
+            _write_images(store, message.images, out_dir, conversation_id, report)
+        target = out_dir / f"{int(details.id)}-{_slug(str(details.title))}.md"
         _write_atomically(target, _markdown(details, messages))
         written.append(target)
     return written
 
 
-def export_json(store: Store, conversation_ids: Sequence[int], out_dir: Path) -> Path:
-    """Write ``localsight-export.json`` (plus the images); return its path."""
+def export_json(
+    store: Store,
+    conversation_ids: Sequence[int],
+    out_dir: Path,
+    *,
+    on_problem: ProblemCallback | None = None,
+) -> Path:
+    """Write ``localsight-export.json`` (plus the images); return its path.
+
+    ``on_problem`` as for ``export_markdown``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     conversations = []
+    report = _Reporter(on_problem)
     for conversation_id in conversation_ids:
         details = store.conversation_details(conversation_id)
         messages = store.messages(conversation_id)
         for message in messages:
-            _write_images(store, message.images, out_dir)
+            _write_images(store, message.images, out_dir, conversation_id, report)
         conversations.append(_conversation_json(details, messages))
     document = {
         "format": EXPORT_FORMAT,
@@ -115,13 +153,43 @@ def export_json(store: Store, conversation_ids: Sequence[int], out_dir: Path) ->
         "conversations": conversations,
     }
     target = out_dir / JSON_FILENAME
-    _write_atomically(target, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    # default=str: a hand-edited database can hold bytes where text belongs; the export
+    # still completes and shows what was there.
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    _write_atomically(target, text + "\n")
     return target
 
 
-def image_file(image: StoredImage) -> str:
-    """The image's path relative to the export folder (always with forward slashes)."""
+def image_file(image: StoredImage) -> str | None:
+    """The image's path relative to the export folder (always with forward slashes).
+
+    ``None`` when the stored name is not a sha256: such a name is never part of a path.
+    """
+    if not is_sha256(image.sha256):
+        return None
     return f"{IMAGES_DIR}/{image.sha256}{_EXTENSIONS.get(image.mime, '.bin')}"
+
+
+class _Reporter:
+    """Says each image left out once per export, through the caller or the log."""
+
+    def __init__(self, on_problem: ProblemCallback | None) -> None:
+        self._on_problem = on_problem
+        self._said: set[tuple[int, str]] = set()
+
+    def left_out(self, conversation_id: int, name: str) -> None:
+        if (conversation_id, name) in self._said:
+            return
+        self._said.add((conversation_id, name))
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "…"
+        text = (
+            f"An image in conversation {conversation_id} was left out of the export: its "
+            f"name in the chat history, {shown}, is not a sha256 (a damaged or edited backup?)."
+        )
+        if self._on_problem is not None:
+            self._on_problem(text)
+        else:
+            _log.warning("%s", text)
 
 
 def _conversation_json(
@@ -145,20 +213,24 @@ def _conversation_json(
                 "created_at": _iso(m.created_at),
                 "stats": None if m.stats is None else dataclasses.asdict(m.stats),
                 "error": m.error,
-                "images": [
-                    {
-                        "sha256": i.sha256,
-                        "mime": i.mime,
-                        "width": i.width,
-                        "height": i.height,
-                        "file": image_file(i),
-                    }
-                    for i in m.images
-                ],
+                "images": [_image_json(i) for i in m.images],
             }
             for m in messages
         ],
     }
+
+
+def _image_json(image: StoredImage) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "sha256": image.sha256,
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "file": image_file(image),
+    }
+    if entry["file"] is None:
+        entry["problem"] = f"This image was left out: {LEFT_OUT_REASON}."
+    return entry
 
 
 def _options_json(details: ConversationDetails) -> dict[str, Any] | None:
@@ -189,8 +261,12 @@ def _markdown(details: ConversationDetails, messages: Sequence[StoredMessage]) -
         if message.text.strip():
             lines += [message.text.rstrip(), ""]
         for number, image in enumerate(message.images, start=1):
+            file = image_file(image)
+            if file is None:
+                lines += [f"> *Image {number} was left out: {LEFT_OUT_REASON}.*", ""]
+                continue
             alt = f"image {number} ({image.width}×{image.height})"
-            lines += [f"![{alt}]({image_file(image)})", ""]
+            lines += [f"![{alt}]({file})", ""]
         if message.state == "interrupted":
             lines += ["> *This answer was stopped before it finished.*", ""]
         elif message.state == "streaming":
@@ -201,10 +277,20 @@ def _markdown(details: ConversationDetails, messages: Sequence[StoredMessage]) -
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _write_images(store: Store, images: Sequence[StoredImage], out_dir: Path) -> None:
+def _write_images(
+    store: Store,
+    images: Sequence[StoredImage],
+    out_dir: Path,
+    conversation_id: int,
+    report: _Reporter,
+) -> None:
     folder = out_dir / IMAGES_DIR
     for image in images:
-        target = out_dir / image_file(image)
+        file = image_file(image)
+        if file is None:
+            report.left_out(conversation_id, image.sha256)
+            continue
+        target = out_dir / file
         if target.exists():  # named by content: an existing file holds the same bytes
             continue
         folder.mkdir(exist_ok=True)

@@ -276,16 +276,39 @@ def write_sidecar(image: Path, text: str) -> None:
         raise
 
 
-def restore_sidecars(rows: Iterable[DescribeRow], job: DescribeJob) -> int:
-    """Write missing sidecars for rows already done (a re-run with ``--sidecar`` added)."""
+def restore_sidecars(
+    rows: Iterable[DescribeRow], job: DescribeJob, images: Iterable[Path] | None = None
+) -> int:
+    """Write missing sidecars for rows already done (a re-run with ``--sidecar`` added).
+
+    The results file is data (it may come from another machine, a backup, someone else),
+    so a row's path is not trusted to name a place to write: a row naming any existing
+    file used to create ``<that file>.txt`` beside it, outside the folder being described.
+    A sidecar is restored only for an image found this run (``images``) whose content is
+    still the one the row describes (its sha256; a changed image is described again by the
+    run, which writes its sidecar then).  Without ``images`` the row's file must at least
+    be named like an image, so no row can create ``.bashrc.txt`` or ``notes.conf.txt``.
+    """
+    wanted = None if images is None else {os.path.abspath(image) for image in images}
     written = 0
     for row in rows:
         if row.error or row.model != job.model or row.prompt != job.prompt:
             continue
-        image = Path(row.path)
-        if image.is_file() and not sidecar_path(image).exists():
-            write_sidecar(image, row.text)
-            written += 1
+        image = Path(os.path.abspath(row.path))
+        if wanted is None:
+            if not looks_like_image_path(image):
+                continue
+        elif str(image) not in wanted:  # a file named on the command line may have any name
+            continue
+        if sidecar_path(image).exists():
+            continue
+        try:
+            if not image.is_file() or file_sha256(image) != row.sha256:
+                continue
+        except OSError:
+            continue
+        write_sidecar(image, row.text)
+        written += 1
     return written
 
 

@@ -44,5 +44,15 @@ class DownloadBusy(DownloadError):
     """Another download of the same file (another window, the CLI) is running."""
 
 
+class UnsafeFileName(DownloadError):
+    """A repo, revision or file name that could reach another file or URL (``../``, a folder
+    part): refused before anything is fetched or written."""
+
+
+class InTheWay(DownloadError):
+    """Something that is not a regular file (a link, a pipe, a folder) sits where the
+    download must write; it is left alone and nothing is written through it."""
+
+
 class DownloadCancelled(DownloadError):
     """The user cancelled; what was downloaded so far is kept to resume."""

@@ -15,6 +15,13 @@ goes through the same steps:
 5. ``fsync`` and rename to the final name, so the final name only ever holds a complete,
    verified file.
 
+Names are data (the catalog's, or a caller's): a file name must be one plain name and a repo
+two (``backends.safe_names``) before it reaches a URL or a path, since ``../`` in either would
+fetch another repository's file (URLs are normalised) or write outside the models folder.
+Nothing from a server's answer (headers, redirects) ever becomes a path.  The temporary
+names beside the file are never written *through*: a link, a pipe or a folder found there
+is refused (``InTheWay``) rather than followed, opened (a pipe would block) or replaced.
+
 Why plain httpx rather than ``huggingface_hub``: its ``hf_hub_download`` respects
 ``HF_ENDPOINT`` and the HF cache, but it cannot be cancelled (only by raising from a tqdm
 subclass), does not verify sha256, and since 1.x routes Xet-backed repos through the native
@@ -37,6 +44,7 @@ import errno
 import hashlib
 import json
 import os
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -49,15 +57,18 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from backends.base import CancelToken
+from backends.safe_names import plain_name_problem
 from desktop_app.core.downloads.errors import (
     AccessDenied,
     ChecksumMismatch,
     DownloadBusy,
     DownloadCancelled,
     DownloadError,
+    InTheWay,
     NetworkError,
     NotEnoughSpace,
     NotFoundOnHub,
+    UnsafeFileName,
 )
 from desktop_app.core.downloads.hub import (
     RemoteFile,
@@ -443,6 +454,8 @@ class Downloader:
         with the hub's real sizes, before the first byte.
         """
         cancel = cancel or CancelToken()
+        for request in requests:
+            check_names(request)
         remotes = [self.remote_file(r.repo, r.revision, r.filename, cancel) for r in requests]
         jobs = [
             _Job(request, remote, *self._expected(request, remote, record), index)
@@ -458,7 +471,10 @@ class Downloader:
             if cancel.cancelled:
                 raise DownloadCancelled("The download was cancelled.")
             dest = job.request.dest
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise _in_the_way(dest.parent, "not a folder") from None
             with _folder_lock(dest.parent):
                 present = self._already_there(job, run)
                 results.append(present or self._transfer_file(job, run))
@@ -511,11 +527,14 @@ class Downloader:
     def _transfer_file(self, job: _Job, run: _Run) -> DownloadResult:
         request, remote, dest = job.request, job.remote, job.request.dest
         part, meta = _part_path(dest), _meta_path(dest)
+        _check_writable_entry(dest, allow_link=True)
+        _check_writable_entry(part, allow_link=False)
+        _check_writable_entry(meta, allow_link=False)
         identity = job.sha or remote.etag
         offset = _resumable_bytes(part, meta, identity, remote.size)
         meta.write_text(json.dumps({"identity": identity, "url": remote.url, "size": remote.size}))
         run.reporter.start(job.index, request.filename, remote.size, offset)
-        fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(part, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         # Unbuffered: a full disk must surface at the write that failed, not at close().
         with os.fdopen(fd, "r+b", buffering=0) as handle:
             handle.truncate(offset)
@@ -667,6 +686,56 @@ def _cancelled(request: FileRequest, state: _State) -> DownloadCancelled:
         f"The download was cancelled; {_mb(state.offset)} of {request.filename} is kept and "
         "the next download resumes from there."
     )
+
+
+def check_names(request: FileRequest) -> None:
+    """Refuse names that could reach another file or URL, before anything is fetched.
+
+    The file name must be one plain name (the catalog's files are; a hub path with folders
+    is not supported), the repo ``org/name`` with two plain parts, and the revision not
+    ``.``/``..`` (it is %-encoded, so a branch name with ``/`` stays one URL segment).
+    """
+    problem = plain_name_problem(request.filename)
+    what = f"the file name {request.filename!r}"
+    parts = request.repo.split("/")
+    if problem is None and (
+        len(parts) != 2 or any(plain_name_problem(part) is not None for part in parts)
+    ):
+        problem, what = "it is not org/name", f"the repository {request.repo!r}"
+    if problem is None and request.revision in {"", ".", ".."}:
+        problem, what = "it is not a branch, tag or commit", f"the revision {request.revision!r}"
+    if problem is not None:
+        raise UnsafeFileName(
+            f"Refusing to download: {what} could name another file ({problem}); nothing was "
+            "downloaded. Update LocalSight's catalog or fix the name."
+        )
+
+
+def _in_the_way(path: Path, kind: str) -> InTheWay:
+    return InTheWay(
+        f"{path} is in the way of the download ({kind}). Move or delete it, then download again."
+    )
+
+
+def _check_writable_entry(path: Path, *, allow_link: bool) -> None:
+    """What is at ``path`` may be replaced by a rename: a plain file, or nothing.
+
+    ``allow_link`` for the final name only: a model linked in from another disk is the
+    user's choice, and the rename replaces the link itself, never what it points at.
+    The temporary names are opened and written, so a link there would be written through.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    mode = info.st_mode
+    if stat.S_ISREG(mode) or (allow_link and stat.S_ISLNK(mode)):
+        return
+    if stat.S_ISDIR(mode):
+        raise _in_the_way(path, "a folder")
+    if stat.S_ISLNK(mode):
+        raise _in_the_way(path, "a symbolic link")
+    raise _in_the_way(path, "not a regular file")
 
 
 def _part_path(dest: Path) -> Path:

@@ -10,11 +10,17 @@ model downloaded without its projector.
 project's machines cannot reach Hugging Face).  Downloads then check the hub's LFS etag,
 which is the file's sha256, and record the verified hash on first success
 (``desktop_app.core.downloads.verified``); see ``downloads.py``.
+
+An entry's id, repo and file names become paths (``<models folder>/<id>/<file>``, the hub
+cache's ``models--org--name``) and parts of download URLs, so they are checked when an entry
+is *made*, not only when the JSON is parsed: an entry built in code or by
+``dataclasses.replace`` obeys the same rules (no ``../``, no separators, no trailing newline).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +28,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from backends.safe_names import is_sha256, plain_name_problem
+
 CATALOG_RESOURCE = "catalog.json"
 SCHEMA_VERSION = 1
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.gguf$")
+# Matched with fullmatch: "$" would also accept a final newline.
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.gguf")
 
 
 class CatalogError(Exception):
@@ -41,6 +49,18 @@ class CatalogFile:
     filename: str
     size: int
     sha256: str | None
+
+    def __post_init__(self) -> None:
+        """The file name is joined to a folder and a URL: refuse what could leave them."""
+        name = self.filename
+        if (
+            not isinstance(name, str)
+            or plain_name_problem(name) is not None
+            or not _FILENAME.fullmatch(name)
+        ):
+            raise CatalogError(f"{name!r} is not a plain .gguf file name")
+        if self.sha256 is not None and not is_sha256(self.sha256):
+            raise CatalogError("sha256 must be 64 lowercase hex digits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +80,17 @@ class CatalogEntry:
     chat_format: str
     ollama_tag: str | None
     good_for: str
+
+    def __post_init__(self) -> None:
+        """The id names a folder and the repo a cache folder and URL: checked on every entry."""
+        if not isinstance(self.id, str) or not _ID.fullmatch(self.id):
+            raise CatalogError("the id must be lowercase letters, digits, '.', '-', '_'")
+        if not isinstance(self.repo, str) or not _REPO.fullmatch(self.repo):
+            raise CatalogError("repo must look like org/name")
+        if any(part in {".", ".."} for part in self.repo.split("/")):
+            raise CatalogError("repo must look like org/name, without '.' or '..' parts")
+        if self.model_file.filename == self.mmproj_file.filename:
+            raise CatalogError("the model and the projector must be different files")
 
     @property
     def files(self) -> tuple[CatalogFile, CatalogFile]:
@@ -96,8 +127,13 @@ class Catalog:
         names: dict[str, str] = {}
         for entry in self.entries:
             model = models_dir / entry.id / entry.model_file.filename
-            if model.is_file():
-                names[str(model.resolve())] = entry.name
+            try:
+                if not model.is_file():
+                    continue
+            except OSError:  # a folder the user may not look into: not ours to name
+                continue
+            # realpath, not resolve(): a link loop made in the meantime must not raise.
+            names[os.path.realpath(model)] = entry.name
         return names
 
     def __iter__(self) -> Iterator[CatalogEntry]:
@@ -125,45 +161,39 @@ def _file(raw: object, where: str) -> CatalogFile:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where} must be an object")
     filename = _require(raw, "filename", str, where)
-    if not _FILENAME.match(filename):
-        raise CatalogError(f"{where}: {filename!r} is not a plain .gguf file name")
     size = _require(raw, "size", int, where)
     if size <= 0:
         raise CatalogError(f"{where}: size must be positive")
     sha256 = _optional_str(raw, "sha256", where)
-    if sha256 is not None and not _SHA256.match(sha256):
-        raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
-    return CatalogFile(filename, size, sha256)
+    try:
+        return CatalogFile(filename, size, sha256)
+    except CatalogError as error:
+        raise CatalogError(f"{where}: {error}") from None
 
 
 def _entry(raw: object, index: int) -> CatalogEntry:
     if not isinstance(raw, dict):
         raise CatalogError(f"model #{index} must be an object")
     where = f"model {raw.get('id', f'#{index}')!r}"
-    entry_id = _require(raw, "id", str, where)
-    repo = _require(raw, "repo", str, where)
-    if not _ID.match(entry_id):
-        raise CatalogError(f"{where}: the id must be lowercase letters, digits, '.', '-', '_'")
-    if not _REPO.match(repo):
-        raise CatalogError(f"{where}: repo must look like org/name")
-    entry = CatalogEntry(
-        id=entry_id,
-        name=_require(raw, "name", str, where),
-        repo=repo,
-        revision=_require(raw, "revision", str, where),
-        model_file=_file(raw.get("model_file"), f"{where} model_file"),
-        mmproj_file=_file(raw.get("mmproj_file"), f"{where} mmproj_file"),
-        licence=_require(raw, "licence", str, where),
-        licence_url=_require(raw, "licence_url", str, where),
-        ram_bytes=_require(raw, "ram_bytes", int, where),
-        image_long_edge=_require(raw, "image_long_edge", int, where),
-        chat_format=_require(raw, "chat_format", str, where),
-        ollama_tag=_optional_str(raw, "ollama_tag", where),
-        good_for=_require(raw, "good_for", str, where),
-    )
-    if entry.model_file.filename == entry.mmproj_file.filename:
-        raise CatalogError(f"{where}: the model and the projector must be different files")
-    return entry
+    values: dict[str, Any] = {
+        "id": _require(raw, "id", str, where),
+        "name": _require(raw, "name", str, where),
+        "repo": _require(raw, "repo", str, where),
+        "revision": _require(raw, "revision", str, where),
+        "model_file": _file(raw.get("model_file"), f"{where} model_file"),
+        "mmproj_file": _file(raw.get("mmproj_file"), f"{where} mmproj_file"),
+        "licence": _require(raw, "licence", str, where),
+        "licence_url": _require(raw, "licence_url", str, where),
+        "ram_bytes": _require(raw, "ram_bytes", int, where),
+        "image_long_edge": _require(raw, "image_long_edge", int, where),
+        "chat_format": _require(raw, "chat_format", str, where),
+        "ollama_tag": _optional_str(raw, "ollama_tag", where),
+        "good_for": _require(raw, "good_for", str, where),
+    }
+    try:
+        return CatalogEntry(**values)
+    except CatalogError as error:
+        raise CatalogError(f"{where}: {error}") from None
 
 
 def parse_catalog(text: str) -> Catalog:

@@ -23,6 +23,7 @@ already complete in the Hugging Face cache is used where it is and not downloade
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,8 @@ class InstalledPair:
         """What goes into ``ChatRequest.model`` for the llama.cpp backend."""
         if self.location == "Hugging Face cache":
             return str(self.model_path)
-        return str(self.model_path.resolve())
+        # realpath, as the backend's scan does: resolve() raises on a link loop (3.11).
+        return os.path.realpath(self.model_path)
 
     @property
     def size(self) -> int:
@@ -127,7 +129,7 @@ class ModelLibrary:
         folder = self.folder(entry)
         model = folder / entry.model_file.filename
         mmproj = folder / entry.mmproj_file.filename
-        if model.is_file() and mmproj.is_file():
+        if _is_file(model) and _is_file(mmproj):
             return InstalledPair(entry, model, mmproj, "models folder")
         cached_model = hf_cache.find_cached_file(
             self._hf_root, entry.repo, entry.model_file.filename
@@ -267,7 +269,7 @@ class ModelLibrary:
         """
         entry = self.catalog.get(entry_id)
         folder = self.folder(entry)
-        if not folder.is_dir():
+        if not _is_dir(folder):
             return 0
         freed = 0
         record = self.verified
@@ -281,3 +283,23 @@ class ModelLibrary:
         with contextlib.suppress(OSError):
             folder.rmdir()  # only if empty: never delete what the user put there
         return freed
+
+
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that says False, not raises, for a folder the user may not enter.
+
+    A models folder can hold anything (issue 16): the model manager must still list the
+    catalog when one of its folders cannot be looked into.
+    """
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    """``Path.is_dir`` with the same tolerance as ``_is_file``."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

@@ -49,6 +49,9 @@ class EmptyState(QWidget):
         self.title.setObjectName("EmptyTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.model_line = QLabel(self)
+        self.model_line.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a model's name is data: common/plain.py
         self.model_line.setObjectName("Muted")
         self.model_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.model_line.setWordWrap(True)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from backends.base import ImageInput
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
 PENDING_THUMB_PX = 64
@@ -108,12 +109,13 @@ class PendingImage(QFrame):
                 Qt.TransformationMode.SmoothTransformation,
             )
         )
-        preview.setToolTip(f"{label} — {image.width}×{image.height}")
+        # The label is a file name: data, and a tooltip guesses HTML (common/plain.py).
+        preview.setToolTip(literal_html(f"{label} — {image.width}×{image.height}"))
         preview.setAccessibleName(tr("Attached image {name}", name=label))
         layout.addWidget(preview)
         remove = QToolButton(self)
         remove.setText("×")
-        remove.setToolTip(tr("Remove {name}", name=label))
+        remove.setToolTip(literal_html(tr("Remove {name}", name=label)))
         remove.setAccessibleName(tr("Remove {name}", name=label))
         remove.setAutoRaise(True)
         remove.clicked.connect(lambda: emit(self.removed, self))
@@ -149,6 +151,8 @@ class Composer(QFrame):
 
         self.notice = QLabel(self)
         self.notice.setObjectName("Notice")
+        # Settings problems, file names, server errors: data, never HTML (common/plain.py).
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.hide()
         outer.addWidget(self.notice)
@@ -231,6 +235,15 @@ class Composer(QFrame):
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    def add_notice(self, text: str) -> None:
+        """Show ``text`` after the notice already showing, if any, rather than over it.
+
+        For notes that arrive on their own time (a model listing ends after the start-up
+        notes about the settings were shown): neither must hide the other.
+        """
+        shown = self.notice.text() if self.notice.isVisibleTo(self) else ""
+        self.show_notice(f"{shown} {text}" if shown else text)
 
     # -- sending ------------------------------------------------------------------------
 

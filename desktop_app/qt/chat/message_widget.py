@@ -129,6 +129,9 @@ class MessageWidget(QWidget):
         layout.addWidget(self.body)
 
         self.status = QLabel(self.bubble)
+        self.status.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a backend's error text: common/plain.py
         self.status.setObjectName("Muted")
         self.status.setWordWrap(True)
         self.status.hide()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -98,7 +99,7 @@ class Sidebar(QWidget):
                 title = row.title or tr("New chat")
                 item = QListWidgetItem(title)
                 snippet = getattr(row, "snippet", None)
-                item.setToolTip(snippet or title)
+                item.setToolTip(literal_html(snippet or title))  # chat text: plain.py
                 if snippet:
                     item.setText(f"{title}\n{snippet}")
                 if conversation_id == answering_id:

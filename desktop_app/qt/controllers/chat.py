@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QWidget
 
 from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
@@ -31,6 +31,7 @@ from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.models.first_run_panel import FirstRunPanel
@@ -183,12 +184,11 @@ class ChatController(QObject):
 
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.state.store.conversation(conversation_id).title or tr("this chat")
-        answer = QMessageBox.question(
+        if not ask(
             self._dialog_parent,
             tr("Delete chat"),
             tr("Delete “{title}” and its images? This cannot be undone.", title=title),
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         if self.state.answering == conversation_id:
             self.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
@@ -23,6 +23,7 @@ from backends.base import (
     ModelInfo,
     SupportsDefaultModel,
     SupportsRegister,
+    backend_problems,
 )
 from desktop_app.core.models.catalog import Catalog, load_catalog
 from desktop_app.core.models.factory import make_backend
@@ -38,7 +39,19 @@ from desktop_app.qt.models.transfers import JobRegistry
 from desktop_app.qt.settings.dialog import SettingsDialog
 from desktop_app.qt.state import AppState
 
-Listing = tuple[list[tuple[str, ModelInfo]], str | None, list[str]]
+#: At most this many skipped entries are told by name at once; a folder holding hundreds
+#: would push the message box off the window.  The rest are counted, and
+#: ``localsight models`` lists every one.
+SKIPPED_SHOWN = 5
+
+
+class Listing(NamedTuple):
+    """What ``list_models`` found, for the GUI thread."""
+
+    found: list[tuple[str, ModelInfo]]  # (backend name, model)
+    default: str | None  # the llama.cpp backend's default model
+    notes: list[str]  # one short note per server that did not answer
+    skipped: list[str]  # one sentence per entry a backend skipped (``backend_problems``)
 
 
 tr = translator("MainWindow")
@@ -62,9 +75,11 @@ def _server_config(settings: Settings) -> tuple[object, ...]:
 
 def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_dir: Path) -> Listing:
     """Every backend's models (blocking: a worker thread's job), the llama.cpp backend's
-    default model, and a short note per server that did not answer."""
+    default model, a short note per server that did not answer, and what the backends
+    skipped (a link loop, a named pipe, an unreadable file in a models folder)."""
     found: list[tuple[str, ModelInfo]] = []
     notes: list[str] = []
+    skipped: list[str] = []
     default = None
     names = (catalog or load_catalog()).installed_names(models_dir)
     for name, backend in backends.items():
@@ -77,9 +92,11 @@ def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_di
             if name == "llama-cpp":
                 raise
             notes.append(str(error).split(". ")[0])  # "Ollama is not running at …"
+        else:
+            skipped.extend(backend_problems(backend))  # read on this thread, right after
         if name == "llama-cpp" and isinstance(backend, SupportsDefaultModel):
             default = backend.default_model_id()
-    return found, default, notes
+    return Listing(found, default, notes, skipped)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +134,7 @@ class ModelsController(QObject):
         self.model_manager: Any = None
         self._use_after_load: str | None = None
         self._listing = 0  # the newest listing's number; older results are dropped
+        self._told_skipped: set[str] = set()  # each skipped entry is told once a session
 
     # -- models -------------------------------------------------------------------------
 
@@ -139,7 +157,7 @@ class ModelsController(QObject):
         if number != self._listing:
             return  # a newer listing (other settings, another server) is on its way
         state, views = self.state, self.views
-        found, default, notes = result
+        found, default, notes, skipped = result
         state.models = [info for _, info in found]
         state.model_backend.clear()
         state.model_backend.update({info.id: name for name, info in found})
@@ -162,6 +180,29 @@ class ModelsController(QObject):
             else tr("No model found: add one with Model → Add a model file…")
         )
         self.status.emit(" — ".join([status, *notes]))
+        self._tell_skipped(skipped)
+
+    def _tell_skipped(self, skipped: list[str]) -> None:
+        """Say, above the message box, which entries the listing skipped and why.
+
+        Without it a model file missing from the picker had no reason anywhere in the
+        window.  Once per distinct sentence: every listing (settings change, download,
+        server reconnect) finds the same ones again, and telling them each time would be
+        noise the person learns to ignore.
+        """
+        new = [text for text in dict.fromkeys(skipped) if text not in self._told_skipped]
+        if not new:
+            return
+        self._told_skipped.update(new)
+        shown = new[:SKIPPED_SHOWN]
+        text = " ".join([tr("Skipped while looking for models:"), *shown])
+        if len(new) > len(shown):
+            more = tr(
+                "{n} more were skipped; “localsight models” lists every one.",
+                n=len(new) - len(shown),
+            )
+            text = f"{text} {more}"
+        self.views.composer.add_notice(text)
 
     def choose_model(self, info: ModelInfo) -> None:
         state = self.state
@@ -317,4 +358,4 @@ class ModelsController(QObject):
             self.status.emit(tr("Could not save settings: {e}", e=error))
 
 
-__all__ = ["ModelViews", "ModelsController", "list_models"]
+__all__ = ["Listing", "ModelViews", "ModelsController", "list_models"]

@@ -109,6 +109,9 @@ class DescribePanelLayout(QDialog):
 
         self.notice = QLabel(self)
         self.notice.setObjectName("Notice")
+        self.notice.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # file and folder names, errors: common/plain.py
         self.notice.setWordWrap(True)
         self.notice.setAccessibleName(tr("Notice"))
         self.notice.hide()
@@ -123,6 +126,7 @@ class DescribePanelLayout(QDialog):
         self.progress.setValue(0)
         progress_row.addWidget(self.progress, 1)
         self.progress_label = QLabel(self)
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)  # "Exported … to <file name>"
         self.progress_label.setObjectName("Muted")
         self.progress_label.setAccessibleName(tr("Progress"))
         progress_row.addWidget(self.progress_label, 2)

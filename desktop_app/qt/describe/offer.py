@@ -10,7 +10,7 @@ the same reason (and that is what the composer's thumbnail strip shows at 1024 p
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from desktop_app.qt.common.i18n import fill, translator
@@ -38,6 +38,7 @@ class DescribeOffer(QMessageBox):
     ) -> None:
         super().__init__(parent)
         self.setIcon(QMessageBox.Icon.Question)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # the model's name is data: common/plain.py
         self.setWindowTitle(tr("Many images"))
         intro = tr("The folder holds {n} images.") if from_folder else tr("You dropped {n} images.")
         self.setText(fill(intro, n=count) + " " + tr("What should happen?"))

@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFileDialog,
-    QMessageBox,
     QWidget,
 )
 
@@ -44,6 +43,7 @@ from desktop_app.core.describe.run import (
 )
 from desktop_app.core.images import ImagePolicy
 from desktop_app.qt.common.i18n import fill, translator
+from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.common.workers import BackgroundCall
@@ -379,14 +379,12 @@ class DescribePanel(DescribePanelLayout):
         """Save each description as ``PHOTO.jpg.txt``; asks before replacing existing ones."""
         rows = [r for r in self.table.finished_rows() if not r.error]
         existing = sum(1 for r in rows if sidecar_path(Path(r.path)).exists())
-        if existing:
-            answer = QMessageBox.question(
-                self,
-                tr("Replace text files?"),
-                tr("{n} images already have a .txt file beside them. Replace them?", n=existing),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        if existing and not ask(
+            self,
+            tr("Replace text files?"),
+            tr("{n} images already have a .txt file beside them. Replace them?", n=existing),
+        ):
+            return
 
         def write() -> int:
             for row in rows:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.describe.output import DescribeRow
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.describe.worker import THUMB_PX
 
@@ -89,7 +90,7 @@ class ResultsTable(QTableWidget):
             self._index[path] = row
             self.paths.append(path)
             name = QTableWidgetItem(path.name)
-            name.setToolTip(str(path))
+            name.setToolTip(literal_html(str(path)))  # a tooltip guesses HTML: plain.py
             self.setItem(row, COL_PREVIEW, QTableWidgetItem())
             self.setItem(row, COL_FILE, name)
             self.setItem(row, COL_TEXT, QTableWidgetItem())
@@ -143,7 +144,7 @@ class ResultsTable(QTableWidget):
             text.setText(row_data.text)
             text.setForeground(QBrush(QColor(self.colors.text)))
             seconds.setText(tr("{s} s", s=f"{row_data.seconds:.1f}"))
-        text.setToolTip(text.text())
+        text.setToolTip(literal_html(text.text()))  # the model's answer is data
         seconds.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.resizeRowToContents(row)
         return row

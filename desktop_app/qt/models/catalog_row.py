@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.models.fit import GIB
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.models.transfers import format_bytes, progress_text
 
@@ -91,11 +92,14 @@ class ProgressLine:
         self.cancel_button = button(tr("Cancel"), cancel_tip, parent)
         line.addWidget(self.cancel_button)
         layout.addLayout(line)
+        # Server errors and file names: data, never HTML (common/plain.py).
         self.label = QLabel(parent)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setObjectName("Muted")
         self.label.setWordWrap(True)
         layout.addWidget(self.label)
         self.error = QLabel(parent)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setObjectName("ErrorText")
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -135,7 +139,9 @@ class CatalogRow(QFrame):
 
         top = QHBoxLayout()
         top.setSpacing(6)
+        # The catalog's words are data too (common/plain.py).
         self.title = QLabel(entry.name, self)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setObjectName("RowTitle")
         top.addWidget(self.title)
         top.addWidget(badge(tr("vision"), "VisionBadge", self, tr("This model can see images")))
@@ -159,10 +165,12 @@ class CatalogRow(QFrame):
         outer.addLayout(top)
 
         self.details = QLabel(self)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setObjectName("Muted")
         self.details.setWordWrap(True)
         outer.addWidget(self.details)
         self.state_line = QLabel(self)
+        self.state_line.setTextFormat(Qt.TextFormat.PlainText)
         self.state_line.setWordWrap(True)
         outer.addWidget(self.state_line)
 
@@ -207,7 +215,7 @@ class CatalogRow(QFrame):
             + "\n"
             + entry.good_for
         )
-        self.details.setToolTip(entry.chat_format)
+        self.details.setToolTip(literal_html(entry.chat_format))
         self.state_line.setText(self._state_text())
         self._sync()
 

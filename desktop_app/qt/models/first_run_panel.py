@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from backends.base import ModelInfo
 from desktop_app.core.models.first_run import FirstRunPlan, plan_first_run
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import ProgressLine, button
 from desktop_app.qt.models.transfers import DownloadJob, JobRegistry, format_bytes, progress_text
@@ -97,6 +98,7 @@ class FirstRunPanel(QFrame):
         top.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         self.body = QLabel(self)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)  # model names: common/plain.py
         self.body.setWordWrap(True)
         layout.addWidget(self.body)
         buttons = QHBoxLayout()
@@ -284,7 +286,7 @@ class FirstRunPanel(QFrame):
     def _label(widget: QPushButton, text: str, tip: str) -> None:
         widget.setText(text)
         widget.setAccessibleName(text)
-        widget.setToolTip(tip)
+        widget.setToolTip(literal_html(tip))  # model names are data: common/plain.py
 
     # -- choices --------------------------------------------------------------------------
 

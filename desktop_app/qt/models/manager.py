@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFrame,
     QLabel,
-    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.fit import GIB, Resources
 from desktop_app.core.models.library import CatalogStatus, InstalledPair, ModelLibrary
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import CatalogRow
 from desktop_app.qt.models.ollama_section import OllamaSection
@@ -83,6 +83,9 @@ class ModelManager(QDialog):
         heading.setObjectName("SectionTitle")
         layout.addWidget(heading)
         self.machine = QLabel(tr("Checking memory and disk…"), self)
+        self.machine.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # or the error reading them: common/plain.py
         self.machine.setObjectName("Muted")
         layout.addWidget(self.machine)
 
@@ -215,7 +218,7 @@ class ModelManager(QDialog):
         row = self.rows[entry_id]
         installed = row.status.installed
         size = format_bytes(installed.size) if installed is not None else ""
-        answer = QMessageBox.question(
+        if not ask(
             self,
             tr("Remove model"),
             tr(
@@ -223,8 +226,7 @@ class ModelManager(QDialog):
                 name=row.entry.name,
                 size=size,
             ),
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         call = BackgroundCall(self)
         call.done.connect(lambda freed: self._removed(entry_id, freed))

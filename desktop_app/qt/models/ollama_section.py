@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from backends.base import BackendUnavailable, HasHost, ModelInfo
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import ask, literal_html
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import ProgressLine, badge, button
 from desktop_app.qt.models.transfers import JobRegistry, PullJob, PullStatus, format_bytes
@@ -65,6 +65,7 @@ class OllamaSection(QWidget):
         heading.addWidget(self.check_button)
         layout.addLayout(heading)
         self.status = QLabel(tr("Asking Ollama for its models…"), self)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # Ollama's own errors: common/plain.py
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)
@@ -173,6 +174,7 @@ class OllamaSection(QWidget):
         row = QHBoxLayout(line)
         row.setContentsMargins(8, 2, 0, 2)
         name = QLabel(info.name, line)
+        name.setTextFormat(Qt.TextFormat.PlainText)  # the name Ollama gives: common/plain.py
         name.setObjectName("RowTitle")
         row.addWidget(name)
         vision = info.capabilities.vision
@@ -189,10 +191,11 @@ class OllamaSection(QWidget):
             size.setObjectName("Muted")
             row.addWidget(size)
         row.addStretch(1)
-        use = button(tr("Use"), tr("Chat with {name}", name=info.name), line)
+        use = button(tr("Use"), literal_html(tr("Chat with {name}", name=info.name)), line)
         use.clicked.connect(lambda: self.on_use(info.id))
         row.addWidget(use)
-        delete = button(tr("Delete"), tr("Delete {name} from Ollama", name=info.name), line)
+        delete_tip = literal_html(tr("Delete {name} from Ollama", name=info.name))
+        delete = button(tr("Delete"), delete_tip, line)
         delete.clicked.connect(lambda: self.delete(info))
         row.addWidget(delete)
         return line
@@ -249,12 +252,12 @@ class OllamaSection(QWidget):
             self.error.show()
 
     def delete(self, info: ModelInfo) -> None:
-        answer = QMessageBox.question(
+        asked = ask(
             self,
             tr("Delete from Ollama"),
             tr("Delete {name} from Ollama? Pulling it again downloads it again.", name=info.name),
         )
-        if answer != QMessageBox.StandardButton.Yes or self.backend is None:
+        if not asked or self.backend is None:
             return
         call = BackgroundCall(self)
         call.done.connect(self._deleted)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from backends.base import ModelInfo
 from desktop_app.core.models.fit import ram_fit
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
 INFO_ROLE = Qt.ItemDataRole.UserRole
@@ -82,7 +83,8 @@ class ModelPicker(QWidget):
             tip = info.id
             if fit.reason:
                 tip += "\n" + fit.reason
-            self.combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+            # A model's path or name is data; a tooltip guesses HTML (common/plain.py).
+            self.combo.setItemData(index, literal_html(tip), Qt.ItemDataRole.ToolTipRole)
         self.combo.setEnabled(bool(models))
         if not models:
             self.combo.addItem(tr("No models found — add a .gguf in Settings"))

@@ -1,0 +1,252 @@
+"""The hyper-parameter rules a GGUF file must keep before llama.cpp may see it.
+
+``gguf_check`` proves a file is well-formed (counts, lengths, every tensor inside the
+file).  A well-formed file can still carry numbers llama.cpp trusts without checking, and
+some of those end in a ``GGML_ASSERT`` -- an abort() that kills the process: the audit of
+issue 16 found 59 of 1000 mutated files did so (a negative or NaN RMS epsilon, a projector
+whose head count does not divide its width, a patch size larger than its image, a
+duplicated vocabulary token, a WordPiece tokenizer on a generative model, integer-typed
+weights).  The engine process contains such a death, but a refusal here says *what* is wrong,
+costs no process, and works where no engine runs (``ask`` and ``describe`` in-process users).
+
+Each rule is one that every real model keeps (checked against the catalog's families and the
+test stand-ins); where llama.cpp already throws a clean C++ error (it becomes a Python
+``ValueError`` and a clear message) no rule is added, so this list stays short and exact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backends.llama_cpp.gguf_check import GGUFSummary
+
+#: ggml's integer and float64 tensor types.  No architecture llama.cpp runs takes its
+#: weights in these; a matrix multiplication with one aborts (seen with I8/I16/I32/I64).
+NON_WEIGHT_TYPES = frozenset({24, 25, 26, 27, 28})
+
+#: Tokenizers llama.cpp's vocabulary loader knows (``src/llama-vocab.cpp``).  ``bert``
+#: (WordPiece) belongs to the BERT family of embedding models only: on a generative model
+#: its default special tokens (101, 102, 103) and missing newline token abort the loader.
+KNOWN_TOKENIZERS = frozenset(
+    {"llama", "gpt2", "bert", "t5", "rwkv", "plamo2", "gemma4", "none", "no_vocab"}
+    | {"hybriddna", "whitespace", "test"}
+)
+
+#: Widths, lengths and counts beyond these are no model that fits a desktop's memory: the
+#: largest real values are ~16k (embedding), ~500 (layers), 128 (heads).
+MAX_WIDTH = 1 << 17
+MAX_LAYERS = 4096
+MAX_HEADS = 4096
+
+
+def _int(value: Any) -> int | None:
+    """``value`` as an integer, or None when it is absent or of another type (bools too)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _positive(value: Any, what: str, limit: int, *, zero_ok: bool = False) -> str | None:
+    """A count or width out of ``(0, limit]``; other types are llama.cpp's to refuse (it does)."""
+    number = _int(value)
+    if number is not None and not (0 if zero_ok else 1) <= number <= limit:
+        return f"its {what} is {number}"
+    return None
+
+
+def _epsilon(value: Any, what: str) -> str | None:
+    """Norm epsilons must be small positive numbers; ggml asserts ``eps >= 0``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"its {what} is not a number"
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        return f"its {what} is {value}"
+    return None
+
+
+def text_model_problem(summary: GGUFSummary) -> str | None:
+    """The first broken rule of a language model's header, or None."""
+    arch = summary.arch_value
+    width = _int(arch("embedding_length"))
+    for key, what, limit in (
+        ("embedding_length", "embedding width", MAX_WIDTH),
+        ("block_count", "layer count", MAX_LAYERS),
+        ("context_length", "context length", 1 << 31),
+    ):
+        if problem := _positive(arch(key), what, limit):
+            return problem
+    for key in ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon"):
+        if problem := _epsilon(arch(key), key.rsplit(".", 1)[-1].replace("_", " ")):
+            return problem
+    heads = _int(arch("attention.head_count"))
+    heads_kv = _int(arch("attention.head_count_kv"))
+    key_length = _int(arch("attention.key_length"))
+    if heads is not None and heads > MAX_HEADS:
+        return f"its attention head count is {heads}"
+    if heads and width and key_length is None and width % heads:
+        return f"its {heads} attention heads do not divide its width {width}"
+    if heads and heads_kv is not None and (heads_kv > heads or (heads_kv and heads % heads_kv)):
+        return f"its {heads_kv} key/value heads do not divide its {heads} attention heads"
+    rope_dims = _int(arch("rope.dimension_count"))
+    head_dim = key_length or (width // heads if width and heads else None)
+    if rope_dims is not None and head_dim and not 0 <= rope_dims <= head_dim:
+        return f"its rotary dimension {rope_dims} exceeds its head size {head_dim}"
+    return _tokenizer_problem(summary)
+
+
+def _tokenizer_problem(summary: GGUFSummary) -> str | None:
+    tokenizer = summary.metadata.get("tokenizer.ggml.model")
+    if tokenizer is not None and tokenizer not in KNOWN_TOKENIZERS:
+        return f"its tokenizer {tokenizer!r} is unknown"
+    if tokenizer == "bert" and "bert" not in summary.architecture:
+        return "it pairs a BERT tokenizer with a generative model"
+    n_vocab = summary.array_lengths.get("tokenizer.ggml.tokens")
+    if tokenizer not in (None, "none", "no_vocab") and not n_vocab:
+        return "its vocabulary is empty"
+    declared = _int(summary.arch_value("vocab_size"))
+    if declared is not None and n_vocab and declared != n_vocab:
+        return f"it declares {declared} tokens but lists {n_vocab}"
+    for key in ("scores", "token_type"):
+        length = summary.array_lengths.get(f"tokenizer.ggml.{key}")
+        if length is not None and n_vocab and length != n_vocab:
+            return f"its vocabulary has {n_vocab} tokens but {length} {key.replace('_', ' ')}s"
+    for name in ("bos", "eos", "unknown", "padding", "seperator", "eot", "eom"):
+        token = summary.metadata.get(f"tokenizer.ggml.{name}_token_id")
+        if isinstance(token, int) and n_vocab and not -1 <= token < n_vocab:
+            return f"its {name} token id {token} is outside its {n_vocab}-token vocabulary"
+    return None
+
+
+_UINT32, _INT32, _FLOAT32, _BOOL, _STRING = 4, 5, 6, 7, 8
+_CLIP_U32 = (
+    "{m}.attention.head_count {m}.attention.head_count_kv {m}.attention.head_dim "
+    "{m}.block_count {m}.embedding_length {m}.feed_forward_length {m}.projection_dim "
+    "clip.audio.chunk_size clip.audio.conv_kernel_size clip.audio.local_block_count "
+    "clip.audio.local_group_size clip.audio.max_pos_emb clip.audio.num_mel_bins "
+    "clip.audio.projector.downsample_rate clip.audio.projector.head_count "
+    "clip.audio.projector.stack_factor clip.audio.projector.window_size "
+    "clip.audio.rvq.num_quantizers clip.audio.subsampling_factor clip.audio.window_size "
+    "clip.minicpmv_query_num clip.vision.expert_used_count clip.vision.image_max_pixels "
+    "clip.vision.image_min_pixels clip.vision.image_size clip.vision.n_wa_pattern "
+    "clip.vision.patch_size clip.vision.preproc_image_size clip.vision.preproc_max_tiles "
+    "clip.vision.preproc_min_tiles clip.vision.projector.query_side "
+    "clip.vision.projector.scale_factor clip.vision.projector.window_side "
+    "clip.vision.sam.block_count clip.vision.sam.embedding_length clip.vision.sam.head_count "
+    "clip.vision.spatial_merge_size clip.vision.window_size"
+)
+_CLIP_OTHER = {
+    "{m}.attention.layer_norm_epsilon": _FLOAT32,
+    "clip.vision.swiglu_clamp": _FLOAT32,
+    "clip.minicpmv_version": _INT32,
+    "clip.has_audio_encoder": _BOOL,
+    "clip.has_gen_audio_encoder": _BOOL,
+    "clip.has_vision_encoder": _BOOL,
+    "clip.use_gelu": _BOOL,
+    "clip.use_silu": _BOOL,
+    "clip.projector_type": _STRING,
+    "clip.vision.projector_type": _STRING,
+    "clip.audio.projector_type": _STRING,
+    "clip.vision.mm_patch_merge_type": _STRING,
+}
+
+
+def _clip_key_types() -> dict[str, int]:
+    table = {key: _UINT32 for key in _CLIP_U32.split()} | _CLIP_OTHER
+    return {
+        key.format(m=f"clip.{modality}"): kind
+        for key, kind in table.items()
+        for modality in ("vision", "audio")
+    }
+
+
+#: The scalar keys llama.cpp's projector loader reads and the GGUF type it reads each as
+#: (``tools/mtmd/clip.cpp``, its ``get_u32``/``get_f32``/``get_bool``/... helpers).  Unlike the
+#: language-model loader, which throws a clean error for a key of the wrong type, these
+#: helpers call ``gguf_get_val_u32`` and friends, which *assert* the type: a head count
+#: written as a float aborted the process (issue 16).
+CLIP_KEY_TYPES = _clip_key_types()
+_TYPE_NAMES = {_UINT32: "UINT32", _INT32: "INT32", _FLOAT32: "FLOAT32", _BOOL: "BOOL"}
+_TYPE_NAMES[_STRING] = "STRING"
+
+
+def projector_problem(summary: GGUFSummary) -> str | None:
+    """The first broken rule of a vision projector's header (``clip.vision.*``), or None."""
+    meta = summary.metadata
+    for key, kind in summary.metadata_types.items():
+        wanted = CLIP_KEY_TYPES.get(key)
+        if wanted is not None and kind != wanted:
+            return f"its {key} is stored as type {kind}, not {_TYPE_NAMES[wanted]}"
+    if not summary.has_vision_encoder:
+        return None  # audio-only projectors: LocalSight does not load them
+    for key, what, limit in (
+        ("embedding_length", "vision width", MAX_WIDTH),
+        ("block_count", "vision layer count", MAX_LAYERS),
+        ("attention.head_count", "vision head count", MAX_HEADS),
+        ("feed_forward_length", "vision feed-forward width", MAX_WIDTH * 8),
+        ("projection_dim", "projection width", MAX_WIDTH),
+        ("patch_size", "patch size", 65_535),
+    ):
+        if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit):
+            return problem
+    # 0 means "any size" (dynamic-resolution encoders); llama.cpp caps it at 8192.
+    if problem := _positive(meta.get("clip.vision.image_size"), "image size", 8192, zero_ok=True):
+        return problem
+    if problem := _epsilon(meta.get("clip.vision.attention.layer_norm_epsilon"), "norm epsilon"):
+        return problem
+    width = _int(meta.get("clip.vision.embedding_length"))
+    heads = _int(meta.get("clip.vision.attention.head_count"))
+    if width and heads and width % heads:
+        return f"its {heads} vision heads do not divide its width {width}"
+    patch = _int(meta.get("clip.vision.patch_size"))
+    image = _int(meta.get("clip.vision.image_size"))
+    if patch and image and patch > image:
+        return f"its patch size {patch} exceeds its image size {image}"
+    if problem := _vision_shape_problem(summary, width, patch):
+        return problem
+    layers = _int(meta.get("clip.vision.block_count"))
+    if layers:
+        present = {n.split(".")[2] for n in summary.tensor_names if n.startswith("v.blk.")}
+        missing = [i for i in range(layers) if str(i) not in present]
+        if missing:
+            return f"it declares {layers} vision layers but layer {missing[0]} has no weights"
+    return None
+
+
+#: Matrices of a vision block that read the block's input (their ``ne0`` is the width), and
+#: the one that reads the feed-forward layer's output.  The names are llama.cpp's own
+#: (``TN_ATTN_*``/``TN_FFN_*`` in ``tools/mtmd/clip-impl.h``).
+_READS_WIDTH = ("attn_q", "attn_k", "attn_v", "attn_qkv", "ffn_up", "ffn_gate")
+
+
+def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | None) -> str | None:
+    """Tensor shapes that contradict the header: the projector's warm-up at load time builds
+    its graph from the header's numbers and aborts in a reshape or a matrix product when a
+    tensor disagrees (issue 16: a changed width or patch size, a wider feed-forward matrix)."""
+    shapes = summary.tensor_shapes
+    ffn = _int(summary.metadata.get("clip.vision.feed_forward_length"))
+    for name in ("v.patch_embd.weight", "v.patch_embd.weight.1"):
+        dims = shapes.get(name)
+        if dims is None or len(dims) != 4:
+            continue
+        if patch and (dims[0], dims[1]) != (patch, patch):
+            return f"its patch size {patch} does not match its patch embedding {dims[:2]}"
+        if width and dims[3] != width:
+            return f"its vision width {width} does not match its patch embedding ({dims[3]})"
+    for name, dims in shapes.items():
+        parts = name.split(".")
+        if len(parts) != 5 or parts[:2] != ["v", "blk"] or parts[4] != "weight":
+            continue
+        wanted = width if parts[3] in _READS_WIDTH else ffn if parts[3] == "ffn_down" else None
+        if wanted and (len(dims) < 2 or dims[0] != wanted):
+            return f"its tensor {name!r} is {list(dims)}, which does not take {wanted} inputs"
+    return None
+
+
+def hyperparameter_problem(summary: GGUFSummary) -> str | None:
+    """The first rule ``summary`` breaks, as a phrase for "…is not a usable model file: …"."""
+    if summary.is_projector:
+        return projector_problem(summary)
+    return text_model_problem(summary)
