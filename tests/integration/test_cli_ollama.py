@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,16 +128,12 @@ def test_error_line_mid_answer_keeps_the_partial_text(
     assert len(result.stdout.strip()) >= 4, "the partial answer was printed"
 
 
-def test_not_running_is_one_line_within_two_seconds(localsight_home: Path) -> None:
+def test_not_running_is_one_line(localsight_home: Path) -> None:
     url = refusing_url()
-    started = time.perf_counter()
     result = localsight(
         "ask", "hi", "--backend", "ollama", "--host", url, "--model", "llava", home=localsight_home
     )
-    elapsed = time.perf_counter() - started
     assert_one_clear_line(result, f"Ollama is not running at {url}", "ollama serve")
-    # The whole process: interpreter start, imports, the refused connection, exit.
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
 
 
 def test_models_list_shows_names_sizes_and_capabilities(

@@ -338,3 +338,11 @@ def test_nothing_is_kept_aside_when_loading(settings_path: Path) -> None:
     Settings.load_with_problems(settings_path)
     assert settings_path.read_bytes() == b"{not json"
     assert kept_aside(settings_path) == []
+
+
+def test_the_thread_ceiling_is_the_backends_own() -> None:
+    """Stated twice on purpose (importing the backend would cost settings ~0.1 s): equal."""
+    from backends.llama_cpp.threads import MAX_THREADS as BACKEND_MAX
+    from desktop_app.core.settings import MAX_THREADS
+
+    assert MAX_THREADS == BACKEND_MAX

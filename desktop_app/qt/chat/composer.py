@@ -243,7 +243,7 @@ class Composer(QFrame):
         notes about the settings were shown): neither must hide the other.
         """
         shown = self.notice.text() if self.notice.isVisibleTo(self) else ""
-        self.show_notice(f"{shown} {text}" if shown else text)
+        self.show_notice(f"{shown}\n{text}" if shown else text)
 
     # -- sending ------------------------------------------------------------------------
 

@@ -195,13 +195,14 @@ class ModelsController(QObject):
             return
         self._told_skipped.update(new)
         shown = new[:SKIPPED_SHOWN]
-        text = " ".join([tr("Skipped while looking for models:"), *shown])
+        # One line each: a paragraph of paths is unreadable (seen on screen).
+        text = "\n".join([tr("Skipped while looking for models:"), *(f"• {s}" for s in shown)])
         if len(new) > len(shown):
             more = tr(
                 "{n} more were skipped; “localsight models” lists every one.",
                 n=len(new) - len(shown),
             )
-            text = f"{text} {more}"
+            text = f"{text}\n{more}"
         self.views.composer.add_notice(text)
 
     def choose_model(self, info: ModelInfo) -> None:
