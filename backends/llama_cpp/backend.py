@@ -9,6 +9,7 @@ inside a long prompt evaluation (through ``llama_set_abort_callback``).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import threading
 import time
@@ -47,13 +48,13 @@ from backends.llama_cpp.discovery import (
     embedded_default_model,
     entry_problem,
     model_folders,
+    real_path,
     scan,
 )
 from backends.llama_cpp.display_name import display_name
 from backends.llama_cpp.fast_chat import FastChat, fast_path_possible, make_fast_chat
 from backends.llama_cpp.fit import MAX_CONTEXT_TOKENS, ensure_fits, fitting_context
 from backends.llama_cpp.gguf_check import GGUFSummary
-from backends.llama_cpp.template_budget import guard_binding
 from backends.llama_cpp.threads import threads_for
 from backends.llama_cpp.tokenize import install_bounded_tokenize
 
@@ -97,6 +98,14 @@ def _readable(path: Path, what: str) -> Path:
     if problem := entry_problem(path):
         raise InvalidModelFile(f"The {what} file {path} {problem}; fix it or pick another file.")
     return path
+
+
+def _is_dir(path: Path) -> bool:
+    """``Path.is_dir`` that says False, not raises, for an entry that cannot be looked at."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _optional_str(value: object) -> str | None:
@@ -205,9 +214,7 @@ class LlamaCppBackend:
                     f"{summary.embedding_length}."
                 )
         else:
-            found, _ = scan([summary.path.parent], self._cache)
-            match = next((m for m in found if m.path == summary.path), None)
-            projector = match.projector if match else None
+            projector = self._folder_projector(summary)
         local = LocalModel(summary, projector)
         self._registered[str(summary.path)] = local
         return _model_info(local)
@@ -219,6 +226,7 @@ class LlamaCppBackend:
             if embedded is not None:
                 paths.append(embedded)
         models, self.problems = scan(paths, self._cache)
+        models = self._pair_extra_files(models)
         if self._include_stores:
             for store_models, store_problems in self._scan_stores():
                 models.extend(store_models)
@@ -228,6 +236,33 @@ class LlamaCppBackend:
             found.setdefault(model.id, model)
         found.update(self._registered)
         return found
+
+    def _folder_projector(self, summary: GGUFSummary) -> GGUFSummary | None:
+        """The projector beside a model named by its path, as a scan of its folder pairs it.
+
+        Problems in that folder are not the model's: only the model itself was asked for.
+        """
+        found, _ = scan([summary.path.parent], self._cache)
+        match = next((m for m in found if m.path == summary.path), None)
+        return match.projector if match else None
+
+    def _pair_extra_files(self, models: list[LocalModel]) -> list[LocalModel]:
+        """Each model given as a lone file (an added model) with its folder's projector.
+
+        A lone file is scanned without its folder, so a vision model added with its
+        projector beside it came back text-only at the next start (issue 17): it is paired
+        here exactly as ``register`` paired it when it was added.  Only those files' folders
+        are read, and their summaries are cached, so a listing stays cheap.
+        """
+        files = {real_path(p) for p in self._extra if not _is_dir(p)}
+        if not files:
+            return models
+        return [
+            dataclasses.replace(model, projector=self._folder_projector(model.summary))
+            if model.projector is None and model.path in files
+            else model
+            for model in models
+        ]
 
     def _scan_stores(self) -> list[tuple[list[LocalModel], list[str]]]:
         from backends.llama_cpp import hf_cache, ollama_store
@@ -319,6 +354,9 @@ class LlamaCppBackend:
         n_ctx = fitting_context(model.summary, model.projector, n_ctx)
         ensure_fits(model.summary, model.projector, n_ctx)
         llama_cpp = native.llama_module()
+        # Imported here: jinja2 costs about 28 ms that importing the backend need not pay.
+        from backends.llama_cpp.template_budget import guard_binding
+
         guard_binding(llama_cpp)  # Llama() compiles the GGUF's templates: only in the budget
         native.clear_log()
         started = time.perf_counter()

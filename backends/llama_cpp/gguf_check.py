@@ -182,6 +182,8 @@ def _check_vocabulary(reader: _Reader, count: int) -> None:
         if length > MAX_STRING_BYTES:
             raise _Invalid(f"metadata {VOCABULARY_KEY!r} holds an oversized string")
         token = reader.read(length)
+        if not token:
+            continue  # llama.cpp renames empty tokens "[EMPTY_<id>]": they never clash
         if token in seen:
             raise _Invalid(f"its vocabulary lists the token {token[:40]!r} twice (id {index})")
         seen.add(token)

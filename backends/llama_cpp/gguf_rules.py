@@ -9,9 +9,10 @@ duplicated vocabulary token, a WordPiece tokenizer on a generative model, intege
 weights).  The engine process contains such a death, but a refusal here says *what* is wrong,
 costs no process, and works where no engine runs (``ask`` and ``describe`` in-process users).
 
-Each rule is one that every real model keeps (checked against the catalog's families and the
-test stand-ins); where llama.cpp already throws a clean C++ error (it becomes a Python
-``ValueError`` and a clear message) no rule is added, so this list stays short and exact.
+Each rule is one every real model keeps -- checked against the vendored converters
+(``convert_hf_to_gguf.py`` and the legacy projector scripts), the family stand-ins and the
+real files at hand -- and where llama.cpp already throws a clean C++ error (it becomes a
+Python ``ValueError`` and a clear message) or only warns, no rule is added.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from backends.llama_cpp.gguf_check import GGUFSummary
 
-#: ggml's integer and float64 tensor types.  No architecture llama.cpp runs takes its
-#: weights in these; a matrix multiplication with one aborts (seen with I8/I16/I32/I64).
+#: ggml's integer and float64 tensor types.  No vision-language or chat model takes its
+#: weights in these (only draft-model and expert-routing tables do: EAGLE-3's ``d2t``); a
+#: matrix multiplication with one aborts (seen with I8/I16/I32/I64).
 NON_WEIGHT_TYPES = frozenset({24, 25, 26, 27, 28})
 
 #: Tokenizers llama.cpp's vocabulary loader knows (``src/llama-vocab.cpp``).  ``bert``
@@ -113,10 +115,6 @@ def _tokenizer_problem(summary: GGUFSummary) -> str | None:
         length = summary.array_lengths.get(f"tokenizer.ggml.{key}")
         if length is not None and n_vocab and length != n_vocab:
             return f"its vocabulary has {n_vocab} tokens but {length} {key.replace('_', ' ')}s"
-    for name in ("bos", "eos", "unknown", "padding", "seperator", "eot", "eom"):
-        token = summary.metadata.get(f"tokenizer.ggml.{name}_token_id")
-        if isinstance(token, int) and n_vocab and not -1 <= token < n_vocab:
-            return f"its {name} token id {token} is outside its {n_vocab}-token vocabulary"
     return None
 
 
@@ -183,13 +181,20 @@ def projector_problem(summary: GGUFSummary) -> str | None:
         return None  # audio-only projectors: LocalSight does not load them
     for key, what, limit in (
         ("embedding_length", "vision width", MAX_WIDTH),
+        ("patch_size", "patch size", 65_535),
+    ):
+        if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit):
+            return problem
+    # Converters have written 0 for these (legacy MiniCPM-V's projection width, the old
+    # Qwen2-VL script's feed-forward width, Gemma 4's unified vision-audio header) and
+    # llama.cpp copes; only absurd sizes are refused.
+    for key, what, limit in (
         ("block_count", "vision layer count", MAX_LAYERS),
         ("attention.head_count", "vision head count", MAX_HEADS),
         ("feed_forward_length", "vision feed-forward width", MAX_WIDTH * 8),
         ("projection_dim", "projection width", MAX_WIDTH),
-        ("patch_size", "patch size", 65_535),
     ):
-        if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit):
+        if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit, zero_ok=True):
             return problem
     # 0 means "any size" (dynamic-resolution encoders); llama.cpp caps it at 8192.
     if problem := _positive(meta.get("clip.vision.image_size"), "image size", 8192, zero_ok=True):
@@ -215,18 +220,23 @@ def projector_problem(summary: GGUFSummary) -> str | None:
     return None
 
 
-#: Matrices of a vision block that read the block's input (their ``ne0`` is the width), and
-#: the one that reads the feed-forward layer's output.  The names are llama.cpp's own
-#: (``TN_ATTN_*``/``TN_FFN_*`` in ``tools/mtmd/clip-impl.h``).
-_READS_WIDTH = ("attn_q", "attn_k", "attn_v", "attn_qkv", "ffn_up", "ffn_gate")
+#: Matrices of a vision block that read the block's input: their ``ne0`` is the width.  The
+#: names are llama.cpp's own (``TN_ATTN_*``/``TN_FFN_*`` in ``tools/mtmd/clip-impl.h``).
+_READS_WIDTH = ("attn_q", "attn_k", "attn_v", "attn_qkv", "ffn_gate")
 
 
 def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | None) -> str | None:
-    """Tensor shapes that contradict the header: the projector's warm-up at load time builds
-    its graph from the header's numbers and aborts in a reshape or a matrix product when a
-    tensor disagrees (issue 16: a changed width or patch size, a wider feed-forward matrix)."""
+    """Tensor shapes that contradict the header or each other: the projector's warm-up at
+    load time builds its graph from them and aborts in a reshape or a matrix product when
+    they disagree (issue 16: a changed width or patch size, a wider feed-forward matrix).
+
+    The feed-forward pair is checked against itself, not against the header's
+    ``feed_forward_length``: converters have written that as 0 or as the language model's
+    width (Qwen2-VL), which llama.cpp never uses; and files converted before mid-2025 name
+    the two matrices the other way round, which llama.cpp detects and swaps (``clip.cpp``,
+    "ffn up/down are swapped") -- so this does too.
+    """
     shapes = summary.tensor_shapes
-    ffn = _int(summary.metadata.get("clip.vision.feed_forward_length"))
     for name in ("v.patch_embd.weight", "v.patch_embd.weight.1"):
         dims = shapes.get(name)
         if dims is None or len(dims) != 4:
@@ -235,13 +245,29 @@ def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | 
             return f"its patch size {patch} does not match its patch embedding {dims[:2]}"
         if width and dims[3] != width:
             return f"its vision width {width} does not match its patch embedding ({dims[3]})"
+    if not width:
+        return None
     for name, dims in shapes.items():
         parts = name.split(".")
         if len(parts) != 5 or parts[:2] != ["v", "blk"] or parts[4] != "weight":
             continue
-        wanted = width if parts[3] in _READS_WIDTH else ffn if parts[3] == "ffn_down" else None
-        if wanted and (len(dims) < 2 or dims[0] != wanted):
-            return f"its tensor {name!r} is {list(dims)}, which does not take {wanted} inputs"
+        if parts[3] in _READS_WIDTH and (len(dims) < 2 or dims[0] != width):
+            return f"its tensor {name!r} is {list(dims)}, which does not take {width} inputs"
+        if parts[3] == "ffn_up":
+            down = shapes.get(f"v.blk.{parts[2]}.ffn_down.weight")
+            if down is not None and (problem := _ffn_problem(name, dims, down, width)):
+                return problem
+    return None
+
+
+def _ffn_problem(name: str, up: tuple[int, ...], down: tuple[int, ...], width: int) -> str | None:
+    """A feed-forward pair reads the width and gives it back: up [width, n], down [n, width]."""
+    if len(up) != 2 or len(down) != 2:
+        return f"its feed-forward matrices around {name!r} are not matrices"
+    if down[0] == width and up[0] != width:
+        up, down = down, up  # the legacy naming, as llama.cpp reads it
+    if up[0] != width or down != (up[1], width):
+        return f"its feed-forward matrices around {name!r} ({list(up)}, {list(down)}) do not fit"
     return None
 
 

@@ -20,12 +20,15 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
-
-from jinja2.environment import Template
+from typing import TYPE_CHECKING, Any
 
 from backends.base import TemplateBudgetExceeded
-from backends.llama_cpp import template_budget
+
+if TYPE_CHECKING:  # jinja2 and the budget load on the first render (importing the backend
+    # must stay quick: they cost about 28 ms), inside the functions that use them
+    from jinja2.environment import Template
+
+    from backends.llama_cpp import template_budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ def _environment(llama_cpp: ModuleType) -> template_budget.BudgetedEnvironment:
     the time and memory budget."""
     import jinja2.ext
 
+    from backends.llama_cpp import template_budget
+
     formats = llama_cpp.llama_chat_format
     environment = template_budget.BudgetedEnvironment(
         trim_blocks=True,
@@ -105,6 +110,8 @@ def _compiled(llama_cpp: ModuleType, template: str) -> Template:
 
 def _render(llama_cpp: ModuleType, template: str, **variables: Any) -> str:
     """One render, within the budget ``template_budget.running`` holds for the caller."""
+    from backends.llama_cpp import template_budget
+
     return template_budget.render(_compiled(llama_cpp, template), None, variables)
 
 
@@ -113,6 +120,8 @@ def _conversation_limits(
 ) -> template_budget.BudgetLimits:
     """The caps for rendering ``messages``: their text sets them, not their images' bytes
     (an attached photo must not give a hostile template megabytes more to build)."""
+    from backends.llama_cpp import template_budget
+
     chars = sum(map(len, texts))
     for message in messages:
         content = message.get("content")
@@ -135,6 +144,8 @@ def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
     known = _caps_cache.get(template)
     if known is not None:
         return known
+    from backends.llama_cpp import template_budget
+
     _compiled(llama_cpp, template)  # a template that cannot even be compiled fails here
     with template_budget.running(_conversation_limits([], _PROBE_TEXT * 2)):
         caps = _probe_caps(llama_cpp, template)
@@ -144,6 +155,7 @@ def content_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
 
 def _probe_caps(llama_cpp: ModuleType, template: str) -> ContentCaps:
     """``content_caps``' probes: up to four renders, sharing one budget."""
+    from backends.llama_cpp import template_budget
 
     def render(content: Any) -> str:
         try:
@@ -251,6 +263,8 @@ def render_template(
     ``caps``: what the template reads (probed once per template when not given).  The
     probes and the render share one budget, set by the conversation.
     """
+    from backends.llama_cpp import template_budget
+
     limits = _conversation_limits(messages, bos_token, eos_token)
     with template_budget.running(limits):
         return _render_prompt(
@@ -276,6 +290,8 @@ def _render_prompt(
     add_special: bool,
     caps: ContentCaps | None,
 ) -> RenderedPrompt:
+    from backends.llama_cpp import template_budget
+
     if caps is None:
         caps = content_caps(llama_cpp, template)
     converted, images = normalise_messages(messages, marker, caps)

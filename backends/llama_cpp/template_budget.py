@@ -23,15 +23,23 @@ or build a value goes through a check *before* the work happens:
   small, before any ``==``, ``hash`` or ``repr`` could walk its 2**64 leaves.
 * **memory**: all the characters (and list slots) operations create are added up; past
   ``max_produced`` the render stops, so a loop cannot pile up fresh copies even when each
-  one is within ``max_chars``.
+  one is within ``max_chars``.  The count is of everything created, not of what is alive
+  (Python gives no sound way to see a string freed), so it must leave room for templates
+  that build the prompt step by step, copying it all for every message: that cap grows
+  with messages times characters (see ``PRODUCED_PER_MESSAGE_CHAR``).  Counting only the
+  values alive was the alternative; it would leave a namespace attribute, a ``set`` and
+  every frame of a recursive macro each free to hold ``max_chars``, thousands of them.
 * **time**: the clock is read every ``_CLOCK_EVERY`` steps; ``max_seconds`` is a backstop
   for steps that are individually slow but bounded (comparing two long strings in a loop,
   spreading a long list into a call's arguments).
 
 The caps grow with the conversation (see ``BudgetLimits.for_conversation``), so a real
-chat of any length renders exactly as before; hostile templates stop within about a second
-and a few tens of MB.  Past any cap the render raises ``TemplateBudgetExceeded``, one
-sentence that says what happened and what to do.
+chat of any length renders exactly as before: every template vendored in llama.cpp that
+renders a plain chat at all gives the same prompt for 200 turns of 4 000 characters.  In a
+short chat a hostile template stops within about a second and a few tens of MB; a long
+chat gives it as much as the real templates need there (up to about 4 characters per
+message per character of the conversation, and 10 us a step).  Past any cap the render
+raises ``TemplateBudgetExceeded``, one sentence that says what happened and what to do.
 
 Namespaces are the one mutable object a template has: a namespace may not be stored in a
 list, dict or another namespace, because a value sized when it was built could grow behind
@@ -76,9 +84,17 @@ CHARS_PER_INPUT_CHAR = 4
 
 #: Characters (and list slots, at 8 each: a pointer) all operations may create together: a
 #: real template copies each message a handful of times (``+`` chains, ``trim``), far below
-#: 64 per character; 8 Mi for a short chat is 8-32 MB of text at most.
+#: 64 per character; 8 Mi for a short chat is 8-32 MB of text at most.  Some build the prompt
+#: step by step instead (``{% set ns.out = ns.out ~ … %}``), copying all of it so far a few
+#: times for every message: Reka-Edge's template creates 1.0 to 1.2 characters per message
+#: per character of the conversation (measured on the 71 templates vendored in llama.cpp,
+#: 10 to 200 turns; the next highest creates 0.5, on a short chat): 650 million for 400
+#: messages of 4 000 characters, each copy freed as the next is made.  So the cap grows with
+#: messages times characters too, 4 per message per character (as the steps grow with
+#: messages squared): 2.7 billion for those 400 messages.
 BASE_PRODUCED = 8 << 20
 PRODUCED_PER_INPUT_CHAR = 64
+PRODUCED_PER_MESSAGE_CHAR = 4
 SLOT_CHARS = 8
 
 #: Steps.  Most real templates take a handful per message (measured on 200 turns: Gemma 3,
@@ -130,7 +146,8 @@ class BudgetLimits:
         extra_steps = STEPS_PER_MESSAGE * n_messages + STEPS_PER_MESSAGE_PAIR * n_messages**2
         return cls(
             max_chars=BASE_CHARS + CHARS_PER_INPUT_CHAR * input_chars,
-            max_produced=BASE_PRODUCED + PRODUCED_PER_INPUT_CHAR * input_chars,
+            max_produced=BASE_PRODUCED
+            + (PRODUCED_PER_INPUT_CHAR + PRODUCED_PER_MESSAGE_CHAR * n_messages) * input_chars,
             max_steps=BASE_STEPS + extra_steps,
             max_seconds=MAX_SECONDS + SECONDS_PER_STEP * extra_steps,
         )

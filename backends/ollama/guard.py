@@ -90,6 +90,11 @@ class ConnectionGuard:
         errors: list[BaseException] = []
         with self._lock:
             self._wake = woken
+            # Stop may have come between the check above and now: the watcher's cut found
+            # no wait to end then, and will not come again, so look once more.
+            stopped = self._cut
+        if stopped or self._cancel.cancelled:
+            raise cancelled()
 
         def run() -> None:
             try:

@@ -176,7 +176,8 @@ class ImagePolicy:
     12 MB), a 48 MP progressive JPEG (144 MB of coefficients, decoded at 1/8: 147 MB), a
     12 MP RGBA PNG screenshot (48 MB), 8-bit RGB or RGBA PNG, BMP and multi-strip TIFF up to
     37 MP, 16-bit grey up to 75 MP, 8-bit grey and palette images up to the pixel guard
-    (89 MP), WebP up to 9 MP (16 bytes a pixel) and AVIF up to 10 MP (8 MP with alpha). It
+    (89 MP), a still lossy WebP up to ~35 MP (animated: 9 MP), 8-bit 4:2:0 AVIF up to ~16 MP
+    (12 MP phone photos: 116 MB) and 4:4:4 up to ~13 MP. It
     refuses the audit's 9400×9400 RGBA PNG (353 MB), 16-bit and float TIFFs of that size and
     a one-strip 9400×9400 RGB TIFF (620 MB).
     """
@@ -491,19 +492,89 @@ def _decode(
     if _read_at(stream, 0, 4) in _TIFF_MAGIC:
         _check_tiff_directory(stream, label, policy)
     stream.seek(0)
-    im = Image.open(stream, formats=_allowed_formats())
+    im: Image.Image = Image.open(stream, formats=_allowed_formats())
     fmt = im.format or ""
     width, height = im.size
     _check_geometry(width, height, label, policy)
+    still_webp = fmt == "WEBP" and getattr(im, "n_frames", 1) == 1 and _libwebp() is not None
     if fmt in _JPEG_FORMATS:
         _draft_within_budget(im, stream, label, policy)
     else:
-        cost = _decode_cost(im, fmt, size)
+        cost = _decode_cost(im, fmt, size, stream, still_webp=still_webp)
         if cost > policy.max_decode_bytes:
-            raise _needs_too_much_memory(label, cost, policy)
-    im.load()
+            raise _needs_too_much_memory(label, cost, policy, convert=fmt == "WEBP")
+    lossless, orientation = _is_lossless_source(fmt, im, stream), _orientation(im)
+    if still_webp:
+        mode, im_size = im.mode, im.size
+        del im  # libwebp's calloc'd canvases and Pillow's copy of the file go (not close():
+        im = _decode_still_webp(stream, im_size, mode)  # that would close the caller's file)
+    else:
+        im.load()
     target = _target_size(im.width, im.height, policy.max_long_edge)
-    return im, target, _is_lossless_source(fmt, im, stream), _orientation(im)
+    return im, target, lossless, orientation
+
+
+@functools.cache
+def _libwebp() -> ctypes.CDLL | None:
+    """The libwebp Pillow's WebP plugin is linked to, for :func:`_decode_still_webp`; None
+    where it cannot be found (no /proc/self/maps, or no such library loaded).
+
+    Pillow decodes every WebP through libwebp's animation decoder, which holds two full RGBA
+    canvases and hands Pillow a copy of the frame: 16 bytes a pixel, 196 MB for a 12 MP phone
+    photo. libwebp's simple ``WebPDecodeRGBAInto`` decodes a still image straight into memory
+    the caller gives it, here the image's own buffer. The library is the one already loaded
+    (as for libtiff in :func:`_silence_libtiff`), so nothing new is installed or trusted.
+    """
+    try:
+        from PIL import _webp  # noqa: F401 - loads libwebp
+    except ImportError:
+        return None
+    try:
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    libraries = {
+        fields[5]
+        for fields in (line.split(maxsplit=5) for line in maps.splitlines())
+        if len(fields) == 6 and os.path.basename(fields[5]).startswith("libwebp")
+    }
+    for library in sorted(libraries):
+        try:
+            libwebp = ctypes.CDLL(library)
+            decode = libwebp.WebPDecodeRGBAInto
+        except (OSError, AttributeError):
+            continue
+        decode.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+        ]
+        decode.restype = ctypes.c_void_p
+        return libwebp
+    return None
+
+
+def _decode_still_webp(stream: BinaryIO, size: tuple[int, int], mode: str) -> Image.Image:
+    """A still WebP decoded by libwebp into a buffer the returned image shares ("RGBX" when it
+    has no alpha): 4 bytes a pixel, plus a lossless file's ARGB buffer while it decodes."""
+    from PIL import Image
+
+    libwebp = _libwebp()
+    assert libwebp is not None
+    width, height = size
+    data = _read_at(stream, 0, -1)
+    buffer = bytearray(4 * width * height)
+    target = (ctypes.c_char * len(buffer)).from_buffer(buffer)
+    done = libwebp.WebPDecodeRGBAInto(
+        data, len(data), ctypes.addressof(target), len(buffer), 4 * width
+    )
+    del target, data
+    if not done:
+        raise OSError("libwebp could not decode the image")
+    pillow_mode = "RGBA" if mode == "RGBA" else "RGBX"
+    return Image.frombuffer(pillow_mode, size, buffer, "raw", pillow_mode, 0, 1)
 
 
 def _check_geometry(width: int, height: int, label: str, policy: ImagePolicy) -> None:
@@ -534,10 +605,16 @@ def _bomb_error(label: str, pixels: int | None, policy: ImagePolicy) -> ImageErr
     )
 
 
-def _needs_too_much_memory(label: str, needed: int, policy: ImagePolicy) -> ImageError:
+def _needs_too_much_memory(
+    label: str, needed: int, policy: ImagePolicy, *, convert: bool = False
+) -> ImageError:
+    """``convert``: the format decodes far bigger than JPEG or PNG would (WebP), so say so."""
+    advice = (
+        "convert it to JPEG or PNG, or scale it down first" if convert else "scale it down first"
+    )
     return ImageError(
         f"{label} is too large to open safely (decoding it takes {_memory(needed)} MB of "
-        f"memory, the limit is {_memory(policy.max_decode_bytes)} MB); scale it down first.",
+        f"memory, the limit is {_memory(policy.max_decode_bytes)} MB); {advice}.",
         name=label,
     )
 
@@ -634,16 +711,33 @@ def _webp_is_lossless(stream: BinaryIO) -> bool:
 
 #: Python objects Pillow keeps per tile (an uncompressed TIFF has one per strip or tile).
 _TILE_OBJECT_BYTES: Final = 400
-#: Beside the image, per pixel: libwebp's two RGBA canvases (the current and the previous
-#: frame, both touched) and the bytes of the decoded frame handed to Pillow. Measured: a
-#: 9400×9400 WebP, still or animated, lossy or lossless, peaks at 16.0 bytes a pixel.
+#: Beside the image, per pixel, for an animated WebP or where libwebp cannot be called
+#: directly (:func:`_libwebp`): the animation decoder's two RGBA canvases (the current and the
+#: previous frame, both touched) and the bytes of the decoded frame handed to Pillow.
+#: Measured: a 9400×9400 WebP, still or animated, lossy or lossless, peaks at 16.0 bytes a
+#: pixel; a 4032×3024 lossy one at 196 MB for the whole normalisation.
 _WEBP_EXTRA_PER_PIXEL: Final = 12
-#: Beside the image, per pixel: libavif's YUV(A) planes and its RGB(A) output, copied into
-#: bytes for Pillow. Measured, 8-bit 4:4:4 (the largest 8-bit layout): 7.1 more bytes a pixel
-#: for RGB, 9.6 for RGBA; 10- and 12-bit files keep their planes at 2 bytes a sample (+3 and
-#: +4). HEIF (through pillow-heif, not installed here) decodes the same way and is charged
-#: the same.
-_AVIF_EXTRA_PER_PIXEL: Final = {"RGB": 10, "RGBA": 14}
+#: Beside the image, per pixel, for a still lossless (VP8L) WebP decoded by
+#: :func:`_decode_still_webp`: libwebp's own ARGB buffer of the whole image. A lossy one
+#: decodes a row of macroblocks at a time into the image. Measured, 4032×3024 (12.2 MP),
+#: whole normalisation: lossy 66 MB, lossless 118 MB (a 20 MB file; estimated 159 MB, as the
+#: three copies of the file while Pillow opens it are charged in full).
+_WEBP_LOSSLESS_EXTRA_PER_PIXEL: Final = 4
+#: AVIF / HEIF, beside the image, per pixel: the RGB(A) output libavif converts to and its
+#: copy into bytes for Pillow (3.5 bytes a pixel for RGB, 5 for RGBA), plus 1.2 bytes for each
+#: byte of the decoded YUV(A) planes (dav1d's picture and its pool). Fitted to 4032×3024
+#: (12.2 MP) files, whole normalisation (the estimate / the measured peak): 8-bit RGB 4:2:0
+#: 116 / 114 MB, RGB 4:4:4 138 / 135 MB, RGBA 4:2:0 154 / 144 MB, RGBA 4:4:4 174 / 165 MB.
+#: 10- and 12-bit planes take 2 bytes a sample (not measured: Pillow cannot write them).
+_AVIF_OUTPUT_PER_PIXEL: Final = {"RGB": 3.5, "RGBA": 5.0}
+_AVIF_PER_PLANE_BYTE: Final = 1.2
+#: How far into an AVIF / HEIF file :func:`_heif_layout` looks for the ``meta`` box, and how
+#: many boxes it reads: the item properties sit in the first few hundred bytes of a
+#: still-image file; anything else is charged the worst case.
+_HEIF_HEAD_BYTES: Final = 512 * 1024
+_HEIF_MAX_BOXES: Final = 4096
+#: The worst case: 4:4:4 (three full planes) at 2 bytes a sample.
+_HEIF_WORST: Final = (3.0, 2)
 
 
 def _bytes_per_pixel(mode: str) -> int:
@@ -668,7 +762,9 @@ def _metadata_bytes(im: Image.Image) -> int:
     return total
 
 
-def _decode_cost(im: Image.Image, fmt: str, file_size: int) -> int:
+def _decode_cost(
+    im: Image.Image, fmt: str, file_size: int, stream: BinaryIO, *, still_webp: bool = False
+) -> int:
     """Bytes that decoding ``im`` (opened, not yet loaded) will hold at its peak.
 
     The decoded image in Pillow's layout, the metadata and tile objects already there, and
@@ -678,10 +774,14 @@ def _decode_cost(im: Image.Image, fmt: str, file_size: int) -> int:
     * TIFF through libtiff (every compressed TIFF): one strip or tile of decoded source
       samples, which for a one-strip file is the whole image again, and the file (libtiff
       reads or maps each strip's compressed bytes from it).
-    * WebP: libwebp's canvases and frame copy (:data:`_WEBP_EXTRA_PER_PIXEL`), and three
-      copies of the file (the plugin's read, its concatenation, libwebp's own copy).
-    * AVIF / HEIF: :data:`_AVIF_EXTRA_PER_PIXEL`, and two copies of the file (the plugin's
-      read and libavif's).
+    * WebP, still (``still_webp``, decoded by :func:`_decode_still_webp`): a lossless file's
+      ARGB buffer (:data:`_WEBP_LOSSLESS_EXTRA_PER_PIXEL`), and three copies of the file (the
+      plugin's read, its concatenation, libwebp's own copy, while Pillow opens it).
+    * WebP, animated: libwebp's canvases and frame copy (:data:`_WEBP_EXTRA_PER_PIXEL`), and
+      three copies of the file.
+    * AVIF / HEIF: the RGB(A) output and the YUV(A) planes, whose size the header gives
+      (:func:`_heif_layout`, :data:`_AVIF_OUTPUT_PER_PIXEL`), and two copies of the file (the
+      plugin's read and libavif's).
     * BMP with RLE compression: Pillow's RLE decoder builds the image in a bytearray, copies
       it to bytes, then unpacks it: two more bytes a pixel.
     * PNG, GIF and uncompressed BMP / TIFF decode straight into the image, a row at a time.
@@ -696,13 +796,77 @@ def _decode_cost(im: Image.Image, fmt: str, file_size: int) -> int:
     decoder = tiles[0][0] if tiles else ""
     if fmt == "TIFF" and decoder == "libtiff":
         cost += _tiff_strip_bytes(im) + file_size
+    elif fmt == "WEBP" and still_webp:
+        lossless = _webp_is_lossless(stream)
+        cost += (_WEBP_LOSSLESS_EXTRA_PER_PIXEL if lossless else 0) * pixels + 3 * file_size
     elif fmt == "WEBP":
         cost += _WEBP_EXTRA_PER_PIXEL * pixels + 3 * file_size
     elif fmt in ("AVIF", "HEIF"):
-        cost += _AVIF_EXTRA_PER_PIXEL.get(im.mode, 14) * pixels + 2 * file_size
+        alpha = im.mode != "RGB"
+        samples, sample_bytes = _heif_layout(stream) or _HEIF_WORST
+        planes = (samples + (1 if alpha else 0)) * sample_bytes
+        per_pixel = _AVIF_OUTPUT_PER_PIXEL["RGBA" if alpha else "RGB"]
+        per_pixel += _AVIF_PER_PLANE_BYTE * planes
+        cost += int(per_pixel * pixels) + 2 * file_size
     elif fmt == "BMP" and decoder == "bmp_rle":
         cost += 2 * pixels
     return cost
+
+
+def _heif_layout(stream: BinaryIO) -> tuple[float, int] | None:
+    """Samples a pixel (luma plus chroma: 1.5 for 4:2:0, 2 for 4:2:2, 3 for 4:4:4, 1 for
+    monochrome) and bytes a sample (1 up to 8 bits, else 2) of an AVIF or HEIF file, from the
+    item properties in its ``meta`` box: ``av1C`` (AVIF) or ``hvcC`` (HEVC) give the
+    subsampling and bit depth, ``pixi`` the bits of each channel. The largest of every
+    property found counts (a file also describes its thumbnail and alpha items); None when
+    none is found in the first :data:`_HEIF_HEAD_BYTES`, and the caller assumes the worst.
+    """
+    head = _read_at(stream, 0, _HEIF_HEAD_BYTES)
+    samples: float = 0.0
+    bits = 0
+    found = False
+    pending = [(0, len(head), 0)]
+    boxes = 0
+    while pending and boxes < _HEIF_MAX_BOXES:
+        start, end, depth = pending.pop()
+        pos = start
+        while pos + 8 <= end and boxes < _HEIF_MAX_BOXES:
+            boxes += 1
+            size = int.from_bytes(head[pos : pos + 4], "big")
+            kind = head[pos + 4 : pos + 8]
+            body = pos + 8
+            if size == 1 and pos + 16 <= end:
+                size = int.from_bytes(head[pos + 8 : pos + 16], "big")
+                body = pos + 16
+            elif size == 0:
+                size = end - pos
+            if size < body - pos:
+                break
+            box_end = min(end, pos + size)
+            if kind == b"meta" and depth < 4:
+                pending.append((body + 4, box_end, depth + 1))  # a full box
+            elif kind in (b"iprp", b"ipco") and depth < 4:
+                pending.append((body, box_end, depth + 1))
+            elif kind == b"av1C" and box_end - body >= 3:
+                flags = head[body + 2]
+                high, twelve, mono = flags & 0x40, flags & 0x20, flags & 0x10
+                bits = max(bits, (12 if twelve else 10) if high else 8)
+                chroma = 2 / ((2 if flags & 0x08 else 1) * (2 if flags & 0x04 else 1))
+                samples = max(samples, 1.0 if mono else 1.0 + chroma)
+                found = True
+            elif kind == b"hvcC" and box_end - body >= 18:
+                chroma_format = head[body + 16] & 0x03
+                bits = max(bits, 8 + (head[body + 17] & 0x07), 8 + (head[body + 18] & 0x07))
+                samples = max(samples, (1.0, 1.5, 2.0, 3.0)[chroma_format])
+                found = True
+            elif kind == b"pixi" and box_end - body >= 5:
+                count = head[body + 4]
+                channels = head[body + 5 : min(box_end, body + 5 + count)]
+                bits = max(bits, *channels) if channels else bits
+            pos += size
+    if not found:
+        return None
+    return samples, 1 if bits <= 8 else 2
 
 
 def _tiles(im: Image.Image) -> list[tuple[object, ...]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QMargins, QPoint, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDialog,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -65,6 +67,51 @@ from desktop_app.qt.state import AppState
 
 tr = translator("MainWindow")
 
+#: The first window's size where the screen has room for it.
+PREFERRED_WINDOW = QSize(1100, 720)
+#: The smallest window that is still usable (the composer, the picker and the answers);
+#: never more than the screen, though: a window larger than its screen hides its edges.
+MIN_WINDOW = QSize(720, 480)
+#: The share of the screen's available area the first window takes at most, so it looks
+#: like a window (the desktop shows around it) rather than a maximised one.
+SCREEN_SHARE = 0.9
+
+
+def first_window_geometry(available: QRect) -> QRect:
+    """The first window's geometry on a screen whose available area is ``available``.
+
+    The usual size where it fits; otherwise ~90 % of the area, but not less than the usable
+    minimum (nor more than the area itself); centred.  Issue 17: a fixed 1100×720 put the
+    composer and Settings off a 1024×600 screen.
+    """
+    width = min(
+        PREFERRED_WINDOW.width(),
+        max(int(available.width() * SCREEN_SHARE), MIN_WINDOW.width()),
+        available.width(),
+    )
+    height = min(
+        PREFERRED_WINDOW.height(),
+        max(int(available.height() * SCREEN_SHARE), MIN_WINDOW.height()),
+        available.height(),
+    )
+    left = available.x() + (available.width() - width) // 2
+    top = available.y() + (available.height() - height) // 2
+    return QRect(left, top, width, height)
+
+
+def clamp_to_available(rect: QRect, available: QRect) -> QRect:
+    """``rect`` made to fit inside ``available``: shrunk to it if larger, then moved in.
+
+    A remembered geometry may come from a bigger screen or from a monitor that is no longer
+    connected; a window partly off screen hides the composer or the menus.
+    """
+    size = rect.size().boundedTo(available.size())
+    right = available.x() + available.width() - size.width()
+    bottom = available.y() + available.height() - size.height()
+    left = min(max(rect.x(), available.x()), right)
+    top = min(max(rect.y(), available.y()), bottom)
+    return QRect(QPoint(left, top), size)
+
 
 class MainWindow(QMainWindow):
     """LocalSight's one window: widgets and menus around one ``AppState`` and its controllers."""
@@ -91,7 +138,8 @@ class MainWindow(QMainWindow):
         self.about_dialog: QDialog | None = None
 
         self.setWindowTitle("LocalSight")
-        self.setMinimumSize(720, 480)
+        self.setMinimumSize(MIN_WINDOW.boundedTo(self._available_geometry().size()))
+        self._placed_on_screen = False  # the first show checks the frame fits (showEvent)
         self.setAcceptDrops(True)
         self._build()
         self.models_controller = ModelsController(
@@ -407,12 +455,58 @@ class MainWindow(QMainWindow):
     def _qsettings(self) -> QSettings:
         return QSettings(str(self.paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
 
+    def _available_geometry(self) -> QRect:
+        """The free area (less panels and docks) of the screen the window opens on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:  # no screen at all: nothing to fit, use the usual size
+            return QRect(QPoint(0, 0), PREFERRED_WINDOW)
+        return screen.availableGeometry()
+
+    def _frame_margins(self) -> QMargins:
+        """The window frame around the client area: known once the window exists; before,
+        a title bar's height as the style gives it, so the title bar is not placed above
+        the screen's top."""
+        frame, client = self.frameGeometry(), self.geometry()
+        if frame != client:
+            return QMargins(
+                client.left() - frame.left(),
+                client.top() - frame.top(),
+                frame.right() - client.right(),
+                frame.bottom() - client.bottom(),
+            )
+        title = self.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
+        return QMargins(0, max(title, 0), 0, 0)
+
     def _restore_geometry(self) -> None:
+        """The remembered geometry, clamped to the screen it opens on now, or a first
+        window sized to that screen."""
+        available = self._available_geometry()
+        client_area = available.marginsRemoved(self._frame_margins())
         geometry = self._qsettings().value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            if not self.isMaximized() and not self.isFullScreen():
+                self.setGeometry(clamp_to_available(self.geometry(), client_area))
         else:
-            self.resize(1100, 720)
+            self.setGeometry(first_window_geometry(available).intersected(client_area))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._placed_on_screen:
+            self._placed_on_screen = True
+            # The frame's real size is known once shown (a window manager adds it later
+            # still): move the whole frame inside the screen if it does not fit.
+            QTimer.singleShot(0, self._keep_frame_on_screen)
+
+    def _keep_frame_on_screen(self) -> None:
+        if self.isMaximized() or self.isFullScreen():
+            return
+        available = self._available_geometry()
+        if available.contains(self.frameGeometry()):
+            return
+        margins = self._frame_margins()
+        frame = clamp_to_available(self.frameGeometry(), available)
+        self.setGeometry(frame.marginsRemoved(margins))
 
     # -- drag and drop: Qt delivers them to the window; the images part decides ----------
 

@@ -42,6 +42,7 @@ from backends.base import (
 )
 from backends.llama_cpp import LlamaCppBackend
 from backends.ollama import OllamaBackend
+from backends.ollama.guard import ConnectionGuard
 from backends.openai_compat import OpenAICompatBackend
 from tests.helpers.backend_contract import ask
 from tests.helpers.fuzz import SEED, fuzz_count
@@ -249,6 +250,56 @@ def test_stop_ends_an_ollama_request_whose_connection_is_never_accepted(name: st
             assert stop_and_join(running, cancel) == "cancelled"
         finally:
             backend.close()
+
+
+class _StopRightAfterTheCheck(CancelToken):
+    """A token whose first ``cancelled`` read says no, and *then* fires and lets the guard's
+    watcher act on it, before ``start`` goes on: Stop pressed in that very gap, every time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.guard: ConnectionGuard | None = None
+        self._read = False
+
+    @property
+    def cancelled(self) -> bool:
+        if not self._read and self.guard is not None:
+            self._read = True
+            self.cancel()
+            watcher = self.guard._thread
+            assert watcher is not None
+            watcher.join(JOIN_S)  # the watcher sees the token, cuts, and is gone
+            assert not watcher.is_alive()
+            return False
+        return super().cancelled
+
+
+def test_stop_between_the_token_check_and_the_wait_still_ends_the_start() -> None:
+    """Stop pressed after ``start`` checked the token but before it registered its wait:
+    the watcher's cut found nothing to wake, and ``start`` waited for its step -- a connect
+    with no socket yet -- to end by itself (the whole connect timeout).  The step here never
+    ends; ``start`` must leave at once with ``Cancelled`` all the same."""
+    token = _StopRightAfterTheCheck()
+    guard = ConnectionGuard(token)
+    token.guard = guard
+    never = threading.Event()
+    outcome: list[BaseException | str] = []
+
+    def run() -> None:
+        try:
+            outcome.append(f"returned {guard.start(never.wait)}")
+        except BaseException as error:  # the test reports whatever it was
+            outcome.append(error)
+
+    with guard:
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(JOIN_S)  # a hang detector only: the wait should end at once
+        try:
+            assert not thread.is_alive(), "start() waited for a step Stop should have left"
+            assert len(outcome) == 1 and isinstance(outcome[0], Cancelled), outcome
+        finally:
+            never.set()  # lets an abandoned step (and a hung start) finish
 
 
 # -- OpenAI-compatible ------------------------------------------------------------------------

@@ -180,7 +180,6 @@ def _drop_vision_layer(doc: GGUFDoc) -> None:
         ("model", _set("llama.attention.head_count", 3), "3 attention heads do not divide"),
         ("model", _set("llama.attention.head_count_kv", 3), "key/value heads"),
         ("model", _set("llama.embedding_length", 0), "embedding width is 0"),
-        ("model", _set("tokenizer.ggml.eos_token_id", 100_000), "eos token id 100000"),
         ("model", _set("llama.rope.dimension_count", 64), "rotary dimension 64"),
         ("mmproj", _set("clip.vision.attention.head_count", 3), "3 vision heads do not divide"),
         ("mmproj", _set("clip.vision.patch_size", 96), "patch size 96 exceeds its image"),
@@ -190,8 +189,9 @@ def _drop_vision_layer(doc: GGUFDoc) -> None:
         ("mmproj", _drop_vision_layer, "layer 1 has no weights"),
         ("mmproj", _set("clip.vision.patch_size", 8), "patch size 8 does not match its patch"),
         ("mmproj", _set("clip.vision.embedding_length", 32), "width 32 does not match its patch"),
-        ("mmproj", _reshape("v.blk.0.ffn_up.weight", [128, 128]), "does not take 64 inputs"),
-        ("mmproj", _reshape("v.blk.1.ffn_down.weight", [64, 128]), "does not take 128 inputs"),
+        ("mmproj", _reshape("v.blk.0.ffn_up.weight", [128, 128]), "feed-forward matrices"),
+        ("mmproj", _reshape("v.blk.1.ffn_down.weight", [128, 32]), "feed-forward matrices"),
+        ("mmproj", _reshape("v.blk.0.attn_q.weight", [32, 64]), "does not take 64 inputs"),
         ("model", _vector_as(1, "output_norm.weight"), "'output_norm.weight' is stored as F16"),
         ("mmproj", _vector_as(2, "v.blk.0.attn_v.bias"), "stored as Q4_0, not F32"),
         ("mmproj", _retype("clip.vision.attention.head_count", 6, 4.0), "stored as type 6"),
@@ -207,3 +207,44 @@ def test_hyperparameters_llama_cpp_asserts_on_are_refused(
     inspect_gguf(source)  # the unedited file is fine
     with pytest.raises(InvalidModelFile, match=reason):
         inspect_gguf(_edited(tmp_path, source, edit))
+
+
+def _empty_tokens(doc: GGUFDoc) -> None:
+    tokens = doc.find("tokenizer.ggml.tokens")
+    assert tokens is not None
+    tokens.value[300] = tokens.value[301] = b""
+
+
+def _swap_ffn_names(doc: GGUFDoc) -> None:
+    """The naming of projectors converted before mid-2025: fc1 called down, fc2 called up."""
+    for tensor in doc.tensors:
+        if ".ffn_up." in tensor.name:
+            tensor.name = tensor.name.replace(".ffn_up.", ".ffn_tmp.")
+    for tensor in doc.tensors:
+        if ".ffn_down." in tensor.name:
+            tensor.name = tensor.name.replace(".ffn_down.", ".ffn_up.")
+    for tensor in doc.tensors:
+        tensor.name = tensor.name.replace(".ffn_tmp.", ".ffn_down.")
+
+
+@pytest.mark.parametrize(
+    ("target", "edit"),
+    [
+        # the naming of SmolVLM, Gemma 3 and LLaVA projectors converted before mid-2025
+        ("mmproj", _swap_ffn_names),
+        ("mmproj", _set("clip.vision.feed_forward_length", 0)),  # the old Qwen2-VL script
+        ("mmproj", _set("clip.vision.feed_forward_length", 96)),  # Qwen2-VL: the text width
+        ("mmproj", _set("clip.vision.projection_dim", 0)),  # legacy MiniCPM-V
+        ("model", _set("tokenizer.ggml.eos_token_id", 100_000)),  # llama.cpp only warns
+        ("model", _empty_tokens),  # llama.cpp renames them "[EMPTY_<id>]"
+    ],
+)
+def test_what_real_converters_write_is_not_refused(
+    tmp_path: Path, target: str, edit: Callable[[GGUFDoc], None]
+) -> None:
+    """llama.cpp loads and runs each of these (checked with the bundled build): no false refusal."""
+    if target == "mmproj":
+        source = write_tiny_mmproj(tmp_path / "p.gguf")
+    else:
+        source = write_tiny_text_model(tmp_path / "m.gguf")
+    inspect_gguf(_edited(tmp_path, source, edit))

@@ -22,6 +22,7 @@ import pytest
 from PIL import EpsImagePlugin, Image, ImageFile, ImageOps, features
 
 from backends.base import ImageInput
+from desktop_app.core import images
 from desktop_app.core.images import (
     SUPPORTED_EXTENSIONS,
     ImageError,
@@ -243,13 +244,20 @@ def test_grey_image_costs_a_quarter_of_rgba(no_decoding: list[str]) -> None:
     assert set(no_decoding) == {"PNG"}
 
 
-def test_webp_is_charged_for_libwebps_own_canvases(no_decoding: list[str]) -> None:
-    # 1 MP: 4 MB in Pillow, but libwebp's two canvases and the frame's copy make it 16 MB.
-    data = encode(Image.new("RGB", (1000, 1000), RED), "WEBP", lossless=True)
+def test_webp_is_charged_for_libwebps_own_buffers(no_decoding: list[str]) -> None:
+    # 1 MP: a lossless still WebP is decoded into the image (4 MB) through libwebp's own
+    # ARGB buffer (4 MB more); an animated one through two canvases and a copy (16 MB).
+    still = encode(Image.new("RGB", (1000, 1000), RED), "WEBP", lossless=True)
+    frames = [Image.new("RGB", (1000, 1000), colour) for colour in (RED, BLUE)]
+    animated = encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    policy = ImagePolicy(max_decode_bytes=1_000_000)
 
-    message = refuse(data, name="a.webp", policy=ImagePolicy(max_decode_bytes=10_000_000))
-
-    assert message.startswith("a.webp is too large to open safely (decoding it takes 16 MB")
+    assert refuse(still, name="a.webp", policy=policy).startswith(
+        "a.webp is too large to open safely (decoding it takes 8 MB"
+    )
+    assert refuse(animated, name="a.webp", policy=policy).startswith(
+        "a.webp is too large to open safely (decoding it takes 16 MB"
+    )
     assert no_decoding == []
 
 
@@ -916,6 +924,90 @@ def test_avif_is_accepted_when_pillow_can_read_it() -> None:
 
     assert result.mime == "image/jpeg"
     assert near(pixel(decode(result), (32, 24)), RED, 30)
+
+
+PHONE = (4032, 3024)  # a 12 MP phone photo
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF")
+def test_12_megapixel_avif_phone_photo_is_normalised() -> None:
+    # 4:2:0, 8-bit, as phones write them: costed from its av1C box (~116 MB, measured
+    # 114 MB), not as the 4:4:4 worst case that refused it (174 MB).
+    data = encode(gradient_rgb(PHONE), "AVIF", quality=50, speed=10, subsampling="4:2:0")
+
+    result = normalize_image(data, name="phone.avif")
+
+    assert (result.width, result.height) == (1024, 768)
+    assert near(pixel(decode(result), (512, 384)), pixel(gradient_rgb(PHONE), (2016, 1512)), 30)
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF")
+def test_avif_subsampling_and_depth_from_the_header_set_its_cost(
+    no_decoding: list[str],
+) -> None:
+    # The same 2 MP image costs more as 4:4:4 than as 4:2:0 (the chroma planes are 4×).
+    image = Image.new("RGB", (2000, 1000), RED)
+    policy = ImagePolicy(max_decode_bytes=1_000)
+
+    def needed(subsampling: str) -> str:
+        data = encode(image, "AVIF", quality=50, speed=10, subsampling=subsampling)
+        return refuse(data, policy=policy).split("takes ")[1].split(" MB")[0]
+
+    assert (needed("4:2:0"), needed("4:4:4")) == ("19", "22")
+    assert no_decoding == []
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow built without AVIF")
+def test_avif_without_a_readable_av1c_box_is_charged_the_worst_case(
+    no_decoding: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = encode(Image.new("RGB", (2000, 1000), RED), "AVIF", quality=50, speed=10)
+    monkeypatch.setattr(images, "_HEIF_HEAD_BYTES", 16)  # the meta box is out of reach
+
+    message = refuse(data, policy=ImagePolicy(max_decode_bytes=1_000))
+
+    assert "takes 29 MB" in message  # 4:4:4 at 2 bytes a sample: 14.7 bytes a pixel
+    assert no_decoding == []
+
+
+def test_12_megapixel_webp_phone_photo_is_normalised() -> None:
+    # libwebp decodes a still WebP straight into the image's memory: ~49 MB instead of the
+    # animation decoder's 16 bytes a pixel (196 MB), which the memory budget refused.
+    data = encode(gradient_rgb(PHONE), "WEBP", quality=80)
+
+    result = normalize_image(data, name="phone.webp")
+
+    assert (result.width, result.height) == (1024, 768)
+    assert near(pixel(decode(result), (512, 384)), pixel(gradient_rgb(PHONE), (2016, 1512)), 20)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("params", [{"quality": 80}, {"lossless": True}])
+def test_still_webp_decodes_to_the_same_pixels_as_pillow(mode: str, params: Any) -> None:
+    image = gradient_rgb((300, 200)).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize((300, 200)))
+    data = encode(image, "WEBP", **params)
+    policy = ImagePolicy(max_long_edge=4096, max_png_bytes=10**8, jpeg_quality=95)
+    reference = Image.open(io.BytesIO(data))
+    reference.load()
+    expected = Image.new("RGB", reference.size, WHITE)
+    expected.paste(reference, mask=reference.getchannel("A") if mode == "RGBA" else None)
+
+    result = normalize_image(data, policy=policy)
+
+    assert result.mime == "image/png" if "lossless" in params else result.mime == "image/jpeg"
+    if result.mime == "image/png":
+        assert decode(result).tobytes() == expected.tobytes()
+
+
+def test_large_webp_refusal_says_to_convert_it(no_decoding: list[str]) -> None:
+    data = encode(Image.new("RGB", (1000, 1000), RED), "WEBP", quality=80)
+
+    message = refuse(data, name="a.webp", policy=ImagePolicy(max_decode_bytes=1_000_000))
+
+    assert message.endswith("; convert it to JPEG or PNG, or scale it down first.")
+    assert no_decoding == []
 
 
 def test_no_other_pillow_plugin_is_imported_for_jpeg_and_png(tmp_path: Path) -> None:

@@ -641,6 +641,66 @@ def test_a_template_reading_every_message_for_each_message_has_room(llama_cpp: M
     )
 
 
+#: Reka-Edge's way of building its prompt (models/templates/Reka-Edge.jinja in llama.cpp):
+#: the whole prompt so far copied into a namespace three times a message, so the characters
+#: built grow with messages times text (1.0 to 1.2 times their product) while only one copy
+#: is ever alive.  Literal here, since the vendored templates are only present where
+#: llama.cpp's source has been extracted.
+ACCUMULATING = (
+    "{%- set ns = namespace(out='') -%}"
+    "{%- for message in messages -%}"
+    "{%- set ns.out = ns.out ~ message['role'] ~ ': ' -%}"
+    "{%- set ns.out = ns.out ~ message['content'] -%}"
+    "{%- set ns.out = ns.out ~ '<sep>' -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{%- set ns.out = ns.out ~ 'assistant:' -%}{%- endif -%}"
+    "{{- ns.out -}}"
+)
+
+
+@pytest.mark.parametrize(("turns", "chars"), [(100, 2000), (400, 4000)])
+def test_a_template_building_its_prompt_step_by_step_has_room(
+    llama_cpp: ModuleType, turns: int, chars: int
+) -> None:
+    """Reka-Edge builds its prompt in a namespace, copying it for every message: O(messages
+    x text) characters built in all (970 million for 400 messages of 4 000), where the
+    cap grew only linearly and refused it at 100 messages of 2 000 (the plain sandbox takes
+    0.03 s)."""
+    messages = _long_conversation(turns, chars)
+    expected = _plain_sandbox_render(llama_cpp, ACCUMULATING, messages)
+    assert _render(llama_cpp, ACCUMULATING, messages) == expected
+
+
+def _vendored_templates() -> list[Path]:
+    """The chat templates vendored in llama.cpp (``models/templates``), where its source has
+    been extracted (``tests.helpers.llama_tools``, for the llama-server tests)."""
+    from tests.helpers.llama_tools import cache_dir
+
+    folder = cache_dir() / "src" / "models" / "templates"
+    return sorted(folder.glob("*.jinja")) if folder.is_dir() else []
+
+
+def test_every_vendored_template_renders_a_long_conversation_unchanged(
+    llama_cpp: ModuleType,
+) -> None:
+    """Every real template llama.cpp ships (those the plain sandbox renders at all for a
+    plain chat) gives the plain sandbox's prompt, exactly, for 200 turns of 4 000 characters."""
+    templates = _vendored_templates()
+    if not templates:
+        pytest.skip("llama.cpp's source is not extracted (tests.helpers.llama_tools does it)")
+    messages = _long_conversation(200, 4000)
+    rendered = 0
+    for path in templates:
+        template = path.read_text(encoding="utf-8")
+        try:
+            expected = _plain_sandbox_render(llama_cpp, template, messages)
+        except Exception:  # it needs variables or roles this chat lacks: not one to compare
+            continue
+        assert _render(llama_cpp, template, messages) == expected, path.name
+        rendered += 1
+    assert rendered >= len(templates) // 2
+
+
 def test_one_turn_costs_one_budget_however_often_the_template_is_rendered(
     llama_cpp: ModuleType,
 ) -> None:

@@ -2,10 +2,17 @@
 
 Enter sends, Shift+Enter adds a line, Esc stops a generation (or cancels an edit), Up in an
 empty box edits the last message.  Pasting image data or copied files attaches them.
+
+Editing a message puts its text *and its images* in the composer: the images are chips like
+any other, so the person sees what will be sent again, can remove one, and anything pasted,
+dropped or attached meanwhile joins the edited message (issue 17: such images used to be
+silently dropped).  Cancelling the edit takes the message's own images away again but keeps
+what the person added: it is theirs, and nothing they gave is lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QMimeData, QSize, Qt, Signal
@@ -93,9 +100,19 @@ class PendingImage(QFrame):
 
     removed = Signal(object)
 
-    def __init__(self, image: ImageInput, label: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        image: ImageInput,
+        label: str,
+        parent: QWidget | None = None,
+        *,
+        from_message: bool = False,
+    ) -> None:
+        """``from_message``: the image belongs to the message being edited (it leaves with
+        the edit when the edit is cancelled), rather than being added by the person."""
         super().__init__(parent)
         self.image = image
+        self.from_message = from_message
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -120,6 +137,7 @@ class PendingImage(QFrame):
         remove.setAutoRaise(True)
         remove.clicked.connect(lambda: emit(self.removed, self))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+        self.remove_button = remove
 
 
 class Composer(QFrame):
@@ -211,10 +229,10 @@ class Composer(QFrame):
 
     # -- attachments --------------------------------------------------------------------
 
-    def add_image(self, image: ImageInput, label: str) -> None:
+    def add_image(self, image: ImageInput, label: str, *, from_message: bool = False) -> None:
         if any(p.image.sha256 == image.sha256 for p in self.pending):
             return
-        item = PendingImage(image, label, self.strip)
+        item = PendingImage(image, label, self.strip, from_message=from_message)
         item.removed.connect(self._remove_pending)
         self.strip_layout.insertWidget(self.strip_layout.count() - 1, item)
         self.pending.append(item)
@@ -222,12 +240,16 @@ class Composer(QFrame):
         self._update_buttons()
 
     def _remove_pending(self, item: PendingImage) -> None:
-        self.pending.remove(item)
-        self.strip_layout.removeWidget(item)
-        item.deleteLater()
+        self._discard_pending([item])
+        self.edit.setFocus()
+
+    def _discard_pending(self, items: list[PendingImage]) -> None:
+        for item in items:
+            self.pending.remove(item)
+            self.strip_layout.removeWidget(item)
+            item.deleteLater()
         self.strip.setVisible(bool(self.pending))
         self._update_buttons()
-        self.edit.setFocus()
 
     def images(self) -> list[ImageInput]:
         return [p.image for p in self.pending]
@@ -266,11 +288,7 @@ class Composer(QFrame):
 
     def clear_after_send(self) -> None:
         self.edit.clear()
-        for item in list(self.pending):
-            self.strip_layout.removeWidget(item)
-            item.deleteLater()
-        self.pending.clear()
-        self.strip.hide()
+        self._discard_pending(list(self.pending))
         self.show_notice("")
         self.stop_editing()
         self._update_buttons()
@@ -287,9 +305,15 @@ class Composer(QFrame):
 
     # -- editing ------------------------------------------------------------------------
 
-    def start_editing(self, message_id: int, text: str) -> None:
+    def start_editing(self, message_id: int, text: str, images: Sequence[ImageInput] = ()) -> None:
+        """Edit a sent message: its text and its ``images`` (shown as removable chips, sent
+        again with whatever else is attached before Enter)."""
+        self._discard_pending([p for p in self.pending if p.from_message])  # an earlier edit's
         self.editing_message_id = message_id
         self.edit.setPlainText(text)
+        for number, image in enumerate(images, 1):
+            label = tr("image {n} of the message", n=number)
+            self.add_image(image, label, from_message=True)
         self.edit_banner.setText(
             tr("Editing a message — Enter resends it and replaces what came after; Esc cancels.")
         )
@@ -300,8 +324,10 @@ class Composer(QFrame):
         self.edit.setTextCursor(cursor)
 
     def stop_editing(self) -> None:
+        """Leave the edit; the edited message's own images leave with it."""
         self.editing_message_id = None
         self.edit_banner.hide()
+        self._discard_pending([p for p in self.pending if p.from_message])
 
     def text(self) -> str:
         return self.edit.toPlainText()

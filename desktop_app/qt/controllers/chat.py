@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import generation_options
-from desktop_app.core.store.database import StoreError
+from desktop_app.core.store.database import StoredMessage, StoreError
+from desktop_app.core.store.errors import NotFound
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
@@ -144,6 +145,7 @@ class ChatController(QObject):
             self.status.emit(str(error))
             return
         self.state.conversation_id = conversation_id
+        self.views.composer.stop_editing()  # an edit belongs to the chat it was started in
         self._show_conversation(messages)
         title = summary.title or tr("New chat")  # not inside the f-string: lupdate reads it
         self.title_changed.emit(f"LocalSight — {title}")
@@ -283,16 +285,44 @@ class ChatController(QObject):
         except StoreError as error:
             composer.show_notice(str(error))
             return
+        operation: Callable[[SessionCallbacks], StoredMessage]
         if editing is not None:
             self.views.chat.remove_from(editing)
-            self._run(
-                session,
-                lambda cb: session.edit_and_resend(editing, text, cb),
-                has_images=bool(images),
-            )
-            composer.clear_after_send()
+            operation = self._edit_operation(session, editing, text, images)
         else:
-            self._run(session, lambda cb: session.send(text, images, cb), has_images=bool(images))
+            operation = lambda callbacks: session.send(text, images, callbacks)  # noqa: E731
+        # The composer is cleared once the message is saved (_on_user_message), an edit
+        # too: if saving fails, the draft and its images are still there to send again.
+        self._run(session, operation, has_images=bool(images))
+
+    def _edit_operation(
+        self, session: ChatSession, message_id: int, text: str, images: list[ImageInput]
+    ) -> Callable[[SessionCallbacks], StoredMessage]:
+        """What resending an edited message does, on the worker thread.
+
+        The composer holds the edit's whole image list: the message's own images (unless
+        removed) plus any pasted, dropped or attached during the edit.  The same images as
+        before: the text is changed in place (``edit_and_resend`` saves it before anything
+        is deleted).  Different images: the message and what followed are replaced by the
+        edited message, sent like a new one, since the store keeps a message's images as
+        they were sent.  The images are in memory throughout, and a failure to save shows
+        the notice with the draft still in the composer.
+        """
+        store, conversation_id = self.state.store, session.conversation_id
+
+        def run(callbacks: SessionCallbacks) -> StoredMessage:
+            try:
+                edited = store.message(message_id)
+            except NotFound:  # replaced by an earlier attempt that then failed to save
+                return session.send(text, images, callbacks)
+            if edited.conversation_id != conversation_id or edited.role != "user":
+                raise ValueError("Only your own messages in this conversation can be edited.")
+            if [i.sha256 for i in edited.images] == [i.sha256 for i in images]:
+                return session.edit_and_resend(message_id, text, callbacks)
+            store.delete_messages_after(conversation_id, message_id, inclusive=True)
+            return session.send(text, images, callbacks)
+
+        return run
 
     def regenerate(self) -> None:
         if self.runner.busy or self.state.conversation_id is None or self.state.model is None:
@@ -312,8 +342,14 @@ class ChatController(QObject):
         if self.runner.busy:
             return
         widget = self.views.chat.widget_for(message_id)
-        if widget is not None:
-            self.views.composer.start_editing(message_id, widget.text)
+        if widget is None:
+            return
+        try:  # full images, to send again: the chat view holds only thumbnails
+            images = [self.state.store.image(i.sha256) for i in widget.message.images]
+        except StoreError as error:
+            self.views.composer.show_notice(str(error))
+            return
+        self.views.composer.start_editing(message_id, widget.text, images)
 
     def edit_last(self) -> None:
         last_user = next((w for w in reversed(self.views.chat.widgets) if w.is_user), None)

@@ -296,8 +296,11 @@ class ModelsController(QObject):
 
     def _model_added(self, info: ModelInfo) -> None:
         state = self.state
-        extra = [*state.settings.extra_model_paths, info.id]
-        state.settings = dataclasses.replace(state.settings, extra_model_paths=extra)
+        saved = state.settings.extra_model_paths
+        # Saved once: the model is found again (with the projector beside it) at every start.
+        if info.id not in saved:
+            extra = [*saved, info.id]
+            state.settings = dataclasses.replace(state.settings, extra_model_paths=extra)
         state.models = [m for m in state.models if m.id != info.id] + [info]
         state.model_backend[info.id] = "llama-cpp"
         self.views.picker.set_models(state.models, info.id, state.model_backend)

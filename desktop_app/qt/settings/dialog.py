@@ -126,7 +126,11 @@ class SettingsDialog(QDialog):
         folder_row = QWidget(self)
         row = QHBoxLayout(folder_row)
         row.setContentsMargins(0, 0, 0, 0)
-        extra = settings.extra_model_paths[0] if settings.extra_model_paths else ""
+        saved = settings.extra_model_paths
+        # The field edits one saved folder; added model files (Model → Add a model file…)
+        # share the list and are kept as they are (issue 17: OK dropped all but the first).
+        self._folder_index = next((i for i, p in enumerate(saved) if not _is_model_file(p)), None)
+        extra = "" if self._folder_index is None else saved[self._folder_index]
         self.models_folder = QLineEdit(extra, folder_row)
         self.models_folder.setPlaceholderText(models_dir)
         browse = QPushButton(tr("Browse…"), folder_row)
@@ -267,6 +271,26 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             max_tokens=self.max_tokens.value(),
             image_long_edge=self.long_edge.value(),
-            extra_model_paths=[folder] if folder else [],
+            extra_model_paths=self._extra_model_paths(folder),
         )
         return updated, self.system_prompt.toPlainText().strip()
+
+    def _extra_model_paths(self, folder: str) -> list[str]:
+        """The saved list with the shown folder replaced by ``folder`` (removed when empty),
+        in its place, or added at the end when none was saved; every other entry is kept."""
+        kept = list(self._settings.extra_model_paths)
+        index = self._folder_index
+        if index is None:
+            return [*kept, folder] if folder else kept
+        if folder:
+            kept[index] = folder
+        else:
+            del kept[index]
+        return kept
+
+
+def _is_model_file(path: str) -> bool:
+    """Whether a saved entry names a model file, not a folder: by its name, as the add flow
+    only takes ``.gguf`` files (a folder that was deleted or is on a drive not mounted must
+    still be shown as the folder it was)."""
+    return path.lower().endswith(".gguf")
