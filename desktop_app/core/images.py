@@ -5,9 +5,9 @@ goes through :func:`normalize_image` before anything else looks at it, and only 
 returns, wrapped in a :class:`backends.base.ImageInput`, ever reach a model or the chat store.
 This is docs/failures.md, item 4 ("hostile or huge images"): decompression bombs, 20000×1 strips
 that overflowed llama.cpp's image encoder, EPS files (which Pillow would hand to Ghostscript),
-files renamed to look like images, truncated JPEGs, 48 MP phone photos, CMYK, 16-bit, animated
-GIFs, EXIF rotation and HEIC are each either refused with an :class:`ImageError` whose text a
-person can act on, or normalised to a bounded 8-bit RGB image without any metadata.
+files renamed to look like images, truncated JPEGs, 48 to 200 MP phone photos, CMYK, 16-bit,
+animated GIFs, EXIF rotation and HEIC are each either refused with an :class:`ImageError` whose
+text a person can act on, or normalised to a bounded 8-bit RGB image without any metadata.
 
 How it works, and why:
 
@@ -20,12 +20,18 @@ How it works, and why:
   allowlist accepts the data, a small sniffer only *names* what it looks like, for the error
   message; formats without a reliable magic number (TGA) are named only when their header's
   structure says so.
-* **Decompression bombs.** The file size is checked before reading (``max_file_bytes``) and
-  the pixel count from the header before decoding (``max_pixels``). Pillow's own guard also
-  applies: its ``DecompressionBombWarning`` is turned into an error while the image is opened
-  and decoded. ``warnings.catch_warnings`` is process-global and not thread-safe, so the
-  explicit header check is the guard that always holds; the default ``max_pixels`` equals
-  Pillow's default ``MAX_IMAGE_PIXELS`` so both agree.
+* **Decompression bombs.** The file size is checked before reading (``max_file_bytes``) and,
+  for every format but JPEG, the pixel count from the header before decoding
+  (``max_pixels``). Pillow's own guard also applies to them: its ``DecompressionBombWarning``
+  is turned into an error while the image is opened and decoded. ``warnings.catch_warnings``
+  is process-global and not thread-safe, so the explicit header check is the guard that
+  always holds; the default ``max_pixels`` equals Pillow's default ``MAX_IMAGE_PIXELS`` so
+  both agree. JPEG is exempt from both (issue 17: 108 and 200 MP phone photos were refused)
+  because a big JPEG is never decoded at its full size (below): it is opened by Pillow's
+  JPEG plugin directly, not through ``Image.open``'s pixel check (:func:`_open_image`), and
+  held to the memory its reduced decode takes -- which refuses a header claiming JPEG's
+  largest size, 65535² (8192² at 1/8: 268 MB), and any big progressive file, whose
+  coefficients are kept at full size.
 * **Memory is bounded in bytes, not only in pixels** (issue 16: a 343 KB 9400×9400 RGBA PNG,
   inside the pixel guard, took 781 MB -- enough to kill an 8 GB Raspberry Pi with a model
   loaded). Before anything is decoded, :func:`_decode_cost` works out from the header what
@@ -130,6 +136,8 @@ _BASE_FORMATS: Final[tuple[str, ...]] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "T
 _FORMAT_NAMES: Final = "JPEG, PNG, WebP, GIF, BMP and TIFF"
 
 _JPEG_FORMATS: Final[frozenset[str]] = frozenset({"JPEG", "MPO"})
+#: The largest width or height a JPEG frame header can state (16 bits).
+_JPEG_MAX_EDGE: Final = 65_535
 _LOSSLESS_FORMATS: Final[frozenset[str]] = frozenset({"PNG", "GIF", "BMP"})
 _ALPHA_MODES: Final[frozenset[str]] = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _HIGH_DEPTH_MODES: Final[frozenset[str]] = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
@@ -161,9 +169,11 @@ class ImagePolicy:
     """Limits and encoding choices applied to every image; see the module docstring.
 
     ``max_long_edge``: images are shrunk (never enlarged) so the longer side is at most this.
-    ``max_pixels``: width × height from the header above which nothing is decoded (the
-    decompression-bomb guard; Pillow's own ``MAX_IMAGE_PIXELS`` guard applies as well, as an
-    error). ``max_file_bytes``: larger files are not read at all. ``max_aspect_ratio``: long
+    ``max_pixels``: width × height from the header above which nothing is decoded, for every
+    format but JPEG (the decompression-bomb guard; Pillow's own ``MAX_IMAGE_PIXELS`` guard
+    applies as well, as an error). JPEG decodes at 1/2, 1/4 or 1/8 scale, so its decoded
+    memory (``max_decode_bytes``) bounds it instead: a 200 MP baseline phone photo takes
+    12.5 MB. ``max_file_bytes``: larger files are not read at all. ``max_aspect_ratio``: long
     side / short side above which the image is refused. ``jpeg_quality``: for JPEG output.
     ``max_png_bytes``: a lossless source is written as PNG only if the PNG is at most this big.
 
@@ -176,10 +186,11 @@ class ImagePolicy:
     12 MB), a 48 MP progressive JPEG (144 MB of coefficients, decoded at 1/8: 147 MB), a
     12 MP RGBA PNG screenshot (48 MB), 8-bit RGB or RGBA PNG, BMP and multi-strip TIFF up to
     37 MP, 16-bit grey up to 75 MP, 8-bit grey and palette images up to the pixel guard
-    (89 MP), a still lossy WebP up to ~35 MP (animated: 9 MP), 8-bit 4:2:0 AVIF up to ~16 MP
-    (12 MP phone photos: 116 MB) and 4:4:4 up to ~13 MP. It
-    refuses the audit's 9400×9400 RGBA PNG (353 MB), 16-bit and float TIFFs of that size and
-    a one-strip 9400×9400 RGB TIFF (620 MB).
+    (89 MP), 108 and 200 MP baseline JPEGs (at 1/8: 7 and 12.5 MB), a still lossy WebP up to
+    ~35 MP (animated: 9 MP), 8-bit 4:2:0 AVIF up to ~16 MP (12 MP phone photos: 116 MB) and
+    4:4:4 up to ~13 MP. It refuses the audit's 9400×9400 RGBA PNG (353 MB), 16-bit and float
+    TIFFs of that size, a one-strip 9400×9400 RGB TIFF (620 MB) and a progressive JPEG of more
+    than ~49 MP (a 108 MP one keeps 324 MB of coefficients whatever the scale).
     """
 
     max_long_edge: int = 1024
@@ -238,7 +249,7 @@ def normalize_image(
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _bomb_error(label, _pixels_from_pillow_message(str(exc)), policy) from exc
+            raise _too_many_pixels(label, _pixels_from_pillow_message(str(exc)), policy) from exc
         except MemoryError as exc:
             raise ImageError(
                 f"{label} is too large to open with the memory available; scale it down first.",
@@ -487,15 +498,12 @@ def _decode(
 
     A tuple, not an object, so that the caller's ``del`` of the image really frees it.
     """
-    from PIL import Image
-
     if _read_at(stream, 0, 4) in _TIFF_MAGIC:
         _check_tiff_directory(stream, label, policy)
-    stream.seek(0)
-    im: Image.Image = Image.open(stream, formats=_allowed_formats())
+    im = _open_image(stream)
     fmt = im.format or ""
     width, height = im.size
-    _check_geometry(width, height, label, policy)
+    _check_geometry(width, height, label, policy, pixel_limit=fmt not in _JPEG_FORMATS)
     still_webp = fmt == "WEBP" and getattr(im, "n_frames", 1) == 1 and _libwebp() is not None
     if fmt in _JPEG_FORMATS:
         _draft_within_budget(im, stream, label, policy)
@@ -512,6 +520,32 @@ def _decode(
         im.load()
     target = _target_size(im.width, im.height, policy.max_long_edge)
     return im, target, lossless, orientation
+
+
+def _open_image(stream: BinaryIO) -> Image.Image:
+    """The image opened (header only) by an allowlisted plugin.
+
+    Data that starts like a JPEG goes to Pillow's JPEG plugin directly (which hands an MPO on
+    to its MPO plugin, as ``Image.open`` does), because ``Image.open`` holds every image to
+    Pillow's ``MAX_IMAGE_PIXELS`` by its full size -- a warning above 89 MP, an error above
+    179 MP -- and a JPEG is never decoded at its full size when it is big (see "Big JPEGs
+    decode small" in the module docstring): a 108 or 200 MP phone photo is read at 1/8 scale,
+    7 or 12.5 MB. Pillow's global limit is left as it is (changing it would not be thread
+    safe); the JPEG's memory is bounded by :func:`_draft_within_budget` instead. When the JPEG
+    plugin does not accept the data, the whole allowlist tries it, exactly as before.
+    """
+    from PIL import Image
+
+    if _read_at(stream, 0, 3) == b"\xff\xd8\xff":
+        from PIL import JpegImagePlugin
+
+        stream.seek(0)
+        try:
+            return JpegImagePlugin.jpeg_factory(stream)
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            pass  # what Image.open catches to try the next plugin
+    stream.seek(0)
+    return Image.open(stream, formats=_allowed_formats())
 
 
 @functools.cache
@@ -577,11 +611,18 @@ def _decode_still_webp(stream: BinaryIO, size: tuple[int, int], mode: str) -> Im
     return Image.frombuffer(pillow_mode, size, buffer, "raw", pillow_mode, 0, 1)
 
 
-def _check_geometry(width: int, height: int, label: str, policy: ImagePolicy) -> None:
+def _check_geometry(
+    width: int, height: int, label: str, policy: ImagePolicy, *, pixel_limit: bool = True
+) -> None:
+    """Refuse a size no image may have: zero, beyond ``max_pixels`` (``pixel_limit``: every
+    format but JPEG, which is held to its decoded memory instead and to its own 65535 px
+    limit), or too long and thin."""
     if width < 1 or height < 1:
         raise ImageError(f"{label} is damaged or truncated.", name=label)
-    if width * height > policy.max_pixels:
-        raise _bomb_error(label, width * height, policy)
+    if not pixel_limit and max(width, height) > _JPEG_MAX_EDGE:
+        raise ImageError(f"{label} is damaged or truncated.", name=label)
+    if pixel_limit and width * height > policy.max_pixels:
+        raise _too_many_pixels(label, width * height, policy)
     long_edge, short_edge = max(width, height), min(width, height)
     if long_edge > policy.max_aspect_ratio * short_edge:
         raise ImageError(
@@ -591,16 +632,19 @@ def _check_geometry(width: int, height: int, label: str, policy: ImagePolicy) ->
         )
 
 
-def _bomb_error(label: str, pixels: int | None, policy: ImagePolicy) -> ImageError:
+def _too_many_pixels(label: str, pixels: int | None, policy: ImagePolicy) -> ImageError:
+    """The refusal of the pixel guard, in words a person can act on: how big the image is,
+    how big it may be, and what to do -- scale it down, or save it as a JPEG, which is not
+    held to the pixel limit because it decodes at a fraction of its size."""
     from PIL import Image
 
     limit = policy.max_pixels
     if Image.MAX_IMAGE_PIXELS is not None:
         limit = min(limit, Image.MAX_IMAGE_PIXELS)
-    size = f"{_megapixels(pixels)} megapixels, " if pixels is not None else ""
+    size = f"{_megapixels(pixels)} megapixels, more than" if pixels is not None else "more than"
     return ImageError(
-        f"{label} is too large to open safely (decompression bomb guard: {size}"
-        f"the limit is {_megapixels(limit)} megapixels).",
+        f"{label} is too large to open safely ({size} the {_megapixels(limit)} megapixels "
+        "allowed); scale it down or save it as a JPEG first.",
         name=label,
     )
 
@@ -613,8 +657,8 @@ def _needs_too_much_memory(
         "convert it to JPEG or PNG, or scale it down first" if convert else "scale it down first"
     )
     return ImageError(
-        f"{label} is too large to open safely (decoding it takes {_memory(needed)} MB of "
-        f"memory, the limit is {_memory(policy.max_decode_bytes)} MB); {advice}.",
+        f"{label} is too large to open safely (opening it would take {_memory(needed)} MB of "
+        f"memory, more than the {_memory(policy.max_decode_bytes)} MB allowed); {advice}.",
         name=label,
     )
 
@@ -1258,14 +1302,15 @@ def _not_an_image(stream: BinaryIO, size: int, label: str) -> ImageError:
             if "AVIF" in available:
                 return error(f"{label} is damaged or truncated.")
             return error(
-                f"{label} is not an image LocalSight can read "
-                "(AVIF needs a Pillow built with AVIF support)."
+                f"{label} is an AVIF image, which this installation of LocalSight cannot "
+                "read; convert it to PNG or JPEG first."
             )
         if brands & _HEIF_BRANDS:
             if "HEIF" in available:
                 return error(f"{label} is damaged or truncated.")
             return error(
-                f"{label} is not an image LocalSight can read (HEIC needs the pillow-heif plugin)."
+                f"{label} is a HEIC photo, which this installation of LocalSight cannot read; "
+                "convert it to JPEG first."
             )
         return error(f"{label} is not an image: it looks like a video file.")
     if _looks_like_tga(data, tail):

@@ -9,12 +9,13 @@ APNG with thousands of frames, a TIFF with 200 000 strip offsets, a PNG text-chu
 EXIF orientation tricks, palettes with odd transparency, zero sizes, 1×100000 strips,
 formats LocalSight does not read (TGA, ICO, CUR), truncated files, and ``mutations`` random
 byte mutations of small valid files of every format. Beside them are the images that must
-keep working: a 48 MP phone JPEG, a 12 MP PNG screenshot and a small valid file of each format.
+keep working: 48, 108 and 200 MP phone JPEGs, a 12 MP PNG screenshot and a small valid file of
+each format.
 
 Everything is built at test time and stays small on disk: the bombs are zlib streams of one
 repeated, byte-aligned deflate block (see :func:`zlib_repeat`), so a 353 MB image is a few
-hundred kilobytes and costs a few milliseconds to write. Only the two realistic photos are
-encoded by Pillow.
+hundred kilobytes and costs a few milliseconds to write. Only the realistic photos are encoded
+by Pillow, the 108 and 200 MP ones a row of blocks at a time (:func:`striped_jpeg`).
 
 ``run_hostile_set(folder)`` normalises every file in ONE fresh interpreter (``python -m
 tests.helpers.hostile_images FOLDER``) and returns one :class:`Outcome` per file: what
@@ -336,6 +337,68 @@ def patch_jpeg_size(data: bytes, width: int, height: int) -> bytes:
     raise ValueError("no frame header")
 
 
+def striped_jpeg(
+    width: int, height: int, *, quality: int = 30, levels: int = 32, noise: float = 0.0
+) -> bytes:
+    """A baseline 4:2:0 JPEG of ``width`` × ``height`` built a row of MCUs at a time, so a
+    200 MP photo never exists decoded here (Pillow would need 4 bytes a pixel, 800 MB).
+
+    Each 16-row strip is encoded on its own by Pillow (standard Huffman tables, the same
+    quantisation tables for every strip), and the strips' entropy-coded data are joined with
+    restart markers, one interval per row of MCUs (a DRI segment says so): a restart resets
+    the DC predictors exactly as a fresh encode starts. The picture is a photo-like ramp: red
+    grows from black at the top to full at the bottom (in ``levels`` steps, one encode each),
+    green from left to right, so a test can tell scaled from cropped. Real phones write
+    restart markers too. ``noise`` (a standard deviation, in levels) adds sensor-like grain to
+    the blue channel, for files as big and as slow to decode as a camera's.
+    """
+    from PIL import Image
+
+    mcu = 16
+    strips = -(-height // mcu)
+    ramp = Image.linear_gradient("L").transpose(Image.Transpose.ROTATE_90).resize((width, mcu))
+    header = b""
+    scans: dict[int, bytes] = {}
+    for level in sorted({i * levels // strips for i in range(strips)}):
+        red = Image.new("L", (width, mcu), round(level * 255 / max(1, levels - 1)))
+        blue = Image.effect_noise((width, mcu), noise) if noise else Image.new("L", red.size, 128)
+        data = _encode(Image.merge("RGB", (red, ramp, blue)), "JPEG", quality=quality)
+        head, scan = _split_jpeg_scan(data)
+        if header and head != header:
+            raise ValueError("strips were encoded with different tables")
+        header, scans[level] = head, scan
+    out = bytearray(patch_jpeg_size(header, width, height))
+    sos = _find_marker(bytes(out), 0xDA)
+    out[sos:sos] = b"\xff\xdd" + struct.pack(">HH", 4, -(-width // mcu))  # DRI: a row of MCUs
+    for index in range(strips):
+        if index:
+            out += bytes((0xFF, 0xD0 + (index - 1) % 8))
+        out += scans[index * levels // strips]
+    out += b"\xff\xd9"
+    return bytes(out)
+
+
+def _find_marker(data: bytes, code: int) -> int:
+    """The offset of the first ``code`` marker segment in the header of a JPEG."""
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        if data[pos + 1] == code:
+            return pos
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        pos += 2 + length
+    raise ValueError(f"no marker {code:#x}")
+
+
+def _split_jpeg_scan(data: bytes) -> tuple[bytes, bytes]:
+    """A one-scan JPEG cut into its header (through the SOS segment) and its entropy-coded
+    data (without the EOI marker)."""
+    sos = _find_marker(data, 0xDA)
+    (length,) = struct.unpack_from(">H", data, sos + 2)
+    if not data.endswith(b"\xff\xd9"):
+        raise ValueError("no EOI at the end")
+    return data[: sos + 2 + length], data[sos + 2 + length : -2]
+
+
 def patch_gif_screen(data: bytes, width: int, height: int) -> bytes:
     return data[:6] + struct.pack("<HH", width, height) + data[10:]
 
@@ -483,6 +546,18 @@ def _structured_cases() -> Iterator[tuple[HostileCase, Callable[[], bytes]]]:
         return _encode(shot, "PNG", compress_level=1)
 
     yield case("phone-48mp.jpg", "normalise", "48 MP phone photo", phone_photo)
+    yield case(
+        "phone-108mp.jpg",
+        "normalise",
+        "108 MP phone photo (12000×9000), past Pillow's pixel limit",
+        lambda: striped_jpeg(12_000, 9_000),
+    )
+    yield case(
+        "phone-200mp.jpg",
+        "normalise",
+        "200 MP phone photo (16320×12240), past twice Pillow's pixel limit",
+        lambda: striped_jpeg(16_320, 12_240),
+    )
     yield case("screenshot-12mp.png", "normalise", "12 MP RGBA PNG screenshot", screenshot)
     for name, data in _mutation_bases().items():
         yield case(f"valid-{name}", "normalise", "small valid file", _const(data))
@@ -624,6 +699,18 @@ def _structured_cases() -> Iterator[tuple[HostileCase, Callable[[], bytes]]]:
         "refuse",
         "9400² progressive CMYK JPEG header",
         lambda: patch_jpeg_size(_encode(_small("CMYK"), "JPEG", progressive=True), n, n),
+    )
+    yield case(
+        "bomb-baseline-65535.jpg",
+        "refuse",
+        "65535² baseline JPEG header (8192² even at 1/8: 268 MB)",
+        lambda: patch_jpeg_size(small_baseline, 65_535, 65_535),
+    )
+    yield case(
+        "bomb-progressive-200mp.jpg",
+        "refuse",
+        "16320×12240 progressive JPEG header (600 MB of coefficients)",
+        lambda: patch_jpeg_size(small_progressive, 16_320, 12_240),
     )
     yield case(
         "zero-height.jpg",

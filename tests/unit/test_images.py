@@ -7,12 +7,14 @@ bytes, metadata), so each can fail.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import struct
 import subprocess
 import sys
 import time
+import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,7 @@ from desktop_app.core.images import (
     supported_extensions,
 )
 from tests.helpers import REPO
+from tests.helpers.hostile_images import patch_jpeg_size, striped_jpeg
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
@@ -145,9 +148,10 @@ def test_400_megapixel_png_bomb_is_refused_without_decoding(
     message = refuse(path)
 
     assert "scan.png" in message
-    assert "too large to open safely" in message
-    assert "decompression bomb" in message
-    assert "400 megapixels" in message
+    assert message == (
+        "scan.png is too large to open safely (400 megapixels, more than the 89 megapixels "
+        "allowed); scale it down or save it as a JPEG first."
+    )
     assert no_decoding == []
 
 
@@ -186,8 +190,95 @@ def test_crafted_gigapixel_ihdr_is_refused() -> None:
 
     message = refuse(data, name="bomb.png")
 
-    assert "bomb.png is too large to open safely" in message
-    assert "10000 megapixels" in message
+    assert message == (
+        "bomb.png is too large to open safely (10000 megapixels, more than the 89 megapixels "
+        "allowed); scale it down or save it as a JPEG first."
+    )
+
+
+@pytest.mark.parametrize("size", [(12_000, 9_000), (16_320, 12_240)], ids=["108MP", "200MP"])
+def test_108_and_200_megapixel_phone_photos_are_shrunk_to_1024(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # Issue 17, defect 7: refused before as over the pixel guard (89 MP). Decoded at 1/8 scale
+    # by libjpeg they take 7 and 12.5 MB. Built a row of MCUs at a time (see striped_jpeg),
+    # so the test never holds a 432 or 800 MB image itself.
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(striped_jpeg(*size))
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's own bomb warning must not be raised either
+        result = normalize_image(path)
+
+    assert pillow_limit == Image.MAX_IMAGE_PIXELS  # Pillow's global limit is left as it was
+    assert (result.width, result.height) == (1024, 768)
+    assert result.mime == "image/jpeg"
+    out = decode(result)
+    # Scaled, not cropped: red grows from the top to the bottom, green from left to right.
+    assert pixel(out, (512, 2))[0] < 40
+    assert pixel(out, (512, 765))[0] > 215
+    assert pixel(out, (2, 384))[1] < 40
+    assert pixel(out, (1021, 384))[1] > 215
+
+
+def test_jpeg_bombs_are_refused_by_the_memory_they_need(no_decoding: list[str]) -> None:
+    # JPEG is not held to the pixel guard, since it decodes at 1/8 scale; the memory it needs
+    # still refuses a header claiming JPEG's largest size (8192² decoded even at 1/8), and a
+    # progressive 200 MP file (every DCT coefficient is kept at full size: 600 MB).
+    small = encode(gradient_rgb((64, 48)), "JPEG")
+    progressive = encode(gradient_rgb((64, 48)), "JPEG", progressive=True)
+
+    huge = refuse(patch_jpeg_size(small, 65_535, 65_535), name="huge.jpg")
+    deep = refuse(patch_jpeg_size(progressive, 16_320, 12_240), name="deep.jpg")
+
+    assert huge == (
+        "huge.jpg is too large to open safely (opening it would take 268 MB of memory, more "
+        "than the 150 MB allowed); scale it down first."
+    )
+    assert deep.startswith("deep.jpg is too large to open safely (opening it would take 6")
+    assert no_decoding == []
+
+
+def test_formats_that_cannot_decode_smaller_keep_the_pixel_limit(no_decoding: list[str]) -> None:
+    # A 95 MP grey PNG would fit the memory budget (95 MB), but nothing decodes a PNG at a
+    # smaller scale; the same size as a JPEG is read at 1/8.
+    header = struct.pack(">IIBBBBB", 11_000, 8_600, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IEND", b"")
+
+    message = refuse(png, name="scan.png")
+
+    assert message.startswith("scan.png is too large to open safely (95 megapixels, more than")
+    assert no_decoding == []
+
+
+#: Words a person cannot act on; none may appear in what an ImageError says.
+JARGON = ("decompression", "bomb", "guard", "decod", "pillow", "libjpeg", "libtiff", "codec")
+
+
+def user_facing_strings() -> list[str]:
+    """The literal text of every ImageError the module builds (f-strings' literal parts)."""
+    tree = ast.parse(Path(images.__file__).read_text(encoding="utf-8"))
+    texts: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+            "ImageError",
+            "error",
+            "unreadable",
+        ):
+            for arg in node.args:
+                for part in ast.walk(arg):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                        texts.append(part.value)
+    return texts
+
+
+def test_refusal_messages_have_no_jargon() -> None:
+    texts = user_facing_strings()
+
+    assert len(texts) > 30  # the walk found the messages
+    offending = [t for t in texts if any(word in t.lower() for word in JARGON)]
+    assert not offending
 
 
 def test_file_over_size_limit_is_not_read(tmp_path: Path) -> None:
@@ -229,8 +320,8 @@ def test_decoded_bytes_are_checked_before_decoding(no_decoding: list[str]) -> No
     message = refuse(data, name="poster.png", policy=ImagePolicy(max_decode_bytes=10_000_000))
 
     assert message == (
-        "poster.png is too large to open safely (decoding it takes 16 MB of memory, the "
-        "limit is 10 MB); scale it down first."
+        "poster.png is too large to open safely (opening it would take 16 MB of memory, more "
+        "than the 10 MB allowed); scale it down first."
     )
     assert no_decoding == []
     assert normalize_image(data).width == 1024  # the default budget has room for it
@@ -253,10 +344,10 @@ def test_webp_is_charged_for_libwebps_own_buffers(no_decoding: list[str]) -> Non
     policy = ImagePolicy(max_decode_bytes=1_000_000)
 
     assert refuse(still, name="a.webp", policy=policy).startswith(
-        "a.webp is too large to open safely (decoding it takes 8 MB"
+        "a.webp is too large to open safely (opening it would take 8 MB"
     )
     assert refuse(animated, name="a.webp", policy=policy).startswith(
-        "a.webp is too large to open safely (decoding it takes 16 MB"
+        "a.webp is too large to open safely (opening it would take 16 MB"
     )
     assert no_decoding == []
 
@@ -286,7 +377,7 @@ def test_progressive_jpeg_decodes_at_a_smaller_scale_to_fit_the_budget() -> None
     assert normalize_image(progressive, policy=policy).width == 400
     assert normalize_image(baseline, policy=policy).width == 800
     message = refuse(progressive, name="p.jpg", policy=ImagePolicy(max_decode_bytes=5_000_000))
-    assert message.startswith("p.jpg is too large to open safely (decoding it takes 5.9 MB")
+    assert message.startswith("p.jpg is too large to open safely (opening it would take 5.9 MB")
 
 
 def tiff_with_strip_offsets(count: int) -> bytes:
@@ -420,7 +511,8 @@ def test_heic_without_plugin_says_what_is_missing(tmp_path: Path) -> None:
     path.write_bytes(data)
 
     assert refuse(path) == (
-        "holiday.heic is not an image LocalSight can read (HEIC needs the pillow-heif plugin)."
+        "holiday.heic is a HEIC photo, which this installation of LocalSight cannot read; "
+        "convert it to JPEG first."
     )
 
 
@@ -951,7 +1043,7 @@ def test_avif_subsampling_and_depth_from_the_header_set_its_cost(
 
     def needed(subsampling: str) -> str:
         data = encode(image, "AVIF", quality=50, speed=10, subsampling=subsampling)
-        return refuse(data, policy=policy).split("takes ")[1].split(" MB")[0]
+        return refuse(data, policy=policy).split("would take ")[1].split(" MB")[0]
 
     assert (needed("4:2:0"), needed("4:4:4")) == ("19", "22")
     assert no_decoding == []
@@ -966,7 +1058,7 @@ def test_avif_without_a_readable_av1c_box_is_charged_the_worst_case(
 
     message = refuse(data, policy=ImagePolicy(max_decode_bytes=1_000))
 
-    assert "takes 29 MB" in message  # 4:4:4 at 2 bytes a sample: 14.7 bytes a pixel
+    assert "would take 29 MB" in message  # 4:4:4 at 2 bytes a sample: 14.7 bytes a pixel
     assert no_decoding == []
 
 
