@@ -212,10 +212,9 @@ class _Server:
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)
-        # Exit without freeing the model or finalising the interpreter: the engine holds
-        # nothing to save (answers are kept by the app), and the OS returns its memory
-        # faster than freeing it piece by piece would; the app's quit waited for that.
-        os._exit(0)
+            if thread.is_alive():
+                os._exit(0)  # stuck in native code: the OS frees the model faster than we can
+        self._backend.close()
 
 
 def main(conn: Connection, config: EngineConfig, log_path: str) -> None:

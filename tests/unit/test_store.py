@@ -353,7 +353,7 @@ def test_search_finds_words_and_follows_edits_and_deletes(store: Store, db_path:
     soup = store.add_message(cooking, "user", "A recipe for crème brûlée please")
 
     hits = store.search("lighthouse")
-    assert {h.message_id for h in hits} == {lighthouse.id, lighthouse.id + 1}
+    assert [h.message_id for h in hits] == [lighthouse.id]  # one per chat: its best
     assert all(h.title == "Trip" and h.conversation_id == trip for h in hits)
     assert "lighthouse" in hits[0].snippet.lower()
     assert [h.message_id for h in store.search("creme brulee")] == [soup.id]  # diacritics
@@ -558,3 +558,27 @@ def test_a_newer_schema_is_refused_and_left_untouched(db_path: Path) -> None:
     assert caught.value.kind == "too_new"
     assert db_path.read_bytes() == before
     assert not list(db_path.parent.glob("*.corrupt-*"))
+
+
+def test_search_lists_each_chat_once_with_its_best_match(store: Store) -> None:
+    """The sidebar shows one line per hit: a chat with many matching messages was listed
+    once per message (issue 17, defect 10), so the store returns one hit per chat."""
+    busy = store.create_conversation(title="Lighthouses")
+    quiet = store.create_conversation(title="Coasts")
+    for n in range(6):
+        store.add_message(busy, "user", f"lighthouse note {n} with quite a few other words in it")
+    best = store.add_message(busy, "assistant", "lighthouse")
+    once = store.add_message(quiet, "user", "a lighthouse on a long coast with many words too")
+
+    hits = store.search("lighthouse")
+    assert [h.conversation_id for h in hits] == [busy, quiet]  # best chat first
+    assert [h.message_id for h in hits] == [best.id, once.id]  # each chat's best message
+    assert store.search("lighthouse", limit=1) == hits[:1]  # the limit counts chats
+
+
+def test_search_ties_pick_the_newest_message(store: Store) -> None:
+    """Equally good matches in one chat: the newest one is shown (what a person last said)."""
+    chat = store.create_conversation()
+    store.add_message(chat, "user", "zebra")
+    newest = store.add_message(chat, "user", "zebra")
+    assert [h.message_id for h in store.search("zebra")] == [newest.id]

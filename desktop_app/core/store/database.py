@@ -618,21 +618,34 @@ class Store:
     # -- search ---------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
-        """Messages containing every word of ``query`` (the last word as a prefix), best first.
+        """The chats with a message containing every word of ``query`` (the last word as a
+        prefix), best first: one hit per chat, its best-matching message (the newest of
+        equally good ones), and ``limit`` counts chats.
 
-        Any input is safe: it is quoted, never parsed as FTS5 syntax.
+        One per chat because the sidebar shows a line per hit, and a chat listed once per
+        matching message buried every other chat.  The best message per chat is chosen on
+        the rank alone; the snippet is made only for the chosen ones (a common word can
+        match thousands of messages).  Any input is safe: it is quoted, never parsed as
+        FTS5 syntax.
         """
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
         with self._reading() as conn:
             rows = conn.execute(
+                "WITH best AS ("
+                " SELECT m.id AS id, row_number() OVER ("
+                "  PARTITION BY m.conversation_id ORDER BY messages_fts.rank, m.id DESC) AS nth"
+                " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+                " WHERE messages_fts MATCH ?) "
                 "SELECT m.conversation_id, m.id, c.title, "
                 f"snippet(messages_fts, 0, '', '', '…', {_SNIPPET_TOKENS}) "
                 "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
                 "JOIN conversations c ON c.id = m.conversation_id "
-                "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
-                (match, limit),
+                "WHERE messages_fts MATCH ? "
+                "AND m.id IN (SELECT id FROM best WHERE nth = 1) "
+                "ORDER BY messages_fts.rank, m.id DESC LIMIT ?",
+                (match, match, limit),
             ).fetchall()
         return [SearchHit(row[0], row[1], row[2] or DEFAULT_TITLE, row[3]) for row in rows]
 

@@ -25,14 +25,26 @@ from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.signals import emit
 
-EXAMPLE_PROMPTS = (
-    "Describe this image in detail.",
-    "What text is in this screenshot?",
-    "Write a short alt text for this photo.",
-)
-
-
 tr = translator("ChatView")
+
+
+def example_prompts(vision: bool) -> tuple[str, ...]:
+    """What the empty chat offers to start with, for what the model can do.
+
+    Why two sets: image prompts offered to a text-only model only lead to "… cannot see
+    images" (issue 17).  Literal ``tr("…")`` calls, so lupdate finds every sentence.
+    """
+    if vision:
+        return (
+            tr("Describe this image in detail."),
+            tr("What text is in this screenshot?"),
+            tr("Write a short alt text for this photo."),
+        )
+    return (
+        tr("Explain how vaccines work, in simple words."),
+        tr("Summarize the text I paste next in three points."),
+        tr("Write a friendly email asking to move a meeting."),
+    )
 
 
 class EmptyState(QWidget):
@@ -62,17 +74,24 @@ class EmptyState(QWidget):
         layout.addWidget(self.hint)
         layout.addSpacing(8)
         self.examples: list[QPushButton] = []
-        for prompt in EXAMPLE_PROMPTS:
-            button = QPushButton(tr(prompt), self)
+        for _ in example_prompts(vision=True):
+            button = QPushButton(self)
             button.setObjectName("ExamplePrompt")
             button.setToolTip(tr("Put this prompt in the message box"))
-            button.setAccessibleName(tr(prompt))
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.clicked.connect(lambda _=False, p=prompt: emit(self.example_chosen, tr(p)))
+            button.clicked.connect(lambda _=False, b=button: emit(self.example_chosen, b.text()))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
             self.examples.append(button)
+        self._set_examples(vision=True)
+
+    def _set_examples(self, *, vision: bool) -> None:
+        for button, prompt in zip(self.examples, example_prompts(vision), strict=True):
+            button.setText(prompt)
+            button.setAccessibleName(prompt)
 
     def set_model(self, name: str | None, vision: bool) -> None:
+        """Say which model answers, and offer examples it can do (updated on every change)."""
+        self._set_examples(vision=vision)
         if not name:
             self.model_line.setText(tr("No model selected yet."))
         elif vision:

@@ -35,6 +35,17 @@ from desktop_app.qt.common.signals import emit
 
 PENDING_THUMB_PX = 64
 
+#: What a notice above the message box is about, so each goes when it stops being true
+#: (issue 17: "SmolLM2 cannot see images" outlived the switch to a vision model).  A note of
+#: one kind never hides or clears another: each kind is kept apart, shown one after another.
+#: ``NOTICE_GENERAL``: the settings, models skipped, attachments -- kept until replaced.
+NOTICE_GENERAL = "general"
+#: About the model chosen ("… cannot see images"): cleared when the model changes.
+NOTICE_MODEL = "model"
+#: About the chat on screen ("… is still answering", a failed send): cleared when another
+#: chat, or a new one, is shown.
+NOTICE_CHAT = "chat"
+
 
 tr = translator("Composer")
 
@@ -155,6 +166,7 @@ class Composer(QFrame):
         super().__init__(parent)
         self.setObjectName("Composer")
         self.pending: list[PendingImage] = []
+        self._notices: dict[str, str] = {}  # by NOTICE_* key, shown in the order first set
         self.editing_message_id: int | None = None
         self._busy = False
 
@@ -254,18 +266,28 @@ class Composer(QFrame):
     def images(self) -> list[ImageInput]:
         return [p.image for p in self.pending]
 
-    def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
-        self.notice.setVisible(bool(text))
+    def show_notice(self, text: str, key: str = NOTICE_GENERAL) -> None:
+        """Show ``text`` as the notice of its ``key`` (``""`` clears that one only)."""
+        if text:
+            self._notices[key] = text
+        else:
+            self._notices.pop(key, None)
+        shown = "\n".join(self._notices.values())
+        self.notice.setText(shown)
+        self.notice.setVisible(bool(shown))
 
-    def add_notice(self, text: str) -> None:
-        """Show ``text`` after the notice already showing, if any, rather than over it.
+    def add_notice(self, text: str, key: str = NOTICE_GENERAL) -> None:
+        """Show ``text`` after the notice of ``key`` already showing, if any, not over it.
 
         For notes that arrive on their own time (a model listing ends after the start-up
         notes about the settings were shown): neither must hide the other.
         """
-        shown = self.notice.text() if self.notice.isVisibleTo(self) else ""
-        self.show_notice(f"{shown}\n{text}" if shown else text)
+        shown = self._notices.get(key, "")
+        self.show_notice(f"{shown}\n{text}" if shown else text, key)
+
+    def notice_text(self, key: str) -> str:
+        """The notice of ``key`` now shown ("" when none)."""
+        return self._notices.get(key, "")
 
     # -- sending ------------------------------------------------------------------------
 
@@ -289,7 +311,8 @@ class Composer(QFrame):
     def clear_after_send(self) -> None:
         self.edit.clear()
         self._discard_pending(list(self.pending))
-        self.show_notice("")
+        for key in list(self._notices):  # sent: what held the message back is past
+            self.show_notice("", key)
         self.stop_editing()
         self._update_buttons()
         self.edit.setFocus()

@@ -275,8 +275,16 @@ class MessageWidget(QWidget):
         return self._text
 
     def set_can_regenerate(self, allowed: bool) -> None:
-        if "regenerate" in self.action_buttons:
-            self.action_buttons["regenerate"].setEnabled(allowed)
+        """Only the last answer can be regenerated; the tooltip says why one cannot (its
+        disabled look comes from the theme: ``QToolButton#MessageAction:disabled``)."""
+        button = self.action_buttons.get("regenerate")
+        if button is not None:
+            button.setEnabled(allowed)
+            button.setToolTip(
+                tr("Replace this answer with a new one")
+                if allowed
+                else tr("Only the last answer can be regenerated")
+            )
 
     # -- interaction --------------------------------------------------------------------
 

@@ -1,21 +1,26 @@
 """The conversation list: newest first, search, new / rename / delete.
 
 Delete asks first (a conversation is someone's work); search uses the store's full-text
-index, so it finds words inside answers, not only titles.
+index, so it finds words inside answers, not only titles, and says so when nothing matches
+(an empty list alone looks like every chat is gone).  Delete and F2 on the selected chat do
+what the right-click menu does, for people who use the keyboard.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -75,7 +80,10 @@ class Sidebar(QWidget):
         self.list.setObjectName("ConversationList")
         self.list.setAccessibleName(tr("Conversations"))
         self.list.setToolTip(
-            tr("Your conversations, newest first. Right-click to rename or delete.")
+            tr(
+                "Your conversations, newest first. F2 renames the selected chat, Delete "
+                "deletes it; right-click for both."
+            )
         )
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
@@ -83,8 +91,20 @@ class Sidebar(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(False)
+        self.list.installEventFilter(self)
+        self.no_match = QLabel(self)
+        self.no_match.setObjectName("NoChatsMatch")
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)  # what was typed, as typed
+        self.no_match.setWordWrap(True)
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        policy = self.no_match.sizePolicy()  # never widens the sidebar: wraps in its width
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.no_match.setSizePolicy(policy)
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
         layout.addWidget(self.list, 1)
         self._updating = False
+        self._no_match_query = ""
 
     def set_conversations(
         self, rows: list[Any], current_id: int | None, answering_id: int | None = None
@@ -115,6 +135,35 @@ class Sidebar(QWidget):
                     self.list.setCurrentItem(item)
         finally:
             self._updating = False
+        self._show_no_match(not rows)
+
+    def _show_no_match(self, empty: bool) -> None:
+        """Say that the search found nothing, in the list's place; the rows come from the
+        search box's text (the controller searches for it), so that text is what is quoted."""
+        query = self.search.text().strip()
+        self._no_match_query = query if empty else ""
+        self.no_match.setVisible(bool(self._no_match_query))
+        self._fit_no_match()
+
+    def _fit_no_match(self) -> None:
+        """Quote the search cut to one line of the sidebar's width: one long word cannot
+        wrap and would otherwise widen the sidebar (the whole text is in the box above)."""
+        query = self._no_match_query
+        if not query:
+            return
+        metrics = self.no_match.fontMetrics()
+        layout = self.layout()
+        assert layout is not None  # made in __init__
+        margins = layout.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - metrics.horizontalAdvance("“”.")
+        shown = metrics.elidedText(
+            query, Qt.TextElideMode.ElideRight, max(room, metrics.averageCharWidth() * 4)
+        )
+        self.no_match.setText(tr("No chats match “{query}”.", query=shown))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_no_match()
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
@@ -124,12 +173,36 @@ class Sidebar(QWidget):
         if item is not None and not self._updating:
             emit(self.conversation_selected, int(item.data(ID_ROLE)))
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Delete and F2 in the chat list act on the selected chat, as the menu does.
+
+        A filter on the list alone, so the same keys in the search box still edit its text.
+        """
+        if watched is self.list and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            signal = self._key_signal(event)
+            conversation_id = self.current_id()
+            if signal is not None and conversation_id is not None:
+                emit(signal, conversation_id)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _key_signal(self, event: QKeyEvent) -> SignalInstance | None:
+        """The request a key press in the list makes, or None for any other key."""
+        if event.matches(QKeySequence.StandardKey.Delete):
+            return self.delete_requested
+        if event.key() == Qt.Key.Key_F2 and not event.modifiers():
+            return self.rename_requested
+        return None
+
     def _menu(self, position: QPoint) -> None:
         item = self.list.itemAt(position)
         if item is None:
             return
         conversation_id = int(item.data(ID_ROLE))
         menu = QMenu(self)
-        menu.addAction(tr("Rename…"), lambda: emit(self.rename_requested, conversation_id))
-        menu.addAction(tr("Delete…"), lambda: emit(self.delete_requested, conversation_id))
+        rename = menu.addAction(tr("Rename…"), lambda: emit(self.rename_requested, conversation_id))
+        rename.setShortcut(QKeySequence(Qt.Key.Key_F2))  # shown in the menu: the key exists
+        delete = menu.addAction(tr("Delete…"), lambda: emit(self.delete_requested, conversation_id))
+        delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         menu.exec(self.list.viewport().mapToGlobal(position))

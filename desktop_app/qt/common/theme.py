@@ -50,6 +50,16 @@ def text_on(background: str) -> str:
     return max((INK_LIGHT, INK_DARK), key=lambda ink: contrast_ratio(ink, background))
 
 
+def mix(a: str, b: str, share_of_b: float) -> str:
+    """``#rrggbb`` between ``a`` and ``b`` (0: ``a``, 1: ``b``)."""
+    pairs = zip(
+        (int(a[i : i + 2], 16) for i in (1, 3, 5)),
+        (int(b[i : i + 2], 16) for i in (1, 3, 5)),
+        strict=True,
+    )
+    return "#" + "".join(f"{round(x + (y - x) * share_of_b):02x}" for x, y in pairs)
+
+
 @dataclass(frozen=True)
 class Colors:
     dark: bool
@@ -69,6 +79,16 @@ class Colors:
     def on_accent(self) -> str:
         """Text colour for anything painted with the accent (Send, the vision badge)."""
         return text_on(self.accent)
+
+    @property
+    def disabled_text(self) -> str:
+        """Text of a control that cannot be used now: fainter than ``muted``.
+
+        Why: the message actions are ``muted`` when usable, so a disabled Regenerate in
+        the palette's disabled colour (also ``muted``) looked exactly like one that works
+        (issue 17).  Halfway from ``muted`` to the card it sits on reads as "off".
+        """
+        return mix(self.muted, self.surface, 0.5)
 
 
 LIGHT = Colors(
@@ -172,6 +192,7 @@ def stylesheet(c: Colors) -> str:
     QFrame#AttachmentStrip {{ background: transparent; }}
     QToolButton#MessageAction {{ border: none; padding: 2px 6px; color: {c.muted}; }}
     QToolButton#MessageAction:hover {{ color: {c.accent}; }}
+    QToolButton#MessageAction:disabled {{ color: {c.disabled_text}; }}
     QPushButton#SendButton {{ background: {c.accent}; color: {c.on_accent}; border-radius: 8px;
         padding: 6px 14px; font-weight: 600; border: none; }}
     QPushButton#SendButton:disabled {{ background: {c.border}; color: {c.muted}; }}

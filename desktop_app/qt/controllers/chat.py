@@ -28,7 +28,7 @@ from desktop_app.core.settings import generation_options
 from desktop_app.core.store.database import StoredMessage, StoreError
 from desktop_app.core.store.errors import NotFound
 from desktop_app.qt.chat.chat_view import ChatView
-from desktop_app.qt.chat.composer import Composer
+from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
 from desktop_app.qt.common.i18n import translator
@@ -101,6 +101,9 @@ class ChatController(QObject):
         self._dialog_parent = dialog_parent
         self.generation: Generation | None = None
         self._busy_notice = ""  # the "… is still answering" notice, while it is shown
+        #: What the status bar was told when the last answer ended ("Stopped"): about that
+        #: chat, so it is taken back when another chat is shown (issue 17).
+        self._ended_status = ""
         self.runner = GenerationRunner(self)
         self.runner.user_message.connect(self._on_user_message)
         self.runner.assistant_started.connect(self._on_assistant_started)
@@ -114,6 +117,8 @@ class ChatController(QObject):
         self._elapsed_timer.timeout.connect(self._show_stage)
         state.answering_changed.connect(lambda _id: self.refresh_conversations())
         lease.changed.connect(self._lease_changed)
+        # "… cannot see images" named the model chosen then; the next Send checks again.
+        state.model_changed.connect(lambda _model: views.composer.show_notice("", NOTICE_MODEL))
 
     # -- conversations ------------------------------------------------------------------
 
@@ -156,8 +161,16 @@ class ChatController(QObject):
         self.views.composer.focus()
 
     def _show_conversation(self, messages: list[Any]) -> None:
-        """Show a chat; the one answering gets its answer so far and its stage back."""
+        """Show a chat; the one answering gets its answer so far and its stage back.
+
+        What was said about the chat shown before (a refused send, "Stopped") is not
+        about this one, so it goes; notes about the settings or the models stay.
+        """
         chat = self.views.chat
+        self.views.composer.show_notice("", NOTICE_CHAT)
+        if self._ended_status and self.generation is None:
+            self._ended_status = ""
+            self.status.emit(tr("Ready"))
         if messages:
             chat.set_messages(messages)
         else:
@@ -240,20 +253,20 @@ class ChatController(QObject):
             "done (your message is kept).",
             title=title or tr("Another chat"),
         )
-        self.views.composer.show_notice(self._busy_notice)
+        self.views.composer.show_notice(self._busy_notice, NOTICE_CHAT)
         return True
 
     def _describing(self) -> bool:
         """Chat waits while images are described: the model answers one request at a time."""
         if self.lease.free_for("chat"):
             return False
-        self.views.composer.show_notice(describing_notice())
+        self.views.composer.show_notice(describing_notice(), NOTICE_CHAT)
         return True
 
     def _lease_changed(self, holder: object) -> None:
         composer = self.views.composer
-        if holder is None and composer.notice.text() == describing_notice():
-            composer.show_notice("")
+        if holder is None and composer.notice_text(NOTICE_CHAT) == describing_notice():
+            composer.show_notice("", NOTICE_CHAT)
 
     def _can_send(self, images: list[ImageInput]) -> bool:
         if self._busy_elsewhere() or self.runner.busy or self._describing():
@@ -261,7 +274,8 @@ class ChatController(QObject):
         model = self.state.model
         if model is None:
             self.views.composer.show_notice(
-                tr("No model is selected. Add a .gguf model with Model → Add a model file…")
+                tr("No model is selected. Add a .gguf model with Model → Add a model file…"),
+                NOTICE_MODEL,
             )
             return False
         if images and not model.capabilities.vision:
@@ -270,7 +284,8 @@ class ChatController(QObject):
                     "{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove "
                     "the images to ask in text.",
                     name=model.name,
-                )
+                ),
+                NOTICE_MODEL,
             )
             return False
         return True
@@ -283,7 +298,7 @@ class ChatController(QObject):
         try:
             session = self._new_session()
         except StoreError as error:
-            composer.show_notice(str(error))
+            composer.show_notice(str(error), NOTICE_CHAT)
             return
         operation: Callable[[SessionCallbacks], StoredMessage]
         if editing is not None:
@@ -347,7 +362,7 @@ class ChatController(QObject):
         try:  # full images, to send again: the chat view holds only thumbnails
             images = [self.state.store.image(i.sha256) for i in widget.message.images]
         except StoreError as error:
-            self.views.composer.show_notice(str(error))
+            self.views.composer.show_notice(str(error), NOTICE_CHAT)
             return
         self.views.composer.start_editing(message_id, widget.text, images)
 
@@ -363,6 +378,7 @@ class ChatController(QObject):
         model_id = self.state.model.id if self.state.model else None
         loading = self.state.loaded_model_id != model_id
         self.lease.acquire("chat")
+        self._ended_status = ""
         self._set_stage("loading" if loading else ("reading" if has_images else "thinking"))
         self.views.composer.set_busy(True)
         self.views.chat.set_busy(True)
@@ -463,13 +479,15 @@ class ChatController(QObject):
         self.state.loaded_model_id = model.id if ok and model is not None else None
         self._end_generation()
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
-        self.status.emit(notice or labels.get(message.state, tr("Ready")))
+        self._ended_status = notice or labels.get(message.state, "")
+        self.status.emit(self._ended_status or tr("Ready"))
 
     def _on_failed(self, message: str) -> None:
         """A failure before any answer row existed (e.g. the message could not be saved)."""
         self._end_generation()
-        self.views.composer.show_notice(message)
-        self.status.emit(tr("Not sent"))
+        self.views.composer.show_notice(message, NOTICE_CHAT)
+        self._ended_status = tr("Not sent")
+        self.status.emit(self._ended_status)
 
     def _end_generation(self) -> None:
         self.generation = None
@@ -479,8 +497,8 @@ class ChatController(QObject):
         self.state.answering = None  # the sidebar is refreshed on this change
         self.lease.release("chat")
         composer = self.views.composer
-        if self._busy_notice and composer.notice.text() == self._busy_notice:
-            composer.show_notice("")  # "… is still answering" is no longer true
+        if self._busy_notice and composer.notice_text(NOTICE_CHAT) == self._busy_notice:
+            composer.show_notice("", NOTICE_CHAT)  # "… is still answering" is no longer true
         self._busy_notice = ""
         composer.focus()
 
