@@ -83,7 +83,6 @@ def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> Ll
         [Path(p) for p in config.extra_models],
         include_embedded=config.include_embedded,
         on_stage=on_stage,
-        summary_cache=None if config.summary_cache is None else Path(config.summary_cache),
     )
 
 
