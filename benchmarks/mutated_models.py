@@ -32,7 +32,10 @@ def mutated_model_rows(count: int) -> list[Metric]:
 
     with tempfile.TemporaryDirectory(prefix="localsight-mutated-") as folder:
         root = Path(folder)
-        os.environ.setdefault("LOCALSIGHT_CPU_CACHE", str(root / "cpu"))
+        # One CPU-variant verdict for all the runs, in this folder only: set for the runs
+        # and taken back after, so later rows do not point at a deleted folder.
+        saved = os.environ.get("LOCALSIGHT_CPU_CACHE")
+        os.environ["LOCALSIGHT_CPU_CACHE"] = saved or str(root / "cpu")
         bases = write_bases(root)
         cases = list(mutations(bases, root / "cases", SEED + SEED_OFFSET, count))
         started = time.perf_counter()
@@ -42,6 +45,8 @@ def mutated_model_rows(count: int) -> list[Metric]:
                 pool.map(lambda c: run_case(c, bases.image, root / f"home-{c.index}"), cases)
             )
         seconds = time.perf_counter() - started
+        if saved is None:
+            os.environ.pop("LOCALSIGHT_CPU_CACHE", None)
     kinds = Counter(o.kind for o in outcomes)
     worst = [
         f"#{c.index} {c.description}"
