@@ -79,6 +79,17 @@ MAX_CONTEXT_TOKENS = 2**20
 #: which imports this module, so the names are restated here; a test keeps them equal).
 BACKEND_CHOICES = ("llama-cpp", "ollama", "openai")
 
+#: The window's appearance: follow the desktop's light/dark scheme, or always one of them.
+THEME_CHOICES = ("system", "light", "dark")
+
+#: The conversation's text size, in percent of the desktop's font: Ctrl+= and Ctrl+- step
+#: by ``TEXT_SIZE_STEP``.  Below 70 % a 9 pt desktop font is under 7 pt, which no one reads;
+#: above 200 % a code line of 40 characters no longer fits a 1024 px window's chat column.
+TEXT_SIZE_DEFAULT = 100
+TEXT_SIZE_MIN = 70
+TEXT_SIZE_MAX = 200
+TEXT_SIZE_STEP = 10
+
 
 def _backend_fault(text: str) -> str | None:
     return None if text in BACKEND_CHOICES else ""
@@ -142,6 +153,10 @@ def _server_address_fault(text: str) -> str | None:
 
 def _variable_name_fault(text: str) -> str | None:
     return 'holds "=", which no variable name can' if "=" in text else None
+
+
+def _theme_fault(text: str) -> str | None:
+    return None if text in THEME_CHOICES else ""
 
 
 def _path_fault(text: str) -> str | None:
@@ -256,6 +271,15 @@ class Settings:
     # The first-run screen (desktop_app/qt/models/first_run_panel.py) is shown until the person
     # picks one of its choices or closes it; older settings files lack the key: not shown yet.
     first_run_dismissed: bool = False
+    # Settings → Appearance (desktop_app/qt/common/theme.py): "system" follows the desktop.
+    theme: str = field(
+        default="system",
+        metadata={WANTS: "one of " + ", ".join(THEME_CHOICES), CHECK: _theme_fault},
+    )
+    # The conversation's text size in percent (Ctrl+= / Ctrl+- / Ctrl+0); bounds above.
+    text_size: int = field(
+        default=TEXT_SIZE_DEFAULT, metadata={MINIMUM: TEXT_SIZE_MIN, MAXIMUM: TEXT_SIZE_MAX}
+    )
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

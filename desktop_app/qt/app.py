@@ -47,9 +47,9 @@ def create_window(
     app = QApplication.instance() or QApplication(sys.argv)
     QCoreApplication.setApplicationName("LocalSight")
     QCoreApplication.setOrganizationName("LocalSight")
-    colors = apply_theme(app)  # type: ignore[arg-type]
     loaded = Settings.load_with_problems(paths.settings_path)
     settings = loaded.settings
+    colors = apply_theme(app, settings.theme)  # type: ignore[arg-type]
     notices: list[str] = list(loaded.problems)  # shown once, above the composer
     backends: dict[str, Backend] = {
         "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),

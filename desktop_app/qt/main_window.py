@@ -15,6 +15,7 @@ No part of the window waits on a model, a download or a disk write of an image.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
     QGuiApplication,
     QKeySequence,
     QShowEvent,
@@ -43,7 +45,14 @@ from PySide6.QtWidgets import (
 from backends.base import Backend, GenerationOptions, ModelInfo
 from desktop_app.core.images import ImagePolicy
 from desktop_app.core.models.catalog import Catalog
-from desktop_app.core.settings import AppPaths, Settings
+from desktop_app.core.settings import (
+    TEXT_SIZE_DEFAULT,
+    TEXT_SIZE_MAX,
+    TEXT_SIZE_MIN,
+    TEXT_SIZE_STEP,
+    AppPaths,
+    Settings,
+)
 from desktop_app.core.store.database import Store
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
@@ -165,6 +174,8 @@ class MainWindow(QMainWindow):
             model_chosen_by_chat=self.models_controller.select_without_saving,
             dialog_parent=self,
         )
+        self._base_fonts = (QFont(self.chat.font()), QFont(self.composer.edit.font()))
+        self.apply_text_size(state.settings.text_size)
         self._connect()
         self._build_menus()
         self._restore_geometry()
@@ -188,6 +199,7 @@ class MainWindow(QMainWindow):
         self.sidebar.delete_requested.connect(chat.delete_conversation)
         self.sidebar.search_changed.connect(chat.refresh_conversations)
         self.picker.model_chosen.connect(models.choose_model)
+        models.settings_applied.connect(self._settings_applied)
         self.settings_button.clicked.connect(models.open_settings)
         self.chat.edit_requested.connect(chat.start_edit)
         self.chat.regenerate_requested.connect(lambda _id: chat.regenerate())
@@ -383,6 +395,14 @@ class MainWindow(QMainWindow):
         action(model, "Manage models…", "Ctrl+Shift+M", models.open_model_manager)
         action(model, "Add a model file…", None, models.add_model_file)
         action(model, "Settings…", "Ctrl+,", models.open_settings)
+        view = self.menuBar().addMenu(tr("&View"))
+        larger = action(view, "Larger text", "Ctrl+=", lambda: self.step_text_size(1))
+        # Ctrl++ too: the "+" key (Shift+= on many layouts, its own key on a keypad).
+        larger.setShortcuts([QKeySequence("Ctrl+="), QKeySequence(QKeySequence.StandardKey.ZoomIn)])
+        action(
+            view, "Smaller text", QKeySequence.StandardKey.ZoomOut, lambda: self.step_text_size(-1)
+        )
+        action(view, "Usual text size", "Ctrl+0", lambda: self.set_text_size(TEXT_SIZE_DEFAULT))
         help_menu = self.menuBar().addMenu(tr("&Help"))
         action(help_menu, "Keyboard shortcuts", "F1", lambda: ShortcutsDialog(self).exec())
         action(help_menu, "About LocalSight", None, self._about)
@@ -438,7 +458,12 @@ class MainWindow(QMainWindow):
             self.composer.show_notice(" ".join(notes))
 
     def _scheme_changed(self, *_args: Any) -> None:
-        """The desktop switched light/dark: restyle and re-render the answers' Markdown."""
+        """The desktop switched light/dark: follow it if the theme setting says "system"."""
+        if self.settings.theme == "system":
+            self.apply_appearance()
+
+    def apply_appearance(self) -> None:
+        """Restyle for the theme setting and re-render the answers' Markdown in its colours."""
         from PySide6.QtWidgets import QApplication
 
         from desktop_app.qt.common.theme import apply_theme
@@ -446,9 +471,62 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if not isinstance(app, QApplication):
             return
-        self.colors = apply_theme(app)
-        self.theme = MarkdownTheme.dark() if self.colors.dark else MarkdownTheme.light()
-        self.chat.set_theme(self.theme)
+        self.colors = apply_theme(app, self.settings.theme)
+        theme = MarkdownTheme.dark() if self.colors.dark else MarkdownTheme.light()
+        if theme != self.theme:
+            self.theme = theme
+            self.chat.set_theme(theme)
+
+    def _settings_applied(self, old: Settings, new: Settings) -> None:
+        """Settings → OK: the appearance changes at once, without a restart."""
+        if new.theme != old.theme:
+            self.apply_appearance()
+        if new.text_size != old.text_size:
+            self.apply_text_size(new.text_size)
+
+    # -- text size: the conversation and what is typed, Markdown and code included ---------
+
+    def apply_text_size(self, percent: int) -> None:
+        """Scale the conversation's and the composer's text to ``percent`` of the usual.
+
+        The answers' Markdown sizes (headings ``large``, code, ``small`` labels) are relative
+        to the label's font, so one font size scales all of it.  A style sheet rule for the
+        message text, not ``setFont`` on the view: under the application's style sheet Qt
+        does not hand a parent's font down to its children.  The view's own font is set too,
+        for whatever paints text with it directly.
+        """
+        percent = min(max(percent, TEXT_SIZE_MIN), TEXT_SIZE_MAX)
+        fonts = []
+        for base in self._base_fonts:
+            font = QFont(base)
+            if base.pointSizeF() > 0:
+                font.setPointSizeF(base.pointSizeF() * percent / 100)
+            else:  # a font sized in pixels (some platform themes)
+                font.setPixelSize(max(round(base.pixelSize() * percent / 100), 1))
+            fonts.append(font)
+        chat_font, edit_font = fonts
+        self.chat.setFont(chat_font)
+        size = (
+            f"{chat_font.pointSizeF():.2f}pt"
+            if chat_font.pointSizeF() > 0
+            else f"{chat_font.pixelSize()}px"
+        )
+        # The view itself is in the rule too: polishing it (on show) would reset setFont.
+        view = self.chat.metaObject().className()
+        self.chat.setStyleSheet(f"{view}, QLabel#MessageBody {{ font-size: {size}; }}")
+        self.composer.edit.setFont(edit_font)
+
+    def set_text_size(self, percent: int) -> None:
+        """Use and remember a text size (bounded), as Ctrl+= / Ctrl+- / Ctrl+0 do."""
+        percent = min(max(percent, TEXT_SIZE_MIN), TEXT_SIZE_MAX)
+        self.apply_text_size(percent)
+        if percent != self.settings.text_size:
+            self.settings = dataclasses.replace(self.settings, text_size=percent)
+            self.models_controller.save_settings()
+        self._set_status(tr("Text size {percent} %", percent=percent))
+
+    def step_text_size(self, steps: int) -> None:
+        self.set_text_size(self.settings.text_size + steps * TEXT_SIZE_STEP)
 
     # -- window state -------------------------------------------------------------------
 

@@ -133,6 +133,13 @@ SPECS: dict[str, Spec] = {
     "first_run_dismissed": Spec(
         BOOLS, ["0", "1", '"true"', "null", "{}", "[]", "1.0", "NaN", HUGE_INT]
     ),
+    "theme": Spec(
+        quoted("system", "light", "dark"),
+        [*NOT_TEXT, "null", *BAD_TEXT, *quoted("", "Dark", "blue", " dark")],
+    ),
+    "text_size": Spec(
+        ["70", "100", "135", "200"], [*WRONG_FOR_A_COUNT, "0", "69", "201", "-100", "100000"]
+    ),
 }
 
 UNKNOWN_KEYS = {

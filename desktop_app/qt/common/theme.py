@@ -1,8 +1,10 @@
-"""Light and dark appearance that follows the system.
+"""Light and dark appearance: the person's choice in Settings, or the system's scheme.
 
 Qt 6.5+ reports the desktop's colour scheme; we pick Fusion (identical on every platform and
-on a Raspberry Pi) with a palette to match, and re-apply when the system switches.
-``LOCALSIGHT_THEME=dark|light`` forces one (used for screenshots and by people who want it).
+on a Raspberry Pi) with a palette to match, and re-apply when the system switches.  The
+``theme`` setting ("system", "light", "dark") chooses; under "system",
+``LOCALSIGHT_THEME=dark|light`` stands in for the desktop (screenshots, desktops that do
+not report a scheme).
 """
 
 from __future__ import annotations
@@ -130,13 +132,19 @@ def system_prefers_dark() -> bool:
     return scheme is not None and scheme() == Qt.ColorScheme.Dark
 
 
-def current_colors() -> Colors:
+def current_colors(preference: str = "system") -> Colors:
+    """The colours for the ``theme`` setting: "light" and "dark" are fixed, anything else
+    follows the system."""
+    if preference == "light":
+        return LIGHT
+    if preference == "dark":
+        return DARK
     return DARK if system_prefers_dark() else LIGHT
 
 
-def apply_theme(app: QApplication) -> Colors:
-    """Fusion style with a palette for the current scheme; returns the colours in use."""
-    colors = current_colors()
+def apply_theme(app: QApplication, preference: str = "system") -> Colors:
+    """Fusion style with a palette for the chosen scheme; returns the colours in use."""
+    colors = current_colors(preference)
     app.setStyle("Fusion")
     palette = QPalette()
     roles = {

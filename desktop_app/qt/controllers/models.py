@@ -113,6 +113,9 @@ class ModelsController(QObject):
     """Which models there are, which one is selected, and the backends that serve them."""
 
     status = Signal(str)
+    #: (old, new) settings after ``apply_settings``: the window restyles when the
+    #: appearance changed (theme, text size).
+    settings_applied = Signal(object, object)
 
     def __init__(
         self,
@@ -332,6 +335,7 @@ class ModelsController(QObject):
             reload = True
         if reload:
             self.load_models()
+        self.settings_applied.emit(old, updated)
 
     def connect_server(self, settings: Settings) -> None:
         """The OpenAI-compatible server of the settings, if the user chose one."""

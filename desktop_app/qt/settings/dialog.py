@@ -1,7 +1,8 @@
 """The settings dialog: applies without a restart and persists (Settings.save is atomic).
 
-Two tabs so it fits a 1024×600 screen: "Chat" (how answers are made) and "Models and
-servers" (where models come from: folders, Ollama, an OpenAI-compatible server).
+Three tabs so it fits a 1024×600 screen: "Chat" (how answers are made), "Models and
+servers" (where models come from: folders, Ollama, an OpenAI-compatible server) and
+"Appearance" (light or dark, text size).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.models.openai_config import PRESETS
-from desktop_app.core.settings import Settings
+from desktop_app.core.settings import (
+    TEXT_SIZE_MAX,
+    TEXT_SIZE_MIN,
+    TEXT_SIZE_STEP,
+    THEME_CHOICES,
+    Settings,
+)
 from desktop_app.qt.common.i18n import translator
 
 OFF = "off"
@@ -162,6 +169,7 @@ class SettingsDialog(QDialog):
             ),
         )
         self._build_server_rows(sources, settings)
+        self._build_appearance_tab(settings)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -169,6 +177,37 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
+
+    def _build_appearance_tab(self, settings: Settings) -> None:
+        """Theme and text size; both also apply from the View menu / the system at once."""
+        page = QWidget(self.tabs)
+        form = QFormLayout(page)
+        self.tabs.addTab(page, tr("Appearance"))
+        self.theme = QComboBox(self)
+        names = {"system": tr("Same as the system"), "light": tr("Light"), "dark": tr("Dark")}
+        for choice in THEME_CHOICES:
+            self.theme.addItem(names[choice], choice)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self._add(
+            form,
+            tr("Theme"),
+            self.theme,
+            tr("Light or dark windows; “Same as the system” follows the desktop's choice."),
+        )
+        self.text_size = QSpinBox(self)
+        self.text_size.setRange(TEXT_SIZE_MIN, TEXT_SIZE_MAX)
+        self.text_size.setSingleStep(TEXT_SIZE_STEP)
+        self.text_size.setSuffix(" %")
+        self.text_size.setValue(settings.text_size)
+        self._add(
+            form,
+            tr("Text size"),
+            self.text_size,
+            tr(
+                "The size of the conversation's text, code included. Ctrl+= and Ctrl+- "
+                "change it too; Ctrl+0 goes back to 100 %."
+            ),
+        )
 
     def _build_server_rows(self, form: QFormLayout, settings: Settings) -> None:
         """An OpenAI-compatible server: off, a preset (llamafile, LM Studio, ...) or any URL."""
@@ -272,6 +311,8 @@ class SettingsDialog(QDialog):
             max_tokens=self.max_tokens.value(),
             image_long_edge=self.long_edge.value(),
             extra_model_paths=self._extra_model_paths(folder),
+            theme=str(self.theme.currentData()),
+            text_size=self.text_size.value(),
         )
         return updated, self.system_prompt.toPlainText().strip()
 
