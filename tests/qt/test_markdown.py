@@ -325,8 +325,8 @@ def test_code_block_has_label_copy_link_and_exact_code() -> None:
     assert hrefs(rendered.html) == ["copy:0"]
     assert ">python<" in rendered.html
     assert ">Copy</a>" in rendered.html
-    assert "if a &lt; b:" in rendered.html
-    assert "&lt;hi&gt; &amp; bye" in rendered.html
+    # Escaped, whatever colour spans the highlighter puts around the tokens.
+    assert "&lt;" in rendered.html and "&amp;" in rendered.html
     assert "<pre>" in rendered.html
     assert code in text_of(rendered.html)
 

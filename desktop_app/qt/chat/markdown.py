@@ -89,6 +89,7 @@ from markdown_it.rules_block import table as table_rule
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from desktop_app.qt.chat.highlight import highlight
 from desktop_app.qt.common.slots import fill
 
 __all__ = [
@@ -155,6 +156,8 @@ _COST_ELEMENT = 100
 _COST_CELL = 300
 _COST_CHAR = 3
 _COST_LINE = 30
+_COST_SPAN = 10
+"""A colour span inside a code block: a format change within a line, not a new element."""
 _MAX_SHOWN_URL = 300
 """Characters of a non-link URL shown; the rest is elided (``data:`` URLs can be megabytes)."""
 
@@ -189,6 +192,17 @@ class MarkdownTheme:
     muted: str
     link: str
     border: str
+    # Syntax colours in code blocks (desktop_app/qt/chat/highlight.py), each at least 4.5:1
+    # on ``code_background``: keywords, strings, comments, numbers and built-ins, function
+    # names, types, and a diff's added and removed lines.
+    syntax_keyword: str = "#b3203a"
+    syntax_string: str = "#0a3069"
+    syntax_comment: str = "#57606a"
+    syntax_number: str = "#0550ae"
+    syntax_function: str = "#6f42c1"
+    syntax_type: str = "#8a3a00"
+    syntax_inserted: str = "#116329"
+    syntax_deleted: str = "#82071e"
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -214,6 +228,14 @@ class MarkdownTheme:
             muted="#9aa1ab",
             link="#6ea2ff",
             border="#454a53",
+            syntax_keyword="#ff7b72",
+            syntax_string="#a5d6ff",
+            syntax_comment="#8b949e",
+            syntax_number="#79c0ff",
+            syntax_function="#d2a8ff",
+            syntax_type="#ffa657",
+            syntax_inserted="#7ee787",
+            syntax_deleted="#ffa198",
         )
 
 
@@ -480,6 +502,11 @@ def _style_sheet(t: MarkdownTheme) -> str:
         "div.q{margin-left:14px;margin-bottom:8px}"
         "p.pl{white-space:pre-wrap}"
         f"p.note{{margin-top:8px;margin-bottom:4px;color:{t.muted};font-style:italic}}"
+        f".hk{{color:{t.syntax_keyword}}}.hs{{color:{t.syntax_string}}}"
+        f".hc{{color:{t.syntax_comment};font-style:italic}}"
+        f".hn,.hb{{color:{t.syntax_number}}}.hf{{color:{t.syntax_function}}}"
+        f".ht{{color:{t.syntax_type}}}.hi{{color:{t.syntax_inserted}}}"
+        f".hd{{color:{t.syntax_deleted}}}"
     )
 
 
@@ -752,7 +779,8 @@ class _HtmlWriter:
         """A header bar (language, Copy link) over a shaded, padded body: a borderless table.
 
         A block too big for the remaining budget is drawn without the table (no padding),
-        which Qt lays out two to three times faster.
+        which Qt lays out two to three times faster.  A labelled block gets syntax colours
+        (highlight.py) when its spans fit the budget too; otherwise it is plain.
         """
         code = content[:-1] if content.endswith("\n") else content
         number = len(self.code_blocks)
@@ -762,10 +790,17 @@ class _HtmlWriter:
         table_cost = self._cell_cost(3, extra_tables=1) + self._text_cost(code, extra_tables=1)
         if table_cost <= self._budget:
             self._budget -= table_cost
+            body = _esc(code)
+            coloured = highlight(code, language) if language else None
+            if coloured is not None:
+                span_cost = (coloured[1] * _COST_SPAN) << (self._tables + 1)
+                if span_cost <= self._budget:
+                    self._budget -= span_cost
+                    body = coloured[0]
             self._leaf(
                 f'<tr><td class="ch"><span class="m sm">{label}</span></td>'
                 f'<td class="ch" align="right">{copy}</td></tr>'
-                f'<tr><td class="cc" colspan="2"><pre>{_esc(code)}</pre></td></tr>',
+                f'<tr><td class="cc" colspan="2"><pre>{body}</pre></td></tr>',
                 '<table class="cb" width="100%" cellspacing="0" cellpadding="0">',
                 "</table>",
             )
