@@ -392,3 +392,43 @@ def test_hub_helpers() -> None:
     sha = "ab" * 32
     assert sha256_from_etag(f'W/"{sha}"') == sha
     assert sha256_from_etag('"' + "a" * 40 + '"') is None
+
+
+# -- issue 17: offline and refused connections in plain words --------------------------------
+
+
+def closed_loopback_port() -> int:
+    """A loopback port nothing listens on: bound, then released."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_offline_is_no_internet_connection_not_errno(tmp_path: Path) -> None:
+    """A name the resolver cannot find (``.invalid`` never resolves, RFC 6761) is what
+    being offline looks like to the app: said plainly, with no ``[Errno -2]``."""
+    endpoint = "https://localsight-hub.invalid"
+    with (
+        Downloader(endpoint=endpoint, retry_delay_s=0, retries=1) as downloader,
+        pytest.raises(NetworkError) as caught,
+    ):
+        downloader.download([request(tmp_path, "tiny.gguf")])
+    message = str(caught.value)
+    assert message.startswith("No internet connection: the download needs one")
+    assert "localsight-hub.invalid" in message
+    for jargon in ("Errno", "HF_ENDPOINT", "getaddrinfo", "Name or service"):
+        assert jargon not in message
+
+
+def test_a_refused_connection_says_so_plainly(tmp_path: Path) -> None:
+    endpoint = f"http://127.0.0.1:{closed_loopback_port()}"
+    with (
+        Downloader(endpoint=endpoint, retry_delay_s=0, retries=0) as downloader,
+        pytest.raises(NetworkError) as caught,
+    ):
+        downloader.download([request(tmp_path, "tiny.gguf")])
+    message = str(caught.value)
+    assert "refused the connection" in message and "127.0.0.1" in message
+    assert "Errno" not in message and "HF_ENDPOINT" not in message

@@ -69,6 +69,7 @@ from desktop_app.core.downloads.errors import (
     NotEnoughSpace,
     NotFoundOnHub,
     UnsafeFileName,
+    plain_network_problem,
 )
 from desktop_app.core.downloads.hub import (
     RemoteFile,
@@ -402,10 +403,9 @@ class Downloader:
             except httpx.TransportError as error:
                 failures += 1
                 if failures > self._retries:
-                    raise NetworkError(
-                        f"Could not reach {urlsplit(self.endpoint).netloc} for {what}: {error}. "
-                        "Check the internet connection (or HF_ENDPOINT) and try again."
-                    ) from None
+                    # Issue 17: "[Errno -2] … HF_ENDPOINT" was shown offline; plain words now.
+                    host = urlsplit(self.endpoint).netloc
+                    raise NetworkError(plain_network_problem(error, host)) from None
                 self._pause(failures, cancel)
 
     def _pause(self, failures: int, cancel: CancelToken) -> None:
@@ -583,7 +583,17 @@ class Downloader:
                 _reset(handle, state)
                 failures += 1
                 problem = "the server did not honour the requested range"
-            except (httpx.TransportError, _Incomplete) as error:
+            except httpx.TransportError as error:
+                failures = 1 if state.offset > before else failures + 1
+                if failures > self._retries:
+                    host = urlsplit(job.remote.url).netloc
+                    raise NetworkError(
+                        f"{plain_network_problem(error, host)} ({job.request.filename}: "
+                        f"{_mb(state.offset)} kept: the download resumes where it stopped.)"
+                    ) from None
+                self._pause(failures, run.cancel)
+                continue
+            except _Incomplete as error:
                 failures = 1 if state.offset > before else failures + 1
                 problem = str(error) or "the body ended early"
             if failures > self._retries:
