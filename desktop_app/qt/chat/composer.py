@@ -203,7 +203,6 @@ class Composer(QFrame):
         self.attach_button.setToolTip(tr("Attach images (Ctrl+O)"))
         self.attach_button.setAccessibleName(tr("Attach images"))
         self.attach_button.clicked.connect(self.attach_requested)
-        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
 
         self.edit = ComposerEdit(self)
         self.edit.setObjectName("ComposerEdit")
@@ -221,6 +220,9 @@ class Composer(QFrame):
         self.edit.files_pasted.connect(self.files_pasted)
         self.edit.image_pasted.connect(self.image_pasted)
         row.addWidget(self.edit, 1)
+        # Attach right of the text, beside Send: on its left it pushed the text ~85 px in
+        # (issue 17); the text now starts at the composer's own margin.
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
 
         self.send_button = QPushButton(tr("Send"), self)
         self.send_button.setObjectName("SendButton")

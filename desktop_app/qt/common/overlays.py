@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QMargins, QRect, Qt
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
+    QHeaderView,
     QLabel,
     QScrollArea,
     QTableWidget,
@@ -33,11 +34,16 @@ SHORTCUTS = (
     ("Ctrl+Shift+C", "Copy the last answer"),
     ("Ctrl+R", "Regenerate the last answer"),
     ("Ctrl+,", "Settings"),
+    ("Ctrl+= / Ctrl+-", "Larger / smaller text in the conversation"),
+    ("Ctrl+0", "Usual text size"),
     ("F1", "This list"),
 )
 
 
 tr = translator("Overlays")
+
+#: Space above and below a shortcut's text in its row, so the list does not look cramped.
+ROW_PADDING = 10
 
 
 class DropOverlay(QFrame):
@@ -88,6 +94,13 @@ class ImageViewer(QDialog):
 
 
 class ShortcutsDialog(QDialog):
+    """The F1 list: every row readable at once, one scroll bar only if the screen is short.
+
+    Issue 17: a fixed 460×460 table scrolled both ways (the keys column pushed the actions
+    past the right edge).  Now the actions wrap, there is never a horizontal scroll bar,
+    and the dialog is as tall as its rows, up to the screen's free height.
+    """
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("Keyboard shortcuts"))
@@ -96,14 +109,50 @@ class ShortcutsDialog(QDialog):
         table.setHorizontalHeaderLabels([tr("Keys"), tr("Action")])
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        table.setWordWrap(True)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for row, (keys, action) in enumerate(SHORTCUTS):
             table.setItem(row, 0, QTableWidgetItem(keys))
             table.setItem(row, 1, QTableWidgetItem(tr(action)))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         table.setAccessibleName(tr("Keyboard shortcuts"))
         layout.addWidget(table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(460, 460)
+        self.table, self.buttons = table, buttons
+        table.setCurrentCell(-1, -1)  # no cell looks chosen: nothing here is chosen
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        self.fit_to(screen.availableGeometry() if screen else QRect(0, 0, 1024, 600))
+
+    def fit_to(self, available: QRect) -> None:
+        """Wide enough that no action wraps, as tall as the rows; within ``available``
+        (less room for the window frame).  On a narrow screen the actions wrap instead.
+
+        Row heights are worked out from the font, not asked of the table: before the
+        dialog is laid out, the table measures its rows against columns of a guessed width.
+        """
+        table = self.table
+        metrics = table.fontMetrics()
+        padding = 24  # a cell's margins on both sides, and the grid line
+        keys = max(metrics.horizontalAdvance(keys) for keys, _ in SHORTCUTS) + padding
+        advances = [metrics.horizontalAdvance(tr(a)) + padding for _, a in SHORTCUTS]
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else QMargins()
+        sides = margins.left() + margins.right() + 2 * table.frameWidth()
+        scroll_bar = table.verticalScrollBar().sizeHint().width()
+        width = min(keys + max(advances) + sides + scroll_bar, available.width() - 40)
+        column = max(width - sides - scroll_bar - keys, 1)
+        line = metrics.lineSpacing()
+        heights = [line * -(-advance // column) + ROW_PADDING for advance in advances]
+        for row, height in enumerate(heights):
+            table.setRowHeight(row, height)
+        content = sum(heights) + table.horizontalHeader().sizeHint().height()
+        content += 2 * table.frameWidth()
+        spacing = layout.spacing() if layout is not None else 0
+        chrome = margins.top() + margins.bottom() + spacing + self.buttons.sizeHint().height()
+        frame = 40  # the title bar, which the window system adds around the dialog
+        self.resize(width, min(content + chrome, available.height() - frame))

@@ -177,8 +177,10 @@ def stylesheet(c: Colors) -> str:
     return f"""
     QWidget#Sidebar {{ background: {c.sidebar}; }}
     QListWidget#ConversationList {{ background: transparent; border: none; }}
-    QListWidget#ConversationList::item {{ padding: 7px 8px; border-radius: 6px; }}
+    QListWidget#ConversationList::item {{ padding: 5px 6px; border-radius: 6px;
+        border: 2px solid transparent; }}
     QListWidget#ConversationList::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
+    QListWidget#ConversationList::item:focus {{ border-color: {c.accent}; }}
     QFrame#Bubble[role="user"] {{ background: {c.user_bubble}; border-radius: 12px; }}
     QFrame#Bubble[role="assistant"] {{ background: {c.assistant_bubble};
         border: 1px solid {c.border}; border-radius: 12px; }}
@@ -193,6 +195,7 @@ def stylesheet(c: Colors) -> str:
     QToolButton#AttachButton {{ border: 1px solid {c.border}; border-radius: 8px;
         padding: 5px 10px; }}
     QToolButton#AttachButton:hover {{ border-color: {c.accent}; }}
+    QToolButton#AttachButton:focus {{ border: 2px solid {c.accent}; padding: 4px 9px; }}
     QLabel#ErrorText {{ color: {c.error_text}; }}
     QFrame#Composer {{ background: {c.surface}; border: 1px solid {c.border};
         border-radius: 12px; }}
