@@ -158,3 +158,45 @@ def save_grab(widget: Any, name: str) -> None:
     if folder:
         QApplication.processEvents()
         widget.grab().save(str(Path(folder) / name))
+
+
+def accent_share(image: QImage, colour: str) -> float:
+    """The share of the bar's middle row painted in ``colour`` (the filled part)."""
+    want = QColor(colour)
+    y = image.height() // 2
+    painted = 0
+    for x in range(image.width()):
+        got = image.pixelColor(x, y)
+        if max(abs(got.red() - want.red()), abs(got.green() - want.green())) < 24 and (
+            abs(got.blue() - want.blue()) < 24
+        ):
+            painted += 1
+    return painted / image.width()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_contacting_the_server_is_a_busy_bar_not_a_full_one(qtbot: Any, dark: bool) -> None:
+    """Before the sizes are known the bar is busy: a moving segment, never all filled."""
+    from PySide6.QtWidgets import QVBoxLayout
+
+    from desktop_app.qt.common.theme import DARK, LIGHT, apply_theme
+    from desktop_app.qt.models.catalog_row import ProgressLine
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    colors = apply_theme(app, "dark" if dark else "light")
+    try:
+        assert colors == (DARK if dark else LIGHT)
+        host = QWidget()
+        qtbot.addWidget(host)
+        line = ProgressLine(QVBoxLayout(host), host, name="Download", cancel_tip="Cancel")
+        host.resize(400, 80)
+        host.show()
+        line.busy("Contacting the server…")
+        busy = accent_share(picture(line.bar), colors.accent)
+        assert 0.05 < busy < 0.9, busy
+        line.show_fraction(0.25)
+        quarter = accent_share(picture(line.bar), colors.accent)
+        assert 0.15 < quarter < 0.35, quarter
+    finally:
+        apply_theme(app, "light")

@@ -262,6 +262,8 @@ def model_manager_stylesheet(c: Colors) -> str:
         padding: 5px 14px; font-weight: 600; border: none; }}
     QPushButton#PrimaryButton:disabled {{ background: {c.border}; color: {c.muted}; }}
     QLabel#SectionTitle {{ font-weight: 600; font-size: 16px; }}
+    QProgressBar#TransferBar {{ background: {c.border}; border: none; border-radius: 4px; }}
+    QProgressBar#TransferBar::chunk {{ background: {c.accent}; border-radius: 4px; }}
     QPushButton#LinkButton {{ color: {c.accent}; background: transparent; border: none;
         padding: 2px 0px; text-align: left; }}
     QPushButton#LinkButton:hover, QPushButton#LinkButton:focus {{

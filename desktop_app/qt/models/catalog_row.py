@@ -84,6 +84,9 @@ class ProgressLine:
     def __init__(self, layout: QBoxLayout, parent: QWidget, *, name: str, cancel_tip: str):
         line = QHBoxLayout()
         self.bar = QProgressBar(parent)
+        # Styled in theme.py: Fusion paints a busy bar as a full one (issue 17: "Contacting
+        # the server…" over a full bar); the style sheet's busy bar is a moving segment.
+        self.bar.setObjectName("TransferBar")
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(10)
