@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.sidebar.search_changed.connect(chat.refresh_conversations)
         self.picker.model_chosen.connect(models.choose_model)
         models.settings_applied.connect(self._settings_applied)
+        self.state.model_changed.connect(self.describe_controller.model_changed)
         self.settings_button.clicked.connect(models.open_settings)
         self.chat.edit_requested.connect(chat.start_edit)
         self.chat.regenerate_requested.connect(lambda _id: chat.regenerate())

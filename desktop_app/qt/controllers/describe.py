@@ -34,6 +34,11 @@ class DescribeController(QObject):
         self.panel.raise_()
         self.panel.activateWindow()
 
+    def model_changed(self, *_model: object) -> None:
+        """The main window's model changed: the open Describe window shows the new one."""
+        if self.panel is not None:
+            self.panel.model_changed()
+
     def shutdown(self, timeout: float) -> None:
         """The window closes: stop a run and give it ``timeout`` s to end."""
         if self.panel is not None:

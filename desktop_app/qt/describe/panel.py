@@ -94,6 +94,8 @@ class DescribePanel(DescribePanelLayout):
         self._queue: list[Path] = []
         self._run_total = 0
         self._run_done = 0
+        self._before = 0  # results the list already had when this run started (a resume)
+        self._model_notice = ""  # the notice _update_model showed, so it can take it back
         self._started_at = 0.0
         self._file_call: BackgroundCall | None = None
         self._connect()
@@ -160,8 +162,18 @@ class DescribePanel(DescribePanelLayout):
 
     # -- running ------------------------------------------------------------------------
 
+    def model_changed(self) -> None:
+        """The main window's model changed: show the new one (issue 17: Describe kept showing
+        the old model).  A run keeps the model it started with; the label follows when it
+        ends."""
+        if not self.runner.busy:
+            self._update_model()
+
     def _update_model(self) -> None:
-        """Show the model; say plainly when it cannot do this job (and Start stays off)."""
+        """Show the model; say plainly when it cannot do this job (and Start stays off).
+
+        The refusal is taken back when the model changes to one that can do the job; any
+        other notice stays."""
         model = self.host.model
         if model is None:
             self.model_label.setText(tr("No model is selected."))
@@ -172,6 +184,9 @@ class DescribePanel(DescribePanelLayout):
         refusal = self._refusal()
         if refusal:
             self.show_notice(refusal)
+        elif self._model_notice and self.notice.text() == self._model_notice:
+            self.show_notice("")
+        self._model_notice = refusal
         self._update_buttons()
 
     def _refusal(self) -> str:
@@ -217,11 +232,13 @@ class DescribePanel(DescribePanelLayout):
         )
         self.show_notice("")
         self._queue = list(files)
-        self._run_total = len(files)
+        # The whole job, not this run: a resume of 11 with 6 done counts to 11 (issue 17).
+        self._before = max(len(self.table.paths) - len(files), 0)
+        self._run_total = self._before + len(files)
         self._run_done = 0
         self._started_at = time.monotonic()
-        self.progress.setRange(0, len(files))
-        self.progress.setValue(0)
+        self.progress.setRange(0, self._run_total)
+        self.progress.setValue(self._before)
         for path in files:
             self.table.set_state(path, tr("Waiting"))
         self.table.set_state(files[0], tr("Checking files…"))
@@ -264,11 +281,16 @@ class DescribePanel(DescribePanelLayout):
         self._end_run(interrupted=summary.interrupted)
         errors = sum(1 for r in self.table.finished_rows() if r.error)
         spent = duration(time.monotonic() - self._started_at)
-        if summary.interrupted:
+        if summary.interrupted and self._before:
+            text = tr("Stopped: {done} of {total} done ({before} from before)")
+        elif summary.interrupted:
             text = tr("Stopped: {done} of {total} done")
+        elif self._before:
+            text = tr("Done: {done} of {total} ({before} from before) in {time}")
         else:
             text = tr("Done: {done} of {total} in {time}")
-        text = fill(text, done=self._run_done, total=self._run_total, time=spent)
+        done = self._before + self._run_done
+        text = fill(text, done=done, total=self._run_total, before=self._before, time=spent)
         if errors:
             text += " · " + tr("{n} could not be described", n=errors)
         if summary.interrupted:
@@ -292,14 +314,15 @@ class DescribePanel(DescribePanelLayout):
         self._update_buttons()
         self.host.lease.release("describe")
         emit(self.run_ended)
+        self._update_model()  # the model may have changed during the run
 
     def _show_progress(self) -> None:
-        done, total = self._run_done, self._run_total
+        done, total = self._before + self._run_done, self._run_total
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._started_at
         parts = [tr("{done} of {total}", done=done, total=total)]
-        if done:
-            per_image = elapsed / done
+        if self._run_done:
+            per_image = elapsed / self._run_done  # this run's pace: earlier rows took none
             if per_image >= 1:
                 parts.append(tr("{s} s per image", s=f"{per_image:.1f}"))
             else:
