@@ -1,15 +1,19 @@
-"""Small windows and overlays: the drop highlight, the large image view, the shortcut list."""
+"""Small windows and overlays: the drop highlight, the image viewer, the shortcut list."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMargins, QRect, Qt
-from PySide6.QtGui import QGuiApplication, QPixmap
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QMargins, QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -69,28 +73,148 @@ class DropOverlay(QFrame):
 
 
 class ImageViewer(QDialog):
-    """The image the model saw, large, scrollable."""
+    """The images the model saw, large: fit to the window or at 100 %, and ← / → through
+    the chat's images (issue 17: it had neither).  Esc closes.
 
-    def __init__(self, data: bytes, title: str, parent: QWidget | None = None) -> None:
+    ``load(key)`` returns ``(data, width, height)`` for one of ``keys`` (the chat's images
+    in order, each once), or raises ``LookupError``/``OSError`` when it is gone; images are
+    loaded one at a time, as they are shown.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[str], tuple[bytes, int, int]],
+        keys: Sequence[str],
+        index: int = 0,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(title)
+        self._load = load
+        self._keys = list(keys) or [""]
+        self._index = min(max(index, 0), len(self._keys) - 1)
+        self._pixmap = QPixmap()
+        self.fit = True
         layout = QVBoxLayout(self)
-        area = QScrollArea(self)
-        area.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label = QLabel(area)
-        pixmap = QPixmap()
-        pixmap.loadFromData(data)
-        label.setPixmap(pixmap)
-        label.setAccessibleName(title)
-        area.setWidget(label)
-        layout.addWidget(area)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        screen = self.screen().availableGeometry() if self.screen() else None
-        width = min(pixmap.width() + 40, screen.width() - 80 if screen else 1000)
-        height = min(pixmap.height() + 80, screen.height() - 80 if screen else 800)
-        self.resize(max(width, 320), max(height, 240))
+        self.area = QScrollArea(self)
+        self.area.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.area.setWidgetResizable(False)
+        self.image_label = QLabel(self.area)
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.area.setWidget(self.image_label)
+        layout.addWidget(self.area, 1)
+
+        row = QHBoxLayout()
+        self.previous_button = QPushButton(tr("‹ Previous"), self)
+        self.previous_button.setToolTip(tr("The chat's previous image (←)"))
+        self.previous_button.clicked.connect(lambda: self.step(-1))
+        self.next_button = QPushButton(tr("Next ›"), self)
+        self.next_button.setToolTip(tr("The chat's next image (→)"))
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.position_label = QLabel(self)
+        self.position_label.setObjectName("Muted")
+        self.fit_button = QPushButton(self)
+        self.fit_button.setToolTip(tr("Switch between fitting the window and actual size (F)"))
+        self.fit_button.clicked.connect(self.toggle_fit)
+        close = QPushButton(tr("Close"), self)
+        close.clicked.connect(self.reject)
+        for button in (self.previous_button, self.next_button, self.fit_button, close):
+            button.setAutoDefault(False)  # Enter must not close or step by surprise
+        row.addWidget(self.previous_button)
+        row.addWidget(self.next_button)
+        row.addWidget(self.position_label, 1, Qt.AlignmentFlag.AlignCenter)
+        row.addWidget(self.fit_button)
+        row.addWidget(close)
+        layout.addLayout(row)
+
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen else QRect(0, 0, 1024, 600)
+        self.resize(
+            max(min(int(available.width() * 0.8), 1200), 360),
+            max(min(int(available.height() * 0.85), 900), 280),
+        )
+        self._show_current()
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def count(self) -> int:
+        return len(self._keys)
+
+    def step(self, delta: int) -> None:
+        """Show the previous (-1) or next (+1) image; stays at the first and the last."""
+        index = min(max(self._index + delta, 0), len(self._keys) - 1)
+        if index != self._index:
+            self._index = index
+            self._show_current()
+
+    def toggle_fit(self) -> None:
+        self.fit = not self.fit
+        self._place()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Left:
+            self.step(-1)
+        elif key == Qt.Key.Key_Right:
+            self.step(1)
+        elif key == Qt.Key.Key_F:
+            self.toggle_fit()
+        else:
+            super().keyPressEvent(event)  # Esc closes (QDialog)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fit:
+            self._place()
+
+    def _show_current(self) -> None:
+        key = self._keys[self._index]
+        self._pixmap = QPixmap()
+        size = ""
+        try:
+            data, width, height = self._load(key)
+        except (LookupError, OSError, ValueError) as error:
+            self.image_label.setTextFormat(Qt.TextFormat.PlainText)  # store errors: data
+            self.image_label.setText(str(error))
+        else:
+            self._pixmap.loadFromData(data)
+            size = f"{width}×{height}"
+        position = tr("{n} of {count}", n=self._index + 1, count=len(self._keys))
+        self.position_label.setText(f"{position} · {size}" if size else position)
+        self.setWindowTitle(size or tr("Image"))
+        self.image_label.setAccessibleName(tr("Image {position}", position=position))
+        self.previous_button.setEnabled(self._index > 0)
+        self.next_button.setEnabled(self._index < len(self._keys) - 1)
+        many = len(self._keys) > 1
+        self.previous_button.setVisible(many)
+        self.next_button.setVisible(many)
+        self._place()
+
+    def _place(self) -> None:
+        """The pixmap at the current zoom: fit (shrunk to the visible area, never enlarged)
+        or actual size (scroll bars when larger)."""
+        self.fit_button.setText(tr("Actual size (100 %)") if self.fit else tr("Fit to window"))
+        if self._pixmap.isNull():
+            self.image_label.adjustSize()
+            return
+        shown = self._pixmap
+        if self.fit:
+            room = self.area.maximumViewportSize()
+            if shown.width() > room.width() or shown.height() > room.height():
+                shown = shown.scaled(
+                    room,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+        self.image_label.setPixmap(shown)
+        self.image_label.resize(shown.size())
+
+    @property
+    def shown_size(self) -> QSize:
+        """The size the image is drawn at now."""
+        return self.image_label.size()
 
 
 class ShortcutsDialog(QDialog):

@@ -47,6 +47,7 @@ class ImagesController(QObject):
         self._open_describe = open_describe
         self._dialog_parent = dialog_parent
         self.describe_offer: DescribeOffer | None = None
+        self.viewer: ImageViewer | None = None  # the last one opened (tests look at it)
         self.job = ImageJob(self)
         self.job.ready.connect(composer.add_image)
         self.job.rejected.connect(composer.show_notice)
@@ -108,12 +109,41 @@ class ImagesController(QObject):
             )
 
     def show_image(self, sha256: str) -> None:
+        """The clicked image, large, with ← / → through every image of the open chat."""
+        store = self.state.store
         try:
-            image = self.state.store.image(sha256)
+            store.image(sha256)  # gone (a deleted chat): say so rather than open empty
         except StoreError as error:
             self.status.emit(str(error))
             return
-        ImageViewer(image.data, f"{image.width}×{image.height}", self._dialog_parent).exec()
+        keys = self._chat_images()
+        if sha256 not in keys:
+            keys = [sha256]
+
+        def load(key: str) -> tuple[bytes, int, int]:
+            try:
+                image = store.image(key)
+            except StoreError as error:
+                raise LookupError(str(error)) from None
+            return image.data, image.width, image.height
+
+        self.viewer = ImageViewer(load, keys, keys.index(sha256), self._dialog_parent)
+        self.viewer.exec()
+
+    def _chat_images(self) -> list[str]:
+        """The open chat's images in the order they were sent, each once."""
+        conversation = self.state.conversation_id
+        if conversation is None:
+            return []
+        try:
+            messages = self.state.store.messages(conversation)
+        except StoreError:
+            return []
+        seen: dict[str, None] = {}
+        for message in messages:
+            for image in message.images:
+                seen.setdefault(image.sha256, None)
+        return list(seen)
 
     def take_drop(self, mime: QMimeData) -> bool:
         """What was dropped on the window: files, folders of images, or image data.
