@@ -107,7 +107,18 @@ def open_manager(qtbot: Any, window: Any) -> Any:
 
 
 def click(qtbot: Any, widget: Any) -> None:
+    """Click as a person does: scrolled into view first (a click goes to whatever is at
+    that point of the window; the files "On this computer" push the catalog down)."""
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
     assert widget.isVisible() and widget.isEnabled(), widget.text()
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(widget)
+            QApplication.processEvents()
+            break
+        parent = parent.parentWidget()
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 

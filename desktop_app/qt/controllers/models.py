@@ -11,6 +11,8 @@ settings change reconnects the Ollama or OpenAI-compatible server whose address 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,6 +29,7 @@ from backends.base import (
 )
 from desktop_app.core.models.catalog import Catalog, load_catalog
 from desktop_app.core.models.factory import make_backend
+from desktop_app.core.models.local import LocalModel, local_models
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import StoreError
 from desktop_app.qt.chat.chat_view import ChatView
@@ -138,6 +141,10 @@ class ModelsController(QObject):
         self._use_after_load: str | None = None
         self._listing = 0  # the newest listing's number; older results are dropped
         self._told_skipped: set[str] = set()  # each skipped entry is told once a session
+        self._default_model: str | None = None  # the built-in model, from the last listing
+        # Added files taken off the list in the model manager: the running backend still
+        # knows them until the next start, so listings leave them out meanwhile.
+        self._forgotten: set[str] = set()
 
     # -- models -------------------------------------------------------------------------
 
@@ -161,6 +168,8 @@ class ModelsController(QObject):
             return  # a newer listing (other settings, another server) is on its way
         state, views = self.state, self.views
         found, default, notes, skipped = result
+        found = [(name, info) for name, info in found if info.id not in self._forgotten]
+        self._default_model = default
         state.models = [info for _, info in found]
         state.model_backend.clear()
         state.model_backend.update({info.id: name for name, info in found})
@@ -184,6 +193,8 @@ class ModelsController(QObject):
         )
         self.status.emit(" — ".join([status, *notes]))
         self._tell_skipped(skipped)
+        if self.model_manager is not None:
+            self.model_manager.refresh_local()
 
     def _tell_skipped(self, skipped: list[str]) -> None:
         """Say, above the message box, which entries the listing skipped and why.
@@ -252,9 +263,31 @@ class ModelsController(QObject):
             self.jobs,
             self.load_models,
             self.use_model,
+            local_models=self.local_models,
+            forget=self.forget_model_file,
             parent=self._dialog_parent,
         )
         self.model_manager.show()
+
+    def local_models(self, downloaded: Mapping[str, str]) -> list[LocalModel]:
+        """The llama.cpp models of the last listing, sorted into kinds for the manager."""
+        return local_models(
+            self.state.models,
+            self.state.model_backend,
+            added=self.state.settings.extra_model_paths,
+            models_dir=self.paths.models_dir,
+            builtin_id=self._default_model,
+            downloaded=downloaded,
+        )
+
+    def forget_model_file(self, model_id: str) -> None:
+        """Take an added model file off the list (Remove in the manager); the file stays."""
+        real = os.path.realpath(model_id)
+        settings = self.state.settings
+        kept = [p for p in settings.extra_model_paths if os.path.realpath(p) != real]
+        self._forgotten.add(model_id)
+        self.apply_settings(dataclasses.replace(settings, extra_model_paths=kept))
+        self.status.emit(tr("Removed from the list; the file is still on this computer."))
 
     def use_model(self, model_id: str, backend: str) -> None:
         """Select a model that may not be in the picker yet (just downloaded or pulled)."""
@@ -299,6 +332,7 @@ class ModelsController(QObject):
 
     def _model_added(self, info: ModelInfo) -> None:
         state = self.state
+        self._forgotten.discard(info.id)
         saved = state.settings.extra_model_paths
         # Saved once: the model is found again (with the projector beside it) at every start.
         if info.id not in saved:

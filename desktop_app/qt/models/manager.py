@@ -1,4 +1,5 @@
-"""Model → Manage models…: the catalog with fit badges, downloads, removal, and Ollama.
+"""Model → Manage models…: the model files on this computer, the catalog with fit badges,
+downloads, removal, a search over both, and Ollama.
 
 Everything slow happens on worker threads: reading what is on disk (``ModelLibrary``
 stats files and the Hugging Face cache), each download (``DownloadJob``), Ollama's list,
@@ -9,7 +10,7 @@ nobody closes it expecting a download to go on unseen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFrame,
     QLabel,
+    QLineEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -27,10 +29,12 @@ from PySide6.QtWidgets import (
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.fit import GIB, Resources
 from desktop_app.core.models.library import CatalogStatus, InstalledPair, ModelLibrary
+from desktop_app.core.models.local import LocalModel, remove_model_file
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import CatalogRow
+from desktop_app.qt.models.local_section import LocalModelsSection
 from desktop_app.qt.models.ollama_section import OllamaSection
 from desktop_app.qt.models.transfers import DownloadJob, JobRegistry, format_bytes
 
@@ -53,8 +57,17 @@ def machine_line(resources: Resources) -> str:
     return " · ".join(parts)
 
 
+#: What the window knows about the model files (``ModelsController.local_models``): given
+#: the catalog's downloads (model id → entry id), the files the manager lists.
+LocalModels = Callable[[Mapping[str, str]], list[LocalModel]]
+
+
 class ModelManager(QDialog):
-    """``on_changed()`` refreshes the window's picker; ``on_use(model_id, backend)`` selects."""
+    """``on_changed()`` refreshes the window's picker; ``on_use(model_id, backend)`` selects.
+
+    ``local_models`` lists the files on this computer and ``forget(model_id)`` takes an
+    added file off the list; without them (older callers) the section stays empty.
+    """
 
     def __init__(
         self,
@@ -64,6 +77,8 @@ class ModelManager(QDialog):
         on_changed: Callable[[], None],
         on_use: Callable[[str, str], None],
         *,
+        local_models: LocalModels | None = None,
+        forget: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -76,6 +91,9 @@ class ModelManager(QDialog):
         self.rows: dict[str, CatalogRow] = {}
         self.jobs: dict[str, DownloadJob] = {}
         self.loaded = False
+        self._local_models = local_models
+        self._forget = forget
+        self._catalog_downloads: dict[str, str] = {}  # model id → catalog entry id
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 10)
@@ -88,6 +106,12 @@ class ModelManager(QDialog):
         )  # or the error reading them: common/plain.py
         self.machine.setObjectName("Muted")
         layout.addWidget(self.machine)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(tr("Search models: name, language, what it is good for"))
+        self.search.setAccessibleName(tr("Search models"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.filter)
+        layout.addWidget(self.search)
 
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidgetResizable(True)
@@ -97,6 +121,19 @@ class ModelManager(QDialog):
         self.column = QVBoxLayout(body)
         self.column.setContentsMargins(0, 4, 6, 4)
         self.column.setSpacing(8)
+        self.local = LocalModelsSection(
+            lambda model_id: self._use(model_id, "llama-cpp"), self.remove_local, body
+        )
+        self.column.addWidget(self.local)
+        self.column.addSpacing(8)
+        catalog_title = QLabel(tr("Download"), body)
+        catalog_title.setObjectName("SectionTitle")
+        self.column.addWidget(catalog_title)
+        self.no_match = QLabel(body)
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)  # the query is the person's
+        self.no_match.setObjectName("Muted")
+        self.no_match.hide()
+        self.column.addWidget(self.no_match)
         self.rows_box = QVBoxLayout()
         self.rows_box.setSpacing(8)
         self.column.addLayout(self.rows_box)
@@ -176,7 +213,40 @@ class ModelManager(QDialog):
                 self.rows[status.entry.id] = row
             else:
                 row.set_status(status)
+        self._catalog_downloads = {
+            s.installed.model_id: s.entry.id for s in statuses if s.installed is not None
+        }
+        self.refresh_local()
         self.loaded = True
+
+    def refresh_local(self) -> None:
+        """List the model files again (after a download, a removal, a new listing)."""
+        if self._local_models is not None:
+            self.local.set_models(self._local_models(self._catalog_downloads))
+        self.filter(self.search.text())
+
+    # -- search ---------------------------------------------------------------------------
+
+    def filter(self, query: str) -> None:
+        """Show the catalog rows and files matching every word of ``query`` (any case), in
+        the name, the id, the Ollama tag or what the model is good for."""
+        words = query.casefold().split()
+        shown = 0
+        for row in self.rows.values():
+            entry = row.entry
+            haystack = " ".join(
+                (entry.name, entry.id, entry.good_for, entry.ollama_tag or "")
+            ).casefold()
+            visible = all(w in haystack for w in words)
+            row.setVisible(visible)
+            shown += visible
+        self.local.filter(query)
+        self.no_match.setText(
+            tr("No catalog model matches “{query}”.", query=query.strip())
+            if words and not shown and self.rows
+            else ""
+        )
+        self.no_match.setVisible(bool(self.no_match.text()))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -237,6 +307,40 @@ class ModelManager(QDialog):
 
     def _removed(self, entry_id: str, freed: int) -> None:
         self.rows[entry_id].finish(tr("Removed; {size} freed.", size=format_bytes(freed)))
+        self.refresh()
+        self.on_changed()
+
+    def remove_local(self, model: LocalModel) -> None:
+        """Remove as the kind says: forget an added file (it stays on disk); delete a catalog
+        download or a file in LocalSight's models folder, after asking."""
+        if model.kind == "added" and self._forget is not None:
+            self._forget(model.model_id)
+            return
+        if model.kind == "downloaded" and model.catalog_id in self.rows:
+            self.remove(model.catalog_id)
+            return
+        if model.kind != "models-folder":
+            return
+        size = format_bytes(model.size) if model.size else ""
+        if not ask(
+            self,
+            tr("Remove model"),
+            tr(
+                "Delete {name} ({file}, {size}) from LocalSight's models folder? This "
+                "deletes the file from this computer.",
+                name=model.name,
+                file=model.path.name if model.path is not None else "",
+                size=size,
+            ),
+        ):
+            return
+        call = BackgroundCall(self)
+        call.done.connect(lambda _freed: self._local_removed())
+        call.failed.connect(self.machine.setText)
+        call.run(lambda: remove_model_file(model))
+        self._remove_local_call = call
+
+    def _local_removed(self) -> None:
         self.refresh()
         self.on_changed()
 
