@@ -63,6 +63,11 @@ class ChatRequest:
     model: str
     messages: tuple[Message, ...]
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    #: The last message is an answer to extend (Continue after the token limit or a Stop):
+    #: the model goes on from its last word in the same turn, and streams only what it adds.
+    #: llama.cpp renders the prompt up to the answer's start and appends the answer; Ollama
+    #: and OpenAI-compatible servers continue a final assistant message themselves.
+    continue_last: bool = False
 
     @property
     def images(self) -> tuple[ImageInput, ...]:
@@ -396,3 +401,5 @@ def check_request(info: ModelInfo, request: ChatRequest) -> None:
         )
     if not request.messages:
         raise BackendError("There is nothing to send: the conversation is empty.")
+    if request.continue_last and request.messages[-1].role != "assistant":
+        raise BackendError("There is no answer to continue: the last message is not one.")

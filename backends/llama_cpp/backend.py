@@ -429,8 +429,14 @@ class LlamaCppBackend:
     ) -> Iterator[Chunk]:
         model = self._resolve(request.model)
         check_request(_model_info(model), request)
-        messages = _openai_messages(request.messages)
-        return self._generate(model, request.options, messages, cancel or CancelToken())
+        if request.continue_last:
+            # The prompt as it was when the answer began, then the answer so far: what the
+            # model had in front of it when it wrote its last word (fast path only).
+            messages = _openai_messages(request.messages[:-1])
+            prefill = request.messages[-1].text
+        else:
+            messages, prefill = _openai_messages(request.messages), None
+        return self._generate(model, request.options, messages, cancel or CancelToken(), prefill)
 
     def _generate(
         self,
@@ -438,11 +444,12 @@ class LlamaCppBackend:
         options: GenerationOptions,
         messages: list[dict[str, Any]],
         cancel: CancelToken,
+        prefill: str | None = None,
     ) -> Iterator[Chunk]:
         if not self._busy.acquire(blocking=False):
             raise BackendError("The model is still answering another request. Stop it first.")
         try:
-            yield from self._generate_locked(model, options, messages, cancel)
+            yield from self._generate_locked(model, options, messages, cancel, prefill)
         finally:
             self._current_cancel = None
             self._busy.release()
@@ -453,6 +460,7 @@ class LlamaCppBackend:
         options: GenerationOptions,
         messages: list[dict[str, Any]],
         cancel: CancelToken,
+        prefill: str | None = None,
     ) -> Iterator[Chunk]:
         if self._on_stage is not None:
             self._on_stage("loading")
@@ -474,8 +482,15 @@ class LlamaCppBackend:
                 threads=threads_for(options.threads),
                 load_s=load_s,
                 map_error=self._generation_error,
+                prefill=prefill,
             )
             return
+        if prefill is not None:
+            # The binding's family handlers always close the last turn and open a new one.
+            raise BackendError(
+                "This model cannot continue an answer (its chat format is handled by "
+                "llama.cpp's built-in code). Use Regenerate, or ask for more in a new message."
+            )
         llama_cpp = native.llama_module()
         llm = loaded.llm
         self._current_cancel = cancel

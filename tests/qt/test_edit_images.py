@@ -154,7 +154,8 @@ def test_an_edit_without_new_images_keeps_the_message_and_its_images(
     wait_answered(qtbot, window, backend, 2)
 
     stored = window.store.messages(window.conversation_id)
-    assert stored[0].id == original.id  # edited in place: saved before anything is deleted
+    # A new version of the message (issue 17, versions); the original stays, hidden.
+    assert stored[0].versions == (original.id, stored[0].id)
     assert stored[0].text == "What colour is this?"
     assert stored[0].images == original.images
     assert images_sent(backend) == [1]

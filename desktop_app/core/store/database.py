@@ -358,32 +358,61 @@ class Store:
 
     # -- messages -------------------------------------------------------------------------
 
+    #: The visible branch: from the conversation's active leaf up through the parents.
+    _BRANCH_SQL: Final = (
+        "WITH RECURSIVE branch(id) AS ("
+        " SELECT active_leaf FROM conversations WHERE id = :conversation"
+        " UNION ALL"
+        " SELECT m.parent_id FROM messages m JOIN branch b ON m.id = b.id"
+        " WHERE m.parent_id IS NOT NULL) "
+    )
+    _MESSAGE_COLUMNS: Final = (
+        "m.id, m.conversation_id, m.role, m.text, m.state, m.stats, m.error, m.created_at, "
+        "m.finish_reason, m.token_limit"
+    )
+
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        """The conversation's messages in order; :class:`NotFound` if it does not exist."""
+        """The conversation's visible branch in order; :class:`NotFound` if it does not exist.
+
+        Versions that Regenerate or Edit kept aside are not in it (each message lists its
+        ``versions``; :meth:`show_version` changes the branch).  The walk up from the leaf
+        follows the primary key, so it costs what the branch's length costs.
+        """
         with self._reading() as conn:
             self._require_conversation(conn, conversation_id)
+            where = {"conversation": conversation_id}
             images: dict[int, list[StoredImage]] = {}
             for message_id, sha256, mime, width, height in conn.execute(
-                "SELECT mi.message_id, i.sha256, i.mime, i.width, i.height "
-                "FROM message_images mi JOIN messages m ON m.id = mi.message_id "
-                "JOIN images i ON i.sha256 = mi.sha256 "
-                "WHERE m.conversation_id = ? ORDER BY mi.message_id, mi.ordinal",
-                (conversation_id,),
+                self._BRANCH_SQL + "SELECT mi.message_id, i.sha256, i.mime, i.width, i.height "
+                "FROM message_images mi JOIN images i ON i.sha256 = mi.sha256 "
+                "WHERE mi.message_id IN branch ORDER BY mi.message_id, mi.ordinal",
+                where,
             ):
                 images.setdefault(message_id, []).append(StoredImage(sha256, mime, width, height))
+            versions: dict[int, list[int]] = {}
+            for message_id, sibling in conn.execute(
+                self._BRANCH_SQL + "SELECT m.id, s.id FROM messages m "
+                "JOIN messages s ON s.conversation_id = m.conversation_id "
+                "AND s.parent_id IS m.parent_id "
+                "WHERE m.id IN branch AND m.conversation_id = :conversation ORDER BY s.id",
+                where,
+            ):
+                versions.setdefault(message_id, []).append(sibling)
             rows = conn.execute(
-                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
-                "FROM messages WHERE conversation_id = ? ORDER BY position",
-                (conversation_id,),
+                self._BRANCH_SQL + f"SELECT {self._MESSAGE_COLUMNS} FROM messages m "
+                "WHERE m.id IN branch AND m.conversation_id = :conversation ORDER BY m.position",
+                where,
             ).fetchall()
-        return [self._message(row, tuple(images.get(row[0], ()))) for row in rows]
+        return [
+            self._message(row, tuple(images.get(row[0], ())), tuple(versions.get(row[0], ())))
+            for row in rows
+        ]
 
     def message(self, message_id: int) -> StoredMessage:
-        """One message by id; :class:`NotFound` if it does not exist."""
+        """One message by id (shown or not); :class:`NotFound` if it does not exist."""
         with self._reading() as conn:
             row = conn.execute(
-                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
-                "FROM messages WHERE id = ?",
+                f"SELECT {self._MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?",
                 (message_id,),
             ).fetchone()
             if row is None:
@@ -397,10 +426,76 @@ class Store:
                     (message_id,),
                 )
             )
-        return self._message(row, images)
+            versions = self._versions(conn, message_id)
+        return self._message(row, images, versions)
+
+    def versions(self, message_id: int) -> tuple[int, ...]:
+        """The ids of ``message_id`` and its other versions, oldest first."""
+        with self._reading() as conn:
+            return self._versions(conn, message_id)
 
     @staticmethod
-    def _message(row: tuple[Any, ...], images: tuple[StoredImage, ...]) -> StoredMessage:
+    def _versions(conn: sqlite3.Connection, message_id: int) -> tuple[int, ...]:
+        return tuple(
+            row[0]
+            for row in conn.execute(
+                "SELECT s.id FROM messages m JOIN messages s "
+                "ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id "
+                "WHERE m.id = ? ORDER BY s.id",
+                (message_id,),
+            )
+        )
+
+    def show_version(self, message_id: int) -> None:
+        """Make the branch through ``message_id`` the visible one.
+
+        Below it, the branch follows the child shown last at each step (``chosen_at``), so
+        going back to an earlier version of a question shows the answers it had then.
+        """
+        now = time.time()
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+            conversation_id = int(row[0])
+            leaf = message_id
+            while True:
+                child = conn.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ? "
+                    "ORDER BY chosen_at DESC, id DESC LIMIT 1",
+                    (conversation_id, leaf),
+                ).fetchone()
+                if child is None:
+                    break
+                leaf = int(child[0])
+            self._set_leaf(conn, conversation_id, leaf, now)
+
+    def _set_leaf(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        leaf: int | None,
+        now: float,
+        *,
+        mark: bool = True,
+    ) -> None:
+        """Show the branch ending at ``leaf``; ``mark``: remember each of its messages as
+        the chosen one among its versions."""
+        conn.execute(
+            "UPDATE conversations SET active_leaf = ? WHERE id = ?", (leaf, conversation_id)
+        )
+        if leaf is not None and mark:
+            conn.execute(
+                self._BRANCH_SQL + "UPDATE messages SET chosen_at = :now WHERE id IN branch",
+                {"conversation": conversation_id, "now": now},
+            )
+
+    @staticmethod
+    def _message(
+        row: tuple[Any, ...], images: tuple[StoredImage, ...], versions: tuple[int, ...] = ()
+    ) -> StoredMessage:
         return StoredMessage(
             id=row[0],
             conversation_id=row[1],
@@ -411,6 +506,9 @@ class Store:
             stats=stats_from_json(row[5]),
             error=row[6],
             created_at=row[7],
+            versions=versions or (row[0],),
+            finish_reason=row[8],
+            token_limit=row[9],
         )
 
     def add_message(
@@ -421,11 +519,16 @@ class Store:
         images: Sequence[ImageInput] = (),
         *,
         state: str = "complete",
+        version_of: int | None = None,
     ) -> StoredMessage:
         """Append a message (and its images, stored once each) and commit before returning.
 
-        Marks the conversation as active now, and titles an untitled conversation from its
-        first user message.
+        The message follows the visible branch's last message, or, with ``version_of``,
+        becomes a new version of that message (same place in the conversation; the old one
+        is kept, hidden).  Either way the branch ending with it is the one shown.  One
+        transaction: an edit whose images changed is never half saved.  Marks the
+        conversation as active now, and titles an untitled conversation from its first user
+        message.
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
@@ -437,16 +540,21 @@ class Store:
         now = time.time()
         with self._writing() as conn:
             title = self._require_conversation(conn, conversation_id)
+            parent = self._parent_for_new(conn, conversation_id, version_of)
+            # Positions only grow: every branch, read in position order, is in order.
             (position,) = conn.execute(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, role, text, state, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, position, role, text, state, now, now),
+                "created_at, updated_at, parent_id, chosen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, position, role, text, state, now, now, parent, now),
             )
             message_id = int(cursor.lastrowid or 0)
+            # Appending to the shown branch: its messages are already the chosen ones, so
+            # only the leaf moves (marking a long branch on every message would cost).
+            self._set_leaf(conn, conversation_id, message_id, now, mark=version_of is not None)
             for ordinal, image in enumerate(images):
                 if image.sha256 in thumbnails:
                     conn.execute(
@@ -477,6 +585,7 @@ class Store:
                 conn.execute(
                     "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
                 )
+            versions = self._versions(conn, message_id)
         return StoredMessage(
             id=message_id,
             conversation_id=conversation_id,
@@ -487,7 +596,29 @@ class Store:
             stats=None,
             error=None,
             created_at=now,
+            versions=versions,
         )
+
+    def _parent_for_new(
+        self, conn: sqlite3.Connection, conversation_id: int, version_of: int | None
+    ) -> int | None:
+        """Where a new message hangs: after the visible branch, or beside ``version_of``."""
+        if version_of is None:
+            row = conn.execute(
+                "SELECT c.active_leaf FROM conversations c JOIN messages m "
+                "ON m.id = c.active_leaf AND m.conversation_id = c.id WHERE c.id = ?",
+                (conversation_id,),
+            ).fetchone()
+            return None if row is None else row[0]
+        row = conn.execute(
+            "SELECT parent_id FROM messages WHERE id = ? AND conversation_id = ?",
+            (version_of, conversation_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"Message {version_of} is not in conversation {conversation_id} any more."
+            )
+        return None if row[0] is None else int(row[0])
 
     def _thumbnails_for_new(self, images: Sequence[ImageInput]) -> dict[str, bytes]:
         """Thumbnails for the images not stored yet, made before any lock is taken.
@@ -517,6 +648,8 @@ class Store:
         state: str | None = None,
         stats: Stats | None = None,
         error: str | None = None,
+        finish_reason: str | None = None,
+        token_limit: int | None = None,
     ) -> None:
         """Change only the fields given.
 
@@ -536,6 +669,10 @@ class Store:
             changes["stats"] = stats_to_json(stats)
         if error is not None:
             changes["error"] = error
+        if finish_reason is not None:
+            changes["finish_reason"] = finish_reason
+        if token_limit is not None:
+            changes["token_limit"] = token_limit
         with self._lock:
             with self._reading() as conn:
                 row = conn.execute(
@@ -567,11 +704,13 @@ class Store:
     ) -> None:
         """Delete the messages after ``message_id`` (and it too if ``inclusive``).
 
-        For regenerate and edit-and-resend. Images no other message uses are removed.
+        Regenerate and Edit keep versions instead (``add_message(version_of=...)``); this
+        removes messages for good, in every branch.  Images no other message uses are
+        removed.  The branch shown then ends at the last message left before the cut.
         """
         with self._writing() as conn:
             row = conn.execute(
-                "SELECT position FROM messages WHERE id = ? AND conversation_id = ?",
+                "SELECT position, parent_id FROM messages WHERE id = ? AND conversation_id = ?",
                 (message_id, conversation_id),
             ).fetchone()
             if row is None:
@@ -584,6 +723,13 @@ class Store:
                 + " ?",
                 (conversation_id, row[0]),
             )
+            leaf = message_id if not inclusive else row[1]
+            if (
+                leaf is None
+                or not conn.execute("SELECT 1 FROM messages WHERE id = ?", (leaf,)).fetchone()
+            ):
+                leaf = None
+            self._set_leaf(conn, conversation_id, leaf, time.time())
             self._delete_unreferenced_images(conn)
 
     # -- images ---------------------------------------------------------------------------

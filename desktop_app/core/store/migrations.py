@@ -24,8 +24,12 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     backend       TEXT  NULL               state           TEXT  complete|streaming|    │
     system_prompt TEXT  NULL                                     interrupted|error      │
     options       TEXT  NULL (JSON)        stats           TEXT  NULL (JSON)            │
-                                           error           TEXT  NULL                   │
-                                           created_at, updated_at  REAL                 │
+    active_leaf   INTEGER NULL (v3: the    error           TEXT  NULL                   │
+                  last message shown)      created_at, updated_at  REAL                 │
+                                           parent_id       INTEGER NULL FK messages (v3)│
+                                           chosen_at       REAL  (v3, last shown)       │
+                                           finish_reason   TEXT  NULL stop|length|...   │
+                                           token_limit     INTEGER NULL (v3)            │
                                                                                         │
     images                                 message_images                               │
     ──────                                 ──────────────                               │
@@ -176,9 +180,42 @@ _V2_SEARCH = _sql(
     "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
 )
 
+# Versions (issue 17): Regenerate and Edit add a sibling instead of deleting, so the
+# messages form a tree.  ``parent_id`` is the message before this one in its branch (NULL for
+# a conversation's first messages); ``conversations.active_leaf`` is the last message of the
+# branch on screen, whose ancestors are what ``Store.messages`` returns.  ``chosen_at``
+# remembers which child was shown last, so switching a version back restores the branch
+# that followed it.  ``finish_reason`` / ``token_limit`` keep why an answer ended ("length":
+# cut by the token limit, shown with Continue after a restart).  Existing chats are one
+# branch: each message's parent is the one before it by position, the leaf the last one.
+_V3_VERSIONS = _sql(
+    "ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE",
+    "ALTER TABLE messages ADD COLUMN chosen_at REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
+    "ALTER TABLE messages ADD COLUMN token_limit INTEGER",
+    "ALTER TABLE conversations ADD COLUMN active_leaf INTEGER",
+    """
+    UPDATE messages SET parent_id = (
+        SELECT p.id FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.position < messages.position
+        ORDER BY p.position DESC LIMIT 1
+    )
+    """,
+    """
+    UPDATE conversations SET active_leaf = (
+        SELECT m.id FROM messages m WHERE m.conversation_id = conversations.id
+        ORDER BY m.position DESC LIMIT 1
+    )
+    """,
+    # Children of a message (and a conversation's first messages, parent NULL), for the
+    # versions of a message and for following the chosen branch down.
+    "CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id)",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "conversations, messages, images", _V1_CORE),
     Migration(2, "full-text search over messages", _V2_SEARCH),
+    Migration(3, "message versions (a tree of branches) and finish reasons", _V3_VERSIONS),
 )
 LATEST_VERSION: Final[int] = MIGRATIONS[-1].version
 

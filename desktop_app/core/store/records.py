@@ -56,7 +56,13 @@ class StoredImage:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """One saved turn. ``state`` is complete, streaming, interrupted or error."""
+    """One saved turn. ``state`` is complete, streaming, interrupted or error.
+
+    ``versions``: the ids of this message and its other versions (Regenerate and Edit keep
+    what they replace), oldest first; one id when there are none.  ``finish_reason``: why the
+    answer ended ("stop", "length": cut by ``token_limit`` tokens, "cancelled"), None when
+    not known (rows written before it was kept, user turns).
+    """
 
     id: int
     conversation_id: int
@@ -67,6 +73,19 @@ class StoredMessage:
     stats: Stats | None
     error: str | None
     created_at: float
+    versions: tuple[int, ...] = ()
+    finish_reason: str | None = None
+    token_limit: int | None = None
+
+    @property
+    def version_index(self) -> int:
+        """This message's place among its versions, from 0 (0 when it has none)."""
+        return self.versions.index(self.id) if self.id in self.versions else 0
+
+    @property
+    def cut_by_limit(self) -> bool:
+        """A complete answer that stopped because it reached the token limit."""
+        return self.state == "complete" and self.finish_reason == "length"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,6 @@ from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import generation_options
 from desktop_app.core.store.database import StoredMessage, StoreError
-from desktop_app.core.store.errors import NotFound
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
@@ -316,26 +315,15 @@ class ChatController(QObject):
         """What resending an edited message does, on the worker thread.
 
         The composer holds the edit's whole image list: the message's own images (unless
-        removed) plus any pasted, dropped or attached during the edit.  The same images as
-        before: the text is changed in place (``edit_and_resend`` saves it before anything
-        is deleted).  Different images: the message and what followed are replaced by the
-        edited message, sent like a new one, since the store keeps a message's images as
-        they were sent.  The images are in memory throughout, and a failure to save shows
-        the notice with the draft still in the composer.
+        removed) plus any pasted, dropped or attached during the edit.  The edit becomes a
+        new version of the message, written with its images in one transaction; the old
+        message and the answers after it stay as an earlier branch (‹ 1/2 › on the card).
+        The images are in memory throughout, and a failure to save shows the notice with
+        the draft still in the composer.
         """
-        store, conversation_id = self.state.store, session.conversation_id
 
         def run(callbacks: SessionCallbacks) -> StoredMessage:
-            try:
-                edited = store.message(message_id)
-            except NotFound:  # replaced by an earlier attempt that then failed to save
-                return session.send(text, images, callbacks)
-            if edited.conversation_id != conversation_id or edited.role != "user":
-                raise ValueError("Only your own messages in this conversation can be edited.")
-            if [i.sha256 for i in edited.images] == [i.sha256 for i in images]:
-                return session.edit_and_resend(message_id, text, callbacks)
-            store.delete_messages_after(conversation_id, message_id, inclusive=True)
-            return session.send(text, images, callbacks)
+            return session.edit_and_resend(message_id, text, callbacks, images=images)
 
         return run
 
