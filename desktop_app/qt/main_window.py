@@ -192,6 +192,8 @@ class MainWindow(QMainWindow):
         self.chat.edit_requested.connect(chat.start_edit)
         self.chat.regenerate_requested.connect(lambda _id: chat.regenerate())
         self.chat.retry_requested.connect(lambda _id: chat.regenerate())
+        self.chat.version_requested.connect(chat.show_version)
+        self.chat.continue_requested.connect(chat.continue_answer)
         self.chat.image_clicked.connect(images.show_image)
         self.composer.send_requested.connect(chat.send)
         self.composer.stop_requested.connect(chat.stop)

@@ -109,6 +109,8 @@ class ChatView(QScrollArea):
     edit_requested = Signal(int)
     regenerate_requested = Signal(int)
     retry_requested = Signal(int)
+    version_requested = Signal(int)
+    continue_requested = Signal(int)
     image_clicked = Signal(str)
 
     def __init__(
@@ -170,6 +172,8 @@ class ChatView(QScrollArea):
         widget.edit_requested.connect(self.edit_requested)
         widget.regenerate_requested.connect(self.regenerate_requested)
         widget.retry_requested.connect(self.retry_requested)
+        widget.version_requested.connect(self.version_requested)
+        widget.continue_requested.connect(self.continue_requested)
         widget.image_clicked.connect(self.image_clicked)
         self._layout.insertWidget(self._layout.count() - 1, widget)
         self.widgets.append(widget)

@@ -341,6 +341,49 @@ class ChatController(QObject):
         chat.remove_from(last.message.id)
         self._run(session, session.regenerate, has_images=False)
 
+    def continue_answer(self, message_id: int) -> None:
+        """Continue: the same answer goes on, streaming into its own card (defect 4)."""
+        if self.runner.busy or self.state.conversation_id is None or self.state.model is None:
+            self._busy_elsewhere()
+            return
+        if self._describing():
+            return
+        session = self._new_session()
+        self._run(
+            session,
+            lambda callbacks: session.continue_answer(message_id, callbacks),
+            has_images=False,
+        )
+
+    def show_version(self, message_id: int) -> None:
+        """‹ › on a card: show that version and the branch that followed it.
+
+        The cards above it stay as they are (and where the person scrolled to); the card
+        and those after it are replaced.  Not while this chat is answering: the answer
+        belongs to the branch on screen.
+        """
+        conversation_id = self.state.conversation_id
+        if conversation_id is None or self._answering_here():
+            return
+        chat = self.views.chat
+        try:
+            shown = chat.widget_for(message_id) or next(
+                (w for w in chat.widgets if message_id in getattr(w.message, "versions", ())),
+                None,
+            )
+            self.state.store.show_version(message_id)
+            messages = self.state.store.messages(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        if shown is None:
+            return
+        index = chat.widgets.index(shown)
+        chat.remove_from(shown.message.id)
+        for message in messages[index:]:
+            chat.add_message(message)
+        self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
+
     def start_edit(self, message_id: int) -> None:
         if self.runner.busy:
             return
@@ -424,8 +467,13 @@ class ChatController(QObject):
         if self.generation is None:
             return
         self.generation.assistant_id = message.id
+        self.generation.text = message.text  # Continue: the answer so far, then the rest
         if self._answering_here():
-            self.views.chat.add_message(message)
+            widget = self.views.chat.widget_for(message.id)
+            if widget is None:
+                self.views.chat.add_message(message)
+            else:
+                widget.set_message(message)
         self._show_stage()
 
     def _on_delta(self, text: str) -> None:
@@ -467,6 +515,8 @@ class ChatController(QObject):
         self.state.loaded_model_id = model.id if ok and model is not None else None
         self._end_generation()
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
+        if getattr(message, "cut_by_limit", False):
+            labels["complete"] = tr("Stopped at the token limit: Continue goes on")
         self._ended_status = notice or labels.get(message.state, "")
         self.status.emit(self._ended_status or tr("Ready"))
 
