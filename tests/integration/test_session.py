@@ -494,6 +494,37 @@ def test_text_only_model_with_an_image_records_the_error_after_saving_the_questi
     assert assistant == final
 
 
+def test_an_image_chat_goes_on_with_a_text_only_model_without_its_images(
+    store: Store, llama_backend: LlamaCppBackend, vlm: str, smol: str, red_image: ImageInput
+) -> None:
+    """Defect 5: after a switch to a text-only model, a follow-up in a chat with images
+    failed "cannot see images" every time, Retry too.  Going on without the images: they
+    are left out of what the model reads, a note stands where they were, and they stay in
+    the store for a vision model."""
+    recording = Recording(llama_backend)
+    conversation = store.create_conversation()
+    ChatSession(store, recording, conversation, model=vlm, options=GREEDY).send(
+        "What is this?", [red_image]
+    )
+    as_before = ChatSession(store, recording, conversation, model=smol, options=GREEDY)
+    refused = as_before.send("Tell me about red things.")
+    assert refused.state == "error" and "cannot see images" in (refused.error or "")
+
+    text_only = ChatSession(
+        store, recording, conversation, model=smol, options=GREEDY, images_seen=False
+    )
+    retried = text_only.retry()
+    assert retried.state == "complete" and retried.text
+    sent = recording.requests[-1].messages
+    assert recording.requests[-1].images == ()
+    assert sent[0].text == "[an image was here]\nWhat is this?"
+    assert sent[-1].text == "Tell me about red things."
+    assert store.messages(conversation)[0].images[0].sha256 == red_image.sha256
+    # Back with the vision model, the image is seen again.
+    ChatSession(store, recording, conversation, model=vlm, options=GREEDY).send("And now?")
+    assert recording.requests[-1].messages[0].images == (red_image,)
+
+
 def test_context_overflow_is_recorded_and_the_question_kept(
     store: Store, llama_backend: LlamaCppBackend, vlm: str
 ) -> None:

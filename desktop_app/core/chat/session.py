@@ -85,11 +85,15 @@ class ChatSession:
         options: GenerationOptions | None = None,
         system_prompt: str | None = None,
         flush_interval_s: float = 0.5,
+        images_seen: bool = True,
     ) -> None:
         """``options`` / ``system_prompt`` of None mean "what the conversation has saved".
 
         Given values are saved to the conversation with the next answer, so reopening it
-        later continues with the same settings.
+        later continues with the same settings.  ``images_seen=False``: the model is
+        text-only and the person chose to go on without the chat's images; they are left
+        out of what it reads, each replaced by a short note so the model knows something
+        was there (issue 17: otherwise every follow-up in an image chat failed).
         """
         if not 0.0 <= flush_interval_s <= MAX_FLUSH_INTERVAL_S:
             raise ValueError(
@@ -102,6 +106,7 @@ class ChatSession:
         self.flush_interval_s = flush_interval_s
         self._options = options
         self._system_prompt = system_prompt
+        self.images_seen = images_seen
         self._running = threading.Lock()
         self._cancel_guard = threading.Lock()
         self._cancel: CancelToken | None = None
@@ -346,9 +351,14 @@ class ChatSession:
             turns.append(("system", [system_prompt], []))
         for message in history:
             role: Role
+            text = message.text
             if message.role == "user":
                 role = "user"
-                images = [self.store.image(image.sha256) for image in message.images]
+                if self.images_seen:
+                    images = [self.store.image(image.sha256) for image in message.images]
+                else:
+                    images = []
+                    text = _left_out(len(message.images), text)
             elif message.role == "assistant":
                 if message.state in ("error", "streaming") or not message.text.strip():
                     continue
@@ -356,10 +366,10 @@ class ChatSession:
             else:
                 role, images = "system", []
             if turns and turns[-1][0] == role:
-                turns[-1][1].append(message.text)
+                turns[-1][1].append(text)
                 turns[-1][2].extend(images)
             else:
-                turns.append((role, [message.text], images))
+                turns.append((role, [text], images))
         return tuple(
             Message(role, "\n\n".join(t for t in texts if t), tuple(images))
             for role, texts, images in turns
@@ -392,6 +402,14 @@ class _Exclusive:
         with session._cancel_guard:
             session._cancel = None
         session._running.release()
+
+
+def _left_out(count: int, text: str) -> str:
+    """A user turn's text with a note where its images were (for a text-only model)."""
+    if count == 0:
+        return text
+    note = "[an image was here]" if count == 1 else f"[{count} images were here]"
+    return f"{note}\n{text}" if text else note
 
 
 def _added(before: Stats | None, after: Stats | None) -> Stats | None:

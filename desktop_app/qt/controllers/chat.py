@@ -65,6 +65,8 @@ class Generation:
     text: str = ""  # every delta so far: shown again when its chat is opened mid-answer
     stage: str = ""
     notice: str = ""  # Done.notice, shown under the card once it is final
+    #: A text-only model answers a chat with images: they were left out (defect 5).
+    images_left_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,14 @@ class ChatController(QObject):
         lease.changed.connect(self._lease_changed)
         # "… cannot see images" named the model chosen then; the next Send checks again.
         state.model_changed.connect(lambda _model: views.composer.show_notice("", NOTICE_MODEL))
+        #: How many images the chat on screen holds (its visible branch), and the vision
+        #: model chosen last: a text-only model in an image chat is told about, with the way
+        #: back (defect 5).
+        self._chat_images = 0
+        self._images_notice = ""
+        self._vision_model: Any = None
+        state.model_changed.connect(self._model_changed)
+        views.composer.notice_action.connect(self._notice_action)
 
     # -- conversations ------------------------------------------------------------------
 
@@ -129,6 +139,47 @@ class ChatController(QObject):
         except StoreError:  # closed while the window closes, or unreadable
             return
         sidebar.set_conversations(rows, self.state.conversation_id, self.state.answering)
+
+    # -- a text-only model in a chat with images (defect 5) -------------------------------
+
+    def _model_changed(self, model: Any) -> None:
+        if model is not None and model.capabilities.vision:
+            self._vision_model = model
+        self._show_images_notice()
+
+    def _way_back(self) -> Any:
+        """The vision model to offer: the one chosen last, else the first listed."""
+        if self._vision_model is not None and self._vision_model in self.state.models:
+            return self._vision_model
+        return next((m for m in self.state.models if m.capabilities.vision), None)
+
+    def images_left_out(self) -> bool:
+        """The chat on screen has images and the model chosen cannot see them."""
+        model = self.state.model
+        return self._chat_images > 0 and model is not None and not model.capabilities.vision
+
+    def _show_images_notice(self) -> None:
+        """Say, before anything is sent, that a text-only model will not see this chat's
+        images (it answers from the text, a note standing where each image was), and offer
+        the vision model back."""
+        composer, model = self.views.composer, self.state.model
+        if not self.images_left_out() or model is None:
+            if composer.notice_text(NOTICE_MODEL) == self._images_notice:
+                composer.show_notice("", NOTICE_MODEL)
+            return
+        self._images_notice = tr(
+            "{name} cannot see images: it answers from the text of this chat, without the "
+            "images in it.",
+            name=model.name,
+        )
+        back = self._way_back()
+        action = tr("Switch to {name}", name=back.name) if back is not None else ""
+        composer.show_notice(self._images_notice, NOTICE_MODEL, action=action)
+
+    def _notice_action(self, key: str) -> None:
+        back = self._way_back()
+        if key == NOTICE_MODEL and back is not None and self.images_left_out():
+            self._model_chosen_by_chat(back)
 
     def new_chat(self) -> None:
         self.state.conversation_id = None
@@ -167,6 +218,8 @@ class ChatController(QObject):
         """
         chat = self.views.chat
         self.views.composer.show_notice("", NOTICE_CHAT)
+        self._chat_images = sum(len(getattr(m, "images", ())) for m in messages)
+        self._show_images_notice()
         if self._ended_status and self.generation is None:
             self._ended_status = ""
             self.status.emit(tr("Ready"))
@@ -237,6 +290,8 @@ class ChatController(QObject):
             model=state.model.id,
             options=self.options(),
             system_prompt=system_prompt,
+            # A text-only model goes on without the chat's images (the notice said so).
+            images_seen=state.model.capabilities.vision,
         )
 
     def _busy_elsewhere(self) -> bool:
@@ -382,6 +437,8 @@ class ChatController(QObject):
         chat.remove_from(shown.message.id)
         for message in messages[index:]:
             chat.add_message(message)
+        self._chat_images = sum(len(m.images) for m in messages)
+        self._show_images_notice()
         self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
 
     def start_edit(self, message_id: int) -> None:
@@ -404,7 +461,9 @@ class ChatController(QObject):
 
     def _run(self, session: ChatSession, operation: Any, *, has_images: bool) -> None:
         assert self.state.conversation_id is not None
-        self.generation = Generation(self.state.conversation_id, session)
+        self.generation = Generation(
+            self.state.conversation_id, session, images_left_out=self.images_left_out()
+        )
         self.state.answering = self.state.conversation_id
         model_id = self.state.model.id if self.state.model else None
         loading = self.state.loaded_model_id != model_id
@@ -455,6 +514,9 @@ class ChatController(QObject):
             else:
                 widget.set_message(message)
             chat.scroll_to_bottom()
+        if self._answering_here():
+            self._chat_images += len(message.images)
+            self._show_images_notice()  # still true after the send cleared the notices
         self.refresh_conversations()
         if self._answering_here():
             try:
@@ -509,6 +571,14 @@ class ChatController(QObject):
             widget.set_message(message, ttft)
             if notice and message.state == "complete":
                 widget.show_status(notice)
+            elif (
+                self.generation is not None
+                and self.generation.images_left_out
+                and message.state == "complete"
+            ):
+                left_out = tr("Answered without seeing the images in this chat.")
+                shown = widget.status.text() if widget.status.isVisible() else ""
+                widget.show_status(f"{shown}\n{left_out}" if shown else left_out)
         # After a failure (an engine crash, a load error) the next answer may load again.
         model = self.state.model
         ok = message.state != "error" and model is not None
@@ -516,7 +586,9 @@ class ChatController(QObject):
         self._end_generation()
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
         if getattr(message, "cut_by_limit", False):
-            labels["complete"] = tr("Stopped at the token limit: Continue goes on")
+            labels["complete"] = tr(
+                "Stopped at the token limit: Continue asks for more of the answer"
+            )
         self._ended_status = notice or labels.get(message.state, "")
         self.status.emit(self._ended_status or tr("Ready"))
 
