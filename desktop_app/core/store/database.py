@@ -390,17 +390,21 @@ class Store:
             ):
                 images.setdefault(message_id, []).append(StoredImage(sha256, mime, width, height))
             versions: dict[int, list[int]] = {}
+            # Driven from the branch (CROSS JOIN keeps that order): a lookup per message
+            # shown, whatever the number of hidden versions.
             for message_id, sibling in conn.execute(
-                self._BRANCH_SQL + "SELECT m.id, s.id FROM messages m "
-                "JOIN messages s ON s.conversation_id = m.conversation_id "
+                self._BRANCH_SQL + "SELECT m.id, s.id FROM branch b "
+                "CROSS JOIN messages m ON m.id = b.id "
+                "CROSS JOIN messages s ON s.conversation_id = m.conversation_id "
                 "AND s.parent_id IS m.parent_id "
-                "WHERE m.id IN branch AND m.conversation_id = :conversation ORDER BY s.id",
+                "WHERE m.conversation_id = :conversation ORDER BY s.id",
                 where,
             ):
                 versions.setdefault(message_id, []).append(sibling)
             rows = conn.execute(
-                self._BRANCH_SQL + f"SELECT {self._MESSAGE_COLUMNS} FROM messages m "
-                "WHERE m.id IN branch AND m.conversation_id = :conversation ORDER BY m.position",
+                self._BRANCH_SQL + f"SELECT {self._MESSAGE_COLUMNS} FROM branch b "
+                "CROSS JOIN messages m ON m.id = b.id "
+                "WHERE m.conversation_id = :conversation ORDER BY m.position",
                 where,
             ).fetchall()
         return [
