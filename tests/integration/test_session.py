@@ -367,6 +367,39 @@ def test_continue_extends_an_answer_cut_by_the_token_limit(
     assert longer.text == whole.text
 
 
+def test_a_failure_while_continuing_keeps_the_start_and_what_was_added(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    conversation = store.create_conversation()
+    options = GenerationOptions(temperature=0.0, max_tokens=8, seed=1, num_ctx=2048)
+    cut = ChatSession(store, llama_backend, conversation, model=smol, options=options).send(
+        "Write a long story about a cat."
+    )
+    failing = FailingMidStream(llama_backend, after=2)
+    session = ChatSession(store, failing, conversation, model=smol, options=options)
+    deltas: list[str] = []
+    failed = session.continue_answer(cut.id, SessionCallbacks(on_delta=deltas.append))
+    assert failed.id == cut.id and failed.state == "error"
+    assert failed.text == cut.text + "".join(deltas) and len(deltas) == 2
+    # Regenerate after it still keeps the cut answer's row as a version.
+    again = ChatSession(store, llama_backend, conversation, model=smol, options=options)
+    assert again.regenerate().versions == (cut.id, store.messages(conversation)[-1].id)
+
+
+def test_continue_refuses_anything_but_the_last_answer(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    conversation = store.create_conversation()
+    session = ChatSession(store, llama_backend, conversation, model=smol, options=GREEDY)
+    first = session.send("Hello!")
+    session.send("Name a colour.")
+    with pytest.raises(Exception, match="Only the last answer"):
+        session.continue_answer(first.id)
+    question = store.messages(conversation)[0]
+    with pytest.raises(Exception, match="Only the last answer"):
+        session.continue_answer(question.id)
+
+
 def test_regenerate_with_nothing_to_answer(
     store: Store, llama_backend: LlamaCppBackend, vlm: str
 ) -> None:

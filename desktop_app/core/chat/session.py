@@ -286,8 +286,10 @@ class ChatSession:
         except BackendError as failure:
             # A runtime aborted by stop() may raise; that is still a stop, not a failure.
             state, error = ("interrupted", None) if cancel.cancelled else ("error", str(failure))
-            if len(failure.partial_text) > len("".join(received)):
-                received = [failure.partial_text]
+            # The backend's partial text is what it added (a continued answer's start is
+            # not in it): the longer of it and what arrived, after that start.
+            if len(failure.partial_text) > len("".join(received)) - len(prefix):
+                received = [prefix, failure.partial_text]
         except BaseException as failure:
             # Ctrl+C in the CLI, a failing callback, a full disk during a flush: save what
             # arrived (best effort: the disk may be the problem), then let the error rise.
