@@ -640,6 +640,37 @@ def test_versions_keep_what_regenerate_and_edit_replace(
         assert fts_is_consistent(conn)
 
 
+def test_a_database_of_the_schema_before_versions_opens_whole_and_takes_versions(
+    db_path: Path,
+) -> None:
+    """A history written by the release before versions (schema 2): every chat is one branch
+    in its old order, searchable, and Regenerate's new version goes beside its last answer."""
+    image = blue_image()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    migrate(conn, target=2)
+    conn.execute("BEGIN")
+    _fill_v1(conn, image)
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(db_path) as store:
+        old = store.messages(1)
+        assert [(m.id, m.text) for m in old] == [
+            (1, "Where is the old lighthouse?"),
+            (2, "On the headland."),
+            (3, "Half an answ"),
+        ]
+        assert [m.images for m in old][0][0].sha256 == image.sha256
+        assert all(m.finish_reason is None and not m.cut_by_limit for m in old)
+        again = store.add_message(1, "assistant", "By the harbour.", version_of=3)
+        assert again.versions == (3, again.id)
+        assert [m.id for m in store.messages(1)] == [1, 2, again.id]
+        follow = store.add_message(2, "user", "zebra again")
+        assert [m.id for m in store.messages(2)] == [4, 5, follow.id]
+        assert [h.message_id for h in store.search("lighthouse")] == [1]
+    with raw(db_path) as conn:
+        assert fts_is_consistent(conn)
+
+
 def test_finish_reason_and_limit_are_kept(store: Store) -> None:
     chat = store.create_conversation()
     row = store.add_message(chat, "assistant", "", state="streaming")
