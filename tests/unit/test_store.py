@@ -659,7 +659,7 @@ def test_a_database_of_the_schema_before_versions_opens_whole_and_takes_versions
             (2, "On the headland."),
             (3, "Half an answ"),
         ]
-        assert [m.images for m in old][0][0].sha256 == image.sha256
+        assert old[0].images[0].sha256 == image.sha256
         assert all(m.finish_reason is None and not m.cut_by_limit for m in old)
         again = store.add_message(1, "assistant", "By the harbour.", version_of=3)
         assert again.versions == (3, again.id)
