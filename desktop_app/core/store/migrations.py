@@ -24,7 +24,8 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     backend       TEXT  NULL               state           TEXT  complete|streaming|    │
     system_prompt TEXT  NULL                                     interrupted|error      │
     options       TEXT  NULL (JSON)        stats           TEXT  NULL (JSON)            │
-                                           error           TEXT  NULL                   │
+    pinned        INTEGER 0|1 (v3)         error           TEXT  NULL                   │
+    title_by_user INTEGER 0|1 (v3)                                                      │
                                            created_at, updated_at  REAL                 │
                                                                                         │
     images                                 message_images                               │
@@ -36,6 +37,8 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     thumbnail     BLOB (~128 px preview)
     created_at    REAL                     messages_fts    FTS5(text), external content
                                                            = messages, 3 sync triggers
+    presets (v3)  id INTEGER PK, name TEXT UNIQUE, system_prompt TEXT NULL,
+                  options TEXT NULL (JSON), prompt TEXT NULL, created_at REAL
     schema_migrations (version INTEGER PK, name TEXT, applied_at REAL)
     PRAGMA user_version = latest version
 """
@@ -176,9 +179,31 @@ _V2_SEARCH = _sql(
     "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
 )
 
+# Pinned chats are listed first; ``title_by_user`` marks a title the person gave by renaming,
+# which a title made from the first exchange never replaces (existing titles count as made
+# from the first message: the app could not tell them apart before).  Presets are the
+# person's saved chat settings (the built-in ones live in code, desktop_app/core/chat/presets.py);
+# they are kept here rather than in settings.json because they are the person's content, like
+# chats, and that file's schema holds flat values only.
+_V3_PINS_TITLES_PRESETS = _sql(
+    "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE conversations ADD COLUMN title_by_user INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TABLE presets (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT    NOT NULL UNIQUE,
+        system_prompt TEXT,
+        options       TEXT,
+        prompt        TEXT,
+        created_at    REAL    NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "conversations, messages, images", _V1_CORE),
     Migration(2, "full-text search over messages", _V2_SEARCH),
+    Migration(3, "pinned chats, titles given by the person, presets", _V3_PINS_TITLES_PRESETS),
 )
 LATEST_VERSION: Final[int] = MIGRATIONS[-1].version
 
