@@ -247,6 +247,7 @@ def test_export_and_import_from_the_chat_menu(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), JSON_FILTER)
     )
     window.chat_tools.export_chat()
+    qtbot.waitUntil(lambda: "Exported to" in window.stage_label.text(), timeout=WAIT_MS)
     document = json.loads(target.read_text(encoding="utf-8"))
     files = [i["file"] for i in document["conversations"][0]["messages"][0]["images"]]
     assert all((target.parent / f).is_file() for f in files) and len(files) == 2
@@ -256,12 +257,15 @@ def test_export_and_import_from_the_chat_menu(
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(markdown), MARKDOWN_FILTER)
     )
+    window.stage_label.clear()
     window.chat_tools.export_chat()
+    qtbot.waitUntil(lambda: "Exported to" in window.stage_label.text(), timeout=WAIT_MS)
     text = markdown.read_text(encoding="utf-8")
     assert "A red and a blue rectangle." in text and f"]({files[0]})" in text
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(target), ""))
     window.chat_tools.import_chat()
+    qtbot.waitUntil(lambda: window.conversation_id != chat, timeout=WAIT_MS)
     imported = window.conversation_id
     assert imported != chat and len(window.store.list_conversations()) == 2
     after = window.store.messages(imported)
@@ -282,6 +286,7 @@ def test_a_broken_import_says_why_and_changes_nothing(
     broken.write_text(content, encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(broken), ""))
     window.chat_tools.import_chat()
+    qtbot.waitUntil(lambda: window.chat_tools.warning is not None, timeout=WAIT_MS)
     box = window.chat_tools.warning
     assert box.isVisible() and box.text().startswith("Nothing was imported.")
     assert JSON_FILENAME in box.text()

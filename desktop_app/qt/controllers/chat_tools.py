@@ -41,6 +41,7 @@ from desktop_app.qt.chat.chat_tools import (
 from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import ask
+from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.chat import ChatController
 from desktop_app.qt.state import AppState
 
@@ -71,6 +72,7 @@ class ChatToolsController(QObject):
         self.composer = composer
         self._dialog_parent = dialog_parent
         self.settings_dialog: ChatSettingsDialog | None = None
+        self.warning: QMessageBox | None = None
         bar.settings_requested.connect(self.open_chat_settings)
         bar.preset_chosen.connect(self.apply_preset)
         bar.save_preset_requested.connect(self.save_preset)
@@ -301,19 +303,29 @@ class ChatToolsController(QObject):
         as_json = chosen == JSON_FILTER or target.suffix.lower() == ".json"
         if not target.suffix:
             target = target.with_suffix(".json" if as_json else ".md")
-        try:
-            export_chat_to(
-                target,
-                lambda folder: (
-                    export_json(self.state.store, [conversation_id], folder)
-                    if as_json
-                    else export_markdown(self.state.store, [conversation_id], folder)[0]
-                ),
-            )
-        except (OSError, StoreError) as error:
-            self._warn(tr("Export chat"), tr("The chat was not exported: {error}", error=error))
+        store = self.state.store
+
+        def write(folder: Path) -> Path:
+            if as_json:
+                return export_json(store, [conversation_id], folder)
+            return export_markdown(store, [conversation_id], folder)[0]
+
+        def work() -> object:
+            try:
+                export_chat_to(target, write)
+            except (OSError, StoreError) as error:
+                return error
+            return target
+
+        self.status.emit(tr("Exporting…"))
+        self._in_background(work, self._exported)
+
+    def _exported(self, result: object) -> None:
+        if isinstance(result, Path):
+            self.status.emit(tr("Exported to {path}", path=result))
             return
-        self.status.emit(tr("Exported to {path}", path=target))
+        self.status.emit(tr("Not exported"))
+        self._warn(tr("Export chat"), tr("The chat was not exported: {error}", error=result))
 
     def import_chat(self) -> None:
         """Chat → Import chat…: the chats of a JSON export, each checked before any is added."""
@@ -324,22 +336,38 @@ class ChatToolsController(QObject):
             return
         self.import_file(Path(path))
 
-    def import_file(self, path: Path) -> list[int]:
-        """Import the export at ``path``; open the first chat imported.  Nothing changes
-        when the file is refused (a message box says why)."""
-        try:
-            ids = import_json(self.state.store, path)
-        except (ImportFailed, StoreError) as error:
-            self._warn(
-                tr("Import chat"),
-                tr("Nothing was imported. {reason}", reason=str(error)),
-            )
-            return []
-        if ids:
-            self.chats.open_conversation(ids[0])
+    def import_file(self, path: Path) -> None:
+        """Import the export at ``path`` off the GUI thread (its images are checked by
+        decoding them); then open the first chat imported.  Nothing changes when the file
+        is refused (a message box says why)."""
+        store = self.state.store
+
+        def work() -> object:
+            try:
+                return import_json(store, path)
+            except (ImportFailed, StoreError) as error:
+                return error
+
+        self.status.emit(tr("Importing…"))
+        self._in_background(work, self._imported)
+
+    def _imported(self, result: object) -> None:
+        if not isinstance(result, list):
+            self.status.emit(tr("Nothing was imported"))
+            self._warn(tr("Import chat"), tr("Nothing was imported. {reason}", reason=result))
+            return
+        if result:
+            self.chats.open_conversation(result[0])
         self.chats.refresh_conversations()  # lists it, selected
-        self.status.emit(tr("{n} chat(s) imported.", n=len(ids)))
-        return ids
+        self.status.emit(tr("{n} chat(s) imported.", n=len(result)))
+
+    def _in_background(self, work: Callable[[], object], then: Callable[[object], None]) -> None:
+        """Run ``work`` on a thread (files and images are no work for the GUI thread); its
+        result, or a failure's sentence, goes to ``then`` on the GUI thread."""
+        call = BackgroundCall(self)  # owned by this controller until its result is in
+        call.done.connect(then)
+        call.failed.connect(then)
+        call.run(work)
 
 
 def _file_stem(title: str) -> str:
