@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from backends.base import BackendError
+from backends.base import BackendError, GenerationOptions, ModelInfo
 from desktop_app.core.chat.export import JSON_FILENAME
 from desktop_app.core.images import normalize_image
 from desktop_app.core.settings import AppPaths, Settings, app_paths
@@ -27,7 +27,7 @@ from desktop_app.qt.chat.chat_tools import TITLE_CHARS, ChatSettingsDialog, Text
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.sidebar import ANSWERING_MARK, PINNED_ROLE
 from desktop_app.qt.controllers.chat_tools import JSON_FILTER, MARKDOWN_FILTER
-from tests.helpers.fake_backend import MODEL, Script, ScriptedBackend
+from tests.helpers.fake_backend import MODEL, Script, ScriptedBackend, ScriptedModel
 from tests.helpers.images import png_bytes
 from tests.helpers.window_fixtures import open_window
 
@@ -107,7 +107,7 @@ def test_a_chats_own_settings_are_what_the_backend_is_asked_with(
     assert first.messages[0].role == "system" and first.messages[0].text == "Be brief."
     assert first.options.temperature == 0.0 and first.options.num_ctx == 2048
     chat = window.conversation_id
-    assert window.store.conversation_settings(chat) == (None, None)  # not pinned to today's
+    assert window.store.own_settings(chat) == (None, None)  # not pinned to today's
 
     dialog = settings_dialog(qtbot, window)
     assert dialog.follows_defaults and dialog.system_prompt.toPlainText() == "Be brief."
@@ -116,7 +116,7 @@ def test_a_chats_own_settings_are_what_the_backend_is_asked_with(
     dialog.num_ctx.setValue(3072)
     assert not dialog.follows_defaults
     dialog.accept()
-    assert window.store.conversation_settings(chat)[0] == PIRATE
+    assert window.store.own_settings(chat)[0] == PIRATE
 
     second = send_and_wait(qtbot, window, backend, "and now?")
     assert second.messages[0].role == "system" and second.messages[0].text == PIRATE
@@ -135,7 +135,7 @@ def test_a_chats_own_settings_are_what_the_backend_is_asked_with(
     qtbot.mouseClick(dialog.defaults_button, Qt.MouseButton.LeftButton)
     assert dialog.follows_defaults and dialog.system_prompt.toPlainText() == "Be brief."
     dialog.accept()
-    assert window.store.conversation_settings(chat) == (None, None)
+    assert window.store.own_settings(chat) == (None, None)
     window.apply_settings(dataclasses.replace(window.settings, temperature=0.5))
     fourth = send_and_wait(qtbot, window, backend, "defaults again")
     assert fourth.messages[0].text == "Be brief." and fourth.options.temperature == 0.5
@@ -149,7 +149,25 @@ def test_settings_chosen_before_a_new_chats_first_message_are_its_own(
     dialog.accept()
     request = send_and_wait(qtbot, window, backend, "ahoy")
     assert request.messages[0].text == PIRATE
-    assert window.store.conversation_settings(window.conversation_id)[0] == PIRATE
+    assert window.store.own_settings(window.conversation_id)[0] == PIRATE
+
+
+def test_a_chat_from_before_follows_the_settings_as_it_did(
+    qtbot: Any, window: Any, backend: ScriptedBackend
+) -> None:
+    """Chats made before chat settings existed (or by ``ask --save``) recorded the app's
+    settings of their time; the window answered them with the app's settings, and still does."""
+    store = window.store
+    old = store.create_conversation(
+        title="Old", system_prompt="Old prompt", options=GenerationOptions(temperature=0.9)
+    )
+    store.add_message(old, "user", "hi")
+    store.add_message(old, "assistant", "hello")
+    window.refresh_conversations()
+    window.open_conversation(old)
+    assert window.tools_bar.summary.text() == ""
+    request = send_and_wait(qtbot, window, backend, "again")
+    assert request.messages[0].text == "Be brief." and request.options.temperature == 0.0
 
 
 # -- presets ---------------------------------------------------------------------------------
@@ -413,3 +431,25 @@ def test_the_rename_box_fits_a_title(qtbot: Any) -> None:
     assert dialog.edit.text() == title
     app = QApplication.instance()
     assert app is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class SmallContextModel(ScriptedModel):
+    """A model trained for 1024 tokens: the context a chat gets is capped by it."""
+
+    def info(self) -> ModelInfo:
+        return dataclasses.replace(super().info(), context_length=1024)
+
+
+def test_the_context_meter_follows_the_model(qtbot: Any, paths: AppPaths) -> None:
+    backend = ScriptedBackend(
+        gated=False,
+        models=(ScriptedModel(MODEL, vision=True), SmallContextModel("small-model")),
+    )
+    window = open_window(qtbot, paths, backend)
+    meter = window.tools_bar.meter
+    assert meter.use.size == 2048
+    small = next(m for m in window.models if m.id == "small-model")
+    window.models_controller.select_without_saving(small)  # as opening a chat does
+    qtbot.waitUntil(lambda: meter.use.size == 1024, timeout=WAIT_MS)
+    assert meter.label.text().endswith("/ 1k")

@@ -71,6 +71,11 @@ def test_a_version_2_database_gets_pins_and_presets_and_keeps_its_chats(tmp_path
         (chat,) = store.list_conversations()
         assert (chat.title, chat.pinned) == ("Kept", False)
         assert store.conversation_settings(chat.id) == ("Be brief", None)
+        assert store.own_settings(chat.id) == (None, None)  # it followed the app's settings
+        store.set_own_settings(chat.id, "Mine", GenerationOptions(temperature=0.1))
+        assert store.own_settings(chat.id) == ("Mine", GenerationOptions(temperature=0.1))
+        store.set_own_settings(chat.id, None, None)
+        assert store.own_settings(chat.id) == (None, None)
         assert store.presets() == []
         store.add_preset("Mine", system_prompt="x", options=None)
         assert [p.name for p in store.presets()] == ["Mine"]
@@ -202,6 +207,7 @@ def _exported(store: Store, folder: Path) -> tuple[int, Path]:
     store.update_message(answer.id, stats=Stats(prompt_tokens=12, completion_tokens=3))
     stopped = store.add_message(chat, "assistant", "Half", state="streaming")
     store.update_message(stopped.id, state="interrupted")
+    store.set_own_settings(chat, "Be brief", GenerationOptions(temperature=0.3, num_ctx=2048))
     return chat, export_json(store, [chat], folder)
 
 
@@ -221,6 +227,7 @@ def test_an_export_imports_back_with_its_images(tmp_path: Path) -> None:
             details.options,
         )
         assert got.created_at == pytest.approx(details.created_at, abs=0.001)
+        assert got.own_settings and target.own_settings(new)[0] == "Be brief"
         assert [(m.role, m.text, m.state, m.stats, m.images) for m in got_messages] == [
             (m.role, m.text, m.state, m.stats, m.images) for m in messages
         ]

@@ -131,6 +131,7 @@ class _Reader:
                 raw.get("system_prompt"), f"{where}'s system prompt", allow_none=True
             ),
             options=_options(raw.get("options"), f"{where}'s options"),
+            own_settings=raw.get("own_settings") is True,
             messages=tuple(
                 self.message(message, f"message {number} of {where}")
                 for number, message in enumerate(messages, start=1)

@@ -85,14 +85,11 @@ class ChatSession:
         options: GenerationOptions | None = None,
         system_prompt: str | None = None,
         flush_interval_s: float = 0.5,
-        remember_settings: bool = True,
     ) -> None:
         """``options`` / ``system_prompt`` of None mean "what the conversation has saved".
 
         Given values are saved to the conversation with the next answer, so reopening it
-        later continues with the same settings -- unless ``remember_settings`` is False: the
-        window passes the settings a chat answers with, which may be the app's defaults, and
-        a chat following the defaults must not be pinned to today's values by answering.
+        later continues with the same settings.
         """
         if not 0.0 <= flush_interval_s <= MAX_FLUSH_INTERVAL_S:
             raise ValueError(
@@ -105,7 +102,6 @@ class ChatSession:
         self.flush_interval_s = flush_interval_s
         self._options = options
         self._system_prompt = system_prompt
-        self._remember_settings = remember_settings
         self._running = threading.Lock()
         self._cancel_guard = threading.Lock()
         self._cancel: CancelToken | None = None
@@ -185,15 +181,12 @@ class ChatSession:
         """Create the streaming row, run the backend, and always write a final state."""
         history = self.store.messages(self.conversation_id)
         system_prompt, options = self._settings()
-        remember = self._remember_settings
         self.store.update_conversation(
             self.conversation_id,
             model=self.model,
             backend=self.backend.name,
-            system_prompt=...
-            if self._system_prompt is None or not remember
-            else self._system_prompt,
-            options=... if self._options is None or not remember else self._options,
+            system_prompt=... if self._system_prompt is None else self._system_prompt,
+            options=... if self._options is None else self._options,
         )
         row = self.store.add_message(self.conversation_id, "assistant", "", state="streaming")
         _call(hooks.on_assistant_started, row)

@@ -291,7 +291,7 @@ class Store:
         with self._reading() as conn:
             row = conn.execute(
                 "SELECT id, title, created_at, updated_at, model, backend, system_prompt, "
-                "options FROM conversations WHERE id = ?",
+                "options, own_settings FROM conversations WHERE id = ?",
                 (conversation_id,),
             ).fetchone()
         if row is None:
@@ -305,6 +305,7 @@ class Store:
             backend=row[5],
             system_prompt=row[6],
             options=options_from_json(row[7]),
+            own_settings=bool(row[8]),
         )
 
     def conversation_settings(
@@ -344,6 +345,32 @@ class Store:
         title = title.strip()
         self._update_conversation_columns(
             conversation_id, {"title": title, "title_by_user": int(bool(title))}
+        )
+
+    def own_settings(self, conversation_id: int) -> tuple[str | None, GenerationOptions | None]:
+        """The chat's own system prompt and options, or (None, None) when it follows the
+        app's settings (the columns then only record what its last answer used)."""
+        details = self.conversation_details(conversation_id)
+        if not details.own_settings:
+            return None, None
+        return details.system_prompt, details.options
+
+    def set_own_settings(
+        self,
+        conversation_id: int,
+        system_prompt: str | None,
+        options: GenerationOptions | None,
+    ) -> None:
+        """Give the chat its own system prompt and options; (None, None): it follows the
+        app's settings again."""
+        own = system_prompt is not None or options is not None
+        self._update_conversation_columns(
+            conversation_id,
+            {
+                "system_prompt": system_prompt,
+                "options": options_to_json(options),
+                "own_settings": int(own),
+            },
         )
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
@@ -792,7 +819,8 @@ class Store:
             for conversation in conversations:
                 cursor = conn.execute(
                     "INSERT INTO conversations (title, created_at, updated_at, model, backend, "
-                    "system_prompt, options, title_by_user) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                    "system_prompt, options, title_by_user, own_settings) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                     (
                         conversation.title.strip(),
                         conversation.created_at,
@@ -801,6 +829,7 @@ class Store:
                         conversation.backend,
                         conversation.system_prompt,
                         options_to_json(conversation.options),
+                        int(conversation.own_settings),
                     ),
                 )
                 conversation_id = int(cursor.lastrowid or 0)

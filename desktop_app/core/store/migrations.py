@@ -26,6 +26,7 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     options       TEXT  NULL (JSON)        stats           TEXT  NULL (JSON)            │
     pinned        INTEGER 0|1 (v3)         error           TEXT  NULL                   │
     title_by_user INTEGER 0|1 (v3)                                                      │
+    own_settings  INTEGER 0|1 (v3)                                                      │
                                            created_at, updated_at  REAL                 │
                                                                                         │
     images                                 message_images                               │
@@ -188,6 +189,10 @@ _V2_SEARCH = _sql(
 _V3_PINS_TITLES_PRESETS = _sql(
     "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE conversations ADD COLUMN title_by_user INTEGER NOT NULL DEFAULT 0",
+    # 1: the system prompt and options are the chat's own (Chat settings…, a preset); 0: the
+    # window answers with the app's settings and the columns only record what was used
+    # (every chat before this migration: the window then used the app's settings too).
+    "ALTER TABLE conversations ADD COLUMN own_settings INTEGER NOT NULL DEFAULT 0",
     """
     CREATE TABLE presets (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,

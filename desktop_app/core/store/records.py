@@ -99,6 +99,8 @@ class ConversationDetails:
     backend: str | None
     system_prompt: str | None
     options: GenerationOptions | None
+    #: The system prompt and options are the chat's own, not a record of the app's settings.
+    own_settings: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class ImportedConversation:
     system_prompt: str | None
     options: GenerationOptions | None
     messages: tuple[ImportedMessage, ...]
+    own_settings: bool = False
 
 
 @dataclass(frozen=True, slots=True)

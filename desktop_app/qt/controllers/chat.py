@@ -247,7 +247,7 @@ class ChatController(QObject):
         if conversation_id is None:
             return self.pending_settings or (None, None)
         try:
-            return self.state.store.conversation_settings(conversation_id)
+            return self.state.store.own_settings(conversation_id)
         except StoreError:
             return None, None
 
@@ -277,9 +277,7 @@ class ChatController(QObject):
                 )
             )
             return
-        self.state.store.update_conversation(
-            conversation_id, system_prompt=system_prompt, options=options
-        )
+        self.state.store.set_own_settings(conversation_id, system_prompt, options)
 
     def _new_session(self) -> ChatSession:
         """A session for the chat on screen (created in the store on its first message),
@@ -287,13 +285,12 @@ class ChatController(QObject):
         state = self.state
         assert state.model is not None
         if state.conversation_id is None:
-            own_prompt, own_options = self.pending_settings or (None, None)
-            state.conversation_id = state.store.create_conversation(
-                model=state.model.id,
-                backend=state.backend.name,
-                system_prompt=own_prompt,
-                options=own_options,
+            conversation_id = state.store.create_conversation(
+                model=state.model.id, backend=state.backend.name
             )
+            if self.pending_settings is not None:
+                state.store.set_own_settings(conversation_id, *self.pending_settings)
+            state.conversation_id = conversation_id
             self.pending_settings = None
         system_prompt, options = self.chat_settings()
         return ChatSession(
@@ -302,8 +299,9 @@ class ChatController(QObject):
             state.conversation_id,
             model=state.model.id,
             options=options,
+            # Recorded on the chat with the answer (what it was made with); whether they are
+            # the chat's own is ``own_settings``, which only Chat settings and presets change.
             system_prompt=system_prompt or "",
-            remember_settings=False,  # a chat following Settings keeps following them
         )
 
     def _busy_elsewhere(self) -> bool:
