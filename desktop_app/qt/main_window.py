@@ -45,6 +45,7 @@ from desktop_app.core.images import ImagePolicy
 from desktop_app.core.models.catalog import Catalog
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import Store
+from desktop_app.qt.chat.chat_tools import ChatToolsBar
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.chat.markdown import MarkdownTheme
@@ -54,6 +55,7 @@ from desktop_app.qt.common.overlays import DropOverlay, ShortcutsDialog
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.chat import ChatController, ChatViews
+from desktop_app.qt.controllers.chat_tools import ChatToolsController
 from desktop_app.qt.controllers.describe import DescribeController
 from desktop_app.qt.controllers.images import ImagesController
 from desktop_app.qt.controllers.lease import BackendLease
@@ -165,6 +167,9 @@ class MainWindow(QMainWindow):
             model_chosen_by_chat=self.models_controller.select_without_saving,
             dialog_parent=self,
         )
+        self.chat_tools = ChatToolsController(
+            state, self.chat_controller, self.tools_bar, self.composer, dialog_parent=self
+        )
         self._connect()
         self._build_menus()
         self._restore_geometry()
@@ -179,7 +184,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         """Widgets' intents to the controllers that act on them."""
         chat, models, images = self.chat_controller, self.models_controller, self.images_controller
-        for controller in (chat, models, images, self.describe_controller):
+        for controller in (chat, models, images, self.describe_controller, self.chat_tools):
             controller.status.connect(self._set_status)
         chat.title_changed.connect(self.setWindowTitle)
         self.sidebar.new_requested.connect(chat.new_chat)
@@ -187,6 +192,8 @@ class MainWindow(QMainWindow):
         self.sidebar.rename_requested.connect(chat.rename_conversation)
         self.sidebar.delete_requested.connect(chat.delete_conversation)
         self.sidebar.search_changed.connect(chat.refresh_conversations)
+        self.sidebar.pin_requested.connect(chat.pin_conversation)
+        self.sidebar.search_hit_selected.connect(chat.reveal_search_hit)
         self.picker.model_chosen.connect(models.choose_model)
         self.settings_button.clicked.connect(models.open_settings)
         self.chat.edit_requested.connect(chat.start_edit)
@@ -329,6 +336,8 @@ class MainWindow(QMainWindow):
         empty_layout.insertWidget(3, self.first_run, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.chat, 1)
 
+        self.tools_bar = ChatToolsBar(right)  # chat settings, presets, the context meter
+        column.addWidget(self.tools_bar)
         self.composer = Composer(right)
         column.addWidget(self.composer)
 
@@ -374,6 +383,10 @@ class MainWindow(QMainWindow):
         )
         action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
         action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
+        chat.addSeparator()
+        action(chat, "Chat settings…", None, self.chat_tools.open_chat_settings)
+        action(chat, "Export chat…", "Ctrl+Shift+E", self.chat_tools.export_chat)
+        action(chat, "Import chat…", None, self.chat_tools.import_chat)
         chat.addSeparator()
         action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
         action(chat, "Regenerate last answer", "Ctrl+R", chats.regenerate)

@@ -34,6 +34,8 @@ The schema (version 1; a later version only adds keys)::
           "model": "…" | null, "backend": "llama-cpp" | null,
           "system_prompt": "…" | null,
           "options": {"temperature": 0.7, "max_tokens": 1024, …} | null,
+          "own_settings": true | false,     # the prompt and options are the chat's own
+                                            # (else: what the app's settings were)
           "messages": [
             {
               "id": 12,
@@ -208,6 +210,7 @@ def _conversation_json(
         "backend": details.backend,
         "system_prompt": details.system_prompt,
         "options": _options_json(details),
+        "own_settings": details.own_settings,
         "messages": [
             {
                 "id": m.id,

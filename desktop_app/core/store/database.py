@@ -51,9 +51,11 @@ from desktop_app.core.store.records import (
     STATES,
     ConversationDetails,
     ConversationSummary,
+    ImportedConversation,
     SearchHit,
     StoredImage,
     StoredMessage,
+    StoredPreset,
     check_image,
     fts_query,
     make_thumbnail_or_empty,
@@ -62,6 +64,7 @@ from desktop_app.core.store.records import (
     options_to_json,
     stats_from_json,
     stats_to_json,
+    title_from_exchange,
 )
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "StoreError",
     "StoredImage",
     "StoredMessage",
+    "StoredPreset",
     "fts_query",
     "make_title",
 ]
@@ -250,7 +254,7 @@ class Store:
 
     _SUMMARY_SQL: Final = (
         "SELECT c.id, c.title, c.updated_at, c.model, c.backend, "
-        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) "
+        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.pinned "
         "FROM conversations c "
     )
 
@@ -263,12 +267,15 @@ class Store:
             model=row[3],
             backend=row[4],
             message_count=row[5],
+            pinned=bool(row[6]),
         )
 
     def list_conversations(self) -> list[ConversationSummary]:
-        """Every conversation, most recent activity first."""
+        """Every conversation: the pinned ones first, then by most recent activity."""
         with self._reading() as conn:
-            rows = conn.execute(self._SUMMARY_SQL + "ORDER BY c.updated_at DESC, c.id DESC")
+            rows = conn.execute(
+                self._SUMMARY_SQL + "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC"
+            )
             return [self._summary(row) for row in rows]
 
     def conversation(self, conversation_id: int) -> ConversationSummary:
@@ -284,7 +291,7 @@ class Store:
         with self._reading() as conn:
             row = conn.execute(
                 "SELECT id, title, created_at, updated_at, model, backend, system_prompt, "
-                "options FROM conversations WHERE id = ?",
+                "options, own_settings FROM conversations WHERE id = ?",
                 (conversation_id,),
             ).fetchone()
         if row is None:
@@ -298,6 +305,7 @@ class Store:
             backend=row[5],
             system_prompt=row[6],
             options=options_from_json(row[7]),
+            own_settings=bool(row[8]),
         )
 
     def conversation_settings(
@@ -329,8 +337,80 @@ class Store:
         self._update_conversation_columns(conversation_id, changes)
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        """Set the title; an empty title means "the default title"."""
-        self._update_conversation_columns(conversation_id, {"title": title.strip()})
+        """Set the title; an empty title means "the default title".
+
+        A title given here is the person's: a title made from the first exchange never
+        replaces it (:meth:`title_after_first_answer`); an empty one hands the title back.
+        """
+        title = title.strip()
+        self._update_conversation_columns(
+            conversation_id, {"title": title, "title_by_user": int(bool(title))}
+        )
+
+    def own_settings(self, conversation_id: int) -> tuple[str | None, GenerationOptions | None]:
+        """The chat's own system prompt and options, or (None, None) when it follows the
+        app's settings (the columns then only record what its last answer used)."""
+        details = self.conversation_details(conversation_id)
+        if not details.own_settings:
+            return None, None
+        return details.system_prompt, details.options
+
+    def set_own_settings(
+        self,
+        conversation_id: int,
+        system_prompt: str | None,
+        options: GenerationOptions | None,
+    ) -> None:
+        """Give the chat its own system prompt and options; (None, None): it follows the
+        app's settings again."""
+        own = system_prompt is not None or options is not None
+        self._update_conversation_columns(
+            conversation_id,
+            {
+                "system_prompt": system_prompt,
+                "options": options_to_json(options),
+                "own_settings": int(own),
+            },
+        )
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a chat (listed first) or unpin it; its activity time is left as it was."""
+        self._update_conversation_columns(conversation_id, {"pinned": int(pinned)})
+
+    def title_after_first_answer(self, conversation_id: int, answer_id: int) -> str | None:
+        """Title the chat from its first exchange once ``answer_id``, its first answer, is in.
+
+        Returns the new title, or None when nothing changed: the answer is not the chat's
+        first, the person gave the title (renaming), or the exchange has no words.  One
+        transaction, so a rename that lands meanwhile is never overwritten.
+        """
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT title, title_by_user FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None:
+                raise self._missing(conversation_id)
+            if row[1]:
+                return None
+            first_answer = conn.execute(
+                "SELECT id, text FROM messages WHERE conversation_id = ? AND role = 'assistant' "
+                "ORDER BY position LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            if first_answer is None or first_answer[0] != answer_id:
+                return None
+            question = conn.execute(
+                "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' "
+                "ORDER BY position LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            title = title_from_exchange(question[0] if question else "", first_answer[1])
+            if not title or title == row[0]:
+                return None
+            conn.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
+            return title
 
     def _update_conversation_columns(
         self, conversation_id: int, changes: dict[str, object]
@@ -798,6 +878,159 @@ class Store:
                 (match, match, limit),
             ).fetchall()
         return [SearchHit(row[0], row[1], row[2] or DEFAULT_TITLE, row[3]) for row in rows]
+
+    # -- presets --------------------------------------------------------------------------
+
+    def presets(self) -> list[StoredPreset]:
+        """The presets the person saved, by name."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, name, system_prompt, options, prompt FROM presets "
+                "ORDER BY name COLLATE NOCASE, id"
+            ).fetchall()
+        return [
+            StoredPreset(row[0], row[1], row[2], options_from_json(row[3]), row[4]) for row in rows
+        ]
+
+    def add_preset(
+        self,
+        name: str,
+        *,
+        system_prompt: str | None,
+        options: GenerationOptions | None,
+        prompt: str | None = None,
+    ) -> StoredPreset:
+        """Save a preset; ``ValueError`` when the name is empty or taken (a sentence)."""
+        name = self._preset_name(name)
+        with self._writing() as conn:
+            self._require_free_name(conn, name, None)
+            cursor = conn.execute(
+                "INSERT INTO presets (name, system_prompt, options, prompt, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, system_prompt, options_to_json(options), prompt, time.time()),
+            )
+            preset_id = int(cursor.lastrowid or 0)
+        return StoredPreset(preset_id, name, system_prompt, options, prompt)
+
+    def rename_preset(self, preset_id: int, name: str) -> None:
+        """Rename a saved preset; ``ValueError`` when the name is empty or taken."""
+        name = self._preset_name(name)
+        with self._writing() as conn:
+            self._require_free_name(conn, name, preset_id)
+            cursor = conn.execute("UPDATE presets SET name = ? WHERE id = ?", (name, preset_id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"Preset {preset_id} is not saved any more.")
+
+    def delete_preset(self, preset_id: int) -> None:
+        """Delete a saved preset (chats that used it keep their settings)."""
+        with self._writing() as conn:
+            cursor = conn.execute("DELETE FROM presets WHERE id = ?", (preset_id,))
+            if cursor.rowcount == 0:
+                raise NotFound(f"Preset {preset_id} is not saved any more.")
+
+    @staticmethod
+    def _preset_name(name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("A preset needs a name.")
+        return name
+
+    @staticmethod
+    def _require_free_name(conn: sqlite3.Connection, name: str, own_id: int | None) -> None:
+        row = conn.execute(
+            "SELECT id FROM presets WHERE name = ? COLLATE NOCASE", (name,)
+        ).fetchone()
+        if row is not None and row[0] != own_id:
+            raise ValueError(f"A preset named “{name}” exists already; choose another name.")
+
+    # -- import ---------------------------------------------------------------------------
+
+    def import_conversations(self, conversations: Sequence[ImportedConversation]) -> list[int]:
+        """Add conversations read from an export, all in one transaction; their new ids.
+
+        The importer (``desktop_app.core.chat.import_chat``) has checked every value and
+        every image (its sha256 is its data's); here a failure of any part rolls back the
+        whole import, so the history is as it was.  Times are kept as exported; titles
+        count as the person's (an imported chat is not re-titled).
+        """
+        for conversation in conversations:
+            for message in conversation.messages:
+                if message.role not in ROLES or message.state not in STATES:
+                    raise ValueError(f"unknown role or state: {message.role!r}, {message.state!r}")
+                for image in message.images:
+                    check_image(image)
+        thumbnails: dict[str, bytes] = {}
+        for conversation in conversations:
+            for message in conversation.messages:
+                thumbnails.update(self._thumbnails_for_new(message.images))
+        ids: list[int] = []
+        now = time.time()
+        with self._writing() as conn:
+            for conversation in conversations:
+                cursor = conn.execute(
+                    "INSERT INTO conversations (title, created_at, updated_at, model, backend, "
+                    "system_prompt, options, title_by_user, own_settings) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    (
+                        conversation.title.strip(),
+                        conversation.created_at,
+                        conversation.updated_at,
+                        conversation.model,
+                        conversation.backend,
+                        conversation.system_prompt,
+                        options_to_json(conversation.options),
+                        int(conversation.own_settings),
+                    ),
+                )
+                conversation_id = int(cursor.lastrowid or 0)
+                # An export holds the branch that was shown: it comes back as one branch,
+                # each message the child of the one before, the last one shown.
+                parent: int | None = None
+                for position, message in enumerate(conversation.messages, start=1):
+                    cursor = conn.execute(
+                        "INSERT INTO messages (conversation_id, position, role, text, state, "
+                        "stats, error, created_at, updated_at, parent_id, chosen_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            conversation_id,
+                            position,
+                            message.role,
+                            message.text,
+                            message.state,
+                            stats_to_json(message.stats),
+                            message.error,
+                            message.created_at,
+                            message.created_at,
+                            parent,
+                            message.created_at,
+                        ),
+                    )
+                    message_id = int(cursor.lastrowid or 0)
+                    parent = message_id
+                    for ordinal, image in enumerate(message.images):
+                        if image.sha256 in thumbnails:
+                            conn.execute(
+                                "INSERT OR IGNORE INTO images "
+                                "(sha256, mime, width, height, data, thumbnail, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (
+                                    image.sha256,
+                                    image.mime,
+                                    image.width,
+                                    image.height,
+                                    image.data,
+                                    thumbnails[image.sha256],
+                                    now,
+                                ),
+                            )
+                        conn.execute(
+                            "INSERT INTO message_images (message_id, sha256, ordinal) "
+                            "VALUES (?, ?, ?)",
+                            (message_id, image.sha256, ordinal),
+                        )
+                self._set_leaf(conn, conversation_id, parent, now, mark=False)
+                ids.append(conversation_id)
+        return ids
 
     # -- helpers --------------------------------------------------------------------------
 

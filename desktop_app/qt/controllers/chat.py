@@ -14,18 +14,20 @@ generation at a time, and none while the Describe window is describing with the 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import generation_options
 from desktop_app.core.store.database import StoredMessage, StoreError
+from desktop_app.qt.chat.chat_tools import TextDialog
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
@@ -105,6 +107,9 @@ class ChatController(QObject):
         #: What the status bar was told when the last answer ended ("Stopped"): about that
         #: chat, so it is taken back when another chat is shown (issue 17).
         self._ended_status = ""
+        #: The settings chosen for a new chat before its first message (it has no row yet):
+        #: its own system prompt and options, or None to follow the app's settings.
+        self.pending_settings: tuple[str | None, GenerationOptions | None] | None = None
         self.runner = GenerationRunner(self)
         self.runner.user_message.connect(self._on_user_message)
         self.runner.assistant_started.connect(self._on_assistant_started)
@@ -182,6 +187,7 @@ class ChatController(QObject):
             self._model_chosen_by_chat(back)
 
     def new_chat(self) -> None:
+        self.pending_settings = None
         self.state.conversation_id = None
         self._show_conversation([])
         self.views.composer.stop_editing()
@@ -240,14 +246,28 @@ class ChatController(QObject):
 
     def rename_conversation(self, conversation_id: int) -> None:
         current = self.state.store.conversation(conversation_id).title
-        title, ok = QInputDialog.getText(
-            self._dialog_parent, tr("Rename chat"), tr("Title:"), text=current
-        )
-        if ok and title.strip():
-            self.state.store.rename_conversation(conversation_id, title.strip())
+        title = TextDialog.ask(self._dialog_parent, tr("Rename chat"), tr("Title:"), current)
+        if title:
+            self.state.store.rename_conversation(conversation_id, title)
             self.refresh_conversations()
             if conversation_id == self.state.conversation_id:
-                self.title_changed.emit(f"LocalSight — {title.strip()}")
+                self.title_changed.emit(f"LocalSight — {title}")
+
+    def pin_conversation(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a chat to the top of the list, or unpin it."""
+        try:
+            self.state.store.set_pinned(conversation_id, pinned)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        self.refresh_conversations()
+
+    def reveal_search_hit(self, conversation_id: int, message_id: int) -> None:
+        """A search hit was chosen: open its chat and show the message that matched."""
+        self.open_conversation(conversation_id)
+        if self.state.conversation_id == conversation_id:
+            # ChatView.reveal_message comes with the virtualised chat view (issue 17, item 1).
+            self.views.chat.reveal_message(message_id)  # type: ignore[attr-defined]
 
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.state.store.conversation(conversation_id).title or tr("this chat")
@@ -268,28 +288,72 @@ class ChatController(QObject):
     # -- sending ------------------------------------------------------------------------
 
     def options(self) -> GenerationOptions:
+        """The app's default options (Settings…); a chat may have its own (``chat_settings``)."""
         return generation_options(self.state.settings)
+
+    # -- per-chat settings ----------------------------------------------------------------
+
+    def own_settings(self) -> tuple[str | None, GenerationOptions | None]:
+        """The chat on screen's own system prompt and options (None: it follows Settings)."""
+        conversation_id = self.state.conversation_id
+        if conversation_id is None:
+            return self.pending_settings or (None, None)
+        try:
+            return self.state.store.own_settings(conversation_id)
+        except StoreError:
+            return None, None
+
+    def chat_settings(self) -> tuple[str | None, GenerationOptions]:
+        """The system prompt and options the chat on screen answers with: its own, else the
+        app's; the threads are always the app's (they are about this computer)."""
+        own_prompt, own_options = self.own_settings()
+        defaults = self.options()
+        prompt = self.state.settings.system_prompt if own_prompt is None else own_prompt
+        options = defaults
+        if own_options is not None:
+            options = dataclasses.replace(own_options, threads=defaults.threads)
+        return (prompt or None), options
+
+    def set_own_settings(
+        self, system_prompt: str | None, options: GenerationOptions | None
+    ) -> None:
+        """Give the chat on screen its own settings ((None, None): follow Settings again)."""
+        conversation_id = self.state.conversation_id
+        if conversation_id is None:
+            self.pending_settings = (
+                None
+                if options is None and system_prompt is None
+                else (
+                    system_prompt,
+                    options,
+                )
+            )
+            return
+        self.state.store.set_own_settings(conversation_id, system_prompt, options)
 
     def _new_session(self) -> ChatSession:
         """A session for the chat on screen (created in the store on its first message),
-        with the settings as they are now."""
+        with the chat's settings as they are now (``chat_settings``)."""
         state = self.state
         assert state.model is not None
         if state.conversation_id is None:
-            state.conversation_id = state.store.create_conversation(
-                model=state.model.id,
-                backend=state.backend.name,
-                system_prompt=state.settings.system_prompt or None,
-                options=self.options(),
+            conversation_id = state.store.create_conversation(
+                model=state.model.id, backend=state.backend.name
             )
-        system_prompt, _ = state.store.conversation_settings(state.conversation_id)
+            if self.pending_settings is not None:
+                state.store.set_own_settings(conversation_id, *self.pending_settings)
+            state.conversation_id = conversation_id
+            self.pending_settings = None
+        system_prompt, options = self.chat_settings()
         return ChatSession(
             state.store,
             state.backend,
             state.conversation_id,
             model=state.model.id,
-            options=self.options(),
-            system_prompt=system_prompt,
+            options=options,
+            # Recorded on the chat with the answer (what it was made with); whether they are
+            # the chat's own is ``own_settings``, which only Chat settings and presets change.
+            system_prompt=system_prompt or "",
             # A text-only model goes on without the chat's images (the notice said so).
             images_seen=state.model.capabilities.vision,
         )
@@ -584,6 +648,8 @@ class ChatController(QObject):
         ok = message.state != "error" and model is not None
         self.state.loaded_model_id = model.id if ok and model is not None else None
         self._end_generation()
+        if message.state == "complete":
+            self._title_from_first_exchange(message)
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
         if getattr(message, "cut_by_limit", False):
             labels["complete"] = tr(
@@ -591,6 +657,19 @@ class ChatController(QObject):
             )
         self._ended_status = notice or labels.get(message.state, "")
         self.status.emit(self._ended_status or tr("Ready"))
+
+    def _title_from_first_exchange(self, answer: StoredMessage) -> None:
+        """After a chat's first answer, a short title from the exchange (never over a title
+        the person gave)."""
+        try:
+            title = self.state.store.title_after_first_answer(answer.conversation_id, answer.id)
+        except StoreError:
+            return
+        if title is None:
+            return
+        self.refresh_conversations()
+        if answer.conversation_id == self.state.conversation_id:
+            self.title_changed.emit(f"LocalSight — {title}")
 
     def _on_failed(self, message: str) -> None:
         """A failure before any answer row existed (e.g. the message could not be saved)."""
