@@ -286,6 +286,13 @@ class MessageWidget(QWidget):
                 else tr("Only the last answer can be regenerated")
             )
 
+    def set_highlighted(self, highlighted: bool) -> None:
+        """Mark the bubble (``QFrame#Bubble[highlight="true"]`` in the theme): the message a
+        search result jumped to, so the eye finds it."""
+        self.bubble.setProperty("highlight", highlighted)
+        self.bubble.style().unpolish(self.bubble)
+        self.bubble.style().polish(self.bubble)
+
     # -- interaction --------------------------------------------------------------------
 
     def _on_link(self, href: str) -> None:

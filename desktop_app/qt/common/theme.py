@@ -175,6 +175,7 @@ def stylesheet(c: Colors) -> str:
     QFrame#Bubble[role="assistant"] {{ background: {c.assistant_bubble};
         border: 1px solid {c.border}; border-radius: 12px; }}
     QFrame#Bubble[state="error"] {{ background: {c.error_bg}; border: 1px solid {c.error_text}; }}
+    QFrame#Bubble[highlight="true"] {{ border: 2px solid {c.accent}; }}
     QTableWidget#DescribeResults::item:selected {{ background: {c.user_bubble};
         color: {c.text}; }}
     QLabel#Muted {{ color: {c.muted}; }}

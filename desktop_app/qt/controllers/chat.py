@@ -346,30 +346,30 @@ class ChatController(QObject):
         if self._describing():
             return
         chat = self.views.chat
-        last = next((w for w in reversed(chat.widgets) if not w.is_user), None)
+        last = chat.last_message(user=False)  # the chat's, built as a widget or not
         if last is None:
             return
         session = self._new_session()
-        chat.remove_from(last.message.id)
+        chat.remove_from(last.id)
         self._run(session, session.regenerate, has_images=False)
 
     def start_edit(self, message_id: int) -> None:
         if self.runner.busy:
             return
-        widget = self.views.chat.widget_for(message_id)
-        if widget is None:
+        message = self.views.chat.message_for(message_id)  # built as a widget or not
+        if message is None:
             return
         try:  # full images, to send again: the chat view holds only thumbnails
-            images = [self.state.store.image(i.sha256) for i in widget.message.images]
+            images = [self.state.store.image(i.sha256) for i in message.images]
         except StoreError as error:
             self.views.composer.show_notice(str(error), NOTICE_CHAT)
             return
-        self.views.composer.start_editing(message_id, widget.text, images)
+        self.views.composer.start_editing(message_id, message.text, images)
 
     def edit_last(self) -> None:
-        last_user = next((w for w in reversed(self.views.chat.widgets) if w.is_user), None)
+        last_user = self.views.chat.last_message(user=True)
         if last_user is not None:
-            self.start_edit(last_user.message.id)
+            self.start_edit(last_user.id)
 
     def _run(self, session: ChatSession, operation: Any, *, has_images: bool) -> None:
         assert self.state.conversation_id is not None
@@ -420,7 +420,7 @@ class ChatController(QObject):
             chat = self.views.chat
             widget = chat.widget_for(message.id)
             if widget is None:
-                chat.add_message(message)
+                chat.add_message(message)  # or its row updated, when it is not built
             else:
                 widget.set_message(message)
             chat.scroll_to_bottom()
@@ -448,7 +448,9 @@ class ChatController(QObject):
         if widget is None:
             return
         started = time.perf_counter()
-        widget.append_text(text)
+        # The whole text, not the delta: a card dropped while the person read far above and
+        # built again when they came back must show all of it (same cost: a full re-render).
+        widget.set_text(self.generation.text)
         widget.status.hide()
         # Re-rendering grows with the answer; repaint less often as it gets costly so the
         # GUI thread keeps most of its time for input (40 ms floor, 250 ms ceiling).
@@ -468,11 +470,12 @@ class ChatController(QObject):
         if self._answering_here():
             chat = self.views.chat
             widget = chat.widget_for(message.id)
-            if widget is None:
+            if widget is None:  # not built (or new): its row is updated (or added)
                 widget = chat.add_message(message)
-            widget.set_message(message, ttft)
-            if notice and message.state == "complete":
-                widget.show_status(notice)
+            if widget is not None:  # None: not built, the person reads far above
+                widget.set_message(message, ttft)
+                if notice and message.state == "complete":
+                    widget.show_status(notice)
         # After a failure (an engine crash, a load error) the next answer may load again.
         model = self.state.model
         ok = message.state != "error" and model is not None
