@@ -101,8 +101,9 @@ def scroll_to_first(view: ChatView) -> None:
 
 
 def test_a_long_chat_opens_at_its_end_with_few_widgets(view: ChatView) -> None:
-    assert view.message_count == COUNT
     assert len(view.widgets) <= MAX_WIDGETS
+    assert view._column.height() < MAX_COLUMN_PX
+    assert view.message_count == COUNT
     assert view.window_range[1] == COUNT
     assert view.widgets[-1].message.id == row_ids(view)[-1]
     assert view.at_bottom

@@ -556,6 +556,7 @@ class ChatView(QScrollArea):
         """Show the chat's first message (building its first messages)."""
         if not self._rows:
             return
+        self._follow = False  # before any layout: a following view would go to the end
         if self._start > 0:
             self._adjusting = True
             try:
@@ -576,6 +577,7 @@ class ChatView(QScrollArea):
         index = self._index.get(message_id)
         if index is None:
             return False
+        self._follow = False  # before any layout: a following view would go to the end
         widget = self.widget_for(message_id)
         if widget is None:
             self._adjusting = True
@@ -587,7 +589,6 @@ class ChatView(QScrollArea):
             widget = self.widget_for(message_id)
         assert widget is not None
         self._settle()
-        self._follow = False
         bar = self.verticalScrollBar()
         bar.setValue(max(0, widget.y() - self.viewport().height() // 6))
         self._update_window()
