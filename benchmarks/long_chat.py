@@ -65,6 +65,7 @@ def _old_view_class(source: Path) -> Any:
 
 def probe(database: Path, conversation: int, old_source: Path | None) -> dict[str, float]:
     """Open the chat in a view, then scroll it from its first message to its last."""
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
@@ -114,10 +115,14 @@ def probe(database: Path, conversation: int, old_source: Path | None) -> dict[st
         started = time.perf_counter()
         bar.setValue(bar.value() + step)
         app.processEvents()
+        # Widgets dropped with deleteLater go when the app's event loop turns; this loop is
+        # not the app's, so it deletes them here (and pays for it in the step, as the app does).
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         view.viewport().grab()
         frames.append((time.perf_counter() - started) * 1000)
         while time.perf_counter() - started < FRAME_S:  # the rest of a 60 Hz frame: idle
             app.processEvents()
+            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         most_widgets = max(most_widgets, len(view.widgets))
         tallest = max(tallest, column.height())
     frames.sort()
