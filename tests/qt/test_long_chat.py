@@ -236,3 +236,25 @@ def test_regenerate_in_a_long_chat_through_the_window(
         assert chat.widgets[-1].message.state == stored[-1].state
     finally:
         backend.close()
+
+
+def test_an_answer_streaming_far_below_keeps_its_text(
+    view: ChatView, long_store: tuple[Store, int]
+) -> None:
+    """Its card is dropped while the person reads far above, and built again with all of it."""
+    store, conversation = long_store
+    row = store.add_message(conversation, "assistant", "", state="streaming")
+    try:
+        widget = view.add_message(row)
+        assert widget is not None
+        widget.set_text("Streamed so far, not yet in the store.")
+        scroll_to_first(view)
+        assert view.widget_for(row.id) is None  # dropped: far from the viewport
+        assert view.text_of(row.id) == "Streamed so far, not yet in the store."
+        view.scroll_to_bottom()
+        QApplication.processEvents()
+        rebuilt = view.widget_for(row.id)
+        assert rebuilt is not None and rebuilt is view.widgets[-1]
+        assert rebuilt.text == "Streamed so far, not yet in the store."
+    finally:
+        store.delete_messages_after(conversation, row.id, inclusive=True)
