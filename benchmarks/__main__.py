@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
-        "mutated,images,templates,cancel (the hardening rows of issue 16),versions",
+        "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             args.only
             or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel,"
-            "versions"
+            "versions,long_chat"
         ).split(",")
     )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
@@ -449,6 +449,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.store_versions import store_version_rows
 
         step("versions", store_version_rows(runs=2 if args.quick else 5))
+    if "long_chat" in wanted:
+        from benchmarks.long_chat import long_chat_rows
+
+        step("long_chat", long_chat_rows((1000,) if args.quick else (1000, 10_000)))
     print()
     print(table(metrics))
     return 0

@@ -412,9 +412,10 @@ class MainWindow(QMainWindow):
         self._set_status(tr("Copied"))
 
     def copy_last_answer(self) -> None:
-        last = next((w for w in reversed(self.chat.widgets) if not w.is_user), None)
-        if last is not None:
-            self._copy(last.text)
+        last = self.chat.last_message(user=False)  # the chat's, built as a widget or not
+        text = None if last is None else self.chat.text_of(last.id)
+        if text is not None:
+            self._copy(text)
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()

@@ -24,7 +24,6 @@ from desktop_app.core.chat.export import JSON_FILENAME
 from desktop_app.core.images import normalize_image
 from desktop_app.core.settings import AppPaths, Settings, app_paths
 from desktop_app.qt.chat.chat_tools import TITLE_CHARS, ChatSettingsDialog, TextDialog, short_count
-from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.sidebar import ANSWERING_MARK, PINNED_ROLE
 from desktop_app.qt.controllers.chat_tools import JSON_FILTER, MARKDOWN_FILTER
 from tests.helpers.fake_backend import MODEL, Script, ScriptedBackend, ScriptedModel
@@ -385,39 +384,56 @@ def test_the_answering_mark_follows_the_answer_and_goes_on_error(
 # -- search jump and the rename box ----------------------------------------------------------
 
 
-def test_choosing_a_search_hit_reveals_the_matching_message(
-    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``ChatView.reveal_message`` (scroll to and highlight) comes with the chat view's
-    rewrite; here it is replaced, to see that the window asks for the right message."""
-    revealed: list[tuple[int | None, int]] = []
-    monkeypatch.setattr(
-        ChatView,
-        "reveal_message",
-        lambda view, message_id: revealed.append((window.conversation_id, message_id)) or True,
-        raising=False,
-    )
+def highlighted(window: Any) -> list[int]:
+    """The messages whose card is marked by "jump to match" (ChatView.reveal_message)."""
+    return [w.message.id for w in window.chat.widgets if w.bubble.property("highlight") is True]
+
+
+def test_choosing_a_search_hit_reveals_the_matching_message(qtbot: Any, window: Any) -> None:
     store = window.store
     other = store.create_conversation(title="Other")
     store.add_message(other, "user", "nothing to see")
     chat = store.create_conversation(title="Zoo")
-    for text in ("first message", "the zebra has stripes", "last message"):
+    texts = [f"message number {n}" for n in range(200)]
+    texts[3] = "the zebra has stripes"  # far above what a long chat builds when it opens
+    for text in texts:
         store.add_message(chat, "user", text)
-    zebra = store.messages(chat)[1].id
+    zebra = store.messages(chat)[3].id
     window.open_conversation(chat)  # already open: choosing the hit must still reveal it
+    assert window.chat.widget_for(zebra) is None
 
     window.sidebar.search.setText("zebra")
     qtbot.waitUntil(lambda: window.sidebar.list.count() == 1, timeout=WAIT_MS)
     item = window.sidebar.list.item(0)
     rect = window.sidebar.list.visualItemRect(item)
     qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert revealed and revealed[-1] == (chat, zebra)
+    assert window.conversation_id == chat and highlighted(window) == [zebra]
 
     window.open_conversation(other)
-    revealed.clear()
+    assert highlighted(window) == []
     window.sidebar.list.setCurrentRow(-1)
     window.sidebar.list.setCurrentRow(0)  # by keyboard: the current row moves to the hit
-    assert revealed[-1] == (chat, zebra)
+    assert window.conversation_id == chat and highlighted(window) == [zebra]
+
+
+def test_a_search_hit_in_an_earlier_version_shows_that_version(qtbot: Any, window: Any) -> None:
+    """Regenerate keeps the answer it replaces; search finds it; choosing the hit shows
+    the branch it is in (‹ 1/2 ›), not the version on screen."""
+    store = window.store
+    chat = store.create_conversation(title="Versions")
+    store.add_message(chat, "user", "Name an animal.")
+    first = store.add_message(chat, "assistant", "An okapi.")
+    second = store.add_message(chat, "assistant", "A heron.", version_of=first.id)
+    window.open_conversation(chat)
+    assert [m.text for m in store.messages(chat)][-1] == "A heron."
+
+    window.sidebar.search.setText("okapi")
+    qtbot.waitUntil(lambda: window.sidebar.list.count() == 1, timeout=WAIT_MS)
+    rect = window.sidebar.list.visualItemRect(window.sidebar.list.item(0))
+    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert [m.id for m in store.messages(chat)][-1] == first.id
+    assert highlighted(window) == [first.id]
+    assert window.chat.widget_for(second.id) is None
 
 
 def test_the_rename_box_fits_a_title(qtbot: Any) -> None:

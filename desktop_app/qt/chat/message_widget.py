@@ -2,7 +2,8 @@
 
 User and assistant messages look different (right-aligned tinted bubble vs a card); images
 sit in the user's bubble as thumbnails that open a large view; actions appear on hover and
-are also reachable by keyboard (Tab) and the context menu.
+on keyboard focus (Tab reaches them, a ring shows which one has it).  Hidden actions keep
+their place (drawn transparent), so hovering never moves the message (issue 17, item 10).
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCursor, QDesktopServices, QFont, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +34,8 @@ from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.signals import emit
 
 THUMBNAIL_PX = 112
+#: How long a Copy button says "Copied ✓" after a click.
+COPIED_MS = 1500
 
 
 tr = translator("MessageWidget")
@@ -154,12 +158,17 @@ class MessageWidget(QWidget):
         self.action_buttons: dict[str, QToolButton] = {}
         self._can_regenerate = True
         self._add_action(
-            footer,
-            "copy",
-            tr("Copy"),
-            tr("Copy this message (Ctrl+Shift+C)"),
-            lambda: emit(self.copy_requested, self._text),
+            footer, "copy", tr("Copy"), tr("Copy this message (Ctrl+Shift+C)"), self._copy
         )
+        copy = self.action_buttons["copy"]
+        # Wide enough for "Copied ✓" from the start: the confirmation moves nothing.
+        copy.setText(tr("Copied ✓"))
+        copy.setMinimumWidth(copy.sizeHint().width())
+        copy.setText(tr("Copy"))
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(lambda: copy.setText(tr("Copy")))
         if self.is_user:
             self._add_action(
                 footer,
@@ -285,6 +294,7 @@ class MessageWidget(QWidget):
         button.setAccessibleName(label)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.clicked.connect(slot)
+        button.installEventFilter(self)  # focus shows the actions (eventFilter)
         layout.addWidget(button)
         self.action_buttons[key] = button
 
@@ -377,27 +387,67 @@ class MessageWidget(QWidget):
                 else tr("Only the last answer can be regenerated")
             )
 
+    def set_highlighted(self, highlighted: bool) -> None:
+        """Mark the bubble (``QFrame#Bubble[highlight="true"]`` in the theme): the message a
+        search result jumped to, so the eye finds it."""
+        self.bubble.setProperty("highlight", highlighted)
+        self.bubble.style().unpolish(self.bubble)
+        self.bubble.style().polish(self.bubble)
+
     # -- interaction --------------------------------------------------------------------
+
+    def _copy(self) -> None:
+        """Copy the message and say so on the button itself, where the eye is."""
+        emit(self.copy_requested, self._text)
+        self.action_buttons["copy"].setText(tr("Copied ✓"))
+        self._copied_timer.start()
 
     def _on_link(self, href: str) -> None:
         if href.startswith("copy:"):
             index = int(href.split(":", 1)[1]) if href[5:].isdigit() else -1
             if 0 <= index < len(self._code_blocks):
                 QGuiApplication.clipboard().setText(self._code_blocks[index])
+                # The code block's Copy is a link in the text: the word shows at the pointer.
+                QToolTip.showText(QCursor.pos(), tr("Copied ✓"), self.body)
             return
         url = QUrl(href)
         if url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)
 
+    @property
+    def actions_shown(self) -> bool:
+        return bool(self.action_buttons["copy"].property("shown"))
+
     def _set_actions_visible(self, visible: bool) -> None:
+        """Show or hide the hover actions without changing their size: a hidden one is drawn
+        transparent (``QToolButton#MessageAction[shown="false"]``), so nothing moves.  Retry
+        and Continue are not hover actions: they show whenever they apply."""
         for key, button in self.action_buttons.items():
-            if key in ("retry", "continue"):  # shown whenever they apply, not on hover
+            if key in ("retry", "continue") or button.property("shown") == visible:
                 continue
-            button.setVisible(visible)
+            button.setProperty("shown", visible)
+            button.style().unpolish(button)
+            button.style().polish(button)
+
+    def _focus_inside(self) -> bool:
+        focused = QGuiApplication.focusObject()
+        return isinstance(focused, QWidget) and self.isAncestorOf(focused)
 
     def event(self, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.HoverEnter, QEvent.Type.FocusIn):
             self._set_actions_visible(True)
-        elif event.type() == QEvent.Type.HoverLeave:
+        elif event.type() == QEvent.Type.HoverLeave and not self._focus_inside():
             self._set_actions_visible(False)
         return super().event(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """An action reached with Tab shows the actions; leaving them by keyboard hides them."""
+        if event.type() == QEvent.Type.FocusIn:
+            self._set_actions_visible(True)
+        elif event.type() == QEvent.Type.FocusOut and not self.underMouse():
+            QTimer.singleShot(0, self, self._hide_unless_focused)  # not after deletion
+        return super().eventFilter(watched, event)
+
+    def _hide_unless_focused(self) -> None:
+        if not self._focus_inside() and not self.underMouse():
+            self._set_actions_visible(False)

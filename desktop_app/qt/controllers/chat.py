@@ -265,9 +265,20 @@ class ChatController(QObject):
     def reveal_search_hit(self, conversation_id: int, message_id: int) -> None:
         """A search hit was chosen: open its chat and show the message that matched."""
         self.open_conversation(conversation_id)
-        if self.state.conversation_id == conversation_id:
-            # ChatView.reveal_message comes with the virtualised chat view (issue 17, item 1).
-            self.views.chat.reveal_message(message_id)  # type: ignore[attr-defined]
+        if self.state.conversation_id != conversation_id:
+            return
+        if self.views.chat.reveal_message(message_id) or self._answering_here():
+            return
+        # The match is in a hidden version (Regenerate and Edit keep what they replace):
+        # show the branch through it, then the message.
+        try:
+            self.state.store.show_version(message_id)
+            messages = self.state.store.messages(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        self._show_conversation(messages)
+        self.views.chat.reveal_message(message_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.state.store.conversation(conversation_id).title or tr("this chat")
@@ -453,11 +464,11 @@ class ChatController(QObject):
         if self._describing():
             return
         chat = self.views.chat
-        last = next((w for w in reversed(chat.widgets) if not w.is_user), None)
+        last = chat.last_message(user=False)  # the chat's, built as a widget or not
         if last is None:
             return
         session = self._new_session()
-        chat.remove_from(last.message.id)
+        chat.remove_from(last.id)
         self._run(session, session.regenerate, has_images=False)
 
     def continue_answer(self, message_id: int) -> None:
@@ -497,7 +508,10 @@ class ChatController(QObject):
             return
         if shown is None:
             return
-        index = chat.widgets.index(shown)
+        # Its place in the whole chat (the view builds only the cards near the viewport).
+        index = next((i for i, m in enumerate(messages) if m.id == message_id), None)
+        if index is None:
+            return
         chat.remove_from(shown.message.id)
         for message in messages[index:]:
             chat.add_message(message)
@@ -508,20 +522,20 @@ class ChatController(QObject):
     def start_edit(self, message_id: int) -> None:
         if self.runner.busy:
             return
-        widget = self.views.chat.widget_for(message_id)
-        if widget is None:
+        message = self.views.chat.message_for(message_id)  # built as a widget or not
+        if message is None:
             return
         try:  # full images, to send again: the chat view holds only thumbnails
-            images = [self.state.store.image(i.sha256) for i in widget.message.images]
+            images = [self.state.store.image(i.sha256) for i in message.images]
         except StoreError as error:
             self.views.composer.show_notice(str(error), NOTICE_CHAT)
             return
-        self.views.composer.start_editing(message_id, widget.text, images)
+        self.views.composer.start_editing(message_id, message.text, images)
 
     def edit_last(self) -> None:
-        last_user = next((w for w in reversed(self.views.chat.widgets) if w.is_user), None)
+        last_user = self.views.chat.last_message(user=True)
         if last_user is not None:
-            self.start_edit(last_user.message.id)
+            self.start_edit(last_user.id)
 
     def _run(self, session: ChatSession, operation: Any, *, has_images: bool) -> None:
         assert self.state.conversation_id is not None
@@ -574,7 +588,7 @@ class ChatController(QObject):
             chat = self.views.chat
             widget = chat.widget_for(message.id)
             if widget is None:
-                chat.add_message(message)
+                chat.add_message(message)  # or its row updated, when it is not built
             else:
                 widget.set_message(message)
             chat.scroll_to_bottom()
@@ -610,7 +624,9 @@ class ChatController(QObject):
         if widget is None:
             return
         started = time.perf_counter()
-        widget.append_text(text)
+        # The whole text, not the delta: a card dropped while the person read far above and
+        # built again when they came back must show all of it (same cost: a full re-render).
+        widget.set_text(self.generation.text)
         widget.status.hide()
         # Re-rendering grows with the answer; repaint less often as it gets costly so the
         # GUI thread keeps most of its time for input (40 ms floor, 250 ms ceiling).
@@ -630,19 +646,20 @@ class ChatController(QObject):
         if self._answering_here():
             chat = self.views.chat
             widget = chat.widget_for(message.id)
-            if widget is None:
+            if widget is None:  # not built (or new): its row is updated (or added)
                 widget = chat.add_message(message)
-            widget.set_message(message, ttft)
-            if notice and message.state == "complete":
-                widget.show_status(notice)
-            elif (
-                self.generation is not None
-                and self.generation.images_left_out
-                and message.state == "complete"
-            ):
-                left_out = tr("Answered without seeing the images in this chat.")
-                shown = widget.status.text() if widget.status.isVisible() else ""
-                widget.show_status(f"{shown}\n{left_out}" if shown else left_out)
+            if widget is not None:  # None: not built, the person reads far above
+                widget.set_message(message, ttft)
+                if notice and message.state == "complete":
+                    widget.show_status(notice)
+                elif (
+                    self.generation is not None
+                    and self.generation.images_left_out
+                    and message.state == "complete"
+                ):
+                    left_out = tr("Answered without seeing the images in this chat.")
+                    shown = widget.status.text() if widget.status.isVisible() else ""
+                    widget.show_status(f"{shown}\n{left_out}" if shown else left_out)
         # After a failure (an engine crash, a load error) the next answer may load again.
         model = self.state.model
         ok = message.state != "error" and model is not None
