@@ -421,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         step("gui", gui_rows(models.smollm2(), 1 if args.quick else 3, tokens))
     if "launch" in wanted:
         step("launch", launch_rows(3 if args.quick else 5))
+        from benchmarks.launch_quit import launch_quit_rows
+
+        step("launch", launch_quit_rows(2 if args.quick else 3))
     if "jpeg" in wanted:
         step("jpeg", jpeg_rows(2 if args.quick else 3))
         from benchmarks.big_photos import big_photo_rows

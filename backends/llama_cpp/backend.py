@@ -158,6 +158,7 @@ class LlamaCppBackend:
         include_stores: bool = True,
         flash_attention: bool = True,
         on_stage: Callable[[RequestStage], None] | None = None,
+        summary_cache: Path | None = None,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
         names) and in the Hugging Face cache, so nothing is downloaded twice.
@@ -174,13 +175,17 @@ class LlamaCppBackend:
         it raises ends the stream.  The engine process reports these, so that a crash can
         say whether the model died while loading or while answering: models load lazily,
         inside the stream, so only the backend knows when a load happens.
+
+        ``summary_cache``: a file in the app's cache folder keeping each model file's
+        validation across launches (``discovery._SummaryFile``), so an unchanged model is
+        not read through again at every start; None checks each file once per process.
         """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
         self._include_embedded = include_embedded
         self._include_stores = include_stores
         self._flash_attention = flash_attention
-        self._cache = SummaryCache()
+        self._cache = SummaryCache(summary_cache)
         self._registered: dict[str, LocalModel] = {}
         self._loaded: _Loaded | None = None
         self._current_cancel: CancelToken | None = None

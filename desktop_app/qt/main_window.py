@@ -547,6 +547,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings().setValue("geometry", self.saveGeometry())
+        # Gone from the screen at once (issue 17: a frozen "Writing…" window for seconds);
+        # the answer is still stopped and saved, and the history closed, before we return.
+        self.hide()
         self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
         self.chat_controller.shutdown(5)
         self.describe_controller.shutdown(5)
