@@ -63,6 +63,11 @@ class ChatRequest:
     model: str
     messages: tuple[Message, ...]
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    #: The last message is an answer to extend (Continue after the token limit or a Stop):
+    #: the model goes on from its last word in the same turn, and streams only what it adds.
+    #: llama.cpp renders the prompt up to the answer's start and appends the answer; Ollama
+    #: and OpenAI-compatible servers continue a final assistant message themselves.
+    continue_last: bool = False
 
     @property
     def images(self) -> tuple[ImageInput, ...]:
@@ -396,3 +401,38 @@ def check_request(info: ModelInfo, request: ChatRequest) -> None:
         )
     if not request.messages:
         raise BackendError("There is nothing to send: the conversation is empty.")
+    if request.continue_last and request.messages[-1].role != "assistant":
+        raise BackendError("There is no answer to continue: the last message is not one.")
+
+
+def without_echo(chunks: Iterator[Chunk], start: str) -> Iterator[Chunk]:
+    """A continued answer's stream with the answer's ``start`` taken off, if it was sent back.
+
+    llama-server's assistant prefill streams the whole message, the given start included,
+    where Ollama and llama.cpp stream only what the model adds.  The caller of a
+    ``continue_last`` request wants only the addition, whichever server answers: deltas are
+    held back while they could still be the echo, then the echo (if it was one) is dropped.
+    An error's ``partial_text`` is cut the same way.
+    """
+    pending, deciding = "", bool(start)
+    try:
+        for chunk in chunks:
+            if deciding and isinstance(chunk, TextDelta):
+                pending += chunk.text
+                if len(pending) < len(start) and start.startswith(pending):
+                    continue
+                deciding = False
+                rest = pending[len(start) :] if pending.startswith(start) else pending
+                if rest:
+                    yield TextDelta(rest)
+                continue
+            # Done while still undecided: what came was the start again, nothing was added.
+            yield chunk
+    except BackendError as error:
+        if error.partial_text.startswith(start):
+            error.partial_text = error.partial_text[len(start) :]
+        raise
+    finally:
+        close = getattr(chunks, "close", None)
+        if callable(close):
+            close()

@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
-        "mutated,images,templates,cancel (the hardening rows of issue 16)",
+        "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -376,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(
         (
             args.only
-            or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel"
+            or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel,"
+            "versions,long_chat"
         ).split(",")
     )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
@@ -420,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         step("gui", gui_rows(models.smollm2(), 1 if args.quick else 3, tokens))
     if "launch" in wanted:
         step("launch", launch_rows(3 if args.quick else 5))
+        from benchmarks.launch_quit import launch_quit_rows
+
+        step("launch", launch_quit_rows(2 if args.quick else 3))
     if "jpeg" in wanted:
         step("jpeg", jpeg_rows(2 if args.quick else 3))
         from benchmarks.big_photos import big_photo_rows
@@ -444,6 +448,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.cancel_latency import cancel_latency_rows
 
         step("cancel", cancel_latency_rows(3 if args.quick else 10))
+    if "versions" in wanted:
+        from benchmarks.store_versions import store_version_rows
+
+        step("versions", store_version_rows(runs=2 if args.quick else 5))
+    if "long_chat" in wanted:
+        from benchmarks.long_chat import long_chat_rows
+
+        step("long_chat", long_chat_rows((1000,) if args.quick else (1000, 10_000)))
     print()
     print(table(metrics))
     return 0

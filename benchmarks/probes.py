@@ -7,10 +7,12 @@ or a resident size that no earlier measurement inflated.
     python -m benchmarks.probes gui MODEL.gguf TOKENS
     python -m benchmarks.probes rss-ref MODEL.gguf N_CTX
     python -m benchmarks.probes jpeg IMAGE.jpg
+    python -m benchmarks.probes launch-quit HOME [idle|answering|listing]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -183,10 +185,80 @@ def jpeg(path: str) -> dict[str, float]:
     }
 
 
+def launch_quit(home: str, mode: str) -> dict[str, float]:
+    """Open the real window on ``home``, wait until a model is chosen (Send can be used),
+    then close it as a person does, inside the running event loop, and let the process
+    end as ``desktop_app.qt.app.run`` does.  Times are wall-clock (``time.time``), for the
+    parent to compare with its own start and with the moment it saw this process end.
+
+    ``home`` is kept between runs so a warm start (the validated-model cache in its cache
+    folder) is what is measured.  ``mode``: ``idle``; ``answering`` closes while an answer
+    streams (the window used to freeze on "Writing…"); ``listing`` closes at the first
+    paint, while the models are still being looked for.
+    """
+    os.environ["LOCALSIGHT_HOME"] = home
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.settings import Settings, app_paths
+    from desktop_app.qt.app import create_window
+
+    paths = app_paths().ensure()
+    settings = Settings.load(paths.settings_path)
+    settings = dataclasses.replace(settings, max_tokens=4096, first_run_dismissed=True)
+    settings.save(paths.settings_path)
+    window: Any = create_window(paths)
+    app = QApplication.instance()
+    assert app is not None
+    result: dict[str, float] = {}
+    poll = QTimer()
+    poll.setInterval(5)
+
+    def close() -> None:
+        poll.stop()
+        result["streamed"] = float(_streamed_chars(window))
+        result["quit_at"] = time.time()
+        window.close()
+        result["closed_at"] = time.time()
+        print(json.dumps(result), flush=True)
+
+    def step() -> None:
+        if mode == "listing":
+            close()
+        elif "ready_at" not in result:
+            if window.model is not None:
+                result["ready_at"] = time.time()
+                if mode != "answering":
+                    close()
+                    return
+                window.composer.edit.setPlainText(PROMPT)
+                QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+        elif _streamed_chars(window) > 40 or (not window.runner.busy and "sent" in result):
+            close()
+        elif window.runner.busy:
+            result["sent"] = 1.0
+
+    poll.timeout.connect(step)
+    window.show()
+    poll.start()
+    app.exec()
+    return result
+
+
+def _streamed_chars(window: Any) -> int:
+    widget = window.chat_controller.streaming_widget()
+    return len(widget.text) if widget is not None else 0
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
     if command == "launch":
         launch()
+        return 0
+    if command == "launch-quit":
+        launch_quit(args[0], args[1] if len(args) > 1 else "idle")
         return 0
     handlers = {
         "gui": lambda: gui(args[0], int(args[1])),

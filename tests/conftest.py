@@ -10,6 +10,7 @@ what tests import is in ``tests/helpers`` (``png_bytes`` in ``tests.helpers.imag
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,18 @@ from backends.llama_cpp import LlamaCppBackend
 from backends.llama_cpp.discovery import embedded_default_model
 from tests.helpers.images import png_bytes
 from tests.helpers.tiny_models import write_tiny_text_model, write_tiny_vlm
+
+
+@pytest.fixture(autouse=True)
+def cycles_collected_between_tests() -> Iterator[None]:
+    """Once a window has been built the app collects cycles from a Qt timer only
+    (``desktop_app/qt/common/gui_gc.py``); tests that run no event loop get gc's thresholds
+    checked after each test instead, on this thread (the GUI thread)."""
+    yield
+    module = sys.modules.get("desktop_app.qt.common.gui_gc")
+    installed = getattr(module, "_installed", None)
+    if installed:
+        installed[0].collect_due()
 
 
 @pytest.fixture(autouse=True)

@@ -83,6 +83,7 @@ def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> Ll
         [Path(p) for p in config.extra_models],
         include_embedded=config.include_embedded,
         on_stage=on_stage,
+        summary_cache=None if config.summary_cache is None else Path(config.summary_cache),
     )
 
 
@@ -211,9 +212,12 @@ class _Server:
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)
-            if thread.is_alive():
-                os._exit(0)  # stuck in native code: the OS frees the model faster than we can
-        self._backend.close()
+        # Exit without freeing the model or finalising the interpreter: the engine holds
+        # nothing to save (answers are kept by the app), and the OS returns its memory
+        # faster than freeing it piece by piece would; the app's quit waited for that.
+        # (Taken back once as a suspect of the test process's heap corruption, which was
+        # BackgroundCall's double deletion in that process, not anything in this child.)
+        os._exit(0)
 
 
 def main(conn: Connection, config: EngineConfig, log_path: str) -> None:

@@ -68,15 +68,19 @@ class EngineBackend:
         stop_timeout_s: float = 2.0,
         start_timeout_s: float = 60.0,
         call_timeout_s: float = 60.0,
+        summary_cache: Path | None = None,
     ) -> None:
         """``hard_stop_s``: how long a cancelled answer may run on before the engine is killed.
         ``stop_timeout_s``: how long ``close``/``unload`` wait for a clean exit before killing.
         ``start_timeout_s``, ``call_timeout_s``: generous, for a Raspberry Pi's slow imports.
+        ``summary_cache``: where the engine keeps model files' validations across launches
+        (see ``LlamaCppBackend``).
         """
         self._config = EngineConfig(
             model_dirs=tuple(str(Path(p)) for p in model_dirs),
             extra_models=tuple(str(Path(p)) for p in extra_models),
             include_embedded=include_embedded,
+            summary_cache=None if summary_cache is None else str(summary_cache),
         )
         self._hard_stop_s = hard_stop_s
         self._stop_timeout_s = stop_timeout_s

@@ -185,3 +185,6 @@ class EngineConfig:
     include_embedded: bool = True
     # The CPU variant library the app chose (``cpu_variants``); None: the engine decides.
     cpu_variant: str | None = None
+    # The file keeping model files' validations across launches (``summary_cache`` of
+    # ``LlamaCppBackend``); None: checked once per engine.
+    summary_cache: str | None = None

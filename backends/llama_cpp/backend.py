@@ -158,6 +158,7 @@ class LlamaCppBackend:
         include_stores: bool = True,
         flash_attention: bool = True,
         on_stage: Callable[[RequestStage], None] | None = None,
+        summary_cache: Path | None = None,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
         names) and in the Hugging Face cache, so nothing is downloaded twice.
@@ -174,13 +175,17 @@ class LlamaCppBackend:
         it raises ends the stream.  The engine process reports these, so that a crash can
         say whether the model died while loading or while answering: models load lazily,
         inside the stream, so only the backend knows when a load happens.
+
+        ``summary_cache``: a file in the app's cache folder keeping each model file's
+        validation across launches (``discovery._SummaryFile``), so an unchanged model is
+        not read through again at every start; None checks each file once per process.
         """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
         self._include_embedded = include_embedded
         self._include_stores = include_stores
         self._flash_attention = flash_attention
-        self._cache = SummaryCache()
+        self._cache = SummaryCache(summary_cache)
         self._registered: dict[str, LocalModel] = {}
         self._loaded: _Loaded | None = None
         self._current_cancel: CancelToken | None = None
@@ -429,8 +434,14 @@ class LlamaCppBackend:
     ) -> Iterator[Chunk]:
         model = self._resolve(request.model)
         check_request(_model_info(model), request)
-        messages = _openai_messages(request.messages)
-        return self._generate(model, request.options, messages, cancel or CancelToken())
+        if request.continue_last:
+            # The prompt as it was when the answer began, then the answer so far: what the
+            # model had in front of it when it wrote its last word (fast path only).
+            messages = _openai_messages(request.messages[:-1])
+            prefill = request.messages[-1].text
+        else:
+            messages, prefill = _openai_messages(request.messages), None
+        return self._generate(model, request.options, messages, cancel or CancelToken(), prefill)
 
     def _generate(
         self,
@@ -438,11 +449,12 @@ class LlamaCppBackend:
         options: GenerationOptions,
         messages: list[dict[str, Any]],
         cancel: CancelToken,
+        prefill: str | None = None,
     ) -> Iterator[Chunk]:
         if not self._busy.acquire(blocking=False):
             raise BackendError("The model is still answering another request. Stop it first.")
         try:
-            yield from self._generate_locked(model, options, messages, cancel)
+            yield from self._generate_locked(model, options, messages, cancel, prefill)
         finally:
             self._current_cancel = None
             self._busy.release()
@@ -453,6 +465,7 @@ class LlamaCppBackend:
         options: GenerationOptions,
         messages: list[dict[str, Any]],
         cancel: CancelToken,
+        prefill: str | None = None,
     ) -> Iterator[Chunk]:
         if self._on_stage is not None:
             self._on_stage("loading")
@@ -474,8 +487,15 @@ class LlamaCppBackend:
                 threads=threads_for(options.threads),
                 load_s=load_s,
                 map_error=self._generation_error,
+                prefill=prefill,
             )
             return
+        if prefill is not None:
+            # The binding's family handlers always close the last turn and open a new one.
+            raise BackendError(
+                "This model cannot continue an answer (its chat format is handled by "
+                "llama.cpp's built-in code). Use Regenerate, or ask for more in a new message."
+            )
         llama_cpp = native.llama_module()
         llm = loaded.llm
         self._current_cancel = cancel

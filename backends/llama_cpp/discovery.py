@@ -9,13 +9,21 @@ whose file name shares most with the model's when there are several.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
+import hashlib
 import importlib.metadata
+import json
 import os
 import stat
+import sys
+import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backends.base import BackendError, InvalidModelFile, ModelNotFound
 from backends.llama_cpp.gguf_check import GGUFSummary, inspect_gguf
@@ -136,11 +144,203 @@ def real_path(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-class SummaryCache:
-    """Validated summaries by (path, size, mtime): listing a folder must stay cheap."""
+SUMMARY_CACHE_FILE = "gguf-summaries.json"
+_CACHE_SCHEMA = 1
+# Bounds, so a folder of many models or a file with huge metadata cannot grow the cache
+# file (read at every launch) without limit: an entry over the size is simply not kept
+# (that file is checked afresh each launch, as before the cache existed).
+MAX_CACHE_ENTRIES = 64
+MAX_CACHE_ENTRY_BYTES = 512 * 1024
+MAX_CACHE_FILE_BYTES = 8 * 1024 * 1024
+_STALE_TEMP_S = 3600.0
 
-    def __init__(self) -> None:
-        self._cache: dict[Path, tuple[tuple[int, int], GGUFSummary]] = {}
+#: What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, inode,
+#: device).  ctime cannot be set back by any tool, so a file rewritten in place with its
+#: old size and modification time still gets a new stamp.
+Stamp = tuple[int, int, int, int, int]
+
+
+def _stamp(info: os.stat_result) -> Stamp:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+@functools.cache
+def validator_version() -> str:
+    """A fingerprint of the rules a cached verdict was reached under.
+
+    The source of the checker and its rules and the ``gguf`` package's version (its type
+    tables size every tensor): any change to them and every file is checked again, so a
+    rule added to refuse a crashing file is never bypassed by an old "valid".
+    """
+    from backends.llama_cpp import gguf_check, gguf_rules
+
+    digest = hashlib.sha256(f"schema {_CACHE_SCHEMA}\n".encode())
+    for module in (gguf_check, gguf_rules):
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:  # a frozen build without sources: its bytecode then
+            digest.update(repr(getattr(module, "__cached__", module.__name__)).encode())
+            with contextlib.suppress(OSError):  # a new build is a new executable
+                digest.update(str(os.stat(sys.executable).st_mtime_ns).encode())
+    try:
+        digest.update(importlib.metadata.version("gguf").encode())
+    except importlib.metadata.PackageNotFoundError:
+        digest.update(b"gguf ?")
+    return digest.hexdigest()[:32]
+
+
+def _encode(summary: GGUFSummary) -> dict[str, Any]:
+    return {
+        "version": summary.version,
+        "size": summary.size,
+        "metadata": summary.metadata,
+        "metadata_types": summary.metadata_types,
+        "array_lengths": summary.array_lengths,
+        "tensor_names": sorted(summary.tensor_names),
+        "tensor_shapes": {name: list(dims) for name, dims in summary.tensor_shapes.items()},
+    }
+
+
+def _decode(path: Path, data: Any) -> GGUFSummary | None:
+    """The summary stored for ``path``, or None for anything not exactly as written."""
+    try:
+        metadata = data["metadata"]
+        types = data["metadata_types"]
+        lengths = data["array_lengths"]
+        shapes = data["tensor_shapes"]
+        names = data["tensor_names"]
+        if not (
+            isinstance(metadata, dict)
+            and isinstance(types, dict)
+            and isinstance(lengths, dict)
+            and isinstance(shapes, dict)
+            and isinstance(names, list)
+            and all(isinstance(v, int) for v in (*types.values(), *lengths.values()))
+            and all(isinstance(n, str) for n in names)
+            and all(isinstance(d, list) for d in shapes.values())
+        ):
+            return None
+        version, size = data["version"], data["size"]
+        if not isinstance(version, int) or not isinstance(size, int):
+            return None
+        return GGUFSummary(
+            path=path,
+            version=version,
+            size=size,
+            metadata=dict(metadata),
+            array_lengths=dict(lengths),
+            tensor_names=frozenset(names),
+            metadata_types=dict(types),
+            tensor_shapes={k: tuple(int(x) for x in v) for k, v in shapes.items()},
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class _SummaryFile:
+    """Validated summaries kept across launches in one small JSON file.
+
+    Checking SmolLM2's 49k-token vocabulary in pure Python took up to 3.6 s of every launch
+    (issue 17), for a file that had not changed.  A verdict is reused only for the same
+    real path with the same stamp (``Stamp``) under the same rules (``validator_version``),
+    and what is reused is the summary itself, field for field, so it is what a fresh check
+    would return.  The file is only a cache: a damaged, foreign or unreadable one is
+    ignored (and replaced at the next write), and every write goes to a temporary file
+    renamed over it, so a reader never sees half a file.  Two processes writing at once
+    (the window's engine and a command) each merge what is on disk before writing; at
+    worst one's new entry is lost and that file is checked once more later.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: dict[str, dict[str, Any]] | None = None
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                raw = handle.read(MAX_CACHE_FILE_BYTES + 1)
+            if len(raw) > MAX_CACHE_FILE_BYTES:
+                return {}
+            data = json.loads(raw)
+        except (OSError, ValueError):  # missing, unreadable, or not JSON: start afresh
+            return {}
+        if (
+            not isinstance(data, dict)
+            or data.get("validator") != validator_version()
+            or not isinstance(data.get("entries"), dict)
+        ):
+            return {}
+        return {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        if self._entries is None:
+            self._entries = self._read()
+        return self._entries
+
+    def get(self, path: Path, stamp: Stamp) -> GGUFSummary | None:
+        entry = self.entries().get(str(path))
+        if entry is None or entry.get("stamp") != list(stamp):
+            return None
+        return _decode(path, entry.get("summary"))
+
+    def put(self, path: Path, stamp: Stamp, summary: GGUFSummary) -> None:
+        entry = {"stamp": list(stamp), "summary": _encode(summary)}
+        try:
+            size = len(json.dumps(entry))
+        except (TypeError, ValueError):  # a value JSON cannot hold: never expected
+            return
+        if size > MAX_CACHE_ENTRY_BYTES:
+            return
+        merged = self._read()  # what another process wrote meanwhile
+        merged.pop(str(path), None)
+        merged[str(path)] = entry  # newest last: the oldest are dropped first
+        while len(merged) > MAX_CACHE_ENTRIES:
+            merged.pop(next(iter(merged)))
+        text = json.dumps({"validator": validator_version(), "entries": merged})
+        while len(text) > MAX_CACHE_FILE_BYTES and len(merged) > 1:
+            merged.pop(next(iter(merged)))
+            text = json.dumps({"validator": validator_version(), "entries": merged})
+        self._entries = merged
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        """Replace the file atomically; a cache that cannot be written is only slower."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._sweep_temporaries(folder)
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=folder
+            )
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+    def _sweep_temporaries(self, folder: Path) -> None:
+        """Temporary files of writers killed mid-write (the engine is killed at quit)."""
+        now = time.time()
+        for stray in folder.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - stray.stat().st_mtime > _STALE_TEMP_S:
+                    stray.unlink()
+
+
+class SummaryCache:
+    """Validated summaries by (path, size, mtime, ...): listing a folder must stay cheap.
+
+    ``persist_to``: a file (in the app's cache folder) that keeps the verdicts across
+    launches, see ``_SummaryFile``; None keeps them in memory only (tests, one-off uses).
+    """
+
+    def __init__(self, persist_to: Path | None = None) -> None:
+        self._cache: dict[Path, tuple[Stamp, GGUFSummary]] = {}
+        self._file = _SummaryFile(persist_to) if persist_to is not None else None
 
     def get(self, path: Path) -> GGUFSummary:
         """The file's summary; ``ModelNotFound``/``InvalidModelFile`` say what is wrong.
@@ -159,11 +359,15 @@ class SummaryCache:
         except OSError as error:  # replaced since the check: say it as the check would
             reason = _stat_problem(path, error) or "has just been removed"
             raise InvalidModelFile(f"{path} {reason}.") from None
-        stamp = (info.st_size, info.st_mtime_ns)
+        stamp = _stamp(info)
         cached = self._cache.get(path)
         if cached and cached[0] == stamp:
             return cached[1]
-        summary = inspect_gguf(path)
+        summary = self._file.get(path, stamp) if self._file is not None else None
+        if summary is None:
+            summary = inspect_gguf(path)
+            if self._file is not None:
+                self._file.put(path, stamp, summary)
         self._cache[path] = (stamp, summary)
         return summary
 

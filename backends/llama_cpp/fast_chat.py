@@ -134,8 +134,15 @@ class FastChat:
         threads: int,
         load_s: float,
         map_error: ErrorMapper,
+        prefill: str | None = None,
     ) -> Iterator[Chunk]:
-        """Evaluate what the context lacks of this conversation, then stream the answer."""
+        """Evaluate what the context lacks of this conversation, then stream the answer.
+
+        ``prefill``: the start of the answer, already written (Continue).  It follows the
+        rendered prompt, which ends with the template's opening of the assistant turn, so
+        the model continues the same turn instead of starting a new one; only what it adds
+        is streamed.
+        """
         lib = self._lib
         cache = self.cache
         cache.set_threads(threads)
@@ -148,7 +155,10 @@ class FastChat:
         sampler: SamplerChain | None = None
         reason: FinishReason = "stop"
         try:
-            tokenized = self._tokenize(self._render(messages))
+            prompt = self._render(messages)
+            if prefill:
+                prompt = dataclasses.replace(prompt, text=prompt.text + prefill)
+            tokenized = self._tokenize(prompt)
             try:
                 evaluated = cache.evaluate(tokenized, self.abort_callback)
             finally:

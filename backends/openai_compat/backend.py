@@ -48,6 +48,7 @@ from backends.base import (
     Stats,
     TextDelta,
     check_request,
+    without_echo,
 )
 from backends.ollama.guard import ConnectionGuard
 from backends.openai_compat.endpoint import (
@@ -293,7 +294,12 @@ class OpenAICompatBackend:
         except Cancelled:
             return iter([Done(Stats(), "cancelled")])
         check_request(info, request)
-        return self._chat(replace(request, model=info.id), cancel or CancelToken())
+        chunks = self._chat(replace(request, model=info.id), cancel or CancelToken())
+        if request.continue_last:
+            # llama-server continues a final assistant message (its prefill) and sends it
+            # back whole; only the addition is this answer's.
+            return without_echo(chunks, request.messages[-1].text)
+        return chunks
 
     def _chat(self, request: ChatRequest, cancel: CancelToken) -> Iterator[Chunk]:
         if cancel.cancelled:

@@ -45,6 +45,9 @@ def create_window(
     from desktop_app.qt.state import AppState
 
     app = QApplication.instance() or QApplication(sys.argv)
+    from desktop_app.qt.common import gui_gc
+
+    gui_gc.install()  # a closed window is never destroyed by a worker thread's collection
     QCoreApplication.setApplicationName("LocalSight")
     QCoreApplication.setOrganizationName("LocalSight")
     loaded = Settings.load_with_problems(paths.settings_path)

@@ -54,6 +54,7 @@ from desktop_app.core.settings import (
     Settings,
 )
 from desktop_app.core.store.database import Store
+from desktop_app.qt.chat.chat_tools import ChatToolsBar
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.chat.markdown import MarkdownTheme
@@ -63,6 +64,7 @@ from desktop_app.qt.common.overlays import DropOverlay, ShortcutsDialog
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.chat import ChatController, ChatViews
+from desktop_app.qt.controllers.chat_tools import ChatToolsController
 from desktop_app.qt.controllers.describe import DescribeController
 from desktop_app.qt.controllers.images import ImagesController
 from desktop_app.qt.controllers.lease import BackendLease
@@ -174,6 +176,9 @@ class MainWindow(QMainWindow):
             model_chosen_by_chat=self.models_controller.select_without_saving,
             dialog_parent=self,
         )
+        self.chat_tools = ChatToolsController(
+            state, self.chat_controller, self.tools_bar, self.composer, dialog_parent=self
+        )
         self._base_fonts = (QFont(self.chat.font()), QFont(self.composer.edit.font()))
         self.apply_text_size(state.settings.text_size)
         self._connect()
@@ -190,7 +195,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         """Widgets' intents to the controllers that act on them."""
         chat, models, images = self.chat_controller, self.models_controller, self.images_controller
-        for controller in (chat, models, images, self.describe_controller):
+        for controller in (chat, models, images, self.describe_controller, self.chat_tools):
             controller.status.connect(self._set_status)
         chat.title_changed.connect(self.setWindowTitle)
         self.sidebar.new_requested.connect(chat.new_chat)
@@ -198,6 +203,8 @@ class MainWindow(QMainWindow):
         self.sidebar.rename_requested.connect(chat.rename_conversation)
         self.sidebar.delete_requested.connect(chat.delete_conversation)
         self.sidebar.search_changed.connect(chat.refresh_conversations)
+        self.sidebar.pin_requested.connect(chat.pin_conversation)
+        self.sidebar.search_hit_selected.connect(chat.reveal_search_hit)
         self.picker.model_chosen.connect(models.choose_model)
         models.settings_applied.connect(self._settings_applied)
         self.state.model_changed.connect(self.describe_controller.model_changed)
@@ -205,6 +212,8 @@ class MainWindow(QMainWindow):
         self.chat.edit_requested.connect(chat.start_edit)
         self.chat.regenerate_requested.connect(lambda _id: chat.regenerate())
         self.chat.retry_requested.connect(lambda _id: chat.regenerate())
+        self.chat.version_requested.connect(chat.show_version)
+        self.chat.continue_requested.connect(chat.continue_answer)
         self.chat.image_clicked.connect(images.show_image)
         self.composer.send_requested.connect(chat.send)
         self.composer.stop_requested.connect(chat.stop)
@@ -340,6 +349,8 @@ class MainWindow(QMainWindow):
         empty_layout.insertWidget(3, self.first_run, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.chat, 1)
 
+        self.tools_bar = ChatToolsBar(right)  # chat settings, presets, the context meter
+        column.addWidget(self.tools_bar)
         self.composer = Composer(right)
         column.addWidget(self.composer)
 
@@ -386,6 +397,10 @@ class MainWindow(QMainWindow):
         action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
         action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
         chat.addSeparator()
+        action(chat, "Chat settings…", None, self.chat_tools.open_chat_settings)
+        action(chat, "Export chat…", "Ctrl+Shift+E", self.chat_tools.export_chat)
+        action(chat, "Import chat…", None, self.chat_tools.import_chat)
+        chat.addSeparator()
         action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
         action(chat, "Regenerate last answer", "Ctrl+R", chats.regenerate)
         action(chat, "Stop", None, chats.stop)
@@ -418,9 +433,10 @@ class MainWindow(QMainWindow):
         self._set_status(tr("Copied"))
 
     def copy_last_answer(self) -> None:
-        last = next((w for w in reversed(self.chat.widgets) if not w.is_user), None)
-        if last is not None:
-            self._copy(last.text)
+        last = self.chat.last_message(user=False)  # the chat's, built as a widget or not
+        text = None if last is None else self.chat.text_of(last.id)
+        if text is not None:
+            self._copy(text)
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()
@@ -610,6 +626,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings().setValue("geometry", self.saveGeometry())
+        # Gone from the screen at once (issue 17: a frozen "Writing…" window for seconds);
+        # the answer is still stopped and saved, and the history closed, before we return.
+        self.hide()
         self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
         self.chat_controller.shutdown(5)
         self.describe_controller.shutdown(5)

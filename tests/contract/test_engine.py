@@ -403,3 +403,31 @@ def test_the_app_unpickles_only_localsight_types() -> None:
 def test_unknown_model_in_a_fresh_engine(fresh_engine: EngineBackend) -> None:
     with pytest.raises(ModelNotFound):
         fresh_engine.model_info("no-such-model-anywhere")
+
+
+def test_continue_crosses_to_the_engine(engine: EngineBackend) -> None:
+    """Continue (issue 17, defect 4) through the engine: the request's ``continue_last``
+    reaches the backend in the child, which goes on with the answer in the same turn
+    (greedy, no repeat penalty: 6 + 6 tokens read as one 12-token answer)."""
+    model_id = engine.default_model_id()
+    assert model_id is not None
+    options = GenerationOptions(temperature=0.0, max_tokens=6, seed=1, repeat_penalty=1.0)
+    question = Message("user", "Write a long story about a cat.")
+    start, done = collect(engine.stream_chat(ChatRequest(model_id, (question,), options)))
+    assert done.reason == "length"
+    more, _ = collect(
+        engine.stream_chat(
+            ChatRequest(
+                model_id,
+                (question, Message("assistant", start)),
+                options,
+                continue_last=True,
+            )
+        )
+    )
+    whole, _ = collect(
+        engine.stream_chat(
+            ChatRequest(model_id, (question,), dataclasses.replace(options, max_tokens=12))
+        )
+    )
+    assert more and start + more == whole

@@ -142,6 +142,29 @@ def test_smollm2_answers_through_ollama(ollama: OllamaBackend) -> None:
     assert 0 < done.stats.decode_s < 60 and 0 < done.stats.prompt_s < 60
 
 
+def test_continue_sends_the_answer_so_far_as_the_last_message(
+    ollama: OllamaBackend, server: OllamaServer
+) -> None:
+    """Continue (issue 17, defect 4) over Ollama: the partial answer goes last, as an
+    assistant message, which Ollama continues; greedy, 6 + 6 tokens read as one 12-token
+    answer."""
+    options = GenerationOptions(temperature=0.0, max_tokens=6, seed=1, repeat_penalty=1.0)
+    question = Message("user", "Write a long story about a cat.")
+    start, done = collect(ollama.stream_chat(ChatRequest(TEXT_MODEL, (question,), options)))
+    assert done.reason == "length"
+    partial = Message("assistant", start)
+    more, _ = collect(
+        ollama.stream_chat(
+            ChatRequest(TEXT_MODEL, (question, partial), options, continue_last=True)
+        )
+    )
+    chat = [r for r in server.requests if r.path == "/api/chat"][-1]
+    assert chat.body["messages"][-1] == {"role": "assistant", "content": start}
+    long_options = GenerationOptions(temperature=0.0, max_tokens=12, seed=1, repeat_penalty=1.0)
+    whole, _ = collect(ollama.stream_chat(ChatRequest(TEXT_MODEL, (question,), long_options)))
+    assert more and start + more == whole
+
+
 def test_model_details_come_from_tags_and_show(ollama: OllamaBackend, smollm2: Path) -> None:
     models = {m.id: m for m in ollama.list_models()}
     text = models[TEXT_MODEL]

@@ -246,6 +246,25 @@ def test_history_and_system_prompt_reach_the_model(smol: OpenAICompatBackend) ->
     assert "Paris" in text
 
 
+def test_continue_goes_on_with_the_answer_in_llama_server(smol: OpenAICompatBackend) -> None:
+    """Continue (issue 17, defect 4): the answer so far is the last message, which
+    llama-server continues (its assistant prefill) rather than answering it."""
+    options = GenerationOptions(temperature=0.0, max_tokens=6, seed=1, repeat_penalty=1.0)
+    question = Message("user", "Write a long story about a cat.")
+    start, done = collect(smol.stream_chat(ChatRequest("smollm2", (question,), options)))
+    assert done.reason == "length"
+    more, _ = collect(
+        smol.stream_chat(
+            ChatRequest(
+                "smollm2", (question, Message("assistant", start)), options, continue_last=True
+            )
+        )
+    )
+    long_options = GenerationOptions(temperature=0.0, max_tokens=12, seed=1, repeat_penalty=1.0)
+    whole, _ = collect(smol.stream_chat(ChatRequest("smollm2", (question,), long_options)))
+    assert more and start + more == whole
+
+
 def test_the_image_bytes_reach_the_model(
     vlm: OpenAICompatBackend, red_image: ImageInput, noise_image: ImageInput
 ) -> None:

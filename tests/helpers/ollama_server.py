@@ -516,7 +516,14 @@ class _Handler(BaseHTTPRequestHandler):
         parts: list[str] = []
         done: Done | None = None
         try:
-            request = ChatRequest(self.app.llama_id(model), messages, options)
+            # Like Ollama, a final assistant message is continued, not answered (its
+            # maintainers' word: ollama/ollama#6778).
+            request = ChatRequest(
+                self.app.llama_id(model),
+                messages,
+                options,
+                continue_last=bool(messages) and messages[-1].role == "assistant",
+            )
             chunks = self.app.llama.stream_chat(request, cancel)
             for chunk in chunks:
                 if isinstance(chunk, TextDelta):

@@ -158,6 +158,7 @@ def test_export_json(
         "backend",
         "system_prompt",
         "options",
+        "own_settings",  # schema 1 only adds keys (issue 17: chat settings)
         "messages",
     }
     assert plain["system_prompt"] == "Be brief." and plain["backend"] == "llama-cpp"

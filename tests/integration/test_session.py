@@ -227,7 +227,7 @@ def test_regenerate_replaces_the_last_answer(
     assert again.text == first.text  # greedy: the same history gives the same answer
 
 
-def test_edit_and_resend_truncates_and_keeps_the_images(
+def test_edit_and_resend_keeps_the_images_and_the_old_branch(
     store: Store, llama_backend: LlamaCppBackend, vlm: str, red_image: ImageInput
 ) -> None:
     recording = Recording(llama_backend)
@@ -245,7 +245,8 @@ def test_edit_and_resend_truncates_and_keeps_the_images(
         SessionCallbacks(on_user_message=edited_seen.append),
     )
     messages = store.messages(conversation)
-    assert [m.id for m in messages] == [first_question.id, answer.id]
+    assert [m.id for m in messages] == [messages[0].id, answer.id]
+    assert messages[0].versions == (first_question.id, messages[0].id)  # a new version
     assert messages[0].text == "What colour is this?"
     assert messages[0].images == first_question.images
     assert edited_seen == [messages[0]]
@@ -273,6 +274,130 @@ def test_retry_after_an_interrupted_answer(
     retried = session_short.retry()
     assert retried.state == "complete"
     assert [m.role for m in store.messages(conversation)] == ["user", "assistant"]
+    assert retried.versions == (stopped.id, retried.id)  # the stopped answer is kept
+
+
+def test_regenerate_twice_keeps_three_versions(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    """Regenerate keeps what it replaces (issue 17, versions): three answers, each shown
+    again on request, and the model is asked only the visible branch."""
+    recording = Recording(llama_backend)
+    conversation = store.create_conversation()
+
+    def session(tokens: int) -> ChatSession:
+        options = GenerationOptions(temperature=0.0, max_tokens=tokens, seed=1, num_ctx=2048)
+        return ChatSession(store, recording, conversation, model=smol, options=options)
+
+    first = session(3).send("Write a long story about a cat.")
+    second = session(6).regenerate()
+    third = session(9).regenerate()
+    assert len({first.text, second.text, third.text}) == 3
+    assert third.versions == (first.id, second.id, third.id)
+    assert [m.role for m in recording.requests[-1].messages] == ["user"]  # no old answers
+    store.show_version(first.id)
+    shown = store.messages(conversation)
+    assert [m.text for m in shown] == ["Write a long story about a cat.", first.text]
+    assert shown[1].version_index == 0 and len(shown[1].versions) == 3
+    # A follow-up goes on from the version shown, and only that branch reaches the model.
+    session(3).send("Shorter please.")
+    sent = recording.requests[-1].messages
+    assert [m.text for m in sent] == [
+        "Write a long story about a cat.",
+        first.text,
+        "Shorter please.",
+    ]
+
+
+def test_edit_makes_a_branch_and_the_old_one_stays_reachable(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    conversation = store.create_conversation()
+    session = ChatSession(store, llama_backend, conversation, model=smol, options=GREEDY)
+    first_answer = session.send("Hello! My name is Zorblax.")
+    follow_up = session.send("What is my name?")
+    original = store.messages(conversation)[0]
+    edited_answer = session.edit_and_resend(original.id, "Hello! My name is Quentin.")
+    shown = store.messages(conversation)
+    assert [m.text for m in shown] == ["Hello! My name is Quentin.", edited_answer.text]
+    assert shown[0].versions == (original.id, shown[0].id)
+    store.show_version(original.id)
+    back = store.messages(conversation)
+    assert [m.id for m in back] == [original.id, first_answer.id, back[2].id, follow_up.id]
+    assert back[3].text == follow_up.text and "Zorblax" in follow_up.text
+
+
+def test_continue_extends_an_answer_cut_by_the_token_limit(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    """Defect 4: an answer cut at the limit says so (kept in the store) and Continue makes
+    the same row longer, the model going on from its last word."""
+    recording = Recording(llama_backend)
+    conversation = store.create_conversation()
+    options = GenerationOptions(
+        temperature=0.0, max_tokens=8, seed=1, num_ctx=2048, repeat_penalty=1.0
+    )
+    session = ChatSession(store, recording, conversation, model=smol, options=options)
+    cut = session.send("Write a long story about a cat.")
+    assert cut.cut_by_limit and cut.token_limit == 8
+    started: list[StoredMessage] = []
+    deltas: list[str] = []
+    longer = session.continue_answer(
+        cut.id, SessionCallbacks(on_assistant_started=started.append, on_delta=deltas.append)
+    )
+    assert longer.id == cut.id and started[0].text == cut.text
+    assert longer.text.startswith(cut.text) and len(longer.text) > len(cut.text)
+    assert longer.text == cut.text + "".join(deltas)
+    assert recording.requests[-1].continue_last
+    assert recording.requests[-1].messages[-1].text == cut.text
+    assert longer.stats is not None and cut.stats is not None
+    assert longer.stats.completion_tokens == cut.stats.completion_tokens + 8
+    assert [m.id for m in store.messages(conversation)][1:] == [cut.id]
+    # The model went on with the same answer: greedy, 8 + 8 tokens read as one 16-token
+    # answer (no repeat penalty: it counts only the tokens generated in one go).
+    whole = ChatSession(
+        store,
+        llama_backend,
+        store.create_conversation(),
+        model=smol,
+        options=GenerationOptions(
+            temperature=0.0, max_tokens=16, seed=1, num_ctx=2048, repeat_penalty=1.0
+        ),
+    ).send("Write a long story about a cat.")
+    assert longer.text == whole.text
+
+
+def test_a_failure_while_continuing_keeps_the_start_and_what_was_added(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    conversation = store.create_conversation()
+    options = GenerationOptions(temperature=0.0, max_tokens=8, seed=1, num_ctx=2048)
+    cut = ChatSession(store, llama_backend, conversation, model=smol, options=options).send(
+        "Write a long story about a cat."
+    )
+    failing = FailingMidStream(llama_backend, after=2)
+    session = ChatSession(store, failing, conversation, model=smol, options=options)
+    deltas: list[str] = []
+    failed = session.continue_answer(cut.id, SessionCallbacks(on_delta=deltas.append))
+    assert failed.id == cut.id and failed.state == "error"
+    assert failed.text == cut.text + "".join(deltas) and len(deltas) == 2
+    # Regenerate after it still keeps the cut answer's row as a version.
+    again = ChatSession(store, llama_backend, conversation, model=smol, options=options)
+    assert again.regenerate().versions == (cut.id, store.messages(conversation)[-1].id)
+
+
+def test_continue_refuses_anything_but_the_last_answer(
+    store: Store, llama_backend: LlamaCppBackend, smol: str
+) -> None:
+    conversation = store.create_conversation()
+    session = ChatSession(store, llama_backend, conversation, model=smol, options=GREEDY)
+    first = session.send("Hello!")
+    session.send("Name a colour.")
+    with pytest.raises(Exception, match="Only the last answer"):
+        session.continue_answer(first.id)
+    question = store.messages(conversation)[0]
+    with pytest.raises(Exception, match="Only the last answer"):
+        session.continue_answer(question.id)
 
 
 def test_regenerate_with_nothing_to_answer(
@@ -400,6 +525,37 @@ def test_text_only_model_with_an_image_records_the_error_after_saving_the_questi
     user, assistant = store.messages(conversation)
     assert (user.text, user.state, len(user.images)) == ("Describe this picture", "complete", 1)
     assert assistant == final
+
+
+def test_an_image_chat_goes_on_with_a_text_only_model_without_its_images(
+    store: Store, llama_backend: LlamaCppBackend, vlm: str, smol: str, red_image: ImageInput
+) -> None:
+    """Defect 5: after a switch to a text-only model, a follow-up in a chat with images
+    failed "cannot see images" every time, Retry too.  Going on without the images: they
+    are left out of what the model reads, a note stands where they were, and they stay in
+    the store for a vision model."""
+    recording = Recording(llama_backend)
+    conversation = store.create_conversation()
+    ChatSession(store, recording, conversation, model=vlm, options=GREEDY).send(
+        "What is this?", [red_image]
+    )
+    as_before = ChatSession(store, recording, conversation, model=smol, options=GREEDY)
+    refused = as_before.send("Tell me about red things.")
+    assert refused.state == "error" and "cannot see images" in (refused.error or "")
+
+    text_only = ChatSession(
+        store, recording, conversation, model=smol, options=GREEDY, images_seen=False
+    )
+    retried = text_only.retry()
+    assert retried.state == "complete" and retried.text
+    sent = recording.requests[-1].messages
+    assert recording.requests[-1].images == ()
+    assert sent[0].text == "[an image was here]\nWhat is this?"
+    assert sent[-1].text == "Tell me about red things."
+    assert store.messages(conversation)[0].images[0].sha256 == red_image.sha256
+    # Back with the vision model, the image is seen again.
+    ChatSession(store, recording, conversation, model=vlm, options=GREEDY).send("And now?")
+    assert recording.requests[-1].messages[0].images == (red_image,)
 
 
 def test_context_overflow_is_recorded_and_the_question_kept(

@@ -40,7 +40,7 @@ def start_window(qtbot: Any, paths: AppPaths) -> Iterator[Callable[[], Any]]:
         from desktop_app.qt.app import create_window
 
         settings = Settings.load(paths.settings_path)
-        backend = make_backend("llama-cpp", settings, paths, isolated=True)  # as the app: engine
+        backend = make_backend("llama-cpp", settings, paths)  # in-process: same discovery
         win = create_window(paths, backend=backend, extra_backends={})
         qtbot.addWidget(win)
         win.resize(1024, 600)

@@ -2,7 +2,8 @@
 nothing matches; Delete and F2 act on the selected chat (issue 17, defect 10).
 
 Real widgets (offscreen), real SQLite, the scripted fake backend (nothing is generated).
-Questions and the rename box are answered by replacing the one static call each uses.
+Questions and the rename box are answered by replacing the one static call each uses
+(the rename box is ``chat_tools.TextDialog.ask``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.qt.chat.chat_tools import TextDialog
 from tests.helpers.fake_backend import MODEL, ScriptedBackend
 from tests.helpers.window_fixtures import open_window
 
@@ -172,11 +174,11 @@ def test_f2_renames_the_selected_chat(
 ) -> None:
     asked: list[str] = []
 
-    def get_text(_parent: Any, _title: str, _label: str, *_args: Any, **kwargs: Any) -> Any:
-        asked.append(kwargs.get("text", ""))
-        return "Tall animals", True
+    def get_text(_parent: Any, _title: str, _label: str, text: str) -> str:
+        asked.append(text)
+        return "Tall animals"
 
-    monkeypatch.setattr(QInputDialog, "getText", get_text)
+    monkeypatch.setattr(TextDialog, "ask", get_text)
     chat(window, "Other", "hi")
     giraffes = chat(window, "Giraffes", "Tell me about giraffes.")
     window.refresh_conversations()
@@ -192,7 +194,7 @@ def test_delete_and_f2_in_the_search_box_edit_the_text_not_the_chats(
     qtbot: Any, window: Any, questions: Questions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     renamed: list[str] = []
-    monkeypatch.setattr(QInputDialog, "getText", lambda *_a, **_k: renamed.append("x"))
+    monkeypatch.setattr(TextDialog, "ask", lambda *_a, **_k: renamed.append("x"))
     only = chat(window, "Only chat", "hello")
     window.refresh_conversations()
     select(qtbot, window, only)

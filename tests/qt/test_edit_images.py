@@ -92,6 +92,7 @@ def test_an_image_pasted_while_editing_is_sent_and_stored(
     send(qtbot, window, "Second question.")
     wait_answered(qtbot, window, backend, 2)
 
+    original = window.chat.widgets[0].message
     window.chat.widgets[0].action_buttons["edit"].click()
     assert window.composer.editing_message_id is not None
     paste_image(window, Qt.GlobalColor.darkGreen, (80, 60))
@@ -105,6 +106,10 @@ def test_an_image_pasted_while_editing_is_sent_and_stored(
     assert stored[0].text == "First question, about this picture."
     assert [(i.width, i.height) for i in stored[0].images] == [(80, 60)]
     assert images_sent(backend) == [1]  # the model saw it
+    # The edit is a new version written whole; the message before it is kept, unchanged.
+    assert stored[0].versions == (original.id, stored[0].id)
+    assert window.store.message(original.id).text == "First question."
+    assert window.store.message(original.id).images == ()
     user = window.chat.widgets[0]
     assert user.is_user and len(user.message.images) == 1  # and the chat shows it
     assert window.composer.pending == [] and window.composer.editing_message_id is None
@@ -154,7 +159,8 @@ def test_an_edit_without_new_images_keeps_the_message_and_its_images(
     wait_answered(qtbot, window, backend, 2)
 
     stored = window.store.messages(window.conversation_id)
-    assert stored[0].id == original.id  # edited in place: saved before anything is deleted
+    # A new version of the message (issue 17, versions); the original stays, hidden.
+    assert stored[0].versions == (original.id, stored[0].id)
     assert stored[0].text == "What colour is this?"
     assert stored[0].images == original.images
     assert images_sent(backend) == [1]

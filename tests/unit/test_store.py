@@ -491,10 +491,11 @@ def test_upgrade_from_version_1_keeps_every_row(db_path: Path) -> None:
         assert store.interrupted_count == 1  # the v1 row left streaming
         after = _all_rows(db_path)
         for table in ("conversations", "images", "message_images"):
-            assert after[table] == before[table], table
+            # Later migrations add columns at the end: the old ones keep their values.
+            assert [r[: len(before[table][0])] for r in after[table]] == before[table], table
         assert len(after["messages"]) == len(before["messages"])
-        for old, new in zip(before["messages"], after["messages"], strict=True):
-            changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        for old, new in zip(before["messages"], after["messages"], strict=False):
+            changed = [i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b]
             if old[0] == 3:
                 assert new[5] == "interrupted" and new[4] == "Half an answ"
             else:
@@ -505,8 +506,14 @@ def test_upgrade_from_version_1_keeps_every_row(db_path: Path) -> None:
         assert store.image(image.sha256) == image
         assert store.conversation_settings(1) == ("Hi", GenerationOptions(temperature=0.3))
         assert store.messages(1)[1].stats == Stats(completion_tokens=4)
+        # Each old chat is one branch, shown whole, with no versions.
+        assert [m.id for m in store.messages(1)] == [1, 2, 3]
+        assert [m.id for m in store.messages(2)] == [4, 5]
+        assert all(len(m.versions) == 1 for m in store.messages(1))
     with raw(db_path) as conn:
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == list(
+            range(1, LATEST_VERSION + 1)
+        )
         assert fts_is_consistent(conn)
 
 
@@ -582,3 +589,94 @@ def test_search_ties_pick_the_newest_message(store: Store) -> None:
     store.add_message(chat, "user", "zebra")
     newest = store.add_message(chat, "user", "zebra")
     assert [h.message_id for h in store.search("zebra")] == [newest.id]
+
+
+# -- versions (issue 17) --------------------------------------------------------------------
+
+
+def test_versions_keep_what_regenerate_and_edit_replace(
+    store: Store, db_path: Path, red_image: ImageInput
+) -> None:
+    """A new version hides the old one without deleting it; show_version brings a branch
+    back with what followed it; deleting the conversation removes every version."""
+    chat = store.create_conversation()
+    q1 = store.add_message(chat, "user", "q1", [red_image])
+    a1 = store.add_message(chat, "assistant", "a1")
+    a2 = store.add_message(chat, "assistant", "a2", version_of=a1.id)
+    assert a2.versions == (a1.id, a2.id)
+    assert [m.text for m in store.messages(chat)] == ["q1", "a2"]
+    assert store.messages(chat)[1].versions == (a1.id, a2.id)
+    assert store.messages(chat)[1].version_index == 1
+    q2 = store.add_message(chat, "user", "q2 after a2")
+    store.add_message(chat, "assistant", "a3")
+
+    # Back to a1: its branch ended there.
+    store.show_version(a1.id)
+    assert [m.text for m in store.messages(chat)] == ["q1", "a1"]
+    # Then a2 again: the branch that followed it comes back.
+    store.show_version(a2.id)
+    assert [m.text for m in store.messages(chat)] == ["q1", "a2", "q2 after a2", "a3"]
+
+    # An edit of q1 without the image: a new branch from the start; the image stays stored
+    # because the hidden version still uses it.
+    e1 = store.add_message(chat, "user", "q1 edited", version_of=q1.id)
+    assert [m.text for m in store.messages(chat)] == ["q1 edited"]
+    assert e1.versions == (q1.id, e1.id)
+    store.delete_messages_after(chat, e1.id)  # nothing after it: images still kept
+    assert store.image(red_image.sha256) == red_image
+    store.show_version(q1.id)
+    assert [m.text for m in store.messages(chat)] == ["q1", "a2", "q2 after a2", "a3"]
+    assert store.messages(chat)[2].id == q2.id
+    # Survives a restart of the store.
+    store.close()
+    with Store.open(db_path) as reopened:
+        assert [m.text for m in reopened.messages(chat)] == ["q1", "a2", "q2 after a2", "a3"]
+        assert reopened.message(a1.id).versions == (a1.id, a2.id)
+        assert [h.message_id for h in reopened.search("a1")] == [a1.id]  # hidden, still found
+        reopened.delete_conversation(chat)
+    with raw(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 0
+        assert fts_is_consistent(conn)
+
+
+def test_a_database_of_the_schema_before_versions_opens_whole_and_takes_versions(
+    db_path: Path,
+) -> None:
+    """A history written by the release before versions (schema 2): every chat is one branch
+    in its old order, searchable, and Regenerate's new version goes beside its last answer."""
+    image = blue_image()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    migrate(conn, target=2)
+    conn.execute("BEGIN")
+    _fill_v1(conn, image)
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(db_path) as store:
+        old = store.messages(1)
+        assert [(m.id, m.text) for m in old] == [
+            (1, "Where is the old lighthouse?"),
+            (2, "On the headland."),
+            (3, "Half an answ"),
+        ]
+        assert old[0].images[0].sha256 == image.sha256
+        assert all(m.finish_reason is None and not m.cut_by_limit for m in old)
+        again = store.add_message(1, "assistant", "By the harbour.", version_of=3)
+        assert again.versions == (3, again.id)
+        assert [m.id for m in store.messages(1)] == [1, 2, again.id]
+        follow = store.add_message(2, "user", "zebra again")
+        assert [m.id for m in store.messages(2)] == [4, 5, follow.id]
+        assert [h.message_id for h in store.search("lighthouse")] == [1]
+    with raw(db_path) as conn:
+        assert fts_is_consistent(conn)
+
+
+def test_finish_reason_and_limit_are_kept(store: Store) -> None:
+    chat = store.create_conversation()
+    row = store.add_message(chat, "assistant", "", state="streaming")
+    store.update_message(
+        row.id, text="cut", state="complete", finish_reason="length", token_limit=60
+    )
+    kept = store.message(row.id)
+    assert (kept.finish_reason, kept.token_limit, kept.cut_by_limit) == ("length", 60, True)
+    assert store.messages(chat)[0].cut_by_limit

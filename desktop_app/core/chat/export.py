@@ -15,6 +15,10 @@ Markdown: one ``<id>-<title>.md`` per conversation, for reading and sharing.  Me
 written as it is (answers are Markdown already); each message has a ``##`` heading with the
 speaker and local time; interrupted answers and errors carry a note.
 
+Both export the branch of each conversation that is on screen (``Store.messages``): earlier
+versions kept by Regenerate and Edit are not written, as a reader of the document would
+take two answers to one question for a conversation that never happened.
+
 JSON: one ``localsight-export.json`` holding every exported conversation, for programs.
 The schema (version 1; a later version only adds keys)::
 
@@ -30,6 +34,8 @@ The schema (version 1; a later version only adds keys)::
           "model": "…" | null, "backend": "llama-cpp" | null,
           "system_prompt": "…" | null,
           "options": {"temperature": 0.7, "max_tokens": 1024, …} | null,
+          "own_settings": true | false,     # the prompt and options are the chat's own
+                                            # (else: what the app's settings were)
           "messages": [
             {
               "id": 12,
@@ -204,6 +210,7 @@ def _conversation_json(
         "backend": details.backend,
         "system_prompt": details.system_prompt,
         "options": _options_json(details),
+        "own_settings": details.own_settings,
         "messages": [
             {
                 "id": m.id,

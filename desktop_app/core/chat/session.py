@@ -85,11 +85,15 @@ class ChatSession:
         options: GenerationOptions | None = None,
         system_prompt: str | None = None,
         flush_interval_s: float = 0.5,
+        images_seen: bool = True,
     ) -> None:
         """``options`` / ``system_prompt`` of None mean "what the conversation has saved".
 
         Given values are saved to the conversation with the next answer, so reopening it
-        later continues with the same settings.
+        later continues with the same settings.  ``images_seen=False``: the model is
+        text-only and the person chose to go on without the chat's images; they are left
+        out of what it reads, each replaced by a short note so the model knows something
+        was there (issue 17: otherwise every follow-up in an image chat failed).
         """
         if not 0.0 <= flush_interval_s <= MAX_FLUSH_INTERVAL_S:
             raise ValueError(
@@ -102,6 +106,7 @@ class ChatSession:
         self.flush_interval_s = flush_interval_s
         self._options = options
         self._system_prompt = system_prompt
+        self.images_seen = images_seen
         self._running = threading.Lock()
         self._cancel_guard = threading.Lock()
         self._cancel: CancelToken | None = None
@@ -125,10 +130,15 @@ class ChatSession:
         with self._exclusive() as cancel:
             user = self.store.add_message(self.conversation_id, "user", text, images)
             _call(hooks.on_user_message, user)
-            return self._answer(cancel, hooks)
+            return self._answer(cancel, hooks, self.store.messages(self.conversation_id))
 
     def regenerate(self, callbacks: SessionCallbacks | None = None) -> StoredMessage:
-        """Replace the last answer: drop it and ask again from the history before it."""
+        """A new version of the last answer, asked from the history before it.
+
+        The answer it replaces is kept as an earlier version (``StoredMessage.versions``;
+        ``Store.show_version`` shows it again): nothing is lost.  When the visible branch
+        ends with a question (its answer never got saved), this answers it.
+        """
         hooks = callbacks or _NO_CALLBACKS
         with self._exclusive() as cancel:
             history = self.store.messages(self.conversation_id)
@@ -136,30 +146,65 @@ class ChatSession:
                 raise BackendError("There is nothing to answer yet: send a message first.")
             last = history[-1]
             if last.role == "assistant":
-                self.store.delete_messages_after(self.conversation_id, last.id, inclusive=True)
-            return self._answer(cancel, hooks)
+                return self._answer(cancel, hooks, history[:-1], version_of=last.id)
+            return self._answer(cancel, hooks, history)
 
     def retry(self, callbacks: SessionCallbacks | None = None) -> StoredMessage:
         """After an error or an interrupted answer: ask again (the same as regenerate)."""
         return self.regenerate(callbacks)
 
     def edit_and_resend(
-        self, message_id: int, text: str, callbacks: SessionCallbacks | None = None
+        self,
+        message_id: int,
+        text: str,
+        callbacks: SessionCallbacks | None = None,
+        images: Sequence[ImageInput] | None = None,
     ) -> StoredMessage:
-        """Change a user message's text (its images stay), drop what followed, answer again.
+        """A new version of a user message, answered again; the old one and the answers that
+        followed it stay as an earlier branch.
 
-        The edit is saved before anything is deleted, so a crash in between leaves the new
-        text plus stale answers, never a lost edit.
+        ``images``: the edited message's images (None: the same as before).  The new version
+        is one row written in one transaction with its images, so a crash leaves either the
+        old branch or the new message, never neither.
         """
         hooks = callbacks or _NO_CALLBACKS
         with self._exclusive() as cancel:
             edited = self.store.message(message_id)
             if edited.conversation_id != self.conversation_id or edited.role != "user":
                 raise ValueError("Only your own messages in this conversation can be edited.")
-            self.store.update_message(message_id, text=text)
-            self.store.delete_messages_after(self.conversation_id, message_id)
-            _call(hooks.on_user_message, self.store.message(message_id))
-            return self._answer(cancel, hooks)
+            if images is None:
+                images = [self.store.image(image.sha256) for image in edited.images]
+            user = self.store.add_message(
+                self.conversation_id, "user", text, images, version_of=message_id
+            )
+            _call(hooks.on_user_message, user)
+            return self._answer(cancel, hooks, self.store.messages(self.conversation_id))
+
+    def continue_answer(
+        self, message_id: int, callbacks: SessionCallbacks | None = None
+    ) -> StoredMessage:
+        """Extend the last answer (cut by the token limit, or stopped) in place.
+
+        The same row grows: the model is given the conversation with this answer as its last,
+        unfinished turn and goes on from its last word; the stored text is the old text plus
+        what it adds, and the stats add up.  ``on_assistant_started`` gets the row (its text
+        so far), ``on_delta`` only the new text.
+        """
+        hooks = callbacks or _NO_CALLBACKS
+        with self._exclusive() as cancel:
+            history = self.store.messages(self.conversation_id)
+            last = history[-1] if history else None
+            if (
+                last is None
+                or last.id != message_id
+                or last.role != "assistant"
+                or last.state not in ("complete", "interrupted")
+                or not last.text.strip()
+            ):
+                raise BackendError(
+                    "Only the last answer of the chat can be continued, once it has text."
+                )
+            return self._answer(cancel, hooks, history, continuing=last)
 
     def stop(self) -> None:
         """Ask the generation to stop; safe from any thread. The partial answer is kept as
@@ -177,9 +222,17 @@ class ChatSession:
     def _exclusive(self) -> _Exclusive:
         return _Exclusive(self)
 
-    def _answer(self, cancel: CancelToken, hooks: SessionCallbacks) -> StoredMessage:
-        """Create the streaming row, run the backend, and always write a final state."""
-        history = self.store.messages(self.conversation_id)
+    def _answer(
+        self,
+        cancel: CancelToken,
+        hooks: SessionCallbacks,
+        history: Sequence[StoredMessage],
+        *,
+        version_of: int | None = None,
+        continuing: StoredMessage | None = None,
+    ) -> StoredMessage:
+        """Create the streaming row (or reopen ``continuing``), run the backend, and always
+        write a final state.  ``history``: the visible branch the model answers."""
         system_prompt, options = self._settings()
         self.store.update_conversation(
             self.conversation_id,
@@ -188,14 +241,26 @@ class ChatSession:
             system_prompt=... if self._system_prompt is None else self._system_prompt,
             options=... if self._options is None else self._options,
         )
-        row = self.store.add_message(self.conversation_id, "assistant", "", state="streaming")
+        prefix = ""
+        if continuing is not None:
+            prefix = continuing.text
+            self.store.update_message(continuing.id, state="streaming")
+            row = self.store.message(continuing.id)
+        else:
+            row = self.store.add_message(
+                self.conversation_id, "assistant", "", state="streaming", version_of=version_of
+            )
         _call(hooks.on_assistant_started, row)
-        received: list[str] = []
+        received: list[str] = [prefix] if prefix else []
         state, stats, error = "complete", None, None
+        reason: str | None = None
         flushed_at = time.monotonic()
         try:
             request = ChatRequest(
-                self.model, self._request_messages(history, system_prompt), options
+                self.model,
+                self._request_messages(history, system_prompt),
+                options,
+                continue_last=continuing is not None,
             )
             # closing(): on stop, an error or Ctrl+C the backend's stream is closed at once,
             # which frees the runtime for the next request instead of when gc gets to it.
@@ -210,6 +275,7 @@ class ChatSession:
                             flushed_at = now
                     elif isinstance(chunk, Done):
                         stats = chunk.stats
+                        reason = chunk.reason
                         if chunk.notice:
                             _call(hooks.on_notice, chunk.notice)
                         if chunk.reason == "cancelled":
@@ -220,16 +286,27 @@ class ChatSession:
         except BackendError as failure:
             # A runtime aborted by stop() may raise; that is still a stop, not a failure.
             state, error = ("interrupted", None) if cancel.cancelled else ("error", str(failure))
-            if len(failure.partial_text) > len("".join(received)):
-                received = [failure.partial_text]
+            # The backend's partial text is what it added (a continued answer's start is
+            # not in it): the longer of it and what arrived, after that start.
+            if len(failure.partial_text) > len("".join(received)) - len(prefix):
+                received = [prefix, failure.partial_text]
         except BaseException as failure:
             # Ctrl+C in the CLI, a failing callback, a full disk during a flush: save what
             # arrived (best effort: the disk may be the problem), then let the error rise.
             crashed = "interrupted" if isinstance(failure, KeyboardInterrupt) else "error"
             self._finish_quietly(row.id, "".join(received), crashed, stats, failure)
             raise
+        if continuing is not None:
+            stats = _added(continuing.stats, stats)
+        limited = reason == "length" and state == "complete"
         self.store.update_message(
-            row.id, text="".join(received), state=state, stats=stats, error=error
+            row.id,
+            text="".join(received),
+            state=state,
+            stats=stats,
+            error=error,
+            finish_reason=reason,
+            token_limit=options.max_tokens if limited and options.max_tokens else None,
         )
         final = self.store.message(row.id)
         _call(hooks.on_finished, final)
@@ -276,9 +353,14 @@ class ChatSession:
             turns.append(("system", [system_prompt], []))
         for message in history:
             role: Role
+            text = message.text
             if message.role == "user":
                 role = "user"
-                images = [self.store.image(image.sha256) for image in message.images]
+                if self.images_seen:
+                    images = [self.store.image(image.sha256) for image in message.images]
+                else:
+                    images = []
+                    text = _left_out(len(message.images), text)
             elif message.role == "assistant":
                 if message.state in ("error", "streaming") or not message.text.strip():
                     continue
@@ -286,10 +368,10 @@ class ChatSession:
             else:
                 role, images = "system", []
             if turns and turns[-1][0] == role:
-                turns[-1][1].append(message.text)
+                turns[-1][1].append(text)
                 turns[-1][2].extend(images)
             else:
-                turns.append((role, [message.text], images))
+                turns.append((role, [text], images))
         return tuple(
             Message(role, "\n\n".join(t for t in texts if t), tuple(images))
             for role, texts, images in turns
@@ -322,6 +404,27 @@ class _Exclusive:
         with session._cancel_guard:
             session._cancel = None
         session._running.release()
+
+
+def _left_out(count: int, text: str) -> str:
+    """A user turn's text with a note where its images were (for a text-only model)."""
+    if count == 0:
+        return text
+    note = "[an image was here]" if count == 1 else f"[{count} images were here]"
+    return f"{note}\n{text}" if text else note
+
+
+def _added(before: Stats | None, after: Stats | None) -> Stats | None:
+    """The stats of an answer written in two goes (Continue): counts and times add up."""
+    if before is None or after is None:
+        return after or before
+    return Stats(
+        prompt_tokens=before.prompt_tokens + after.prompt_tokens,
+        completion_tokens=before.completion_tokens + after.completion_tokens,
+        load_s=before.load_s + after.load_s,
+        prompt_s=before.prompt_s + after.prompt_s,
+        decode_s=before.decode_s + after.decode_s,
+    )
 
 
 def _call(hook: Callable[[_T], None] | None, value: _T) -> None:

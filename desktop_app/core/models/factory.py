@@ -56,16 +56,24 @@ def make_backend(
         )
     if name == "llama-cpp":
         from backends.llama_cpp import cpu_variants
+        from backends.llama_cpp.discovery import SUMMARY_CACHE_FILE
 
         cpu_variants.configure(paths.cache_dir)  # the CPU-variant verdicts live there
         extra = [Path(p) for p in settings.extra_model_paths]
+        # Validated model files are remembered across launches there (issue 17: checking
+        # SmolLM2 again took seconds of every start).
+        summaries = paths.cache_dir / SUMMARY_CACHE_FILE
         if isolated:
             from backends.engine import EngineBackend
 
-            return EngineBackend(model_dirs=[paths.models_dir], extra_models=extra)
+            return EngineBackend(
+                model_dirs=[paths.models_dir], extra_models=extra, summary_cache=summaries
+            )
         from backends.llama_cpp import LlamaCppBackend
 
-        return LlamaCppBackend(model_dirs=[paths.models_dir], extra_models=extra)
+        return LlamaCppBackend(
+            model_dirs=[paths.models_dir], extra_models=extra, summary_cache=summaries
+        )
     raise BackendError(f"Unknown backend {name!r}. Choose one of: {', '.join(BACKEND_NAMES)}.")
 
 

@@ -51,9 +51,11 @@ from desktop_app.core.store.records import (
     STATES,
     ConversationDetails,
     ConversationSummary,
+    ImportedConversation,
     SearchHit,
     StoredImage,
     StoredMessage,
+    StoredPreset,
     check_image,
     fts_query,
     make_thumbnail_or_empty,
@@ -62,6 +64,7 @@ from desktop_app.core.store.records import (
     options_to_json,
     stats_from_json,
     stats_to_json,
+    title_from_exchange,
 )
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "StoreError",
     "StoredImage",
     "StoredMessage",
+    "StoredPreset",
     "fts_query",
     "make_title",
 ]
@@ -250,7 +254,7 @@ class Store:
 
     _SUMMARY_SQL: Final = (
         "SELECT c.id, c.title, c.updated_at, c.model, c.backend, "
-        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) "
+        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.pinned "
         "FROM conversations c "
     )
 
@@ -263,12 +267,15 @@ class Store:
             model=row[3],
             backend=row[4],
             message_count=row[5],
+            pinned=bool(row[6]),
         )
 
     def list_conversations(self) -> list[ConversationSummary]:
-        """Every conversation, most recent activity first."""
+        """Every conversation: the pinned ones first, then by most recent activity."""
         with self._reading() as conn:
-            rows = conn.execute(self._SUMMARY_SQL + "ORDER BY c.updated_at DESC, c.id DESC")
+            rows = conn.execute(
+                self._SUMMARY_SQL + "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC"
+            )
             return [self._summary(row) for row in rows]
 
     def conversation(self, conversation_id: int) -> ConversationSummary:
@@ -284,7 +291,7 @@ class Store:
         with self._reading() as conn:
             row = conn.execute(
                 "SELECT id, title, created_at, updated_at, model, backend, system_prompt, "
-                "options FROM conversations WHERE id = ?",
+                "options, own_settings FROM conversations WHERE id = ?",
                 (conversation_id,),
             ).fetchone()
         if row is None:
@@ -298,6 +305,7 @@ class Store:
             backend=row[5],
             system_prompt=row[6],
             options=options_from_json(row[7]),
+            own_settings=bool(row[8]),
         )
 
     def conversation_settings(
@@ -329,8 +337,80 @@ class Store:
         self._update_conversation_columns(conversation_id, changes)
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        """Set the title; an empty title means "the default title"."""
-        self._update_conversation_columns(conversation_id, {"title": title.strip()})
+        """Set the title; an empty title means "the default title".
+
+        A title given here is the person's: a title made from the first exchange never
+        replaces it (:meth:`title_after_first_answer`); an empty one hands the title back.
+        """
+        title = title.strip()
+        self._update_conversation_columns(
+            conversation_id, {"title": title, "title_by_user": int(bool(title))}
+        )
+
+    def own_settings(self, conversation_id: int) -> tuple[str | None, GenerationOptions | None]:
+        """The chat's own system prompt and options, or (None, None) when it follows the
+        app's settings (the columns then only record what its last answer used)."""
+        details = self.conversation_details(conversation_id)
+        if not details.own_settings:
+            return None, None
+        return details.system_prompt, details.options
+
+    def set_own_settings(
+        self,
+        conversation_id: int,
+        system_prompt: str | None,
+        options: GenerationOptions | None,
+    ) -> None:
+        """Give the chat its own system prompt and options; (None, None): it follows the
+        app's settings again."""
+        own = system_prompt is not None or options is not None
+        self._update_conversation_columns(
+            conversation_id,
+            {
+                "system_prompt": system_prompt,
+                "options": options_to_json(options),
+                "own_settings": int(own),
+            },
+        )
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a chat (listed first) or unpin it; its activity time is left as it was."""
+        self._update_conversation_columns(conversation_id, {"pinned": int(pinned)})
+
+    def title_after_first_answer(self, conversation_id: int, answer_id: int) -> str | None:
+        """Title the chat from its first exchange once ``answer_id``, its first answer, is in.
+
+        Returns the new title, or None when nothing changed: the answer is not the chat's
+        first, the person gave the title (renaming), or the exchange has no words.  One
+        transaction, so a rename that lands meanwhile is never overwritten.
+        """
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT title, title_by_user FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None:
+                raise self._missing(conversation_id)
+            if row[1]:
+                return None
+            first_answer = conn.execute(
+                "SELECT id, text FROM messages WHERE conversation_id = ? AND role = 'assistant' "
+                "ORDER BY position LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            if first_answer is None or first_answer[0] != answer_id:
+                return None
+            question = conn.execute(
+                "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' "
+                "ORDER BY position LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            title = title_from_exchange(question[0] if question else "", first_answer[1])
+            if not title or title == row[0]:
+                return None
+            conn.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
+            return title
 
     def _update_conversation_columns(
         self, conversation_id: int, changes: dict[str, object]
@@ -358,32 +438,65 @@ class Store:
 
     # -- messages -------------------------------------------------------------------------
 
+    #: The visible branch: from the conversation's active leaf up through the parents.
+    _BRANCH_SQL: Final = (
+        "WITH RECURSIVE branch(id) AS ("
+        " SELECT active_leaf FROM conversations WHERE id = :conversation"
+        " UNION ALL"
+        " SELECT m.parent_id FROM messages m JOIN branch b ON m.id = b.id"
+        " WHERE m.parent_id IS NOT NULL) "
+    )
+    _MESSAGE_COLUMNS: Final = (
+        "m.id, m.conversation_id, m.role, m.text, m.state, m.stats, m.error, m.created_at, "
+        "m.finish_reason, m.token_limit"
+    )
+
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        """The conversation's messages in order; :class:`NotFound` if it does not exist."""
+        """The conversation's visible branch in order; :class:`NotFound` if it does not exist.
+
+        Versions that Regenerate or Edit kept aside are not in it (each message lists its
+        ``versions``; :meth:`show_version` changes the branch).  The walk up from the leaf
+        follows the primary key, so it costs what the branch's length costs.
+        """
         with self._reading() as conn:
             self._require_conversation(conn, conversation_id)
+            where = {"conversation": conversation_id}
             images: dict[int, list[StoredImage]] = {}
             for message_id, sha256, mime, width, height in conn.execute(
-                "SELECT mi.message_id, i.sha256, i.mime, i.width, i.height "
-                "FROM message_images mi JOIN messages m ON m.id = mi.message_id "
-                "JOIN images i ON i.sha256 = mi.sha256 "
-                "WHERE m.conversation_id = ? ORDER BY mi.message_id, mi.ordinal",
-                (conversation_id,),
+                self._BRANCH_SQL + "SELECT mi.message_id, i.sha256, i.mime, i.width, i.height "
+                "FROM message_images mi JOIN images i ON i.sha256 = mi.sha256 "
+                "WHERE mi.message_id IN branch ORDER BY mi.message_id, mi.ordinal",
+                where,
             ):
                 images.setdefault(message_id, []).append(StoredImage(sha256, mime, width, height))
+            versions: dict[int, list[int]] = {}
+            # Driven from the branch (CROSS JOIN keeps that order): a lookup per message
+            # shown, whatever the number of hidden versions.
+            for message_id, sibling in conn.execute(
+                self._BRANCH_SQL + "SELECT m.id, s.id FROM branch b "
+                "CROSS JOIN messages m ON m.id = b.id "
+                "CROSS JOIN messages s ON s.conversation_id = m.conversation_id "
+                "AND s.parent_id IS m.parent_id "
+                "WHERE m.conversation_id = :conversation ORDER BY s.id",
+                where,
+            ):
+                versions.setdefault(message_id, []).append(sibling)
             rows = conn.execute(
-                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
-                "FROM messages WHERE conversation_id = ? ORDER BY position",
-                (conversation_id,),
+                self._BRANCH_SQL + f"SELECT {self._MESSAGE_COLUMNS} FROM branch b "
+                "CROSS JOIN messages m ON m.id = b.id "
+                "WHERE m.conversation_id = :conversation ORDER BY m.position",
+                where,
             ).fetchall()
-        return [self._message(row, tuple(images.get(row[0], ()))) for row in rows]
+        return [
+            self._message(row, tuple(images.get(row[0], ())), tuple(versions.get(row[0], ())))
+            for row in rows
+        ]
 
     def message(self, message_id: int) -> StoredMessage:
-        """One message by id; :class:`NotFound` if it does not exist."""
+        """One message by id (shown or not); :class:`NotFound` if it does not exist."""
         with self._reading() as conn:
             row = conn.execute(
-                "SELECT id, conversation_id, role, text, state, stats, error, created_at "
-                "FROM messages WHERE id = ?",
+                f"SELECT {self._MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?",
                 (message_id,),
             ).fetchone()
             if row is None:
@@ -397,10 +510,76 @@ class Store:
                     (message_id,),
                 )
             )
-        return self._message(row, images)
+            versions = self._versions(conn, message_id)
+        return self._message(row, images, versions)
+
+    def versions(self, message_id: int) -> tuple[int, ...]:
+        """The ids of ``message_id`` and its other versions, oldest first."""
+        with self._reading() as conn:
+            return self._versions(conn, message_id)
 
     @staticmethod
-    def _message(row: tuple[Any, ...], images: tuple[StoredImage, ...]) -> StoredMessage:
+    def _versions(conn: sqlite3.Connection, message_id: int) -> tuple[int, ...]:
+        return tuple(
+            row[0]
+            for row in conn.execute(
+                "SELECT s.id FROM messages m JOIN messages s "
+                "ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id "
+                "WHERE m.id = ? ORDER BY s.id",
+                (message_id,),
+            )
+        )
+
+    def show_version(self, message_id: int) -> None:
+        """Make the branch through ``message_id`` the visible one.
+
+        Below it, the branch follows the child shown last at each step (``chosen_at``), so
+        going back to an earlier version of a question shows the answers it had then.
+        """
+        now = time.time()
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+            conversation_id = int(row[0])
+            leaf = message_id
+            while True:
+                child = conn.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ? "
+                    "ORDER BY chosen_at DESC, id DESC LIMIT 1",
+                    (conversation_id, leaf),
+                ).fetchone()
+                if child is None:
+                    break
+                leaf = int(child[0])
+            self._set_leaf(conn, conversation_id, leaf, now)
+
+    def _set_leaf(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: int,
+        leaf: int | None,
+        now: float,
+        *,
+        mark: bool = True,
+    ) -> None:
+        """Show the branch ending at ``leaf``; ``mark``: remember each of its messages as
+        the chosen one among its versions."""
+        conn.execute(
+            "UPDATE conversations SET active_leaf = ? WHERE id = ?", (leaf, conversation_id)
+        )
+        if leaf is not None and mark:
+            conn.execute(
+                self._BRANCH_SQL + "UPDATE messages SET chosen_at = :now WHERE id IN branch",
+                {"conversation": conversation_id, "now": now},
+            )
+
+    @staticmethod
+    def _message(
+        row: tuple[Any, ...], images: tuple[StoredImage, ...], versions: tuple[int, ...] = ()
+    ) -> StoredMessage:
         return StoredMessage(
             id=row[0],
             conversation_id=row[1],
@@ -411,6 +590,9 @@ class Store:
             stats=stats_from_json(row[5]),
             error=row[6],
             created_at=row[7],
+            versions=versions or (row[0],),
+            finish_reason=row[8],
+            token_limit=row[9],
         )
 
     def add_message(
@@ -421,11 +603,16 @@ class Store:
         images: Sequence[ImageInput] = (),
         *,
         state: str = "complete",
+        version_of: int | None = None,
     ) -> StoredMessage:
         """Append a message (and its images, stored once each) and commit before returning.
 
-        Marks the conversation as active now, and titles an untitled conversation from its
-        first user message.
+        The message follows the visible branch's last message, or, with ``version_of``,
+        becomes a new version of that message (same place in the conversation; the old one
+        is kept, hidden).  Either way the branch ending with it is the one shown.  One
+        transaction: an edit whose images changed is never half saved.  Marks the
+        conversation as active now, and titles an untitled conversation from its first user
+        message.
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
@@ -437,16 +624,21 @@ class Store:
         now = time.time()
         with self._writing() as conn:
             title = self._require_conversation(conn, conversation_id)
+            parent = self._parent_for_new(conn, conversation_id, version_of)
+            # Positions only grow: every branch, read in position order, is in order.
             (position,) = conn.execute(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, role, text, state, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, position, role, text, state, now, now),
+                "created_at, updated_at, parent_id, chosen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, position, role, text, state, now, now, parent, now),
             )
             message_id = int(cursor.lastrowid or 0)
+            # Appending to the shown branch: its messages are already the chosen ones, so
+            # only the leaf moves (marking a long branch on every message would cost).
+            self._set_leaf(conn, conversation_id, message_id, now, mark=version_of is not None)
             for ordinal, image in enumerate(images):
                 if image.sha256 in thumbnails:
                     conn.execute(
@@ -477,6 +669,7 @@ class Store:
                 conn.execute(
                     "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
                 )
+            versions = self._versions(conn, message_id)
         return StoredMessage(
             id=message_id,
             conversation_id=conversation_id,
@@ -487,7 +680,29 @@ class Store:
             stats=None,
             error=None,
             created_at=now,
+            versions=versions,
         )
+
+    def _parent_for_new(
+        self, conn: sqlite3.Connection, conversation_id: int, version_of: int | None
+    ) -> int | None:
+        """Where a new message hangs: after the visible branch, or beside ``version_of``."""
+        if version_of is None:
+            row = conn.execute(
+                "SELECT c.active_leaf FROM conversations c JOIN messages m "
+                "ON m.id = c.active_leaf AND m.conversation_id = c.id WHERE c.id = ?",
+                (conversation_id,),
+            ).fetchone()
+            return None if row is None else row[0]
+        row = conn.execute(
+            "SELECT parent_id FROM messages WHERE id = ? AND conversation_id = ?",
+            (version_of, conversation_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"Message {version_of} is not in conversation {conversation_id} any more."
+            )
+        return None if row[0] is None else int(row[0])
 
     def _thumbnails_for_new(self, images: Sequence[ImageInput]) -> dict[str, bytes]:
         """Thumbnails for the images not stored yet, made before any lock is taken.
@@ -517,6 +732,8 @@ class Store:
         state: str | None = None,
         stats: Stats | None = None,
         error: str | None = None,
+        finish_reason: str | None = None,
+        token_limit: int | None = None,
     ) -> None:
         """Change only the fields given.
 
@@ -536,6 +753,10 @@ class Store:
             changes["stats"] = stats_to_json(stats)
         if error is not None:
             changes["error"] = error
+        if finish_reason is not None:
+            changes["finish_reason"] = finish_reason
+        if token_limit is not None:
+            changes["token_limit"] = token_limit
         with self._lock:
             with self._reading() as conn:
                 row = conn.execute(
@@ -567,11 +788,13 @@ class Store:
     ) -> None:
         """Delete the messages after ``message_id`` (and it too if ``inclusive``).
 
-        For regenerate and edit-and-resend. Images no other message uses are removed.
+        Regenerate and Edit keep versions instead (``add_message(version_of=...)``); this
+        removes messages for good, in every branch.  Images no other message uses are
+        removed.  The branch shown then ends at the last message left before the cut.
         """
         with self._writing() as conn:
             row = conn.execute(
-                "SELECT position FROM messages WHERE id = ? AND conversation_id = ?",
+                "SELECT position, parent_id FROM messages WHERE id = ? AND conversation_id = ?",
                 (message_id, conversation_id),
             ).fetchone()
             if row is None:
@@ -584,6 +807,13 @@ class Store:
                 + " ?",
                 (conversation_id, row[0]),
             )
+            leaf = message_id if not inclusive else row[1]
+            if (
+                leaf is None
+                or not conn.execute("SELECT 1 FROM messages WHERE id = ?", (leaf,)).fetchone()
+            ):
+                leaf = None
+            self._set_leaf(conn, conversation_id, leaf, time.time())
             self._delete_unreferenced_images(conn)
 
     # -- images ---------------------------------------------------------------------------
@@ -648,6 +878,159 @@ class Store:
                 (match, match, limit),
             ).fetchall()
         return [SearchHit(row[0], row[1], row[2] or DEFAULT_TITLE, row[3]) for row in rows]
+
+    # -- presets --------------------------------------------------------------------------
+
+    def presets(self) -> list[StoredPreset]:
+        """The presets the person saved, by name."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, name, system_prompt, options, prompt FROM presets "
+                "ORDER BY name COLLATE NOCASE, id"
+            ).fetchall()
+        return [
+            StoredPreset(row[0], row[1], row[2], options_from_json(row[3]), row[4]) for row in rows
+        ]
+
+    def add_preset(
+        self,
+        name: str,
+        *,
+        system_prompt: str | None,
+        options: GenerationOptions | None,
+        prompt: str | None = None,
+    ) -> StoredPreset:
+        """Save a preset; ``ValueError`` when the name is empty or taken (a sentence)."""
+        name = self._preset_name(name)
+        with self._writing() as conn:
+            self._require_free_name(conn, name, None)
+            cursor = conn.execute(
+                "INSERT INTO presets (name, system_prompt, options, prompt, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, system_prompt, options_to_json(options), prompt, time.time()),
+            )
+            preset_id = int(cursor.lastrowid or 0)
+        return StoredPreset(preset_id, name, system_prompt, options, prompt)
+
+    def rename_preset(self, preset_id: int, name: str) -> None:
+        """Rename a saved preset; ``ValueError`` when the name is empty or taken."""
+        name = self._preset_name(name)
+        with self._writing() as conn:
+            self._require_free_name(conn, name, preset_id)
+            cursor = conn.execute("UPDATE presets SET name = ? WHERE id = ?", (name, preset_id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"Preset {preset_id} is not saved any more.")
+
+    def delete_preset(self, preset_id: int) -> None:
+        """Delete a saved preset (chats that used it keep their settings)."""
+        with self._writing() as conn:
+            cursor = conn.execute("DELETE FROM presets WHERE id = ?", (preset_id,))
+            if cursor.rowcount == 0:
+                raise NotFound(f"Preset {preset_id} is not saved any more.")
+
+    @staticmethod
+    def _preset_name(name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("A preset needs a name.")
+        return name
+
+    @staticmethod
+    def _require_free_name(conn: sqlite3.Connection, name: str, own_id: int | None) -> None:
+        row = conn.execute(
+            "SELECT id FROM presets WHERE name = ? COLLATE NOCASE", (name,)
+        ).fetchone()
+        if row is not None and row[0] != own_id:
+            raise ValueError(f"A preset named “{name}” exists already; choose another name.")
+
+    # -- import ---------------------------------------------------------------------------
+
+    def import_conversations(self, conversations: Sequence[ImportedConversation]) -> list[int]:
+        """Add conversations read from an export, all in one transaction; their new ids.
+
+        The importer (``desktop_app.core.chat.import_chat``) has checked every value and
+        every image (its sha256 is its data's); here a failure of any part rolls back the
+        whole import, so the history is as it was.  Times are kept as exported; titles
+        count as the person's (an imported chat is not re-titled).
+        """
+        for conversation in conversations:
+            for message in conversation.messages:
+                if message.role not in ROLES or message.state not in STATES:
+                    raise ValueError(f"unknown role or state: {message.role!r}, {message.state!r}")
+                for image in message.images:
+                    check_image(image)
+        thumbnails: dict[str, bytes] = {}
+        for conversation in conversations:
+            for message in conversation.messages:
+                thumbnails.update(self._thumbnails_for_new(message.images))
+        ids: list[int] = []
+        now = time.time()
+        with self._writing() as conn:
+            for conversation in conversations:
+                cursor = conn.execute(
+                    "INSERT INTO conversations (title, created_at, updated_at, model, backend, "
+                    "system_prompt, options, title_by_user, own_settings) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    (
+                        conversation.title.strip(),
+                        conversation.created_at,
+                        conversation.updated_at,
+                        conversation.model,
+                        conversation.backend,
+                        conversation.system_prompt,
+                        options_to_json(conversation.options),
+                        int(conversation.own_settings),
+                    ),
+                )
+                conversation_id = int(cursor.lastrowid or 0)
+                # An export holds the branch that was shown: it comes back as one branch,
+                # each message the child of the one before, the last one shown.
+                parent: int | None = None
+                for position, message in enumerate(conversation.messages, start=1):
+                    cursor = conn.execute(
+                        "INSERT INTO messages (conversation_id, position, role, text, state, "
+                        "stats, error, created_at, updated_at, parent_id, chosen_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            conversation_id,
+                            position,
+                            message.role,
+                            message.text,
+                            message.state,
+                            stats_to_json(message.stats),
+                            message.error,
+                            message.created_at,
+                            message.created_at,
+                            parent,
+                            message.created_at,
+                        ),
+                    )
+                    message_id = int(cursor.lastrowid or 0)
+                    parent = message_id
+                    for ordinal, image in enumerate(message.images):
+                        if image.sha256 in thumbnails:
+                            conn.execute(
+                                "INSERT OR IGNORE INTO images "
+                                "(sha256, mime, width, height, data, thumbnail, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (
+                                    image.sha256,
+                                    image.mime,
+                                    image.width,
+                                    image.height,
+                                    image.data,
+                                    thumbnails[image.sha256],
+                                    now,
+                                ),
+                            )
+                        conn.execute(
+                            "INSERT INTO message_images (message_id, sha256, ordinal) "
+                            "VALUES (?, ?, ?)",
+                            (message_id, image.sha256, ordinal),
+                        )
+                self._set_leaf(conn, conversation_id, parent, now, mark=False)
+                ids.append(conversation_id)
+        return ids
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -24,8 +24,12 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     backend       TEXT  NULL               state           TEXT  complete|streaming|    │
     system_prompt TEXT  NULL                                     interrupted|error      │
     options       TEXT  NULL (JSON)        stats           TEXT  NULL (JSON)            │
-                                           error           TEXT  NULL                   │
-                                           created_at, updated_at  REAL                 │
+    active_leaf   INTEGER NULL (v3: the    error           TEXT  NULL                   │
+                  last message shown)      created_at, updated_at  REAL                 │
+    pinned        INTEGER 0|1 (v4)         parent_id       INTEGER NULL FK messages (v3)│
+    title_by_user INTEGER 0|1 (v4)         chosen_at       REAL  (v3, last shown)       │
+    own_settings  INTEGER 0|1 (v4)         finish_reason   TEXT  NULL stop|length|...   │
+                                           token_limit     INTEGER NULL (v3)            │
                                                                                         │
     images                                 message_images                               │
     ──────                                 ──────────────                               │
@@ -36,6 +40,8 @@ The schema after all migrations (ids are AUTOINCREMENT: never reused)::
     thumbnail     BLOB (~128 px preview)
     created_at    REAL                     messages_fts    FTS5(text), external content
                                                            = messages, 3 sync triggers
+    presets (v4)  id INTEGER PK, name TEXT UNIQUE, system_prompt TEXT NULL,
+                  options TEXT NULL (JSON), prompt TEXT NULL, created_at REAL
     schema_migrations (version INTEGER PK, name TEXT, applied_at REAL)
     PRAGMA user_version = latest version
 """
@@ -176,9 +182,68 @@ _V2_SEARCH = _sql(
     "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
 )
 
+# Versions (issue 17): Regenerate and Edit add a sibling instead of deleting, so the
+# messages form a tree.  ``parent_id`` is the message before this one in its branch (NULL for
+# a conversation's first messages); ``conversations.active_leaf`` is the last message of the
+# branch on screen, whose ancestors are what ``Store.messages`` returns.  ``chosen_at``
+# remembers which child was shown last, so switching a version back restores the branch
+# that followed it.  ``finish_reason`` / ``token_limit`` keep why an answer ended ("length":
+# cut by the token limit, shown with Continue after a restart).  Existing chats are one
+# branch: each message's parent is the one before it by position, the leaf the last one.
+_V3_VERSIONS = _sql(
+    "ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE",
+    "ALTER TABLE messages ADD COLUMN chosen_at REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
+    "ALTER TABLE messages ADD COLUMN token_limit INTEGER",
+    "ALTER TABLE conversations ADD COLUMN active_leaf INTEGER",
+    """
+    UPDATE messages SET parent_id = (
+        SELECT p.id FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.position < messages.position
+        ORDER BY p.position DESC LIMIT 1
+    )
+    """,
+    """
+    UPDATE conversations SET active_leaf = (
+        SELECT m.id FROM messages m WHERE m.conversation_id = conversations.id
+        ORDER BY m.position DESC LIMIT 1
+    )
+    """,
+    # Children of a message (and a conversation's first messages, parent NULL), for the
+    # versions of a message and for following the chosen branch down.
+    "CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id)",
+)
+
+# Pinned chats are listed first; ``title_by_user`` marks a title the person gave by renaming,
+# which a title made from the first exchange never replaces (existing titles count as made
+# from the first message: the app could not tell them apart before).  Presets are the
+# person's saved chat settings (the built-in ones live in code, desktop_app/core/chat/presets.py);
+# they are kept here rather than in settings.json because they are the person's content, like
+# chats, and that file's schema holds flat values only.
+_V4_PINS_TITLES_PRESETS = _sql(
+    "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE conversations ADD COLUMN title_by_user INTEGER NOT NULL DEFAULT 0",
+    # 1: the system prompt and options are the chat's own (Chat settings…, a preset); 0: the
+    # window answers with the app's settings and the columns only record what was used
+    # (every chat before this migration: the window then used the app's settings too).
+    "ALTER TABLE conversations ADD COLUMN own_settings INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TABLE presets (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT    NOT NULL UNIQUE,
+        system_prompt TEXT,
+        options       TEXT,
+        prompt        TEXT,
+        created_at    REAL    NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "conversations, messages, images", _V1_CORE),
     Migration(2, "full-text search over messages", _V2_SEARCH),
+    Migration(3, "message versions (a tree of branches) and finish reasons", _V3_VERSIONS),
+    Migration(4, "pinned chats, titles given by the person, presets", _V4_PINS_TITLES_PRESETS),
 )
 LATEST_VERSION: Final[int] = MIGRATIONS[-1].version
 

@@ -23,9 +23,12 @@ __all__ = [
     "STATES",
     "ConversationDetails",
     "ConversationSummary",
+    "ImportedConversation",
+    "ImportedMessage",
     "SearchHit",
     "StoredImage",
     "StoredMessage",
+    "StoredPreset",
     "check_image",
     "fts_query",
     "make_thumbnail_or_empty",
@@ -34,6 +37,7 @@ __all__ = [
     "options_to_json",
     "stats_from_json",
     "stats_to_json",
+    "title_from_exchange",
 ]
 
 ROLES: Final = frozenset({"system", "user", "assistant"})
@@ -56,7 +60,13 @@ class StoredImage:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """One saved turn. ``state`` is complete, streaming, interrupted or error."""
+    """One saved turn. ``state`` is complete, streaming, interrupted or error.
+
+    ``versions``: the ids of this message and its other versions (Regenerate and Edit keep
+    what they replace), oldest first; one id when there are none.  ``finish_reason``: why the
+    answer ended ("stop", "length": cut by ``token_limit`` tokens, "cancelled"), None when
+    not known (rows written before it was kept, user turns).
+    """
 
     id: int
     conversation_id: int
@@ -67,6 +77,19 @@ class StoredMessage:
     stats: Stats | None
     error: str | None
     created_at: float
+    versions: tuple[int, ...] = ()
+    finish_reason: str | None = None
+    token_limit: int | None = None
+
+    @property
+    def version_index(self) -> int:
+        """This message's place among its versions, from 0 (0 when it has none)."""
+        return self.versions.index(self.id) if self.id in self.versions else 0
+
+    @property
+    def cut_by_limit(self) -> bool:
+        """A complete answer that stopped because it reached the token limit."""
+        return self.state == "complete" and self.finish_reason == "length"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +102,8 @@ class ConversationSummary:
     model: str | None
     backend: str | None
     message_count: int
+    #: Listed before the others (migration 3); a default, so older callers still build it.
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +118,8 @@ class ConversationDetails:
     backend: str | None
     system_prompt: str | None
     options: GenerationOptions | None
+    #: The system prompt and options are the chat's own, not a record of the app's settings.
+    own_settings: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +130,130 @@ class SearchHit:
     message_id: int
     title: str
     snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMessage:
+    """A message read from an export, checked, with its images' bytes (to be stored)."""
+
+    role: str
+    text: str
+    state: str
+    created_at: float
+    stats: Stats | None = None
+    error: str | None = None
+    images: tuple[ImageInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedConversation:
+    """A conversation read from an export, checked, ready for ``Store.import_conversations``."""
+
+    title: str
+    created_at: float
+    updated_at: float
+    model: str | None
+    backend: str | None
+    system_prompt: str | None
+    options: GenerationOptions | None
+    messages: tuple[ImportedMessage, ...]
+    own_settings: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPreset:
+    """A preset the person saved: a chat's system prompt and options, and a prompt to
+    start with (each None when the preset leaves it as the chat has it)."""
+
+    id: int
+    name: str
+    system_prompt: str | None
+    options: GenerationOptions | None
+    prompt: str | None
+
+
+#: What a short title made from the first exchange holds at most.
+SHORT_TITLE_WORDS: Final = 7
+SHORT_TITLE_LENGTH: Final = 40
+#: Openings that say nothing about the subject ("Can you please tell me what is in this
+#: photo?" is about the photo); lower case, longest first so the longest one is taken.
+_FILLER: Final = tuple(
+    sorted(
+        (
+            "hi",
+            "hello",
+            "hey",
+            "please",
+            "can you",
+            "could you",
+            "would you",
+            "will you",
+            "can you please",
+            "could you please",
+            "i want you to",
+            "i would like you to",
+            "i'd like you to",
+            "help me",
+            "tell me",
+            "briefly",
+            "quickly",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def title_from_exchange(user_text: str, answer_text: str) -> str:
+    """A short title for a chat from its first question and answer; "" when neither has words.
+
+    Deterministic and free (no model call): the question's first sentence without the
+    polite opening ("Could you please …"), at most ~7 words / 40 characters, capitalised.
+    A question of images only has no words: then the answer's first sentence, which says
+    what the model saw.  Why: the first message's first line (``make_title``) is often
+    "Hi!" or a long paragraph; the sidebar needs a few words that tell chats apart.
+    """
+    for text in (user_text, answer_text):
+        sentence = _first_sentence(text)
+        if sentence:
+            return _shorten(sentence)
+    return ""
+
+
+#: What may follow a filler opening ("" too: the opening is the whole text).
+SEP: Final = " ,!:"
+
+
+def _first_sentence(text: str) -> str:
+    whole = " ".join(text.replace("#", " ").replace("*", " ").replace("`", " ").split())
+    plain = whole
+    while True:
+        lowered = plain.lower()
+        opening = next(
+            (f for f in _FILLER if lowered.startswith(f) and lowered[len(f) : len(f) + 1] in SEP),
+            None,
+        )
+        if opening is None:
+            break
+        plain = plain[len(opening) :].lstrip(" ,!:")
+    if not plain.strip(" .!?"):  # only a greeting ("Hi!"): that is the title then
+        plain = whole
+    for index, char in enumerate(plain):
+        # A sentence ends at . ! ? (kept for a question) or their CJK forms; not inside
+        # "3.5" or "e.g.".
+        if char in "!?。！？" or (char == "." and plain[index + 1 : index + 2] in ("", " ")):
+            end = index + 1 if char in "?？" else index
+            if plain[:end].strip(" .,;:-"):
+                return plain[:end].strip()
+    return plain.strip()
+
+
+def _shorten(sentence: str) -> str:
+    words = sentence.split()
+    short = " ".join(words[:SHORT_TITLE_WORDS])
+    if len(words) > SHORT_TITLE_WORDS or len(short) > SHORT_TITLE_LENGTH:
+        short = make_title(short, SHORT_TITLE_LENGTH).rstrip("…").rstrip(" ,.;:-–—") + "…"
+    return short[:1].upper() + short[1:]
 
 
 def make_title(text: str, limit: int = TITLE_LENGTH) -> str:

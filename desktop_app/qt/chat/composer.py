@@ -161,12 +161,15 @@ class Composer(QFrame):
     image_pasted = Signal(bytes)
     edit_last_requested = Signal()
     edit_cancelled = Signal()
+    #: The button beside a notice was clicked; its notice's NOTICE_* key.
+    notice_action = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Composer")
         self.pending: list[PendingImage] = []
         self._notices: dict[str, str] = {}  # by NOTICE_* key, shown in the order first set
+        self._actions: dict[str, str] = {}  # a notice's button label, by the same key
         self.editing_message_id: int | None = None
         self._busy = False
 
@@ -185,7 +188,17 @@ class Composer(QFrame):
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.hide()
-        outer.addWidget(self.notice)
+        notice_row = QHBoxLayout()
+        notice_row.setSpacing(8)
+        notice_row.addWidget(self.notice, 1)
+        # What a notice offers to do about it ("Switch back to …"), beside it.
+        self.notice_button = QPushButton(self)
+        self.notice_button.setObjectName("NoticeAction")
+        self.notice_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.notice_button.clicked.connect(self._notice_action_clicked)
+        self.notice_button.hide()
+        notice_row.addWidget(self.notice_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        outer.addLayout(notice_row)
 
         self.strip = QFrame(self)
         self.strip.setObjectName("AttachmentStrip")
@@ -268,15 +281,32 @@ class Composer(QFrame):
     def images(self) -> list[ImageInput]:
         return [p.image for p in self.pending]
 
-    def show_notice(self, text: str, key: str = NOTICE_GENERAL) -> None:
-        """Show ``text`` as the notice of its ``key`` (``""`` clears that one only)."""
+    def show_notice(self, text: str, key: str = NOTICE_GENERAL, *, action: str = "") -> None:
+        """Show ``text`` as the notice of its ``key`` (``""`` clears that one only).
+
+        ``action``: the label of a button beside the notice (``notice_action`` says when it
+        is clicked); it goes with its notice.
+        """
         if text:
             self._notices[key] = text
         else:
             self._notices.pop(key, None)
+        if text and action:
+            self._actions[key] = action
+        else:
+            self._actions.pop(key, None)
         shown = "\n".join(self._notices.values())
         self.notice.setText(shown)
         self.notice.setVisible(bool(shown))
+        label = next(reversed(self._actions.values()), "")
+        self.notice_button.setText(label.replace("&", "&&"))  # a model's name: no mnemonic
+        self.notice_button.setToolTip(label)
+        self.notice_button.setAccessibleName(label)
+        self.notice_button.setVisible(bool(label))
+
+    def _notice_action_clicked(self) -> None:
+        if self._actions:
+            emit(self.notice_action, next(reversed(self._actions)))
 
     def add_notice(self, text: str, key: str = NOTICE_GENERAL) -> None:
         """Show ``text`` after the notice of ``key`` already showing, if any, not over it.

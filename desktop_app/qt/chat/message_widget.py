@@ -2,7 +2,8 @@
 
 User and assistant messages look different (right-aligned tinted bubble vs a card); images
 sit in the user's bubble as thumbnails that open a large view; actions appear on hover and
-are also reachable by keyboard (Tab) and the context menu.
+on keyboard focus (Tab reaches them, a ring shows which one has it).  Hidden actions keep
+their place (drawn transparent), so hovering never moves the message (issue 17, item 10).
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCursor, QDesktopServices, QFont, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +34,8 @@ from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.signals import emit
 
 THUMBNAIL_PX = 112
+#: How long a Copy button says "Copied ✓" after a click.
+COPIED_MS = 1500
 
 
 tr = translator("MessageWidget")
@@ -71,6 +75,10 @@ class MessageWidget(QWidget):
     edit_requested = Signal(int)
     regenerate_requested = Signal(int)
     retry_requested = Signal(int)
+    #: Show another version of this message (its id): ‹ and › on a message with versions.
+    version_requested = Signal(int)
+    #: Extend this answer (cut by the token limit, or stopped).
+    continue_requested = Signal(int)
     image_clicked = Signal(str)
 
     def __init__(
@@ -144,16 +152,23 @@ class MessageWidget(QWidget):
         small = self.stats.font()
         small.setPointSizeF(max(small.pointSizeF() - 1.5, 7.0))
         self.stats.setFont(small)
+        self.versions = self._version_switcher(footer, small)
         footer.addWidget(self.stats)
         footer.addStretch(1)
         self.action_buttons: dict[str, QToolButton] = {}
+        self._can_regenerate = True
         self._add_action(
-            footer,
-            "copy",
-            tr("Copy"),
-            tr("Copy this message (Ctrl+Shift+C)"),
-            lambda: emit(self.copy_requested, self._text),
+            footer, "copy", tr("Copy"), tr("Copy this message (Ctrl+Shift+C)"), self._copy
         )
+        copy = self.action_buttons["copy"]
+        # Wide enough for "Copied ✓" from the start: the confirmation moves nothing.
+        copy.setText(tr("Copied ✓"))
+        copy.setMinimumWidth(copy.sizeHint().width())
+        copy.setText(tr("Copy"))
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(lambda: copy.setText(tr("Copy")))
         if self.is_user:
             self._add_action(
                 footer,
@@ -163,6 +178,13 @@ class MessageWidget(QWidget):
                 lambda: emit(self.edit_requested, self.message.id),
             )
         else:
+            self._add_action(
+                footer,
+                "continue",
+                tr("Continue"),
+                tr("Let the model go on with this answer"),
+                lambda: emit(self.continue_requested, self.message.id),
+            )
             self._add_action(
                 footer,
                 "retry",
@@ -208,6 +230,60 @@ class MessageWidget(QWidget):
         button.clicked.connect(lambda: emit(self.image_clicked, image.sha256))
         return button
 
+    def _version_switcher(self, footer: QHBoxLayout, font: QFont) -> QWidget:
+        """‹ 2/3 ›: which version of this message is shown, and the way to the others.
+
+        Always visible on a message that has versions (Regenerate and Edit keep what they
+        replace), not only on hover: it tells that there is more to see.
+        """
+        box = QWidget(self.bubble)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 6, 0)
+        row.setSpacing(0)
+        self.previous_version = QToolButton(box)
+        self.previous_version.setObjectName("MessageAction")
+        self.previous_version.setText("‹")
+        self.previous_version.setToolTip(tr("Show the previous version"))
+        self.previous_version.setAccessibleName(tr("Previous version"))
+        self.previous_version.clicked.connect(lambda: self._step_version(-1))
+        self.version_label = QLabel(box)
+        self.version_label.setObjectName("Muted")
+        self.version_label.setFont(font)
+        self.next_version = QToolButton(box)
+        self.next_version.setObjectName("MessageAction")
+        self.next_version.setText("›")
+        self.next_version.setToolTip(tr("Show the next version"))
+        self.next_version.setAccessibleName(tr("Next version"))
+        self.next_version.clicked.connect(lambda: self._step_version(1))
+        for button in (self.previous_version, self.next_version):
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+        row.addWidget(self.previous_version)
+        row.addWidget(self.version_label)
+        row.addWidget(self.next_version)
+        footer.addWidget(box)
+        box.hide()
+        return box
+
+    def _step_version(self, step: int) -> None:
+        versions: tuple[int, ...] = getattr(self.message, "versions", ())
+        index = getattr(self.message, "version_index", 0) + step
+        if 0 <= index < len(versions):
+            emit(self.version_requested, versions[index])
+
+    def _show_versions(self) -> None:
+        versions: tuple[int, ...] = getattr(self.message, "versions", ())
+        if len(versions) < 2:
+            self.versions.hide()
+            return
+        index = getattr(self.message, "version_index", 0)
+        self.version_label.setText(f"{index + 1}/{len(versions)}")
+        self.version_label.setAccessibleName(
+            tr("Version {n} of {count}", n=index + 1, count=len(versions))
+        )
+        self.previous_version.setEnabled(index > 0)
+        self.next_version.setEnabled(index < len(versions) - 1)
+        self.versions.show()
+
     def _add_action(
         self, layout: QHBoxLayout, key: str, label: str, tip: str, slot: Callable[[], None]
     ) -> None:
@@ -218,6 +294,7 @@ class MessageWidget(QWidget):
         button.setAccessibleName(label)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.clicked.connect(slot)
+        button.installEventFilter(self)  # focus shows the actions (eventFilter)
         layout.addWidget(button)
         self.action_buttons[key] = button
 
@@ -233,8 +310,15 @@ class MessageWidget(QWidget):
         stats_text = format_stats(getattr(message, "stats", None), ttft_s)
         self.stats.setText(stats_text)
         self.stats.setVisible(bool(stats_text))
+        limit = getattr(message, "token_limit", None)
         if message.state == "interrupted":
             self.show_status(tr("Stopped — the answer above is incomplete."))
+        elif getattr(message, "cut_by_limit", False):
+            self.show_status(
+                tr("Stopped at the {n}-token limit.", n=limit)
+                if limit
+                else tr("Stopped at the token limit.")
+            )
         elif message.state == "error":
             reason = message.error or tr("The model failed to answer.")
             self.show_status(reason, error=True)
@@ -244,6 +328,21 @@ class MessageWidget(QWidget):
             self.status.hide()
         if "retry" in self.action_buttons:
             self.action_buttons["retry"].setVisible(message.state in ("error", "interrupted"))
+        self._show_versions()
+        self._show_continue()
+
+    @property
+    def can_continue(self) -> bool:
+        """An answer with text that was cut by the token limit or stopped: Continue goes on
+        with it (only the last answer of the chat: the model continues the chat's end)."""
+        message = self.message
+        cut = getattr(message, "cut_by_limit", False) or message.state == "interrupted"
+        return not self.is_user and cut and bool(message.text.strip()) and self._can_regenerate
+
+    def _show_continue(self) -> None:
+        button = self.action_buttons.get("continue")
+        if button is not None:
+            button.setVisible(self.can_continue)
 
     def set_text(self, text: str) -> None:
         self._text = text
@@ -277,6 +376,8 @@ class MessageWidget(QWidget):
     def set_can_regenerate(self, allowed: bool) -> None:
         """Only the last answer can be regenerated; the tooltip says why one cannot (its
         disabled look comes from the theme: ``QToolButton#MessageAction:disabled``)."""
+        self._can_regenerate = allowed
+        self._show_continue()
         button = self.action_buttons.get("regenerate")
         if button is not None:
             button.setEnabled(allowed)
@@ -286,27 +387,67 @@ class MessageWidget(QWidget):
                 else tr("Only the last answer can be regenerated")
             )
 
+    def set_highlighted(self, highlighted: bool) -> None:
+        """Mark the bubble (``QFrame#Bubble[highlight="true"]`` in the theme): the message a
+        search result jumped to, so the eye finds it."""
+        self.bubble.setProperty("highlight", highlighted)
+        self.bubble.style().unpolish(self.bubble)
+        self.bubble.style().polish(self.bubble)
+
     # -- interaction --------------------------------------------------------------------
+
+    def _copy(self) -> None:
+        """Copy the message and say so on the button itself, where the eye is."""
+        emit(self.copy_requested, self._text)
+        self.action_buttons["copy"].setText(tr("Copied ✓"))
+        self._copied_timer.start()
 
     def _on_link(self, href: str) -> None:
         if href.startswith("copy:"):
             index = int(href.split(":", 1)[1]) if href[5:].isdigit() else -1
             if 0 <= index < len(self._code_blocks):
                 QGuiApplication.clipboard().setText(self._code_blocks[index])
+                # The code block's Copy is a link in the text: the word shows at the pointer.
+                QToolTip.showText(QCursor.pos(), tr("Copied ✓"), self.body)
             return
         url = QUrl(href)
         if url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)
 
+    @property
+    def actions_shown(self) -> bool:
+        return bool(self.action_buttons["copy"].property("shown"))
+
     def _set_actions_visible(self, visible: bool) -> None:
+        """Show or hide the hover actions without changing their size: a hidden one is drawn
+        transparent (``QToolButton#MessageAction[shown="false"]``), so nothing moves.  Retry
+        and Continue are not hover actions: they show whenever they apply."""
         for key, button in self.action_buttons.items():
-            if key == "retry":
+            if key in ("retry", "continue") or button.property("shown") == visible:
                 continue
-            button.setVisible(visible)
+            button.setProperty("shown", visible)
+            button.style().unpolish(button)
+            button.style().polish(button)
+
+    def _focus_inside(self) -> bool:
+        focused = QGuiApplication.focusObject()
+        return isinstance(focused, QWidget) and self.isAncestorOf(focused)
 
     def event(self, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.HoverEnter, QEvent.Type.FocusIn):
             self._set_actions_visible(True)
-        elif event.type() == QEvent.Type.HoverLeave:
+        elif event.type() == QEvent.Type.HoverLeave and not self._focus_inside():
             self._set_actions_visible(False)
         return super().event(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """An action reached with Tab shows the actions; leaving them by keyboard hides them."""
+        if event.type() == QEvent.Type.FocusIn:
+            self._set_actions_visible(True)
+        elif event.type() == QEvent.Type.FocusOut and not self.underMouse():
+            QTimer.singleShot(0, self, self._hide_unless_focused)  # not after deletion
+        return super().eventFilter(watched, event)
+
+    def _hide_unless_focused(self) -> None:
+        if not self._focus_inside() and not self.underMouse():
+            self._set_actions_visible(False)

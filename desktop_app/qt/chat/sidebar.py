@@ -4,6 +4,10 @@ Delete asks first (a conversation is someone's work); search uses the store's fu
 index, so it finds words inside answers, not only titles, and says so when nothing matches
 (an empty list alone looks like every chat is gone).  Delete and F2 on the selected chat do
 what the right-click menu does, for people who use the keyboard.
+
+Pinned chats come first, with a pin beside their title (Pin / Unpin in the right-click menu);
+the chat that is answering is marked wherever it is in the list.  A search hit carries the
+id of the message that matched, so choosing it opens the chat *at* that message.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,6 +34,10 @@ from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+#: A search hit's matching message id (None for a plain row).
+MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Whether the row's chat is pinned.
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 #: Put before the title of the chat that is answering.
@@ -37,6 +45,23 @@ ANSWERING_MARK = "●"
 
 
 tr = translator("Sidebar")
+
+
+def pin_icon(color: QColor, size: int = 16) -> QIcon:
+    """A small drawn pushpin (no emoji font is needed): a round head on a short needle."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = painter.pen()
+    pen.setColor(color)
+    pen.setWidthF(size / 10)
+    painter.setPen(pen)
+    painter.drawLine(int(size * 0.5), int(size * 0.5), int(size * 0.5), int(size * 0.95))
+    painter.setBrush(color)
+    painter.drawEllipse(int(size * 0.22), int(size * 0.08), int(size * 0.56), int(size * 0.5))
+    painter.end()
+    return QIcon(pixmap)
 
 
 class Sidebar(QWidget):
@@ -47,6 +72,9 @@ class Sidebar(QWidget):
     rename_requested = Signal(int)
     delete_requested = Signal(int)
     search_changed = Signal(str)
+    pin_requested = Signal(int, bool)  # conversation id, pin (True) or unpin
+    #: A search hit was chosen: its chat and the message that matched.
+    search_hit_selected = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +116,8 @@ class Sidebar(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.currentItemChanged.connect(self._on_current)
+        # Clicking the hit of the chat already open moves no selection: still show the match.
+        self.list.itemClicked.connect(self._reveal_hit)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(False)
@@ -130,6 +160,15 @@ class Sidebar(QWidget):
                         tr("{title}, answering now", title=title),
                     )
                 item.setData(ID_ROLE, conversation_id)
+                item.setData(MESSAGE_ROLE, getattr(row, "message_id", None))
+                pinned = bool(getattr(row, "pinned", False))
+                item.setData(PINNED_ROLE, pinned)
+                if pinned:
+                    item.setIcon(self._pin_icon())
+                    if conversation_id != answering_id:
+                        item.setData(
+                            Qt.ItemDataRole.AccessibleTextRole, tr("{title}, pinned", title=title)
+                        )
                 self.list.addItem(item)
                 if conversation_id == current_id:
                     self.list.setCurrentItem(item)
@@ -169,9 +208,20 @@ class Sidebar(QWidget):
         item = self.list.currentItem()
         return None if item is None else int(item.data(ID_ROLE))
 
+    def _pin_icon(self) -> QIcon:
+        return pin_icon(self.palette().color(self.foregroundRole()))
+
     def _on_current(self, item: QListWidgetItem | None, _previous: Any) -> None:
         if item is not None and not self._updating:
             emit(self.conversation_selected, int(item.data(ID_ROLE)))
+            self._reveal_hit(item)
+
+    def _reveal_hit(self, item: QListWidgetItem | None) -> None:
+        if item is None or self._updating:
+            return
+        message_id = item.data(MESSAGE_ROLE)
+        if message_id is not None:
+            emit(self.search_hit_selected, int(item.data(ID_ROLE)), int(message_id))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Delete and F2 in the chat list act on the selected chat, as the menu does.
@@ -199,10 +249,19 @@ class Sidebar(QWidget):
         item = self.list.itemAt(position)
         if item is None:
             return
+        self.menu_for(item).exec(self.list.viewport().mapToGlobal(position))
+
+    def menu_for(self, item: QListWidgetItem) -> QMenu:
+        """The right-click menu of a row: Rename, Delete, Pin or Unpin."""
         conversation_id = int(item.data(ID_ROLE))
         menu = QMenu(self)
         rename = menu.addAction(tr("Rename…"), lambda: emit(self.rename_requested, conversation_id))
         rename.setShortcut(QKeySequence(Qt.Key.Key_F2))  # shown in the menu: the key exists
         delete = menu.addAction(tr("Delete…"), lambda: emit(self.delete_requested, conversation_id))
         delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        menu.exec(self.list.viewport().mapToGlobal(position))
+        pinned = bool(item.data(PINNED_ROLE))
+        menu.addAction(
+            tr("Unpin") if pinned else tr("Pin to the top"),
+            lambda: emit(self.pin_requested, conversation_id, not pinned),
+        )
+        return menu

@@ -37,6 +37,7 @@ SHORTCUTS = (
     ("Ctrl+V", "Paste an image or copied files"),
     ("Ctrl+Shift+C", "Copy the last answer"),
     ("Ctrl+R", "Regenerate the last answer"),
+    ("Ctrl+Shift+E", "Export the chat (Markdown with images, or JSON)"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+= / Ctrl+-", "Larger / smaller text in the conversation"),
     ("Ctrl+0", "Usual text size"),

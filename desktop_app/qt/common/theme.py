@@ -185,6 +185,7 @@ def stylesheet(c: Colors) -> str:
     QFrame#Bubble[role="assistant"] {{ background: {c.assistant_bubble};
         border: 1px solid {c.border}; border-radius: 12px; }}
     QFrame#Bubble[state="error"] {{ background: {c.error_bg}; border: 1px solid {c.error_text}; }}
+    QFrame#Bubble[highlight="true"] {{ border: 2px solid {c.accent}; }}
     QTableWidget#DescribeResults::item:selected {{ background: {c.user_bubble};
         color: {c.text}; }}
     QLabel#Muted {{ color: {c.muted}; }}
@@ -201,9 +202,12 @@ def stylesheet(c: Colors) -> str:
         border-radius: 12px; }}
     QPlainTextEdit#ComposerEdit {{ background: transparent; border: none; }}
     QFrame#AttachmentStrip {{ background: transparent; }}
-    QToolButton#MessageAction {{ border: none; padding: 2px 6px; color: {c.muted}; }}
+    QToolButton#MessageAction {{ border: 1px solid transparent; border-radius: 4px;
+        padding: 1px 5px; color: {c.muted}; }}
     QToolButton#MessageAction:hover {{ color: {c.accent}; }}
     QToolButton#MessageAction:disabled {{ color: {c.disabled_text}; }}
+    QToolButton#MessageAction[shown="false"] {{ color: transparent; }}
+    QToolButton#MessageAction:focus {{ border-color: {c.accent}; }}
     QPushButton#SendButton {{ background: {c.accent}; color: {c.on_accent}; border-radius: 8px;
         padding: 6px 14px; font-weight: 600; border: none; }}
     QPushButton#SendButton:disabled {{ background: {c.border}; color: {c.muted}; }}

@@ -158,6 +158,15 @@ class BackgroundCall(QObject):
     One call per object, which deletes itself once its result has been delivered (connect
     ``done``/``failed`` before ``run``): calls made again and again (a model listing per
     settings change) leave nothing behind.
+
+    Before it deletes itself it lets go of the slots connected to it, with its owner (its
+    parent) held until the event loop is back in control.  A slot such as ``lambda error:
+    self._show(error)`` holds its owner; when nothing else does (a dialog the caller no longer
+    keeps, a window closed while its model listing ran), dropping that lambda destroys the
+    owner.  Left to ``~QObject``, the drop happened in the middle of this object's destruction,
+    and the dying owner deleted this object, still its child, a second time: a double free
+    that glibc reported later, anywhere ("malloc_consolidate(): unaligned fastbin chunk", or
+    a SIGSEGV in ``~QObject``).
     """
 
     done = Signal(object)
@@ -165,8 +174,8 @@ class BackgroundCall(QObject):
 
     def run(self, call: Callable[[], object]) -> None:
         # Connected last, so it runs after the slots connected before ``run``.
-        self.done.connect(self.deleteLater)
-        self.failed.connect(self.deleteLater)
+        self.done.connect(self._finish)
+        self.failed.connect(self._finish)
 
         def work() -> None:
             try:
@@ -179,3 +188,20 @@ class BackgroundCall(QObject):
                 emit_from_worker(self.done, result)
 
         threading.Thread(target=work, name="localsight-call", daemon=True).start()
+
+    def _finish(self, _result: object = None) -> None:
+        """After the caller's slots: drop them while this object is whole, then delete it."""
+        owner = self.parent()
+        _held.append(owner)  # whatever the slots kept alive dies after this, not inside it
+        QTimer.singleShot(0, _release_held)
+        for signal in (self.done, self.failed):
+            signal.disconnect()
+        self.deleteLater()
+
+
+#: Owners of finished calls, let go of from the event loop (``BackgroundCall._finish``).
+_held: list[QObject | None] = []
+
+
+def _release_held() -> None:
+    _held.clear()

@@ -14,19 +14,20 @@ generation at a time, and none while the Describe window is describing with the 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from backends.base import GenerationOptions, ImageInput
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import generation_options
 from desktop_app.core.store.database import StoredMessage, StoreError
-from desktop_app.core.store.errors import NotFound
+from desktop_app.qt.chat.chat_tools import TextDialog
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
@@ -66,6 +67,8 @@ class Generation:
     text: str = ""  # every delta so far: shown again when its chat is opened mid-answer
     stage: str = ""
     notice: str = ""  # Done.notice, shown under the card once it is final
+    #: A text-only model answers a chat with images: they were left out (defect 5).
+    images_left_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class ChatController(QObject):
         #: What the status bar was told when the last answer ended ("Stopped"): about that
         #: chat, so it is taken back when another chat is shown (issue 17).
         self._ended_status = ""
+        #: The settings chosen for a new chat before its first message (it has no row yet):
+        #: its own system prompt and options, or None to follow the app's settings.
+        self.pending_settings: tuple[str | None, GenerationOptions | None] | None = None
         self.runner = GenerationRunner(self)
         self.runner.user_message.connect(self._on_user_message)
         self.runner.assistant_started.connect(self._on_assistant_started)
@@ -119,6 +125,14 @@ class ChatController(QObject):
         lease.changed.connect(self._lease_changed)
         # "… cannot see images" named the model chosen then; the next Send checks again.
         state.model_changed.connect(lambda _model: views.composer.show_notice("", NOTICE_MODEL))
+        #: How many images the chat on screen holds (its visible branch), and the vision
+        #: model chosen last: a text-only model in an image chat is told about, with the way
+        #: back (defect 5).
+        self._chat_images = 0
+        self._images_notice = ""
+        self._vision_model: Any = None
+        state.model_changed.connect(self._model_changed)
+        views.composer.notice_action.connect(self._notice_action)
 
     # -- conversations ------------------------------------------------------------------
 
@@ -131,7 +145,49 @@ class ChatController(QObject):
             return
         sidebar.set_conversations(rows, self.state.conversation_id, self.state.answering)
 
+    # -- a text-only model in a chat with images (defect 5) -------------------------------
+
+    def _model_changed(self, model: Any) -> None:
+        if model is not None and model.capabilities.vision:
+            self._vision_model = model
+        self._show_images_notice()
+
+    def _way_back(self) -> Any:
+        """The vision model to offer: the one chosen last, else the first listed."""
+        if self._vision_model is not None and self._vision_model in self.state.models:
+            return self._vision_model
+        return next((m for m in self.state.models if m.capabilities.vision), None)
+
+    def images_left_out(self) -> bool:
+        """The chat on screen has images and the model chosen cannot see them."""
+        model = self.state.model
+        return self._chat_images > 0 and model is not None and not model.capabilities.vision
+
+    def _show_images_notice(self) -> None:
+        """Say, before anything is sent, that a text-only model will not see this chat's
+        images (it answers from the text, a note standing where each image was), and offer
+        the vision model back."""
+        composer, model = self.views.composer, self.state.model
+        if not self.images_left_out() or model is None:
+            if composer.notice_text(NOTICE_MODEL) == self._images_notice:
+                composer.show_notice("", NOTICE_MODEL)
+            return
+        self._images_notice = tr(
+            "{name} cannot see images: it answers from the text of this chat, without the "
+            "images in it.",
+            name=model.name,
+        )
+        back = self._way_back()
+        action = tr("Switch to {name}", name=back.name) if back is not None else ""
+        composer.show_notice(self._images_notice, NOTICE_MODEL, action=action)
+
+    def _notice_action(self, key: str) -> None:
+        back = self._way_back()
+        if key == NOTICE_MODEL and back is not None and self.images_left_out():
+            self._model_chosen_by_chat(back)
+
     def new_chat(self) -> None:
+        self.pending_settings = None
         self.state.conversation_id = None
         self._show_conversation([])
         self.views.composer.stop_editing()
@@ -168,6 +224,8 @@ class ChatController(QObject):
         """
         chat = self.views.chat
         self.views.composer.show_notice("", NOTICE_CHAT)
+        self._chat_images = sum(len(getattr(m, "images", ())) for m in messages)
+        self._show_images_notice()
         if self._ended_status and self.generation is None:
             self._ended_status = ""
             self.status.emit(tr("Ready"))
@@ -188,14 +246,39 @@ class ChatController(QObject):
 
     def rename_conversation(self, conversation_id: int) -> None:
         current = self.state.store.conversation(conversation_id).title
-        title, ok = QInputDialog.getText(
-            self._dialog_parent, tr("Rename chat"), tr("Title:"), text=current
-        )
-        if ok and title.strip():
-            self.state.store.rename_conversation(conversation_id, title.strip())
+        title = TextDialog.ask(self._dialog_parent, tr("Rename chat"), tr("Title:"), current)
+        if title:
+            self.state.store.rename_conversation(conversation_id, title)
             self.refresh_conversations()
             if conversation_id == self.state.conversation_id:
-                self.title_changed.emit(f"LocalSight — {title.strip()}")
+                self.title_changed.emit(f"LocalSight — {title}")
+
+    def pin_conversation(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a chat to the top of the list, or unpin it."""
+        try:
+            self.state.store.set_pinned(conversation_id, pinned)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        self.refresh_conversations()
+
+    def reveal_search_hit(self, conversation_id: int, message_id: int) -> None:
+        """A search hit was chosen: open its chat and show the message that matched."""
+        self.open_conversation(conversation_id)
+        if self.state.conversation_id != conversation_id:
+            return
+        if self.views.chat.reveal_message(message_id) or self._answering_here():
+            return
+        # The match is in a hidden version (Regenerate and Edit keep what they replace):
+        # show the branch through it, then the message.
+        try:
+            self.state.store.show_version(message_id)
+            messages = self.state.store.messages(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        self._show_conversation(messages)
+        self.views.chat.reveal_message(message_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.state.store.conversation(conversation_id).title or tr("this chat")
@@ -216,28 +299,74 @@ class ChatController(QObject):
     # -- sending ------------------------------------------------------------------------
 
     def options(self) -> GenerationOptions:
+        """The app's default options (Settings…); a chat may have its own (``chat_settings``)."""
         return generation_options(self.state.settings)
+
+    # -- per-chat settings ----------------------------------------------------------------
+
+    def own_settings(self) -> tuple[str | None, GenerationOptions | None]:
+        """The chat on screen's own system prompt and options (None: it follows Settings)."""
+        conversation_id = self.state.conversation_id
+        if conversation_id is None:
+            return self.pending_settings or (None, None)
+        try:
+            return self.state.store.own_settings(conversation_id)
+        except StoreError:
+            return None, None
+
+    def chat_settings(self) -> tuple[str | None, GenerationOptions]:
+        """The system prompt and options the chat on screen answers with: its own, else the
+        app's; the threads are always the app's (they are about this computer)."""
+        own_prompt, own_options = self.own_settings()
+        defaults = self.options()
+        prompt = self.state.settings.system_prompt if own_prompt is None else own_prompt
+        options = defaults
+        if own_options is not None:
+            options = dataclasses.replace(own_options, threads=defaults.threads)
+        return (prompt or None), options
+
+    def set_own_settings(
+        self, system_prompt: str | None, options: GenerationOptions | None
+    ) -> None:
+        """Give the chat on screen its own settings ((None, None): follow Settings again)."""
+        conversation_id = self.state.conversation_id
+        if conversation_id is None:
+            self.pending_settings = (
+                None
+                if options is None and system_prompt is None
+                else (
+                    system_prompt,
+                    options,
+                )
+            )
+            return
+        self.state.store.set_own_settings(conversation_id, system_prompt, options)
 
     def _new_session(self) -> ChatSession:
         """A session for the chat on screen (created in the store on its first message),
-        with the settings as they are now."""
+        with the chat's settings as they are now (``chat_settings``)."""
         state = self.state
         assert state.model is not None
         if state.conversation_id is None:
-            state.conversation_id = state.store.create_conversation(
-                model=state.model.id,
-                backend=state.backend.name,
-                system_prompt=state.settings.system_prompt or None,
-                options=self.options(),
+            conversation_id = state.store.create_conversation(
+                model=state.model.id, backend=state.backend.name
             )
-        system_prompt, _ = state.store.conversation_settings(state.conversation_id)
+            if self.pending_settings is not None:
+                state.store.set_own_settings(conversation_id, *self.pending_settings)
+            state.conversation_id = conversation_id
+            self.pending_settings = None
+        system_prompt, options = self.chat_settings()
         return ChatSession(
             state.store,
             state.backend,
             state.conversation_id,
             model=state.model.id,
-            options=self.options(),
-            system_prompt=system_prompt,
+            options=options,
+            # Recorded on the chat with the answer (what it was made with); whether they are
+            # the chat's own is ``own_settings``, which only Chat settings and presets change.
+            system_prompt=system_prompt or "",
+            # A text-only model goes on without the chat's images (the notice said so).
+            images_seen=state.model.capabilities.vision,
         )
 
     def _busy_elsewhere(self) -> bool:
@@ -316,26 +445,15 @@ class ChatController(QObject):
         """What resending an edited message does, on the worker thread.
 
         The composer holds the edit's whole image list: the message's own images (unless
-        removed) plus any pasted, dropped or attached during the edit.  The same images as
-        before: the text is changed in place (``edit_and_resend`` saves it before anything
-        is deleted).  Different images: the message and what followed are replaced by the
-        edited message, sent like a new one, since the store keeps a message's images as
-        they were sent.  The images are in memory throughout, and a failure to save shows
-        the notice with the draft still in the composer.
+        removed) plus any pasted, dropped or attached during the edit.  The edit becomes a
+        new version of the message, written with its images in one transaction; the old
+        message and the answers after it stay as an earlier branch (‹ 1/2 › on the card).
+        The images are in memory throughout, and a failure to save shows the notice with
+        the draft still in the composer.
         """
-        store, conversation_id = self.state.store, session.conversation_id
 
         def run(callbacks: SessionCallbacks) -> StoredMessage:
-            try:
-                edited = store.message(message_id)
-            except NotFound:  # replaced by an earlier attempt that then failed to save
-                return session.send(text, images, callbacks)
-            if edited.conversation_id != conversation_id or edited.role != "user":
-                raise ValueError("Only your own messages in this conversation can be edited.")
-            if [i.sha256 for i in edited.images] == [i.sha256 for i in images]:
-                return session.edit_and_resend(message_id, text, callbacks)
-            store.delete_messages_after(conversation_id, message_id, inclusive=True)
-            return session.send(text, images, callbacks)
+            return session.edit_and_resend(message_id, text, callbacks, images=images)
 
         return run
 
@@ -346,34 +464,84 @@ class ChatController(QObject):
         if self._describing():
             return
         chat = self.views.chat
-        last = next((w for w in reversed(chat.widgets) if not w.is_user), None)
+        last = chat.last_message(user=False)  # the chat's, built as a widget or not
         if last is None:
             return
         session = self._new_session()
-        chat.remove_from(last.message.id)
+        chat.remove_from(last.id)
         self._run(session, session.regenerate, has_images=False)
+
+    def continue_answer(self, message_id: int) -> None:
+        """Continue: the same answer goes on, streaming into its own card (defect 4)."""
+        if self.runner.busy or self.state.conversation_id is None or self.state.model is None:
+            self._busy_elsewhere()
+            return
+        if self._describing():
+            return
+        session = self._new_session()
+        self._run(
+            session,
+            lambda callbacks: session.continue_answer(message_id, callbacks),
+            has_images=False,
+        )
+
+    def show_version(self, message_id: int) -> None:
+        """‹ › on a card: show that version and the branch that followed it.
+
+        The cards above it stay as they are (and where the person scrolled to); the card
+        and those after it are replaced.  Not while this chat is answering: the answer
+        belongs to the branch on screen.
+        """
+        conversation_id = self.state.conversation_id
+        if conversation_id is None or self._answering_here():
+            return
+        chat = self.views.chat
+        try:
+            shown = chat.widget_for(message_id) or next(
+                (w for w in chat.widgets if message_id in getattr(w.message, "versions", ())),
+                None,
+            )
+            self.state.store.show_version(message_id)
+            messages = self.state.store.messages(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
+        if shown is None:
+            return
+        # Its place in the whole chat (the view builds only the cards near the viewport).
+        index = next((i for i, m in enumerate(messages) if m.id == message_id), None)
+        if index is None:
+            return
+        chat.remove_from(shown.message.id)
+        for message in messages[index:]:
+            chat.add_message(message)
+        self._chat_images = sum(len(m.images) for m in messages)
+        self._show_images_notice()
+        self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
 
     def start_edit(self, message_id: int) -> None:
         if self.runner.busy:
             return
-        widget = self.views.chat.widget_for(message_id)
-        if widget is None:
+        message = self.views.chat.message_for(message_id)  # built as a widget or not
+        if message is None:
             return
         try:  # full images, to send again: the chat view holds only thumbnails
-            images = [self.state.store.image(i.sha256) for i in widget.message.images]
+            images = [self.state.store.image(i.sha256) for i in message.images]
         except StoreError as error:
             self.views.composer.show_notice(str(error), NOTICE_CHAT)
             return
-        self.views.composer.start_editing(message_id, widget.text, images)
+        self.views.composer.start_editing(message_id, message.text, images)
 
     def edit_last(self) -> None:
-        last_user = next((w for w in reversed(self.views.chat.widgets) if w.is_user), None)
+        last_user = self.views.chat.last_message(user=True)
         if last_user is not None:
-            self.start_edit(last_user.message.id)
+            self.start_edit(last_user.id)
 
     def _run(self, session: ChatSession, operation: Any, *, has_images: bool) -> None:
         assert self.state.conversation_id is not None
-        self.generation = Generation(self.state.conversation_id, session)
+        self.generation = Generation(
+            self.state.conversation_id, session, images_left_out=self.images_left_out()
+        )
         self.state.answering = self.state.conversation_id
         model_id = self.state.model.id if self.state.model else None
         loading = self.state.loaded_model_id != model_id
@@ -420,10 +588,13 @@ class ChatController(QObject):
             chat = self.views.chat
             widget = chat.widget_for(message.id)
             if widget is None:
-                chat.add_message(message)
+                chat.add_message(message)  # or its row updated, when it is not built
             else:
                 widget.set_message(message)
             chat.scroll_to_bottom()
+        if self._answering_here():
+            self._chat_images += len(message.images)
+            self._show_images_notice()  # still true after the send cleared the notices
         self.refresh_conversations()
         if self._answering_here():
             try:
@@ -436,8 +607,13 @@ class ChatController(QObject):
         if self.generation is None:
             return
         self.generation.assistant_id = message.id
+        self.generation.text = message.text  # Continue: the answer so far, then the rest
         if self._answering_here():
-            self.views.chat.add_message(message)
+            widget = self.views.chat.widget_for(message.id)
+            if widget is None:
+                self.views.chat.add_message(message)
+            else:
+                widget.set_message(message)
         self._show_stage()
 
     def _on_delta(self, text: str) -> None:
@@ -448,7 +624,9 @@ class ChatController(QObject):
         if widget is None:
             return
         started = time.perf_counter()
-        widget.append_text(text)
+        # The whole text, not the delta: a card dropped while the person read far above and
+        # built again when they came back must show all of it (same cost: a full re-render).
+        widget.set_text(self.generation.text)
         widget.status.hide()
         # Re-rendering grows with the answer; repaint less often as it gets costly so the
         # GUI thread keeps most of its time for input (40 ms floor, 250 ms ceiling).
@@ -468,19 +646,47 @@ class ChatController(QObject):
         if self._answering_here():
             chat = self.views.chat
             widget = chat.widget_for(message.id)
-            if widget is None:
+            if widget is None:  # not built (or new): its row is updated (or added)
                 widget = chat.add_message(message)
-            widget.set_message(message, ttft)
-            if notice and message.state == "complete":
-                widget.show_status(notice)
+            if widget is not None:  # None: not built, the person reads far above
+                widget.set_message(message, ttft)
+                if notice and message.state == "complete":
+                    widget.show_status(notice)
+                elif (
+                    self.generation is not None
+                    and self.generation.images_left_out
+                    and message.state == "complete"
+                ):
+                    left_out = tr("Answered without seeing the images in this chat.")
+                    shown = widget.status.text() if widget.status.isVisible() else ""
+                    widget.show_status(f"{shown}\n{left_out}" if shown else left_out)
         # After a failure (an engine crash, a load error) the next answer may load again.
         model = self.state.model
         ok = message.state != "error" and model is not None
         self.state.loaded_model_id = model.id if ok and model is not None else None
         self._end_generation()
+        if message.state == "complete":
+            self._title_from_first_exchange(message)
         labels = {"interrupted": tr("Stopped"), "error": tr("The answer failed")}
+        if getattr(message, "cut_by_limit", False):
+            labels["complete"] = tr(
+                "Stopped at the token limit: Continue asks for more of the answer"
+            )
         self._ended_status = notice or labels.get(message.state, "")
         self.status.emit(self._ended_status or tr("Ready"))
+
+    def _title_from_first_exchange(self, answer: StoredMessage) -> None:
+        """After a chat's first answer, a short title from the exchange (never over a title
+        the person gave)."""
+        try:
+            title = self.state.store.title_after_first_answer(answer.conversation_id, answer.id)
+        except StoreError:
+            return
+        if title is None:
+            return
+        self.refresh_conversations()
+        if answer.conversation_id == self.state.conversation_id:
+            self.title_changed.emit(f"LocalSight — {title}")
 
     def _on_failed(self, message: str) -> None:
         """A failure before any answer row existed (e.g. the message could not be saved)."""
