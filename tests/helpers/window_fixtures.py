@@ -21,8 +21,9 @@ def seed_tiny_vlm(tiny_vlm: tuple[Path, Path], *, max_tokens: int) -> AppPaths:
     return paths
 
 
-def open_window(qtbot: Any, paths: AppPaths, backend: Any, *, timeout_ms: int = 20_000) -> Any:
-    """The main window on ``backend``, shown at 1024x700, once it has picked its model."""
+def open_window(qtbot: Any, paths: AppPaths, backend: Any, *, timeout_ms: int = 60_000) -> Any:
+    """The main window on ``backend``, shown at 1024x700, once it has picked its model
+    (a generous wait: listing validates the model files, slow on a loaded 2-core machine)."""
     from desktop_app.qt.app import create_window
 
     win = create_window(paths, backend=backend, extra_backends={})
