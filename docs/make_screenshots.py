@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -240,6 +241,60 @@ def describe_shots(window: object, home: Path, out: Path, scheme: str, pump: obj
     panel.close()
 
 
+def idle(window: Any) -> bool:
+    """The answer has ended for the window too (not only its worker)."""
+    return window.chat_controller.generation is None and window.composer.send_button.isVisible()
+
+
+def answer_features_shots(window: Any, out: Path, scheme: str) -> None:
+    """Live SmolLM2 answers: Regenerate keeps the first answer (‹ 2/2 › on the card), an answer
+    cut by the token limit says so and offers Continue, and the context meter above the
+    message box; at 1100×720 and at 1024×600."""
+    import dataclasses
+
+    window.chat_controller.regenerate()
+    wait_for(lambda: idle(window), 120)
+    pump(0.5)
+    window.grab().save(str(out / f"window-versions-{scheme}.png"))
+    window.settings = dataclasses.replace(window.settings, max_tokens=40)
+    window.new_chat()
+    window.composer.set_text("Tell me a long story about a lighthouse keeper and her cat.")
+    window.composer._submit()
+    wait_for(lambda: idle(window), 120)
+    pump(0.5)
+    window.grab().save(str(out / f"window-continue-{scheme}.png"))
+    last = window.chat.last_message(user=False)
+    window.chat_controller.continue_answer(last.id)
+    wait_for(lambda: idle(window), 120)
+    pump(0.5)
+    window.resize(1024, 600)
+    pump(0.5)
+    window.grab().save(str(out / f"window-continued-1024x600-{scheme}.png"))
+    window.resize(1100, 720)
+    window.settings = dataclasses.replace(window.settings, max_tokens=160)
+
+
+def long_chat_shot(window: Any, paths: Any, model: str, out: Path, scheme: str) -> None:
+    """A 1 000-message chat, revealed at message 500 (as a search hit is): opens at once,
+    only the cards near the viewport are built."""
+    from desktop_app.core.store.database import Store
+
+    with Store.open(paths.database_path) as store:
+        chat = store.create_conversation(model=model, backend="llama-cpp", title="A long chat")
+        for n in range(500):
+            store.add_message(chat, "user", f"Question {2 * n}: what comes next in the story?")
+            store.add_message(
+                chat, "assistant", f"Answer {2 * n + 1}. The keeper climbs the stairs once more."
+            )
+        target = store.messages(chat)[500].id
+    window.chat_controller.refresh_conversations()
+    window.open_conversation(chat)
+    pump(0.5)
+    window.chat.reveal_message(target)
+    pump(0.5)
+    window.grab().save(str(out / f"window-long-chat-{scheme}.png"))
+
+
 def main() -> int:
     scheme = sys.argv[1] if len(sys.argv) > 1 else "light"
     only_describe = "describe" in sys.argv[2:]
@@ -327,6 +382,9 @@ def main() -> int:
     window.resize(1024, 600)
     pump(0.5)
     window.grab().save(str(out / f"window-1024x600-{scheme}.png"))
+    window.resize(1100, 720)
+    answer_features_shots(window, out, scheme)
+    long_chat_shot(window, paths, str(model.resolve()), out, scheme)
     window.choose_model(next(m for m in window.models if m.capabilities.vision))
     describe_shots(window, home, out, scheme, pump)
     window.close()

@@ -469,3 +469,32 @@ def test_the_context_meter_follows_the_model(qtbot: Any, paths: AppPaths) -> Non
     window.models_controller.select_without_saving(small)  # as opening a chat does
     qtbot.waitUntil(lambda: meter.use.size == 1024, timeout=WAIT_MS)
     assert meter.label.text().endswith("/ 1k")
+
+
+def test_a_nearly_full_context_meter_is_drawn_in_the_warning_colour(qtbot: Any) -> None:
+    """A 1 000-message chat read "≈16k / 4k" with the same blue bar as an empty one."""
+    from PySide6.QtGui import QColor
+
+    from desktop_app.core.chat.context import ContextUse
+    from desktop_app.qt.chat.chat_tools import ContextMeter
+    from desktop_app.qt.common.theme import LIGHT, stylesheet
+
+    meter = ContextMeter()
+    meter.setStyleSheet(stylesheet(LIGHT))
+    qtbot.addWidget(meter)
+    meter.show()
+
+    def bar_colour() -> str:
+        image = meter.bar.grab().toImage()
+        return QColor(image.pixel(8, image.height() // 2)).name()  # past the rounded end
+
+    meter.set_use(ContextUse(used=400, size=4096), "")
+    QApplication.processEvents()
+    assert bar_colour() == QColor(LIGHT.accent).name()
+    meter.set_use(ContextUse(used=16_000, size=4096), "")
+    QApplication.processEvents()
+    assert meter.bar.property("full") is True
+    assert bar_colour() == QColor(LIGHT.error_text).name()
+    meter.set_use(ContextUse(used=1000, size=4096), "")
+    QApplication.processEvents()
+    assert bar_colour() == QColor(LIGHT.accent).name()

@@ -77,9 +77,11 @@ def wait_idle(qtbot: Any, window: Any, timeout: int = 60_000) -> None:
     comes before the queued "finished" signal reaches the controller, and a send between
     the two is refused as "still answering" (seen once under load)."""
     qtbot.waitUntil(
-        lambda: not window.runner.busy
-        and window.chat_controller.generation is None
-        and window.stage_label.text() != "",
+        lambda: (
+            not window.runner.busy
+            and window.chat_controller.generation is None
+            and window.stage_label.text() != ""
+        ),
         timeout=timeout,
     )
     qtbot.waitUntil(window.composer.send_button.isVisible, timeout=timeout)

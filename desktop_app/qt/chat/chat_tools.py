@@ -103,7 +103,10 @@ class ContextMeter(QWidget):
         mark = "≈" if use.estimated else ""
         self.label.setText(f"{mark}{short_count(use.used)} / {short_count(use.size)}")
         full = use.fraction >= 0.9
-        self.bar.setProperty("full", full)  # the theme may colour a nearly full bar
+        if self.bar.property("full") != full:  # a nearly full bar is drawn in the warning colour
+            self.bar.setProperty("full", full)
+            self.bar.style().unpolish(self.bar)
+            self.bar.style().polish(self.bar)
         self.setToolTip(literal_html(explanation))
         self.setAccessibleName(
             tr("Context: about {used} of {size} tokens", used=use.used, size=use.size)

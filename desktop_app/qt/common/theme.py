@@ -266,6 +266,9 @@ def model_manager_stylesheet(c: Colors) -> str:
         padding: 5px 14px; font-weight: 600; border: none; }}
     QPushButton#PrimaryButton:disabled {{ background: {c.border}; color: {c.muted}; }}
     QLabel#SectionTitle {{ font-weight: 600; font-size: 16px; }}
+    QProgressBar#ContextBar {{ background: {c.border}; border: none; border-radius: 2px; }}
+    QProgressBar#ContextBar::chunk {{ background: {c.accent}; border-radius: 2px; }}
+    QProgressBar#ContextBar[full="true"]::chunk {{ background: {c.error_text}; }}
     QProgressBar#TransferBar {{ background: {c.border}; border: none; border-radius: 4px; }}
     QProgressBar#TransferBar::chunk {{ background: {c.accent}; border-radius: 4px; }}
     QPushButton#LinkButton {{ color: {c.accent}; background: transparent; border: none;
