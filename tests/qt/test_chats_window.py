@@ -498,3 +498,17 @@ def test_a_nearly_full_context_meter_is_drawn_in_the_warning_colour(qtbot: Any) 
     meter.set_use(ContextUse(used=1000, size=4096), "")
     QApplication.processEvents()
     assert bar_colour() == QColor(LIGHT.accent).name()
+
+
+def test_a_chat_opened_without_the_list_is_the_one_marked_in_it(window: Any) -> None:
+    """Opening a chat from elsewhere left the list marking the chat shown before."""
+    store = window.store
+    first = store.create_conversation(title="First")
+    store.add_message(first, "user", "one")
+    second = store.create_conversation(title="Second")
+    store.add_message(second, "user", "two")
+    window.chat_controller.refresh_conversations()
+    window.open_conversation(second)
+    assert window.sidebar.current_id() == second
+    window.open_conversation(first)
+    assert window.sidebar.current_id() == first and window.conversation_id == first

@@ -204,6 +204,21 @@ class Sidebar(QWidget):
         super().resizeEvent(event)
         self._fit_no_match()
 
+    def mark_current(self, conversation_id: int) -> None:
+        """Select the row of the chat opened elsewhere (Describe, a script), without
+        opening it again; in search results the hit's row stays as it is."""
+        if self.search.text().strip():
+            return
+        self._updating = True
+        try:
+            for row in range(self.list.count()):
+                item = self.list.item(row)
+                if item.data(ID_ROLE) == conversation_id:
+                    self.list.setCurrentItem(item)
+                    break
+        finally:
+            self._updating = False
+
     def current_id(self) -> int | None:
         item = self.list.currentItem()
         return None if item is None else int(item.data(ID_ROLE))

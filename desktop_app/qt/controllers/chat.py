@@ -206,6 +206,7 @@ class ChatController(QObject):
             self.status.emit(str(error))
             return
         self.state.conversation_id = conversation_id
+        self.views.sidebar.mark_current(conversation_id)
         self.views.composer.stop_editing()  # an edit belongs to the chat it was started in
         self._show_conversation(messages)
         title = summary.title or tr("New chat")  # not inside the f-string: lupdate reads it
