@@ -221,6 +221,7 @@ def test_the_context_meter_follows_the_chat_the_answers_and_the_settings(
     assert "When it is full" in meter.toolTip() and "estimated" in meter.toolTip()
 
     send_and_wait(qtbot, window, backend, "x" * 4000)
+    QApplication.processEvents()  # the meter refreshes once the event loop runs
     after_answer = meter.use.used
     assert after_answer >= empty + 1000  # the message, and the answer with it
     assert meter.label.text() == f"≈{short_count(after_answer)} / 2k"
@@ -229,13 +230,16 @@ def test_the_context_meter_follows_the_chat_the_answers_and_the_settings(
 
     chat = window.conversation_id
     window.new_chat()  # another chat: its own (empty) count
+    QApplication.processEvents()
     assert meter.use.used == empty
     window.open_conversation(chat)
+    QApplication.processEvents()
     assert meter.use.used == after_answer
 
     dialog = settings_dialog(qtbot, window)  # a bigger context for this chat: capped by the
     dialog.num_ctx.setValue(16384)  # model's own (4096 for the scripted model)
     dialog.accept()
+    QApplication.processEvents()
     assert meter.use.size == 4096 and meter.label.text().endswith("/ 4k")
 
 
@@ -512,3 +516,65 @@ def test_a_chat_opened_without_the_list_is_the_one_marked_in_it(window: Any) -> 
     assert window.sidebar.current_id() == second
     window.open_conversation(first)
     assert window.sidebar.current_id() == first and window.conversation_id == first
+
+
+def long_branches(window: Any) -> tuple[int, int, int]:
+    """A chat whose second question has two versions, each followed by 150 messages."""
+    store = window.store
+    chat = store.create_conversation(title="Branches")
+    store.add_message(chat, "user", "Start.")
+    store.add_message(chat, "assistant", "Started.")
+    first = store.add_message(chat, "user", "The short way?")
+    for n in range(150):
+        store.add_message(chat, "assistant" if n % 2 == 0 else "user", f"short {n}")
+    second = store.add_message(chat, "user", "The long way, told at length?", version_of=first.id)
+    for n in range(150):
+        store.add_message(chat, "assistant" if n % 2 == 0 else "user", f"long {n} " + "word " * 60)
+    return chat, first.id, second.id
+
+
+def test_switching_a_version_above_a_long_branch_builds_only_what_is_near(
+    window: Any,
+) -> None:
+    """‹ › built every card of the branch below, one by one (defect 1's freeze again)."""
+    chat, first, second = long_branches(window)
+    window.open_conversation(chat)
+    window.chat.reveal_message(second)
+    QApplication.processEvents()
+    card = window.chat.widget_for(second)
+    assert card is not None
+    window.chat_controller.show_version(first)
+    QApplication.processEvents()
+    assert [m.id for m in window.store.messages(chat)][2] == first
+    assert window.chat.widget_for(first) is not None
+    assert len(window.chat.widgets) <= 2 * window.chat.OPEN_COUNT
+    assert window.chat.message_count == 153
+
+
+def test_the_context_meter_follows_a_version_switch(qtbot: Any, window: Any) -> None:
+    chat, first, second = long_branches(window)
+    window.open_conversation(chat)
+    qtbot.waitUntil(lambda: window.chat_tools.context_use() is not None, timeout=WAIT_MS)
+    window.chat.reveal_message(second)
+    QApplication.processEvents()
+    long_use = window.chat_tools.context_use().used
+    window.chat_controller.show_version(first)
+    qtbot.waitUntil(lambda: window.chat_tools.context_use().used < long_use / 4, timeout=WAIT_MS)
+
+
+def test_a_search_jump_to_another_version_ends_an_edit(qtbot: Any, window: Any) -> None:
+    """An edit started on one branch was sent against the branch a search hit showed."""
+    store = window.store
+    chat = store.create_conversation(title="Versions")
+    question = store.add_message(chat, "user", "Name an animal.")
+    first = store.add_message(chat, "assistant", "An okapi.")
+    store.add_message(chat, "assistant", "A heron.", version_of=first.id)
+    window.open_conversation(chat)
+    window.chat_controller.start_edit(question.id)
+    assert window.composer.editing_message_id == question.id
+    window.sidebar.search.setText("okapi")
+    qtbot.waitUntil(lambda: window.sidebar.list.count() == 1, timeout=WAIT_MS)
+    rect = window.sidebar.list.visualItemRect(window.sidebar.list.item(0))
+    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert highlighted(window) == [first.id]
+    assert window.composer.editing_message_id is None

@@ -125,6 +125,48 @@ def test_first_answer_titles_the_chat_but_never_over_a_rename(store: Store) -> N
     assert store.conversation(renamed).title == "My sign photos"
 
 
+def test_a_regenerated_or_edited_first_exchange_still_titles_the_chat(store: Store) -> None:
+    """The first answer by position is a hidden version after Regenerate: the title stayed
+    the cut-off question."""
+    chat = store.create_conversation()
+    question = store.add_message(chat, "user", "How do I bake sourdough bread at home?")
+    failed = store.add_message(chat, "assistant", "", state="error")
+    again = store.add_message(chat, "assistant", "Feed a starter, then…", version_of=failed.id)
+    title = store.title_after_first_answer(chat, again.id)
+    assert title is not None and title.startswith("How do I bake sourdough bread")
+
+    edited = store.create_conversation()
+    store.add_message(edited, "user", "What is in the photo")
+    store.add_message(edited, "assistant", "A photo.")
+    question = store.messages(edited)[0]
+    store.add_message(edited, "user", "Which birds are on the fence?", version_of=question.id)
+    answer = store.add_message(edited, "assistant", "Two sparrows.")
+    assert store.title_after_first_answer(edited, answer.id) == "Which birds are on the fence?"
+    later = store.add_message(edited, "user", "And now?")
+    assert (
+        later.id
+        and store.title_after_first_answer(
+            edited, store.add_message(edited, "assistant", "Gone.").id
+        )
+        is None
+    )  # not the first answer of its branch
+
+
+def test_a_chat_of_thousands_of_messages_can_be_deleted(store: Store) -> None:
+    """``parent_id`` cascades: a chain of more than 1000 messages hit SQLite's trigger depth
+    limit ("too many levels of trigger recursion") and the chat could not be deleted."""
+    chat = store.create_conversation()
+    for n in range(1100):
+        store.add_message(chat, "user" if n % 2 == 0 else "assistant", f"message {n}")
+    messages = store.messages(chat)
+    store.delete_messages_after(chat, messages[20].id)  # cutting 1079 linked messages
+    assert [m.text for m in store.messages(chat)][-1] == "message 20"
+    for n in range(21, 1100):
+        store.add_message(chat, "user" if n % 2 == 0 else "assistant", f"message {n}")
+    store.delete_conversation(chat)
+    assert chat not in [c.id for c in store.list_conversations()]
+
+
 # -- presets ----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ What happens when it is full is the backend's doing; the window's meter says it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -55,21 +56,19 @@ def context_size(options: GenerationOptions, model_context: int | None) -> int:
 
 
 def estimate_tokens(text: str) -> int:
-    """Tokens ``text`` takes, estimated: wide (CJK) characters one each, the rest by four."""
-    wide = sum(1 for char in text if _is_wide(char))
+    """Tokens ``text`` takes, estimated: wide (CJK) characters one each, the rest by four.
+
+    Counted by one regular expression, not a Python loop per character: the meter
+    re-counts the whole chat after each answer (a loop took ~0.6 s for 10 000 messages)."""
+    wide = len(_WIDE.findall(text))
     narrow = len(text) - wide
     return wide + int(narrow / CHARS_PER_TOKEN + 0.999)
 
 
-def _is_wide(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # kana
-        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
+#: Kana, CJK ideographs (and extension A, compatibility, the supplementary planes), Hangul.
+_WIDE: Final = re.compile(
+    "[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff]"
+)
 
 
 def estimate_use(

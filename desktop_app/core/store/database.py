@@ -392,19 +392,29 @@ class Store:
                 raise self._missing(conversation_id)
             if row[1]:
                 return None
-            first_answer = conn.execute(
-                "SELECT id, text FROM messages WHERE conversation_id = ? AND role = 'assistant' "
-                "ORDER BY position LIMIT 1",
-                (conversation_id,),
+            answer = conn.execute(
+                "SELECT text, parent_id FROM messages "
+                "WHERE id = ? AND conversation_id = ? AND role = 'assistant'",
+                (answer_id, conversation_id),
             ).fetchone()
-            if first_answer is None or first_answer[0] != answer_id:
+            if answer is None:
                 return None
-            question = conn.execute(
-                "SELECT text FROM messages WHERE conversation_id = ? AND role = 'user' "
-                "ORDER BY position LIMIT 1",
-                (conversation_id,),
-            ).fetchone()
-            title = title_from_exchange(question[0] if question else "", first_answer[1])
+            # The answer's own branch, walked up until an earlier answer (then it is not the
+            # first) or the root: a regenerated or edited first exchange still titles the
+            # chat, which the first answer by position (a hidden version) never did.
+            above = conn.execute(
+                "WITH RECURSIVE up(id, role, text, parent, depth) AS ("
+                " SELECT id, role, text, parent_id, 0 FROM messages WHERE id = ?"
+                " UNION ALL"
+                " SELECT m.id, m.role, m.text, m.parent_id, up.depth + 1"
+                " FROM messages m JOIN up ON m.id = up.parent WHERE up.role != 'assistant'"
+                ") SELECT role, text FROM up ORDER BY depth",
+                (answer[1],),
+            ).fetchall()
+            if any(role == "assistant" for role, _text in above):
+                return None
+            questions = [text for role, text in above if role == "user"]
+            title = title_from_exchange(questions[-1] if questions else "", answer[0])
             if not title or title == row[0]:
                 return None
             conn.execute(
@@ -431,6 +441,13 @@ class Store:
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation, its messages, and images no other message uses."""
         with self._writing() as conn:
+            # Unlink the messages first: ``parent_id`` cascades, and SQLite counts each link
+            # of a chain as one more nested trigger (its limit, 1000, was a 1000-message chat
+            # that could not be deleted).
+            conn.execute(
+                "UPDATE messages SET parent_id = NULL WHERE conversation_id = ?",
+                (conversation_id,),
+            )
             cursor = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             if cursor.rowcount == 0:
                 raise self._missing(conversation_id)
@@ -801,10 +818,16 @@ class Store:
                 raise NotFound(
                     f"Message {message_id} is not in conversation {conversation_id} any more."
                 )
+            cut = ">=" if inclusive else ">"
+            # Every child has a later position than its parent, so the rows deleted are
+            # whole subtrees: unlinked first, as in ``delete_conversation``.
             conn.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND position "
-                + (">=" if inclusive else ">")
-                + " ?",
+                "UPDATE messages SET parent_id = NULL "
+                f"WHERE conversation_id = ? AND position {cut} ?",
+                (conversation_id, row[0]),
+            )
+            conn.execute(
+                f"DELETE FROM messages WHERE conversation_id = ? AND position {cut} ?",
                 (conversation_id, row[0]),
             )
             leaf = message_id if not inclusive else row[1]

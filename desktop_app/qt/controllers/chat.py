@@ -86,6 +86,7 @@ class ChatController(QObject):
 
     status = Signal(str)  # a line for the status bar
     title_changed = Signal(str)  # the window's title for the chat on screen
+    branch_changed = Signal()  # another version (and the branch after it) is on screen
 
     def __init__(
         self,
@@ -278,8 +279,10 @@ class ChatController(QObject):
         except StoreError as error:
             self.status.emit(str(error))
             return
+        self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
         self._show_conversation(messages)
         self.views.chat.reveal_message(message_id)
+        self.branch_changed.emit()
 
     def delete_conversation(self, conversation_id: int) -> None:
         title = self.state.store.conversation(conversation_id).title or tr("this chat")
@@ -292,7 +295,11 @@ class ChatController(QObject):
         if self.state.answering == conversation_id:
             self.stop()
             self.runner.wait(5)
-        self.state.store.delete_conversation(conversation_id)
+        try:
+            self.state.store.delete_conversation(conversation_id)
+        except StoreError as error:
+            self.status.emit(str(error))
+            return
         if conversation_id == self.state.conversation_id:
             self.new_chat()
         self.refresh_conversations()
@@ -513,12 +520,19 @@ class ChatController(QObject):
         index = next((i for i, m in enumerate(messages) if m.id == message_id), None)
         if index is None:
             return
-        chat.remove_from(shown.message.id)
-        for message in messages[index:]:
-            chat.add_message(message)
+        if len(messages) - index > chat.OPEN_COUNT:
+            # A long branch below: the view builds only the cards near the one chosen (adding
+            # them one by one would build every card: defect 1's freeze again).
+            chat.set_messages(messages)
+            chat.reveal_message(message_id)
+        else:
+            chat.remove_from(shown.message.id)
+            for message in messages[index:]:
+                chat.add_message(message)
         self._chat_images = sum(len(m.images) for m in messages)
         self._show_images_notice()
         self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
+        self.branch_changed.emit()
 
     def start_edit(self, message_id: int) -> None:
         if self.runner.busy:

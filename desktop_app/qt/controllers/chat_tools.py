@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app.core.chat.context import ContextUse, context_size, estimate_use
@@ -84,11 +84,22 @@ class ChatToolsController(QObject):
             state.settings_changed,
             state.answering_changed,  # an answer ended (or began)
         ):
-            signal.connect(lambda *_args: self.refresh())
-        chats.runner.user_message.connect(lambda *_args: self.refresh())
-        chats.runner.finished.connect(lambda *_args: self.refresh())
+            signal.connect(self.refresh_soon)
+        chats.runner.user_message.connect(self.refresh_soon)
+        chats.runner.finished.connect(self.refresh_soon)
+        chats.branch_changed.connect(self.refresh_soon)
+        # One refresh for the burst of signals around an answer (four of them): each reads
+        # the whole chat from the store.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
         self.reload_presets()
         self.refresh()
+
+    def refresh_soon(self, *_args: object) -> None:
+        """Refresh once control is back in the event loop, however many ask before."""
+        self._refresh_timer.start()
 
     # -- the meter and the summary ----------------------------------------------------------
 
@@ -165,6 +176,8 @@ class ChatToolsController(QObject):
         """Chat settings…: edit the chat's own settings, or make it follow Settings."""
         own_prompt, own_options = self.chats.own_settings()
         defaults = (self.state.settings.system_prompt, self.chats.options())
+        if self.settings_dialog is not None:  # one at a time: the last one is not kept
+            self.settings_dialog.deleteLater()
         dialog = ChatSettingsDialog(own_prompt, own_options, defaults, self._dialog_parent)
         self.settings_dialog = dialog
         dialog.accepted.connect(lambda: self._settings_chosen(dialog))
