@@ -3,6 +3,7 @@
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshots.py [light|dark]
     ... docs/make_screenshots.py light models      # only the first-run card and model manager
     ... docs/make_screenshots.py light describe    # only the "describe each" shot
+    ... docs/make_screenshots.py light long        # only the 1 000-message chat
 
 ``models``: the first-run card of a fresh install and the model manager with a download in
 progress.
@@ -355,6 +356,11 @@ def main() -> int:
         describe_shots(window, home, out, scheme, pump)
         window.close()
         print("screenshot written to", out / f"describe-{scheme}.png")
+        return 0
+    if "long" in sys.argv[2:]:
+        long_chat_shot(window, paths, str(model.resolve()), out, scheme)
+        window.close()
+        print("screenshot written to", out / f"window-long-chat-{scheme}.png")
         return 0
     window.new_chat()
     pump(0.3)
