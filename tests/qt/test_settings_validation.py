@@ -36,6 +36,8 @@ GOOD: dict[str, Any] = {
     "openai_api_key": "sk-test",
     "openai_vision_models": ["llava"],
     "first_run_dismissed": True,
+    "theme": "dark",
+    "text_size": 130,
 }
 SETTING_NAMES = [f.name for f in dataclasses.fields(Settings) if f.name != "schema_version"]
 
