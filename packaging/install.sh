@@ -20,6 +20,9 @@ apt_packages=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0
+  # PySide6 6.8's X11 plugin on aarch64 (Raspberry Pi OS Bookworm) loads only with these;
+  # its Wayland plugin wants the other two.
+  libsm6 libice6 libwayland-cursor0 libwayland-egl1
 )
 if (( with_test )); then
   apt_packages+=(xvfb xauth)

@@ -14,6 +14,8 @@ Test-only hook, read from the environment when the engine starts:
 ``LOCALSIGHT_ENGINE_TEST_HANG=encode`` makes every answer sleep for ten minutes after the
 model is loaded, ignoring cancellation, like an image encode that cannot be aborted.  It
 exists so the hard stop (killing an engine that does not honour a cancel) can be tested.
+``LOCALSIGHT_ENGINE_TEST_HANG=start`` makes the engine sleep as long before it says it is
+ready, like a start on a very slow computer (the start timeout is tested with it).
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class _Server:
         os._exit(0)  # without waiting for native work in progress
 
     def run(self) -> None:
+        if os.environ.get(TEST_HANG_ENV) == "start":
+            time.sleep(_TEST_HANG_S)
         self.send(Ready(os.getpid()))
         while True:
             try:

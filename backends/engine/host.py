@@ -35,7 +35,7 @@ from backends.base import (
     TextDelta,
 )
 from backends.engine.crash import EngineExit
-from backends.engine.process import EngineGone, EngineProcess, Mailbox
+from backends.engine.process import EngineGone, EngineProcess, Mailbox, start_timeout_s
 from backends.engine.protocol import (
     Call,
     Chat,
@@ -66,13 +66,15 @@ class EngineBackend:
         include_embedded: bool = True,
         hard_stop_s: float = 2.0,
         stop_timeout_s: float = 2.0,
-        start_timeout_s: float = 60.0,
+        start_timeout_s: float | None = None,
         call_timeout_s: float = 60.0,
         summary_cache: Path | None = None,
     ) -> None:
         """``hard_stop_s``: how long a cancelled answer may run on before the engine is killed.
         ``stop_timeout_s``: how long ``close``/``unload`` wait for a clean exit before killing.
-        ``start_timeout_s``, ``call_timeout_s``: generous, for a Raspberry Pi's slow imports.
+        ``start_timeout_s``, ``call_timeout_s``: generous, for a Raspberry Pi's slow imports
+        (``start_timeout_s``: by default ``process.start_timeout_s()``, which the environment
+        can lengthen).
         ``summary_cache``: where the engine keeps model files' validations across launches
         (see ``LlamaCppBackend``).
         """
@@ -115,7 +117,8 @@ class EngineBackend:
                 return engine
             choice = native.cpu_choice()  # the variant this engine starts on
             config = dataclasses.replace(self._config, cpu_variant=choice.library)
-            engine = EngineProcess(config, start_timeout_s=self._start_timeout_s)
+            timeout_s = self._start_timeout_s or start_timeout_s()  # read at each start
+            engine = EngineProcess(config, start_timeout_s=timeout_s)
             self._engine = engine
             self._variant = choice.variant
             self._unreported_start_s = engine.start_s

@@ -13,6 +13,7 @@ Only the receiver thread reaps the process (waitpid from two threads races); ``s
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import queue
@@ -36,6 +37,25 @@ from backends.engine.protocol import (
 )
 
 Mailbox = queue.SimpleQueue[Any]  # FromEngine messages, then possibly one EngineExit
+
+# How long the app waits for a new engine to say it is ready (importing llama.cpp and
+# numpy, probing nothing yet).  Seconds on a PC; under arm64 emulation it took 41-46 s on a
+# busy machine, and a Raspberry Pi 4 reading a slow SD card can come close too (issue 18),
+# so the default leaves room and the environment can give more.
+START_TIMEOUT_ENV = "LOCALSIGHT_ENGINE_START_TIMEOUT"
+DEFAULT_START_TIMEOUT_S = 180.0
+
+
+def start_timeout_s() -> float:
+    """The engine start timeout: ``START_TIMEOUT_ENV`` in seconds when it is a positive
+    finite number, else ``DEFAULT_START_TIMEOUT_S`` (a typo must not make the app give up
+    at once, nor wait forever)."""
+    try:
+        value = float(os.environ.get(START_TIMEOUT_ENV, ""))
+    except ValueError:
+        return DEFAULT_START_TIMEOUT_S
+    return value if math.isfinite(value) and value > 0 else DEFAULT_START_TIMEOUT_S
+
 
 _POLL_S = 0.2
 _REAP_S = 2.0
@@ -94,8 +114,9 @@ class EngineProcess:
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
+        timed_out = False
         try:
-            while time.monotonic() < deadline:
+            while not (timed_out := time.monotonic() >= deadline):
                 if self._conn.poll(_POLL_S):
                     if isinstance(loads(self._conn.recv_bytes()), Ready):
                         return
@@ -107,6 +128,12 @@ class EngineProcess:
         self._process.join(_REAP_S)
         exit = EngineExit(self._process.exitcode, read_reason(self._log))
         self._release()
+        if timed_out:  # alive but slow: a busy or slow computer, not a broken install
+            raise BackendUnavailable(
+                f"The model engine did not start within {timeout_s:.0f} s. The computer may "
+                f"be busy or slow (an SD card); to wait longer, set {START_TIMEOUT_ENV} to "
+                "a number of seconds."
+            )
         raise BackendUnavailable(
             f"The model engine could not start ({exit.how}"
             + (f": {exit.reason}" if exit.reason else "")

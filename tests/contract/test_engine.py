@@ -24,6 +24,7 @@ import pytest
 from backends.base import (
     Backend,
     BackendError,
+    BackendUnavailable,
     CancelToken,
     ChatRequest,
     ContextOverflow,
@@ -36,6 +37,7 @@ from backends.base import (
 )
 from backends.engine import EngineBackend
 from backends.engine.child import TEST_HANG_ENV
+from backends.engine.process import DEFAULT_START_TIMEOUT_S, START_TIMEOUT_ENV, start_timeout_s
 from backends.engine.protocol import (
     Piece,
     RemoteError,
@@ -431,3 +433,37 @@ def test_continue_crosses_to_the_engine(engine: EngineBackend) -> None:
         )
     )
     assert more and start + more == whole
+
+
+def test_a_slow_start_waits_as_long_as_configured_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: under arm64 emulation the engine took 41-46 s of its 60 s to start (a Pi 4
+    on a slow SD card can do the same), so the wait is an environment setting, and a start
+    that outlasts it says that it was too slow and how to wait longer, not that the
+    dependencies are broken."""
+    monkeypatch.setenv(TEST_HANG_ENV, "start")  # the engine never says it is ready
+    monkeypatch.setenv(START_TIMEOUT_ENV, "1.5")
+    backend = EngineBackend(include_embedded=False)
+    try:
+        with pytest.raises(BackendUnavailable) as raised:
+            backend.list_models()
+    finally:
+        backend.close()
+    message = str(raised.value)
+    assert "did not start within 2 s" in message
+    assert START_TIMEOUT_ENV in message
+    assert "Reinstall" not in message
+
+
+def test_the_start_timeout_setting_falls_back_when_unreadable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A typo in the variable must not make the engine give up at once (or never)."""
+    for bad in ("", "soon", "-5", "0", "nan", "inf"):
+        monkeypatch.setenv(START_TIMEOUT_ENV, bad)
+        assert start_timeout_s() == DEFAULT_START_TIMEOUT_S
+    monkeypatch.setenv(START_TIMEOUT_ENV, "300")
+    assert start_timeout_s() == 300.0
+    monkeypatch.delenv(START_TIMEOUT_ENV)
+    assert start_timeout_s() == DEFAULT_START_TIMEOUT_S >= 120.0
