@@ -173,9 +173,12 @@ def test_export_json(
         "created_at",
         "stats",
         "error",
+        "finish_reason",
+        "token_limit",
         "images",
     }
     assert message["role"] == "assistant" and message["state"] == "complete"
+    assert message["finish_reason"] in ("stop", "length") and message["token_limit"] in (None, 12)
     assert message["stats"]["completion_tokens"] > 0
     (image,) = pictured["messages"][0]["images"]
     assert set(image) == {"sha256", "mime", "width", "height", "file"}

@@ -578,3 +578,30 @@ def test_a_search_jump_to_another_version_ends_an_edit(qtbot: Any, window: Any) 
     qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert highlighted(window) == [first.id]
     assert window.composer.editing_message_id is None
+
+
+def test_continue_and_versions_are_greyed_out_while_an_answer_runs(
+    qtbot: Any, window: Any, backend: ScriptedBackend
+) -> None:
+    """They looked clickable during an answer (the controller only ignored the click)."""
+    store = window.store
+    chat = store.create_conversation(title="Busy")
+    store.add_message(chat, "user", "Tell me a story.")
+    first = store.add_message(chat, "assistant", "Once upon a time")
+    second = store.add_message(chat, "assistant", "Long ago", version_of=first.id)
+    store.update_message(second.id, state="interrupted")
+    window.open_conversation(chat)
+    card = window.chat.widget_for(second.id)
+    assert card is not None
+    assert card.previous_version.isEnabled() and card.action_buttons["continue"].isEnabled()
+
+    backend.gated = True
+    backend.script(Script())
+    window.composer.edit.setPlainText("And then?")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(backend.calls) == 1, timeout=WAIT_MS)
+    assert not card.previous_version.isEnabled()
+    assert not card.action_buttons["continue"].isEnabled()
+    backend.calls[0].finish()
+    qtbot.waitUntil(lambda: window.chat_controller.generation is None, timeout=WAIT_MS)
+    assert card.previous_version.isEnabled() and not card.next_version.isEnabled()

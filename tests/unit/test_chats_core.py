@@ -246,7 +246,12 @@ def _exported(store: Store, folder: Path) -> tuple[int, Path]:
     )
     store.add_message(chat, "user", "What is this?", [picture(), picture((200, 10, 10))])
     answer = store.add_message(chat, "assistant", "Two squares.")
-    store.update_message(answer.id, stats=Stats(prompt_tokens=12, completion_tokens=3))
+    store.update_message(
+        answer.id,
+        stats=Stats(prompt_tokens=12, completion_tokens=3),
+        finish_reason="length",  # cut by the limit: Continue comes back with it
+        token_limit=3,
+    )
     stopped = store.add_message(chat, "assistant", "Half", state="streaming")
     store.update_message(stopped.id, state="interrupted")
     store.set_own_settings(chat, "Be brief", GenerationOptions(temperature=0.3, num_ctx=2048))
@@ -270,9 +275,14 @@ def test_an_export_imports_back_with_its_images(tmp_path: Path) -> None:
         )
         assert got.created_at == pytest.approx(details.created_at, abs=0.001)
         assert got.own_settings and target.own_settings(new)[0] == "Be brief"
-        assert [(m.role, m.text, m.state, m.stats, m.images) for m in got_messages] == [
-            (m.role, m.text, m.state, m.stats, m.images) for m in messages
+        assert [
+            (m.role, m.text, m.state, m.stats, m.images, m.finish_reason, m.token_limit)
+            for m in got_messages
+        ] == [
+            (m.role, m.text, m.state, m.stats, m.images, m.finish_reason, m.token_limit)
+            for m in messages
         ]
+        assert got_messages[1].cut_by_limit
         for sha256, image in images.items():
             assert target.image(sha256) == image  # byte for byte
         assert target.search("squares")[0].conversation_id == new
@@ -310,6 +320,14 @@ def _set_image_file(value: str) -> object:
         (_set_image_file("../../etc/passwd"), "outside the export's images folder"),
         (_set_image_file("/etc/passwd"), "outside the export's images folder"),
         (_set_image_file("images/missing.png"), "is missing"),
+        (
+            lambda d: d["conversations"][0]["messages"][1].update(finish_reason="x" * 40),
+            "finish_reason",
+        ),
+        (
+            lambda d: d["conversations"][0]["messages"][1].update(token_limit=-1),
+            "token_limit",
+        ),
         (lambda d: d["conversations"][1:2].append(5), None),  # a no-op: the valid control
     ],
 )

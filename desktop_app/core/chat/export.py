@@ -46,6 +46,8 @@ The schema (version 1; a later version only adds keys)::
               "stats": {"prompt_tokens": 0, "completion_tokens": 0, "load_s": 0.0,
                         "prompt_s": 0.0, "decode_s": 0.0} | null,
               "error": "…" | null,
+              "finish_reason": "stop" | "length" | … | null,   # "length": cut by the
+              "token_limit": 512 | null,                       # token limit (Continue)
               "images": [
                 {"sha256": "…", "mime": "image/png", "width": 640, "height": 480,
                  "file": "images/<sha256>.png"}              # relative to the JSON file
@@ -220,6 +222,8 @@ def _conversation_json(
                 "created_at": _iso(m.created_at),
                 "stats": None if m.stats is None else dataclasses.asdict(m.stats),
                 "error": m.error,
+                "finish_reason": m.finish_reason,
+                "token_limit": m.token_limit,
                 "images": [_image_json(i) for i in m.images],
             }
             for m in messages

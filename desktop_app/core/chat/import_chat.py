@@ -157,6 +157,8 @@ class _Reader:
             created_at=_time(raw.get("created_at"), f"{where}'s created_at"),
             stats=_stats(raw.get("stats"), f"{where}'s stats"),
             error=_text(raw.get("error"), f"{where}'s error", allow_none=True),
+            finish_reason=_finish_reason(raw.get("finish_reason"), where),
+            token_limit=_token_limit(raw.get("token_limit"), where),
             images=tuple(
                 self.image(image, f"image {number} of {where}")
                 for number, image in enumerate(images, start=1)
@@ -223,6 +225,23 @@ def _text(value: Any, where: str, *, allow_none: bool = False) -> str | None:
         raise ImportFailed(f"The export's {where} is not text.")
     if "\x00" in value:
         raise ImportFailed(f"The export's {where} holds a NUL character.")
+    return value
+
+
+def _finish_reason(value: Any, where: str) -> str | None:
+    """Why an answer ended ("length": cut by the token limit, shown with Continue)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 32 or not value.isascii():
+        raise ImportFailed(f"The export's {where} has a finish_reason that is not a short word.")
+    return value
+
+
+def _token_limit(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**7:
+        raise ImportFailed(f"The export's {where} has a token_limit that is not a count.")
     return value
 
 

@@ -1012,8 +1012,9 @@ class Store:
                 for position, message in enumerate(conversation.messages, start=1):
                     cursor = conn.execute(
                         "INSERT INTO messages (conversation_id, position, role, text, state, "
-                        "stats, error, created_at, updated_at, parent_id, chosen_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "stats, error, created_at, updated_at, parent_id, chosen_at, "
+                        "finish_reason, token_limit) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             conversation_id,
                             position,
@@ -1026,6 +1027,8 @@ class Store:
                             message.created_at,
                             parent,
                             message.created_at,
+                            message.finish_reason,
+                            message.token_limit,
                         ),
                     )
                     message_id = int(cursor.lastrowid or 0)

@@ -143,6 +143,8 @@ class ImportedMessage:
     stats: Stats | None = None
     error: str | None = None
     images: tuple[ImageInput, ...] = ()
+    finish_reason: str | None = None
+    token_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

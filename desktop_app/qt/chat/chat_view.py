@@ -371,9 +371,7 @@ class ChatView(QScrollArea):
 
     @staticmethod
     def _set_widget_busy(widget: MessageWidget, busy: bool) -> None:
-        for key in ("edit", "regenerate", "retry"):
-            if key in widget.action_buttons:
-                widget.action_buttons[key].setEnabled(not busy)
+        widget.set_busy(busy)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy

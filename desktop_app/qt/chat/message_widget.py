@@ -373,6 +373,18 @@ class MessageWidget(QWidget):
     def text(self) -> str:
         return self._text
 
+    def set_busy(self, busy: bool) -> None:
+        """While an answer runs, what would start another (or change the branch it belongs
+        to) is greyed out: Edit, Regenerate, Retry, Continue and ‹ ›."""
+        for key in ("edit", "regenerate", "retry", "continue"):
+            if key in self.action_buttons:
+                self.action_buttons[key].setEnabled(not busy)
+        if busy:
+            self.previous_version.setEnabled(False)
+            self.next_version.setEnabled(False)
+        else:
+            self._show_versions()
+
     def set_can_regenerate(self, allowed: bool) -> None:
         """Only the last answer can be regenerated; the tooltip says why one cannot (its
         disabled look comes from the theme: ``QToolButton#MessageAction:disabled``)."""
