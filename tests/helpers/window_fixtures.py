@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+
 from desktop_app.core.settings import AppPaths, Settings, app_paths
 
 
@@ -32,3 +34,27 @@ def open_window(qtbot: Any, paths: AppPaths, backend: Any, *, timeout_ms: int = 
     win.show()
     qtbot.waitUntil(lambda: win.model is not None, timeout=timeout_ms)
     return win
+
+
+#: A ceiling for window state to arrive, never a duration anything depends on.
+WAIT_MS = 60_000
+
+
+def send(qtbot: Any, window: Any, text: str) -> None:
+    """Type ``text`` in the message box and press Enter, as a person does."""
+    window.composer.edit.setPlainText(text)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+
+
+def wait_idle(qtbot: Any, window: Any, timeout: int = WAIT_MS) -> None:
+    """Until the answer has ended for the window too: the worker's end (``runner.busy``)
+    comes before the queued "finished" signal reaches the controller, and a send between
+    the two is refused as "still answering"."""
+    qtbot.waitUntil(
+        lambda: (
+            window.chat_controller.generation is None
+            and not window.runner.busy
+            and window.composer.send_button.isVisible()
+        ),
+        timeout=timeout,
+    )

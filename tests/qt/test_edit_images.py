@@ -20,7 +20,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from desktop_app.core.settings import AppPaths, Settings, app_paths
 from tests.helpers.fake_backend import MODEL, ScriptedBackend
 from tests.helpers.images import png_bytes
-from tests.helpers.window_fixtures import open_window
+from tests.helpers.window_fixtures import open_window, send
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -45,11 +45,6 @@ def backend() -> Iterator[ScriptedBackend]:
 @pytest.fixture
 def window(qtbot: Any, paths: AppPaths, backend: ScriptedBackend) -> Any:
     return open_window(qtbot, paths, backend)
-
-
-def send(qtbot: Any, window: Any, text: str) -> None:
-    window.composer.edit.setPlainText(text)
-    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
 
 def wait_answered(qtbot: Any, window: Any, backend: ScriptedBackend, calls: int) -> None:

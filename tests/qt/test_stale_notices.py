@@ -22,7 +22,7 @@ from desktop_app.core.images import normalize_image
 from desktop_app.core.settings import AppPaths, Settings, app_paths
 from tests.helpers.fake_backend import MODEL, TEXT_MODEL, ScriptedBackend
 from tests.helpers.images import png_bytes
-from tests.helpers.window_fixtures import open_window
+from tests.helpers.window_fixtures import open_window, send, wait_idle
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -55,22 +55,6 @@ def window(qtbot: Any, paths: AppPaths, backend: ScriptedBackend) -> Any:
 
 def model(window: Any, model_id: str) -> Any:
     return next(m for m in window.models if m.id == model_id)
-
-
-def send(qtbot: Any, window: Any, text: str) -> None:
-    window.composer.edit.setPlainText(text)
-    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-
-
-def wait_idle(qtbot: Any, window: Any) -> None:
-    qtbot.waitUntil(
-        lambda: (
-            window.chat_controller.generation is None
-            and not window.runner.busy
-            and window.composer.send_button.isVisible()
-        ),
-        timeout=WAIT_MS,
-    )
 
 
 def start_answer(qtbot: Any, window: Any, backend: ScriptedBackend, text: str) -> Any:

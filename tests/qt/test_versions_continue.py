@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from backends.llama_cpp import LlamaCppBackend
-from tests.helpers.window_fixtures import open_window, seed_tiny_vlm
+from tests.helpers.window_fixtures import open_window, seed_tiny_vlm, send, wait_idle
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -40,16 +40,6 @@ def backend(paths: Any) -> Iterator[LlamaCppBackend]:
 @pytest.fixture
 def window(qtbot: Any, paths: Any, backend: LlamaCppBackend) -> Any:
     return open_window(qtbot, paths, backend)
-
-
-def send(qtbot: Any, window: Any, text: str) -> None:
-    window.composer.edit.setPlainText(text)
-    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-
-
-def wait_idle(qtbot: Any, window: Any) -> None:
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
-    qtbot.waitUntil(window.composer.send_button.isVisible, timeout=WAIT_MS)
 
 
 def test_the_version_control_switches_the_branch_and_is_kept(

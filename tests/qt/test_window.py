@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from backends.llama_cpp import LlamaCppBackend
 from desktop_app.qt.chat.sidebar import ANSWERING_MARK
 from tests.helpers.images import png_bytes
-from tests.helpers.window_fixtures import open_window, seed_tiny_vlm
+from tests.helpers.window_fixtures import open_window, seed_tiny_vlm, send
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -65,11 +65,6 @@ def drop(window: Any, files: list[Path]) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
-
-
-def send(qtbot: Any, window: Any, text: str) -> None:
-    window.composer.edit.setPlainText(text)
-    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
 
 def wait_idle(qtbot: Any, window: Any, timeout: int = 60_000) -> None:

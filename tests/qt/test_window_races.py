@@ -44,7 +44,7 @@ from tests.helpers.fake_backend import (
     ScriptedCall,
 )
 from tests.helpers.images import png_bytes
-from tests.helpers.window_fixtures import open_window
+from tests.helpers.window_fixtures import open_window, send, wait_idle
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -198,11 +198,6 @@ def window(qtbot: Any, paths: AppPaths, backend: ScriptedBackend) -> Any:
     return win
 
 
-def send(qtbot: Any, window: Any, text: str) -> None:
-    window.composer.edit.setPlainText(text)
-    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-
-
 def start_answer(qtbot: Any, window: Any, backend: ScriptedBackend, text: str) -> ScriptedCall:
     """Send ``text``; returns the call once its stream waits at "loading" and the window
     shows the answer's card (every queued signal of the start has been delivered)."""
@@ -229,17 +224,6 @@ def advance_to(qtbot: Any, window: Any, call: ScriptedCall, gate: str) -> None:
         call.release(step)
     generation = window.chat_controller.generation
     qtbot.waitUntil(lambda: generation.text == call.text, timeout=WAIT_MS)
-
-
-def wait_idle(qtbot: Any, window: Any) -> None:
-    qtbot.waitUntil(
-        lambda: (
-            window.chat_controller.generation is None
-            and not window.runner.busy
-            and window.composer.send_button.isVisible()
-        ),
-        timeout=WAIT_MS,
-    )
 
 
 def answering_marks(window: Any) -> list[str]:

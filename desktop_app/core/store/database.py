@@ -656,26 +656,7 @@ class Store:
             # Appending to the shown branch: its messages are already the chosen ones, so
             # only the leaf moves (marking a long branch on every message would cost).
             self._set_leaf(conn, conversation_id, message_id, now, mark=version_of is not None)
-            for ordinal, image in enumerate(images):
-                if image.sha256 in thumbnails:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO images "
-                        "(sha256, mime, width, height, data, thumbnail, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            image.sha256,
-                            image.mime,
-                            image.width,
-                            image.height,
-                            image.data,
-                            thumbnails[image.sha256],
-                            now,
-                        ),
-                    )
-                conn.execute(
-                    "INSERT INTO message_images (message_id, sha256, ordinal) VALUES (?, ?, ?)",
-                    (message_id, image.sha256, ordinal),
-                )
+            self._link_images(conn, message_id, images, thumbnails, now)
             new_title = make_title(text) if role == "user" and not title else ""
             if new_title:
                 conn.execute(
@@ -720,6 +701,37 @@ class Store:
                 f"Message {version_of} is not in conversation {conversation_id} any more."
             )
         return None if row[0] is None else int(row[0])
+
+    @staticmethod
+    def _link_images(
+        conn: sqlite3.Connection,
+        message_id: int,
+        images: Sequence[ImageInput],
+        thumbnails: dict[str, bytes],
+        now: float,
+    ) -> None:
+        """Give a new message its images, in order; an image not stored yet (it has a
+        thumbnail from ``_thumbnails_for_new``) is stored once, for every message using it."""
+        for ordinal, image in enumerate(images):
+            if image.sha256 in thumbnails:
+                conn.execute(
+                    "INSERT OR IGNORE INTO images "
+                    "(sha256, mime, width, height, data, thumbnail, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        image.sha256,
+                        image.mime,
+                        image.width,
+                        image.height,
+                        image.data,
+                        thumbnails[image.sha256],
+                        now,
+                    ),
+                )
+            conn.execute(
+                "INSERT INTO message_images (message_id, sha256, ordinal) VALUES (?, ?, ?)",
+                (message_id, image.sha256, ordinal),
+            )
 
     def _thumbnails_for_new(self, images: Sequence[ImageInput]) -> dict[str, bytes]:
         """Thumbnails for the images not stored yet, made before any lock is taken.
@@ -1033,27 +1045,7 @@ class Store:
                     )
                     message_id = int(cursor.lastrowid or 0)
                     parent = message_id
-                    for ordinal, image in enumerate(message.images):
-                        if image.sha256 in thumbnails:
-                            conn.execute(
-                                "INSERT OR IGNORE INTO images "
-                                "(sha256, mime, width, height, data, thumbnail, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (
-                                    image.sha256,
-                                    image.mime,
-                                    image.width,
-                                    image.height,
-                                    image.data,
-                                    thumbnails[image.sha256],
-                                    now,
-                                ),
-                            )
-                        conn.execute(
-                            "INSERT INTO message_images (message_id, sha256, ordinal) "
-                            "VALUES (?, ?, ?)",
-                            (message_id, image.sha256, ordinal),
-                        )
+                    self._link_images(conn, message_id, message.images, thumbnails, now)
                 self._set_leaf(conn, conversation_id, parent, now, mark=False)
                 ids.append(conversation_id)
         return ids
