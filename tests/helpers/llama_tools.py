@@ -48,7 +48,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["ToolBuildError", "cache_dir", "ensure_tool", "llama_cpp_version"]
+__all__ = ["ToolBuildError", "cache_dir", "ensure_tool", "llama_cpp_version", "sdist_archive"]
 
 DIST_NAME = "llama-cpp-python"
 
@@ -220,6 +220,15 @@ def _ensure_source(folder: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return source
+
+
+def sdist_archive() -> Path:
+    """The installed llama-cpp-python's sdist (downloaded once into the tools cache)."""
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with _file_lock(folder / ".lock"):
+        _ensure_source(folder)
+    return sorted((folder / "sdist").glob("*.tar.gz"))[0]
 
 
 def _find_built(build: Path, name: str) -> Path:

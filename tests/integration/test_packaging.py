@@ -15,6 +15,7 @@ opens its window under Xvfb (a screenshot is kept as ``dist/installed-window.png
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -125,6 +126,10 @@ def test_installed_app_proves_its_cpu_variant_and_falls_back(
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert "portable build" in report["llama_cpp"]
+    # The bundle knows its own and Qt's versions (their metadata is bundled): doctor on the
+    # arm64 .deb said "not installed (source tree)" and "PySide6 not installed".
+    assert report["localsight"] == importlib.metadata.version("localsight")
+    assert report["qt"].startswith("PySide6 6.")
     best = report["claimed"][0][0]
     env = {"LOCALSIGHT_CPU_CACHE": str(tmp_path / "b"), "LOCALSIGHT_CPU_TEST_TRAP": best}
     asked = _run(
