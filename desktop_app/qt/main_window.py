@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QByteArray, QMargins, QPoint, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -135,9 +135,12 @@ class MainWindow(QMainWindow):
         *,
         catalog: Catalog | None = None,
         notices: tuple[str, ...] = (),
+        first: bool = True,
     ) -> None:
         """``catalog``: None is the shipped catalog.json.  ``notices``: what went wrong while
-        the app was put together (a server that could not be reached), shown once."""
+        the app was put together (a server that could not be reached), shown once.
+        ``first``: False for a window rebuilt in another language (``rebuild``), which does
+        not tell again what the first one told (a recovered database)."""
         super().__init__()
         self.state = state
         state.setParent(self)
@@ -147,6 +150,13 @@ class MainWindow(QMainWindow):
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
         self.about_dialog: QDialog | None = None
+        self._handed_over = False  # closed by ``rebuild``: the app and its backends go on
+        #: The window built in its place when the language changed (None: not rebuilt).
+        self.successor: MainWindow | None = None
+        self._language_wait = QTimer(self)  # polls until a rebuild loses nothing
+        self._language_wait.setInterval(500)
+        self._language_wait.timeout.connect(self._rebuild_when_free)
+        self._waiting_notice = ""
 
         self.setWindowTitle("LocalSight")
         self.setMinimumSize(MIN_WINDOW.boundedTo(self._available_geometry().size()))
@@ -188,7 +198,8 @@ class MainWindow(QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._scheme_changed)
         self.chat_controller.refresh_conversations()
-        self._tell_about_recovery(notices)
+        if first:
+            self._tell_about_recovery(notices)
         self.models_controller.load_models()
         self.composer.focus()
 
@@ -466,8 +477,8 @@ class MainWindow(QMainWindow):
         if interrupted:
             notes.append(
                 tr(
-                    "{n} answer(s) were cut off when the app last closed; their text is "
-                    "kept and marked as stopped.",
+                    "%n answer(s) cut off when the app last closed: the text is kept and "
+                    "marked as stopped.",
                     n=interrupted,
                 )
             )
@@ -500,6 +511,111 @@ class MainWindow(QMainWindow):
             self.apply_appearance()
         if new.text_size != old.text_size:
             self.apply_text_size(new.text_size)
+        if new.language != old.language:
+            self.change_language()
+
+    # -- language: the window is rebuilt in it, on the same state -------------------------
+
+    #: Windows made by ``rebuild``: nothing else in Python holds them (the first window is
+    #: held by ``app.run``), and a top-level widget Python lets go of is destroyed.
+    rebuilt_windows: ClassVar[list[MainWindow]] = []
+
+    def change_language(self) -> None:
+        """Use the language of the settings: translators now, the window rebuilt in it.
+
+        Every text is set where its widget is built, so a window rebuilt on the same state
+        is how every sentence changes (see ``rebuild``).  The translators change at once,
+        so a dialog opened meanwhile is already in the new language.  The rebuild waits
+        while something would be lost by it: an answer being written, a Describe run,
+        a download (see ``rebuild_blocked``); the message box says so meanwhile.
+        """
+        from PySide6.QtWidgets import QApplication
+
+        from desktop_app.qt.common.language import apply_language
+
+        app = QApplication.instance()
+        if app is not None:
+            apply_language(app, self.settings.language)
+        self._rebuild_when_free()
+
+    def rebuild_blocked(self) -> str:
+        """Why the window cannot be rebuilt now ("" when it can)."""
+        if self.chat_controller.generation is not None or self.runner.busy:
+            return tr("The window changes language when the answer being written ends.")
+        panel = self.describe_controller.panel
+        if panel is not None and panel.busy:
+            return tr("The window changes language when the Describe run ends.")
+        if self.jobs.running:
+            return tr("The window changes language when the downloads end.")
+        return ""
+
+    def _rebuild_when_free(self) -> None:
+        if self._handed_over:
+            return
+        reason = self.rebuild_blocked()
+        if reason:
+            if reason != self._waiting_notice:
+                self._waiting_notice = reason
+                self.composer.show_notice(reason)
+            self._language_wait.start()
+            return
+        self._language_wait.stop()
+        # Not inside the slot that asked (Settings → OK runs in this window's controller).
+        QTimer.singleShot(0, self.rebuild)
+
+    def rebuild(self) -> MainWindow:
+        """A new window in place of this one, on the same state, in the current language.
+
+        The store, the backends, the engine process and the settings are the ones in use
+        (nothing is restarted or reloaded); what the person sees is kept: size, place and
+        maximised state, the splitter, the chat on screen scrolled to its end, the draft
+        and its images (and an edit in progress), the chat list's search, the settings
+        chosen for a new chat, an open Describe window with its results and an open model
+        manager.  Then this window closes without quitting and is deleted.
+        """
+        if self.successor is not None:
+            return self.successor
+        state = self.state
+        state.disconnect_listeners()  # this window's parts listen to it
+        new = MainWindow(
+            state, self.paths, self.colors, catalog=self.models_controller.catalog, first=False
+        )
+        MainWindow.rebuilt_windows.append(new)
+        self.successor = new
+        new.restoreGeometry(self.saveGeometry())  # the maximised or full-screen state
+        if not self.isMaximized() and not self.isFullScreen():
+            new.setGeometry(self.geometry())  # exactly (a restore may move it in)
+        new.splitter.setSizes(self.splitter.sizes())
+        new.models_controller.adopt(self.models_controller)
+        new.chat_controller.pending_settings = self.chat_controller.pending_settings
+        if state.conversation_id is not None:
+            new.chat_controller.show_open_conversation()
+        new.sidebar.search.setText(self.sidebar.search.text())
+        new.composer.restore_draft(self.composer.draft())
+        job = self.images_controller.job  # an image being read now lands in the new box
+        job.setParent(new.images_controller)
+        job.ready.connect(new.composer.add_image)
+        job.rejected.connect(new.composer.show_notice)
+        panel = self.describe_controller.panel
+        if panel is not None:
+            shown = panel.isVisible()
+            panel.setParent(new, panel.windowFlags())
+            panel.host = new
+            panel.status_changed.connect(new.describe_controller.status)
+            new.describe_controller.panel = panel
+            if shown:
+                panel.show()
+        manager_open = self.model_manager is not None and self.model_manager.isVisible()
+        new.show()
+        if self.isMaximized():
+            new.showMaximized()
+        new.chat.scroll_to_bottom()
+        if manager_open:
+            new.open_model_manager()
+        self._handed_over = True
+        self.close()
+        self.deleteLater()
+        return new
 
     # -- text size: the conversation and what is typed, Markdown and code included ---------
 
@@ -625,6 +741,12 @@ class MainWindow(QMainWindow):
             self.overlay.cover()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self in MainWindow.rebuilt_windows:  # let go once the close has been handled
+            QTimer.singleShot(0, lambda: MainWindow.rebuilt_windows.remove(self))
+        if self._handed_over:  # rebuilt in another language: everything goes on there
+            self.hide()
+            super().closeEvent(event)
+            return
         self._qsettings().setValue("geometry", self.saveGeometry())
         # Gone from the screen at once (issue 17: a frozen "Writing…" window for seconds);
         # the answer is still stopped and saved, and the history closed, before we return.

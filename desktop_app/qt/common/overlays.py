@@ -182,7 +182,7 @@ class ImageViewer(QDialog):
         else:
             self._pixmap.loadFromData(data)
             size = f"{width}×{height}"
-        position = tr("{n} of {count}", n=self._index + 1, count=len(self._keys))
+        position = tr("{number} of {count}", number=self._index + 1, count=len(self._keys))
         self.position_label.setText(f"{position} · {size}" if size else position)
         self.setWindowTitle(size or tr("Image"))
         self.image_label.setAccessibleName(tr("Image {position}", position=position))

@@ -218,6 +218,13 @@ class ChatController(QObject):
                 self._model_chosen_by_chat(match)
         self.views.composer.focus()
 
+    def show_open_conversation(self) -> None:
+        """Show the state's open chat, as ``open_conversation`` does, though it is open
+        already (a window rebuilt on the same state starts with an empty view)."""
+        opened, self.state.conversation_id = self.state.conversation_id, None
+        if opened is not None:
+            self.open_conversation(opened)
+
     def _show_conversation(self, messages: list[Any]) -> None:
         """Show a chat; the one answering gets its answer so far and its stage back.
 

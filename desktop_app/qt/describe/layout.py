@@ -21,12 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.describe.run import DEFAULT_PROMPT
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.describe.table import ResultsTable
 
 tr = translator("DescribePanel")
+
+
+def default_prompt() -> str:
+    """The run's first prompt in the person's language, not always English: the model
+    describes in the language it is asked in (issue 19).  ``DEFAULT_PROMPT`` (the CLI's)
+    is the same sentence, in English."""
+    return tr("Describe this image in one or two sentences.")
 
 
 def duration(seconds: float) -> str:
@@ -92,7 +98,7 @@ class DescribePanelLayout(QDialog):
 
         prompt_row = QHBoxLayout()
         prompt_label = QLabel(tr("&Prompt:"), self)
-        self.prompt_edit = QLineEdit(DEFAULT_PROMPT, self)
+        self.prompt_edit = QLineEdit(default_prompt(), self)
         self.prompt_edit.setAccessibleName(tr("Prompt"))
         self.prompt_edit.setToolTip(tr("What to ask about every image; Enter starts"))
         prompt_label.setBuddy(self.prompt_edit)
