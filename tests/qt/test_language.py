@@ -378,3 +378,29 @@ def test_the_prompts_put_in_for_the_person_are_in_their_language(qm_folder: Path
     apply_language(app(), "zh_CN", folder=qm_folder)
     assert builtin_prompt(alt_text) == "为这张图片写替代文字。"
     assert default_prompt() == "用一两句话描述这张图片。"
+
+
+def test_the_describe_window_and_the_model_manager_come_along(
+    qtbot: Any, paths: AppPaths, backend: ScriptedBackend, chinese_folder: Path, tmp_path: Path
+) -> None:
+    """The Describe window keeps its list (and results) and stays open; an open model
+    manager is open again in the new window."""
+    picture = tmp_path / "red.png"
+    picture.write_bytes(png_bytes())
+    window = open_window(qtbot, paths, backend)
+    try:
+        window.open_describe([picture])
+        panel = window.describe_panel
+        assert panel is not None and panel.table.paths == [picture]
+        window.open_model_manager()
+        choose_language(window, "zh_CN")
+        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
+        new = window.successor
+        assert new is not None
+        qtbot.waitUntil(lambda: not shiboken6.isValid(window), timeout=WAIT_MS)
+        assert new.describe_panel is panel and shiboken6.isValid(panel)
+        assert panel.isVisible() and panel.parent() is new and panel.host is new
+        assert panel.table.paths == [picture]
+        assert new.model_manager is not None and new.model_manager.isVisible()
+    finally:
+        close_all(qtbot, window)
