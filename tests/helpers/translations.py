@@ -27,6 +27,7 @@ SENTENCES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("MainWindow", "&Model"): "模型(&M)",
     ("MainWindow", "&View"): "视图(&V)",
     ("MainWindow", "&Help"): "帮助(&H)",
+    ("MainWindow", "New chat"): "新建聊天",
     ("Composer", "Send"): "发送",
     ("Composer", "Attach"): "附加",
     ("Sidebar", "+  New chat"): "+  新建聊天",

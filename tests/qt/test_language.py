@@ -267,6 +267,7 @@ def test_the_window_is_rebuilt_in_chinese_keeping_what_was_on_screen(
         assert new.settings_button.text() == "设置"
         assert new.composer.send_button.text() == "发送"
         assert [a.text() for a in new.menuBar().actions()][:2] == ["聊天(&C)", "模型(&M)"]
+        assert new.menuBar().actions()[0].menu().actions()[0].text() == "新建聊天"
         assert new.conversation_id == chat
         assert new.chat.message_count == 60
         assert new.chat.last_message(user=False).id == store.messages(chat)[-1].id
@@ -402,5 +403,24 @@ def test_the_describe_window_and_the_model_manager_come_along(
         assert panel.isVisible() and panel.parent() is new and panel.host is new
         assert panel.table.paths == [picture]
         assert new.model_manager is not None and new.model_manager.isVisible()
+    finally:
+        close_all(qtbot, window)
+
+
+def test_no_rebuild_when_the_language_shown_stays(
+    qtbot: Any, paths: AppPaths, backend: ScriptedBackend, chinese_folder: Path
+) -> None:
+    """English chosen on an English system that the window follows already: nothing to
+    rebuild (the choice is saved all the same)."""
+    window = open_window(qtbot, paths, backend)
+    try:
+        rebuilt: list[bool] = []
+        window.rebuild = lambda: rebuilt.append(True)  # type: ignore[method-assign]
+        choose_language(window, "en")
+        QCoreApplication.processEvents()
+        assert rebuilt == [] and window.successor is None
+        assert Settings.load(paths.settings_path).language == "en"
+        choose_language(window, "zh_CN")
+        qtbot.waitUntil(lambda: rebuilt == [True], timeout=WAIT_MS)
     finally:
         close_all(qtbot, window)

@@ -107,7 +107,7 @@ def test_the_count_phrases_are_numerus() -> None:
     } <= sentences
 
 
-def test_lupdate_extracts_counts_as_numerus(tmp_path: Path) -> None:
+def test_lupdate_extracts_counts_as_numerus_and_marked_sentences(tmp_path: Path) -> None:
     ts = tmp_path / "localsight_zh_CN.ts"
     update_translations([ts])
     numerus = {
@@ -120,5 +120,15 @@ def test_lupdate_extracts_counts_as_numerus(tmp_path: Path) -> None:
     assert numerus[("ChatTools", "%n chat(s) imported.")] == "yes"
     assert numerus[("DescribePanel", "Exported %n row(s) to {file}")] == "yes"
     assert numerus[("SettingsDialog", "Settings")] is None
+    # Sentences kept in constants or passed to a helper are found too (they were not).
+    for marked in [
+        ("MainWindow", "New chat"),  # a menu item
+        ("MainWindow", "Loading model…"),  # a stage
+        ("Overlays", "Edit your last message"),  # the shortcuts list
+        ("Overlays", "Up (in an empty message box)"),
+        ("DescribePanel", "&Start"),  # a Describe window button
+        ("DescribePanel", "Describe every image not described yet"),  # its tooltip
+    ]:
+        assert marked in numerus, marked
     counted = {key for key, value in numerus.items() if value == "yes"}
     assert all("%n" in source for _context, source in counted)

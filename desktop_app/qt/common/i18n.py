@@ -37,7 +37,8 @@ right file names and line numbers; the command is::
     .venv/bin/python -m desktop_app.qt.common.i18n translations/localsight_zh_CN.ts
 
 (each .ts file named is created, or merged with the sentences found, as lupdate does).
-A sentence in a variable, ``tr(text)``, is not extracted by any of this.
+A sentence in a variable, ``tr(text)``, is not extracted by any of this: a sentence kept in a
+constant is written ``QT_TRANSLATE_NOOP("Context", "…")`` (below), which lupdate reads.
 
 Counts: one sentence, Qt's ``%n``.  ``tr("%n image(s)", n=count)`` -- ``n`` is keyword-only
 and is never a ``{slot}`` (no sentence has a ``{n}`` slot; a test keeps it so) -- asks
@@ -64,7 +65,14 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop_app.qt.common.slots import fill
 
-__all__ = ["Translate", "english_plural", "fill", "translator", "update_translations"]
+__all__ = [
+    "QT_TRANSLATE_NOOP",
+    "Translate",
+    "english_plural",
+    "fill",
+    "translator",
+    "update_translations",
+]
 
 QT_DIR = Path(__file__).resolve().parents[1]  # desktop_app/qt
 
@@ -74,6 +82,14 @@ PLURAL_S = re.compile(r"\(s\)")
 
 class Translate(Protocol):
     def __call__(self, text: str, /, *, n: int | None = None, **values: object) -> str: ...
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # the name lupdate knows
+    """``text`` as it is; marks a sentence kept in a constant for lupdate, under ``context``
+    (the ``tr`` of that context translates it where it is shown).  Qt's own returns
+    ``object`` to a type checker; this one says ``str``."""
+    del context
+    return text
 
 
 def english_plural(text: str, n: int) -> str:

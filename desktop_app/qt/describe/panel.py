@@ -42,7 +42,7 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.common.i18n import fill, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, fill, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
@@ -51,7 +51,9 @@ from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe.layout import DescribePanelLayout, duration
 from desktop_app.qt.describe.worker import DescribeRunner
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(  # for lupdate; tr at use
+    "DescribePanel", "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
+)
 EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
 
 
