@@ -7,8 +7,10 @@ backends, settings, servers), ``controllers.images`` (attach, paste, drop, the
 describe-each offer) and ``controllers.describe`` (the Describe window); one
 ``BackendLease`` decides whether the chat or the Describe window may generate.  The window
 itself keeps what only a window has: the status line, the theme, its geometry, drag and
-drop events, closing.  ``app.create_window`` builds the settings, the store and the backends
-and hands them in.
+drop events, closing, and its rebuild in another language (``rebuild``: every text is set
+where its widget is built, so a new window on the same state is how a language change
+reaches every sentence).  ``app.create_window`` builds the settings, the store and the
+backends and hands them in.
 
 No part of the window waits on a model, a download or a disk write of an image.
 """

@@ -424,3 +424,30 @@ def test_no_rebuild_when_the_language_shown_stays(
         qtbot.waitUntil(lambda: rebuilt == [True], timeout=WAIT_MS)
     finally:
         close_all(qtbot, window)
+
+
+def test_an_edit_in_progress_comes_along(
+    qtbot: Any, paths: AppPaths, backend: ScriptedBackend, chinese_folder: Path
+) -> None:
+    window = open_window(qtbot, paths, backend)
+    try:
+        store = window.store
+        chat = store.create_conversation(title="Photo")
+        image = normalize_image(png_bytes(), name="red.png")
+        asked = store.add_message(chat, "user", "What colour?", [image])
+        store.add_message(chat, "assistant", "Red.")
+        window.refresh_conversations()
+        window.open_conversation(chat)
+        window.chat_controller.start_edit(asked.id)
+        window.composer.edit.setPlainText("Which colour exactly?")
+        choose_language(window, "zh_CN")
+        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
+        new = window.successor
+        assert new is not None
+        assert new.composer.editing_message_id == asked.id
+        assert new.composer.edit_banner.isVisible()
+        assert new.composer.text() == "Which colour exactly?"
+        assert [p.from_message for p in new.composer.pending] == [True]
+        assert [i.sha256 for i in new.composer.images()] == [image.sha256]
+    finally:
+        close_all(qtbot, window)
