@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The window follows the system's language (desktop_app/qt/common/language.py) and the tests
+# read its English sentences: the system they see speaks English whatever the machine's
+# locale (a Chinese CI machine would otherwise get the shipped Chinese translation).
+os.environ["LANGUAGE"] = "en"
 # One CPU-variant verdict for the whole run (backends/llama_cpp/cpu_variants.py): every test
 # has a home of its own, and without this every CLI subprocess would probe the variants
 # again. Tests of the probing itself point it elsewhere.

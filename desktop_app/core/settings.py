@@ -82,6 +82,10 @@ BACKEND_CHOICES = ("llama-cpp", "ollama", "openai")
 #: The window's appearance: follow the desktop's light/dark scheme, or always one of them.
 THEME_CHOICES = ("system", "light", "dark")
 
+#: The window's language: follow the system's (Chinese for any ``zh`` locale, else
+#: English), or always English, or always Simplified Chinese (the one translation shipped).
+LANGUAGE_CHOICES = ("system", "en", "zh_CN")
+
 #: The conversation's text size, in percent of the desktop's font: Ctrl+= and Ctrl+- step
 #: by ``TEXT_SIZE_STEP``.  Below 70 % a 9 pt desktop font is under 7 pt, which no one reads;
 #: above 200 % a code line of 40 characters no longer fits a 1024 px window's chat column.
@@ -157,6 +161,10 @@ def _variable_name_fault(text: str) -> str | None:
 
 def _theme_fault(text: str) -> str | None:
     return None if text in THEME_CHOICES else ""
+
+
+def _language_fault(text: str) -> str | None:
+    return None if text in LANGUAGE_CHOICES else ""
 
 
 def _path_fault(text: str) -> str | None:
@@ -275,6 +283,12 @@ class Settings:
     theme: str = field(
         default="system",
         metadata={WANTS: "one of " + ", ".join(THEME_CHOICES), CHECK: _theme_fault},
+    )
+    # Settings → Appearance → Language (desktop_app/qt/common/language.py): "system" follows
+    # the system's locale; a change rebuilds the window in the new language, no restart.
+    language: str = field(
+        default="system",
+        metadata={WANTS: "one of " + ", ".join(LANGUAGE_CHOICES), CHECK: _language_fault},
     )
     # The conversation's text size in percent (Ctrl+= / Ctrl+- / Ctrl+0); bounds above.
     text_size: int = field(

@@ -40,6 +40,7 @@ def create_window(
     from desktop_app.core.models.factory import make_backend
     from desktop_app.core.settings import Settings
     from desktop_app.core.store.database import Store
+    from desktop_app.qt.common.language import apply_language
     from desktop_app.qt.common.theme import apply_theme
     from desktop_app.qt.main_window import MainWindow
     from desktop_app.qt.state import AppState
@@ -53,6 +54,8 @@ def create_window(
     loaded = Settings.load_with_problems(paths.settings_path)
     settings = loaded.settings
     colors = apply_theme(app, settings.theme)  # type: ignore[arg-type]
+    # Before anything is built: every widget sets its texts in its constructor.
+    apply_language(app, settings.language)
     notices: list[str] = list(loaded.problems)  # shown once, above the composer
     backends: dict[str, Backend] = {
         "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),

@@ -7,8 +7,10 @@ backends, settings, servers), ``controllers.images`` (attach, paste, drop, the
 describe-each offer) and ``controllers.describe`` (the Describe window); one
 ``BackendLease`` decides whether the chat or the Describe window may generate.  The window
 itself keeps what only a window has: the status line, the theme, its geometry, drag and
-drop events, closing.  ``app.create_window`` builds the settings, the store and the backends
-and hands them in.
+drop events, closing, and its rebuild in another language (``rebuild``: every text is set
+where its widget is built, so a new window on the same state is how a language change
+reaches every sentence).  ``app.create_window`` builds the settings, the store and the
+backends and hands them in.
 
 No part of the window waits on a model, a download or a disk write of an image.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QByteArray, QMargins, QPoint, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -60,6 +62,7 @@ from desktop_app.qt.chat.composer import Composer
 from desktop_app.qt.chat.markdown import MarkdownTheme
 from desktop_app.qt.chat.sidebar import Sidebar
 from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.language import apply_language, language_in_effect
 from desktop_app.qt.common.overlays import DropOverlay, ShortcutsDialog
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.common.workers import GenerationRunner
@@ -135,9 +138,12 @@ class MainWindow(QMainWindow):
         *,
         catalog: Catalog | None = None,
         notices: tuple[str, ...] = (),
+        first: bool = True,
     ) -> None:
         """``catalog``: None is the shipped catalog.json.  ``notices``: what went wrong while
-        the app was put together (a server that could not be reached), shown once."""
+        the app was put together (a server that could not be reached), shown once.
+        ``first``: False for a window rebuilt in another language (``rebuild``), which does
+        not tell again what the first one told (a recovered database)."""
         super().__init__()
         self.state = state
         state.setParent(self)
@@ -147,6 +153,14 @@ class MainWindow(QMainWindow):
         self.colors = colors
         self.theme = MarkdownTheme.dark() if colors.dark else MarkdownTheme.light()
         self.about_dialog: QDialog | None = None
+        self._handed_over = False  # closed by ``rebuild``: the app and its backends go on
+        #: The window built in its place when the language changed (None: not rebuilt).
+        self.successor: MainWindow | None = None
+        self._language_wait = QTimer(self)  # polls until a rebuild loses nothing
+        self._language_wait.setInterval(500)
+        self._language_wait.timeout.connect(self._rebuild_when_free)
+        self._waiting_notice = ""
+        self._built_in = language_in_effect()  # the language of every text set below
 
         self.setWindowTitle("LocalSight")
         self.setMinimumSize(MIN_WINDOW.boundedTo(self._available_geometry().size()))
@@ -188,7 +202,8 @@ class MainWindow(QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._scheme_changed)
         self.chat_controller.refresh_conversations()
-        self._tell_about_recovery(notices)
+        if first:
+            self._tell_about_recovery(notices)
         self.models_controller.load_models()
         self.composer.focus()
 
@@ -377,7 +392,7 @@ class MainWindow(QMainWindow):
             keys: QKeySequence | QKeySequence.StandardKey | str | None,
             slot: Any,
         ) -> QAction:
-            item = QAction(tr(text), self)
+            item = QAction(text, self)  # translated by the caller: lupdate sees a literal
             if keys:
                 item.setShortcut(QKeySequence(keys))
                 item.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -387,41 +402,44 @@ class MainWindow(QMainWindow):
 
         chats, models = self.chat_controller, self.models_controller
         chat = self.menuBar().addMenu(tr("&Chat"))
-        action(chat, "New chat", QKeySequence.StandardKey.New, chats.new_chat)
+        action(chat, tr("New chat"), QKeySequence.StandardKey.New, chats.new_chat)
         action(
             chat,
-            "Attach images…",
+            tr("Attach images…"),
             QKeySequence.StandardKey.Open,
             self.images_controller.pick_images,
         )
-        action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
-        action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
+        action(chat, tr("Describe images…"), "Ctrl+Shift+D", lambda: self.open_describe([]))
+        action(chat, tr("Search chats"), QKeySequence.StandardKey.Find, self.focus_search)
         chat.addSeparator()
-        action(chat, "Chat settings…", None, self.chat_tools.open_chat_settings)
-        action(chat, "Export chat…", "Ctrl+Shift+E", self.chat_tools.export_chat)
-        action(chat, "Import chat…", None, self.chat_tools.import_chat)
+        action(chat, tr("Chat settings…"), None, self.chat_tools.open_chat_settings)
+        action(chat, tr("Export chat…"), "Ctrl+Shift+E", self.chat_tools.export_chat)
+        action(chat, tr("Import chat…"), None, self.chat_tools.import_chat)
         chat.addSeparator()
-        action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
-        action(chat, "Regenerate last answer", "Ctrl+R", chats.regenerate)
-        action(chat, "Stop", None, chats.stop)
+        action(chat, tr("Copy last answer"), "Ctrl+Shift+C", self.copy_last_answer)
+        action(chat, tr("Regenerate last answer"), "Ctrl+R", chats.regenerate)
+        action(chat, tr("Stop"), None, chats.stop)
         chat.addSeparator()
-        action(chat, "Quit", QKeySequence.StandardKey.Quit, self.close)
+        action(chat, tr("Quit"), QKeySequence.StandardKey.Quit, self.close)
         model = self.menuBar().addMenu(tr("&Model"))
-        action(model, "Choose model…", "Ctrl+K", self.picker.open_popup)
-        action(model, "Manage models…", "Ctrl+Shift+M", models.open_model_manager)
-        action(model, "Add a model file…", None, models.add_model_file)
-        action(model, "Settings…", "Ctrl+,", models.open_settings)
+        action(model, tr("Choose model…"), "Ctrl+K", self.picker.open_popup)
+        action(model, tr("Manage models…"), "Ctrl+Shift+M", models.open_model_manager)
+        action(model, tr("Add a model file…"), None, models.add_model_file)
+        action(model, tr("Settings…"), "Ctrl+,", models.open_settings)
         view = self.menuBar().addMenu(tr("&View"))
-        larger = action(view, "Larger text", "Ctrl+=", lambda: self.step_text_size(1))
+        larger = action(view, tr("Larger text"), "Ctrl+=", lambda: self.step_text_size(1))
         # Ctrl++ too: the "+" key (Shift+= on many layouts, its own key on a keypad).
         larger.setShortcuts([QKeySequence("Ctrl+="), QKeySequence(QKeySequence.StandardKey.ZoomIn)])
         action(
-            view, "Smaller text", QKeySequence.StandardKey.ZoomOut, lambda: self.step_text_size(-1)
+            view,
+            tr("Smaller text"),
+            QKeySequence.StandardKey.ZoomOut,
+            lambda: self.step_text_size(-1),
         )
-        action(view, "Usual text size", "Ctrl+0", lambda: self.set_text_size(TEXT_SIZE_DEFAULT))
+        action(view, tr("Usual text size"), "Ctrl+0", lambda: self.set_text_size(TEXT_SIZE_DEFAULT))
         help_menu = self.menuBar().addMenu(tr("&Help"))
-        action(help_menu, "Keyboard shortcuts", "F1", lambda: ShortcutsDialog(self).exec())
-        action(help_menu, "About LocalSight", None, self._about)
+        action(help_menu, tr("Keyboard shortcuts"), "F1", lambda: ShortcutsDialog(self).exec())
+        action(help_menu, tr("About LocalSight"), None, self._about)
 
     def _set_status(self, text: str) -> None:
         self.stage_label.setText(text)
@@ -466,8 +484,8 @@ class MainWindow(QMainWindow):
         if interrupted:
             notes.append(
                 tr(
-                    "{n} answer(s) were cut off when the app last closed; their text is "
-                    "kept and marked as stopped.",
+                    "%n answer(s) cut off when the app last closed: the text is kept and "
+                    "marked as stopped.",
                     n=interrupted,
                 )
             )
@@ -500,6 +518,115 @@ class MainWindow(QMainWindow):
             self.apply_appearance()
         if new.text_size != old.text_size:
             self.apply_text_size(new.text_size)
+        if new.language != old.language:
+            self.change_language()
+
+    # -- language: the window is rebuilt in it, on the same state -------------------------
+
+    #: Windows made by ``rebuild``: nothing else in Python holds them (the first window is
+    #: held by ``app.run``), and a top-level widget Python lets go of is destroyed.
+    rebuilt_windows: ClassVar[list[MainWindow]] = []
+
+    def change_language(self) -> None:
+        """Use the language of the settings: translators now, the window rebuilt in it.
+
+        Every text is set where its widget is built, so a window rebuilt on the same state
+        is how every sentence changes (see ``rebuild``).  The translators change at once,
+        so a dialog opened meanwhile is already in the new language.  The rebuild waits
+        while something would be lost by it: an answer being written, a Describe run,
+        a download (see ``rebuild_blocked``); the message box says so meanwhile.
+        """
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            apply_language(app, self.settings.language)
+        if language_in_effect() == self._built_in:  # "system" is the language shown, or
+            self._language_wait.stop()  # a change waiting was changed back meanwhile
+            if self._waiting_notice:
+                self.composer.show_notice("")
+                self._waiting_notice = ""
+            return
+        self._rebuild_when_free()
+
+    def rebuild_blocked(self) -> str:
+        """Why the window cannot be rebuilt now ("" when it can)."""
+        if self.chat_controller.generation is not None or self.runner.busy:
+            return tr("The window changes language when the answer being written ends.")
+        panel = self.describe_controller.panel
+        if panel is not None and panel.busy:
+            return tr("The window changes language when the Describe run ends.")
+        if self.jobs.running:
+            return tr("The window changes language when the downloads end.")
+        return ""
+
+    def _rebuild_when_free(self) -> None:
+        if self._handed_over:
+            return
+        reason = self.rebuild_blocked()
+        if reason:
+            if reason != self._waiting_notice:
+                self._waiting_notice = reason
+                self.composer.show_notice(reason)
+            self._language_wait.start()
+            return
+        self._language_wait.stop()
+        # Not inside the slot that asked (Settings → OK runs in this window's controller).
+        QTimer.singleShot(0, self.rebuild)
+
+    def rebuild(self) -> MainWindow:
+        """A new window in place of this one, on the same state, in the current language.
+
+        The store, the backends, the engine process and the settings are the ones in use
+        (nothing is restarted or reloaded); what the person sees is kept: size, place and
+        maximised state, the splitter, the chat on screen scrolled to its end, the draft
+        and its images (and an edit in progress), the chat list's search, the settings
+        chosen for a new chat, an open Describe window with its results and an open model
+        manager.  Then this window closes without quitting and is deleted.
+        """
+        if self.successor is not None:
+            return self.successor
+        state = self.state
+        state.disconnect_listeners()  # this window's parts listen to it
+        new = MainWindow(
+            state, self.paths, self.colors, catalog=self.models_controller.catalog, first=False
+        )
+        MainWindow.rebuilt_windows.append(new)
+        self.successor = new
+        new.restoreGeometry(self.saveGeometry())  # the maximised or full-screen state
+        if not self.isMaximized() and not self.isFullScreen():
+            new.setGeometry(self.geometry())  # exactly (a restore may move it in)
+        new.splitter.setSizes(self.splitter.sizes())
+        new.models_controller.adopt(self.models_controller)
+        new.chat_controller.pending_settings = self.chat_controller.pending_settings
+        if state.conversation_id is not None:
+            new.chat_controller.show_open_conversation()
+        new.sidebar.search.setText(self.sidebar.search.text())
+        new.composer.restore_draft(self.composer.draft())
+        job = self.images_controller.job  # an image being read now lands in the new box
+        job.setParent(new.images_controller)
+        job.ready.connect(new.composer.add_image)
+        job.rejected.connect(new.composer.show_notice)
+        panel = self.describe_controller.panel
+        if panel is not None:
+            shown = panel.isVisible()
+            panel.setParent(new, panel.windowFlags())
+            panel.host = new
+            panel.status_changed.connect(new.describe_controller.status)
+            new.describe_controller.panel = panel
+            if shown:
+                panel.show()
+        manager_open = self.model_manager is not None and self.model_manager.isVisible()
+        new.show()
+        if self.isMaximized():
+            new.showMaximized()
+        new.chat.scroll_to_bottom()
+        if manager_open:
+            new.open_model_manager()
+        self._handed_over = True
+        self.close()
+        self.deleteLater()
+        return new
 
     # -- text size: the conversation and what is typed, Markdown and code included ---------
 
@@ -624,7 +751,17 @@ class MainWindow(QMainWindow):
         if self.overlay.isVisible():
             self.overlay.cover()
 
+    def _let_go(self) -> None:
+        if self in MainWindow.rebuilt_windows:
+            MainWindow.rebuilt_windows.remove(self)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self in MainWindow.rebuilt_windows:  # let go once the close has been handled
+            QTimer.singleShot(0, self._let_go)
+        if self._handed_over:  # rebuilt in another language: everything goes on there
+            self.hide()
+            super().closeEvent(event)
+            return
         self._qsettings().setValue("geometry", self.saveGeometry())
         # Gone from the screen at once (issue 17: a frozen "Writing…" window for seconds);
         # the answer is still stopped and saved, and the history closed, before we return.

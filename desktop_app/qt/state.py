@@ -10,6 +10,9 @@ own the behaviour around it, and widgets only show it.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 from PySide6.QtCore import QObject, Signal
 
 from backends.base import Backend, ModelInfo
@@ -93,3 +96,20 @@ class AppState(QObject):
         """The backend serving the selected model."""
         name = self.model_backend.get(self._model.id, "llama-cpp") if self._model else "llama-cpp"
         return self.backends.get(name, self.backends["llama-cpp"])
+
+    def disconnect_listeners(self) -> None:
+        """Forget everyone listening, before the state is handed to a new window.
+
+        The window's parts listen with lambdas too, which Qt cannot tie to the part: they
+        would outlive the old window and reach its deleted widgets.
+        """
+        for signal in (
+            self.model_changed,
+            self.conversation_changed,
+            self.settings_changed,
+            self.answering_changed,
+        ):
+            with warnings.catch_warnings():  # PySide warns when nothing was connected
+                warnings.simplefilter("ignore", RuntimeWarning)
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()

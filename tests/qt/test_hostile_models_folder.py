@@ -109,4 +109,4 @@ def test_many_skipped_entries_are_counted_past_the_first_few(
     qtbot.waitUntil(lambda: window.stage_label.text().startswith("Ready"), timeout=20_000)
     text = window.composer.notice.text()
     assert text.count("link loop") == SKIPPED_SHOWN, text
-    assert f"{extra} more were skipped; “localsight models” lists every one." in text, text
+    assert f"Skipped {extra} more; “localsight models” lists every one." in text, text

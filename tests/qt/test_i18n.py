@@ -117,7 +117,7 @@ def test_a_translated_sentence_gets_its_values(chinese: QTranslator) -> None:
 def test_the_context_decides_and_english_is_the_fallback(chinese: QTranslator) -> None:
     other = translator("SomeOtherContext")
     assert other(SENTENCE, name="A", size="1 GB") == "Delete A (1 GB) from this computer?"
-    assert translator(CONTEXT)("Not translated {n}", n=2) == "Not translated 2"
+    assert translator(CONTEXT)("Not translated {count}", count=2) == "Not translated 2"
 
 
 # -- the guard ----------------------------------------------------------------------------------

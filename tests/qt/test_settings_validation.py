@@ -37,6 +37,7 @@ GOOD: dict[str, Any] = {
     "openai_vision_models": ["llava"],
     "first_run_dismissed": True,
     "theme": "dark",
+    "language": "zh_CN",
     "text_size": 130,
 }
 SETTING_NAMES = [f.name for f in dataclasses.fields(Settings) if f.name != "schema_version"]

@@ -137,6 +137,10 @@ SPECS: dict[str, Spec] = {
         quoted("system", "light", "dark"),
         [*NOT_TEXT, "null", *BAD_TEXT, *quoted("", "Dark", "blue", " dark")],
     ),
+    "language": Spec(
+        quoted("system", "en", "zh_CN"),
+        [*NOT_TEXT, "null", *BAD_TEXT, *quoted("", "zh", "zh-CN", "ZH_CN", "fr", " en")],
+    ),
     "text_size": Spec(
         ["70", "100", "135", "200"], [*WRONG_FOR_A_COUNT, "0", "69", "201", "-100", "100000"]
     ),

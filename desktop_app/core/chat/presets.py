@@ -51,8 +51,12 @@ class Preset:
         return None if self.builtin else int(self.key.removeprefix("saved:"))
 
 
-#: The built-in presets.  Their prompts are for the model, so they are English (small
-#: models follow English instructions best); their names are translated by the window.
+#: The built-in presets.  Their system prompts are for the model, so they are English
+#: (small models follow English instructions best), but they never make the answer English:
+#: each asks for the language of the person's message (issue 19: a person writing Chinese
+#: gets Chinese), except the translator, whose target is its point.  Their names and their
+#: ``prompt`` (put in the message box, so it is the person's words) are translated by the
+#: window (``desktop_app/qt/chat/chat_tools.py``).
 BUILTIN_PRESETS: Final[tuple[Preset, ...]] = (
     Preset(
         key="builtin:alt-text",
@@ -61,7 +65,7 @@ BUILTIN_PRESETS: Final[tuple[Preset, ...]] = (
             "You write alt text for images on web pages. Answer with the alt text only: one "
             "or two plain sentences, under 150 characters, saying what matters in the image. "
             "Do not start with 'Image of' or 'Picture of'. If the image contains important "
-            "text, include it."
+            "text, include it. Write in the language of the user's message."
         ),
         prompt="Write alt text for this image.",
         temperature=0.2,
@@ -72,7 +76,8 @@ BUILTIN_PRESETS: Final[tuple[Preset, ...]] = (
         system_prompt=(
             "You transcribe the text in images. Write out all the text you can see, exactly "
             "as written, in reading order, keeping line breaks. Do not describe the image or "
-            "add anything. If there is no text, say 'No text found.'"
+            "add anything. If there is no text, say so in one short sentence in the "
+            "language of the user's message."
         ),
         prompt="Read the text in this image.",
         temperature=0.0,

@@ -55,6 +55,16 @@ def builtin_name(preset: Preset) -> str:
     return names.get(preset.key, preset.name)
 
 
+def builtin_prompt(preset: Preset) -> str | None:
+    """The message a preset puts in the message box, in the person's language: it is sent
+    as theirs, and the model answers in the language it is asked in (issue 19)."""
+    prompts = {
+        "builtin:alt-text": tr("Write alt text for this image."),
+        "builtin:read-text": tr("Read the text in this image."),
+    }
+    return prompts.get(preset.key, preset.prompt) if preset.builtin else preset.prompt
+
+
 def _emitter(signal: object, value: int) -> Callable[[], None]:
     """A slot taking nothing (a menu passes ``checked``) that emits ``signal(value)``."""
     return lambda: emit(signal, value)

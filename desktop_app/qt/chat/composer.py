@@ -13,6 +13,7 @@ what the person added: it is theirs, and nothing they gave is lost.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QMimeData, QSize, Qt, Signal
@@ -123,6 +124,7 @@ class PendingImage(QFrame):
         the edit when the edit is cancelled), rather than being added by the person."""
         super().__init__(parent)
         self.image = image
+        self.label = label
         self.from_message = from_message
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -149,6 +151,16 @@ class PendingImage(QFrame):
         remove.clicked.connect(lambda: emit(self.removed, self))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
         self.remove_button = remove
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The message box's content: text, (image, label, from the edited message) each, and
+    the id of the message being edited (None: a new message)."""
+
+    text: str
+    images: tuple[tuple[ImageInput, str, bool], ...] = ()
+    editing_message_id: int | None = None
 
 
 class Composer(QFrame):
@@ -367,7 +379,7 @@ class Composer(QFrame):
         self.editing_message_id = message_id
         self.edit.setPlainText(text)
         for number, image in enumerate(images, 1):
-            label = tr("image {n} of the message", n=number)
+            label = tr("image {number} of the message", number=number)
             self.add_image(image, label, from_message=True)
         self.edit_banner.setText(
             tr("Editing a message — Enter resends it and replaces what came after; Esc cancels.")
@@ -383,6 +395,29 @@ class Composer(QFrame):
         self.editing_message_id = None
         self.edit_banner.hide()
         self._discard_pending([p for p in self.pending if p.from_message])
+
+    def draft(self) -> Draft:
+        """What is typed and attached, and the message being edited, to carry elsewhere."""
+        images = tuple((p.image, p.label, p.from_message) for p in self.pending)
+        return Draft(self.edit.toPlainText(), images, self.editing_message_id)
+
+    def restore_draft(self, draft: Draft) -> None:
+        """Take over a ``draft()`` (the window rebuilt in another language)."""
+        if draft.editing_message_id is not None:
+            self.editing_message_id = draft.editing_message_id
+            self.edit_banner.setText(
+                tr(
+                    "Editing a message — Enter resends it and replaces what came after; "
+                    "Esc cancels."
+                )
+            )
+            self.edit_banner.show()
+        for image, label, from_message in draft.images:
+            self.add_image(image, label, from_message=from_message)
+        self.edit.setPlainText(draft.text)
+        cursor = self.edit.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.edit.setTextCursor(cursor)
 
     def text(self) -> str:
         return self.edit.toPlainText()

@@ -58,7 +58,7 @@ def format_stats(stats: Any, ttft_s: float | None = None) -> str:
         return ""
     parts = []
     if stats.completion_tokens:
-        parts.append(tr("{n} tokens", n=stats.completion_tokens))
+        parts.append(tr("%n token(s)", n=stats.completion_tokens))
     if stats.decode_tok_s:
         parts.append(tr("{r} tok/s", r=f"{stats.decode_tok_s:.1f}"))
     if ttft_s is not None:
@@ -278,7 +278,7 @@ class MessageWidget(QWidget):
         index = getattr(self.message, "version_index", 0)
         self.version_label.setText(f"{index + 1}/{len(versions)}")
         self.version_label.setAccessibleName(
-            tr("Version {n} of {count}", n=index + 1, count=len(versions))
+            tr("Version {number} of {count}", number=index + 1, count=len(versions))
         )
         self.previous_version.setEnabled(index > 0)
         self.next_version.setEnabled(index < len(versions) - 1)
@@ -315,7 +315,7 @@ class MessageWidget(QWidget):
             self.show_status(tr("Stopped — the answer above is incomplete."))
         elif getattr(message, "cut_by_limit", False):
             self.show_status(
-                tr("Stopped at the {n}-token limit.", n=limit)
+                tr("Stopped at the {limit}-token limit.", limit=limit)
                 if limit
                 else tr("Stopped at the token limit.")
             )

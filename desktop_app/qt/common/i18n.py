@@ -37,11 +37,27 @@ right file names and line numbers; the command is::
     .venv/bin/python -m desktop_app.qt.common.i18n translations/localsight_zh_CN.ts
 
 (each .ts file named is created, or merged with the sentences found, as lupdate does).
-A sentence in a variable, ``tr(text)``, is not extracted by any of this.
+A sentence in a variable, ``tr(text)``, is not extracted by any of this: a sentence kept in a
+constant is written ``QT_TRANSLATE_NOOP("Context", "…")`` (below), which lupdate reads.
+
+Counts: one sentence, Qt's ``%n``.  ``tr("%n image(s)", n=count)`` -- ``n`` is keyword-only
+and is never a ``{slot}`` (no sentence has a ``{n}`` slot; a test keeps it so) -- asks
+``QCoreApplication.translate(context, text, None, n)``: a translation picks the plural form
+its language wants (Chinese has one) and Qt puts the number in place of ``%n``.  English is
+the source language, so no translator answers it; then the English rule applies: every
+``(s)`` in the sentence becomes ``s`` unless ``n`` is 1 ("1 image", "0 images", "3
+images").  That is the whole rule, so an English sentence with a count is written so that
+only ``(s)`` words change with it (no "was/were": "%n answer(s) cut off", not "were cut
+off").  Why not an English .qm with numerus forms (Qt's own way): one more file to keep in
+step with every sentence, and English would break wherever it is missing; the rule needs
+nothing.  ``update_translations`` marks these sentences numerus (``numerus="yes"`` in the
+.ts): lupdate's Python parser takes a call as numerus only with a third positional
+argument, so the copy it reads has ``Context.tr("…", None, n=count)``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -49,20 +65,52 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop_app.qt.common.slots import fill
 
-__all__ = ["Translate", "fill", "translator", "update_translations"]
+__all__ = [
+    "QT_TRANSLATE_NOOP",
+    "Translate",
+    "english_plural",
+    "fill",
+    "translator",
+    "update_translations",
+]
 
 QT_DIR = Path(__file__).resolve().parents[1]  # desktop_app/qt
 
 
+PLURAL_S = re.compile(r"\(s\)")
+
+
 class Translate(Protocol):
-    def __call__(self, text: str, /, **values: object) -> str: ...
+    def __call__(self, text: str, /, *, n: int | None = None, **values: object) -> str: ...
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # the name lupdate knows
+    """``text`` as it is; marks a sentence kept in a constant for lupdate, under ``context``
+    (the ``tr`` of that context translates it where it is shown).  Qt's own returns
+    ``object`` to a type checker; this one says ``str``."""
+    del context
+    return text
+
+
+def english_plural(text: str, n: int) -> str:
+    """``text`` (English, ``%n`` already filled) with each ``(s)`` made right for ``n``."""
+    return PLURAL_S.sub("" if n == 1 else "s", text)
 
 
 def translator(context: str) -> Translate:
-    """The ``tr`` of a module: translate in ``context``, then ``fill`` the values."""
+    """The ``tr`` of a module: translate in ``context``, then ``fill`` the values.
 
-    def translate(text: str, /, **values: object) -> str:
-        return fill(QCoreApplication.translate(context, text), **values)
+    ``n``: the count of a sentence with ``%n`` (see the module's docstring).
+    """
+
+    def translate(text: str, /, *, n: int | None = None, **values: object) -> str:
+        if n is None:
+            return fill(QCoreApplication.translate(context, text), **values)
+        count = str(n)
+        translated = QCoreApplication.translate(context, text, None, n).replace("%n", count)
+        if translated == text.replace("%n", count):  # no translation: the English source
+            translated = english_plural(translated, n)
+        return fill(translated, **values)
 
     return translate
 
@@ -87,17 +135,21 @@ def module_context(path: Path, contexts: dict[str, str] | None = None) -> str | 
 
 
 def lupdate_source(source: str, context: str) -> str:
-    """``source`` with every call ``tr(`` written ``context.tr(``, on the same lines."""
+    """``source`` with every call ``tr(`` written ``context.tr(``, on the same lines, and
+    ``None`` after the sentence of a call given ``n=`` (lupdate's mark of a count)."""
     import ast
 
     lines = source.encode("utf-8").splitlines(keepends=True)
-    calls = [
-        (node.lineno - 1, node.col_offset)
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
-    ]
-    for line, column in sorted(calls, reverse=True):  # ast columns count UTF-8 bytes
-        lines[line] = lines[line][:column] + f"{context}.".encode() + lines[line][column:]
+    edits: list[tuple[int, int, bytes]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr":
+            edits.append((node.lineno - 1, node.col_offset, f"{context}.".encode()))
+            first = node.args[0] if node.args else None
+            if first is not None and any(word.arg == "n" for word in node.keywords):
+                assert first.end_lineno is not None and first.end_col_offset is not None
+                edits.append((first.end_lineno - 1, first.end_col_offset, b", None"))
+    for line, column, text in sorted(edits, reverse=True):  # ast columns count UTF-8 bytes
+        lines[line] = lines[line][:column] + text + lines[line][column:]
     return b"".join(lines).decode("utf-8")
 
 

@@ -32,18 +32,19 @@ from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.models.first_run_panel import FirstRunPanel
 from desktop_app.qt.state import AppState
 
+#: Marked for lupdate (``QT_TRANSLATE_NOOP`` returns the text as it is); ``tr`` at use.
 STAGE_TEXT = {
-    "loading": "Loading model…",
-    "reading": "Reading image…",
-    "thinking": "Thinking…",
-    "writing": "Writing…",
+    "loading": QT_TRANSLATE_NOOP("MainWindow", "Loading model…"),
+    "reading": QT_TRANSLATE_NOOP("MainWindow", "Reading image…"),
+    "thinking": QT_TRANSLATE_NOOP("MainWindow", "Thinking…"),
+    "writing": QT_TRANSLATE_NOOP("MainWindow", "Writing…"),
 }
 
 
@@ -217,6 +218,13 @@ class ChatController(QObject):
             if match is not None:
                 self._model_chosen_by_chat(match)
         self.views.composer.focus()
+
+    def show_open_conversation(self) -> None:
+        """Show the state's open chat, as ``open_conversation`` does, though it is open
+        already (a window rebuilt on the same state starts with an empty view)."""
+        opened, self.state.conversation_id = self.state.conversation_id, None
+        if opened is not None:
+            self.open_conversation(opened)
 
     def _show_conversation(self, messages: list[Any]) -> None:
         """Show a chat; the one answering gets its answer so far and its stage back.

@@ -35,6 +35,7 @@ from desktop_app.qt.chat.chat_tools import (
     ChatSettingsDialog,
     ChatToolsBar,
     TextDialog,
+    builtin_prompt,
     preset_label,
     short_count,
 )
@@ -140,8 +141,8 @@ class ChatToolsController(QObject):
                 size=short_count(use.size),
             ),
             tr(
-                "Each answer needs room too (up to {n} tokens, this chat's longest answer).",
-                n=max_tokens or "?",
+                "Each answer needs room too (up to {limit} tokens, this chat's longest answer).",
+                limit=max_tokens or "?",
             ),
         ]
         if backend == "ollama":
@@ -223,8 +224,9 @@ class ChatToolsController(QObject):
         except StoreError as error:
             self.status.emit(str(error))
             return
-        if preset.prompt and not self.composer.text().strip():
-            self.composer.set_text(preset.prompt)
+        prompt = builtin_prompt(preset)
+        if prompt and not self.composer.text().strip():
+            self.composer.set_text(prompt)
         self.status.emit(tr("Preset “{name}” is this chat's now.", name=preset_label(preset)))
         self.refresh()
 
@@ -372,7 +374,7 @@ class ChatToolsController(QObject):
         if result:
             self.chats.open_conversation(result[0])
         self.chats.refresh_conversations()  # lists it, selected
-        self.status.emit(tr("{n} chat(s) imported.", n=len(result)))
+        self.status.emit(tr("%n chat(s) imported.", n=len(result)))
 
     def _in_background(self, work: Callable[[], object], then: Callable[[object], None]) -> None:
         """Run ``work`` on a thread (files and images are no work for the GUI thread); its

@@ -101,10 +101,10 @@ class ImagesController(QObject):
         if len(images) > MAX_ATTACH:
             self.composer.show_notice(
                 tr(
-                    "Attached the first {max} of {n} images: one message holds at most {max}. "
-                    "Chat → Describe images… describes any number, one by one.",
+                    "Attached the first {max} of {total} images: one message holds at most "
+                    "{max}. Chat → Describe images… describes any number, one by one.",
                     max=MAX_ATTACH,
-                    n=len(images),
+                    total=len(images),
                 )
             )
 

@@ -213,7 +213,7 @@ class ModelsController(QObject):
         text = "\n".join([tr("Skipped while looking for models:"), *(f"• {s}" for s in shown)])
         if len(new) > len(shown):
             more = tr(
-                "{n} more were skipped; “localsight models” lists every one.",
+                "Skipped %n more; “localsight models” lists every one.",
                 n=len(new) - len(shown),
             )
             text = f"{text}\n{more}"
@@ -342,6 +342,22 @@ class ModelsController(QObject):
         state.model_backend[info.id] = "llama-cpp"
         self.views.picker.set_models(state.models, info.id, state.model_backend)
         self.choose_model(info)
+
+    def memory(self) -> tuple[set[str], set[str], str | None]:
+        """What this part learnt this session: the added files taken off the list, the
+        skipped entries already told, the built-in model (for ``adopt``)."""
+        return set(self._forgotten), set(self._told_skipped), self._default_model
+
+    def adopt(self, old: ModelsController) -> None:
+        """Take over from the models part of the window this one replaces (a language
+        change): what it learnt this session, and the models it listed, shown at once
+        (the listing this window starts confirms them)."""
+        self._forgotten, self._told_skipped, self._default_model = old.memory()
+        state = self.state
+        if state.models:
+            model = state.model.id if state.model else None
+            self.views.picker.set_models(state.models, model, state.model_backend)
+            self.update_model_hint()
 
     # -- settings and servers -----------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
-from desktop_app.qt.common.i18n import fill, translator
+from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.signals import emit
 
 OFFER_ABOVE = 4
@@ -40,8 +40,12 @@ class DescribeOffer(QMessageBox):
         self.setIcon(QMessageBox.Icon.Question)
         self.setTextFormat(Qt.TextFormat.PlainText)  # the model's name is data: common/plain.py
         self.setWindowTitle(tr("Many images"))
-        intro = tr("The folder holds {n} images.") if from_folder else tr("You dropped {n} images.")
-        self.setText(fill(intro, n=count) + " " + tr("What should happen?"))
+        intro = (
+            tr("The folder holds %n image(s).", n=count)
+            if from_folder
+            else tr("You dropped %n image(s).", n=count)
+        )
+        self.setText(intro + " " + tr("What should happen?"))
         self.setInformativeText(
             tr(
                 "Describe each: {model} describes every image on its own, in a table you can "

@@ -42,7 +42,7 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.common.i18n import fill, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, fill, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
@@ -51,7 +51,9 @@ from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe.layout import DescribePanelLayout, duration
 from desktop_app.qt.describe.worker import DescribeRunner
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(  # for lupdate; tr at use
+    "DescribePanel", "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
+)
 EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
 
 
@@ -292,7 +294,7 @@ class DescribePanel(DescribePanelLayout):
         done = self._before + self._run_done
         text = fill(text, done=done, total=self._run_total, before=self._before, time=spent)
         if errors:
-            text += " · " + tr("{n} could not be described", n=errors)
+            text += " · " + tr("%n could not be described", n=errors)
         if summary.interrupted:
             text += " · " + tr("Start continues with the rest")
         self.progress_label.setText(text)
@@ -326,7 +328,7 @@ class DescribePanel(DescribePanelLayout):
             if per_image >= 1:
                 parts.append(tr("{s} s per image", s=f"{per_image:.1f}"))
             else:
-                parts.append(tr("{n} images/s", n=f"{1 / max(per_image, 1e-3):.1f}"))
+                parts.append(tr("{rate} images/s", rate=f"{1 / max(per_image, 1e-3):.1f}"))
             if done < total:
                 parts.append(tr("about {t} left", t=duration(per_image * (total - done))))
         text = " · ".join(parts)
@@ -338,9 +340,9 @@ class DescribePanel(DescribePanelLayout):
             return
         total = len(self.table.paths)
         waiting = len(self.table.pending())
-        text = tr("{n} images", n=total)
+        text = tr("%n image(s)", n=total)
         if waiting != total:
-            text += " · " + tr("{n} to describe", n=waiting)
+            text += " · " + tr("%n to describe", n=waiting)
         self.progress_label.setText(text if total else tr("Add images or a folder to begin."))
 
     def _update_buttons(self) -> None:
@@ -391,7 +393,7 @@ class DescribePanel(DescribePanelLayout):
         call = BackgroundCall(self)
         call.done.connect(
             lambda count: self._file_done(
-                tr("Exported {n} rows to {file}", n=count, file=path.name)
+                tr("Exported %n row(s) to {file}", n=count, file=path.name)
             )
         )
         call.failed.connect(lambda error: self.show_notice(tr("Could not export: {e}", e=error)))
@@ -405,7 +407,10 @@ class DescribePanel(DescribePanelLayout):
         if existing and not ask(
             self,
             tr("Replace text files?"),
-            tr("{n} images already have a .txt file beside them. Replace them?", n=existing),
+            tr(
+                "A .txt file is already beside %n image(s). Replace the existing file(s)?",
+                n=existing,
+            ),
         ):
             return
 
@@ -416,7 +421,7 @@ class DescribePanel(DescribePanelLayout):
 
         call = BackgroundCall(self)
         call.done.connect(
-            lambda count: self._file_done(tr("Wrote {n} .txt files beside the images", n=count))
+            lambda count: self._file_done(tr("Wrote %n .txt file(s) beside the images", n=count))
         )
         call.failed.connect(
             lambda error: self.show_notice(tr("Could not write the .txt files: {e}", e=error))

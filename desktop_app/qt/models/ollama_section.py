@@ -145,7 +145,7 @@ class OllamaSection(QWidget):
         self.running = True
         self.models = result
         if result:
-            self.status.setText(tr("Models Ollama has ({n}):", n=len(result)))
+            self.status.setText(tr("Models Ollama has ({count}):", count=len(result)))
         else:
             self.status.setText(tr("Ollama is running and has no models yet: pull one below."))
         self._fill(result)

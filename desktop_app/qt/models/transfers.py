@@ -54,9 +54,9 @@ def format_eta(seconds: float | None) -> str:
         return ""
     seconds = int(seconds)
     if seconds < 60:
-        return tr("{n} s left", n=max(seconds, 1))
+        return tr("{seconds} s left", seconds=max(seconds, 1))
     if seconds < 3600:
-        return tr("about {n} min left", n=round(seconds / 60))
+        return tr("about {minutes} min left", minutes=round(seconds / 60))
     hours, rest = divmod(seconds, 3600)
     return tr("about {h} h {m} min left", h=hours, m=rest // 60)
 

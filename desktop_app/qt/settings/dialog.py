@@ -2,7 +2,7 @@
 
 Three tabs so it fits a 1024×600 screen: "Chat" (how answers are made), "Models and
 servers" (where models come from: folders, Ollama, an OpenAI-compatible server) and
-"Appearance" (light or dark, text size).
+"Appearance" (light or dark, language, text size).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.models.openai_config import PRESETS
 from desktop_app.core.settings import (
+    LANGUAGE_CHOICES,
     TEXT_SIZE_MAX,
     TEXT_SIZE_MIN,
     TEXT_SIZE_STEP,
@@ -38,6 +39,9 @@ from desktop_app.core.settings import (
 from desktop_app.qt.common.i18n import translator
 
 OFF = "off"
+#: Each language by its own name, never translated (as every app lists them): a person who
+#: cannot read the language shown must still find theirs.  "system" is translated.
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 CUSTOM = "custom"
 
 
@@ -179,7 +183,8 @@ class SettingsDialog(QDialog):
         outer.addWidget(buttons)
 
     def _build_appearance_tab(self, settings: Settings) -> None:
-        """Theme and text size; both also apply from the View menu / the system at once."""
+        """Theme, language and text size; all apply at once (text size from the View menu
+        too)."""
         page = QWidget(self.tabs)
         form = QFormLayout(page)
         self.tabs.addTab(page, tr("Appearance"))
@@ -193,6 +198,19 @@ class SettingsDialog(QDialog):
             tr("Theme"),
             self.theme,
             tr("Light or dark windows; “Same as the system” follows the desktop's choice."),
+        )
+        self.language = QComboBox(self)
+        for choice in LANGUAGE_CHOICES:
+            self.language.addItem(LANGUAGE_NAMES.get(choice) or tr("Same as the system"), choice)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        self._add(
+            form,
+            tr("Language"),
+            self.language,
+            tr(
+                "The language of the window. It changes at once; while an answer is being "
+                "written, when it ends."
+            ),
         )
         self.text_size = QSpinBox(self)
         self.text_size.setRange(TEXT_SIZE_MIN, TEXT_SIZE_MAX)
@@ -312,6 +330,7 @@ class SettingsDialog(QDialog):
             image_long_edge=self.long_edge.value(),
             extra_model_paths=self._extra_model_paths(folder),
             theme=str(self.theme.currentData()),
+            language=str(self.language.currentData()),
             text_size=self.text_size.value(),
         )
         return updated, self.system_prompt.toPlainText().strip()
