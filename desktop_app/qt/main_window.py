@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
             keys: QKeySequence | QKeySequence.StandardKey | str | None,
             slot: Any,
         ) -> QAction:
-            item = QAction(tr(text), self)
+            item = QAction(text, self)
             if keys:
                 item.setShortcut(QKeySequence(keys))
                 item.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -387,41 +387,44 @@ class MainWindow(QMainWindow):
 
         chats, models = self.chat_controller, self.models_controller
         chat = self.menuBar().addMenu(tr("&Chat"))
-        action(chat, "New chat", QKeySequence.StandardKey.New, chats.new_chat)
+        action(chat, tr("New chat"), QKeySequence.StandardKey.New, chats.new_chat)
         action(
             chat,
-            "Attach images…",
+            tr("Attach images…"),
             QKeySequence.StandardKey.Open,
             self.images_controller.pick_images,
         )
-        action(chat, "Describe images…", "Ctrl+Shift+D", lambda: self.open_describe([]))
-        action(chat, "Search chats", QKeySequence.StandardKey.Find, self.focus_search)
+        action(chat, tr("Describe images…"), "Ctrl+Shift+D", lambda: self.open_describe([]))
+        action(chat, tr("Search chats"), QKeySequence.StandardKey.Find, self.focus_search)
         chat.addSeparator()
-        action(chat, "Chat settings…", None, self.chat_tools.open_chat_settings)
-        action(chat, "Export chat…", "Ctrl+Shift+E", self.chat_tools.export_chat)
-        action(chat, "Import chat…", None, self.chat_tools.import_chat)
+        action(chat, tr("Chat settings…"), None, self.chat_tools.open_chat_settings)
+        action(chat, tr("Export chat…"), "Ctrl+Shift+E", self.chat_tools.export_chat)
+        action(chat, tr("Import chat…"), None, self.chat_tools.import_chat)
         chat.addSeparator()
-        action(chat, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
-        action(chat, "Regenerate last answer", "Ctrl+R", chats.regenerate)
-        action(chat, "Stop", None, chats.stop)
+        action(chat, tr("Copy last answer"), "Ctrl+Shift+C", self.copy_last_answer)
+        action(chat, tr("Regenerate last answer"), "Ctrl+R", chats.regenerate)
+        action(chat, tr("Stop"), None, chats.stop)
         chat.addSeparator()
-        action(chat, "Quit", QKeySequence.StandardKey.Quit, self.close)
+        action(chat, tr("Quit"), QKeySequence.StandardKey.Quit, self.close)
         model = self.menuBar().addMenu(tr("&Model"))
-        action(model, "Choose model…", "Ctrl+K", self.picker.open_popup)
-        action(model, "Manage models…", "Ctrl+Shift+M", models.open_model_manager)
-        action(model, "Add a model file…", None, models.add_model_file)
-        action(model, "Settings…", "Ctrl+,", models.open_settings)
+        action(model, tr("Choose model…"), "Ctrl+K", self.picker.open_popup)
+        action(model, tr("Manage models…"), "Ctrl+Shift+M", models.open_model_manager)
+        action(model, tr("Add a model file…"), None, models.add_model_file)
+        action(model, tr("Settings…"), "Ctrl+,", models.open_settings)
         view = self.menuBar().addMenu(tr("&View"))
-        larger = action(view, "Larger text", "Ctrl+=", lambda: self.step_text_size(1))
+        larger = action(view, tr("Larger text"), "Ctrl+=", lambda: self.step_text_size(1))
         # Ctrl++ too: the "+" key (Shift+= on many layouts, its own key on a keypad).
         larger.setShortcuts([QKeySequence("Ctrl+="), QKeySequence(QKeySequence.StandardKey.ZoomIn)])
         action(
-            view, "Smaller text", QKeySequence.StandardKey.ZoomOut, lambda: self.step_text_size(-1)
+            view,
+            tr("Smaller text"),
+            QKeySequence.StandardKey.ZoomOut,
+            lambda: self.step_text_size(-1),
         )
-        action(view, "Usual text size", "Ctrl+0", lambda: self.set_text_size(TEXT_SIZE_DEFAULT))
+        action(view, tr("Usual text size"), "Ctrl+0", lambda: self.set_text_size(TEXT_SIZE_DEFAULT))
         help_menu = self.menuBar().addMenu(tr("&Help"))
-        action(help_menu, "Keyboard shortcuts", "F1", lambda: ShortcutsDialog(self).exec())
-        action(help_menu, "About LocalSight", None, self._about)
+        action(help_menu, tr("Keyboard shortcuts"), "F1", lambda: ShortcutsDialog(self).exec())
+        action(help_menu, tr("About LocalSight"), None, self._about)
 
     def _set_status(self, text: str) -> None:
         self.stage_label.setText(text)

@@ -34,10 +34,12 @@ no translation would ever show (the ``def tr`` each module had before fared no b
 reads ``Context.tr(`` on the same line, so the .ts file gets the right contexts and the
 right file names and line numbers; the command is::
 
-    .venv/bin/python -m desktop_app.qt.common.i18n translations/localsight_zh_CN.ts
+    .venv/bin/python -m desktop_app.qt.common.i18n desktop_app/qt/translations/localsight_zh_CN.ts
 
-(each .ts file named is created, or merged with the sentences found, as lupdate does).
-A sentence in a variable, ``tr(text)``, is not extracted by any of this.
+(each .ts file named is created, or merged with the sentences found, as lupdate does; then
+``pyside6-lrelease`` compiles the .qm the app loads, and tests/qt/test_translations.py
+checks both are in step with the code).  A sentence in a variable, ``tr(text)``, is not
+extracted by any of this: mark the literal where it is written with ``QT_TRANSLATE_NOOP``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop_app.qt.common.slots import fill
 
-__all__ = ["Translate", "fill", "translator", "update_translations"]
+__all__ = ["QT_TRANSLATE_NOOP", "Translate", "fill", "translator", "update_translations"]
 
 QT_DIR = Path(__file__).resolve().parents[1]  # desktop_app/qt
 
@@ -65,6 +67,18 @@ def translator(context: str) -> Translate:
         return fill(QCoreApplication.translate(context, text), **values)
 
     return translate
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """``text`` as it is, marked for lupdate as a sentence of ``context``.
+
+    For sentences kept in a table (the Help list of shortcuts, the answer's stages, file
+    dialog filters) and translated where they are shown, by the module's ``tr``: lupdate
+    reads only literals, so ``tr(text)`` alone would leave them out of the .ts file.
+    lupdate knows this name whatever it is imported from; PySide's own ``QT_TRANSLATE_NOOP``
+    is typed as returning ``object``, this one keeps the ``str``.
+    """
+    return text
 
 
 def module_context(path: Path, contexts: dict[str, str] | None = None) -> str | None:

@@ -21,27 +21,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 
 SHORTCUTS = (
-    ("Enter", "Send the message"),
-    ("Shift+Enter", "New line in the message"),
-    ("Esc", "Stop the answer / cancel editing"),
-    ("Up (in an empty message box)", "Edit your last message"),
-    ("Ctrl+N", "New chat"),
-    ("Ctrl+K", "Choose the model"),
-    ("Ctrl+Shift+M", "Manage models: download, remove, Ollama"),
-    ("Ctrl+F", "Search chats"),
-    ("Ctrl+O", "Attach images"),
-    ("Ctrl+Shift+D", "Describe many images, one by one"),
-    ("Ctrl+V", "Paste an image or copied files"),
-    ("Ctrl+Shift+C", "Copy the last answer"),
-    ("Ctrl+R", "Regenerate the last answer"),
-    ("Ctrl+Shift+E", "Export the chat (Markdown with images, or JSON)"),
-    ("Ctrl+,", "Settings"),
-    ("Ctrl+= / Ctrl+-", "Larger / smaller text in the conversation"),
-    ("Ctrl+0", "Usual text size"),
-    ("F1", "This list"),
+    ("Enter", QT_TRANSLATE_NOOP("Overlays", "Send the message")),
+    ("Shift+Enter", QT_TRANSLATE_NOOP("Overlays", "New line in the message")),
+    ("Esc", QT_TRANSLATE_NOOP("Overlays", "Stop the answer / cancel editing")),
+    (
+        QT_TRANSLATE_NOOP("Overlays", "Up (in an empty message box)"),
+        QT_TRANSLATE_NOOP("Overlays", "Edit your last message"),
+    ),
+    ("Ctrl+N", QT_TRANSLATE_NOOP("Overlays", "New chat")),
+    ("Ctrl+K", QT_TRANSLATE_NOOP("Overlays", "Choose the model")),
+    ("Ctrl+Shift+M", QT_TRANSLATE_NOOP("Overlays", "Manage models: download, remove, Ollama")),
+    ("Ctrl+F", QT_TRANSLATE_NOOP("Overlays", "Search chats")),
+    ("Ctrl+O", QT_TRANSLATE_NOOP("Overlays", "Attach images")),
+    ("Ctrl+Shift+D", QT_TRANSLATE_NOOP("Overlays", "Describe many images, one by one")),
+    ("Ctrl+V", QT_TRANSLATE_NOOP("Overlays", "Paste an image or copied files")),
+    ("Ctrl+Shift+C", QT_TRANSLATE_NOOP("Overlays", "Copy the last answer")),
+    ("Ctrl+R", QT_TRANSLATE_NOOP("Overlays", "Regenerate the last answer")),
+    (
+        "Ctrl+Shift+E",
+        QT_TRANSLATE_NOOP("Overlays", "Export the chat (Markdown with images, or JSON)"),
+    ),
+    ("Ctrl+,", QT_TRANSLATE_NOOP("Overlays", "Settings")),
+    ("Ctrl+= / Ctrl+-", QT_TRANSLATE_NOOP("Overlays", "Larger / smaller text in the conversation")),
+    ("Ctrl+0", QT_TRANSLATE_NOOP("Overlays", "Usual text size")),
+    ("F1", QT_TRANSLATE_NOOP("Overlays", "This list")),
 )
 
 
@@ -238,7 +244,7 @@ class ShortcutsDialog(QDialog):
         table.setWordWrap(True)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for row, (keys, action) in enumerate(SHORTCUTS):
-            table.setItem(row, 0, QTableWidgetItem(keys))
+            table.setItem(row, 0, QTableWidgetItem(tr(keys)))
             table.setItem(row, 1, QTableWidgetItem(tr(action)))
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

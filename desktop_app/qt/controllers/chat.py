@@ -32,7 +32,7 @@ from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
@@ -40,10 +40,10 @@ from desktop_app.qt.models.first_run_panel import FirstRunPanel
 from desktop_app.qt.state import AppState
 
 STAGE_TEXT = {
-    "loading": "Loading model…",
-    "reading": "Reading image…",
-    "thinking": "Thinking…",
-    "writing": "Writing…",
+    "loading": QT_TRANSLATE_NOOP("MainWindow", "Loading model…"),
+    "reading": QT_TRANSLATE_NOOP("MainWindow", "Reading image…"),
+    "thinking": QT_TRANSLATE_NOOP("MainWindow", "Thinking…"),
+    "writing": QT_TRANSLATE_NOOP("MainWindow", "Writing…"),
 }
 
 

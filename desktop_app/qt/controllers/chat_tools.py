@@ -39,7 +39,7 @@ from desktop_app.qt.chat.chat_tools import (
     short_count,
 )
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.chat import ChatController
@@ -47,7 +47,7 @@ from desktop_app.qt.state import AppState
 
 tr = translator("ChatTools")
 
-MARKDOWN_FILTER = "Markdown with images (*.md)"
+MARKDOWN_FILTER = QT_TRANSLATE_NOOP("ChatTools", "Markdown with images (*.md)")
 JSON_FILTER = "JSON (*.json)"
 
 
@@ -308,7 +308,7 @@ class ChatToolsController(QObject):
             self._dialog_parent,
             tr("Export chat"),
             suggested,
-            f"{MARKDOWN_FILTER};;{JSON_FILTER}",
+            f"{tr(MARKDOWN_FILTER)};;{JSON_FILTER}",
         )
         if not path:
             return

@@ -22,11 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.describe.run import DEFAULT_PROMPT
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.describe.table import ResultsTable
 
 tr = translator("DescribePanel")
+
+#: The core's ``DEFAULT_PROMPT`` written out, so lupdate extracts it and the prompt box shows
+#: it in the person's language (tests/qt/test_translations.py checks the two agree).
+QT_TRANSLATE_NOOP("DescribePanel", "Describe this image in one or two sentences.")
 
 
 def duration(seconds: float) -> str:
@@ -44,9 +48,9 @@ def duration(seconds: float) -> str:
 def _button(
     text: str, tip: str, parent: QWidget, icon: QStyle.StandardPixmap | None = None
 ) -> QPushButton:
-    button = QPushButton(tr(text), parent)
-    button.setToolTip(tr(tip))
-    button.setAccessibleName(tr(text).replace("&", "").rstrip("…"))
+    button = QPushButton(text, parent)
+    button.setToolTip(tip)
+    button.setAccessibleName(text.replace("&", "").rstrip("…"))
     if icon is not None:
         button.setIcon(parent.style().standardIcon(icon))
     button.setAutoDefault(False)
@@ -77,31 +81,39 @@ class DescribePanelLayout(QDialog):
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)
         top.addWidget(self.model_label, 1)
         self.add_images_button = _button(
-            "Add &images…", "Add image files to the list", self, SP.SP_FileIcon
+            tr("Add &images…"), tr("Add image files to the list"), self, SP.SP_FileIcon
         )
         top.addWidget(self.add_images_button)
         self.add_folder_button = _button(
-            "Add &folder…", "Add every image in a folder (not its subfolders)", self, SP.SP_DirIcon
+            tr("Add &folder…"),
+            tr("Add every image in a folder (not its subfolders)"),
+            self,
+            SP.SP_DirIcon,
         )
         top.addWidget(self.add_folder_button)
         self.clear_button = _button(
-            "C&lear", "Remove every image and result from the list", self, SP.SP_DialogResetButton
+            tr("C&lear"),
+            tr("Remove every image and result from the list"),
+            self,
+            SP.SP_DialogResetButton,
         )
         top.addWidget(self.clear_button)
         layout.addLayout(top)
 
         prompt_row = QHBoxLayout()
         prompt_label = QLabel(tr("&Prompt:"), self)
-        self.prompt_edit = QLineEdit(DEFAULT_PROMPT, self)
+        self.prompt_edit = QLineEdit(tr(DEFAULT_PROMPT), self)
         self.prompt_edit.setAccessibleName(tr("Prompt"))
         self.prompt_edit.setToolTip(tr("What to ask about every image; Enter starts"))
         prompt_label.setBuddy(self.prompt_edit)
         prompt_row.addWidget(prompt_label)
         prompt_row.addWidget(self.prompt_edit, 1)
-        self.start_button = _button("&Start", "Describe every image not described yet", self)
+        self.start_button = _button(
+            tr("&Start"), tr("Describe every image not described yet"), self
+        )
         self.start_button.setObjectName("SendButton")
         prompt_row.addWidget(self.start_button)
-        self.stop_button = _button("S&top", "Stop now; finished rows are kept", self)
+        self.stop_button = _button(tr("S&top"), tr("Stop now; finished rows are kept"), self)
         self.stop_button.setObjectName("StopButton")
         self.stop_button.hide()
         prompt_row.addWidget(self.stop_button)
@@ -138,24 +150,27 @@ class DescribePanelLayout(QDialog):
 
         bottom = QHBoxLayout()
         self.copy_button = _button(
-            "&Copy text", "Copy the selected rows' descriptions (Ctrl+C)", self
+            tr("&Copy text"), tr("Copy the selected rows' descriptions (Ctrl+C)"), self
         )
         bottom.addWidget(self.copy_button)
         bottom.addStretch(1)
         self.sidecar_button = _button(
-            "&Write .txt files",
-            "Save each description beside its image as PHOTO.jpg.txt",
+            tr("&Write .txt files"),
+            tr("Save each description beside its image as PHOTO.jpg.txt"),
             self,
             SP.SP_DialogSaveButton,
         )
         bottom.addWidget(self.sidecar_button)
         self.export_button = _button(
-            "&Export…", "Save the results as JSON Lines or CSV", self, SP.SP_DialogSaveButton
+            tr("&Export…"),
+            tr("Save the results as JSON Lines or CSV"),
+            self,
+            SP.SP_DialogSaveButton,
         )
         bottom.addWidget(self.export_button)
         self.close_button = _button(
-            "Close",
-            "Close this window (a run in progress is stopped)",
+            tr("Close"),
+            tr("Close this window (a run in progress is stopped)"),
             self,
         )
         bottom.addWidget(self.close_button)

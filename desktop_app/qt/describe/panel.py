@@ -42,7 +42,7 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.common.i18n import fill, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, fill, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
@@ -51,8 +51,13 @@ from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe.layout import DescribePanelLayout, duration
 from desktop_app.qt.describe.worker import DescribeRunner
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
-EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
+IMAGE_FILTER = QT_TRANSLATE_NOOP(
+    "DescribePanel", "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
+)
+EXPORT_FILTERS = {
+    "JSON Lines (*.jsonl)": "jsonl",
+    QT_TRANSLATE_NOOP("DescribePanel", "CSV, for spreadsheets (*.csv)"): "csv",
+}
 
 
 tr = translator("DescribePanel")
@@ -371,14 +376,15 @@ class DescribePanel(DescribePanelLayout):
             self.progress_label.setText(tr("Copied"))
 
     def choose_export(self) -> None:
+        filters = {tr(name): suffix for name, suffix in EXPORT_FILTERS.items()}
         path, chosen = QFileDialog.getSaveFileName(
             self,
             tr("Export descriptions"),
             str(Path.home() / "descriptions.jsonl"),
-            ";;".join(EXPORT_FILTERS),
+            ";;".join(filters),
         )
         if path:
-            wanted = EXPORT_FILTERS.get(chosen)
+            wanted = filters.get(chosen)
             target = Path(path)
             if not target.suffix and wanted:
                 target = target.with_suffix("." + wanted)
