@@ -25,6 +25,8 @@
 #   window      the window under Xvfb (xcb) answering a typed question; screenshots kept
 #   pi          as a Pi 4 (qemu -cpu cortex-a72) and a Pi 5 (cortex-a76): `localsight doctor`
 #               names the CPU variant each one runs, and SmolLM2 answers on both
+#   tests       `bash packaging/install.sh --test` inside, then the suite's fast Qt-free part
+#               (tests/unit without its two slowest files: ~3 min emulated)
 #   deb         `bash packaging/build.sh` inside (the arm64 bundle, .tar.gz and .deb; cached
 #               by the checkout's content), then in a fresh minimal Bookworm rootfs
 #               `apt install ./localsight_*_arm64.deb`, `localsight ask`, and the installed
@@ -444,6 +446,19 @@ step_pi() {
   done
 }
 
+# The README's second command inside, and the test suite's fast, Qt-free part under it: the
+# store (SQLite), image normalisation (Pillow's aarch64 build), GGUF parsing, settings and
+# the layering contract, on arm64. The rest of the suite (real models, real widgets) takes
+# hours under emulation; the steps above run those paths for real.
+step_tests() {
+  local logfile=$logs/tests.log
+  log "Inside: bash packaging/install.sh --test, then the fast unit tests (log: $logfile)"
+  in_root "bash packaging/install.sh --test && .venv/bin/python -m pytest -q -p no:randomly \
+    tests/unit --ignore=tests/unit/test_hostile_images.py --ignore=tests/unit/test_template_budget.py" \
+    >"$logfile" 2>&1 || { tail -n 40 "$logfile" >&2; die "the unit tests failed inside the arm64 rootfs"; }
+  tail -n 1 "$logfile" | sed 's/^/    /' >&2
+}
+
 # --- the arm64 .deb ---------------------------------------------------------------------
 # build.sh inside the install rootfs (it apt-installs its own tools there, as on a Pi), then
 # the .deb into a fresh minimal Bookworm system with apt, as a Pi owner would install it.
@@ -531,7 +546,7 @@ step_deb() {
     localsight doctor && localsight ask 'What is the capital of France?' $greedy" \
     >"$logfile" 2>&1 || { tail -n 40 "$logfile" >&2; die "the installed .deb did not answer"; }
   grep -E '^CPU variant' "$logfile" | sed 's/^/    installed: /' >&2 || true
-  echo "    installed answer: $(tail -n 2 "$logfile" | tr '\n' ' ')" >&2
+  echo "    installed answer: $(tail -n 1 "$logfile")" >&2
   grep -qi paris "$logfile" || die "the installed .deb's answer does not mention Paris"
 
   # The window: Xvfb only (no screenshot tool inside: its libraries could stand in for a
@@ -572,26 +587,35 @@ step_deb() {
   unmount_deb_root
 }
 
-host_tools
-case $only in
-  rootfs) timed rootfs step_rootfs ;;
-  llama) timed llama step_llama ;;
-  wheelhouse) timed wheelhouse step_wheelhouse ;;
-  "" | install | ask)
-    timed rootfs step_rootfs
-    timed llama step_llama
-    timed wheelhouse step_wheelhouse
-    timed install step_install
-    timed compiler step_compiler
-    timed ask step_ask
-    if [[ $only == ask ]]; then print_times; exit 0; fi
-    timed vision step_vision
-    timed describe step_describe
-    timed window step_window
-    timed pi step_pi
-    timed deb step_deb
-    ;;
-  *) die "unknown step: $only" ;;
-esac
-print_times
-if [[ -z $only ]]; then log "arm64 check passed"; fi
+# Everything above only defines. main runs it, so bash has read the whole file before the
+# first step starts: the script can be edited while a check runs (one takes many minutes)
+# without changing what the running one does.
+main() {
+  host_tools
+  case $only in
+    rootfs) timed rootfs step_rootfs ;;
+    llama) timed llama step_llama ;;
+    wheelhouse) timed wheelhouse step_wheelhouse ;;
+    "" | install | ask)
+      timed rootfs step_rootfs
+      timed llama step_llama
+      timed wheelhouse step_wheelhouse
+      timed install step_install
+      timed compiler step_compiler
+      timed ask step_ask
+      if [[ $only == ask ]]; then print_times; exit 0; fi
+      timed vision step_vision
+      timed describe step_describe
+      timed window step_window
+      timed pi step_pi
+      timed tests step_tests
+      timed deb step_deb
+      ;;
+    *) die "unknown step: $only" ;;
+  esac
+  print_times
+  if [[ -z $only ]]; then log "arm64 check passed"; fi
+}
+
+main "$@"
+exit

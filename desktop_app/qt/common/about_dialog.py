@@ -64,7 +64,7 @@ class AboutDialog(QDialog):
         call = BackgroundCall(self)
         call.done.connect(self._show)
         call.failed.connect(  # the dialog must show something, whatever failed
-            lambda error: self._show(f"Could not collect the details: {error}")
+            lambda error: self._show(tr("Could not collect the details: {error}", error=error))
         )
         call.run(lambda: _report(platform))
 

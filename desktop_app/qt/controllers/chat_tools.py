@@ -40,7 +40,7 @@ from desktop_app.qt.chat.chat_tools import (
     short_count,
 )
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.chat import ChatController
@@ -48,7 +48,7 @@ from desktop_app.qt.state import AppState
 
 tr = translator("ChatTools")
 
-MARKDOWN_FILTER = "Markdown with images (*.md)"
+MARKDOWN_FILTER = QT_TRANSLATE_NOOP("ChatTools", "Markdown with images (*.md)")
 JSON_FILTER = "JSON (*.json)"
 
 
@@ -310,7 +310,7 @@ class ChatToolsController(QObject):
             self._dialog_parent,
             tr("Export chat"),
             suggested,
-            f"{MARKDOWN_FILTER};;{JSON_FILTER}",
+            f"{tr(MARKDOWN_FILTER)};;{JSON_FILTER}",
         )
         if not path:
             return

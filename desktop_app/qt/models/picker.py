@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from backends.base import ModelInfo
 from desktop_app.core.models.fit import ram_fit
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
@@ -23,21 +23,31 @@ INFO_ROLE = Qt.ItemDataRole.UserRole
 tr = translator("ModelPicker")
 
 
-BACKEND_LABELS = {"llama-cpp": "", "ollama": "Ollama", "openai": "server"}
+BACKEND_LABELS = {
+    "llama-cpp": "",
+    "ollama": "Ollama",
+    "openai": QT_TRANSLATE_NOOP("ModelPicker", "server"),
+}
+#: The memory verdict's badge text by level, marked so lupdate extracts each (core is Qt-free).
+FIT_LABELS = {
+    "fits": QT_TRANSLATE_NOOP("ModelPicker", "fits"),
+    "tight": QT_TRANSLATE_NOOP("ModelPicker", "tight"),
+    "too-big": QT_TRANSLATE_NOOP("ModelPicker", "too big"),
+}
 
 
 def describe(info: ModelInfo, backend: str = "llama-cpp") -> str:
     """One line: 'SmolLM2 135M · text only · 98 MB · fits' (plus 'Ollama' for its models)."""
     parts = [info.name]
     if BACKEND_LABELS.get(backend):
-        parts.append(BACKEND_LABELS[backend])
+        parts.append(tr(BACKEND_LABELS[backend]))
     parts.append(tr("sees images") if info.capabilities.vision else tr("text only"))
     if info.size:
         size = info.size / 1e9
         parts.append(f"{size:.1f} GB" if size >= 1 else f"{info.size / 1e6:.0f} MB")
-    fit = ram_fit(info.size)
-    if fit.label:
-        parts.append(tr(fit.label))
+    fit = FIT_LABELS.get(ram_fit(info.size).level)
+    if fit:
+        parts.append(tr(fit))
     return " · ".join(parts)
 
 
