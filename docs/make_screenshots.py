@@ -4,6 +4,14 @@
     ... docs/make_screenshots.py light models      # only the first-run card and model manager
     ... docs/make_screenshots.py light describe    # only the "describe each" shot
     ... docs/make_screenshots.py light long        # only the 1 000-message chat
+    ... docs/make_screenshots.py light --language zh_CN          # README.zh-CN.md's window
+    ... docs/make_screenshots.py light --language zh_CN models   # and its first run, manager
+
+``--language zh_CN``: the window in that language (as Settings → Language would set it),
+with a conversation whose question and answer are in that language too, since a Chinese
+user's chat is in Chinese; only the shots README.zh-CN.md shows, named ``*-zh_CN.png``
+(``window-empty``, ``window-chat``, ``window-1024x600``; with ``models``: ``first-run``,
+``first-run-1024x600`` and ``models``).  Needs a CJK font installed (fonts-wqy-microhei).
 
 ``models``: the first-run card of a fresh install and the model manager with a download in
 progress.
@@ -51,6 +59,51 @@ boats.save("boats.jpg")
 """
 
 
+#: The conversation of the Chinese shots: a Chinese user's question and answer.
+PHOTO_QUESTION_ZH = "这两张照片里有什么？"
+PHOTO_ANSWER_ZH = """照片里是**日落时分的一个小港口**：
+
+- 三条小船停靠在木码头边
+- 左边有一座灯塔，灯还没有亮
+- 温暖的橙色阳光映在平静的水面上
+
+| 物体 | 数量 | 位置 |
+|---|---|---|
+| 小船 | 3 | 中间 |
+| 灯塔 | 1 | 左边 |
+
+用 Pillow 把照片裁剪到只剩小船：
+
+```python
+from PIL import Image
+
+photo = Image.open("harbour.jpg")
+boats = photo.crop((320, 180, 900, 520))
+boats.save("boats.jpg")
+```
+"""
+
+
+def take_language(argv: list[str]) -> str | None:
+    """Remove ``--language X`` from ``argv`` and return X (None without it), so the mode
+    words (``models``, ``describe``, ``long``) keep their places."""
+    if "--language" not in argv:
+        return None
+    at = argv.index("--language")
+    language = argv[at + 1]
+    del argv[at : at + 2]
+    return language
+
+
+def shot_name(stem: str, scheme: str, language: str | None) -> str:
+    """The English shots carry the scheme (``window-photo-light.png``); the translated ones
+    carry the language and the names README.zh-CN.md uses (``window-chat-zh_CN.png``)."""
+    if language is None:
+        return f"{stem}-{scheme}.png"
+    renamed = {"window-photo": "window-chat", "models-manager": "models"}
+    return f"{renamed.get(stem, stem)}-{language}.png"
+
+
 def make_photo(path: Path, hue: int) -> None:
     from PIL import Image, ImageDraw
 
@@ -85,7 +138,7 @@ def wait_for(condition: object, seconds: float = 60) -> None:
         pump(0.05)
 
 
-def models_shots(scheme: str, out: Path) -> int:
+def models_shots(scheme: str, out: Path, language: str | None = None) -> int:
     """A fresh install (no chats, no model downloaded): the first-run card, then the model
     manager.  The card, the catalog rows and their fit badges are real for the machine the
     script runs on, and so is the Ollama section (it says so if Ollama is not running).  Two
@@ -104,20 +157,22 @@ def models_shots(scheme: str, out: Path) -> int:
     model_fit.Resources.probe = classmethod(laptop)  # type: ignore[assignment, arg-type]
 
     from desktop_app.core.downloads.fetch import Progress
-    from desktop_app.core.settings import app_paths
+    from desktop_app.core.settings import Settings, app_paths
     from desktop_app.qt.app import create_window
 
     paths = app_paths().ensure()
+    if language is not None:  # a fresh install whose owner chose the language
+        Settings(language=language).save(paths.settings_path)
     _app = QApplication.instance() or QApplication(sys.argv)  # kept alive until the end
     window = create_window(paths)
     window.resize(1100, 720)
     window.show()
     wait_for(window.first_run.isVisible, 60)
     pump(0.5)
-    window.grab().save(str(out / f"first-run-{scheme}.png"))
+    window.grab().save(str(out / shot_name("first-run", scheme, language)))
     window.resize(1024, 600)
     pump(0.5)
-    window.grab().save(str(out / f"first-run-1024x600-{scheme}.png"))
+    window.grab().save(str(out / shot_name("first-run-1024x600", scheme, language)))
 
     window.open_model_manager()
     manager = window.model_manager
@@ -143,9 +198,16 @@ def models_shots(scheme: str, out: Path) -> int:
             eta_s=(entry.download_bytes - done) / 8.4e6,
         )
     )
-    pump(0.5)
-    manager.grab().save(str(out / f"models-manager-{scheme}.png"))
+    pump(0.3)
+    manager.scroll_area.ensureWidgetVisible(recommended)  # its progress line too
+    pump(0.3)
+    manager.grab().save(str(out / shot_name("models-manager", scheme, language)))
     recommended.finish()  # the staged download is not running: nothing to cancel
+    if language is not None:
+        manager.close()
+        window.close()
+        print("screenshots written to", out)
+        return 0
     bar = manager.scroll_area.verticalScrollBar()
     bar.setValue(bar.maximum())
     pump(0.3)
@@ -297,6 +359,7 @@ def long_chat_shot(window: Any, paths: Any, model: str, out: Path, scheme: str) 
 
 
 def main() -> int:
+    language = take_language(sys.argv)
     scheme = sys.argv[1] if len(sys.argv) > 1 else "light"
     only_describe = "describe" in sys.argv[2:]
     out = ROOT / "docs"
@@ -304,7 +367,7 @@ def main() -> int:
     os.environ["LOCALSIGHT_HOME"] = str(home)
     os.environ["LOCALSIGHT_THEME"] = scheme
     if "models" in sys.argv[2:]:
-        return models_shots(scheme, out)
+        return models_shots(scheme, out, language)
 
     from PySide6.QtWidgets import QApplication
 
@@ -317,7 +380,12 @@ def main() -> int:
 
     paths = app_paths().ensure()
     model, _ = write_tiny_vlm(paths.models_dir)
-    Settings(model=str(model.resolve()), temperature=0.0, max_tokens=160).save(paths.settings_path)
+    Settings(
+        model=str(model.resolve()),
+        temperature=0.0,
+        max_tokens=160,
+        language=language or "system",
+    ).save(paths.settings_path)
     photos = []
     for i, hue in enumerate((0, 40)):
         photo = home / f"harbour{i}.png"
@@ -326,14 +394,18 @@ def main() -> int:
 
     store = Store.open(paths.database_path)
     chat = store.create_conversation(model=str(model.resolve()), backend="llama-cpp")
-    store.add_message(chat, "user", "What is in these photos?", photos)
-    answer = store.add_message(chat, "assistant", PHOTO_ANSWER)
+    question, text = ("What is in these photos?", PHOTO_ANSWER)
+    if language == "zh_CN":
+        question, text = PHOTO_QUESTION_ZH, PHOTO_ANSWER_ZH
+    store.add_message(chat, "user", question, photos)
+    answer = store.add_message(chat, "assistant", text)
     store.update_message(
         answer.id,
         stats=Stats(prompt_tokens=1210, completion_tokens=142, prompt_s=9.8, decode_s=11.6),
     )
     failed = store.create_conversation(model=str(model.resolve()), backend="llama-cpp")
-    store.add_message(failed, "user", "Describe the scanned receipt.")
+    receipt = "描述一下这张扫描的收据。" if language == "zh_CN" else "Describe the scanned receipt."
+    store.add_message(failed, "user", receipt)
     error = store.add_message(failed, "assistant", "The receipt shows", state="streaming")
     store.update_message(
         error.id,
@@ -364,13 +436,22 @@ def main() -> int:
         return 0
     window.new_chat()
     pump(0.3)
-    window.grab().save(str(out / f"window-empty-{scheme}.png"))
+    window.grab().save(str(out / shot_name("window-empty", scheme, language)))
 
     window.open_conversation(chat)
     pump(0.5)
     window.chat.verticalScrollBar().setValue(0)
     pump(0.3)
-    window.grab().save(str(out / f"window-photo-{scheme}.png"))
+    window.grab().save(str(out / shot_name("window-photo", scheme, language)))
+    if language is not None:  # the same conversation on the smallest screen LocalSight targets
+        window.resize(1024, 600)
+        pump(0.5)
+        window.chat.verticalScrollBar().setValue(window.chat.verticalScrollBar().maximum())
+        pump(0.3)  # as the answer ends: its last lines, Copy and Regenerate
+        window.grab().save(str(out / shot_name("window-1024x600", scheme, language)))
+        window.close()
+        print("screenshots written to", out)
+        return 0
 
     window.open_conversation(failed)
     pump(0.5)

@@ -128,7 +128,7 @@ Version: $version
 Architecture: $arch
 Maintainer: LocalSight developers <localsight@localhost>
 Installed-Size: $installed_kb
-Depends: libc6 (>= 2.31), libegl1, libgl1, libxkbcommon0, libxkbcommon-x11-0, libfontconfig1, libdbus-1-3, libglib2.0-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0, libxcb-xinerama0, libxcb-randr0, libxcb-render-util0, libxcb-image0, libsm6, libice6, libwayland-cursor0, libwayland-egl1, libgomp1
+Depends: libc6 (>= 2.31), libegl1, libgl1, libxkbcommon0, libxkbcommon-x11-0, libfontconfig1, libdbus-1-3, libglib2.0-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0, libxcb-xinerama0, libxcb-randr0, libxcb-render-util0, libxcb-image0, libsm6, libice6, libwayland-cursor0, libwayland-egl1, libgomp1, fonts-wqy-microhei | fonts-noto-cjk | fonts-wqy-zenhei
 Section: graphics
 Priority: optional
 Homepage: https://github.com/localsight/localsight

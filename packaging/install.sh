@@ -23,6 +23,10 @@ apt_packages=(
   # PySide6 6.8's X11 plugin on aarch64 (Raspberry Pi OS Bookworm) loads only with these;
   # its Wayland plugin wants the other two.
   libsm6 libice6 libwayland-cursor0 libwayland-egl1
+  # A Chinese font: the window has a Simplified Chinese translation, and a fresh Debian or
+  # Raspberry Pi OS has no CJK font, so Chinese text would show as boxes. WenQuanYi Micro Hei
+  # is one small screen font (1.6 MB download, 5 MB installed; Noto CJK is 56 MB / 91 MB).
+  fonts-wqy-microhei
 )
 if (( with_test )); then
   apt_packages+=(xvfb xauth)
