@@ -319,9 +319,12 @@ in_root() {
     /bin/bash -c "cd /root/localsight && $1"
 }
 
+checkout_id=""
 step_install() {
   fresh_root
-  # This checkout as a developer has it (tracked and new files, not .venv or caches).
+  # This checkout as a developer has it (tracked and new files, not .venv or caches); its
+  # content's key names the .deb built from this very copy.
+  checkout_id=$(checkout_key)
   mkdir -p "$root/root/localsight" "$root/wheelhouse"
   git ls-files -z --cached --others --exclude-standard \
     | tar --null -T - -cf - | tar -xf - -C "$root/root/localsight"
@@ -484,8 +487,7 @@ checkout_key() {
 
 deb_file=""
 build_deb() {
-  local key logfile=$logs/deb-build.log
-  key=$(checkout_key)
+  local key=$checkout_id logfile=$logs/deb-build.log
   deb_file=$(ls "$dist_dir/$key"/localsight_*_arm64.deb 2>/dev/null | head -n 1 || true)
   [[ -n $deb_file ]] && return 0
   state=cold
