@@ -977,150 +977,213 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>FirstRun</name>
     <message>
-        <location filename="../models/first_run_panel.py" line="72"/>
+        <location filename="../models/first_run_panel.py" line="73"/>
         <source>Getting started</source>
         <translation>开始使用</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="93"/>
-        <location filename="../models/first_run_panel.py" line="96"/>
+        <location filename="../models/first_run_panel.py" line="94"/>
+        <location filename="../models/first_run_panel.py" line="97"/>
         <source>Not now</source>
         <translation>以后再说</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="95"/>
+        <location filename="../models/first_run_panel.py" line="96"/>
         <source>Hide this; Model → Manage models… has everything</source>
         <translation>隐藏此面板；“模型 → 管理模型…”中有全部功能</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="116"/>
+        <location filename="../models/first_run_panel.py" line="117"/>
         <source>Download progress</source>
         <translation>下载进度</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="117"/>
+        <location filename="../models/first_run_panel.py" line="118"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="124"/>
+        <location filename="../models/first_run_panel.py" line="125"/>
         <source>See all models…</source>
         <translation>查看所有模型…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="127"/>
+        <location filename="../models/first_run_panel.py" line="128"/>
         <source>Every recommended model, with whether it fits (Ctrl+Shift+M)</source>
         <translation>所有推荐模型，并显示能否在本机运行（Ctrl+Shift+M）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="128"/>
+        <location filename="../models/first_run_panel.py" line="129"/>
         <source>See all models</source>
         <translation>查看所有模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="210"/>
+        <location filename="../models/first_run_panel.py" line="211"/>
         <source>Start chatting</source>
         <translation>开始对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="211"/>
+        <location filename="../models/first_run_panel.py" line="212"/>
         <source>Chat with {name} now (text only)</source>
         <translation>立即与 {name} 对话（仅文本）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="218"/>
+        <location filename="../models/first_run_panel.py" line="219"/>
         <source>A vision model is ready</source>
         <translation>视觉模型已就绪</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="220"/>
+        <location filename="../models/first_run_panel.py" line="221"/>
         <source>{model} is already on this computer and can see images.</source>
         <translation>{model} 已在这台电脑上，可以识别图片。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="224"/>
+        <location filename="../models/first_run_panel.py" line="225"/>
         <source>Use {model}</source>
         <translation>使用 {model}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="225"/>
+        <location filename="../models/first_run_panel.py" line="226"/>
         <source>Chat with {model}; it can see images</source>
         <translation>与 {model} 对话；它可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="228"/>
+        <location filename="../models/first_run_panel.py" line="229"/>
         <source>Ollama has a vision model</source>
         <translation>Ollama 中有视觉模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="231"/>
+        <location filename="../models/first_run_panel.py" line="232"/>
         <source>Ollama is running and has {model}, which can see images: use it to ask about photos, screenshots and documents. {text} (built in) answers text.</source>
         <translation>Ollama 正在运行，并且有可识别图片的 {model}：可以用它询问照片、截图和文档。内置的 {text} 负责回答文本。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="239"/>
+        <location filename="../models/first_run_panel.py" line="240"/>
         <source>Use {model} (Ollama)</source>
         <translation>使用 {model}（Ollama）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="240"/>
+        <location filename="../models/first_run_panel.py" line="241"/>
         <source>Chat with {model} through Ollama</source>
         <translation>通过 Ollama 与 {model} 对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="249"/>
+        <location filename="../models/first_run_panel.py" line="250"/>
         <source>Welcome to LocalSight</source>
         <translation>欢迎使用 LocalSight</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="253"/>
+        <location filename="../models/first_run_panel.py" line="254"/>
         <source>{text} is built in and ready: it answers text right now, offline. This computer&apos;s memory is too small for the vision models of the catalog; see all models for what would fit with more memory.</source>
         <translation>{text} 已内置并就绪：现在就能离线回答文本。这台电脑的内存不足以运行目录中的视觉模型；查看所有模型，了解内存更大时可以运行哪些。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="265"/>
+        <location filename="../models/first_run_panel.py" line="266"/>
         <source>{text} is built in: it answers text right now, offline, but it cannot see images. For photos and screenshots, download {model}, the best vision model for this computer&apos;s memory.</source>
         <translation>{text} 已内置：现在就能离线回答文本，但无法识别图片。如需处理照片和截图，请下载 {model}，这是最适合这台电脑内存的视觉模型。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="272"/>
+        <location filename="../models/first_run_panel.py" line="273"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="272"/>
+        <location filename="../models/first_run_panel.py" line="273"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="276"/>
+        <location filename="../models/first_run_panel.py" line="277"/>
         <source>{verb} {model} ({size}) for images</source>
         <translation>{verb} {model}（{size}）以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="326"/>
+        <location filename="../models/first_run_panel.py" line="327"/>
         <source>Downloading {model}…</source>
         <translation>正在下载 {model}…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="327"/>
+        <location filename="../models/first_run_panel.py" line="328"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="335"/>
+        <location filename="../models/first_run_panel.py" line="336"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="349"/>
+        <location filename="../models/first_run_panel.py" line="350"/>
         <source>Downloading {model}: {text}</source>
         <translation>正在下载 {model}：{text}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="355"/>
+        <location filename="../models/first_run_panel.py" line="356"/>
         <source>{model} is ready and selected</source>
         <translation>{model} 已就绪并选中</translation>
+    </message>
+</context>
+<context>
+    <name>FitText</name>
+    <message>
+        <location filename="../models/fit_text.py" line="27"/>
+        <source>needs {need} of disk, {free} is free</source>
+        <translation>需要 {need} 磁盘空间，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="30"/>
+        <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
+        <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="37"/>
+        <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
+        <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="44"/>
+        <source>needs about {need} of memory, {free} is free</source>
+        <translation>约需 {need} 内存，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="47"/>
+        <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
+        <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="54"/>
+        <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
+        <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="62"/>
+        <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
+        <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="71"/>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="77"/>
+        <source>no disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="79"/>
+        <source>fits</source>
+        <translation>可运行</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="81"/>
+        <source>tight</source>
+        <translation>内存紧张</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="83"/>
+        <source>will not fit</source>
+        <translation>内存不足</translation>
     </message>
 </context>
 <context>
@@ -1686,170 +1749,170 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../models/catalog_row.py" line="60"/>
+        <location filename="../models/catalog_row.py" line="61"/>
         <source>fits</source>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="62"/>
+        <location filename="../models/catalog_row.py" line="63"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="64"/>
+        <location filename="../models/catalog_row.py" line="65"/>
         <source>will not fit</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="95"/>
+        <location filename="../models/catalog_row.py" line="96"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="150"/>
+        <location filename="../models/catalog_row.py" line="151"/>
         <location filename="../models/local_section.py" line="121"/>
         <location filename="../models/ollama_section.py" line="183"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="150"/>
+        <location filename="../models/catalog_row.py" line="151"/>
         <location filename="../models/ollama_section.py" line="186"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="156"/>
+        <location filename="../models/catalog_row.py" line="157"/>
         <source>recommended</source>
         <translation>推荐</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="159"/>
+        <location filename="../models/catalog_row.py" line="160"/>
         <source>The best model of the list that this computer&apos;s memory can hold</source>
         <translation>列表中这台电脑内存能运行的最佳模型</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="163"/>
+        <location filename="../models/catalog_row.py" line="164"/>
         <location filename="../models/local_section.py" line="122"/>
         <location filename="../models/ollama_section.py" line="194"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="163"/>
+        <location filename="../models/catalog_row.py" line="164"/>
         <source>Chat with this model</source>
         <translation>与此模型对话</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="164"/>
+        <location filename="../models/catalog_row.py" line="165"/>
         <location filename="../models/local_section.py" line="140"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="164"/>
+        <location filename="../models/catalog_row.py" line="165"/>
         <source>Delete the downloaded files</source>
         <translation>删除已下载的文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="165"/>
-        <location filename="../models/catalog_row.py" line="271"/>
+        <location filename="../models/catalog_row.py" line="166"/>
+        <location filename="../models/catalog_row.py" line="274"/>
         <location filename="../models/manager.py" line="129"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="183"/>
+        <location filename="../models/catalog_row.py" line="184"/>
         <source>Download progress of {name}</source>
         <translation>{name} 的下载进度</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="184"/>
+        <location filename="../models/catalog_row.py" line="185"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="203"/>
+        <location filename="../models/catalog_row.py" line="205"/>
         <source>Not enough is known about this computer</source>
         <translation>无法充分了解这台电脑的配置</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="204"/>
+        <location filename="../models/catalog_row.py" line="207"/>
         <source>Fit: {label}</source>
         <translation>适配：{label}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="210"/>
+        <location filename="../models/catalog_row.py" line="213"/>
         <source>{model} + {mmproj} download</source>
         <translation>下载 {model} + {mmproj}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="214"/>
+        <location filename="../models/catalog_row.py" line="217"/>
         <source>about {ram} GB of memory</source>
         <translation>约需 {ram} GB 内存</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="228"/>
+        <location filename="../models/catalog_row.py" line="231"/>
         <source>State: downloading</source>
         <translation>状态：下载中</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="231"/>
+        <location filename="../models/catalog_row.py" line="234"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="233"/>
+        <location filename="../models/catalog_row.py" line="236"/>
         <source>found in the Hugging Face cache (used where it is)</source>
         <translation>已在 Hugging Face 缓存中找到（直接使用）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="235"/>
+        <location filename="../models/catalog_row.py" line="238"/>
         <source>State: {where}</source>
         <translation>状态：{where}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="238"/>
+        <location filename="../models/catalog_row.py" line="241"/>
         <source>State: partly downloaded ({kept} kept): Resume continues from there</source>
         <translation>状态：部分下载（已保留 {kept}）：点击“继续下载”从断点继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="242"/>
+        <location filename="../models/catalog_row.py" line="245"/>
         <source>State: not downloaded</source>
         <translation>状态：未下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="245"/>
+        <location filename="../models/catalog_row.py" line="248"/>
         <source> (Ollama already has {name}: it is in the model list)</source>
         <translation>（Ollama 中已有 {name}：它在模型列表中）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="267"/>
+        <location filename="../models/catalog_row.py" line="270"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="267"/>
+        <location filename="../models/catalog_row.py" line="270"/>
         <source>Continue the download where it stopped</source>
         <translation>从中断处继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../models/catalog_row.py" line="272"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../models/catalog_row.py" line="272"/>
         <source>Download both files again</source>
         <translation>重新下载两个文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="273"/>
+        <location filename="../models/catalog_row.py" line="276"/>
         <source>Download the model and its vision projector ({size})</source>
         <translation>下载模型及其视觉投影文件（{size}）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="289"/>
+        <location filename="../models/catalog_row.py" line="292"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
@@ -2128,74 +2191,74 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../models/picker.py" line="29"/>
+        <location filename="../models/picker.py" line="30"/>
         <source>server</source>
         <translation>服务器</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="33"/>
+        <location filename="../models/picker.py" line="34"/>
         <source>fits</source>
         <extracomment>The memory verdict&apos;s badge text by level, marked so lupdate extracts each (core is Qt-free).</extracomment>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="34"/>
+        <location filename="../models/picker.py" line="35"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="35"/>
+        <location filename="../models/picker.py" line="36"/>
         <source>too big</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="44"/>
+        <location filename="../models/picker.py" line="45"/>
         <source>sees images</source>
         <translation>可识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="44"/>
-        <location filename="../models/picker.py" line="123"/>
+        <location filename="../models/picker.py" line="45"/>
+        <location filename="../models/picker.py" line="125"/>
         <source>text only</source>
         <translation>仅文本</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="64"/>
+        <location filename="../models/picker.py" line="65"/>
         <source>Model:</source>
         <translation>模型：</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="71"/>
+        <location filename="../models/picker.py" line="72"/>
         <source>The model that answers (Ctrl+K)</source>
         <translation>负责回答的模型（Ctrl+K）</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="72"/>
+        <location filename="../models/picker.py" line="73"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="79"/>
+        <location filename="../models/picker.py" line="80"/>
         <source>Looking for models…</source>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="100"/>
+        <location filename="../models/picker.py" line="102"/>
         <source>No models found — add a .gguf in Settings</source>
         <translation>未找到模型 — 请在设置中添加 .gguf</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="123"/>
+        <location filename="../models/picker.py" line="125"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="128"/>
+        <location filename="../models/picker.py" line="130"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="131"/>
+        <location filename="../models/picker.py" line="133"/>
         <source>This model cannot see images: pick a vision model (one with an mmproj file) to ask about pictures</source>
         <translation>此模型无法识别图片：如需询问图片，请选择视觉模型（带 mmproj 文件的模型）</translation>
     </message>
