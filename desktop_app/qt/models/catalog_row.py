@@ -28,6 +28,8 @@ from desktop_app.core.models.fit import GIB
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
+from desktop_app.qt.models.catalog_text import good_for
+from desktop_app.qt.models.fit_text import fit_label, fit_reason, pair_reason
 from desktop_app.qt.models.transfers import format_bytes, progress_text
 
 if TYPE_CHECKING:  # httpx and the GGUF readers load when the model manager opens
@@ -200,8 +202,8 @@ class CatalogRow(QFrame):
         entry, fit = status.entry, status.fit
         self.fit_badge.setText(fit_badge_text(status))
         self.fit_badge.setProperty("level", fit.level)
-        self.fit_badge.setToolTip(fit.reason or tr("Not enough is known about this computer"))
-        self.fit_badge.setAccessibleName(tr("Fit: {label}", label=fit.label))
+        self.fit_badge.setToolTip(pair_reason(fit) or tr("Not enough is known about this computer"))
+        self.fit_badge.setAccessibleName(tr("Fit: {label}", label=fit_label(fit)))
         restyle(self.fit_badge)
         self.details.setText(
             " · ".join(
@@ -216,7 +218,7 @@ class CatalogRow(QFrame):
                 ]
             )
             + "\n"
-            + entry.good_for
+            + good_for(entry)
         )
         self.details.setToolTip(literal_html(entry.chat_format))
         self.state_line.setText(self._state_text())
@@ -245,7 +247,7 @@ class CatalogRow(QFrame):
                     " (Ollama already has {name}: it is in the model list)", name=status.ollama_name
                 )
         # Only what is not plainly fine: "memory is tight" without "disk: plenty free".
-        reasons = [f.reason for f in (status.fit.memory, status.fit.disk) if f.level != "fits"]
+        reasons = [fit_reason(f) for f in (status.fit.memory, status.fit.disk) if f.level != "fits"]
         reasons = [r for r in reasons if r]
         if reasons:
             text += "\n" + fit_badge_text(status).capitalize() + ": " + "; ".join(reasons) + "."
@@ -275,7 +277,7 @@ class CatalogRow(QFrame):
             )
         self.download_button.setText(text)
         self.download_button.setAccessibleName(text)
-        self.download_button.setToolTip(tip if not too_big else self.status.fit.reason)
+        self.download_button.setToolTip(tip if not too_big else pair_reason(self.status.fit))
         self.download_button.setEnabled(not too_big)
         self.bar.setVisible(self.busy)
         self.cancel_button.setVisible(self.busy)

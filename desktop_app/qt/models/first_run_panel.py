@@ -38,6 +38,8 @@ from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import ProgressLine, button
+from desktop_app.qt.models.catalog_text import good_for
+from desktop_app.qt.models.fit_text import pair_reason
 from desktop_app.qt.models.transfers import DownloadJob, JobRegistry, format_bytes, progress_text
 
 if TYPE_CHECKING:  # the library pulls httpx: imported by the window when the card asks
@@ -278,7 +280,7 @@ class FirstRunPanel(QFrame):
                 model=entry.name,
                 size=format_bytes(left),
             ),
-            recommended.fit.reason or entry.good_for,
+            pair_reason(recommended.fit) or good_for(entry),
         )
         self.primary.show()
 

@@ -34,6 +34,7 @@ from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.catalog_row import CatalogRow
+from desktop_app.qt.models.catalog_text import good_for
 from desktop_app.qt.models.local_section import LocalModelsSection
 from desktop_app.qt.models.ollama_section import OllamaSection
 from desktop_app.qt.models.transfers import DownloadJob, JobRegistry, format_bytes
@@ -229,13 +230,14 @@ class ModelManager(QDialog):
 
     def filter(self, query: str) -> None:
         """Show the catalog rows and files matching every word of ``query`` (any case), in
-        the name, the id, the Ollama tag or what the model is good for."""
+        the name, the id, the Ollama tag or what the model is good for (in English and in
+        the window's language)."""
         words = query.casefold().split()
         shown = 0
         for row in self.rows.values():
             entry = row.entry
             haystack = " ".join(
-                (entry.name, entry.id, entry.good_for, entry.ollama_tag or "")
+                (entry.name, entry.id, entry.good_for, good_for(entry), entry.ollama_tag or "")
             ).casefold()
             visible = all(w in haystack for w in words)
             row.setVisible(visible)

@@ -16,6 +16,7 @@ from desktop_app.core.models.fit import ram_fit
 from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
+from desktop_app.qt.models.fit_text import fit_reason
 
 INFO_ROLE = Qt.ItemDataRole.UserRole
 
@@ -91,8 +92,9 @@ class ModelPicker(QWidget):
             index = self.combo.count() - 1
             fit = ram_fit(info.size)
             tip = info.id
-            if fit.reason:
-                tip += "\n" + fit.reason
+            reason = fit_reason(fit)
+            if reason:
+                tip += "\n" + reason
             # A model's path or name is data; a tooltip guesses HTML (common/plain.py).
             self.combo.setItemData(index, literal_html(tip), Qt.ItemDataRole.ToolTipRole)
         self.combo.setEnabled(bool(models))

@@ -40,6 +40,55 @@
     </message>
 </context>
 <context>
+    <name>Catalog</name>
+    <message>
+        <location filename="../models/catalog_text.py" line="22"/>
+        <source>Raspberry Pi 5 and 4 GB machines: fast captions and simple questions.</source>
+        <extracomment>``CatalogEntry.good_for`` by entry id, as the shipped catalog has them.</extracomment>
+        <translation>树莓派 5 和 4 GB 内存的电脑：快速生成图片说明，回答简单问题。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="25"/>
+        <source>8 GB laptops when speed matters more than detail.</source>
+        <translation>8 GB 内存的笔记本：速度比细节更重要时选它。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="28"/>
+        <source>8 GB laptops: the best answers of the list that still fit.</source>
+        <translation>8 GB 内存的笔记本：放得下的模型中回答最好的一个。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="31"/>
+        <source>Reading text in images (OCR, documents, screenshots); not for commercial use.</source>
+        <translation>识别图片中的文字（OCR、文档、截图）；不可商用。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="35"/>
+        <source>8 GB laptops and the Pi 5: reading screenshots and documents, Chinese and English.</source>
+        <translation>8 GB 内存的笔记本和树莓派 5：识读截图和文档，中英文皆可。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="39"/>
+        <source>Raspberry Pi 4 and 5: quick captions; a hybrid convolution model built for small devices.</source>
+        <translation>树莓派 4 和 5：快速生成图片说明；专为小型设备打造的混合卷积模型。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="43"/>
+        <source>8 GB laptops: Google&apos;s newest small model, better answers than Gemma 3 4B at a similar speed.</source>
+        <translation>8 GB 内存的笔记本：谷歌最新的小模型，速度与 Gemma 3 4B 相近，回答更好。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="48"/>
+        <source>Short, literal descriptions; F16 weights, so larger than its 1.9B parameters suggest.</source>
+        <translation>描述简短、直白；F16 权重，因此文件比 1.9B 参数量看上去的要大。</translation>
+    </message>
+    <message>
+        <location filename="../models/catalog_text.py" line="52"/>
+        <source>The classic; 16 GB machines. Newer small models usually answer better.</source>
+        <translation>经典之作，适合 16 GB 内存的电脑。较新的小模型通常回答得更好。</translation>
+    </message>
+</context>
+<context>
     <name>ChatTools</name>
     <message>
         <location filename="../chat/chat_tools.py" line="51"/>
@@ -977,150 +1026,213 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>FirstRun</name>
     <message>
-        <location filename="../models/first_run_panel.py" line="72"/>
+        <location filename="../models/first_run_panel.py" line="74"/>
         <source>Getting started</source>
         <translation>开始使用</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="93"/>
-        <location filename="../models/first_run_panel.py" line="96"/>
+        <location filename="../models/first_run_panel.py" line="95"/>
+        <location filename="../models/first_run_panel.py" line="98"/>
         <source>Not now</source>
         <translation>以后再说</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="95"/>
+        <location filename="../models/first_run_panel.py" line="97"/>
         <source>Hide this; Model → Manage models… has everything</source>
         <translation>隐藏此面板；“模型 → 管理模型…”中有全部功能</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="116"/>
+        <location filename="../models/first_run_panel.py" line="118"/>
         <source>Download progress</source>
         <translation>下载进度</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="117"/>
+        <location filename="../models/first_run_panel.py" line="119"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="124"/>
+        <location filename="../models/first_run_panel.py" line="126"/>
         <source>See all models…</source>
         <translation>查看所有模型…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="127"/>
+        <location filename="../models/first_run_panel.py" line="129"/>
         <source>Every recommended model, with whether it fits (Ctrl+Shift+M)</source>
         <translation>所有推荐模型，并显示能否在本机运行（Ctrl+Shift+M）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="128"/>
+        <location filename="../models/first_run_panel.py" line="130"/>
         <source>See all models</source>
         <translation>查看所有模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="210"/>
+        <location filename="../models/first_run_panel.py" line="212"/>
         <source>Start chatting</source>
         <translation>开始对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="211"/>
+        <location filename="../models/first_run_panel.py" line="213"/>
         <source>Chat with {name} now (text only)</source>
         <translation>立即与 {name} 对话（仅文本）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="218"/>
+        <location filename="../models/first_run_panel.py" line="220"/>
         <source>A vision model is ready</source>
         <translation>视觉模型已就绪</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="220"/>
+        <location filename="../models/first_run_panel.py" line="222"/>
         <source>{model} is already on this computer and can see images.</source>
         <translation>{model} 已在这台电脑上，可以识别图片。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="224"/>
+        <location filename="../models/first_run_panel.py" line="226"/>
         <source>Use {model}</source>
         <translation>使用 {model}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="225"/>
+        <location filename="../models/first_run_panel.py" line="227"/>
         <source>Chat with {model}; it can see images</source>
         <translation>与 {model} 对话；它可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="228"/>
+        <location filename="../models/first_run_panel.py" line="230"/>
         <source>Ollama has a vision model</source>
         <translation>Ollama 中有视觉模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="231"/>
+        <location filename="../models/first_run_panel.py" line="233"/>
         <source>Ollama is running and has {model}, which can see images: use it to ask about photos, screenshots and documents. {text} (built in) answers text.</source>
         <translation>Ollama 正在运行，并且有可识别图片的 {model}：可以用它询问照片、截图和文档。内置的 {text} 负责回答文本。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="239"/>
+        <location filename="../models/first_run_panel.py" line="241"/>
         <source>Use {model} (Ollama)</source>
         <translation>使用 {model}（Ollama）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="240"/>
+        <location filename="../models/first_run_panel.py" line="242"/>
         <source>Chat with {model} through Ollama</source>
         <translation>通过 Ollama 与 {model} 对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="249"/>
+        <location filename="../models/first_run_panel.py" line="251"/>
         <source>Welcome to LocalSight</source>
         <translation>欢迎使用 LocalSight</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="253"/>
+        <location filename="../models/first_run_panel.py" line="255"/>
         <source>{text} is built in and ready: it answers text right now, offline. This computer&apos;s memory is too small for the vision models of the catalog; see all models for what would fit with more memory.</source>
         <translation>{text} 已内置并就绪：现在就能离线回答文本。这台电脑的内存不足以运行目录中的视觉模型；查看所有模型，了解内存更大时可以运行哪些。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="265"/>
+        <location filename="../models/first_run_panel.py" line="267"/>
         <source>{text} is built in: it answers text right now, offline, but it cannot see images. For photos and screenshots, download {model}, the best vision model for this computer&apos;s memory.</source>
         <translation>{text} 已内置：现在就能离线回答文本，但无法识别图片。如需处理照片和截图，请下载 {model}，这是最适合这台电脑内存的视觉模型。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="272"/>
+        <location filename="../models/first_run_panel.py" line="274"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="272"/>
+        <location filename="../models/first_run_panel.py" line="274"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="276"/>
+        <location filename="../models/first_run_panel.py" line="278"/>
         <source>{verb} {model} ({size}) for images</source>
         <translation>{verb} {model}（{size}）以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="326"/>
+        <location filename="../models/first_run_panel.py" line="328"/>
         <source>Downloading {model}…</source>
         <translation>正在下载 {model}…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="327"/>
+        <location filename="../models/first_run_panel.py" line="329"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="335"/>
+        <location filename="../models/first_run_panel.py" line="337"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="349"/>
+        <location filename="../models/first_run_panel.py" line="351"/>
         <source>Downloading {model}: {text}</source>
         <translation>正在下载 {model}：{text}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="355"/>
+        <location filename="../models/first_run_panel.py" line="357"/>
         <source>{model} is ready and selected</source>
         <translation>{model} 已就绪并选中</translation>
+    </message>
+</context>
+<context>
+    <name>FitText</name>
+    <message>
+        <location filename="../models/fit_text.py" line="27"/>
+        <source>needs {need} of disk, {free} is free</source>
+        <translation>需要 {need} 磁盘空间，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="30"/>
+        <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
+        <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="37"/>
+        <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
+        <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="44"/>
+        <source>needs about {need} of memory, {free} is free</source>
+        <translation>约需 {need} 内存，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="47"/>
+        <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
+        <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="54"/>
+        <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
+        <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="62"/>
+        <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
+        <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="71"/>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="77"/>
+        <source>no disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="79"/>
+        <source>fits</source>
+        <translation>可运行</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="81"/>
+        <source>tight</source>
+        <translation>内存紧张</translation>
+    </message>
+    <message>
+        <location filename="../models/fit_text.py" line="83"/>
+        <source>will not fit</source>
+        <translation>内存不足</translation>
     </message>
 </context>
 <context>
@@ -1686,170 +1798,170 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../models/catalog_row.py" line="60"/>
+        <location filename="../models/catalog_row.py" line="62"/>
         <source>fits</source>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="62"/>
+        <location filename="../models/catalog_row.py" line="64"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="64"/>
+        <location filename="../models/catalog_row.py" line="66"/>
         <source>will not fit</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="95"/>
+        <location filename="../models/catalog_row.py" line="97"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="150"/>
+        <location filename="../models/catalog_row.py" line="152"/>
         <location filename="../models/local_section.py" line="121"/>
         <location filename="../models/ollama_section.py" line="183"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="150"/>
+        <location filename="../models/catalog_row.py" line="152"/>
         <location filename="../models/ollama_section.py" line="186"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="156"/>
+        <location filename="../models/catalog_row.py" line="158"/>
         <source>recommended</source>
         <translation>推荐</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="159"/>
+        <location filename="../models/catalog_row.py" line="161"/>
         <source>The best model of the list that this computer&apos;s memory can hold</source>
         <translation>列表中这台电脑内存能运行的最佳模型</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="163"/>
+        <location filename="../models/catalog_row.py" line="165"/>
         <location filename="../models/local_section.py" line="122"/>
         <location filename="../models/ollama_section.py" line="194"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="163"/>
+        <location filename="../models/catalog_row.py" line="165"/>
         <source>Chat with this model</source>
         <translation>与此模型对话</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="164"/>
+        <location filename="../models/catalog_row.py" line="166"/>
         <location filename="../models/local_section.py" line="140"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="164"/>
+        <location filename="../models/catalog_row.py" line="166"/>
         <source>Delete the downloaded files</source>
         <translation>删除已下载的文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="165"/>
-        <location filename="../models/catalog_row.py" line="271"/>
-        <location filename="../models/manager.py" line="129"/>
+        <location filename="../models/catalog_row.py" line="167"/>
+        <location filename="../models/catalog_row.py" line="273"/>
+        <location filename="../models/manager.py" line="130"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="183"/>
+        <location filename="../models/catalog_row.py" line="185"/>
         <source>Download progress of {name}</source>
         <translation>{name} 的下载进度</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="184"/>
+        <location filename="../models/catalog_row.py" line="186"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="203"/>
+        <location filename="../models/catalog_row.py" line="205"/>
         <source>Not enough is known about this computer</source>
         <translation>无法充分了解这台电脑的配置</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="204"/>
+        <location filename="../models/catalog_row.py" line="206"/>
         <source>Fit: {label}</source>
         <translation>适配：{label}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="210"/>
+        <location filename="../models/catalog_row.py" line="212"/>
         <source>{model} + {mmproj} download</source>
         <translation>下载 {model} + {mmproj}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="214"/>
+        <location filename="../models/catalog_row.py" line="216"/>
         <source>about {ram} GB of memory</source>
         <translation>约需 {ram} GB 内存</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="228"/>
+        <location filename="../models/catalog_row.py" line="230"/>
         <source>State: downloading</source>
         <translation>状态：下载中</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="231"/>
+        <location filename="../models/catalog_row.py" line="233"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="233"/>
+        <location filename="../models/catalog_row.py" line="235"/>
         <source>found in the Hugging Face cache (used where it is)</source>
         <translation>已在 Hugging Face 缓存中找到（直接使用）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="235"/>
+        <location filename="../models/catalog_row.py" line="237"/>
         <source>State: {where}</source>
         <translation>状态：{where}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="238"/>
+        <location filename="../models/catalog_row.py" line="240"/>
         <source>State: partly downloaded ({kept} kept): Resume continues from there</source>
         <translation>状态：部分下载（已保留 {kept}）：点击“继续下载”从断点继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="242"/>
+        <location filename="../models/catalog_row.py" line="244"/>
         <source>State: not downloaded</source>
         <translation>状态：未下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="245"/>
+        <location filename="../models/catalog_row.py" line="247"/>
         <source> (Ollama already has {name}: it is in the model list)</source>
         <translation>（Ollama 中已有 {name}：它在模型列表中）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="267"/>
+        <location filename="../models/catalog_row.py" line="269"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="267"/>
+        <location filename="../models/catalog_row.py" line="269"/>
         <source>Continue the download where it stopped</source>
         <translation>从中断处继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../models/catalog_row.py" line="271"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../models/catalog_row.py" line="271"/>
         <source>Download both files again</source>
         <translation>重新下载两个文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="273"/>
+        <location filename="../models/catalog_row.py" line="275"/>
         <source>Download the model and its vision projector ({size})</source>
         <translation>下载模型及其视觉投影文件（{size}）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="289"/>
+        <location filename="../models/catalog_row.py" line="291"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
@@ -1926,91 +2038,91 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>从列表中移除 {name}；文件保留在原处</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="50"/>
+        <location filename="../models/manager.py" line="51"/>
         <source>This computer: {total} GB memory, {free} GB free now</source>
         <translation>这台电脑：内存 {total} GB，当前可用 {free} GB</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="56"/>
+        <location filename="../models/manager.py" line="57"/>
         <source>{free} free disk for models</source>
         <translation>模型可用磁盘空间 {free}</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="85"/>
         <location filename="../models/manager.py" line="86"/>
+        <location filename="../models/manager.py" line="87"/>
         <source>Models</source>
         <extracomment>What the window knows about the model files (``ModelsController.local_models``): given the catalog&apos;s downloads (model id → entry id), the files the manager lists.</extracomment>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="100"/>
+        <location filename="../models/manager.py" line="101"/>
         <source>Vision models for this computer</source>
         <translation>适合这台电脑的视觉模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="103"/>
+        <location filename="../models/manager.py" line="104"/>
         <source>Checking memory and disk…</source>
         <translation>正在检查内存和磁盘…</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="110"/>
+        <location filename="../models/manager.py" line="111"/>
         <source>Search models: name, language, what it is good for</source>
         <translation>搜索模型：名称、语言、擅长的任务</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="111"/>
+        <location filename="../models/manager.py" line="112"/>
         <source>Search models</source>
         <translation>搜索模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="158"/>
+        <location filename="../models/manager.py" line="159"/>
         <source>Closing this window stops downloads; what arrived is kept, and Resume continues from there.</source>
         <translation>关闭此窗口会停止下载；已下载的部分会保留，点击“继续下载”可从断点继续。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="168"/>
+        <location filename="../models/manager.py" line="169"/>
         <source>Close (Esc)</source>
         <translation>关闭（Esc）</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="169"/>
+        <location filename="../models/manager.py" line="170"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="245"/>
+        <location filename="../models/manager.py" line="247"/>
         <source>No catalog model matches “{query}”.</source>
         <translation>目录中没有与“{query}”匹配的模型。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="270"/>
+        <location filename="../models/manager.py" line="272"/>
         <location filename="../models/ollama_section.py" line="233"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="274"/>
+        <location filename="../models/manager.py" line="276"/>
         <source>Downloaded and checked ({size}).</source>
         <translation>已下载并校验（{size}）。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="293"/>
-        <location filename="../models/manager.py" line="327"/>
+        <location filename="../models/manager.py" line="295"/>
+        <location filename="../models/manager.py" line="329"/>
         <source>Remove model</source>
         <translation>移除模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="295"/>
+        <location filename="../models/manager.py" line="297"/>
         <source>Delete {name} ({size}) from this computer? You can download it again later.</source>
         <translation>从这台电脑删除 {name}（{size}）？之后可以重新下载。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="309"/>
+        <location filename="../models/manager.py" line="311"/>
         <source>Removed; {size} freed.</source>
         <translation>已移除；释放了 {size}。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="329"/>
+        <location filename="../models/manager.py" line="331"/>
         <source>Delete {name} ({file}, {size}) from LocalSight&apos;s models folder? This deletes the file from this computer.</source>
         <translation>从 LocalSight 的模型文件夹中删除 {name}（{file}，{size}）？文件将从这台电脑上删除。</translation>
     </message>
@@ -2128,74 +2240,74 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../models/picker.py" line="29"/>
+        <location filename="../models/picker.py" line="30"/>
         <source>server</source>
         <translation>服务器</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="33"/>
+        <location filename="../models/picker.py" line="34"/>
         <source>fits</source>
         <extracomment>The memory verdict&apos;s badge text by level, marked so lupdate extracts each (core is Qt-free).</extracomment>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="34"/>
+        <location filename="../models/picker.py" line="35"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="35"/>
+        <location filename="../models/picker.py" line="36"/>
         <source>too big</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="44"/>
+        <location filename="../models/picker.py" line="45"/>
         <source>sees images</source>
         <translation>可识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="44"/>
-        <location filename="../models/picker.py" line="123"/>
+        <location filename="../models/picker.py" line="45"/>
+        <location filename="../models/picker.py" line="125"/>
         <source>text only</source>
         <translation>仅文本</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="64"/>
+        <location filename="../models/picker.py" line="65"/>
         <source>Model:</source>
         <translation>模型：</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="71"/>
+        <location filename="../models/picker.py" line="72"/>
         <source>The model that answers (Ctrl+K)</source>
         <translation>负责回答的模型（Ctrl+K）</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="72"/>
+        <location filename="../models/picker.py" line="73"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="79"/>
+        <location filename="../models/picker.py" line="80"/>
         <source>Looking for models…</source>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="100"/>
+        <location filename="../models/picker.py" line="102"/>
         <source>No models found — add a .gguf in Settings</source>
         <translation>未找到模型 — 请在设置中添加 .gguf</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="123"/>
+        <location filename="../models/picker.py" line="125"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="128"/>
+        <location filename="../models/picker.py" line="130"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="131"/>
+        <location filename="../models/picker.py" line="133"/>
         <source>This model cannot see images: pick a vision model (one with an mmproj file) to ask about pictures</source>
         <translation>此模型无法识别图片：如需询问图片，请选择视觉模型（带 mmproj 文件的模型）</translation>
     </message>
