@@ -50,7 +50,10 @@ slow=(nice -n 19 ionice -c3)
 # Raspberry Pi OS Bookworm (Debian 12) by default; LOCALSIGHT_ARM64_SUITE=trixie checks the
 # newer one (Debian 13: Python 3.13, glibc 2.41, GCC 14).
 suite=${LOCALSIGHT_ARM64_SUITE:-bookworm}
+# The Python that downloads and cross-compiles on this side: PYTHON, else the checkout's .venv
+# (install.sh made it, with pip; under sudo, python3 is the system's, which may lack pip).
 host_python=${PYTHON:-python3}
+[[ -z ${PYTHON:-} && -x $checkout/.venv/bin/python ]] && host_python=$checkout/.venv/bin/python
 run_id=$(date -u +%Y%m%dT%H%M%SZ)
 times=$cache/step-times.tsv
 # The chroot steps cache nothing: they count as "cold" in a run that had to build a cache
@@ -90,7 +93,7 @@ print_times() {
 # --- host tools -------------------------------------------------------------------------
 host_tools() {
   local needed=(mmdebstrap qemu-user-static binfmt-support gcc-aarch64-linux-gnu
-    g++-aarch64-linux-gnu cmake bc file imagemagick) missing=() package
+    g++-aarch64-linux-gnu cmake bc file imagemagick python3-pip) missing=() package
   for package in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$package")
@@ -221,6 +224,7 @@ step_wheelhouse() {
   # from its source; scikit-build-core, which a Pi's pip needs to read the source's metadata).
   local key
   key=$(cat pyproject.toml packaging/install.sh packaging/build.sh packaging/arm64-check.sh \
+    packaging/arm64/requirements.py \
     <(echo "$LLAMA_CPP_PYTHON_VERSION $suite") | sha256sum | cut -c1-12)
   wheelhouse=$cache/wheelhouse-$suite-$key
   if [[ -f $wheelhouse/.complete ]]; then
@@ -282,7 +286,7 @@ unmount_root() {
   done
   mounted=0
 }
-trap 'unmount_root; unmount_deb_root' EXIT
+trap 'unmount_root || true; unmount_deb_root || true' EXIT
 trap 'exit 130' INT TERM  # so the EXIT trap unmounts on Ctrl+C and kill too
 
 # A fresh rootfs from the tarball for every run, so each run starts like a new Pi.
@@ -290,20 +294,20 @@ fresh_root() {
   unmount_root
   if [[ -d $root ]]; then
     # Never delete through a mount left by an interrupted run (it would reach the host's /dev).
-    if findmnt -rno TARGET | grep -q "^$root"; then
+    if findmnt -rno TARGET | grep "^$root" >/dev/null; then
       die "something is still mounted under $root; unmount it first"
     fi
-    rm -rf "$root"
+    rm -rf --one-file-system "$root"
   fi
   mkdir -p "$root"
   tar -xf "$rootfs_tar" -C "$root"
 }
 
 mount_root() {
+  mounted=1  # first: a mount that fails halfway still gets unmounted by the EXIT trap
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
   mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
-  mounted=1
 }
 
 # in_root COMMAND: runs a shell command inside, as root in /root/localsight, with pip
@@ -326,7 +330,7 @@ step_install() {
   # content's key names the .deb built from this very copy.
   checkout_id=$(checkout_key)
   mkdir -p "$root/root/localsight" "$root/wheelhouse"
-  git ls-files -z --cached --others --exclude-standard \
+  git -c safe.directory="$checkout" ls-files -z --cached --others --exclude-standard \
     | tar --null -T - -cf - | tar -xf - -C "$root/root/localsight"
   cp -a "$wheelhouse"/. "$root/wheelhouse/"
   cp "$cache"/sdist/llama-cpp-python-"$LLAMA_CPP_PYTHON_VERSION"/*.tar.gz "$root/wheelhouse/"
@@ -481,7 +485,7 @@ minimal_rootfs() {
 
 # The checkout's content (tracked and new files), which decides what the .deb holds.
 checkout_key() {
-  git ls-files -z --cached --others --exclude-standard | sort -z \
+  git -c safe.directory="$checkout" ls-files -z --cached --others --exclude-standard | sort -z \
     | xargs -0 sha256sum | sha256sum | cut -c1-12
 }
 
@@ -532,16 +536,16 @@ step_deb() {
   unmount_root
   minimal_rootfs
   if [[ -d $deb_root ]]; then
-    findmnt -rno TARGET | grep -q "^$deb_root" && die "something is still mounted under $deb_root"
-    rm -rf "$deb_root"
+    findmnt -rno TARGET | grep "^$deb_root" >/dev/null && die "something is still mounted under $deb_root"
+    rm -rf --one-file-system "$deb_root"
   fi
   mkdir -p "$deb_root" && tar -xf "$minimal_tar" -C "$deb_root"
   cp /etc/resolv.conf "$deb_root/etc/resolv.conf"
   cp "$deb_file" "$deb_root/root/"
+  deb_mounted=1  # first, as in mount_root
   mount -t proc proc "$deb_root/proc"
   mount --rbind /sys "$deb_root/sys" && mount --make-rslave "$deb_root/sys"
   mount --rbind /dev "$deb_root/dev" && mount --make-rslave "$deb_root/dev"
-  deb_mounted=1
   local logfile=$logs/deb-install.log
   log "Fresh rootfs: apt install ./$(basename "$deb_file"), then localsight ask (log: $logfile)"
   in_deb_root "apt-get update -qq && apt-get install -y -qq ./$(basename "$deb_file") &&

@@ -18,6 +18,7 @@ its cross-compile:
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,8 @@ def variant_march(features: list[str]) -> str:
 
 def compiler_accepts(compiler: str, march: str) -> bool:
     """Whether ``compiler`` compiles an empty C file with ``-march=march``."""
-    result = subprocess.run(
-        [compiler, f"-march={march}", "-x", "c", "-c", "-", "-o", "/dev/null"],
+    result = subprocess.run(  # CC may carry arguments ("ccache gcc")
+        [*shlex.split(compiler), f"-march={march}", "-x", "c", "-c", "-", "-o", "/dev/null"],
         input=b"",
         capture_output=True,
         check=False,
@@ -83,6 +84,11 @@ def drop_unsupported(source: Path, compiler: str) -> tuple[list[str], list[str]]
         else:
             lines[index] = f"{match.group(1)}# {line.lstrip()}"
             dropped.append(f"{name}={march}")
+    if not kept and not dropped:
+        # Not the list this script knows (a future llama.cpp may write it otherwise): leave
+        # the source as it is rather than stop an install that may well work.
+        print(f"warning: no arm64 variant list found in {cmake}; left unchanged", file=sys.stderr)
+        return kept, dropped
     if not kept:
         raise SystemExit(f"{compiler} accepts none of llama.cpp's arm64 variants")
     cmake.write_text("".join(lines))

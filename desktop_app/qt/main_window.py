@@ -570,6 +570,14 @@ class MainWindow(QMainWindow):
                 self.composer.show_notice(reason)
             self._language_wait.start()
             return
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.activeModalWidget() is not None:
+            # A dialog's own event loop is running on top of this window (a question, a
+            # file picker, Settings): deleting the window under it would delete the dialog
+            # mid-exec (a QMessageBox aborts the process). Ask again once it has closed.
+            self._language_wait.start()
+            return
         self._language_wait.stop()
         # Not inside the slot that asked (Settings → OK runs in this window's controller).
         QTimer.singleShot(0, self.rebuild)
@@ -608,8 +616,11 @@ class MainWindow(QMainWindow):
         job.ready.connect(new.composer.add_image)
         job.rejected.connect(new.composer.show_notice)
         panel = self.describe_controller.panel
-        if panel is not None:
-            shown = panel.isVisible()
+        # An open Describe window comes along with its list and results (it keeps its old
+        # language until closed); a closed one goes with this window, so the next is built
+        # in the new language.
+        if panel is not None and panel.isVisible():
+            shown = True
             panel.setParent(new, panel.windowFlags())
             panel.host = new
             panel.status_changed.connect(new.describe_controller.status)

@@ -29,6 +29,7 @@ SENTENCES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("MainWindow", "&Help"): "帮助(&H)",
     ("MainWindow", "New chat"): "新建聊天",
     ("Composer", "Send"): "发送",
+    ("DescribePanel", "Describe each image"): "逐张描述图片",
     ("Composer", "Attach"): "附加",
     ("Sidebar", "+  New chat"): "+  新建聊天",
     ("DescribePanel", "%n image(s)"): ("%n 张图片",),

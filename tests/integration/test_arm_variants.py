@@ -190,3 +190,20 @@ def test_install_on_aarch64_compiles_the_prepared_source(tmp_path: Path) -> None
     assert not (cache / "llama-src").exists()  # cleaned once the wheel is cached
     with zipfile.ZipFile(wheel) as built:
         assert "llama_cpp/lib/libggml-cpu-armv8.0_1.so" in built.namelist()
+
+
+def test_a_variant_list_it_does_not_know_is_left_alone(tmp_path: Path) -> None:
+    """A llama.cpp that writes its list otherwise must not stop a Pi's install here."""
+    cmake = "ggml_add_cpu_backend_variant(\n    armv8.0_1)\n"
+    source = source_tree(tmp_path, cmake)
+    kept, dropped = arm_variants.drop_unsupported(source, str(fake_compiler(tmp_path, "*")))
+    assert (kept, dropped) == ([], [])
+    assert (source / GGML_CMAKE).read_text() == cmake
+
+
+def test_a_compiler_with_arguments_works(real_cmake: str, tmp_path: Path) -> None:
+    """CC may be "ccache gcc" or "gcc -O2": the command is split as the shell would."""
+    source = source_tree(tmp_path, real_cmake)
+    compiler = f"{fake_compiler(tmp_path, 'armv9.2-a*')} -O2"
+    _kept, dropped = arm_variants.drop_unsupported(source, compiler)
+    assert [entry.split("=")[0] for entry in dropped] == ["armv9.2_1", "armv9.2_2"]

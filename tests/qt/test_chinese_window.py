@@ -214,7 +214,7 @@ def chinese(qapp: Any) -> Iterator[None]:
     assert app is not None
     assert apply_language(app, "zh_CN") == "zh_CN"
     yield
-    apply_language(app, "en")
+    apply_language(app, "system")  # conftest sets LANGUAGE=en: English, the system locale
 
 
 def test_every_catalog_entry_has_what_it_is_good_for_marked_for_translation() -> None:

@@ -44,7 +44,7 @@ def chinese(qapp: Any) -> Iterator[None]:
     assert app is not None
     assert apply_language(app, "zh_CN") == "zh_CN"
     yield
-    apply_language(app, "en")
+    apply_language(app, "system")  # conftest sets LANGUAGE=en: English, the system locale
 
 
 def test_in_chinese_no_sentence_is_english(chinese: None) -> None:

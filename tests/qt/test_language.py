@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QLocale, QSize
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QLocale, QSize, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.images import normalize_image
 from desktop_app.core.settings import AppPaths, Settings, app_paths
@@ -403,6 +404,50 @@ def test_the_describe_window_and_the_model_manager_come_along(
         assert panel.isVisible() and panel.parent() is new and panel.host is new
         assert panel.table.paths == [picture]
         assert new.model_manager is not None and new.model_manager.isVisible()
+    finally:
+        close_all(qtbot, window)
+
+
+def test_a_closed_describe_window_is_built_anew_in_the_new_language(
+    qtbot: Any, paths: AppPaths, backend: ScriptedBackend, chinese_folder: Path
+) -> None:
+    """A Describe window that was closed does not come along (it would stay English for the
+    rest of the session): the next one is built in the new language."""
+    window = open_window(qtbot, paths, backend)
+    try:
+        window.open_describe([])
+        panel = window.describe_panel
+        assert panel is not None
+        panel.close()
+        choose_language(window, "zh_CN")
+        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
+        new = window.successor
+        assert new is not None and new.describe_panel is None
+        new.open_describe([])
+        fresh = new.describe_panel
+        assert fresh is not None and fresh is not panel
+        assert fresh.isVisible() and re.search(r"[\u4e00-\u9fff]", fresh.windowTitle())
+    finally:
+        close_all(qtbot, window)
+
+
+def test_the_rebuild_waits_for_an_open_dialog(
+    qtbot: Any, paths: AppPaths, backend: ScriptedBackend, chinese_folder: Path
+) -> None:
+    """A dialog running its own event loop over the window (a question, a file picker)
+    would be deleted with the window mid-exec -- a QMessageBox aborts the process -- so the
+    rebuild waits until it has closed."""
+    window = open_window(qtbot, paths, backend)
+    try:
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete?", "Delete this chat?", parent=window)
+        box.setWindowModality(Qt.WindowModality.ApplicationModal)
+        box.show()
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() is box, timeout=WAIT_MS)
+        choose_language(window, "zh_CN")
+        qtbot.wait(1200)  # two turns of the 500 ms poll
+        assert window.successor is None and shiboken6.isValid(box)
+        box.close()
+        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
     finally:
         close_all(qtbot, window)
 

@@ -32,7 +32,7 @@ def chinese(tmp_path: Path) -> Iterator[None]:
     assert app is not None
     assert apply_language(app, "zh_CN", folder=write_qm(tmp_path / "qm")) == "zh_CN"
     yield
-    apply_language(app, "en")
+    apply_language(app, "system")  # conftest sets LANGUAGE=en: English, the system locale
 
 
 def test_english_singular_and_plural() -> None:
