@@ -3,7 +3,7 @@
 ``apply_language(app, preference)`` is called by the composition root before the window is
 built (every text is set in a constructor, so the translators must be in place first) and
 again when Settings → Appearance → Language changes; the window is then rebuilt
-(``MainWindow.rebuilt``), which is how a change reaches every visible sentence without a
+(``MainWindow.rebuild``), which is how a change reaches every visible sentence without a
 restart and without a ``QEvent.LanguageChange`` handler in every widget.
 
 What it installs, for Chinese: the app's ``localsight_zh_CN.qm`` (from ``TRANSLATIONS_DIR``)
