@@ -620,13 +620,11 @@ class MainWindow(QMainWindow):
         # language until closed); a closed one goes with this window, so the next is built
         # in the new language.
         if panel is not None and panel.isVisible():
-            shown = True
-            panel.setParent(new, panel.windowFlags())
+            panel.setParent(new, panel.windowFlags())  # reparenting hides it: shown again
             panel.host = new
             panel.status_changed.connect(new.describe_controller.status)
             new.describe_controller.panel = panel
-            if shown:
-                panel.show()
+            panel.show()
         manager_open = self.model_manager is not None and self.model_manager.isVisible()
         new.show()
         if self.isMaximized():

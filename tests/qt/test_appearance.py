@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from desktop_app.core.settings import TEXT_SIZE_MAX, TEXT_SIZE_MIN, AppPaths, Settings, app_paths
+from desktop_app.core.settings import TEXT_SIZE_MAX, TEXT_SIZE_MIN, AppPaths, Settings
 from desktop_app.qt.chat.markdown import MarkdownTheme
 from desktop_app.qt.common.theme import DARK, LIGHT, apply_theme
 from tests.helpers.fake_backend import MODEL, ScriptedBackend
@@ -37,13 +37,6 @@ def system_scheme_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, "light")
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

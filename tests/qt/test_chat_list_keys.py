@@ -17,21 +17,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.qt.chat.chat_tools import TextDialog
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from tests.helpers.fake_backend import ScriptedBackend
 from tests.helpers.window_fixtures import open_window
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
 WAIT_MS = 5_000  # a ceiling for state to arrive, never a duration anything depends on
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from tests.helpers.fake_backend import MODEL, TEXT_MODEL, ScriptedBackend
 from tests.helpers.images import png_bytes
 from tests.helpers.window_fixtures import open_window
@@ -22,13 +22,6 @@ from tests.helpers.window_fixtures import open_window
 pytestmark = pytest.mark.usefixtures("qapp")
 
 WAIT_MS = 20_000  # a ceiling for state to arrive, never a duration anything depends on
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

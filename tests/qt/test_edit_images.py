@@ -17,21 +17,14 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from desktop_app.core.settings import AppPaths
+from tests.helpers.fake_backend import ScriptedBackend
 from tests.helpers.images import png_bytes
 from tests.helpers.window_fixtures import open_window, send
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
 WAIT_MS = 10_000  # a ceiling for state to arrive, never a duration anything depends on
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

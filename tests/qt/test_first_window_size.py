@@ -26,14 +26,14 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings, QSize
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.qt.main_window import (
     MIN_WINDOW,
     PREFERRED_WINDOW,
     clamp_to_available,
     first_window_geometry,
 )
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from tests.helpers.fake_backend import ScriptedBackend
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -97,13 +97,6 @@ def test_a_remembered_geometry_is_clamped_to_the_screen(saved: QRect, available:
 
 
 # -- the window ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from desktop_app.core.images import normalize_image
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.qt.common.overlays import ImageViewer
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from tests.helpers.fake_backend import ScriptedBackend
 from tests.helpers.images import png_bytes
 from tests.helpers.window_fixtures import open_window
 
@@ -28,13 +28,6 @@ pytestmark = pytest.mark.usefixtures("qapp")
 
 WAIT_MS = 10_000  # a ceiling for state to arrive, never a duration anything depends on
 SIZES = [(1600, 1200), (300, 200), (900, 1400)]  # stored at most 1024 on the long edge
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

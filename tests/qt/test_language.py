@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.images import normalize_image
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.qt.common import language
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.language import apply_language
@@ -185,13 +185,6 @@ def test_the_language_names_stay_untranslated(qtbot: Any, qm_folder: Path) -> No
 
 
 @pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
-
-
-@pytest.fixture
 def backend() -> Iterator[ScriptedBackend]:
     backend = ScriptedBackend()
     yield backend
@@ -225,6 +218,14 @@ def close_all(qtbot: Any, window: MainWindow) -> None:
         window.close()
 
 
+def successor_of(qtbot: Any, window: MainWindow) -> MainWindow:
+    """The window rebuilt in place of ``window``, once there is one."""
+    qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
+    new = window.successor
+    assert new is not None
+    return new
+
+
 def choose_language(window: MainWindow, choice: str) -> None:
     """Settings → Language → OK, as the dialog's OK applies it."""
     window.apply_settings(dataclasses.replace(window.settings, language=choice))
@@ -256,9 +257,7 @@ def test_the_window_is_rebuilt_in_chinese_keeping_what_was_on_screen(
         state = window.state
 
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None
+        new = successor_of(qtbot, window)
         qtbot.waitUntil(lambda: not shiboken6.isValid(window), timeout=WAIT_MS)  # deleted
 
         assert new.isVisible() and new.state is state  # the same store, backends, settings
@@ -291,9 +290,7 @@ def test_a_rebuilt_window_still_answers_and_closes_the_app_as_before(
     window = open_window(qtbot, paths, backend)
     try:
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None
+        new = successor_of(qtbot, window)
         call = start_answer(qtbot, new, backend, "Hello")
         call.finish()
         qtbot.waitUntil(lambda: new.chat_controller.generation is None, timeout=WAIT_MS)
@@ -320,9 +317,7 @@ def test_the_rebuild_waits_for_the_answer_being_written(
         )
         assert window.successor is None and window.isVisible()
         call.finish()
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None
+        new = successor_of(qtbot, window)
         answer = new.store.messages(new.conversation_id)[-1]
         assert answer.role == "assistant" and answer.state == "complete"
         assert new.chat.text_of(answer.id) == answer.text
@@ -337,9 +332,7 @@ def test_back_to_english_rebuilds_in_english(
     window = open_window(qtbot, paths, backend)
     try:
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        chinese = window.successor
-        assert chinese is not None
+        chinese = successor_of(qtbot, window)
         choose_language(chinese, "en")
         qtbot.waitUntil(lambda: chinese.successor is not None, timeout=WAIT_MS)
         english = chinese.successor
@@ -396,9 +389,7 @@ def test_the_describe_window_and_the_model_manager_come_along(
         assert panel is not None and panel.table.paths == [picture]
         window.open_model_manager()
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None
+        new = successor_of(qtbot, window)
         qtbot.waitUntil(lambda: not shiboken6.isValid(window), timeout=WAIT_MS)
         assert new.describe_panel is panel and shiboken6.isValid(panel)
         assert panel.isVisible() and panel.parent() is new and panel.host is new
@@ -420,9 +411,8 @@ def test_a_closed_describe_window_is_built_anew_in_the_new_language(
         assert panel is not None
         panel.close()
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None and new.describe_panel is None
+        new = successor_of(qtbot, window)
+        assert new.describe_panel is None
         new.open_describe([])
         fresh = new.describe_panel
         assert fresh is not None and fresh is not panel
@@ -447,7 +437,7 @@ def test_the_rebuild_waits_for_an_open_dialog(
         qtbot.wait(1200)  # two turns of the 500 ms poll
         assert window.successor is None and shiboken6.isValid(box)
         box.close()
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
+        successor_of(qtbot, window)
     finally:
         close_all(qtbot, window)
 
@@ -486,9 +476,7 @@ def test_an_edit_in_progress_comes_along(
         window.chat_controller.start_edit(asked.id)
         window.composer.edit.setPlainText("Which colour exactly?")
         choose_language(window, "zh_CN")
-        qtbot.waitUntil(lambda: window.successor is not None, timeout=WAIT_MS)
-        new = window.successor
-        assert new is not None
+        new = successor_of(qtbot, window)
         assert new.composer.editing_message_id == asked.id
         assert new.composer.edit_banner.isVisible()
         assert new.composer.text() == "Which colour exactly?"

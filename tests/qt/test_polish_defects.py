@@ -15,18 +15,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from desktop_app.core.settings import AppPaths
+from tests.helpers.fake_backend import ScriptedBackend
 from tests.helpers.window_fixtures import open_window
 
 pytestmark = pytest.mark.usefixtures("qapp")
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

@@ -8,25 +8,17 @@ timed: the tests assert the order of things and what is stored.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.core.store.database import Store
-from tests.helpers.fake_backend import MODEL, ScriptedBackend
+from tests.helpers.fake_backend import ScriptedBackend
 from tests.helpers.window_fixtures import open_window
 from tests.qt.test_window_races import advance_to, start_answer
 
 pytestmark = pytest.mark.usefixtures("qapp")
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

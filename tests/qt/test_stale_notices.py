@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.images import normalize_image
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from tests.helpers.fake_backend import MODEL, TEXT_MODEL, ScriptedBackend
 from tests.helpers.images import png_bytes
 from tests.helpers.window_fixtures import open_window, send, wait_idle
@@ -29,13 +29,6 @@ pytestmark = pytest.mark.usefixtures("qapp")
 WAIT_MS = 10_000  # a ceiling for state to arrive, never a duration anything depends on
 SETTINGS_NOTE = "The setting “temperature” was not a number; the default is used."
 IMAGE_WORDS = ("image", "screenshot", "photo", "picture")
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QTableWidget
 
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.qt.common.i18n import translator, update_translations
 from tests.helpers import REPO
 
@@ -249,15 +249,6 @@ def test_the_describe_prompt_marked_for_lupdate_is_the_cores_default() -> None:
 
 
 # -- the real window ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    from tests.helpers.fake_backend import MODEL
-
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 def test_the_window_menus_are_chinese(

@@ -29,7 +29,7 @@ from backends.base import (
     Message,
     TextDelta,
 )
-from desktop_app.core.settings import AppPaths, Settings, app_paths
+from desktop_app.core.settings import AppPaths
 from desktop_app.core.store.database import Store
 from desktop_app.qt.chat.sidebar import ANSWERING_MARK
 from desktop_app.qt.controllers.chat import describing_notice
@@ -173,14 +173,6 @@ def test_fake_raises_the_scripted_error_with_the_text_so_far() -> None:
 # -- the window on the fake --------------------------------------------------------------
 
 RELEASED = {"loading": "", "first-token": "", "after-2": "Alpha beta"}
-
-
-@pytest.fixture
-def paths(localsight_home: Path) -> AppPaths:
-    """The app's folders with the fake's model chosen in the settings."""
-    paths = app_paths().ensure()
-    Settings(model=MODEL, max_tokens=64, temperature=0.0, num_ctx=2048).save(paths.settings_path)
-    return paths
 
 
 @pytest.fixture
