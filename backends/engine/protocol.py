@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import backends.base as base_types
+from backends import messages
 from backends.base import (
     BackendError,
     ChatRequest,
@@ -26,6 +27,7 @@ from backends.base import (
     GenerationFailed,
     TextDelta,
 )
+from backends.messages import sentence_of
 
 Stage = Literal["starting", "loading", "answering", "working"]
 
@@ -133,7 +135,9 @@ def _error_classes() -> dict[str, type[BackendError]]:
 def error_to_wire(error: BaseException, partial_text: str = "") -> RemoteError:
     """Describe an engine-side exception; anything outside the family becomes a failure."""
     if isinstance(error, BackendError):
-        return RemoteError(type(error).__name__, str(error), error.partial_text or partial_text)
+        return RemoteError(
+            type(error).__name__, sentence_of(error), error.partial_text or partial_text
+        )
     return RemoteError(
         GenerationFailed.__name__,
         f"The model engine failed unexpectedly: {type(error).__name__}: {error}",
@@ -152,7 +156,8 @@ def error_from_wire(remote: RemoteError) -> BackendError:
 
 # ---- the wire -----------------------------------------------------------------------------
 
-_ALLOWED_MODULES = frozenset({base_types.__name__, __name__})
+#: ``backends.messages``: an error's sentence is a ``Message``, which the window translates.
+_ALLOWED_MODULES = frozenset({base_types.__name__, messages.__name__, __name__})
 
 
 class _AllowlistUnpickler(pickle.Unpickler):

@@ -19,9 +19,10 @@ from desktop_app.cli.ask import add_ask_command, run_ask
 from desktop_app.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError
 from desktop_app.cli.describe import add_describe_command, run_describe_command
 from desktop_app.cli.history import add_export_command, run_export
+from desktop_app.cli.i18n import error_text, tr, use_language
 from desktop_app.cli.models import add_models_command, run_models
 from desktop_app.core.images import ImageError
-from desktop_app.core.settings import AppPaths, app_paths
+from desktop_app.core.settings import AppPaths, Settings, app_paths
 from desktop_app.core.store.errors import StoreError
 
 OpenWindow = Callable[[AppPaths], int]
@@ -56,6 +57,12 @@ def run_doctor(args: argparse.Namespace, paths: AppPaths, out: TextIO) -> int:
     return EXIT_OK
 
 
+def choose_language(paths: AppPaths) -> str:
+    """Speak the language Settings chose (the window's); a settings file that cannot be read
+    means the system's language (its problems are reported by the command that loads it)."""
+    return use_language(Settings.load_with_problems(paths.settings_path).settings.language)
+
+
 def main(argv: Sequence[str] | None = None, *, open_window: OpenWindow | None = None) -> int:
     """Run the command in ``argv``; without one, ``open_window`` (or print the usage)."""
     parser = build_parser()
@@ -63,6 +70,8 @@ def main(argv: Sequence[str] | None = None, *, open_window: OpenWindow | None = 
     out, err = sys.stdout, sys.stderr
     try:
         paths = app_paths().ensure()
+        if args.command is not None:
+            choose_language(paths)
         if args.command == "ask":
             return run_ask(args, paths, out, err)
         if args.command == "models":
@@ -78,16 +87,18 @@ def main(argv: Sequence[str] | None = None, *, open_window: OpenWindow | None = 
             return EXIT_USAGE
         return open_window(paths)
     except KeyboardInterrupt:
-        err.write("localsight: stopped.\n")
+        err.write(tr("localsight: stopped.") + "\n")
         return EXIT_INTERRUPTED
     except (BackendError, CliError) as error:
-        err.write(f"localsight: error: {error}\n")
+        err.write(tr("localsight: error: {error}", error=error_text(error)) + "\n")
         return EXIT_ERROR
     except Exception as error:
         if os.environ.get("LOCALSIGHT_DEBUG"):
             raise
         if isinstance(error, (ImageError, StoreError)):
-            err.write(f"localsight: error: {error}\n")
+            err.write(tr("localsight: error: {error}", error=error_text(error)) + "\n")
         else:
-            err.write(f"localsight: unexpected error: {type(error).__name__}: {error}\n")
+            name = type(error).__name__
+            text = tr("localsight: unexpected error: {name}: {error}", name=name, error=error)
+            err.write(text + "\n")
         return EXIT_ERROR

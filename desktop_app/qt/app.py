@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from desktop_app.core.settings import AppPaths
+from desktop_app.qt.common.i18n import error_text
 
 if TYPE_CHECKING:
     from backends.base import Backend
@@ -68,7 +69,7 @@ def create_window(
             try:
                 backends["openai"] = make_backend("openai", settings, paths)
             except BackendError as error:  # a bad address, or the key's variable is not set
-                notices.append(str(error))
+                notices.append(error_text(error))
     state = AppState(settings, store or Store.open(paths.database_path), backends)
     return MainWindow(state, paths, colors, catalog=catalog, notices=tuple(notices))
 

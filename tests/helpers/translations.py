@@ -3,7 +3,7 @@
 (``desktop_app.qt.common.language.TRANSLATIONS_DIR`` or ``apply_language(folder=…)``).
 
 The sentences are real ones of the window, under their real contexts, so a test sees them
-change on screen; the real translation (``desktop_app/qt/translations``) is not needed.
+change on screen; the real translation (``desktop_app/translations``) is not needed.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from desktop_app.core.settings import AppPaths
 from desktop_app.qt.common.i18n import translator, update_translations
 from tests.helpers import REPO
 
-TS = REPO / "desktop_app" / "qt" / "translations" / "localsight_zh_CN.ts"
+TS = REPO / "desktop_app" / "translations" / "localsight_zh_CN.ts"
 QM = TS.with_suffix(".qm")
 LUPDATE = Path(sys.executable).with_name("pyside6-lupdate")
 LRELEASE = Path(sys.executable).with_name("pyside6-lrelease")

@@ -89,8 +89,8 @@ from markdown_it.rules_block import table as table_rule
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from backends.messages import fill
 from desktop_app.qt.chat.highlight import highlight
-from desktop_app.qt.common.slots import fill
 
 __all__ = [
     "MAX_BLOCK_DEPTH",

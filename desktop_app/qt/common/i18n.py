@@ -57,27 +57,29 @@ argument, so the copy it reads has ``Context.tr("…", None, n=count)``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication
 
-from desktop_app.qt.common.slots import fill
+from backends.messages import MESSAGES_CONTEXT, english_plural, fill, render, sentence_of
 
 __all__ = [
     "QT_TRANSLATE_NOOP",
     "Translate",
     "english_plural",
+    "error_text",
     "fill",
+    "shown",
     "translator",
     "update_translations",
 ]
 
 QT_DIR = Path(__file__).resolve().parents[1]  # desktop_app/qt
 
-
-PLURAL_S = re.compile(r"\(s\)")
+ROOT = QT_DIR.parent.parent  # the checkout (or site-packages): backends/ and desktop_app/
+#: Where the Qt-free code lives whose ``message("…")`` sentences the window shows.
+MESSAGE_PACKAGES = ("backends", "desktop_app/core", "desktop_app/cli")
 
 
 class Translate(Protocol):
@@ -90,11 +92,6 @@ def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # the name lupdate knows
     ``object`` to a type checker; this one says ``str``."""
     del context
     return text
-
-
-def english_plural(text: str, n: int) -> str:
-    """``text`` (English, ``%n`` already filled) with each ``(s)`` made right for ``n``."""
-    return PLURAL_S.sub("" if n == 1 else "s", text)
 
 
 def translator(context: str) -> Translate:
@@ -113,6 +110,28 @@ def translator(context: str) -> Translate:
         return fill(translated, **values)
 
     return translate
+
+
+def _translate_message(template: str, n: int | None) -> str:
+    if n is None:
+        return QCoreApplication.translate(MESSAGES_CONTEXT, template)
+    return QCoreApplication.translate(MESSAGES_CONTEXT, template, None, n)
+
+
+def shown(text: object) -> str:
+    """``text`` as the window shows it: a ``backends.messages.Message`` (a sentence from the
+    backends or the core) in the window's language, anything else as ``str(text)``.
+
+    Call it before a sentence goes through a signal or into a widget: a Qt signal carrying
+    ``str`` hands on a plain string, and the template is lost.  Thread-safe (a worker may
+    call it): ``QCoreApplication.translate`` is.
+    """
+    return render(text, _translate_message)
+
+
+def error_text(error: BaseException) -> str:
+    """What ``error`` says, in the window's language when it was raised with a ``message``."""
+    return shown(sentence_of(error))
 
 
 def module_context(path: Path, contexts: dict[str, str] | None = None) -> str | None:
@@ -134,33 +153,52 @@ def module_context(path: Path, contexts: dict[str, str] | None = None) -> str | 
     return None
 
 
-def lupdate_source(source: str, context: str) -> str:
-    """``source`` with every call ``tr(`` written ``context.tr(``, on the same lines, and
-    ``None`` after the sentence of a call given ``n=`` (lupdate's mark of a count)."""
+def lupdate_source(source: str, context: str | None, *, messages: bool = False) -> str:
+    """``source`` with every call ``tr(`` written ``context.tr(`` (and, with ``messages``,
+    every ``message(`` written ``Messages.tr(``), on the same lines, and ``None`` after the
+    sentence of a call given ``n=`` (lupdate's mark of a count)."""
     import ast
 
+    contexts = {"tr": context} if context else {}
+    if messages:
+        contexts["message"] = MESSAGES_CONTEXT
     lines = source.encode("utf-8").splitlines(keepends=True)
-    edits: list[tuple[int, int, bytes]] = []
+    edits: list[tuple[int, int, int, bytes]] = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr":
-            edits.append((node.lineno - 1, node.col_offset, f"{context}.".encode()))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in contexts
+        ):
+            start = node.func.col_offset
+            name = node.func.id
+            edits.append(
+                (node.lineno - 1, start, start + len(name), f"{contexts[name]}.tr".encode())
+            )
             first = node.args[0] if node.args else None
             if first is not None and any(word.arg == "n" for word in node.keywords):
                 assert first.end_lineno is not None and first.end_col_offset is not None
-                edits.append((first.end_lineno - 1, first.end_col_offset, b", None"))
-    for line, column, text in sorted(edits, reverse=True):  # ast columns count UTF-8 bytes
-        lines[line] = lines[line][:column] + text + lines[line][column:]
+                end = first.end_col_offset
+                edits.append((first.end_lineno - 1, end, end, b", None"))
+    for line, start, end, text in sorted(edits, reverse=True):  # ast columns count UTF-8 bytes
+        lines[line] = lines[line][:start] + text + lines[line][end:]
     return b"".join(lines).decode("utf-8")
 
 
-def update_translations(ts_files: list[Path], root: Path = QT_DIR.parent.parent) -> str:
-    """Run ``pyside6-lupdate`` for the modules under ``desktop_app/qt``; its report."""
+def translated_modules(root: Path = ROOT) -> list[Path]:
+    """Every module whose sentences reach a person: the window's and the Qt-free code's."""
+    folders = [root / "desktop_app" / "qt", *(root / folder for folder in MESSAGE_PACKAGES)]
+    return sorted(path for folder in folders for path in folder.rglob("*.py"))
+
+
+def update_translations(ts_files: list[Path], root: Path = ROOT) -> str:
+    """Run ``pyside6-lupdate`` for the modules ``translated_modules`` lists; its report."""
     import shutil
     import subprocess
     import sys
     import tempfile
 
-    modules = sorted(QT_DIR.rglob("*.py"))
+    modules = translated_modules(root)
     names = {".".join(path.relative_to(root).with_suffix("").parts): path for path in modules}
     contexts = {name: context for name, path in names.items() if (context := module_context(path))}
     lupdate = Path(sys.executable).with_name("pyside6-lupdate")
@@ -174,7 +212,10 @@ def update_translations(ts_files: list[Path], root: Path = QT_DIR.parent.parent)
             copy.parent.mkdir(parents=True, exist_ok=True)
             source = path.read_text(encoding="utf-8")
             context = module_context(path, contexts)
-            copy.write_text(lupdate_source(source, context) if context else source, "utf-8")
+            qt_free = not path.is_relative_to(root / "desktop_app" / "qt")
+            if context or qt_free:
+                source = lupdate_source(source, context, messages=qt_free)
+            copy.write_text(source, "utf-8")
             copies.append(str(copy))
         targets = []
         for ts in (path.resolve() for path in ts_files):

@@ -24,15 +24,19 @@ first choice is German reads English, the source, not Chinese from further down 
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from desktop_app.core.settings import LANGUAGE_CHOICES
-from desktop_app.qt.common.i18n import QT_DIR
+from desktop_app.core.i18n import (
+    APP_CATALOG,
+    ENGLISH,
+    TRANSLATIONS_DIR,
+    environment_languages,
+    language_of,
+)
+from desktop_app.core.i18n import wanted_language as core_wanted_language
 
 __all__ = [
     "APP_CATALOG",
@@ -45,12 +49,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENGLISH = "en"
-#: The one translation shipped; every Chinese locale is given it.
-CHINESE = "zh_CN"
-#: Where the app's compiled translations are: ``localsight_<language>.qm``.
-TRANSLATIONS_DIR = QT_DIR / "translations"
-APP_CATALOG = "localsight"
 #: Qt's own sentences (dialog buttons, the file picker): ``qtbase_<language>.qm``.
 QT_CATALOG = "qtbase"
 
@@ -63,35 +61,21 @@ _in_effect = [ENGLISH]  # one entry: the language the last apply_language put in
 def system_languages(environ: Mapping[str, str] | None = None) -> list[str]:
     """The system's languages, first choice first.
 
-    On Linux and the BSDs, read from the environment now, in Qt's order (``LANGUAGE``'s
-    list, else the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``): Qt reads the same, but
-    keeps part of it from start-up, so a test (or a launcher) that sets them later would
-    not be seen.  Elsewhere, or with none of them set, Qt's ``uiLanguages``.
+    On Linux and the BSDs, read from the environment now (``environment_languages``): Qt
+    reads the same, but keeps part of it from start-up, so a test (or a launcher) that sets
+    them later would not be seen.  Elsewhere, or with none of them set, Qt's ``uiLanguages``.
     """
-    env = os.environ if environ is None else environ
-    if sys.platform not in ("win32", "darwin"):
-        listed = [part for part in env.get("LANGUAGE", "").split(":") if part]
-        if listed:
-            return listed
-        for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-            if env.get(name):
-                return [env[name]]
-    return list(QLocale.system().uiLanguages())
+    return environment_languages(environ) or list(QLocale.system().uiLanguages())
 
 
 def system_language(environ: Mapping[str, str] | None = None) -> str:
     """Chinese ("zh_CN") when the system's first language is any Chinese, else "en"."""
-    languages = system_languages(environ)
-    first = languages[0] if languages else ""
-    base = first.replace("-", "_").split(".")[0].split("@")[0].split("_")[0].lower()
-    return CHINESE if base == "zh" else ENGLISH
+    return language_of(system_languages(environ))
 
 
 def wanted_language(preference: str) -> str:
     """The language a preference asks for: "system" read now, an unknown one English."""
-    if preference == "system":
-        return system_language()
-    return preference if preference in LANGUAGE_CHOICES else ENGLISH
+    return core_wanted_language(preference, system_language() if preference == "system" else None)
 
 
 def language_in_effect() -> str:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, translator
 
 #: (keys, what they do); marked for lupdate, translated where shown (``tr`` at use).
 SHORTCUTS = (
@@ -185,7 +185,7 @@ class ImageViewer(QDialog):
             data, width, height = self._load(key)
         except (LookupError, OSError, ValueError) as error:
             self.image_label.setTextFormat(Qt.TextFormat.PlainText)  # store errors: data
-            self.image_label.setText(str(error))
+            self.image_label.setText(error_text(error))
         else:
             self._pixmap.loadFromData(data)
             size = f"{width}×{height}"

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backends.base import BackendError
 from desktop_app.core.images import ImageError, ImagePolicy, normalize_image
+from desktop_app.qt.common.i18n import error_text
 from desktop_app.qt.common.signals import emit, emit_from_worker
 
 COALESCE_MS = 40
@@ -79,7 +80,7 @@ class GenerationRunner(QObject):
             try:
                 operation(callbacks)
             except BackendError as error:
-                emit_from_worker(self.failed, str(error))
+                emit_from_worker(self.failed, error_text(error))
             except Exception as error:  # the window must survive anything a backend does
                 emit_from_worker(
                     self.failed, f"Something went wrong: {type(error).__name__}: {error}"
@@ -143,7 +144,7 @@ class ImageJob(QObject):
                 try:
                     image = normalize_image(source, policy=policy, name=name)
                 except ImageError as error:
-                    emit_from_worker(self.rejected, str(error))
+                    emit_from_worker(self.rejected, error_text(error))
                 except Exception as error:
                     emit_from_worker(self.rejected, f"{name} could not be opened: {error}")
                 else:
@@ -181,7 +182,7 @@ class BackgroundCall(QObject):
             try:
                 result = call()
             except BackendError as error:
-                emit_from_worker(self.failed, str(error))
+                emit_from_worker(self.failed, error_text(error))
             except Exception as error:
                 emit_from_worker(self.failed, f"{type(error).__name__}: {error}")
             else:

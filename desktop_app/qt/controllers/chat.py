@@ -32,7 +32,7 @@ from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
@@ -205,7 +205,7 @@ class ChatController(QObject):
             summary = self.state.store.conversation(conversation_id)
             messages = self.state.store.messages(conversation_id)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         self.state.conversation_id = conversation_id
         self.views.sidebar.mark_current(conversation_id)
@@ -268,7 +268,7 @@ class ChatController(QObject):
         try:
             self.state.store.set_pinned(conversation_id, pinned)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         self.refresh_conversations()
 
@@ -285,7 +285,7 @@ class ChatController(QObject):
             self.state.store.show_version(message_id)
             messages = self.state.store.messages(conversation_id)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         self.views.composer.stop_editing()  # an edit belongs to the branch it was started in
         self._show_conversation(messages)
@@ -306,7 +306,7 @@ class ChatController(QObject):
         try:
             self.state.store.delete_conversation(conversation_id)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         if conversation_id == self.state.conversation_id:
             self.new_chat()
@@ -443,7 +443,7 @@ class ChatController(QObject):
         try:
             session = self._new_session()
         except StoreError as error:
-            composer.show_notice(str(error), NOTICE_CHAT)
+            composer.show_notice(error_text(error), NOTICE_CHAT)
             return
         operation: Callable[[SessionCallbacks], StoredMessage]
         if editing is not None:
@@ -520,7 +520,7 @@ class ChatController(QObject):
             self.state.store.show_version(message_id)
             messages = self.state.store.messages(conversation_id)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         if shown is None:
             return
@@ -551,7 +551,7 @@ class ChatController(QObject):
         try:  # full images, to send again: the chat view holds only thumbnails
             images = [self.state.store.image(i.sha256) for i in message.images]
         except StoreError as error:
-            self.views.composer.show_notice(str(error), NOTICE_CHAT)
+            self.views.composer.show_notice(error_text(error), NOTICE_CHAT)
             return
         self.views.composer.start_editing(message_id, message.text, images)
 

@@ -40,7 +40,7 @@ from desktop_app.qt.chat.chat_tools import (
     short_count,
 )
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.chat import ChatController
@@ -190,7 +190,7 @@ class ChatToolsController(QObject):
         try:
             self.chats.set_own_settings(system_prompt, options)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         self.status.emit(
             tr("This chat follows the default settings again.")
@@ -222,7 +222,7 @@ class ChatToolsController(QObject):
         try:
             self.chats.set_own_settings(system_prompt or "", options)
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         prompt = builtin_prompt(preset)
         if prompt and not self.composer.text().strip():
@@ -243,7 +243,7 @@ class ChatToolsController(QObject):
                 name, system_prompt=system_prompt or "", options=options, prompt=None
             )
         except (ValueError, StoreError) as error:
-            self._warn(tr("Save as a preset"), str(error))
+            self._warn(tr("Save as a preset"), error_text(error))
             return
         self.reload_presets()
         self.status.emit(tr("Preset “{name}” saved.", name=name))
@@ -260,7 +260,7 @@ class ChatToolsController(QObject):
         try:
             self.state.store.rename_preset(preset_id, name)
         except (ValueError, StoreError) as error:
-            self._warn(tr("Rename preset"), str(error))
+            self._warn(tr("Rename preset"), error_text(error))
             return
         self.reload_presets()
 
@@ -280,7 +280,7 @@ class ChatToolsController(QObject):
         try:
             self.state.store.delete_preset(preset_id)
         except StoreError as error:
-            self._warn(tr("Delete preset"), str(error))
+            self._warn(tr("Delete preset"), error_text(error))
             return
         self.reload_presets()
 
@@ -303,7 +303,7 @@ class ChatToolsController(QObject):
         try:
             title = self.state.store.conversation(conversation_id).title
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         suggested = str(Path.home() / f"{_file_stem(title)}.md")
         path, chosen = QFileDialog.getSaveFileName(

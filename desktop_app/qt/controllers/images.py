@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from desktop_app.core.images import ImagePolicy, looks_like_image_path
 from desktop_app.core.store.database import StoreError
 from desktop_app.qt.chat.composer import Composer, image_to_png
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import error_text, translator
 from desktop_app.qt.common.overlays import ImageViewer
 from desktop_app.qt.common.workers import ImageJob
 from desktop_app.qt.describe.offer import MAX_ATTACH, DescribeOffer, should_offer
@@ -114,7 +114,7 @@ class ImagesController(QObject):
         try:
             store.image(sha256)  # gone (a deleted chat): say so rather than open empty
         except StoreError as error:
-            self.status.emit(str(error))
+            self.status.emit(error_text(error))
             return
         keys = self._chat_images()
         if sha256 not in keys:
@@ -124,7 +124,7 @@ class ImagesController(QObject):
             try:
                 image = store.image(key)
             except StoreError as error:
-                raise LookupError(str(error)) from None
+                raise LookupError(error_text(error)) from None
             return image.data, image.width, image.height
 
         self.viewer = ImageViewer(load, keys, keys.index(sha256), self._dialog_parent)

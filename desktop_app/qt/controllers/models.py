@@ -34,7 +34,7 @@ from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import StoreError
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import error_text, translator
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.first_run_panel import FirstRunPanel
 from desktop_app.qt.models.picker import ModelPicker
@@ -94,7 +94,7 @@ def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_di
         except BackendError as error:
             if name == "llama-cpp":
                 raise
-            notes.append(str(error).split(". ")[0])  # "Ollama is not running at …"
+            notes.append(error_text(error).split(". ")[0])  # "Ollama is not running at …"
         else:
             skipped.extend(backend_problems(backend))  # read on this thread, right after
         if name == "llama-cpp" and isinstance(backend, SupportsDefaultModel):
@@ -395,7 +395,7 @@ class ModelsController(QObject):
         try:
             backend = make_backend("openai", settings, self.paths)
         except BackendError as error:  # a bad address, or the key's variable is not set
-            self.views.composer.show_notice(str(error))
+            self.views.composer.show_notice(error_text(error))
             return
         self._replace_backend("openai", backend)
 

@@ -42,7 +42,7 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, fill, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, fill, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
@@ -147,7 +147,7 @@ class DescribePanel(DescribePanelLayout):
         try:
             images = find_images([folder], recursive=False)
         except (DescribeError, OSError) as error:
-            self.show_notice(str(error))
+            self.show_notice(error_text(error))
             return
         if not images:
             self.show_notice(tr("{folder} has no images.", folder=folder.name))
@@ -453,7 +453,7 @@ class DescribePanel(DescribePanelLayout):
         try:
             self.add_files(find_images(dropped, recursive=False))
         except (DescribeError, OSError) as error:
-            self.show_notice(str(error))
+            self.show_notice(error_text(error))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop()  # never waits: the worker ends by itself within the engine's hard stop

@@ -23,6 +23,7 @@ from backends.base import Backend, BackendError, CancelToken
 from desktop_app.core.describe.output import DescribeRow
 from desktop_app.core.describe.run import DescribeJob, DescribeSummary, plan, run_describe
 from desktop_app.core.images import ImageError, make_thumbnail, normalize_image
+from desktop_app.qt.common.i18n import error_text
 from desktop_app.qt.common.signals import emit_from_worker
 
 THUMB_PX = 48
@@ -105,7 +106,7 @@ class DescribeRunner(QObject):
                     cancel=cancel,
                 )
             except BackendError as error:
-                emit_from_worker(self.failed, str(error))
+                emit_from_worker(self.failed, error_text(error))
             except Exception as error:  # the window must survive anything a backend does
                 emit_from_worker(
                     self.failed, f"Something went wrong: {type(error).__name__}: {error}"

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from backends.base import BackendError, CancelToken
 from desktop_app.core.downloads.errors import DownloadCancelled, DownloadError
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import error_text, translator
 from desktop_app.qt.common.signals import emit_from_worker
 
 if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts, not at launch
@@ -139,9 +139,9 @@ class DownloadJob(_Job):
                     cancel=self.cancel_token,
                 )
             except DownloadCancelled as error:
-                emit_from_worker(self.failed, str(error), True)
+                emit_from_worker(self.failed, error_text(error), True)
             except DownloadError as error:
-                emit_from_worker(self.failed, str(error), False)
+                emit_from_worker(self.failed, error_text(error), False)
             except Exception as error:  # a disk error, a bug: the window stays up
                 emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
             else:
@@ -207,7 +207,7 @@ class PullJob(_Job):
                             self.progress, PullStatus(line.status, done, total, speed, eta)
                         )
             except BackendError as error:
-                emit_from_worker(self.failed, str(error), False)
+                emit_from_worker(self.failed, error_text(error), False)
                 return
             except Exception as error:
                 emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)

@@ -4,37 +4,37 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../common/about_dialog.py" line="39"/>
+        <location filename="../qt/common/about_dialog.py" line="39"/>
         <source>About LocalSight</source>
         <translation>关于 LocalSight</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="44"/>
+        <location filename="../qt/common/about_dialog.py" line="44"/>
         <source>&lt;b&gt;LocalSight&lt;/b&gt; — chat with vision-language models, fully offline.&lt;br&gt;If something goes wrong, copy this into your bug report:</source>
         <translation>&lt;b&gt;LocalSight&lt;/b&gt; — 与视觉语言模型对话，完全离线。&lt;br&gt;如果遇到问题，请把以下内容复制到错误报告中：</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="50"/>
+        <location filename="../qt/common/about_dialog.py" line="50"/>
         <source>Checking this computer…</source>
         <translation>正在检查这台电脑…</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="54"/>
+        <location filename="../qt/common/about_dialog.py" line="54"/>
         <source>Diagnostics</source>
         <translation>诊断信息</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="57"/>
+        <location filename="../qt/common/about_dialog.py" line="57"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="67"/>
+        <location filename="../qt/common/about_dialog.py" line="67"/>
         <source>Could not collect the details: {error}</source>
         <translation>无法收集详细信息：{error}</translation>
     </message>
     <message>
-        <location filename="../common/about_dialog.py" line="77"/>
+        <location filename="../qt/common/about_dialog.py" line="77"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
@@ -42,48 +42,48 @@
 <context>
     <name>Catalog</name>
     <message>
-        <location filename="../models/catalog_text.py" line="22"/>
+        <location filename="../qt/models/catalog_text.py" line="22"/>
         <source>Raspberry Pi 5 and 4 GB machines: fast captions and simple questions.</source>
         <extracomment>``CatalogEntry.good_for`` by entry id, as the shipped catalog has them.</extracomment>
         <translation>树莓派 5 和 4 GB 内存的电脑：快速生成图片说明，回答简单问题。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="25"/>
+        <location filename="../qt/models/catalog_text.py" line="25"/>
         <source>8 GB laptops when speed matters more than detail.</source>
         <translation>8 GB 内存的笔记本：速度比细节更重要时选它。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="28"/>
+        <location filename="../qt/models/catalog_text.py" line="28"/>
         <source>8 GB laptops: the best answers of the list that still fit.</source>
         <translation>8 GB 内存的笔记本：放得下的模型中回答最好的一个。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="31"/>
+        <location filename="../qt/models/catalog_text.py" line="31"/>
         <source>Reading text in images (OCR, documents, screenshots); not for commercial use.</source>
         <translation>识别图片中的文字（OCR、文档、截图）；不可商用。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="35"/>
+        <location filename="../qt/models/catalog_text.py" line="35"/>
         <source>8 GB laptops and the Pi 5: reading screenshots and documents, Chinese and English.</source>
         <translation>8 GB 内存的笔记本和树莓派 5：识读截图和文档，中英文皆可。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="39"/>
+        <location filename="../qt/models/catalog_text.py" line="39"/>
         <source>Raspberry Pi 4 and 5: quick captions; a hybrid convolution model built for small devices.</source>
         <translation>树莓派 4 和 5：快速生成图片说明；专为小型设备打造的混合卷积模型。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="43"/>
+        <location filename="../qt/models/catalog_text.py" line="43"/>
         <source>8 GB laptops: Google&apos;s newest small model, better answers than Gemma 3 4B at a similar speed.</source>
         <translation>8 GB 内存的笔记本：谷歌最新的小模型，速度与 Gemma 3 4B 相近，回答更好。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="48"/>
+        <location filename="../qt/models/catalog_text.py" line="48"/>
         <source>Short, literal descriptions; F16 weights, so larger than its 1.9B parameters suggest.</source>
         <translation>描述简短、直白；F16 权重，因此文件比 1.9B 参数量看上去的要大。</translation>
     </message>
     <message>
-        <location filename="../models/catalog_text.py" line="52"/>
+        <location filename="../qt/models/catalog_text.py" line="52"/>
         <source>The classic; 16 GB machines. Newer small models usually answer better.</source>
         <translation>经典之作，适合 16 GB 内存的电脑。较新的小模型通常回答得更好。</translation>
     </message>
@@ -91,286 +91,286 @@
 <context>
     <name>ChatTools</name>
     <message>
-        <location filename="../chat/chat_tools.py" line="51"/>
+        <location filename="../qt/chat/chat_tools.py" line="51"/>
         <source>Describe for alt text</source>
         <extracomment>The meter&apos;s width: room for &quot;≈ 12.3k / 128k&quot; without pushing the buttons around. The least a title box shows: issue 17 found the rename box too narrow for a title.</extracomment>
         <translation>生成替代文本</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="52"/>
+        <location filename="../qt/chat/chat_tools.py" line="52"/>
         <source>Read the text in this image</source>
         <translation>识别图中文字</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="53"/>
+        <location filename="../qt/chat/chat_tools.py" line="53"/>
         <source>Translate to 中文</source>
         <translation>翻译成中文</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="62"/>
+        <location filename="../qt/chat/chat_tools.py" line="62"/>
         <source>Write alt text for this image.</source>
         <translation>为这张图片写替代文字。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="63"/>
+        <location filename="../qt/chat/chat_tools.py" line="63"/>
         <source>Read the text in this image.</source>
         <translation>读出这张图片中的文字。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="122"/>
+        <location filename="../qt/chat/chat_tools.py" line="122"/>
         <source>Context: about {used} of {size} tokens</source>
         <translation>上下文：约 {used} / {size} token</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="142"/>
+        <location filename="../qt/chat/chat_tools.py" line="142"/>
         <source>Chat settings…</source>
         <translation>对话设置…</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="144"/>
+        <location filename="../qt/chat/chat_tools.py" line="144"/>
         <source>This chat&apos;s system prompt, temperature, context size and answer length</source>
         <translation>此对话的系统提示词、温度、上下文长度和回答长度</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="146"/>
-        <location filename="../chat/chat_tools.py" line="221"/>
+        <location filename="../qt/chat/chat_tools.py" line="146"/>
+        <location filename="../qt/chat/chat_tools.py" line="221"/>
         <source>Chat settings</source>
         <translation>对话设置</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="152"/>
-        <location filename="../chat/chat_tools.py" line="154"/>
+        <location filename="../qt/chat/chat_tools.py" line="152"/>
+        <location filename="../qt/chat/chat_tools.py" line="154"/>
         <source>Presets</source>
         <translation>预设</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="153"/>
+        <location filename="../qt/chat/chat_tools.py" line="153"/>
         <source>Give this chat a preset&apos;s instructions and settings</source>
         <translation>将预设的指令和设置应用到此对话</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="182"/>
+        <location filename="../qt/chat/chat_tools.py" line="182"/>
         <source>Save this chat&apos;s settings as a preset…</source>
         <translation>将此对话的设置保存为预设…</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="186"/>
+        <location filename="../qt/chat/chat_tools.py" line="186"/>
         <source>Rename or delete a preset</source>
         <translation>重命名或删除预设</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="191"/>
+        <location filename="../qt/chat/chat_tools.py" line="191"/>
         <source>Rename “{name}”…</source>
         <translation>重命名“{name}”…</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="195"/>
+        <location filename="../qt/chat/chat_tools.py" line="195"/>
         <source>Delete “{name}”…</source>
         <translation>删除“{name}”…</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="236"/>
+        <location filename="../qt/chat/chat_tools.py" line="236"/>
         <source>No system prompt</source>
         <translation>无系统提示词</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="237"/>
+        <location filename="../qt/chat/chat_tools.py" line="237"/>
         <source>Instructions the model reads before this chat</source>
         <translation>模型在此对话开始前读取的指令</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="238"/>
+        <location filename="../qt/chat/chat_tools.py" line="238"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="244"/>
+        <location filename="../qt/chat/chat_tools.py" line="244"/>
         <source>0 gives the same answer every time; higher is more varied.</source>
         <translation>为 0 时每次回答相同；越高回答越多样。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="246"/>
+        <location filename="../qt/chat/chat_tools.py" line="246"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="252"/>
+        <location filename="../qt/chat/chat_tools.py" line="252"/>
         <source>How much of the conversation the model keeps in mind. More uses more memory.</source>
         <translation>模型能记住多少对话内容。越大占用内存越多。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="254"/>
+        <location filename="../qt/chat/chat_tools.py" line="254"/>
         <source>Context size (tokens)</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="258"/>
+        <location filename="../qt/chat/chat_tools.py" line="258"/>
         <source>Answers stop after this many tokens.</source>
         <translation>回答达到此 token 数后停止。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="259"/>
+        <location filename="../qt/chat/chat_tools.py" line="259"/>
         <source>Longest answer (tokens)</source>
         <translation>最长回答（token）</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="264"/>
+        <location filename="../qt/chat/chat_tools.py" line="264"/>
         <source>Use the defaults</source>
         <translation>使用默认设置</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="266"/>
+        <location filename="../qt/chat/chat_tools.py" line="266"/>
         <source>Follow the settings in Settings… (Ctrl+,), also when they change</source>
         <translation>跟随“设置…”（Ctrl+,）中的设置，包括之后的更改</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="307"/>
+        <location filename="../qt/chat/chat_tools.py" line="307"/>
         <source>This chat follows the defaults in Settings….</source>
         <translation>此对话使用“设置…”中的默认设置。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_tools.py" line="309"/>
+        <location filename="../qt/chat/chat_tools.py" line="309"/>
         <source>These settings are this chat&apos;s own.</source>
         <translation>这些设置仅用于此对话。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="51"/>
+        <location filename="../qt/controllers/chat_tools.py" line="51"/>
         <source>Markdown with images (*.md)</source>
         <translation>带图片的 Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="125"/>
+        <location filename="../qt/controllers/chat_tools.py" line="125"/>
         <source>This chat&apos;s own settings (temperature {t})</source>
         <translation>此对话的专属设置（温度 {t}）</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="136"/>
+        <location filename="../qt/controllers/chat_tools.py" line="136"/>
         <source>About {used} of the {size} tokens of context this chat gets are in use: the system prompt, every message and each image (estimated from the text, about 4 characters a token and 256 per image; the model&apos;s own count differs a little).</source>
         <translation>此对话的 {size} token 上下文中已用约 {used}：包括系统提示词、所有消息和每张图片（按文本估算：约 4 个字符算 1 个 token，每张图片 256 个；模型自己的计数会略有不同）。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="144"/>
+        <location filename="../qt/controllers/chat_tools.py" line="144"/>
         <source>Each answer needs room too (up to {limit} tokens, this chat&apos;s longest answer).</source>
         <translation>每次回答也需要空间（最多 {limit} token，即此对话最长的回答）。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="151"/>
+        <location filename="../qt/controllers/chat_tools.py" line="151"/>
         <source>When it is full, Ollama leaves the oldest messages out of what the model reads (the chat keeps them): the model forgets how the chat began.</source>
         <translation>上下文满后，Ollama 会让模型不再读取最早的消息（对话中仍保留）：模型会忘记对话的开头。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="158"/>
+        <location filename="../qt/controllers/chat_tools.py" line="158"/>
         <source>When it is full, the server decides: most refuse the message with an error saying the conversation is longer than the model&apos;s context.</source>
         <translation>上下文满后，由服务器决定：多数服务器会拒绝该消息，并报错说对话超出了模型的上下文。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="165"/>
+        <location filename="../qt/controllers/chat_tools.py" line="165"/>
         <source>When it is full, nothing is left out on its own: a message that no longer fits is not answered (the answer fails: “The conversation is longer than the model&apos;s context window”), and an answer that reaches the end stops there, as at the length limit. Start a new chat, remove images, or raise the context size in Chat settings….</source>
         <translation>上下文满后不会自动丢弃任何内容：放不下的消息不会得到回答（回答失败：“The conversation is longer than the model&apos;s context window”），回答写到上限时会像达到长度限制一样停止。请新建对话、移除图片，或在“对话设置…”中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="196"/>
+        <location filename="../qt/controllers/chat_tools.py" line="196"/>
         <source>This chat follows the default settings again.</source>
         <translation>此对话已恢复使用默认设置。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="198"/>
+        <location filename="../qt/controllers/chat_tools.py" line="198"/>
         <source>This chat&apos;s settings are saved.</source>
         <translation>此对话的设置已保存。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="230"/>
+        <location filename="../qt/controllers/chat_tools.py" line="230"/>
         <source>Preset “{name}” is this chat&apos;s now.</source>
         <translation>已将预设“{name}”应用到此对话。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="236"/>
-        <location filename="../controllers/chat_tools.py" line="246"/>
+        <location filename="../qt/controllers/chat_tools.py" line="236"/>
+        <location filename="../qt/controllers/chat_tools.py" line="246"/>
         <source>Save as a preset</source>
         <translation>保存为预设</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="236"/>
-        <location filename="../controllers/chat_tools.py" line="256"/>
+        <location filename="../qt/controllers/chat_tools.py" line="236"/>
+        <location filename="../qt/controllers/chat_tools.py" line="256"/>
         <source>Name of the preset:</source>
         <translation>预设名称：</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="249"/>
+        <location filename="../qt/controllers/chat_tools.py" line="249"/>
         <source>Preset “{name}” saved.</source>
         <translation>预设“{name}”已保存。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="256"/>
-        <location filename="../controllers/chat_tools.py" line="263"/>
+        <location filename="../qt/controllers/chat_tools.py" line="256"/>
+        <location filename="../qt/controllers/chat_tools.py" line="263"/>
         <source>Rename preset</source>
         <translation>重命名预设</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="273"/>
-        <location filename="../controllers/chat_tools.py" line="283"/>
+        <location filename="../qt/controllers/chat_tools.py" line="273"/>
+        <location filename="../qt/controllers/chat_tools.py" line="283"/>
         <source>Delete preset</source>
         <translation>删除预设</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="275"/>
+        <location filename="../qt/controllers/chat_tools.py" line="275"/>
         <source>Delete the preset “{name}”? Chats that use it keep their settings.</source>
         <translation>删除预设“{name}”？使用它的对话会保留各自的设置。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="301"/>
+        <location filename="../qt/controllers/chat_tools.py" line="301"/>
         <source>Open a chat to export it.</source>
         <translation>请先打开要导出的对话。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="311"/>
-        <location filename="../controllers/chat_tools.py" line="343"/>
+        <location filename="../qt/controllers/chat_tools.py" line="311"/>
+        <location filename="../qt/controllers/chat_tools.py" line="343"/>
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="335"/>
+        <location filename="../qt/controllers/chat_tools.py" line="335"/>
         <source>Exporting…</source>
         <translation>正在导出…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="340"/>
+        <location filename="../qt/controllers/chat_tools.py" line="340"/>
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="342"/>
+        <location filename="../qt/controllers/chat_tools.py" line="342"/>
         <source>Not exported</source>
         <translation>未导出</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="343"/>
+        <location filename="../qt/controllers/chat_tools.py" line="343"/>
         <source>The chat was not exported: {error}</source>
         <translation>对话未导出：{error}</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="348"/>
-        <location filename="../controllers/chat_tools.py" line="372"/>
+        <location filename="../qt/controllers/chat_tools.py" line="348"/>
+        <location filename="../qt/controllers/chat_tools.py" line="372"/>
         <source>Import chat</source>
         <translation>导入对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="366"/>
+        <location filename="../qt/controllers/chat_tools.py" line="366"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="371"/>
+        <location filename="../qt/controllers/chat_tools.py" line="371"/>
         <source>Nothing was imported</source>
         <translation>未导入任何内容</translation>
     </message>
     <message>
-        <location filename="../controllers/chat_tools.py" line="372"/>
+        <location filename="../qt/controllers/chat_tools.py" line="372"/>
         <source>Nothing was imported. {reason}</source>
         <translation>未导入任何内容。{reason}</translation>
     </message>
     <message numerus="yes">
-        <location filename="../controllers/chat_tools.py" line="377"/>
+        <location filename="../qt/controllers/chat_tools.py" line="377"/>
         <source>%n chat(s) imported.</source>
         <translation>
             <numerusform>已导入 %n 个对话。</numerusform>
@@ -380,158 +380,177 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../chat/chat_view.py" line="39"/>
+        <location filename="../qt/chat/chat_view.py" line="39"/>
         <source>Describe this image in detail.</source>
         <translation>详细描述这张图片。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="40"/>
+        <location filename="../qt/chat/chat_view.py" line="40"/>
         <source>What text is in this screenshot?</source>
         <translation>这张截图里有哪些文字？</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="41"/>
+        <location filename="../qt/chat/chat_view.py" line="41"/>
         <source>Write a short alt text for this photo.</source>
         <translation>为这张照片写一段简短的替代文本。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="44"/>
+        <location filename="../qt/chat/chat_view.py" line="44"/>
         <source>Explain how vaccines work, in simple words.</source>
         <translation>用通俗的话解释疫苗的原理。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="45"/>
+        <location filename="../qt/chat/chat_view.py" line="45"/>
         <source>Summarize the text I paste next in three points.</source>
         <translation>把我接下来粘贴的文字总结成三点。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="46"/>
+        <location filename="../qt/chat/chat_view.py" line="46"/>
         <source>Write a friendly email asking to move a meeting.</source>
         <translation>写一封友好的邮件，请求改期开会。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="60"/>
+        <location filename="../qt/chat/chat_view.py" line="60"/>
         <source>What would you like to look at?</source>
         <translation>想看看什么？</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="70"/>
+        <location filename="../qt/chat/chat_view.py" line="70"/>
         <source>Drop images here or paste with Ctrl+V — or just type.</source>
         <translation>将图片拖到这里或按 Ctrl+V 粘贴，也可以直接输入。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="80"/>
+        <location filename="../qt/chat/chat_view.py" line="80"/>
         <source>Put this prompt in the message box</source>
         <translation>将此提示词填入输入框</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="96"/>
+        <location filename="../qt/chat/chat_view.py" line="96"/>
         <source>No model selected yet.</source>
         <translation>尚未选择模型。</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="98"/>
+        <location filename="../qt/chat/chat_view.py" line="98"/>
         <source>Model: {name} — can see images</source>
         <translation>模型：{name} — 可识别图片</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="101"/>
+        <location filename="../qt/chat/chat_view.py" line="101"/>
         <source>Model: {name} — text only: pick a vision model to ask about images</source>
         <translation>模型：{name} — 仅文本：如需询问图片，请选择视觉模型</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="150"/>
+        <location filename="../qt/chat/chat_view.py" line="150"/>
         <source>Conversation</source>
         <extracomment>Messages built when a chat opens (its end) and around a revealed message. Messages built at a time when the person scrolls near an edge of the window. How long a revealed message stays highlighted.</extracomment>
         <translation>对话内容</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="184"/>
+        <location filename="../qt/chat/chat_view.py" line="184"/>
         <source>↓ Jump to latest</source>
         <extracomment>The built widgets, in message order: rows ``_start`` … ``_start + len(widgets) - 1``.</extracomment>
         <translation>↓ 跳到最新</translation>
     </message>
     <message>
-        <location filename="../chat/chat_view.py" line="186"/>
+        <location filename="../qt/chat/chat_view.py" line="186"/>
         <source>Scroll to the newest message (End)</source>
         <translation>滚动到最新消息（End）</translation>
     </message>
 </context>
 <context>
+    <name>CommandLine</name>
+    <message>
+        <location filename="../cli/app.py" line="90"/>
+        <source>localsight: stopped.</source>
+        <translation>localsight：已停止。</translation>
+    </message>
+    <message>
+        <location filename="../cli/app.py" line="93"/>
+        <location filename="../cli/app.py" line="99"/>
+        <source>localsight: error: {error}</source>
+        <translation>localsight：错误：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cli/app.py" line="102"/>
+        <source>localsight: unexpected error: {name}: {error}</source>
+        <translation>localsight：意外错误：{name}：{error}</translation>
+    </message>
+</context>
+<context>
     <name>Composer</name>
     <message>
-        <location filename="../chat/composer.py" line="144"/>
+        <location filename="../qt/chat/composer.py" line="144"/>
         <source>Attached image {name}</source>
         <extracomment>What a notice above the message box is about, so each goes when it stops being true (issue 17: &quot;SmolLM2 cannot see images&quot; outlived the switch to a vision model). A note of one kind never hides or clears another: each kind is kept apart, shown one after another. ``NOTICE_GENERAL``: the settings, models skipped, attachments -- kept until replaced. About the model chosen (&quot;… cannot see images&quot;): cleared when the model changes. About the chat on screen (&quot;… is still answering&quot;, a failed send): cleared when another chat, or a new one, is shown.</extracomment>
         <translation>已附加图片 {name}</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="148"/>
-        <location filename="../chat/composer.py" line="149"/>
+        <location filename="../qt/chat/composer.py" line="148"/>
+        <location filename="../qt/chat/composer.py" line="149"/>
         <source>Remove {name}</source>
         <translation>移除 {name}</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="226"/>
+        <location filename="../qt/chat/composer.py" line="226"/>
         <source>Attach</source>
         <extracomment>The button beside a notice was clicked; its notice&apos;s NOTICE_* key.</extracomment>
         <translation>附加</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="228"/>
+        <location filename="../qt/chat/composer.py" line="228"/>
         <source>Attach images (Ctrl+O)</source>
         <translation>附加图片（Ctrl+O）</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="229"/>
+        <location filename="../qt/chat/composer.py" line="229"/>
         <source>Attach images</source>
         <translation>附加图片</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="235"/>
+        <location filename="../qt/chat/composer.py" line="235"/>
         <source>Ask about an image, or anything… (Enter sends, Shift+Enter for a new line)</source>
         <translation>询问图片或任何问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="237"/>
+        <location filename="../qt/chat/composer.py" line="237"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="238"/>
+        <location filename="../qt/chat/composer.py" line="238"/>
         <source>Your message. Enter sends, Shift+Enter adds a line.</source>
         <translation>你的消息。Enter 发送，Shift+Enter 换行。</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="252"/>
-        <location filename="../chat/composer.py" line="255"/>
+        <location filename="../qt/chat/composer.py" line="252"/>
+        <location filename="../qt/chat/composer.py" line="255"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="254"/>
+        <location filename="../qt/chat/composer.py" line="254"/>
         <source>Send (Enter)</source>
         <translation>发送（Enter）</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="259"/>
-        <location filename="../chat/composer.py" line="262"/>
+        <location filename="../qt/chat/composer.py" line="259"/>
+        <location filename="../qt/chat/composer.py" line="262"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="261"/>
+        <location filename="../qt/chat/composer.py" line="261"/>
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="382"/>
+        <location filename="../qt/chat/composer.py" line="382"/>
         <source>image {number} of the message</source>
         <translation>消息中的第 {number} 张图片</translation>
     </message>
     <message>
-        <location filename="../chat/composer.py" line="385"/>
-        <location filename="../chat/composer.py" line="410"/>
+        <location filename="../qt/chat/composer.py" line="385"/>
+        <location filename="../qt/chat/composer.py" line="410"/>
         <source>Editing a message — Enter resends it and replaces what came after; Esc cancels.</source>
         <translation>正在编辑消息 — Enter 重新发送并替换其后的内容；Esc 取消。</translation>
     </message>
@@ -539,31 +558,31 @@
 <context>
     <name>DescribeOffer</name>
     <message>
-        <location filename="../describe/offer.py" line="42"/>
+        <location filename="../qt/describe/offer.py" line="42"/>
         <source>Many images</source>
         <translation>多张图片</translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/offer.py" line="44"/>
+        <location filename="../qt/describe/offer.py" line="44"/>
         <source>The folder holds %n image(s).</source>
         <translation>
             <numerusform>该文件夹中有 %n 张图片。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/offer.py" line="46"/>
+        <location filename="../qt/describe/offer.py" line="46"/>
         <source>You dropped %n image(s).</source>
         <translation>
             <numerusform>你拖入了 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="48"/>
+        <location filename="../qt/describe/offer.py" line="48"/>
         <source>What should happen?</source>
         <translation>要怎么处理？</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="51"/>
+        <location filename="../qt/describe/offer.py" line="51"/>
         <source>Describe each: {model} describes every image on its own, in a table you can export as JSONL or CSV.
 
 Attach to message: the images go into one chat message (at most {max}).</source>
@@ -572,32 +591,32 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 附加到消息：图片放入同一条对话消息（最多 {max} 张）。</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="54"/>
+        <location filename="../qt/describe/offer.py" line="54"/>
         <source>the selected model</source>
         <translation>所选模型</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="59"/>
+        <location filename="../qt/describe/offer.py" line="59"/>
         <source>&amp;Describe each</source>
         <translation>逐张描述(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="62"/>
+        <location filename="../qt/describe/offer.py" line="62"/>
         <source>&amp;Attach to message</source>
         <translation>附加到消息(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="66"/>
+        <location filename="../qt/describe/offer.py" line="66"/>
         <source>Describe every image separately</source>
         <translation>分别描述每张图片</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="67"/>
+        <location filename="../qt/describe/offer.py" line="67"/>
         <source>Attach the images to your next message</source>
         <translation>将图片附加到下一条消息</translation>
     </message>
     <message>
-        <location filename="../describe/offer.py" line="68"/>
+        <location filename="../qt/describe/offer.py" line="68"/>
         <source>Do nothing with these images</source>
         <translation>不处理这些图片</translation>
     </message>
@@ -605,372 +624,372 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>DescribePanel</name>
     <message>
-        <location filename="../describe/layout.py" line="35"/>
+        <location filename="../qt/describe/layout.py" line="35"/>
         <source>Describe this image in one or two sentences.</source>
         <translation>用一两句话描述这张图片。</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="42"/>
+        <location filename="../qt/describe/layout.py" line="42"/>
         <source>{s} s</source>
         <translation>{s} 秒</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="45"/>
+        <location filename="../qt/describe/layout.py" line="45"/>
         <source>{m} min {s} s</source>
         <translation>{m} 分 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="47"/>
+        <location filename="../qt/describe/layout.py" line="47"/>
         <source>{h} h {m} min</source>
         <translation>{h} 小时 {m} 分</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="69"/>
+        <location filename="../qt/describe/layout.py" line="69"/>
         <source>Describe each image</source>
         <translation>逐张描述图片</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="84"/>
+        <location filename="../qt/describe/layout.py" line="84"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="88"/>
+        <location filename="../qt/describe/layout.py" line="88"/>
         <source>Add &amp;images…</source>
         <translation>添加图片(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="88"/>
+        <location filename="../qt/describe/layout.py" line="88"/>
         <source>Add image files to the list</source>
         <translation>将图片文件添加到列表</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="92"/>
+        <location filename="../qt/describe/layout.py" line="92"/>
         <source>Add &amp;folder…</source>
         <translation>添加文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="93"/>
+        <location filename="../qt/describe/layout.py" line="93"/>
         <source>Add every image in a folder (not its subfolders)</source>
         <translation>添加文件夹中的所有图片（不含子文件夹）</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="99"/>
+        <location filename="../qt/describe/layout.py" line="99"/>
         <source>C&amp;lear</source>
         <translation>清空(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="100"/>
+        <location filename="../qt/describe/layout.py" line="100"/>
         <source>Remove every image and result from the list</source>
         <translation>从列表中移除所有图片和结果</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="108"/>
+        <location filename="../qt/describe/layout.py" line="108"/>
         <source>&amp;Prompt:</source>
         <translation>提示词(&amp;P)：</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="110"/>
+        <location filename="../qt/describe/layout.py" line="110"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="111"/>
+        <location filename="../qt/describe/layout.py" line="111"/>
         <source>What to ask about every image; Enter starts</source>
         <translation>对每张图片提的问题；按 Enter 开始</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="116"/>
+        <location filename="../qt/describe/layout.py" line="116"/>
         <source>&amp;Start</source>
         <translation>开始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="116"/>
+        <location filename="../qt/describe/layout.py" line="116"/>
         <source>Describe every image not described yet</source>
         <translation>描述所有尚未描述的图片</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="120"/>
+        <location filename="../qt/describe/layout.py" line="120"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="120"/>
+        <location filename="../qt/describe/layout.py" line="120"/>
         <source>Stop now; finished rows are kept</source>
         <translation>立即停止；已完成的行会保留</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="132"/>
+        <location filename="../qt/describe/layout.py" line="132"/>
         <source>Notice</source>
         <translation>提示</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="138"/>
-        <location filename="../describe/layout.py" line="147"/>
+        <location filename="../qt/describe/layout.py" line="138"/>
+        <location filename="../qt/describe/layout.py" line="147"/>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="157"/>
+        <location filename="../qt/describe/layout.py" line="157"/>
         <source>&amp;Copy text</source>
         <translation>复制文本(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="157"/>
+        <location filename="../qt/describe/layout.py" line="157"/>
         <source>Copy the selected rows&apos; descriptions (Ctrl+C)</source>
         <translation>复制所选行的描述（Ctrl+C）</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="162"/>
+        <location filename="../qt/describe/layout.py" line="162"/>
         <source>&amp;Write .txt files</source>
         <translation>写入 .txt 文件(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="163"/>
+        <location filename="../qt/describe/layout.py" line="163"/>
         <source>Save each description beside its image as PHOTO.jpg.txt</source>
         <translation>将每条描述保存在对应图片旁，命名为 PHOTO.jpg.txt</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="169"/>
+        <location filename="../qt/describe/layout.py" line="169"/>
         <source>&amp;Export…</source>
         <translation>导出(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="170"/>
+        <location filename="../qt/describe/layout.py" line="170"/>
         <source>Save the results as JSON Lines or CSV</source>
         <translation>将结果保存为 JSON Lines 或 CSV</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="176"/>
+        <location filename="../qt/describe/layout.py" line="176"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../describe/layout.py" line="177"/>
+        <location filename="../qt/describe/layout.py" line="177"/>
         <source>Close this window (a run in progress is stopped)</source>
         <translation>关闭此窗口（会停止正在进行的任务）</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="54"/>
+        <location filename="../qt/describe/panel.py" line="54"/>
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="136"/>
+        <location filename="../qt/describe/panel.py" line="136"/>
         <source>Images to describe</source>
         <translation>要描述的图片</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="142"/>
+        <location filename="../qt/describe/panel.py" line="142"/>
         <source>Folder to describe</source>
         <translation>要描述的文件夹</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="153"/>
+        <location filename="../qt/describe/panel.py" line="153"/>
         <source>{folder} has no images.</source>
         <translation>{folder} 中没有图片。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="181"/>
+        <location filename="../qt/describe/panel.py" line="181"/>
         <source>No model is selected.</source>
         <translation>未选择模型。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="183"/>
+        <location filename="../qt/describe/panel.py" line="183"/>
         <source>Model: {name} (sees images)</source>
         <translation>模型：{name}（可识别图片）</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="185"/>
+        <location filename="../qt/describe/panel.py" line="185"/>
         <source>Model: {name} (text only)</source>
         <translation>模型：{name}（仅文本）</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="198"/>
+        <location filename="../qt/describe/panel.py" line="198"/>
         <source>No model is selected. Add a vision model in the main window (Model → Add a model file…).</source>
         <translation>未选择模型。请在主窗口中添加视觉模型（模型 → 添加模型文件…）。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="203"/>
+        <location filename="../qt/describe/panel.py" line="203"/>
         <source>{name} cannot see images. Pick a model marked “vision” in the main window (Ctrl+K), then press Start.</source>
         <translation>{name} 无法识别图片。请在主窗口中选择标有“视觉”的模型（Ctrl+K），然后点击“开始”。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="218"/>
+        <location filename="../qt/describe/panel.py" line="218"/>
         <source>The model is answering in the chat. Wait for the answer (or stop it), then press Start: it answers one request at a time.</source>
         <translation>模型正在对话中回答。请等待回答结束（或停止它），再点击“开始”：模型一次只处理一个请求。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="222"/>
+        <location filename="../qt/describe/panel.py" line="222"/>
         <source>Every image in the list has a result. Add more images first.</source>
         <translation>列表中的图片都已有结果。请先添加更多图片。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="224"/>
+        <location filename="../qt/describe/panel.py" line="224"/>
         <source>Write a prompt first.</source>
         <translation>请先填写提示词。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="245"/>
-        <location filename="../describe/panel.py" line="313"/>
+        <location filename="../qt/describe/panel.py" line="245"/>
+        <location filename="../qt/describe/panel.py" line="313"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="246"/>
+        <location filename="../qt/describe/panel.py" line="246"/>
         <source>Checking files…</source>
         <translation>正在检查文件…</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="254"/>
+        <location filename="../qt/describe/panel.py" line="254"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="255"/>
+        <location filename="../qt/describe/panel.py" line="255"/>
         <source>Stopping the description run…</source>
         <translation>正在停止描述任务…</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="269"/>
-        <location filename="../describe/panel.py" line="278"/>
+        <location filename="../qt/describe/panel.py" line="269"/>
+        <location filename="../qt/describe/panel.py" line="278"/>
         <source>Describing…</source>
         <translation>正在描述…</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="287"/>
+        <location filename="../qt/describe/panel.py" line="287"/>
         <source>Stopped: {done} of {total} done ({before} from before)</source>
         <translation>已停止：完成 {done}/{total}（其中 {before} 张为之前完成）</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="289"/>
+        <location filename="../qt/describe/panel.py" line="289"/>
         <source>Stopped: {done} of {total} done</source>
         <translation>已停止：完成 {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="291"/>
+        <location filename="../qt/describe/panel.py" line="291"/>
         <source>Done: {done} of {total} ({before} from before) in {time}</source>
         <translation>完成：{done}/{total}（其中 {before} 张为之前完成），用时 {time}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="293"/>
+        <location filename="../qt/describe/panel.py" line="293"/>
         <source>Done: {done} of {total} in {time}</source>
         <translation>完成：{done}/{total}，用时 {time}</translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="297"/>
+        <location filename="../qt/describe/panel.py" line="297"/>
         <source>%n could not be described</source>
         <translation>
             <numerusform>%n 张无法描述</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="331"/>
+        <location filename="../qt/describe/panel.py" line="331"/>
         <source>{rate} images/s</source>
         <translation>每秒 {rate} 张</translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="343"/>
+        <location filename="../qt/describe/panel.py" line="343"/>
         <source>%n image(s)</source>
         <translation>
             <numerusform>%n 张图片</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="345"/>
+        <location filename="../qt/describe/panel.py" line="345"/>
         <source>%n to describe</source>
         <translation>
             <numerusform>待描述 %n 张</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="396"/>
+        <location filename="../qt/describe/panel.py" line="396"/>
         <source>Exported %n row(s) to {file}</source>
         <translation>
             <numerusform>已导出 %n 行到 {file}</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="411"/>
+        <location filename="../qt/describe/panel.py" line="411"/>
         <source>A .txt file is already beside %n image(s). Replace the existing file(s)?</source>
         <translation>
             <numerusform>有 %n 张图片旁已有 .txt 文件。要替换这些文件吗？</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../describe/panel.py" line="424"/>
+        <location filename="../qt/describe/panel.py" line="424"/>
         <source>Wrote %n .txt file(s) beside the images</source>
         <translation>
             <numerusform>已在图片旁写入 %n 个 .txt 文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="299"/>
+        <location filename="../qt/describe/panel.py" line="299"/>
         <source>Start continues with the rest</source>
         <translation>点击“开始”继续处理其余图片</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="307"/>
+        <location filename="../qt/describe/panel.py" line="307"/>
         <source>The run stopped: see the message above.</source>
         <translation>任务已停止：请查看上方的提示。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="308"/>
+        <location filename="../qt/describe/panel.py" line="308"/>
         <source>Describing stopped: {m}</source>
         <translation>描述已停止：{m}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="313"/>
+        <location filename="../qt/describe/panel.py" line="313"/>
         <source>Not described (stopped)</source>
         <translation>未描述（已停止）</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="325"/>
+        <location filename="../qt/describe/panel.py" line="325"/>
         <source>{done} of {total}</source>
         <translation>{done}/{total}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="329"/>
+        <location filename="../qt/describe/panel.py" line="329"/>
         <source>{s} s per image</source>
         <translation>每张 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="333"/>
+        <location filename="../qt/describe/panel.py" line="333"/>
         <source>about {t} left</source>
         <translation>约剩 {t}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="336"/>
+        <location filename="../qt/describe/panel.py" line="336"/>
         <source>Describing images: {p}</source>
         <translation>正在描述图片：{p}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="346"/>
+        <location filename="../qt/describe/panel.py" line="346"/>
         <source>Add images or a folder to begin.</source>
         <translation>添加图片或文件夹以开始。</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="373"/>
+        <location filename="../qt/describe/panel.py" line="373"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="378"/>
+        <location filename="../qt/describe/panel.py" line="378"/>
         <source>Export descriptions</source>
         <translation>导出描述</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="399"/>
+        <location filename="../qt/describe/panel.py" line="399"/>
         <source>Could not export: {e}</source>
         <translation>无法导出：{e}</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="409"/>
+        <location filename="../qt/describe/panel.py" line="409"/>
         <source>Replace text files?</source>
         <translation>替换文本文件？</translation>
     </message>
     <message>
-        <location filename="../describe/panel.py" line="427"/>
+        <location filename="../qt/describe/panel.py" line="427"/>
         <source>Could not write the .txt files: {e}</source>
         <translation>无法写入 .txt 文件：{e}</translation>
     </message>
@@ -978,47 +997,47 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>DescribeTable</name>
     <message>
-        <location filename="../describe/table.py" line="49"/>
+        <location filename="../qt/describe/table.py" line="49"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="49"/>
+        <location filename="../qt/describe/table.py" line="49"/>
         <source>Description</source>
         <translation>描述</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="49"/>
+        <location filename="../qt/describe/table.py" line="49"/>
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="51"/>
+        <location filename="../qt/describe/table.py" line="51"/>
         <source>Preview</source>
         <translation>预览</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="54"/>
+        <location filename="../qt/describe/table.py" line="54"/>
         <source>Descriptions</source>
         <translation>描述结果</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="55"/>
+        <location filename="../qt/describe/table.py" line="55"/>
         <source>One row per image. Ctrl+C copies the selected descriptions.</source>
         <translation>每张图片一行。Ctrl+C 复制所选描述。</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="98"/>
+        <location filename="../qt/describe/table.py" line="98"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="140"/>
+        <location filename="../qt/describe/table.py" line="140"/>
         <source>Could not describe: {error}</source>
         <translation>无法描述：{error}</translation>
     </message>
     <message>
-        <location filename="../describe/table.py" line="146"/>
+        <location filename="../qt/describe/table.py" line="146"/>
         <source>{s} s</source>
         <translation>{s} 秒</translation>
     </message>
@@ -1026,148 +1045,148 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>FirstRun</name>
     <message>
-        <location filename="../models/first_run_panel.py" line="74"/>
+        <location filename="../qt/models/first_run_panel.py" line="74"/>
         <source>Getting started</source>
         <translation>开始使用</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="95"/>
-        <location filename="../models/first_run_panel.py" line="98"/>
+        <location filename="../qt/models/first_run_panel.py" line="95"/>
+        <location filename="../qt/models/first_run_panel.py" line="98"/>
         <source>Not now</source>
         <translation>以后再说</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="97"/>
+        <location filename="../qt/models/first_run_panel.py" line="97"/>
         <source>Hide this; Model → Manage models… has everything</source>
         <translation>隐藏此面板；“模型 → 管理模型…”中有全部功能</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="118"/>
+        <location filename="../qt/models/first_run_panel.py" line="118"/>
         <source>Download progress</source>
         <translation>下载进度</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="119"/>
+        <location filename="../qt/models/first_run_panel.py" line="119"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="126"/>
+        <location filename="../qt/models/first_run_panel.py" line="126"/>
         <source>See all models…</source>
         <translation>查看所有模型…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="129"/>
+        <location filename="../qt/models/first_run_panel.py" line="129"/>
         <source>Every recommended model, with whether it fits (Ctrl+Shift+M)</source>
         <translation>所有推荐模型，并显示能否在本机运行（Ctrl+Shift+M）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="130"/>
+        <location filename="../qt/models/first_run_panel.py" line="130"/>
         <source>See all models</source>
         <translation>查看所有模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="212"/>
+        <location filename="../qt/models/first_run_panel.py" line="212"/>
         <source>Start chatting</source>
         <translation>开始对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="213"/>
+        <location filename="../qt/models/first_run_panel.py" line="213"/>
         <source>Chat with {name} now (text only)</source>
         <translation>立即与 {name} 对话（仅文本）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="220"/>
+        <location filename="../qt/models/first_run_panel.py" line="220"/>
         <source>A vision model is ready</source>
         <translation>视觉模型已就绪</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="222"/>
+        <location filename="../qt/models/first_run_panel.py" line="222"/>
         <source>{model} is already on this computer and can see images.</source>
         <translation>{model} 已在这台电脑上，可以识别图片。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="226"/>
+        <location filename="../qt/models/first_run_panel.py" line="226"/>
         <source>Use {model}</source>
         <translation>使用 {model}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="227"/>
+        <location filename="../qt/models/first_run_panel.py" line="227"/>
         <source>Chat with {model}; it can see images</source>
         <translation>与 {model} 对话；它可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="230"/>
+        <location filename="../qt/models/first_run_panel.py" line="230"/>
         <source>Ollama has a vision model</source>
         <translation>Ollama 中有视觉模型</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="233"/>
+        <location filename="../qt/models/first_run_panel.py" line="233"/>
         <source>Ollama is running and has {model}, which can see images: use it to ask about photos, screenshots and documents. {text} (built in) answers text.</source>
         <translation>Ollama 正在运行，并且有可识别图片的 {model}：可以用它询问照片、截图和文档。内置的 {text} 负责回答文本。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="241"/>
+        <location filename="../qt/models/first_run_panel.py" line="241"/>
         <source>Use {model} (Ollama)</source>
         <translation>使用 {model}（Ollama）</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="242"/>
+        <location filename="../qt/models/first_run_panel.py" line="242"/>
         <source>Chat with {model} through Ollama</source>
         <translation>通过 Ollama 与 {model} 对话</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="251"/>
+        <location filename="../qt/models/first_run_panel.py" line="251"/>
         <source>Welcome to LocalSight</source>
         <translation>欢迎使用 LocalSight</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="255"/>
+        <location filename="../qt/models/first_run_panel.py" line="255"/>
         <source>{text} is built in and ready: it answers text right now, offline. This computer&apos;s memory is too small for the vision models of the catalog; see all models for what would fit with more memory.</source>
         <translation>{text} 已内置并就绪：现在就能离线回答文本。这台电脑的内存不足以运行目录中的视觉模型；查看所有模型，了解内存更大时可以运行哪些。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="267"/>
+        <location filename="../qt/models/first_run_panel.py" line="267"/>
         <source>{text} is built in: it answers text right now, offline, but it cannot see images. For photos and screenshots, download {model}, the best vision model for this computer&apos;s memory.</source>
         <translation>{text} 已内置：现在就能离线回答文本，但无法识别图片。如需处理照片和截图，请下载 {model}，这是最适合这台电脑内存的视觉模型。</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="274"/>
+        <location filename="../qt/models/first_run_panel.py" line="274"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="274"/>
+        <location filename="../qt/models/first_run_panel.py" line="274"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="278"/>
+        <location filename="../qt/models/first_run_panel.py" line="278"/>
         <source>{verb} {model} ({size}) for images</source>
         <translation>{verb} {model}（{size}）以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="328"/>
+        <location filename="../qt/models/first_run_panel.py" line="328"/>
         <source>Downloading {model}…</source>
         <translation>正在下载 {model}…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="329"/>
+        <location filename="../qt/models/first_run_panel.py" line="329"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="337"/>
+        <location filename="../qt/models/first_run_panel.py" line="337"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="351"/>
+        <location filename="../qt/models/first_run_panel.py" line="351"/>
         <source>Downloading {model}: {text}</source>
         <translation>正在下载 {model}：{text}</translation>
     </message>
     <message>
-        <location filename="../models/first_run_panel.py" line="357"/>
+        <location filename="../qt/models/first_run_panel.py" line="357"/>
         <source>{model} is ready and selected</source>
         <translation>{model} 已就绪并选中</translation>
     </message>
@@ -1175,62 +1194,62 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>FitText</name>
     <message>
-        <location filename="../models/fit_text.py" line="27"/>
+        <location filename="../qt/models/fit_text.py" line="27"/>
         <source>needs {need} of disk, {free} is free</source>
         <translation>需要 {need} 磁盘空间，可用 {free}</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="30"/>
+        <location filename="../qt/models/fit_text.py" line="30"/>
         <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
         <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="37"/>
+        <location filename="../qt/models/fit_text.py" line="37"/>
         <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
         <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="44"/>
+        <location filename="../qt/models/fit_text.py" line="44"/>
         <source>needs about {need} of memory, {free} is free</source>
         <translation>约需 {need} 内存，可用 {free}</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="47"/>
+        <location filename="../qt/models/fit_text.py" line="47"/>
         <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
         <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="54"/>
+        <location filename="../qt/models/fit_text.py" line="54"/>
         <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
         <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="62"/>
+        <location filename="../qt/models/fit_text.py" line="62"/>
         <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
         <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="71"/>
+        <location filename="../qt/models/fit_text.py" line="71"/>
         <source>; </source>
         <translation>；</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="77"/>
+        <location filename="../qt/models/fit_text.py" line="77"/>
         <source>no disk space</source>
         <translation>磁盘空间不足</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="79"/>
+        <location filename="../qt/models/fit_text.py" line="79"/>
         <source>fits</source>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="81"/>
+        <location filename="../qt/models/fit_text.py" line="81"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/fit_text.py" line="83"/>
+        <location filename="../qt/models/fit_text.py" line="83"/>
         <source>will not fit</source>
         <translation>内存不足</translation>
     </message>
@@ -1238,375 +1257,375 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../controllers/chat.py" line="44"/>
+        <location filename="../qt/controllers/chat.py" line="44"/>
         <source>Loading model…</source>
         <extracomment>Marked for lupdate (``QT_TRANSLATE_NOOP`` returns the text as it is); ``tr`` at use.</extracomment>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="45"/>
+        <location filename="../qt/controllers/chat.py" line="45"/>
         <source>Reading image…</source>
         <translation>正在读取图片…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="46"/>
+        <location filename="../qt/controllers/chat.py" line="46"/>
         <source>Thinking…</source>
         <translation>正在思考…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="47"/>
+        <location filename="../qt/controllers/chat.py" line="47"/>
         <source>Writing…</source>
         <translation>正在生成…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="56"/>
+        <location filename="../qt/controllers/chat.py" line="56"/>
         <source>The model is describing images. Chat continues when that run ends; stop it in the Describe window (Chat → Describe images…).</source>
         <translation>模型正在描述图片。该任务结束后才能继续对话；可在描述窗口中停止它（对话 → 描述图片…）。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="178"/>
+        <location filename="../qt/controllers/chat.py" line="178"/>
         <source>{name} cannot see images: it answers from the text of this chat, without the images in it.</source>
         <extracomment>A text-only model answers a chat with images: they were left out (defect 5). What the status bar was told when the last answer ended (&quot;Stopped&quot;): about that chat, so it is taken back when another chat is shown (issue 17). The settings chosen for a new chat before its first message (it has no row yet): its own system prompt and options, or None to follow the app&apos;s settings. How many images the chat on screen holds (its visible branch), and the vision model chosen last: a text-only model in an image chat is told about, with the way back (defect 5).</extracomment>
         <translation>{name} 无法识别图片：它只根据此对话的文字回答，不会看到其中的图片。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="183"/>
+        <location filename="../qt/controllers/chat.py" line="183"/>
         <source>Switch to {name}</source>
         <translation>切换到 {name}</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="214"/>
-        <location filename="../main_window.py" line="405"/>
+        <location filename="../qt/controllers/chat.py" line="214"/>
+        <location filename="../qt/main_window.py" line="405"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="241"/>
-        <location filename="../controllers/chat.py" line="699"/>
-        <location filename="../controllers/models.py" line="190"/>
+        <location filename="../qt/controllers/chat.py" line="241"/>
+        <location filename="../qt/controllers/chat.py" line="699"/>
+        <location filename="../qt/controllers/models.py" line="190"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="259"/>
+        <location filename="../qt/controllers/chat.py" line="259"/>
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="259"/>
+        <location filename="../qt/controllers/chat.py" line="259"/>
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="296"/>
+        <location filename="../qt/controllers/chat.py" line="296"/>
         <source>this chat</source>
         <translation>此对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="299"/>
+        <location filename="../qt/controllers/chat.py" line="299"/>
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="300"/>
+        <location filename="../qt/controllers/chat.py" line="300"/>
         <source>Delete “{title}” and its images? This cannot be undone.</source>
         <translation>删除“{title}”及其图片？此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="397"/>
+        <location filename="../qt/controllers/chat.py" line="397"/>
         <source>“{title}” is still answering. Press Esc to stop it, or send this when it is done (your message is kept).</source>
         <translation>“{title}”仍在回答中。按 Esc 停止，或等它结束后再发送（你的消息会保留）。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="399"/>
+        <location filename="../qt/controllers/chat.py" line="399"/>
         <source>Another chat</source>
         <translation>另一个对话</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="422"/>
+        <location filename="../qt/controllers/chat.py" line="422"/>
         <source>No model is selected. Add a .gguf model with Model → Add a model file…</source>
         <translation>未选择模型。请通过“模型 → 添加模型文件…”添加 .gguf 模型</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="429"/>
+        <location filename="../qt/controllers/chat.py" line="429"/>
         <source>{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove the images to ask in text.</source>
         <translation>{name} 无法识别图片。请选择标有“视觉”的模型（Ctrl+K），或移除图片后用文字提问。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="583"/>
+        <location filename="../qt/controllers/chat.py" line="583"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="683"/>
+        <location filename="../qt/controllers/chat.py" line="683"/>
         <source>Answered without seeing the images in this chat.</source>
         <translation>回答时未看到此对话中的图片。</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="693"/>
+        <location filename="../qt/controllers/chat.py" line="693"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="693"/>
+        <location filename="../qt/controllers/chat.py" line="693"/>
         <source>The answer failed</source>
         <translation>回答失败</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="696"/>
+        <location filename="../qt/controllers/chat.py" line="696"/>
         <source>Stopped at the token limit: Continue asks for more of the answer</source>
         <translation>已达到 token 上限而停止：点击“继续”可让模型接着回答</translation>
     </message>
     <message>
-        <location filename="../controllers/chat.py" line="718"/>
+        <location filename="../qt/controllers/chat.py" line="718"/>
         <source>Not sent</source>
         <translation>未发送</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="61"/>
+        <location filename="../qt/controllers/images.py" line="61"/>
         <source>Attach images</source>
         <translation>附加图片</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="63"/>
+        <location filename="../qt/controllers/images.py" line="63"/>
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="77"/>
+        <location filename="../qt/controllers/images.py" line="77"/>
         <source>pasted image</source>
         <translation>粘贴的图片</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="104"/>
+        <location filename="../qt/controllers/images.py" line="104"/>
         <source>Attached the first {max} of {total} images: one message holds at most {max}. Chat → Describe images… describes any number, one by one.</source>
         <translation>已附加 {total} 张图片中的前 {max} 张：一条消息最多 {max} 张。“对话 → 描述图片…”可逐张描述任意数量的图片。</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="166"/>
+        <location filename="../qt/controllers/images.py" line="166"/>
         <source>Could not read {reason}.</source>
         <translation>无法读取 {reason}。</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="168"/>
+        <location filename="../qt/controllers/images.py" line="168"/>
         <source>No images in {names} (subfolders are not searched).</source>
         <translation>{names} 中没有图片（不搜索子文件夹）。</translation>
     </message>
     <message>
-        <location filename="../controllers/images.py" line="177"/>
+        <location filename="../qt/controllers/images.py" line="177"/>
         <source>Only files on this computer can be attached; save the image first, then drop the file.</source>
         <translation>只能附加这台电脑上的文件；请先保存图片，再拖入文件。</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="157"/>
+        <location filename="../qt/controllers/models.py" line="157"/>
         <source>Looking for models…</source>
         <extracomment>At most this many skipped entries are told by name at once; a folder holding hundreds would push the message box off the window. The rest are counted, and ``localsight models`` lists every one. (old, new) settings after ``apply_settings``: the window restyles when the appearance changed (theme, text size).</extracomment>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="192"/>
+        <location filename="../qt/controllers/models.py" line="192"/>
         <source>No model found: add one with Model → Add a model file…</source>
         <translation>未找到模型：请通过“模型 → 添加模型文件…”添加</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="213"/>
+        <location filename="../qt/controllers/models.py" line="213"/>
         <source>Skipped while looking for models:</source>
         <translation>查找模型时跳过了：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../controllers/models.py" line="216"/>
+        <location filename="../qt/controllers/models.py" line="216"/>
         <source>Skipped %n more; “localsight models” lists every one.</source>
         <translation>
             <numerusform>另有 %n 个被跳过；运行“localsight models”可查看完整列表。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="290"/>
+        <location filename="../qt/controllers/models.py" line="290"/>
         <source>Removed from the list; the file is still on this computer.</source>
         <translation>已从列表中移除；文件仍在这台电脑上。</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="319"/>
+        <location filename="../qt/controllers/models.py" line="319"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="319"/>
+        <location filename="../qt/controllers/models.py" line="319"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../controllers/models.py" line="416"/>
+        <location filename="../qt/controllers/models.py" line="416"/>
         <source>Could not save settings: {e}</source>
         <translation>无法保存设置：{e}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="341"/>
-        <location filename="../main_window.py" line="343"/>
+        <location filename="../qt/main_window.py" line="341"/>
+        <location filename="../qt/main_window.py" line="343"/>
         <source>Settings</source>
         <extracomment>The first window&apos;s size where the screen has room for it. The smallest window that is still usable (the composer, the picker and the answers); never more than the screen, though: a window larger than its screen hides its edges. The share of the screen&apos;s available area the first window takes at most, so it looks like a window (the desktop shows around it) rather than a maximised one. The window built in its place when the language changed (None: not rebuilt).</extracomment>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="342"/>
+        <location filename="../qt/main_window.py" line="342"/>
         <source>Settings (Ctrl+,)</source>
         <translation>设置（Ctrl+,）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384"/>
+        <location filename="../qt/main_window.py" line="384"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="404"/>
+        <location filename="../qt/main_window.py" line="404"/>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408"/>
+        <location filename="../qt/main_window.py" line="408"/>
         <source>Attach images…</source>
         <translation>附加图片…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="412"/>
+        <location filename="../qt/main_window.py" line="412"/>
         <source>Describe images…</source>
         <translation>描述图片…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="413"/>
+        <location filename="../qt/main_window.py" line="413"/>
         <source>Search chats</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="415"/>
+        <location filename="../qt/main_window.py" line="415"/>
         <source>Chat settings…</source>
         <translation>对话设置…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="416"/>
+        <location filename="../qt/main_window.py" line="416"/>
         <source>Export chat…</source>
         <translation>导出对话…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="417"/>
+        <location filename="../qt/main_window.py" line="417"/>
         <source>Import chat…</source>
         <translation>导入对话…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="419"/>
+        <location filename="../qt/main_window.py" line="419"/>
         <source>Copy last answer</source>
         <translation>复制最后的回答</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="420"/>
+        <location filename="../qt/main_window.py" line="420"/>
         <source>Regenerate last answer</source>
         <translation>重新生成最后的回答</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="421"/>
+        <location filename="../qt/main_window.py" line="421"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="423"/>
+        <location filename="../qt/main_window.py" line="423"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="424"/>
+        <location filename="../qt/main_window.py" line="424"/>
         <source>&amp;Model</source>
         <translation>模型(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="425"/>
+        <location filename="../qt/main_window.py" line="425"/>
         <source>Choose model…</source>
         <translation>选择模型…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="426"/>
+        <location filename="../qt/main_window.py" line="426"/>
         <source>Manage models…</source>
         <translation>管理模型…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="427"/>
+        <location filename="../qt/main_window.py" line="427"/>
         <source>Add a model file…</source>
         <translation>添加模型文件…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428"/>
+        <location filename="../qt/main_window.py" line="428"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="429"/>
+        <location filename="../qt/main_window.py" line="429"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="430"/>
+        <location filename="../qt/main_window.py" line="430"/>
         <source>Larger text</source>
         <translation>放大文字</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435"/>
+        <location filename="../qt/main_window.py" line="435"/>
         <source>Smaller text</source>
         <translation>缩小文字</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="439"/>
+        <location filename="../qt/main_window.py" line="439"/>
         <source>Usual text size</source>
         <translation>默认文字大小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="440"/>
+        <location filename="../qt/main_window.py" line="440"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="441"/>
+        <location filename="../qt/main_window.py" line="441"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="442"/>
+        <location filename="../qt/main_window.py" line="442"/>
         <source>About LocalSight</source>
         <translation>关于 LocalSight</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../qt/main_window.py" line="451"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478"/>
+        <location filename="../qt/main_window.py" line="478"/>
         <source>The chat database was damaged; it was kept as {path} and a new one was started.</source>
         <translation>对话数据库已损坏；旧文件已保留为 {path}，并新建了数据库。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="487"/>
+        <location filename="../qt/main_window.py" line="487"/>
         <source>%n answer(s) cut off when the app last closed: the text is kept and marked as stopped.</source>
         <translation>
             <numerusform>上次关闭应用时有 %n 个回答被中断：文本已保留并标记为已停止。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="555"/>
+        <location filename="../qt/main_window.py" line="555"/>
         <source>The window changes language when the answer being written ends.</source>
         <extracomment>Windows made by ``rebuild``: nothing else in Python holds them (the first window is held by ``app.run``), and a top-level widget Python lets go of is destroyed.</extracomment>
         <translation>当前回答写完后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="558"/>
+        <location filename="../qt/main_window.py" line="558"/>
         <source>The window changes language when the Describe run ends.</source>
         <translation>批量描述结束后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="560"/>
+        <location filename="../qt/main_window.py" line="560"/>
         <source>The window changes language when the downloads end.</source>
         <translation>下载完成后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="670"/>
+        <location filename="../qt/main_window.py" line="679"/>
         <source>Text size {percent} %</source>
         <translation>文字大小 {percent}%</translation>
     </message>
@@ -1614,183 +1633,183 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../chat/message_widget.py" line="47"/>
-        <location filename="../chat/message_widget.py" line="161"/>
-        <location filename="../chat/message_widget.py" line="167"/>
-        <location filename="../chat/message_widget.py" line="171"/>
+        <location filename="../qt/chat/message_widget.py" line="47"/>
+        <location filename="../qt/chat/message_widget.py" line="161"/>
+        <location filename="../qt/chat/message_widget.py" line="167"/>
+        <location filename="../qt/chat/message_widget.py" line="171"/>
         <source>Copy</source>
         <extracomment>How long a Copy button says &quot;Copied ✓&quot; after a click.</extracomment>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="48"/>
+        <location filename="../qt/chat/message_widget.py" line="48"/>
         <source>code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="49"/>
-        <location filename="../chat/message_widget.py" line="224"/>
+        <location filename="../qt/chat/message_widget.py" line="49"/>
+        <location filename="../qt/chat/message_widget.py" line="224"/>
         <source>image</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="50"/>
+        <location filename="../qt/chat/message_widget.py" line="50"/>
         <source>The rest of this message is shown as plain text.</source>
         <translation>此消息的其余部分以纯文本显示。</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="51"/>
+        <location filename="../qt/chat/message_widget.py" line="51"/>
         <source>{count} more characters are not shown; copy the message to get all of it.</source>
         <translation>还有 {count} 个字符未显示；复制消息可获取全部内容。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../chat/message_widget.py" line="61"/>
+        <location filename="../qt/chat/message_widget.py" line="61"/>
         <source>%n token(s)</source>
         <translation>
             <numerusform>%n token</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="63"/>
+        <location filename="../qt/chat/message_widget.py" line="63"/>
         <source>{r} tok/s</source>
         <translation>{r} token/秒</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="65"/>
+        <location filename="../qt/chat/message_widget.py" line="65"/>
         <source>first token {s} s</source>
         <translation>首个 token {s} 秒</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="67"/>
+        <location filename="../qt/chat/message_widget.py" line="67"/>
         <source>model loaded in {s} s</source>
         <translation>模型加载 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="136"/>
+        <location filename="../qt/chat/message_widget.py" line="136"/>
         <source>Your message</source>
         <extracomment>Show another version of this message (its id): ‹ and › on a message with versions. Extend this answer (cut by the token limit, or stopped).</extracomment>
         <translation>你的消息</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="136"/>
+        <location filename="../qt/chat/message_widget.py" line="136"/>
         <source>Answer</source>
         <translation>回答</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="161"/>
+        <location filename="../qt/chat/message_widget.py" line="161"/>
         <source>Copy this message (Ctrl+Shift+C)</source>
         <translation>复制此消息（Ctrl+Shift+C）</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="165"/>
-        <location filename="../chat/message_widget.py" line="414"/>
-        <location filename="../chat/message_widget.py" line="423"/>
+        <location filename="../qt/chat/message_widget.py" line="165"/>
+        <location filename="../qt/chat/message_widget.py" line="414"/>
+        <location filename="../qt/chat/message_widget.py" line="423"/>
         <source>Copied ✓</source>
         <translation>已复制 ✓</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="176"/>
+        <location filename="../qt/chat/message_widget.py" line="176"/>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="177"/>
+        <location filename="../qt/chat/message_widget.py" line="177"/>
         <source>Edit and resend this message</source>
         <translation>编辑并重新发送此消息</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="184"/>
+        <location filename="../qt/chat/message_widget.py" line="184"/>
         <source>Continue</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="185"/>
+        <location filename="../qt/chat/message_widget.py" line="185"/>
         <source>Let the model go on with this answer</source>
         <translation>让模型接着回答</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="191"/>
+        <location filename="../qt/chat/message_widget.py" line="191"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="192"/>
+        <location filename="../qt/chat/message_widget.py" line="192"/>
         <source>Ask again after this error</source>
         <translation>出错后重新提问</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="198"/>
+        <location filename="../qt/chat/message_widget.py" line="198"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="199"/>
-        <location filename="../chat/message_widget.py" line="397"/>
+        <location filename="../qt/chat/message_widget.py" line="199"/>
+        <location filename="../qt/chat/message_widget.py" line="397"/>
         <source>Replace this answer with a new one</source>
         <translation>重新生成此回答</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="228"/>
+        <location filename="../qt/chat/message_widget.py" line="228"/>
         <source>Open the image ({size})</source>
         <translation>打开图片（{size}）</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="229"/>
+        <location filename="../qt/chat/message_widget.py" line="229"/>
         <source>Attached image {size}</source>
         <translation>附加的图片 {size}</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="246"/>
+        <location filename="../qt/chat/message_widget.py" line="246"/>
         <source>Show the previous version</source>
         <translation>显示上一个版本</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="247"/>
+        <location filename="../qt/chat/message_widget.py" line="247"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="255"/>
+        <location filename="../qt/chat/message_widget.py" line="255"/>
         <source>Show the next version</source>
         <translation>显示下一个版本</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="256"/>
+        <location filename="../qt/chat/message_widget.py" line="256"/>
         <source>Next version</source>
         <translation>下一个版本</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="281"/>
+        <location filename="../qt/chat/message_widget.py" line="281"/>
         <source>Version {number} of {count}</source>
         <translation>第 {number} 个版本，共 {count} 个</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="318"/>
+        <location filename="../qt/chat/message_widget.py" line="318"/>
         <source>Stopped at the {limit}-token limit.</source>
         <translation>已达到 {limit} token 上限而停止。</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="315"/>
+        <location filename="../qt/chat/message_widget.py" line="315"/>
         <source>Stopped — the answer above is incomplete.</source>
         <translation>已停止 — 上面的回答不完整。</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="320"/>
+        <location filename="../qt/chat/message_widget.py" line="320"/>
         <source>Stopped at the token limit.</source>
         <translation>已达到 token 上限而停止。</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="323"/>
+        <location filename="../qt/chat/message_widget.py" line="323"/>
         <source>The model failed to answer.</source>
         <translation>模型未能回答。</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="326"/>
+        <location filename="../qt/chat/message_widget.py" line="326"/>
         <source>Thinking…</source>
         <translation>正在思考…</translation>
     </message>
     <message>
-        <location filename="../chat/message_widget.py" line="399"/>
+        <location filename="../qt/chat/message_widget.py" line="399"/>
         <source>Only the last answer can be regenerated</source>
         <translation>只能重新生成最后一个回答</translation>
     </message>
@@ -1798,441 +1817,441 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../models/catalog_row.py" line="62"/>
+        <location filename="../qt/models/catalog_row.py" line="62"/>
         <source>fits</source>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="64"/>
+        <location filename="../qt/models/catalog_row.py" line="64"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="66"/>
+        <location filename="../qt/models/catalog_row.py" line="66"/>
         <source>will not fit</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="97"/>
+        <location filename="../qt/models/catalog_row.py" line="97"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="152"/>
-        <location filename="../models/local_section.py" line="121"/>
-        <location filename="../models/ollama_section.py" line="183"/>
+        <location filename="../qt/models/catalog_row.py" line="152"/>
+        <location filename="../qt/models/local_section.py" line="121"/>
+        <location filename="../qt/models/ollama_section.py" line="183"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="152"/>
-        <location filename="../models/ollama_section.py" line="186"/>
+        <location filename="../qt/models/catalog_row.py" line="152"/>
+        <location filename="../qt/models/ollama_section.py" line="186"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="158"/>
+        <location filename="../qt/models/catalog_row.py" line="158"/>
         <source>recommended</source>
         <translation>推荐</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="161"/>
+        <location filename="../qt/models/catalog_row.py" line="161"/>
         <source>The best model of the list that this computer&apos;s memory can hold</source>
         <translation>列表中这台电脑内存能运行的最佳模型</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="165"/>
-        <location filename="../models/local_section.py" line="122"/>
-        <location filename="../models/ollama_section.py" line="194"/>
+        <location filename="../qt/models/catalog_row.py" line="165"/>
+        <location filename="../qt/models/local_section.py" line="122"/>
+        <location filename="../qt/models/ollama_section.py" line="194"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="165"/>
+        <location filename="../qt/models/catalog_row.py" line="165"/>
         <source>Chat with this model</source>
         <translation>与此模型对话</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="166"/>
-        <location filename="../models/local_section.py" line="140"/>
+        <location filename="../qt/models/catalog_row.py" line="166"/>
+        <location filename="../qt/models/local_section.py" line="140"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="166"/>
+        <location filename="../qt/models/catalog_row.py" line="166"/>
         <source>Delete the downloaded files</source>
         <translation>删除已下载的文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="167"/>
-        <location filename="../models/catalog_row.py" line="273"/>
-        <location filename="../models/manager.py" line="130"/>
+        <location filename="../qt/models/catalog_row.py" line="167"/>
+        <location filename="../qt/models/catalog_row.py" line="273"/>
+        <location filename="../qt/models/manager.py" line="130"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="185"/>
+        <location filename="../qt/models/catalog_row.py" line="185"/>
         <source>Download progress of {name}</source>
         <translation>{name} 的下载进度</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="186"/>
+        <location filename="../qt/models/catalog_row.py" line="186"/>
         <source>Stop the download; what arrived is kept to resume later</source>
         <translation>停止下载；已下载的部分会保留，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="205"/>
+        <location filename="../qt/models/catalog_row.py" line="205"/>
         <source>Not enough is known about this computer</source>
         <translation>无法充分了解这台电脑的配置</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="206"/>
+        <location filename="../qt/models/catalog_row.py" line="206"/>
         <source>Fit: {label}</source>
         <translation>适配：{label}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="212"/>
+        <location filename="../qt/models/catalog_row.py" line="212"/>
         <source>{model} + {mmproj} download</source>
         <translation>下载 {model} + {mmproj}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="216"/>
+        <location filename="../qt/models/catalog_row.py" line="216"/>
         <source>about {ram} GB of memory</source>
         <translation>约需 {ram} GB 内存</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="230"/>
+        <location filename="../qt/models/catalog_row.py" line="230"/>
         <source>State: downloading</source>
         <translation>状态：下载中</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="233"/>
+        <location filename="../qt/models/catalog_row.py" line="233"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="235"/>
+        <location filename="../qt/models/catalog_row.py" line="235"/>
         <source>found in the Hugging Face cache (used where it is)</source>
         <translation>已在 Hugging Face 缓存中找到（直接使用）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="237"/>
+        <location filename="../qt/models/catalog_row.py" line="237"/>
         <source>State: {where}</source>
         <translation>状态：{where}</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="240"/>
+        <location filename="../qt/models/catalog_row.py" line="240"/>
         <source>State: partly downloaded ({kept} kept): Resume continues from there</source>
         <translation>状态：部分下载（已保留 {kept}）：点击“继续下载”从断点继续</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="244"/>
+        <location filename="../qt/models/catalog_row.py" line="244"/>
         <source>State: not downloaded</source>
         <translation>状态：未下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="247"/>
+        <location filename="../qt/models/catalog_row.py" line="247"/>
         <source> (Ollama already has {name}: it is in the model list)</source>
         <translation>（Ollama 中已有 {name}：它在模型列表中）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../qt/models/catalog_row.py" line="269"/>
         <source>Resume</source>
         <translation>继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="269"/>
+        <location filename="../qt/models/catalog_row.py" line="269"/>
         <source>Continue the download where it stopped</source>
         <translation>从中断处继续下载</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="271"/>
+        <location filename="../qt/models/catalog_row.py" line="271"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="271"/>
+        <location filename="../qt/models/catalog_row.py" line="271"/>
         <source>Download both files again</source>
         <translation>重新下载两个文件</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="275"/>
+        <location filename="../qt/models/catalog_row.py" line="275"/>
         <source>Download the model and its vision projector ({size})</source>
         <translation>下载模型及其视觉投影文件（{size}）</translation>
     </message>
     <message>
-        <location filename="../models/catalog_row.py" line="291"/>
+        <location filename="../qt/models/catalog_row.py" line="291"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="31"/>
+        <location filename="../qt/models/local_section.py" line="31"/>
         <source>Built in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="32"/>
+        <location filename="../qt/models/local_section.py" line="32"/>
         <source>Added file</source>
         <translation>手动添加</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="33"/>
+        <location filename="../qt/models/local_section.py" line="33"/>
         <source>Downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="34"/>
+        <location filename="../qt/models/local_section.py" line="34"/>
         <source>In the models folder</source>
         <translation>在模型文件夹中</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="35"/>
+        <location filename="../qt/models/local_section.py" line="35"/>
         <source>In another folder</source>
         <translation>在其他文件夹中</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="63"/>
+        <location filename="../qt/models/local_section.py" line="63"/>
         <source>On this computer</source>
         <translation>本机模型</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="66"/>
+        <location filename="../qt/models/local_section.py" line="66"/>
         <source>No model files yet: download one below.</source>
         <translation>还没有模型文件：请在下方下载。</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="112"/>
+        <location filename="../qt/models/local_section.py" line="112"/>
         <source>sees images</source>
         <translation>可识别图片</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="112"/>
-        <location filename="../models/ollama_section.py" line="183"/>
+        <location filename="../qt/models/local_section.py" line="112"/>
+        <location filename="../qt/models/ollama_section.py" line="183"/>
         <source>text only</source>
         <translation>仅文本</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="122"/>
-        <location filename="../models/ollama_section.py" line="194"/>
+        <location filename="../qt/models/local_section.py" line="122"/>
+        <location filename="../qt/models/ollama_section.py" line="194"/>
         <source>Chat with {name}</source>
         <translation>与 {name} 对话</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="127"/>
+        <location filename="../qt/models/local_section.py" line="127"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="128"/>
+        <location filename="../qt/models/local_section.py" line="128"/>
         <source>Open the folder holding {path}</source>
         <translation>打开 {path} 所在的文件夹</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="136"/>
+        <location filename="../qt/models/local_section.py" line="136"/>
         <source>Delete {name} from this computer (asks first)</source>
         <translation>从这台电脑删除 {name}（会先确认）</translation>
     </message>
     <message>
-        <location filename="../models/local_section.py" line="138"/>
+        <location filename="../qt/models/local_section.py" line="138"/>
         <source>Take {name} off the list; the file stays where it is</source>
         <translation>从列表中移除 {name}；文件保留在原处</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="51"/>
+        <location filename="../qt/models/manager.py" line="51"/>
         <source>This computer: {total} GB memory, {free} GB free now</source>
         <translation>这台电脑：内存 {total} GB，当前可用 {free} GB</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="57"/>
+        <location filename="../qt/models/manager.py" line="57"/>
         <source>{free} free disk for models</source>
         <translation>模型可用磁盘空间 {free}</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="86"/>
-        <location filename="../models/manager.py" line="87"/>
+        <location filename="../qt/models/manager.py" line="86"/>
+        <location filename="../qt/models/manager.py" line="87"/>
         <source>Models</source>
         <extracomment>What the window knows about the model files (``ModelsController.local_models``): given the catalog&apos;s downloads (model id → entry id), the files the manager lists.</extracomment>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="101"/>
+        <location filename="../qt/models/manager.py" line="101"/>
         <source>Vision models for this computer</source>
         <translation>适合这台电脑的视觉模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="104"/>
+        <location filename="../qt/models/manager.py" line="104"/>
         <source>Checking memory and disk…</source>
         <translation>正在检查内存和磁盘…</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="111"/>
+        <location filename="../qt/models/manager.py" line="111"/>
         <source>Search models: name, language, what it is good for</source>
         <translation>搜索模型：名称、语言、擅长的任务</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="112"/>
+        <location filename="../qt/models/manager.py" line="112"/>
         <source>Search models</source>
         <translation>搜索模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="159"/>
+        <location filename="../qt/models/manager.py" line="159"/>
         <source>Closing this window stops downloads; what arrived is kept, and Resume continues from there.</source>
         <translation>关闭此窗口会停止下载；已下载的部分会保留，点击“继续下载”可从断点继续。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="169"/>
+        <location filename="../qt/models/manager.py" line="169"/>
         <source>Close (Esc)</source>
         <translation>关闭（Esc）</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="170"/>
+        <location filename="../qt/models/manager.py" line="170"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="247"/>
+        <location filename="../qt/models/manager.py" line="247"/>
         <source>No catalog model matches “{query}”.</source>
         <translation>目录中没有与“{query}”匹配的模型。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="272"/>
-        <location filename="../models/ollama_section.py" line="233"/>
+        <location filename="../qt/models/manager.py" line="272"/>
+        <location filename="../qt/models/ollama_section.py" line="233"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="276"/>
+        <location filename="../qt/models/manager.py" line="276"/>
         <source>Downloaded and checked ({size}).</source>
         <translation>已下载并校验（{size}）。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="295"/>
-        <location filename="../models/manager.py" line="329"/>
+        <location filename="../qt/models/manager.py" line="295"/>
+        <location filename="../qt/models/manager.py" line="329"/>
         <source>Remove model</source>
         <translation>移除模型</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="297"/>
+        <location filename="../qt/models/manager.py" line="297"/>
         <source>Delete {name} ({size}) from this computer? You can download it again later.</source>
         <translation>从这台电脑删除 {name}（{size}）？之后可以重新下载。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="311"/>
+        <location filename="../qt/models/manager.py" line="311"/>
         <source>Removed; {size} freed.</source>
         <translation>已移除；释放了 {size}。</translation>
     </message>
     <message>
-        <location filename="../models/manager.py" line="331"/>
+        <location filename="../qt/models/manager.py" line="331"/>
         <source>Delete {name} ({file}, {size}) from LocalSight&apos;s models folder? This deletes the file from this computer.</source>
         <translation>从 LocalSight 的模型文件夹中删除 {name}（{file}，{size}）？文件将从这台电脑上删除。</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="59"/>
+        <location filename="../qt/models/ollama_section.py" line="59"/>
         <source>Ollama</source>
         <translation>Ollama</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="63"/>
+        <location filename="../qt/models/ollama_section.py" line="63"/>
         <source>Check again</source>
         <translation>重新检查</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="63"/>
+        <location filename="../qt/models/ollama_section.py" line="63"/>
         <source>Ask Ollama for its models again</source>
         <translation>重新向 Ollama 获取模型列表</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="67"/>
+        <location filename="../qt/models/ollama_section.py" line="67"/>
         <source>Asking Ollama for its models…</source>
         <translation>正在向 Ollama 获取模型列表…</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="77"/>
+        <location filename="../qt/models/ollama_section.py" line="77"/>
         <source>Pull a model:</source>
         <translation>拉取模型：</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="83"/>
+        <location filename="../qt/models/ollama_section.py" line="83"/>
         <source>An Ollama model name, e.g. gemma3:4b (the catalog&apos;s vision models are listed)</source>
         <translation>Ollama 模型名称，例如 gemma3:4b（已列出目录中的视觉模型）</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="85"/>
+        <location filename="../qt/models/ollama_section.py" line="85"/>
         <source>Ollama model to pull</source>
         <translation>要拉取的 Ollama 模型</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="88"/>
+        <location filename="../qt/models/ollama_section.py" line="88"/>
         <source>Pull</source>
         <translation>拉取</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="88"/>
+        <location filename="../qt/models/ollama_section.py" line="88"/>
         <source>Download this model into Ollama</source>
         <translation>将此模型下载到 Ollama</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="95"/>
+        <location filename="../qt/models/ollama_section.py" line="95"/>
         <source>Pull progress</source>
         <translation>拉取进度</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="96"/>
+        <location filename="../qt/models/ollama_section.py" line="96"/>
         <source>Stop the pull; Ollama keeps what arrived and resumes later</source>
         <translation>停止拉取；Ollama 会保留已下载的部分，稍后可继续</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="109"/>
+        <location filename="../qt/models/ollama_section.py" line="109"/>
         <source>Ollama is not set up in LocalSight.</source>
         <translation>LocalSight 中尚未设置 Ollama。</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="138"/>
+        <location filename="../qt/models/ollama_section.py" line="138"/>
         <source>Ollama is not running at {host}. Start it with “ollama serve” (or open the Ollama app), then press Check again. LocalSight&apos;s own downloads above do not need it.</source>
         <translation>Ollama 未在 {host} 运行。请用“ollama serve”启动它（或打开 Ollama 应用），然后点击“重新检查”。上方 LocalSight 自带的下载不需要 Ollama。</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="148"/>
+        <location filename="../qt/models/ollama_section.py" line="148"/>
         <source>Models Ollama has ({count}):</source>
         <translation>Ollama 中的模型（{count}）：</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="150"/>
+        <location filename="../qt/models/ollama_section.py" line="150"/>
         <source>Ollama is running and has no models yet: pull one below.</source>
         <translation>Ollama 正在运行，但还没有模型：请在下方拉取。</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="186"/>
+        <location filename="../qt/models/ollama_section.py" line="186"/>
         <source>This model cannot see images</source>
         <translation>此模型无法识别图片</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="197"/>
+        <location filename="../qt/models/ollama_section.py" line="197"/>
         <source>Delete {name} from Ollama</source>
         <translation>从 Ollama 删除 {name}</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="198"/>
+        <location filename="../qt/models/ollama_section.py" line="198"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="219"/>
+        <location filename="../qt/models/ollama_section.py" line="219"/>
         <source>Asking Ollama for {tag}…</source>
         <translation>正在向 Ollama 请求 {tag}…</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="241"/>
+        <location filename="../qt/models/ollama_section.py" line="241"/>
         <source>{tag} is ready in Ollama.</source>
         <translation>{tag} 已在 Ollama 中就绪。</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="257"/>
+        <location filename="../qt/models/ollama_section.py" line="257"/>
         <source>Delete from Ollama</source>
         <translation>从 Ollama 删除</translation>
     </message>
     <message>
-        <location filename="../models/ollama_section.py" line="258"/>
+        <location filename="../qt/models/ollama_section.py" line="258"/>
         <source>Delete {name} from Ollama? Pulling it again downloads it again.</source>
         <translation>从 Ollama 删除 {name}？再次拉取需要重新下载。</translation>
     </message>
@@ -2240,74 +2259,74 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../models/picker.py" line="30"/>
+        <location filename="../qt/models/picker.py" line="30"/>
         <source>server</source>
         <translation>服务器</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="34"/>
+        <location filename="../qt/models/picker.py" line="34"/>
         <source>fits</source>
         <extracomment>The memory verdict&apos;s badge text by level, marked so lupdate extracts each (core is Qt-free).</extracomment>
         <translation>可运行</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="35"/>
+        <location filename="../qt/models/picker.py" line="35"/>
         <source>tight</source>
         <translation>内存紧张</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="36"/>
+        <location filename="../qt/models/picker.py" line="36"/>
         <source>too big</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="45"/>
+        <location filename="../qt/models/picker.py" line="45"/>
         <source>sees images</source>
         <translation>可识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="45"/>
-        <location filename="../models/picker.py" line="125"/>
+        <location filename="../qt/models/picker.py" line="45"/>
+        <location filename="../qt/models/picker.py" line="125"/>
         <source>text only</source>
         <translation>仅文本</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="65"/>
+        <location filename="../qt/models/picker.py" line="65"/>
         <source>Model:</source>
         <translation>模型：</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="72"/>
+        <location filename="../qt/models/picker.py" line="72"/>
         <source>The model that answers (Ctrl+K)</source>
         <translation>负责回答的模型（Ctrl+K）</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="73"/>
+        <location filename="../qt/models/picker.py" line="73"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="80"/>
+        <location filename="../qt/models/picker.py" line="80"/>
         <source>Looking for models…</source>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="102"/>
+        <location filename="../qt/models/picker.py" line="102"/>
         <source>No models found — add a .gguf in Settings</source>
         <translation>未找到模型 — 请在设置中添加 .gguf</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="125"/>
+        <location filename="../qt/models/picker.py" line="125"/>
         <source>vision</source>
         <translation>视觉</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="130"/>
+        <location filename="../qt/models/picker.py" line="130"/>
         <source>This model can see images</source>
         <translation>此模型可以识别图片</translation>
     </message>
     <message>
-        <location filename="../models/picker.py" line="133"/>
+        <location filename="../qt/models/picker.py" line="133"/>
         <source>This model cannot see images: pick a vision model (one with an mmproj file) to ask about pictures</source>
         <translation>此模型无法识别图片：如需询问图片，请选择视觉模型（带 mmproj 文件的模型）</translation>
     </message>
@@ -2315,175 +2334,175 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>Overlays</name>
     <message>
-        <location filename="../common/overlays.py" line="28"/>
+        <location filename="../qt/common/overlays.py" line="28"/>
         <source>Send the message</source>
         <extracomment>(keys, what they do); marked for lupdate, translated where shown (``tr`` at use).</extracomment>
         <translation>发送消息</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="29"/>
+        <location filename="../qt/common/overlays.py" line="29"/>
         <source>New line in the message</source>
         <translation>在消息中换行</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="30"/>
+        <location filename="../qt/common/overlays.py" line="30"/>
         <source>Stop the answer / cancel editing</source>
         <translation>停止回答 / 取消编辑</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="32"/>
+        <location filename="../qt/common/overlays.py" line="32"/>
         <source>Up (in an empty message box)</source>
         <translation>Up（输入框为空时）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="33"/>
+        <location filename="../qt/common/overlays.py" line="33"/>
         <source>Edit your last message</source>
         <translation>编辑你的上一条消息</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="35"/>
+        <location filename="../qt/common/overlays.py" line="35"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="36"/>
+        <location filename="../qt/common/overlays.py" line="36"/>
         <source>Choose the model</source>
         <translation>选择模型</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="37"/>
+        <location filename="../qt/common/overlays.py" line="37"/>
         <source>Manage models: download, remove, Ollama</source>
         <translation>管理模型：下载、移除、Ollama</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="38"/>
+        <location filename="../qt/common/overlays.py" line="38"/>
         <source>Search chats</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="39"/>
+        <location filename="../qt/common/overlays.py" line="39"/>
         <source>Attach images</source>
         <translation>附加图片</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="40"/>
+        <location filename="../qt/common/overlays.py" line="40"/>
         <source>Describe many images, one by one</source>
         <translation>逐张描述多张图片</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="41"/>
+        <location filename="../qt/common/overlays.py" line="41"/>
         <source>Paste an image or copied files</source>
         <translation>粘贴图片或已复制的文件</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="42"/>
+        <location filename="../qt/common/overlays.py" line="42"/>
         <source>Copy the last answer</source>
         <translation>复制最后的回答</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="43"/>
+        <location filename="../qt/common/overlays.py" line="43"/>
         <source>Regenerate the last answer</source>
         <translation>重新生成最后的回答</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="46"/>
+        <location filename="../qt/common/overlays.py" line="46"/>
         <source>Export the chat (Markdown with images, or JSON)</source>
         <translation>导出对话（带图片的 Markdown 或 JSON）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="48"/>
+        <location filename="../qt/common/overlays.py" line="48"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="49"/>
+        <location filename="../qt/common/overlays.py" line="49"/>
         <source>Larger / smaller text in the conversation</source>
         <translation>放大 / 缩小对话文字</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="50"/>
+        <location filename="../qt/common/overlays.py" line="50"/>
         <source>Usual text size</source>
         <translation>默认文字大小</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="51"/>
+        <location filename="../qt/common/overlays.py" line="51"/>
         <source>This list</source>
         <translation>此列表</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="69"/>
+        <location filename="../qt/common/overlays.py" line="69"/>
         <source>Drop images to attach</source>
         <extracomment>Space above and below a shortcut&apos;s text in its row, so the list does not look cramped.</extracomment>
         <translation>松开以附加图片</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="115"/>
+        <location filename="../qt/common/overlays.py" line="115"/>
         <source>‹ Previous</source>
         <translation>‹ 上一张</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="116"/>
+        <location filename="../qt/common/overlays.py" line="116"/>
         <source>The chat&apos;s previous image (←)</source>
         <translation>对话中的上一张图片（←）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="118"/>
+        <location filename="../qt/common/overlays.py" line="118"/>
         <source>Next ›</source>
         <translation>下一张 ›</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="119"/>
+        <location filename="../qt/common/overlays.py" line="119"/>
         <source>The chat&apos;s next image (→)</source>
         <translation>对话中的下一张图片（→）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="124"/>
+        <location filename="../qt/common/overlays.py" line="124"/>
         <source>Switch between fitting the window and actual size (F)</source>
         <translation>在适应窗口和实际大小之间切换（F）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="126"/>
+        <location filename="../qt/common/overlays.py" line="126"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="192"/>
+        <location filename="../qt/common/overlays.py" line="192"/>
         <source>{number} of {count}</source>
         <translation>{number} / {count}</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="194"/>
+        <location filename="../qt/common/overlays.py" line="194"/>
         <source>Image</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="195"/>
+        <location filename="../qt/common/overlays.py" line="195"/>
         <source>Image {position}</source>
         <translation>图片 {position}</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="206"/>
+        <location filename="../qt/common/overlays.py" line="206"/>
         <source>Actual size (100 %)</source>
         <translation>实际大小（100%）</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="206"/>
+        <location filename="../qt/common/overlays.py" line="206"/>
         <source>Fit to window</source>
         <translation>适应窗口</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="238"/>
-        <location filename="../common/overlays.py" line="253"/>
+        <location filename="../qt/common/overlays.py" line="238"/>
+        <location filename="../qt/common/overlays.py" line="253"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="241"/>
+        <location filename="../qt/common/overlays.py" line="241"/>
         <source>Keys</source>
         <translation>按键</translation>
     </message>
     <message>
-        <location filename="../common/overlays.py" line="241"/>
+        <location filename="../qt/common/overlays.py" line="241"/>
         <source>Action</source>
         <translation>操作</translation>
     </message>
@@ -2491,230 +2510,230 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings/dialog.py" line="58"/>
+        <location filename="../qt/settings/dialog.py" line="58"/>
         <source>Settings</source>
         <extracomment>Each language by its own name, never translated (as every app lists them): a person who cannot read the language shown must still find theirs. &quot;system&quot; is translated.</extracomment>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="65"/>
+        <location filename="../qt/settings/dialog.py" line="65"/>
         <source>Chat</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="68"/>
+        <location filename="../qt/settings/dialog.py" line="68"/>
         <source>Models and servers</source>
         <translation>模型与服务器</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="72"/>
+        <location filename="../qt/settings/dialog.py" line="72"/>
         <source>Automatic (free cores)</source>
         <translation>自动（空闲核心）</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="76"/>
+        <location filename="../qt/settings/dialog.py" line="76"/>
         <source>Threads</source>
         <translation>线程数</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="78"/>
+        <location filename="../qt/settings/dialog.py" line="78"/>
         <source>CPU threads for llama.cpp. Automatic uses the cores that are free now.</source>
         <translation>llama.cpp 使用的 CPU 线程数。“自动”会使用当前空闲的核心。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="87"/>
+        <location filename="../qt/settings/dialog.py" line="87"/>
         <source>Context size (tokens)</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="89"/>
+        <location filename="../qt/settings/dialog.py" line="89"/>
         <source>How much conversation the model keeps in mind. More uses more memory.</source>
         <translation>模型能记住多少对话内容。越大占用内存越多。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="98"/>
+        <location filename="../qt/settings/dialog.py" line="98"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="100"/>
+        <location filename="../qt/settings/dialog.py" line="100"/>
         <source>0 gives the same answer every time; higher is more varied.</source>
         <translation>为 0 时每次回答相同；越高回答越多样。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="108"/>
+        <location filename="../qt/settings/dialog.py" line="108"/>
         <source>Longest answer (tokens)</source>
         <translation>最长回答（token）</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="110"/>
+        <location filename="../qt/settings/dialog.py" line="110"/>
         <source>Answers stop after this many tokens.</source>
         <translation>回答达到此 token 数后停止。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="119"/>
+        <location filename="../qt/settings/dialog.py" line="119"/>
         <source>Image size (long edge, px)</source>
         <translation>图片尺寸（长边，像素）</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="122"/>
+        <location filename="../qt/settings/dialog.py" line="122"/>
         <source>Images are shrunk to this before the model sees them. Reading small text wants more; a Raspberry Pi is faster with less.</source>
         <translation>图片交给模型前会缩小到此尺寸。识别小字需要更大尺寸；树莓派上尺寸越小越快。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="132"/>
+        <location filename="../qt/settings/dialog.py" line="132"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="134"/>
+        <location filename="../qt/settings/dialog.py" line="134"/>
         <source>Instructions given to the model before every new conversation.</source>
         <translation>每次新对话开始前提供给模型的指令。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="147"/>
+        <location filename="../qt/settings/dialog.py" line="147"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="148"/>
+        <location filename="../qt/settings/dialog.py" line="148"/>
         <source>Choose a folder with .gguf models</source>
         <translation>选择存放 .gguf 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="149"/>
+        <location filename="../qt/settings/dialog.py" line="149"/>
         <source>Browse for a models folder</source>
         <translation>浏览模型文件夹</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="155"/>
-        <location filename="../settings/dialog.py" line="162"/>
+        <location filename="../qt/settings/dialog.py" line="155"/>
+        <location filename="../qt/settings/dialog.py" line="162"/>
         <source>Extra models folder</source>
         <translation>额外模型文件夹</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="158"/>
+        <location filename="../qt/settings/dialog.py" line="158"/>
         <source>Another folder to look for .gguf models in (the app&apos;s own models folder is always used).</source>
         <translation>另一个查找 .gguf 模型的文件夹（应用自己的模型文件夹始终会使用）。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="168"/>
+        <location filename="../qt/settings/dialog.py" line="168"/>
         <source>Ollama address</source>
         <translation>Ollama 地址</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="171"/>
+        <location filename="../qt/settings/dialog.py" line="171"/>
         <source>Where Ollama listens. Keep it on this machine (127.0.0.1) unless you trust the network.</source>
         <translation>Ollama 的监听地址。除非信任所在网络，否则请保持为本机（127.0.0.1）。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="190"/>
+        <location filename="../qt/settings/dialog.py" line="190"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="192"/>
-        <location filename="../settings/dialog.py" line="204"/>
+        <location filename="../qt/settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="204"/>
         <source>Same as the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="192"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="192"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="198"/>
+        <location filename="../qt/settings/dialog.py" line="198"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="200"/>
+        <location filename="../qt/settings/dialog.py" line="200"/>
         <source>Light or dark windows; “Same as the system” follows the desktop&apos;s choice.</source>
         <translation>浅色或深色窗口；“跟随系统”会使用桌面的设置。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="208"/>
+        <location filename="../qt/settings/dialog.py" line="208"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="211"/>
+        <location filename="../qt/settings/dialog.py" line="211"/>
         <source>The language of the window. It changes at once; while an answer is being written, when it ends.</source>
         <translation>窗口的显示语言。立即生效；如果正在写回答，则在回答写完后生效。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="222"/>
+        <location filename="../qt/settings/dialog.py" line="222"/>
         <source>Text size</source>
         <translation>文字大小</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="225"/>
+        <location filename="../qt/settings/dialog.py" line="225"/>
         <source>The size of the conversation&apos;s text, code included. Ctrl+= and Ctrl+- change it too; Ctrl+0 goes back to 100 %.</source>
         <translation>对话文字（包括代码）的大小。也可用 Ctrl+= 和 Ctrl+- 调整；Ctrl+0 恢复为 100%。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="233"/>
+        <location filename="../qt/settings/dialog.py" line="233"/>
         <source>Off</source>
         <translation>不使用</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="236"/>
+        <location filename="../qt/settings/dialog.py" line="236"/>
         <source>Another address…</source>
         <translation>其他地址…</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="239"/>
+        <location filename="../qt/settings/dialog.py" line="239"/>
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="242"/>
+        <location filename="../qt/settings/dialog.py" line="242"/>
         <source>Also list the models of a server that speaks the OpenAI API: llama-server, llamafile, LM Studio, vLLM, on this machine or another one.</source>
         <translation>同时列出兼容 OpenAI API 的服务器上的模型：llama-server、llamafile、LM Studio、vLLM，可在本机或其他机器上。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="250"/>
+        <location filename="../qt/settings/dialog.py" line="250"/>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="252"/>
+        <location filename="../qt/settings/dialog.py" line="252"/>
         <source>The server&apos;s base URL, ending in /v1. Use https for a machine on a network.</source>
         <translation>服务器的基础 URL，以 /v1 结尾。网络上的机器请使用 https。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="258"/>
+        <location filename="../qt/settings/dialog.py" line="258"/>
         <source>API key variable</source>
         <translation>API 密钥变量</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="261"/>
+        <location filename="../qt/settings/dialog.py" line="261"/>
         <source>The name of an environment variable holding the server&apos;s key, if it wants one. The key itself is never saved in the chats.</source>
         <translation>存放服务器密钥的环境变量名（如果服务器需要密钥）。密钥本身不会保存在对话中。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="266"/>
+        <location filename="../qt/settings/dialog.py" line="266"/>
         <source>model names, separated by commas</source>
         <translation>模型名称，用英文逗号分隔</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="269"/>
+        <location filename="../qt/settings/dialog.py" line="269"/>
         <source>Models that see images</source>
         <translation>可识别图片的模型</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="272"/>
+        <location filename="../qt/settings/dialog.py" line="272"/>
         <source>For servers that do not say which models accept images (LM Studio, vLLM). llama-server reports it itself.</source>
         <translation>用于不说明哪些模型接受图片的服务器（LM Studio、vLLM）。llama-server 会自行报告。</translation>
     </message>
     <message>
-        <location filename="../settings/dialog.py" line="310"/>
+        <location filename="../qt/settings/dialog.py" line="310"/>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -2722,84 +2741,84 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>Sidebar</name>
     <message>
-        <location filename="../chat/sidebar.py" line="88"/>
+        <location filename="../qt/chat/sidebar.py" line="88"/>
         <source>+  New chat</source>
         <extracomment>A search hit&apos;s matching message id (None for a plain row). Whether the row&apos;s chat is pinned. Put before the title of the chat that is answering. A search hit was chosen: its chat and the message that matched.</extracomment>
         <translation>+  新建对话</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="89"/>
+        <location filename="../qt/chat/sidebar.py" line="89"/>
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="90"/>
-        <location filename="../chat/sidebar.py" line="149"/>
+        <location filename="../qt/chat/sidebar.py" line="90"/>
+        <location filename="../qt/chat/sidebar.py" line="149"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="96"/>
+        <location filename="../qt/chat/sidebar.py" line="96"/>
         <source>Search chats (Ctrl+F)</source>
         <translation>搜索对话（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="98"/>
+        <location filename="../qt/chat/sidebar.py" line="98"/>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="99"/>
+        <location filename="../qt/chat/sidebar.py" line="99"/>
         <source>Find words in any message</source>
         <translation>在所有消息中查找文字</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="109"/>
+        <location filename="../qt/chat/sidebar.py" line="109"/>
         <source>Conversations</source>
         <translation>对话列表</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="112"/>
+        <location filename="../qt/chat/sidebar.py" line="112"/>
         <source>Your conversations, newest first. F2 renames the selected chat, Delete deletes it; right-click for both.</source>
         <translation>你的对话，最新的在前。F2 重命名所选对话，Delete 删除；右键菜单中也有这两项。</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="157"/>
+        <location filename="../qt/chat/sidebar.py" line="157"/>
         <source>Answering now — Esc or Chat → Stop stops it</source>
         <translation>正在回答 — 按 Esc 或“对话 → 停止”可停止</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="160"/>
+        <location filename="../qt/chat/sidebar.py" line="160"/>
         <source>{title}, answering now</source>
         <translation>{title}，正在回答</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="170"/>
+        <location filename="../qt/chat/sidebar.py" line="170"/>
         <source>{title}, pinned</source>
         <translation>{title}，已置顶</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="201"/>
+        <location filename="../qt/chat/sidebar.py" line="201"/>
         <source>No chats match “{query}”.</source>
         <translation>没有与“{query}”匹配的对话。</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="273"/>
+        <location filename="../qt/chat/sidebar.py" line="273"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="275"/>
+        <location filename="../qt/chat/sidebar.py" line="275"/>
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="279"/>
+        <location filename="../qt/chat/sidebar.py" line="279"/>
         <source>Unpin</source>
         <translation>取消置顶</translation>
     </message>
     <message>
-        <location filename="../chat/sidebar.py" line="279"/>
+        <location filename="../qt/chat/sidebar.py" line="279"/>
         <source>Pin to the top</source>
         <translation>置顶</translation>
     </message>
@@ -2807,42 +2826,42 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>Transfers</name>
     <message>
-        <location filename="../models/transfers.py" line="57"/>
+        <location filename="../qt/models/transfers.py" line="57"/>
         <source>{seconds} s left</source>
         <translation>剩余 {seconds} 秒</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="59"/>
+        <location filename="../qt/models/transfers.py" line="59"/>
         <source>about {minutes} min left</source>
         <translation>约剩 {minutes} 分钟</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="61"/>
+        <location filename="../qt/models/transfers.py" line="61"/>
         <source>about {h} h {m} min left</source>
         <translation>约剩 {h} 小时 {m} 分钟</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="67"/>
+        <location filename="../qt/models/transfers.py" line="67"/>
         <source>{done} of {total}</source>
         <translation>{done}/{total}</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="82"/>
+        <location filename="../qt/models/transfers.py" line="82"/>
         <source>Checking {name}…</source>
         <translation>正在校验 {name}…</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="84"/>
+        <location filename="../qt/models/transfers.py" line="84"/>
         <source>Contacting the server…</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="217"/>
+        <location filename="../qt/models/transfers.py" line="217"/>
         <source>The pull was cancelled; Ollama resumes it next time.</source>
         <translation>已取消拉取；Ollama 下次会继续。</translation>
     </message>
     <message>
-        <location filename="../models/transfers.py" line="221"/>
+        <location filename="../qt/models/transfers.py" line="221"/>
         <source>Ollama ended the pull without saying it succeeded.</source>
         <translation>Ollama 结束了拉取，但未报告成功。</translation>
     </message>
