@@ -193,6 +193,24 @@ def test_the_committed_qm_is_compiled_from_the_ts(tmp_path: Path) -> None:
     assert stale == [], f"the .qm is stale ({stale[:5]}…): run `{RELEASE}`"
 
 
+def test_the_cli_reads_the_same_translations_as_the_window() -> None:
+    """The CLI cannot load Qt, so it reads the .ts (``desktop_app.core.i18n.Catalog``); the
+    window reads the .qm.  Every sentence must come out the same from both."""
+    from desktop_app.core.i18n import Catalog
+
+    catalog = Catalog.read(TS)
+    compiled = QTranslator()
+    assert compiled.load(str(QM))
+    differ = [
+        str(m)
+        for m in messages(TS)
+        if catalog.translate(m.context, m.source, 2)
+        != compiled.translate(m.context, m.source, None, 2)
+    ]
+    assert differ == []
+    assert len(catalog.sentences) == len(list(messages(TS)))
+
+
 # -- loaded ---------------------------------------------------------------------------------------
 
 
