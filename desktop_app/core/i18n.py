@@ -6,7 +6,9 @@ translators (``desktop_app.qt.common.language``); the CLI must not load Qt (an i
 contract: a headless server or a Pi describing a folder needs no GUI library), so it reads
 the same committed ``localsight_<language>.ts`` file with ``Catalog`` -- an XML file of a few
 hundred sentences, read in milliseconds and only when the language is not English.  One
-source of truth, two readers; ``tests/unit/test_cli_language.py`` checks they agree.
+source of truth, two readers;
+``tests/qt/test_translations.py::test_the_cli_reads_the_same_translations_as_the_window``
+checks they agree.
 """
 
 from __future__ import annotations
