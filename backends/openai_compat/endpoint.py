@@ -104,16 +104,16 @@ def normalize_base_url(url: str) -> str:
     except ValueError:
         raise BackendError(
             message(
-                "{address} is not a server address. Give one like http://127.0.0.1:8080/v1",
-                address=repr(display_url(url)),
+                "'{address}' is not a server address. Give one like http://127.0.0.1:8080/v1",
+                address=display_url(url),
             )
         ) from None
     if split.scheme not in ("http", "https") or not split.hostname:
         raise BackendError(
             message(
-                "{address} is not an http(s) server address. Give one like "
+                "'{address}' is not an http(s) server address. Give one like "
                 "http://127.0.0.1:8080/v1",
-                address=repr(display_url(url)),
+                address=display_url(url),
             )
         )
     host = split.hostname
@@ -140,7 +140,7 @@ def display_url(url: str) -> str:
     try:
         split = urllib.parse.urlsplit(url)
     except ValueError:
-        return message("<invalid address>")
+        return message("(invalid address)")
     if "@" not in split.netloc:
         return url
     netloc = split.netloc.rpartition("@")[2]

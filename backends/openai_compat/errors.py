@@ -34,7 +34,7 @@ from backends.base import (
     OutOfMemory,
     VisionNotSupported,
 )
-from backends.messages import Message, message
+from backends.messages import message
 from backends.openai_compat.endpoint import display_url, is_local
 
 Phase = Literal["request", "chat"]
@@ -105,12 +105,12 @@ def model_missing(base_url: str, model: str, detail: str = "") -> ModelNotFound:
     )
 
 
-def _reply(status: int, detail: str) -> Message:
-    """``HTTP 401: Invalid API Key``, or ``HTTP 401`` when the server said nothing more: a
-    part of the sentences below, in parentheses."""
+def _reply(status: int, detail: str) -> str:
+    """``HTTP 401: Invalid API Key``, or ``HTTP 401`` (nothing to translate) when the server
+    said nothing more: a part of the sentences below, in parentheses."""
     if detail:
         return message("HTTP {status}: {detail}", status=status, detail=detail)
-    return message("HTTP {status}", status=status)
+    return f"HTTP {status}"
 
 
 def error_detail(payload: Any) -> str:
