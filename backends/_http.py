@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from backends.base import BackendError, BackendUnavailable, GenerationFailed
+from backends.messages import Message, message
 
 # -- clients --------------------------------------------------------------------------------
 
@@ -83,21 +84,28 @@ class ClientPair(Generic[_Client]):
 class Wording:
     """One backend's sentences for the failures ``transport_error`` tells apart.
 
-    ``{where}`` stands for the server's address as it may be shown, ``{waited}`` for
-    `` for N s`` (the read timeout that ran out) or nothing when that is not known.
+    Each is a ``message("…")`` written out in the backend (so ``pyside6-lupdate`` finds it
+    there, beside the server it names) whose ``template`` ``transport_error`` fills: ``{where}``
+    stands for the server's address as it may be shown, ``{waited}`` for `` for N s`` (the
+    read timeout that ran out, itself a ``message``) or nothing when that is not known.
     """
 
-    no_answer: str  # the server stalled before answering
-    stopped_sending: str  # the server stalled in the middle of an answer
-    closed_mid_answer: str  # the connection dropped in the middle of an answer
+    no_answer: Message  # the server stalled before answering
+    stopped_sending: Message  # the server stalled in the middle of an answer
+    closed_mid_answer: Message  # the connection dropped in the middle of an answer
     # The connection dropped before any answer.  None: said as ``closed_mid_answer``, and
     # treated as a failed answer too.
-    closed_before_answer: str | None = None
+    closed_before_answer: Message | None = None
 
 
 def waited(read_timeout: float | None) -> str:
-    """`` for 300 s``: how long a stalled server was waited for, when that is known."""
-    return f" for {read_timeout:g} s" if read_timeout else ""
+    """`` for 300 s``: how long a stalled server was waited for, when that is known.
+
+    A part of the sentences above rather than a sentence of its own: the translator words it
+    to fit them (Chinese puts it in parentheses after the verb)."""
+    if not read_timeout:
+        return ""
+    return message(" for {seconds} s", seconds=f"{read_timeout:g}")
 
 
 def transport_error(
@@ -129,14 +137,20 @@ def transport_error(
     # quiet.  Before an answer that is usually a model still loading, so it is worth trying
     # again; during one the text so far is kept and the answer ends as failed.
     if isinstance(error, httpx.TimeoutException):
-        text = {"where": where, "waited": waited(read_timeout)}
+        how_long = waited(read_timeout)
         if not answering:
-            return BackendUnavailable(wording.no_answer.format_map(text))
-        return GenerationFailed(wording.stopped_sending.format_map(text), partial_text=partial)
+            return BackendUnavailable(
+                message(wording.no_answer.template, where=where, waited=how_long)
+            )
+        return GenerationFailed(
+            message(wording.stopped_sending.template, where=where, waited=how_long),
+            partial_text=partial,
+        )
     # The connection broke: the server stopped, crashed or is not speaking HTTP as expected.
     if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        text = {"where": where}
         if not answering and wording.closed_before_answer is not None:
-            return BackendUnavailable(wording.closed_before_answer.format_map(text))
-        return GenerationFailed(wording.closed_mid_answer.format_map(text), partial_text=partial)
+            return BackendUnavailable(message(wording.closed_before_answer.template, where=where))
+        return GenerationFailed(
+            message(wording.closed_mid_answer.template, where=where), partial_text=partial
+        )
     return None

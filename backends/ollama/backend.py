@@ -15,6 +15,7 @@ without paying for it.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ from backends.base import (
     TextDelta,
     check_request,
 )
+from backends.messages import message
 from backends.ollama.errors import Phase, translate
 from backends.ollama.guard import ConnectionGuard
 from backends.ollama.host import is_local, plain_http_warning, resolve_host
@@ -76,6 +78,32 @@ class PullProgress:
         return min(1.0, (self.completed or 0) / self.total)
 
 
+# The steps of a pull, in the words Ollama sends (``server/images.go``): shown to a person as
+# the progress line, so they are translated; any other status is shown as Ollama sent it.
+_PULL_STEPS = {
+    "pulling manifest": message("pulling manifest"),
+    "verifying sha256 digest": message("verifying sha256 digest"),
+    "writing manifest": message("writing manifest"),
+    "removing any unused layers": message("removing any unused layers"),
+    "success": message("success"),
+}
+# A layer downloading: "pulling 8934d96d3f08" (the digest's first 12 hex digits).
+_PULL_LAYER = re.compile(r"pulling ([0-9a-f]{6,64})")
+
+
+def pull_status(status: str) -> str:
+    """Ollama's status line for a pull step as a person may read it: a ``message`` for the
+    steps Ollama is known to send (equal to them, so a comparison with ``"success"`` holds),
+    else the text as it came."""
+    known = _PULL_STEPS.get(status)
+    if known is not None:
+        return known
+    layer = _PULL_LAYER.fullmatch(status)
+    if layer is not None:
+        return message("pulling {digest}", digest=layer.group(1))
+    return status
+
+
 def canonical_name(model: str) -> str:
     """Ollama's name for a model: ``llava`` is ``llava:latest``."""
     last = model.rsplit("/", 1)[-1]
@@ -105,10 +133,10 @@ def ollama_options(options: GenerationOptions) -> dict[str, Any]:
 def wire_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     """Messages for ``/api/chat``; the client base64-encodes the image bytes."""
     wire: list[dict[str, Any]] = []
-    for message in messages:
-        item: dict[str, Any] = {"role": message.role, "content": message.text}
-        if message.images:
-            item["images"] = [image.data for image in message.images]
+    for turn in messages:
+        item: dict[str, Any] = {"role": turn.role, "content": turn.text}
+        if turn.images:
+            item["images"] = [image.data for image in turn.images]
         wire.append(item)
     return wire
 
@@ -280,7 +308,9 @@ class OllamaBackend:
                 raise
             except Exception as error:
                 problem = self._error(error, "request", entry.model)
-                self.problems.append(f"{entry.model}: {problem}")
+                self.problems.append(
+                    message("{model}: {problem}", model=entry.model, problem=problem)
+                )
                 details = entry.details
                 info = ModelInfo(
                     id=entry.model,
@@ -382,8 +412,11 @@ class OllamaBackend:
                 parts.close()
         if final is None and not cancel.cancelled:
             raise GenerationFailed(
-                f"Ollama at {self.host} ended the answer without finishing it. The partial "
-                "answer is kept; try again.",
+                message(
+                    "Ollama at {host} ended the answer without finishing it. The partial "
+                    "answer is kept; try again.",
+                    host=self.host,
+                ),
                 partial_text="".join(received),
             )
         if final is None:
@@ -426,7 +459,7 @@ class OllamaBackend:
                     if cancel.cancelled:
                         return
                     yield PullProgress(
-                        status=line.status or "",
+                        status=pull_status(line.status or ""),
                         digest=line.digest,
                         total=line.total,
                         completed=line.completed,

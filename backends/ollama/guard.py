@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from backends.base import Cancelled, CancelToken
+from backends.messages import message
 
 _SOCKET_EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 
@@ -41,7 +42,7 @@ _T = TypeVar("_T")
 
 def cancelled() -> Cancelled:
     """The error of a request stopped before the server answered."""
-    return Cancelled("Stopped at your request before the server answered.")
+    return Cancelled(message("Stopped at your request before the server answered."))
 
 
 class ConnectionGuard:

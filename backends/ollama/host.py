@@ -18,6 +18,8 @@ import os
 import urllib.parse
 from collections.abc import Mapping
 
+from backends.messages import message
+
 DEFAULT_PORT = 11434
 DEFAULT_HOST = f"http://127.0.0.1:{DEFAULT_PORT}"
 HOST_ENV = "OLLAMA_HOST"
@@ -77,8 +79,9 @@ def plain_http_warning(url: str) -> str | None:
     """One sentence for a plain-http address on another machine, else ``None``."""
     if is_local(url) or urllib.parse.urlsplit(url).scheme != "http":
         return None
-    return (
-        f"Ollama at {url} is reached over plain http: prompts, images and answers cross the "
+    return message(
+        "Ollama at {url} is reached over plain http: prompts, images and answers cross the "
         "network unencrypted and Ollama itself checks no password. Use it only on a network "
-        "you trust, or reach it through https."
+        "you trust, or reach it through https.",
+        url=url,
     )

@@ -50,6 +50,7 @@ from backends.base import (
     check_request,
     without_echo,
 )
+from backends.messages import message
 from backends.ollama.guard import ConnectionGuard
 from backends.openai_compat.endpoint import (
     display_url,
@@ -203,8 +204,11 @@ class OpenAICompatBackend:
         data = listing.get("data") if isinstance(listing, dict) else None
         if not isinstance(data, list):
             raise BackendError(
-                f"The server at {display_url(self.base_url)} answered /models without a model "
-                "list. Is it an OpenAI-compatible server? The address usually ends in /v1."
+                message(
+                    "The server at {where} answered /models without a model list. Is it an "
+                    "OpenAI-compatible server? The address usually ends in /v1.",
+                    where=display_url(self.base_url),
+                )
             )
         entries = [e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]
         if entries:
@@ -388,8 +392,11 @@ class OpenAICompatBackend:
             return
         if not finished and state.finish_reason is None:
             raise GenerationFailed(
-                f"The server at {display_url(self.base_url)} ended the answer without "
-                "finishing it (did it stop or crash?). The partial answer is kept; try again.",
+                message(
+                    "The server at {where} ended the answer without finishing it (did it stop or "
+                    "crash?). The partial answer is kept; try again.",
+                    where=display_url(self.base_url),
+                ),
                 partial_text="".join(received),
             )
         stats = state.stats(
@@ -404,8 +411,12 @@ class OpenAICompatBackend:
             raise self._payload_error(payload, model, partial)
         if not isinstance(payload, dict):
             raise GenerationFailed(
-                f"The server at {display_url(self.base_url)} sent a chunk LocalSight cannot "
-                f"read ({str(payload)[:80]!r}). Is it an OpenAI-compatible server?",
+                message(
+                    "The server at {where} sent a chunk LocalSight cannot read ({chunk}). Is it "
+                    "an OpenAI-compatible server?",
+                    where=display_url(self.base_url),
+                    chunk=repr(str(payload)[:80]),
+                ),
                 partial_text=partial,
             )
 

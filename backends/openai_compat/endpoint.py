@@ -15,6 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from backends.base import BackendError
+from backends.messages import message
 from backends.ollama.host import is_local
 
 __all__ = [
@@ -30,7 +31,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Preset:
-    """A server's default address, and what the user should know about talking to it."""
+    """A server's default address, and what the user should know about talking to it
+    (``note``: a ``message``, shown in the settings)."""
 
     name: str
     label: str
@@ -47,29 +49,37 @@ PRESETS: dict[str, Preset] = {
             "llama-server",
             "llama.cpp llama-server",
             "http://127.0.0.1:8080/v1",
-            "Start with `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf`; vision and "
-            "timings are detected.",
+            message(
+                "Start with `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf`; vision and "
+                "timings are detected."
+            ),
         ),
         Preset(
             "llamafile",
             "llamafile",
             "http://127.0.0.1:8080/v1",
-            "Run the .llamafile (it serves on 8080); older builds may not report vision: "
-            "mark the model as seeing in the settings.",
+            message(
+                "Run the .llamafile (it serves on 8080); older builds may not report vision: "
+                "mark the model as seeing in the settings."
+            ),
         ),
         Preset(
             "lm-studio",
             "LM Studio",
             "http://127.0.0.1:1234/v1",
-            "Start the server in LM Studio's Developer tab; mark vision models in the "
-            "settings (its OpenAI endpoint does not say which models see).",
+            message(
+                "Start the server in LM Studio's Developer tab; mark vision models in the "
+                "settings (its OpenAI endpoint does not say which models see)."
+            ),
         ),
         Preset(
             "vllm",
             "vLLM",
             "http://127.0.0.1:8000/v1",
-            "`vllm serve MODEL` (add --api-key to require a key); mark vision models in "
-            "the settings.",
+            message(
+                "`vllm serve MODEL` (add --api-key to require a key); mark vision models in "
+                "the settings."
+            ),
         ),
     )
 }
@@ -83,7 +93,9 @@ def normalize_base_url(url: str) -> str:
     """
     text = url.strip()
     if not text:
-        raise BackendError("The server address is empty. Give one like http://127.0.0.1:8080/v1")
+        raise BackendError(
+            message("The server address is empty. Give one like http://127.0.0.1:8080/v1")
+        )
     if "://" not in text:
         text = "http://" + text
     try:
@@ -91,12 +103,18 @@ def normalize_base_url(url: str) -> str:
         port = split.port
     except ValueError:
         raise BackendError(
-            f"{display_url(url)!r} is not a server address. Give one like http://127.0.0.1:8080/v1"
+            message(
+                "'{address}' is not a server address. Give one like http://127.0.0.1:8080/v1",
+                address=display_url(url),
+            )
         ) from None
     if split.scheme not in ("http", "https") or not split.hostname:
         raise BackendError(
-            f"{display_url(url)!r} is not an http(s) server address. Give one like "
-            "http://127.0.0.1:8080/v1"
+            message(
+                "'{address}' is not an http(s) server address. Give one like "
+                "http://127.0.0.1:8080/v1",
+                address=display_url(url),
+            )
         )
     host = split.hostname
     if ":" in host:  # IPv6 literal
@@ -122,7 +140,7 @@ def display_url(url: str) -> str:
     try:
         split = urllib.parse.urlsplit(url)
     except ValueError:
-        return "<invalid address>"
+        return message("(invalid address)")
     if "@" not in split.netloc:
         return url
     netloc = split.netloc.rpartition("@")[2]
@@ -133,9 +151,16 @@ def plain_http_warning(base_url: str, *, has_key: bool) -> str | None:
     """One sentence for a plain-http address on another machine, else ``None``."""
     if is_local(base_url) or urllib.parse.urlsplit(base_url).scheme != "http":
         return None
-    secret = " and the API key" if has_key else ""
-    return (
-        f"The server at {display_url(base_url)} is reached over plain http: prompts, images, "
-        f"answers{secret} cross the network unencrypted. Use it only on a network you trust, "
-        "or reach it through https."
+    where = display_url(base_url)
+    if has_key:
+        return message(
+            "The server at {where} is reached over plain http: prompts, images, answers and "
+            "the API key cross the network unencrypted. Use it only on a network you trust, "
+            "or reach it through https.",
+            where=where,
+        )
+    return message(
+        "The server at {where} is reached over plain http: prompts, images, answers cross the "
+        "network unencrypted. Use it only on a network you trust, or reach it through https.",
+        where=where,
     )

@@ -8,7 +8,9 @@ plain text.  Mid-stream, an error arrives as an SSE event after HTTP 200 -- a ``
 line holding one of those objects (llama-server, vLLM), or an ``event: error``.
 
 The window shows ``str(error)`` as it is, so every branch ends in a sentence that says what
-to do.  The API key never appears in any of them.  How a failed connection becomes an error
+to do; each is a ``message`` (``backends.messages``), so the window and the CLI show it in the
+person's language, with the server's own error text (``detail``) and an exception's text kept
+as they came.  The API key never appears in any of them.  How a failed connection becomes an error
 is shared with the Ollama backend (``backends._http``); this module words it for these
 servers.  ``httpx`` is imported inside the functions that need it, so importing this module
 stays cheap.
@@ -32,6 +34,7 @@ from backends.base import (
     OutOfMemory,
     VisionNotSupported,
 )
+from backends.messages import message
 from backends.openai_compat.endpoint import display_url, is_local
 
 Phase = Literal["request", "chat"]
@@ -39,19 +42,19 @@ Phase = Literal["request", "chat"]
 _DETAIL_LIMIT = 300
 
 _TRANSPORT = _http.Wording(
-    no_answer=(
+    no_answer=message(
         "The server at {where} did not answer{waited}. It may be busy loading a model; "
         "try again in a moment."
     ),
-    stopped_sending=(
+    stopped_sending=message(
         "The server at {where} stopped sending{waited} and was given up on. The partial "
         "answer is kept; try again."
     ),
-    closed_before_answer=(
+    closed_before_answer=message(
         "The server at {where} closed the connection without answering. Is it an "
         "OpenAI-compatible server, and is it still running?"
     ),
-    closed_mid_answer=(
+    closed_mid_answer=message(
         "The server at {where} closed the connection before the answer was finished (did "
         "the server stop or crash?). The partial answer is kept; try again."
     ),
@@ -63,21 +66,51 @@ def not_reachable(base_url: str) -> BackendUnavailable:
     where = display_url(base_url)
     if is_local(base_url):
         return BackendUnavailable(
-            f"No server is running at {where}. Start it (llama-server, llamafile, LM Studio's "
-            "local server or vLLM), or give its address with --base-url or --preset."
+            message(
+                "No server is running at {where}. Start it (llama-server, llamafile, LM "
+                "Studio's local server or vLLM), or give its address with --base-url or "
+                "--preset.",
+                where=where,
+            )
         )
     return BackendUnavailable(
-        f"The server at {where} is not reachable. Check the address, that the server runs on "
-        "that machine, and that it listens on the network rather than only on 127.0.0.1."
+        message(
+            "The server at {where} is not reachable. Check the address, that the server runs "
+            "on that machine, and that it listens on the network rather than only on "
+            "127.0.0.1.",
+            where=where,
+        )
     )
 
 
 def model_missing(base_url: str, model: str, detail: str = "") -> ModelNotFound:
-    why = f" ({detail})" if detail else ""
+    where = display_url(base_url)
+    if detail:
+        return ModelNotFound(
+            message(
+                "The server at {where} has no model called '{model}' ({detail}). See what it "
+                "serves with: localsight models --backend openai --base-url URL",
+                where=where,
+                model=model,
+                detail=detail,
+            )
+        )
     return ModelNotFound(
-        f"The server at {display_url(base_url)} has no model called {model!r}{why}. "
-        "See what it serves with: localsight models --backend openai --base-url URL"
+        message(
+            "The server at {where} has no model called '{model}'. See what it serves with: "
+            "localsight models --backend openai --base-url URL",
+            where=where,
+            model=model,
+        )
     )
+
+
+def _reply(status: int, detail: str) -> str:
+    """``HTTP 401: Invalid API Key``, or ``HTTP 401`` (nothing to translate) when the server
+    said nothing more: a part of the sentences below, in parentheses."""
+    if detail:
+        return message("HTTP {status}: {detail}", status=status, detail=detail)
+    return f"HTTP {status}"
 
 
 def error_detail(payload: Any) -> str:
@@ -128,23 +161,35 @@ def from_status(
 ) -> BackendError:
     """The error for an HTTP error status (or ``-1``: an error event after HTTP 200)."""
     where = display_url(base_url)
-    shown = f": {detail}" if detail else ""
+    reply = _reply(status, detail)
     lowered = detail.lower()
     if status in (401, 403):
         if has_key:
             return BackendUnavailable(
-                f"The server at {where} refused the API key (HTTP {status}{shown}). Check the "
-                "key in the environment variable named by --api-key-env, or in the settings."
+                message(
+                    "The server at {where} refused the API key ({reply}). Check the key in the "
+                    "environment variable named by --api-key-env, or in the settings.",
+                    where=where,
+                    reply=reply,
+                )
             )
         return BackendUnavailable(
-            f"The server at {where} requires an API key (HTTP {status}{shown}). Put the key in "
-            "an environment variable and give its name with --api-key-env, or set it in the "
-            "settings."
+            message(
+                "The server at {where} requires an API key ({reply}). Put the key in an "
+                "environment variable and give its name with --api-key-env, or set it in the "
+                "settings.",
+                where=where,
+                reply=reply,
+            )
         )
     if status == 404 and phase == "request":
         return BackendUnavailable(
-            f"There is no OpenAI-compatible API at {where} (HTTP 404{shown}). Check the "
-            "address: it usually ends in /v1."
+            message(
+                "There is no OpenAI-compatible API at {where} ({reply}). Check the address: it "
+                "usually ends in /v1.",
+                where=where,
+                reply=reply,
+            )
         )
     if _names_missing_model(lowered) or (status == 404 and model):
         return model_missing(base_url, model, detail)
@@ -152,8 +197,12 @@ def from_status(
         marker in lowered for marker in ("exceed", "maximum context", "too long", "context size")
     ):
         return ContextOverflow(
-            f"The conversation no longer fits in the model's context on the server ({detail}). "
-            "Start a new conversation, or give the server a larger context size.",
+            message(
+                "The conversation no longer fits in the model's context on the server "
+                "({detail}). Start a new conversation, or give the server a larger context "
+                "size.",
+                detail=detail,
+            ),
             partial_text=partial,
         )
     if (
@@ -161,47 +210,81 @@ def from_status(
         or re.search(r"\boom\b", lowered) is not None
     ):
         return OutOfMemory(
-            f"The server ran out of memory ({detail}). Pick a smaller model or context size "
-            "on the server.",
+            message(
+                "The server ran out of memory ({detail}). Pick a smaller model or context size "
+                "on the server.",
+                detail=detail,
+            ),
             partial_text=partial,
         )
     if any(marker in lowered for marker in ("image", "mmproj", "multimodal", "bitmap", "media")):
         if any(marker in lowered for marker in ("not supported", "mmproj", "not support")):
             return VisionNotSupported(
-                f"The model on {where} cannot see images ({detail}). Remove the images, or "
-                "load the model with its vision projector (llama-server: --mmproj).",
+                message(
+                    "The model on {where} cannot see images ({detail}). Remove the images, or "
+                    "load the model with its vision projector (llama-server: --mmproj).",
+                    where=where,
+                    detail=detail,
+                ),
                 partial_text=partial,
             )
         return InvalidImage(
-            f"The server could not read an attached image ({detail}). Try another image.",
+            message(
+                "The server could not read an attached image ({detail}). Try another image.",
+                detail=detail,
+            ),
             partial_text=partial,
         )
-    if _failed_to_load(lowered):
+    if _failed_to_load(lowered):  # so ``detail`` names the model and says what failed
         return InvalidModelFile(
-            f"The server at {where} could not load {model or 'the model'}{shown}. The model "
-            "file may be damaged or not supported by that server; check the server's log.",
+            message(
+                "The server at {where} could not load {model}: {detail}. The model file may be "
+                "damaged or not supported by that server; check the server's log.",
+                where=where,
+                model=model or message("the model"),
+                detail=detail,
+            ),
             partial_text=partial,
         )
     if status == 503:
         return BackendUnavailable(
-            f"The server at {where} is not ready (HTTP 503{shown}). It may still be loading "
-            "the model; try again in a moment.",
+            message(
+                "The server at {where} is not ready ({reply}). It may still be loading the "
+                "model; try again in a moment.",
+                where=where,
+                reply=reply,
+            ),
             partial_text=partial,
         )
     if status == -1:
-        return GenerationFailed(
-            f"The server at {where} failed while answering{shown}. The partial answer is "
-            "kept; try again.",
-            partial_text=partial,
-        )
+        if detail:
+            failed = message(
+                "The server at {where} failed while answering: {detail}. The partial answer "
+                "is kept; try again.",
+                where=where,
+                detail=detail,
+            )
+        else:
+            failed = message(
+                "The server at {where} failed while answering. The partial answer is kept; "
+                "try again.",
+                where=where,
+            )
+        return GenerationFailed(failed, partial_text=partial)
     if 400 <= status < 500:
         return BackendError(
-            f"The server at {where} refused the request (HTTP {status}{shown}).",
+            message(
+                "The server at {where} refused the request ({reply}).", where=where, reply=reply
+            ),
             partial_text=partial,
         )
     return GenerationFailed(
-        f"The server at {where} failed (HTTP {status}{shown}). The partial answer is kept; "
-        "try again, and check the server's log if it keeps failing.",
+        message(
+            "The server at {where} failed ({reply}). The partial answer is kept; try again, "
+            "and check the server's log if it keeps failing.",
+            where=where,
+            reply=reply,
+        ),
         partial_text=partial,
     )
 
@@ -232,15 +315,30 @@ def from_exception(
     if transport is not None:
         return transport
     if isinstance(error, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return BackendError(f"{where} is not a usable server address ({_short(str(error))}).")
+        return BackendError(
+            message(
+                "{where} is not a usable server address ({detail}).",
+                where=where,
+                detail=_short(str(error)),
+            )
+        )
     if isinstance(error, (ValueError, UnicodeDecodeError)):  # JSON that is not JSON
         return GenerationFailed(
-            f"The server at {where} sent a reply LocalSight cannot read ({_short(str(error))}). "
-            "Is it an OpenAI-compatible server?",
+            message(
+                "The server at {where} sent a reply LocalSight cannot read ({detail}). Is it an "
+                "OpenAI-compatible server?",
+                where=where,
+                detail=_short(str(error)),
+            ),
             partial_text=partial,
         )
     return GenerationFailed(
-        f"Talking to the server at {where} failed: {type(error).__name__}: {_short(str(error))}",
+        message(
+            "Talking to the server at {where} failed: {error}: {detail}",
+            where=where,
+            error=type(error).__name__,
+            detail=_short(str(error)),
+        ),
         partial_text=partial,
     )
 
