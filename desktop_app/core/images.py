@@ -108,6 +108,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final, cast
 
 from backends.base import ImageInput
+from backends.messages import message
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -133,7 +134,7 @@ _OPTIONAL_EXTENSIONS: Final[dict[str, frozenset[str]]] = {
 
 # Pillow format ids, tried in this order. Only these plugins ever see the data.
 _BASE_FORMATS: Final[tuple[str, ...]] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-_FORMAT_NAMES: Final = "JPEG, PNG, WebP, GIF, BMP and TIFF"
+_FORMAT_NAMES: Final = message("JPEG, PNG, WebP, GIF, BMP and TIFF")
 
 _JPEG_FORMATS: Final[frozenset[str]] = frozenset({"JPEG", "MPO"})
 #: The largest width or height a JPEG frame header can state (16 bits).
@@ -155,12 +156,14 @@ _REDUCING_GAP: Final = 2.0
 class ImageError(Exception):
     """An image was refused or could not be read; ``str()`` is one sentence a person can act on.
 
-    ``name`` is what the message calls the image: the ``name`` given to
-    :func:`normalize_image`, else the file's name, else "The image".
+    The sentence is a ``backends.messages.Message`` (``sentence_of`` gives it back), so the
+    window and the CLI show it in the person's language; ``str()`` stays English.  ``name``
+    is what the message calls the image: the ``name`` given to :func:`normalize_image`, else
+    the file's name, else "The image" (itself a ``message``).
     """
 
-    def __init__(self, message: str, *, name: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, sentence: str, *, name: str | None = None) -> None:
+        super().__init__(sentence)
         self.name = name
 
 
@@ -252,13 +255,18 @@ def normalize_image(
             raise _too_many_pixels(label, _pixels_from_pillow_message(str(exc)), policy) from exc
         except MemoryError as exc:
             raise ImageError(
-                f"{label} is too large to open with the memory available; scale it down first.",
+                message(
+                    "{name} is too large to open with the memory available; scale it down first.",
+                    name=label,
+                ),
                 name=label,
             ) from exc
         except UnidentifiedImageError as exc:
             raise _not_an_image(stream, size, label) from exc
         except Exception as exc:  # any decoder failure on hostile data is "damaged", not a crash
-            raise ImageError(f"{label} is damaged or truncated.", name=label) from exc
+            raise ImageError(
+                message("{name} is damaged or truncated.", name=label), name=label
+            ) from exc
 
     return ImageInput(
         data=encoded,
@@ -279,7 +287,7 @@ def make_thumbnail(image: ImageInput, size: int = 128) -> bytes:
         raise ValueError("size must be at least 1")
     fmt = {"image/png": "PNG", "image/jpeg": "JPEG"}.get(image.mime)
     if fmt is None:
-        raise ImageError(f"A thumbnail cannot be made from {image.mime} data.")
+        raise ImageError(message("A thumbnail cannot be made from {mime} data.", mime=image.mime))
 
     from PIL import Image
 
@@ -289,7 +297,7 @@ def make_thumbnail(image: ImageInput, size: int = 128) -> bytes:
             if fmt == "JPEG":
                 im.draft("RGB", (size, size))
             im.load()
-            rgb = _rgb_converter(im, "The image")(im)
+            rgb = _rgb_converter(im, message("The image"))(im)
         rgb.thumbnail((size, size), Image.Resampling.LANCZOS)
         clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
         out = io.BytesIO()
@@ -298,7 +306,7 @@ def make_thumbnail(image: ImageInput, size: int = 128) -> bytes:
         else:
             clean.save(out, "JPEG", quality=85, optimize=True, subsampling=2)
     except Exception as exc:
-        raise ImageError("The image is damaged, so no thumbnail could be made.") from exc
+        raise ImageError(message("The image is damaged, so no thumbnail could be made.")) from exc
     return out.getvalue()
 
 
@@ -336,7 +344,7 @@ def _open_source(
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)  # no copy for bytes; BytesIO shares it until written to
-        label = name or "The image"
+        label = name or message("The image")
         _check_size(len(data), label, policy)
         yield io.BytesIO(data), len(data), label
         return
@@ -352,10 +360,13 @@ def _open_file(path: Path, label: str, policy: ImagePolicy) -> tuple[BinaryIO, i
         # stat() before open(): opening a FIFO would block until someone writes to it.
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
-            raise ImageError(f"{label} is a folder, not an image.", name=label)
+            raise ImageError(message("{name} is a folder, not an image.", name=label), name=label)
         if not stat.S_ISREG(st.st_mode):
             raise ImageError(
-                f"{label} is not a regular file, so LocalSight will not read it as an image.",
+                message(
+                    "{name} is not a regular file, so LocalSight will not read it as an image.",
+                    name=label,
+                ),
                 name=label,
             )
         _check_size(st.st_size, label, policy)
@@ -369,23 +380,35 @@ def _open_file(path: Path, label: str, policy: ImagePolicy) -> tuple[BinaryIO, i
         return handle, size
     except FileNotFoundError as exc:
         raise ImageError(
-            f"{label} was not found; it may have been moved or deleted.", name=label
+            message("{name} was not found; it may have been moved or deleted.", name=label),
+            name=label,
         ) from exc
     except IsADirectoryError as exc:
-        raise ImageError(f"{label} is a folder, not an image.", name=label) from exc
+        raise ImageError(
+            message("{name} is a folder, not an image.", name=label), name=label
+        ) from exc
     except PermissionError as exc:
         raise ImageError(
-            f"LocalSight is not allowed to read {label}; check the file's permissions.",
+            message(
+                "LocalSight is not allowed to read {name}; check the file's permissions.",
+                name=label,
+            ),
             name=label,
         ) from exc
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise ImageError(f"{label} could not be read ({reason}).", name=label) from exc
+        reason = exc.strerror or exc.__class__.__name__  # the system's words: a value
+        raise ImageError(
+            message("{name} could not be read ({reason}).", name=label, reason=reason),
+            name=label,
+        ) from exc
 
 
 def _check_size(size: int, label: str, policy: ImagePolicy) -> None:
     if size == 0:
-        raise ImageError(f"{label} is empty (0 bytes), so there is no image in it.", name=label)
+        raise ImageError(
+            message("{name} is empty (0 bytes), so there is no image in it.", name=label),
+            name=label,
+        )
     if size > policy.max_file_bytes:
         raise _file_too_big(label, size, policy)
 
@@ -397,8 +420,12 @@ def _read_at(stream: BinaryIO, offset: int, count: int) -> bytes:
 
 def _file_too_big(label: str, size: int, policy: ImagePolicy) -> ImageError:
     return ImageError(
-        f"{label} is too large to open safely ({_megabytes(size)} MB; the limit is "
-        f"{_megabytes(policy.max_file_bytes)} MB).",
+        message(
+            "{name} is too large to open safely ({size} MB; the limit is {limit} MB).",
+            name=label,
+            size=_megabytes(size),
+            limit=_megabytes(policy.max_file_bytes),
+        ),
         name=label,
     )
 
@@ -618,16 +645,22 @@ def _check_geometry(
     format but JPEG, which is held to its decoded memory instead and to its own 65535 px
     limit), or too long and thin."""
     if width < 1 or height < 1:
-        raise ImageError(f"{label} is damaged or truncated.", name=label)
+        raise ImageError(message("{name} is damaged or truncated.", name=label), name=label)
     if not pixel_limit and max(width, height) > _JPEG_MAX_EDGE:
-        raise ImageError(f"{label} is damaged or truncated.", name=label)
+        raise ImageError(message("{name} is damaged or truncated.", name=label), name=label)
     if pixel_limit and width * height > policy.max_pixels:
         raise _too_many_pixels(label, width * height, policy)
     long_edge, short_edge = max(width, height), min(width, height)
     if long_edge > policy.max_aspect_ratio * short_edge:
         raise ImageError(
-            f"{label} is too long and thin for vision models ({width}×{height}, more than "
-            f"{policy.max_aspect_ratio:g}:1); crop it into smaller pieces first.",
+            message(
+                "{name} is too long and thin for vision models ({width}×{height}, more than "
+                "{ratio}:1); crop it into smaller pieces first.",
+                name=label,
+                width=width,
+                height=height,
+                ratio=f"{policy.max_aspect_ratio:g}",
+            ),
             name=label,
         )
 
@@ -641,26 +674,47 @@ def _too_many_pixels(label: str, pixels: int | None, policy: ImagePolicy) -> Ima
     limit = policy.max_pixels
     if Image.MAX_IMAGE_PIXELS is not None:
         limit = min(limit, Image.MAX_IMAGE_PIXELS)
-    size = f"{_megapixels(pixels)} megapixels, more than" if pixels is not None else "more than"
-    return ImageError(
-        f"{label} is too large to open safely ({size} the {_megapixels(limit)} megapixels "
-        "allowed); scale it down or save it as a JPEG first.",
-        name=label,
-    )
+    if pixels is None:
+        sentence = message(
+            "{name} is too large to open safely (more than the {limit} megapixels allowed); "
+            "scale it down or save it as a JPEG first.",
+            name=label,
+            limit=_megapixels(limit),
+        )
+    else:
+        sentence = message(
+            "{name} is too large to open safely ({pixels} megapixels, more than the {limit} "
+            "megapixels allowed); scale it down or save it as a JPEG first.",
+            name=label,
+            pixels=_megapixels(pixels),
+            limit=_megapixels(limit),
+        )
+    return ImageError(sentence, name=label)
 
 
 def _needs_too_much_memory(
     label: str, needed: int, policy: ImagePolicy, *, convert: bool = False
 ) -> ImageError:
     """``convert``: the format decodes far bigger than JPEG or PNG would (WebP), so say so."""
-    advice = (
-        "convert it to JPEG or PNG, or scale it down first" if convert else "scale it down first"
-    )
-    return ImageError(
-        f"{label} is too large to open safely (opening it would take {_memory(needed)} MB of "
-        f"memory, more than the {_memory(policy.max_decode_bytes)} MB allowed); {advice}.",
-        name=label,
-    )
+    needed_mb, limit_mb = _memory(needed), _memory(policy.max_decode_bytes)
+    if convert:
+        sentence = message(
+            "{name} is too large to open safely (opening it would take {needed} MB of memory, "
+            "more than the {limit} MB allowed); convert it to JPEG or PNG, or scale it down "
+            "first.",
+            name=label,
+            needed=needed_mb,
+            limit=limit_mb,
+        )
+    else:
+        sentence = message(
+            "{name} is too large to open safely (opening it would take {needed} MB of memory, "
+            "more than the {limit} MB allowed); scale it down first.",
+            name=label,
+            needed=needed_mb,
+            limit=limit_mb,
+        )
+    return ImageError(sentence, name=label)
 
 
 def _memory(size: int) -> str:
@@ -673,8 +727,8 @@ def _megapixels(pixels: int) -> str:
     return f"{mp:.0f}" if mp >= 10 else f"{mp:.1f}"
 
 
-def _pixels_from_pillow_message(message: str) -> int | None:
-    match = re.search(r"\((\d+) pixels\)", message)
+def _pixels_from_pillow_message(text: str) -> int | None:
+    match = re.search(r"\((\d+) pixels\)", text)
     return int(match.group(1)) if match else None
 
 
@@ -1066,7 +1120,7 @@ def _check_tiff_directory(stream: BinaryIO, label: str, policy: ImagePolicy) -> 
         return
     (count,) = struct.unpack(endian + ("Q" if big else "H"), count_bytes)
     if count > 0xFFFF:
-        raise ImageError(f"{label} is damaged or truncated.", name=label)
+        raise ImageError(message("{name} is damaged or truncated.", name=label), name=label)
     entry_size = 20 if big else 12
     entries = stream.read(count * entry_size)
     counts: dict[int, int] = {}
@@ -1076,7 +1130,7 @@ def _check_tiff_directory(stream: BinaryIO, label: str, policy: ImagePolicy) -> 
         (values_count,) = struct.unpack_from(endian + ("Q" if big else "I"), entries, start + 4)
         counts[tag] = values_count
         if tag in _TIFF_UNPACKED_TAGS and values_count > _MAX_TIFF_VALUES:
-            raise ImageError(f"{label} is damaged or truncated.", name=label)
+            raise ImageError(message("{name} is damaged or truncated.", name=label), name=label)
         inline = {3: "H", 4: "I", 16: "Q"}.get(kind)
         if values_count == 1 and inline is not None and (big or kind != 16):
             (values[tag],) = struct.unpack_from(
@@ -1096,11 +1150,15 @@ def _check_tiff_directory(stream: BinaryIO, label: str, policy: ImagePolicy) -> 
         needed = _ceil_div(height, rows) * max(1, planes)
     listed = max(counts.get(tag, 0) for tag in _TIFF_PART_TAGS)
     if listed > max(2 * needed, needed + 1024):
-        raise ImageError(f"{label} is damaged or truncated.", name=label)
+        raise ImageError(message("{name} is damaged or truncated.", name=label), name=label)
     if listed > _MAX_TIFF_PARTS:
         raise ImageError(
-            f"{label} is split into too many pieces to open safely ({listed} strips or "
-            "tiles); save it again as PNG first.",
+            message(
+                "{name} is split into too many pieces to open safely ({count} strips or "
+                "tiles); save it again as PNG first.",
+                name=label,
+                count=listed,
+            ),
             name=label,
         )
 
@@ -1127,7 +1185,12 @@ def _rgb_converter(im: Image.Image, label: str) -> Callable[[Image.Image], Image
             return convert(part)
         except ValueError as exc:  # Pillow has no conversion for this mode
             raise ImageError(
-                f"{label} uses a colour format LocalSight cannot convert ({mode}).", name=label
+                message(
+                    "{name} uses a colour format LocalSight cannot convert ({mode}).",
+                    name=label,
+                    mode=mode,
+                ),
+                name=label,
             ) from exc
 
     return checked
@@ -1249,20 +1312,20 @@ _ALLOWED_MAGIC: Final[tuple[bytes, ...]] = (
 # ICO and CUR are not here: their 4-byte magic also starts every uncompressed TGA ("\0\0\2\0"
 # is a cursor's and a truecolour TGA's), so they are named by _icon_kind() from their directory.
 _OTHER_MAGIC: Final[tuple[tuple[bytes, str, bool], ...]] = (
-    (b"%!PS", "a PostScript (EPS) file", False),
-    (b"\xc5\xd0\xd3\xc6", "a PostScript (EPS) file", False),
-    (b"%PDF-", "a PDF document", False),
-    (b"PK\x03\x04", "a ZIP archive or an office document", False),
-    (b"GGUF", "a GGUF model file", False),
-    (b"\x7fELF", "a program", False),
-    (b"MZ", "a program", False),
-    (b"8BPS", "a Photoshop (PSD) file", True),
-    (b"icns", "a macOS icon (ICNS) file", True),
-    (b"qoif", "a QOI image", True),
-    (b"\xff\x4f\xff\x51", "a JPEG 2000 image", True),
-    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "a JPEG 2000 image", True),
-    (b"\xff\x0a", "a JPEG XL image", True),
-    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "a JPEG XL image", True),
+    (b"%!PS", message("a PostScript (EPS) file"), False),
+    (b"\xc5\xd0\xd3\xc6", message("a PostScript (EPS) file"), False),
+    (b"%PDF-", message("a PDF document"), False),
+    (b"PK\x03\x04", message("a ZIP archive or an office document"), False),
+    (b"GGUF", message("a GGUF model file"), False),
+    (b"\x7fELF", message("a program"), False),
+    (b"MZ", message("a program"), False),
+    (b"8BPS", message("a Photoshop (PSD) file"), True),
+    (b"icns", message("a macOS icon (ICNS) file"), True),
+    (b"qoif", message("a QOI image"), True),
+    (b"\xff\x4f\xff\x51", message("a JPEG 2000 image"), True),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", message("a JPEG 2000 image"), True),
+    (b"\xff\x0a", message("a JPEG XL image"), True),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", message("a JPEG XL image"), True),
 )
 _HEIF_BRANDS: Final[frozenset[bytes]] = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
@@ -1276,17 +1339,21 @@ def _not_an_image(stream: BinaryIO, size: int, label: str) -> ImageError:
     data = _read_at(stream, 0, _HEAD_BYTES)
     tail = _read_at(stream, size - len(_TGA_FOOTER), len(_TGA_FOOTER)) if size >= 44 else b""
 
-    def error(message: str) -> ImageError:
-        return ImageError(message, name=label)
+    def error(sentence: str) -> ImageError:
+        return ImageError(sentence, name=label)
 
     def unreadable(description: str) -> ImageError:
         return error(
-            f"{label} is {description}, which LocalSight cannot read; "
-            "convert it to PNG or JPEG first."
+            message(
+                "{name} is {description}, which LocalSight cannot read; "
+                "convert it to PNG or JPEG first.",
+                name=label,
+                description=description,
+            )
         )
 
     if data.startswith(_ALLOWED_MAGIC) or _looks_like_bmp(data) or _looks_like_webp(data):
-        return error(f"{label} is damaged or truncated.")
+        return error(message("{name} is damaged or truncated.", name=label))
     icon = _icon_kind(data)
     if icon is not None:
         return unreadable(icon)
@@ -1294,39 +1361,72 @@ def _not_an_image(stream: BinaryIO, size: int, label: str) -> ImageError:
         if data.startswith(magic):
             if is_image:
                 return unreadable(description)
-            return error(f"{label} is not an image: it looks like {description}.")
+            return error(
+                message(
+                    "{name} is not an image: it looks like {description}.",
+                    name=label,
+                    description=description,
+                )
+            )
     if data[4:8] == b"ftyp":
         brands = _ftyp_brands(data)
         available = _optional_formats_available()
         if brands & _AVIF_BRANDS:
             if "AVIF" in available:
-                return error(f"{label} is damaged or truncated.")
+                return error(message("{name} is damaged or truncated.", name=label))
             return error(
-                f"{label} is an AVIF image, which this installation of LocalSight cannot "
-                "read; convert it to PNG or JPEG first."
+                message(
+                    "{name} is an AVIF image, which this installation of LocalSight cannot "
+                    "read; convert it to PNG or JPEG first.",
+                    name=label,
+                )
             )
         if brands & _HEIF_BRANDS:
             if "HEIF" in available:
-                return error(f"{label} is damaged or truncated.")
+                return error(message("{name} is damaged or truncated.", name=label))
             return error(
-                f"{label} is a HEIC photo, which this installation of LocalSight cannot read; "
-                "convert it to JPEG first."
+                message(
+                    "{name} is a HEIC photo, which this installation of LocalSight cannot "
+                    "read; convert it to JPEG first.",
+                    name=label,
+                )
             )
-        return error(f"{label} is not an image: it looks like a video file.")
+        return error(
+            message(
+                "{name} is not an image: it looks like {description}.",
+                name=label,
+                description=message("a video file"),
+            )
+        )
     if _looks_like_tga(data, tail):
-        return unreadable("a TGA image")
+        return unreadable(message("a TGA image"))
     text = _as_text(data)
     if text is not None:
         lowered = text.lstrip().lower()
         if "<svg" in lowered:
-            return error(
-                f"{label} is an SVG drawing, which LocalSight cannot read; "
-                "convert it to PNG or JPEG first."
-            )
+            return unreadable(message("an SVG drawing"))
         if lowered.startswith(("<!doctype html", "<html")):
-            return error(f"{label} is not an image: it looks like a web page (HTML).")
-        return error(f"{label} is not an image: it looks like a text file.")
-    return error(f"{label} is not an image LocalSight can read (it reads {_FORMAT_NAMES}).")
+            return error(
+                message(
+                    "{name} is not an image: it looks like {description}.",
+                    name=label,
+                    description=message("a web page (HTML)"),
+                )
+            )
+        return error(
+            message(
+                "{name} is not an image: it looks like {description}.",
+                name=label,
+                description=message("a text file"),
+            )
+        )
+    return error(
+        message(
+            "{name} is not an image LocalSight can read (it reads {formats}).",
+            name=label,
+            formats=_FORMAT_NAMES,
+        )
+    )
 
 
 def _icon_kind(data: bytes) -> str | None:
@@ -1340,7 +1440,9 @@ def _icon_kind(data: bytes) -> str | None:
     image_offset = int.from_bytes(data[18:22], "little")
     if not 1 <= count <= 512 or data[9] != 0 or image_size == 0 or image_offset < 6 + 16 * count:
         return None
-    return "a Windows icon (ICO) file" if data[2] == 1 else "a Windows cursor file"
+    return (
+        message("a Windows icon (ICO) file") if data[2] == 1 else message("a Windows cursor file")
+    )
 
 
 def _looks_like_tga(data: bytes, tail: bytes) -> bool:

@@ -19,6 +19,11 @@ Both export the branch of each conversation that is on screen (``Store.messages`
 versions kept by Regenerate and Edit are not written, as a reader of the document would
 take two answers to one question for a conversation that never happened.
 
+The documents themselves are written in English whatever the app's language (their headings,
+notes and the JSON ``problem`` key): a file is shared and read back (``import_chat``), and
+must not change with a setting.  Only the ``on_problem`` sentence, which the window or the
+CLI shows, is a ``backends.messages.message`` they translate.
+
 JSON: one ``localsight-export.json`` holding every exported conversation, for programs.
 The schema (version 1; a later version only adds keys)::
 
@@ -76,6 +81,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+from backends.messages import message
 from backends.safe_names import is_sha256
 from desktop_app.core.store.database import (
     ConversationDetails,
@@ -126,8 +132,8 @@ def export_markdown(
     for conversation_id in conversation_ids:
         details = store.conversation_details(conversation_id)
         messages = store.messages(conversation_id)
-        for message in messages:
-            _write_images(store, message.images, out_dir, conversation_id, report)
+        for stored in messages:
+            _write_images(store, stored.images, out_dir, conversation_id, report)
         target = out_dir / f"{int(details.id)}-{_slug(str(details.title))}.md"
         _write_atomically(target, _markdown(details, messages))
         written.append(target)
@@ -151,8 +157,8 @@ def export_json(
     for conversation_id in conversation_ids:
         details = store.conversation_details(conversation_id)
         messages = store.messages(conversation_id)
-        for message in messages:
-            _write_images(store, message.images, out_dir, conversation_id, report)
+        for stored in messages:
+            _write_images(store, stored.images, out_dir, conversation_id, report)
         conversations.append(_conversation_json(details, messages))
     document = {
         "format": EXPORT_FORMAT,
@@ -190,9 +196,11 @@ class _Reporter:
             return
         self._said.add((conversation_id, name))
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "…"
-        text = (
-            f"An image in conversation {conversation_id} was left out of the export: its "
-            f"name in the chat history, {shown}, is not a sha256 (a damaged or edited backup?)."
+        text = message(
+            "An image in conversation {conversation} was left out of the export: its name in "
+            "the chat history, {name}, is not a sha256 (a damaged or edited backup?).",
+            conversation=conversation_id,
+            name=shown,
         )
         if self._on_problem is not None:
             self._on_problem(text)
@@ -266,24 +274,24 @@ def _markdown(details: ConversationDetails, messages: Sequence[StoredMessage]) -
     lines.append("")
     if details.system_prompt:
         lines += ["## System prompt", "", details.system_prompt.rstrip(), ""]
-    for message in messages:
-        speaker = _SPEAKERS.get(message.role, message.role.title())
-        lines += [f"## {speaker} · {_local(message.created_at)}", ""]
-        if message.text.strip():
-            lines += [message.text.rstrip(), ""]
-        for number, image in enumerate(message.images, start=1):
+    for stored in messages:
+        speaker = _SPEAKERS.get(stored.role, stored.role.title())
+        lines += [f"## {speaker} · {_local(stored.created_at)}", ""]
+        if stored.text.strip():
+            lines += [stored.text.rstrip(), ""]
+        for number, image in enumerate(stored.images, start=1):
             file = image_file(image)
             if file is None:
                 lines += [f"> *Image {number} was left out: {LEFT_OUT_REASON}.*", ""]
                 continue
             alt = f"image {number} ({image.width}×{image.height})"
             lines += [f"![{alt}]({file})", ""]
-        if message.state == "interrupted":
+        if stored.state == "interrupted":
             lines += ["> *This answer was stopped before it finished.*", ""]
-        elif message.state == "streaming":
+        elif stored.state == "streaming":
             lines += ["> *This answer was still being written when exported.*", ""]
-        elif message.state == "error":
-            reason = " ".join((message.error or "unknown error").split())
+        elif stored.state == "error":
+            reason = " ".join((stored.error or "unknown error").split())
             lines += [f"> *The model failed: {reason}*", ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -41,6 +41,7 @@ from backends.base import (
     Stats,
     TextDelta,
 )
+from backends.messages import message
 from desktop_app.core.store.database import Store, StoredMessage
 
 __all__ = ["MAX_FLUSH_INTERVAL_S", "ChatSession", "SessionBusy", "SessionCallbacks"]
@@ -143,7 +144,7 @@ class ChatSession:
         with self._exclusive() as cancel:
             history = self.store.messages(self.conversation_id)
             if not any(m.role == "user" for m in history):
-                raise BackendError("There is nothing to answer yet: send a message first.")
+                raise BackendError(message("There is nothing to answer yet: send a message first."))
             last = history[-1]
             if last.role == "assistant":
                 return self._answer(cancel, hooks, history[:-1], version_of=last.id)
@@ -171,7 +172,9 @@ class ChatSession:
         with self._exclusive() as cancel:
             edited = self.store.message(message_id)
             if edited.conversation_id != self.conversation_id or edited.role != "user":
-                raise ValueError("Only your own messages in this conversation can be edited.")
+                raise ValueError(
+                    message("Only your own messages in this conversation can be edited.")
+                )
             if images is None:
                 images = [self.store.image(image.sha256) for image in edited.images]
             user = self.store.add_message(
@@ -202,7 +205,7 @@ class ChatSession:
                 or not last.text.strip()
             ):
                 raise BackendError(
-                    "Only the last answer of the chat can be continued, once it has text."
+                    message("Only the last answer of the chat can be continued, once it has text.")
                 )
             return self._answer(cancel, hooks, history, continuing=last)
 
@@ -351,18 +354,18 @@ class ChatSession:
         turns: list[tuple[Role, list[str], list[ImageInput]]] = []
         if system_prompt and system_prompt.strip():
             turns.append(("system", [system_prompt], []))
-        for message in history:
+        for stored in history:
             role: Role
-            text = message.text
-            if message.role == "user":
+            text = stored.text
+            if stored.role == "user":
                 role = "user"
                 if self.images_seen:
-                    images = [self.store.image(image.sha256) for image in message.images]
+                    images = [self.store.image(image.sha256) for image in stored.images]
                 else:
                     images = []
-                    text = _left_out(len(message.images), text)
-            elif message.role == "assistant":
-                if message.state in ("error", "streaming") or not message.text.strip():
+                    text = _left_out(len(stored.images), text)
+            elif stored.role == "assistant":
+                if stored.state in ("error", "streaming") or not stored.text.strip():
                     continue
                 role, images = "assistant", []
             else:
@@ -388,8 +391,10 @@ class _Exclusive:
         session = self._session
         if not session._running.acquire(blocking=False):
             raise SessionBusy(
-                "LocalSight is still answering in this conversation. Stop the answer or wait "
-                "for it to finish, then send again."
+                message(
+                    "LocalSight is still answering in this conversation. Stop the answer or "
+                    "wait for it to finish, then send again."
+                )
             )
         cancel = CancelToken()
         with session._cancel_guard:

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final, Literal, Protocol, TextIO
 
+from backends.messages import message
+
 Format = Literal["jsonl", "csv"]
 FORMATS: Final = ("jsonl", "csv")
 
@@ -46,7 +48,9 @@ _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 class OutputFileError(Exception):
-    """The result file cannot be used; ``str()`` says which file and what to do."""
+    """The result file cannot be used; ``str()`` says which file and what to do (a
+    ``backends.messages.message``, shown in the person's language).  The rows themselves,
+    ``error`` included, are data and always written in English."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,9 @@ def format_for(path: Path, requested: str | None) -> Format:
     if requested in FORMATS:
         return requested  # type: ignore[return-value]
     if requested is not None:
-        raise OutputFileError(f"Unknown format {requested!r}; use jsonl or csv.")
+        raise OutputFileError(
+            message("Unknown format {format}; use jsonl or csv.", format=repr(requested))
+        )
     return "csv" if path.suffix.lower() == ".csv" else "jsonl"
 
 
@@ -91,7 +97,7 @@ def read_rows(path: Path, fmt: Format) -> list[DescribeRow]:
         rows, keep = _parse_csv(data, path)
     if keep < len(data):
         if keep == 0 and not _could_be_our_start(data, fmt):
-            raise _foreign(path, "it does not start like one")
+            raise _foreign(path, message("it does not start like one"))
         with path.open("r+b") as handle:
             handle.truncate(keep)
             handle.flush()
@@ -182,7 +188,7 @@ def _parse_jsonl(data: bytes, path: Path) -> tuple[list[DescribeRow], int]:
         row = _row_from(record) if isinstance(record, dict) else None
         if row is None:
             if not rows:
-                raise _foreign(path, "its first line is not a result row")
+                raise _foreign(path, message("its first line is not a result row"))
             continue  # a damaged line in the middle: that image is described again
         rows.append(row)
     return rows, offset
@@ -215,7 +221,7 @@ def _parse_csv(data: bytes, path: Path) -> tuple[list[DescribeRow], int]:
             continue
         if not header_seen:
             if tuple(record) != FIELDS:
-                raise _foreign(path, "its header is not " + ",".join(FIELDS))
+                raise _foreign(path, message("its header is not {header}", header=",".join(FIELDS)))
             header_seen = True
         elif len(record) != len(FIELDS):
             if consumed >= len(data):
@@ -231,7 +237,13 @@ def _parse_csv(data: bytes, path: Path) -> tuple[list[DescribeRow], int]:
 
 
 def _foreign(path: Path, why: str) -> OutputFileError:
-    return OutputFileError(f"{path} is not a describe result file ({why}); choose another --out.")
+    return OutputFileError(
+        message(
+            "{path} is not a describe result file ({why}); choose another --out.",
+            path=str(path),
+            why=why,
+        )
+    )
 
 
 def _could_be_our_start(data: bytes, fmt: Format) -> bool:

@@ -42,6 +42,8 @@ from backends.base import (
     TextDelta,
     VisionNotSupported,
 )
+from backends.messages import Message as Sentence
+from backends.messages import message, sentence_of
 from desktop_app.core.describe.output import DescribeRow, RowSink
 from desktop_app.core.images import ImageError, ImagePolicy, looks_like_image_path
 
@@ -59,7 +61,8 @@ FATAL_ERRORS: tuple[type[BackendError], ...] = (
 
 
 class DescribeError(Exception):
-    """A problem with the run itself (a missing path); ``str()`` is one actionable line."""
+    """A problem with the run itself (a missing path); ``str()`` is one actionable line (a
+    ``backends.messages.message``: the window and the CLI show it in the person's language)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ def find_images(paths: Sequence[str | os.PathLike[str]], *, recursive: bool) -> 
         elif path.is_file():
             found.setdefault(os.path.abspath(path), path)
         else:
-            raise DescribeError(f"{path} does not exist.")
+            raise DescribeError(message("{path} does not exist.", path=str(path)))
     return [Path(key) for key in sorted(found)]
 
 
@@ -170,18 +173,18 @@ def describe_one(
     image: ImageInput | None = None
     try:
         if not item.sha256:
-            raise ImageError(f"{item.path.name} cannot be read.")
+            raise ImageError(message("{name} cannot be read.", name=item.path.name))
         image = normalize_image(item.path, policy=job.policy)
         text, cancelled = _generate(backend, image, job, cancel)
         if cancelled:
             return None
         error = ""
     except ImageError as exc:
-        text, error = "", _one_line(str(exc))
+        text, error = "", _one_line(sentence_of(exc))
     except FATAL_ERRORS:
         raise
     except BackendError as exc:
-        text, error = "", _one_line(str(exc))
+        text, error = "", _one_line(sentence_of(exc))
     return DescribeRow(
         path=str(item.path),
         sha256=item.sha256,
@@ -313,4 +316,11 @@ def restore_sidecars(
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """``text`` on one line (a row's ``error`` is one line of a CSV cell or a table cell).
+
+    A ``message`` already on one line is kept as it is: the window shows it in the person's
+    language, while a row written to a file is its English ``str`` (``output.RowWriter``),
+    so a results file never changes with the language.
+    """
+    flat = " ".join(text.split())
+    return text if isinstance(text, Sentence) and flat == text else flat

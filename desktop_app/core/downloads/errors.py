@@ -1,8 +1,9 @@
 """The errors a model download can end in; ``str()`` is a sentence a person can act on.
 
-One family, so the window can catch ``DownloadError`` and show the message as it is, and
-tell the kinds apart where the remedy differs (offer "free space" for ``NotEnoughSpace``,
-"try again" for ``NetworkError``, nothing for ``DownloadCancelled``).
+One family, so the window can catch ``DownloadError`` and show the message as it is (each
+a ``backends.messages.message``, shown in the person's language), and tell the kinds apart
+where the remedy differs (offer "free space" for ``NotEnoughSpace``, "try again" for
+``NetworkError``, nothing for ``DownloadCancelled``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+
+from backends.messages import message
 
 
 class DownloadError(Exception):
@@ -106,39 +109,47 @@ def plain_network_problem(error: BaseException, host: str) -> str:
     if any(isinstance(e, socket.gaierror) for e in chain) or any(
         w in words for w in _RESOLVER_WORDS
     ):
-        return (
-            f"No internet connection: the download needs one ({host} could not be found). "
-            "Connect to the internet and try again; what was downloaded so far is kept."
+        return message(
+            "No internet connection: the download needs one ({host} could not be found). "
+            "Connect to the internet and try again; what was downloaded so far is kept.",
+            host=host,
         )
     if any(isinstance(e, OSError) and e.errno in _OFFLINE_ERRNOS for e in chain):
-        return (
-            f"No internet connection: the download needs one ({host} cannot be reached "
+        return message(
+            "No internet connection: the download needs one ({host} cannot be reached "
             "from this network). Connect to the internet and try again; what was "
-            "downloaded so far is kept."
+            "downloaded so far is kept.",
+            host=host,
         )
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in words:
-        return (
-            f"The secure connection to {host} could not be checked. Check that this "
+        return message(
+            "The secure connection to {host} could not be checked. Check that this "
             "computer's date and time are right, or whether a proxy or firewall intercepts "
-            "connections, then try again."
+            "connections, then try again.",
+            host=host,
         )
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in words:
-        return (
-            f"{host} refused the connection: the server is not running or blocks it. "
-            "Try again later."
+        return message(
+            "{host} refused the connection: the server is not running or blocks it. "
+            "Try again later.",
+            host=host,
         )
     if (
         any(isinstance(e, TimeoutError) for e in chain)
         or "timed out" in words
         or any("timeout" in type(e).__name__.lower() for e in chain)
     ):
-        return (
-            f"{host} did not answer in time: the connection may be slow or down. "
-            "Try again; what was downloaded so far is kept."
+        return message(
+            "{host} did not answer in time: the connection may be slow or down. "
+            "Try again; what was downloaded so far is kept.",
+            host=host,
         )
     if any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in words:
-        return f"The connection to {host} was cut off. Try again; the download resumes."
-    return (
-        f"The connection to {host} failed. Check the internet connection and try again; "
-        "what was downloaded so far is kept."
+        return message(
+            "The connection to {host} was cut off. Try again; the download resumes.", host=host
+        )
+    return message(
+        "The connection to {host} failed. Check the internet connection and try again; "
+        "what was downloaded so far is kept.",
+        host=host,
     )

@@ -57,6 +57,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from backends.base import CancelToken
+from backends.messages import message
 from backends.safe_names import plain_name_problem
 from desktop_app.core.downloads.errors import (
     AccessDenied,
@@ -258,7 +259,7 @@ def _sha256_of(path: Path, cancel: CancelToken, limit: int | None = None) -> has
     with path.open("rb") as handle:
         while remaining is None or remaining > 0:
             if cancel.cancelled:
-                raise DownloadCancelled("The download was cancelled.")
+                raise DownloadCancelled(message("The download was cancelled."))
             size = CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining)
             block = handle.read(size)
             if not block:
@@ -296,8 +297,11 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise DownloadBusy(
-                f"Another download into {folder} is running (in another window or a "
-                "terminal). Wait for it to finish, or cancel it."
+                message(
+                    "Another download into {folder} is running (in another window or a "
+                    "terminal). Wait for it to finish, or cancel it.",
+                    folder=str(folder),
+                )
             ) from None
         yield
     finally:
@@ -309,10 +313,25 @@ def _mb(value: int) -> str:
 
 
 def _disk_full(path: Path, done: int, total: int | None) -> NotEnoughSpace:
-    of_total = f" of {_mb(total)}" if total else ""
+    if total:
+        return NotEnoughSpace(
+            message(
+                "The disk holding {folder} is full: {name} stopped at {done} of {total}. "
+                "Free some space and download again; it resumes where it stopped.",
+                folder=str(path.parent),
+                name=path.name,
+                done=_mb(done),
+                total=_mb(total),
+            )
+        )
     return NotEnoughSpace(
-        f"The disk holding {path.parent} is full: {path.name} stopped at {_mb(done)}"
-        f"{of_total}. Free some space and download again; it resumes where it stopped."
+        message(
+            "The disk holding {folder} is full: {name} stopped at {done}. Free some space "
+            "and download again; it resumes where it stopped.",
+            folder=str(path.parent),
+            name=path.name,
+            done=_mb(done),
+        )
     )
 
 
@@ -376,22 +395,37 @@ class Downloader:
                 return response  # the hub's own answer; the CDN's headers are not the file's
             response.close()
             url = urljoin(url, location)
-        raise NetworkError(f"Too many redirects while fetching {url}.")
+        raise NetworkError(message("Too many redirects while fetching {url}.", url=url))
 
     def _http_error(self, response: httpx.Response, what: str) -> DownloadError:
         status = response.status_code
         if status == 404:
             return NotFoundOnHub(
-                f"{what} was not found on {urlsplit(self.endpoint).netloc} (HTTP 404). The "
-                "repository or file may have been renamed or removed; update LocalSight's "
-                "catalog or check the name."
+                message(
+                    "{what} was not found on {host} (HTTP 404). The repository or file may "
+                    "have been renamed or removed; update LocalSight's catalog or check the "
+                    "name.",
+                    what=what,
+                    host=urlsplit(self.endpoint).netloc,
+                )
             )
         if status in (401, 403):
             return AccessDenied(
-                f"{what} needs permission (HTTP {status}): the repository may be gated. Accept "
-                "its licence on the Hugging Face website and set HF_TOKEN, then try again."
+                message(
+                    "{what} needs permission (HTTP {status}): the repository may be gated. "
+                    "Accept its licence on the Hugging Face website and set HF_TOKEN, then "
+                    "try again.",
+                    what=what,
+                    status=status,
+                )
             )
-        return NetworkError(f"The server answered HTTP {status} for {what}. Try again later.")
+        return NetworkError(
+            message(
+                "The server answered HTTP {status} for {what}. Try again later.",
+                status=status,
+                what=what,
+            )
+        )
 
     def _with_retries(
         self, what: str, cancel: CancelToken, action: Callable[[], RemoteFile]
@@ -410,7 +444,7 @@ class Downloader:
 
     def _pause(self, failures: int, cancel: CancelToken) -> None:
         if cancel.wait(self._retry_delay_s * 2 ** (failures - 1)):
-            raise DownloadCancelled("The download was cancelled.")
+            raise DownloadCancelled(message("The download was cancelled."))
 
     def remote_file(
         self, repo: str, revision: str, filename: str, cancel: CancelToken | None = None
@@ -469,12 +503,12 @@ class Downloader:
         results: list[DownloadResult] = []
         for job in jobs:
             if cancel.cancelled:
-                raise DownloadCancelled("The download was cancelled.")
+                raise DownloadCancelled(message("The download was cancelled."))
             dest = job.request.dest
             try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
             except FileExistsError:
-                raise _in_the_way(dest.parent, "not a folder") from None
+                raise _in_the_way(dest.parent, message("not a folder")) from None
             with _folder_lock(dest.parent):
                 present = self._already_there(job, run)
                 results.append(present or self._transfer_file(job, run))
@@ -489,9 +523,14 @@ class Downloader:
         if request.sha256 is not None:
             if hub_sha is not None and hub_sha != request.sha256:
                 raise ChecksumMismatch(
-                    f"The hub's {request.filename} (sha256 {hub_sha[:12]}…) is not the file "
-                    f"LocalSight's catalog expects (sha256 {request.sha256[:12]}…); nothing was "
-                    "downloaded. The repository changed: update LocalSight."
+                    message(
+                        "The hub's {name} (sha256 {hub}…) is not the file LocalSight's catalog "
+                        "expects (sha256 {catalog}…); nothing was downloaded. The repository "
+                        "changed: update LocalSight.",
+                        name=request.filename,
+                        hub=hub_sha[:12],
+                        catalog=request.sha256[:12],
+                    )
                 )
             return request.sha256, "catalog"
         if hub_sha is not None:
@@ -554,12 +593,25 @@ class Downloader:
         wrong_size = remote.size is not None and state.offset != remote.size
         if wrong_size or (job.sha is not None and digest != job.sha):
             discard_partial(dest)
-            wanted = f"sha256 {job.sha[:12]}…" if job.sha else f"{remote.size} bytes"
-            raise ChecksumMismatch(
-                f"{request.filename} arrived damaged (got sha256 {digest[:12]}… and "
-                f"{state.offset} bytes, expected {wanted}). The bad copy was deleted; "
-                "download it again."
-            )
+            if job.sha:
+                sentence = message(
+                    "{name} arrived damaged (got sha256 {got}… and {size} bytes, expected "
+                    "sha256 {expected}…). The bad copy was deleted; download it again.",
+                    name=request.filename,
+                    got=digest[:12],
+                    size=state.offset,
+                    expected=job.sha[:12],
+                )
+            else:
+                sentence = message(
+                    "{name} arrived damaged (got sha256 {got}… and {size} bytes, expected "
+                    "{expected} bytes). The bad copy was deleted; download it again.",
+                    name=request.filename,
+                    got=digest[:12],
+                    size=state.offset,
+                    expected=remote.size,
+                )
+            raise ChecksumMismatch(sentence)
         os.replace(part, dest)
         _fsync_dir(dest.parent)
         meta.unlink(missing_ok=True)
@@ -582,25 +634,34 @@ class Downloader:
             except _Restart:
                 _reset(handle, state)
                 failures += 1
-                problem = "the server did not honour the requested range"
+                problem: str = message("the server did not honour the requested range")
             except httpx.TransportError as error:
                 failures = 1 if state.offset > before else failures + 1
                 if failures > self._retries:
                     host = urlsplit(job.remote.url).netloc
                     raise NetworkError(
-                        f"{plain_network_problem(error, host)} ({job.request.filename}: "
-                        f"{_mb(state.offset)} kept: the download resumes where it stopped.)"
+                        message(
+                            "{problem} ({name}: {kept} kept: the download resumes where it "
+                            "stopped.)",
+                            problem=plain_network_problem(error, host),
+                            name=job.request.filename,
+                            kept=_mb(state.offset),
+                        )
                     ) from None
                 self._pause(failures, run.cancel)
                 continue
             except _Incomplete as error:
                 failures = 1 if state.offset > before else failures + 1
-                problem = str(error) or "the body ended early"
+                problem = str(error) or message("the body ended early")
             if failures > self._retries:
                 raise NetworkError(
-                    f"The connection kept failing while downloading {job.request.filename} "
-                    f"({problem}); {_mb(state.offset)} is kept. Try again: the download "
-                    "resumes where it stopped."
+                    message(
+                        "The connection kept failing while downloading {name} ({problem}); "
+                        "{kept} is kept. Try again: the download resumes where it stopped.",
+                        name=job.request.filename,
+                        problem=problem,
+                        kept=_mb(state.offset),
+                    )
                 )
             self._pause(failures, run.cancel)
 
@@ -686,15 +747,24 @@ def _check_space(jobs: Sequence[_Job], free_disk: Callable[[Path], int | None]) 
     free = free_disk(folder)
     if free is not None and remaining > free:
         raise NotEnoughSpace(
-            f"The download needs {_mb(remaining)} more, but the disk holding {folder} has "
-            f"only {_mb(free)} free. Free some space or choose another models folder."
+            message(
+                "The download needs {needed} more, but the disk holding {folder} has only "
+                "{free} free. Free some space or choose another models folder.",
+                needed=_mb(remaining),
+                folder=str(folder),
+                free=_mb(free),
+            )
         )
 
 
 def _cancelled(request: FileRequest, state: _State) -> DownloadCancelled:
     return DownloadCancelled(
-        f"The download was cancelled; {_mb(state.offset)} of {request.filename} is kept and "
-        "the next download resumes from there."
+        message(
+            "The download was cancelled; {kept} of {name} is kept and the next download "
+            "resumes from there.",
+            kept=_mb(state.offset),
+            name=request.filename,
+        )
     )
 
 
@@ -705,25 +775,36 @@ def check_names(request: FileRequest) -> None:
     is not supported), the repo ``org/name`` with two plain parts, and the revision not
     ``.``/``..`` (it is %-encoded, so a branch name with ``/`` stays one URL segment).
     """
-    problem = plain_name_problem(request.filename)
-    what = f"the file name {request.filename!r}"
+    problem = plain_name_problem(request.filename)  # the backends' words: a value
+    what = message("the file name {name}", name=repr(request.filename))
     parts = request.repo.split("/")
     if problem is None and (
         len(parts) != 2 or any(plain_name_problem(part) is not None for part in parts)
     ):
-        problem, what = "it is not org/name", f"the repository {request.repo!r}"
+        problem = message("it is not org/name")
+        what = message("the repository {name}", name=repr(request.repo))
     if problem is None and request.revision in {"", ".", ".."}:
-        problem, what = "it is not a branch, tag or commit", f"the revision {request.revision!r}"
+        problem = message("it is not a branch, tag or commit")
+        what = message("the revision {name}", name=repr(request.revision))
     if problem is not None:
         raise UnsafeFileName(
-            f"Refusing to download: {what} could name another file ({problem}); nothing was "
-            "downloaded. Update LocalSight's catalog or fix the name."
+            message(
+                "Refusing to download: {what} could name another file ({problem}); nothing "
+                "was downloaded. Update LocalSight's catalog or fix the name.",
+                what=what,
+                problem=problem,
+            )
         )
 
 
 def _in_the_way(path: Path, kind: str) -> InTheWay:
     return InTheWay(
-        f"{path} is in the way of the download ({kind}). Move or delete it, then download again."
+        message(
+            "{path} is in the way of the download ({kind}). Move or delete it, then download "
+            "again.",
+            path=str(path),
+            kind=kind,
+        )
     )
 
 
@@ -742,10 +823,10 @@ def _check_writable_entry(path: Path, *, allow_link: bool) -> None:
     if stat.S_ISREG(mode) or (allow_link and stat.S_ISLNK(mode)):
         return
     if stat.S_ISDIR(mode):
-        raise _in_the_way(path, "a folder")
+        raise _in_the_way(path, message("a folder"))
     if stat.S_ISLNK(mode):
-        raise _in_the_way(path, "a symbolic link")
-    raise _in_the_way(path, "not a regular file")
+        raise _in_the_way(path, message("a symbolic link"))
+    raise _in_the_way(path, message("not a regular file"))
 
 
 def _part_path(dest: Path) -> Path:

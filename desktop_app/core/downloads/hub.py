@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from backends.messages import message
 from desktop_app.core.downloads.errors import InsecureURL
 
 ENDPOINT_ENV = "HF_ENDPOINT"
@@ -57,8 +58,11 @@ def check_url(url: str) -> None:
     if parts.scheme == "http" and host and is_loopback(host):
         return
     raise InsecureURL(
-        f"Refusing to download from {url}: model downloads use https only (plain http is "
-        "allowed only to this computer's own loopback address). Check HF_ENDPOINT."
+        message(
+            "Refusing to download from {url}: model downloads use https only (plain http is "
+            "allowed only to this computer's own loopback address). Check HF_ENDPOINT.",
+            url=url,
+        )
     )
 
 
