@@ -140,9 +140,10 @@ def _pull(backend: Backend, name: str, out: TextIO, err: TextIO) -> None:
     try:
         for line in backend.pull(name):
             if line.digest and line.total:
-                progress.update(line.digest, line.completed or 0, line.total, desc=line.status)
+                desc = shown(line.status)
+                progress.update(line.digest, line.completed or 0, line.total, desc=desc)
             elif line.status and line.status != status:
-                progress.line(line.status)  # "pulling manifest", "verifying sha256 digest", …
+                progress.line(shown(line.status))  # "pulling manifest", "verifying sha256 …"
             status = line.status
     finally:
         progress.close()

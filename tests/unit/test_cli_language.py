@@ -24,8 +24,10 @@ from desktop_app.cli.app import choose_language, main
 from desktop_app.cli.i18n import cells, clip, pad, use_language
 from desktop_app.core.describe.output import FIELDS
 from desktop_app.core.i18n import CHINESE, TRANSLATIONS_DIR, Catalog
+from desktop_app.core.models.catalog import load_catalog
 from desktop_app.core.models.fit import GIB, Resources
 from desktop_app.core.settings import Settings, app_paths
+from tests.helpers.hf_server import HubFile, hub_server
 from tests.helpers.images import png_bytes
 from tests.helpers.ollama_server import PULLABLE_MODEL, OllamaServer, build_test_server
 
@@ -82,6 +84,21 @@ ZH: dict[str, str] = {
         "* 为这台电脑推荐。下载：localsight models download {id}"
     ),
     "{name} is not downloaded; nothing to remove.": "{name} 未下载，无需移除。",
+    "Downloaded {name} (sha256 verified) into {folder}": (
+        "已下载 {name}（sha256 校验通过），位于 {folder}"
+    ),
+    'Try it: localsight ask --model {path} --image PHOTO "Describe this image."': (
+        '试试：localsight ask --model {path} --image PHOTO "Describe this image."'
+    ),
+    "{file}: checking sha256…": "{file}：正在校验 sha256…",
+    "ETA": "剩余",
+    "Removed {name} ({size} freed).": "已移除 {name}（释放 {size}）。",
+    "installed ({location})": "已安装（{location}）",
+    "models folder": "模型文件夹",
+    "localsight: note: the chat history was damaged; it was moved to {path} (not deleted) "
+    "and a new one was started.": (
+        "localsight：提示：对话记录已损坏，已移到 {path}（未删除），并新建了一份。"
+    ),
     "Pulled {name}.": "已拉取 {name}。",
     "Deleted {name}.": "已删除 {name}。",
     "localsight: there are no saved conversations to export.": (
@@ -227,6 +244,38 @@ def test_remove_and_download_lines_are_chinese(
     (out, _), (english, _) = _both(monkeypatch, capsys, chinese, "models", "remove", "smolvlm-500m")
     assert out == "SmolVLM 500M 未下载，无需移除。\n"
     assert english == "SmolVLM 500M is not downloaded; nothing to remove.\n"
+
+
+def test_download_and_remove_lines_are_chinese(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    chinese: str,
+    tiny_vlm: tuple[Path, Path],
+    localsight_home: Path,
+) -> None:
+    """The real catalog entry, served by the loopback hub with the tiny pair's bytes."""
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")
+    entry = load_catalog().get("smolvlm-500m")
+    folder = localsight_home / "data" / "models" / "smolvlm-500m"
+    with hub_server() as (url, state):
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        for catalog_file, file in zip(entry.files, tiny_vlm, strict=True):
+            state.add(entry.repo, catalog_file.filename, HubFile(file.read_bytes()))
+        _speak(monkeypatch, chinese)
+        out, progress = _run(capsys, "models", "download", "smolvlm-500m")
+    model = folder / entry.model_file.filename
+    assert out == (
+        f"已下载 SmolVLM 500M（sha256 校验通过），位于 {folder}\n"
+        f'试试：localsight ask --model {model} --image PHOTO "Describe this image."\n'
+    )
+    assert "100%" in progress and "剩余" in progress and "ETA" not in progress
+    assert f"{entry.model_file.filename}：正在校验 sha256…" in progress.splitlines()
+
+    table, _ = _run(capsys, "models", "catalog")
+    assert "已安装（模型文件夹）" in table
+    removed, _ = _run(capsys, "models", "remove", "smolvlm-500m")
+    assert removed.startswith("已移除 SmolVLM 500M（释放 ") and removed.endswith(" MB）。\n")
+    assert not folder.exists()
 
 
 # -- models list, every backend ---------------------------------------------------------------
@@ -405,9 +454,10 @@ def test_describe_lines_are_chinese_and_its_rows_unchanged(  # noqa: PLR0917 (fi
             row.pop("seconds")
         results[how] = (json.dumps(rows), err.replace(str(out), "OUT"))
 
-    (rows, err), (english_rows, english_err) = results[chinese], results["en"]
-    assert rows == english_rows
-    assert "not a jpeg" not in rows and "broken.jpg" in rows  # the failed image has its row
+    (written, err), (english_written, english_err) = results[chinese], results["en"]
+    assert written == english_written
+    broken = next(row for row in json.loads(written) if row["path"].endswith("broken.jpg"))
+    assert broken["error"] and broken["error"].isascii()  # a row's error stays English
     assert err.splitlines() == [
         "localsight：共 3 张图片：0 张已在 OUT 中，3 张待描述。",
         "localsight：完成：描述 3 张，从相同文件复制 0 张，1 个错误，此前已完成 0 张；结果在 OUT。",
@@ -445,3 +495,20 @@ def test_export_note_is_chinese(
     assert out == english_out == ""
     assert err == "localsight：没有可导出的已保存对话。\n"
     assert english_err == "localsight: there are no saved conversations to export.\n"
+
+
+def test_a_damaged_history_is_a_chinese_note(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    chinese: str,
+    tmp_path: Path,
+) -> None:
+    _speak(monkeypatch, chinese)
+    paths = app_paths().ensure()
+    paths.database_path.parent.mkdir(parents=True, exist_ok=True)
+    paths.database_path.write_bytes(b"this is not an SQLite database" * 100)
+    _, err = _run(capsys, "export", "--out", str(tmp_path / "export"))
+    first = err.splitlines()[0]
+    assert first.startswith("localsight：提示：对话记录已损坏，已移到 "), err
+    assert first.endswith("（未删除），并新建了一份。"), err
+    assert str(paths.database_path.parent) in first
