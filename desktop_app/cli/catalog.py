@@ -173,7 +173,7 @@ def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: Tex
             )
         out.write(machine + "\n\n")
     header = (
-        pad(tr("ID"), 15),
+        pad("ID", 15),  # the same in Chinese
         pad(tr("NAME"), 15),
         pad(tr("DOWNLOAD"), 9, ">"),
         pad(tr("MEMORY"), 7, ">"),
@@ -399,7 +399,7 @@ def list_every_backend(paths: AppPaths, as_json: bool, out: TextIO, err: TextIO)
         pad(tr("SIZE"), 9, ">"),
         "",
         pad(tr("WHERE"), 19),
-        tr("ID"),
+        "ID",  # the same in Chinese
     )
     out.write(" ".join(header) + "\n")
     for row in rows:

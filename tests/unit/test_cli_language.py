@@ -66,7 +66,6 @@ ZH: dict[str, str] = {
     "This machine: {memory} memory, {free} free now; {disk} free disk for models.": (
         "这台电脑：内存 {memory}，当前可用 {free}；模型磁盘可用 {disk}。"
     ),
-    "ID": "ID",
     "NAME": "名称",
     "DOWNLOAD": "下载",
     "MEMORY": "内存",
