@@ -6,6 +6,8 @@
 * one module per command: ``ask``, ``models`` (with ``catalog``), ``describe``,
   ``history`` (``ask --save`` and ``export``); ``openai`` holds the options for
   OpenAI-compatible servers.
+* ``i18n``: the person's language for every line a person reads (``tr``, ``shown``); what a
+  script reads (``--json``, ``--stats``, describe's rows) never changes with it.
 
 Nothing here imports Qt (an import-linter contract): ``desktop_app.__main__`` hands ``main``
 the function that opens the window.

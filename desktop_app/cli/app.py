@@ -3,6 +3,10 @@
 Every failure is one clear line on stderr and a non-zero exit, never a traceback (set
 ``LOCALSIGHT_DEBUG=1`` to see one).  Opening the window is handed in by
 ``desktop_app.__main__``: the CLI never imports Qt.
+
+The language is chosen before the parser is built, so ``--help`` and argparse's errors about
+an option's value speak it too (``desktop_app.cli.i18n``); argparse's own words ("usage:",
+"options", "error:", "the following arguments are required") are Python's and stay English.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ OpenWindow = Callable[[AppPaths], int]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="localsight",
-        description="Chat with vision-language models, fully offline. "
-        "Without a command, opens the window.",
+        description=tr(
+            "Chat with vision-language models, fully offline. Without a command, opens the window."
+        ),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_ask_command(commands)
@@ -41,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_describe_command(commands)
     doctor = commands.add_parser(
         "doctor",
-        help="what a bug report needs: llama.cpp build, CPU variant and why, memory, Qt",
+        help=tr("what a bug report needs: llama.cpp build, CPU variant and why, memory, Qt"),
     )
-    doctor.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    doctor.add_argument("--json", action="store_true", help=tr("one JSON object instead of text"))
     return parser
 
 
@@ -63,15 +68,25 @@ def choose_language(paths: AppPaths) -> str:
     return use_language(Settings.load_with_problems(paths.settings_path).settings.language)
 
 
+def _choose_language_early() -> None:
+    """``choose_language`` before the parser exists (its help texts are translated when it is
+    built).  Folders that cannot even be named are English here and reported by ``main``."""
+    try:
+        paths = app_paths()
+    except (OSError, RuntimeError):  # resolve() on a broken path, expanduser() on "~nobody"
+        use_language("en")
+        return
+    choose_language(paths)
+
+
 def main(argv: Sequence[str] | None = None, *, open_window: OpenWindow | None = None) -> int:
     """Run the command in ``argv``; without one, ``open_window`` (or print the usage)."""
+    _choose_language_early()
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:
         paths = app_paths().ensure()
-        if args.command is not None:
-            choose_language(paths)
         if args.command == "ask":
             return run_ask(args, paths, out, err)
         if args.command == "models":

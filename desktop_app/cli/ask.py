@@ -35,25 +35,34 @@ from desktop_app.cli.common import (
     resolve_model,
 )
 from desktop_app.cli.history import ask_and_save
+from desktop_app.cli.i18n import shown, tr
 from desktop_app.core.images import ImagePolicy, normalize_image
 from desktop_app.core.settings import AppPaths, Settings
 
 
 def add_ask_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    ask = commands.add_parser("ask", help="ask one question, print the answer as it streams")
-    ask.add_argument("prompt", metavar="PROMPT", help="the question")
+    ask = commands.add_parser("ask", help=tr("ask one question, print the answer as it streams"))
+    ask.add_argument("prompt", metavar="PROMPT", help=tr("the question"))
     add_backend_arguments(ask)
     add_model_arguments(ask)
     ask.add_argument(
-        "--image", action="append", default=[], metavar="FILE", help="attach an image (repeat)"
+        "--image",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=tr("attach an image (repeat)"),
     )
-    ask.add_argument("--system", help="a system prompt")
+    ask.add_argument("--system", help=tr("a system prompt"))
     add_generation_arguments(ask)
     ask.add_argument(
-        "--stats", action="store_true", help="print timings as JSON on the last line of stderr"
+        "--stats",
+        action="store_true",
+        help=tr("print timings as JSON on the last line of stderr"),
     )
     ask.add_argument(
-        "--save", action="store_true", help="record the exchange as a new saved conversation"
+        "--save",
+        action="store_true",
+        help=tr("record the exchange as a new saved conversation"),
     )
 
 
@@ -104,11 +113,11 @@ def _stream(
             elif isinstance(chunk, Done):
                 done = chunk
                 if chunk.notice:
-                    err.write(f"localsight: note: {chunk.notice}\n")
+                    err.write(tr("localsight: note: {note}", note=shown(chunk.notice)) + "\n")
     except KeyboardInterrupt:
         cancel.cancel()
         out.write("\n")
-        err.write("localsight: stopped.\n")
+        err.write(tr("localsight: stopped.") + "\n")
         return EXIT_INTERRUPTED
     except BackendError:
         if clock.first is not None:

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backends.base import BackendError, CancelToken, ModelInfo, backend_problems
+from backends.messages import sentence_of
 from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError, load_settings
-from desktop_app.cli.progress import DOWNLOAD_FORMAT, TransferProgress
+from desktop_app.cli.i18n import clip, pad, shown, tr
+from desktop_app.cli.progress import TransferProgress, download_format
 from desktop_app.core.downloads.errors import DownloadError
 from desktop_app.core.models.catalog import CatalogError
 from desktop_app.core.models.factory import make_backend
@@ -38,22 +40,22 @@ _BACKEND_CHOICES = ("backend", "host", "base_url", "preset")
 def add_catalog_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``catalog``, ``download`` and ``remove`` on the ``models`` sub-actions."""
     catalog = actions.add_parser(
-        "catalog", help="recommended vision models, whether they fit this machine"
+        "catalog", help=tr("recommended vision models, whether they fit this machine")
     )
     catalog.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     catalog.add_argument(
-        "--ctx", type=int, default=None, help="context size to judge memory for (tokens)"
+        "--ctx", type=int, default=None, help=tr("context size to judge memory for (tokens)")
     )
     download = actions.add_parser(
-        "download", help="download a catalog model (both files), resumable and verified"
+        "download", help=tr("download a catalog model (both files), resumable and verified")
     )
-    download.add_argument("id", metavar="ID", help="a catalog id, e.g. smolvlm-500m")
+    download.add_argument("id", metavar="ID", help=tr("a catalog id, e.g. smolvlm-500m"))
     download.add_argument(
         "--anyway",
         action="store_true",
-        help="download even if it will not fit this machine's memory",
+        help=tr("download even if it will not fit this machine's memory"),
     )
-    remove = actions.add_parser("remove", help="delete a downloaded catalog model")
+    remove = actions.add_parser("remove", help=tr("delete a downloaded catalog model"))
     remove.add_argument("id", metavar="ID")
 
 
@@ -78,7 +80,7 @@ def run_catalog_action(args: argparse.Namespace, paths: AppPaths, out: TextIO, e
             return download(library, args.id, bool(args.anyway), out, err)
         return remove(library, args.id, out)
     except (CatalogError, DownloadError) as error:
-        raise CliError(str(error)) from None
+        raise CliError(sentence_of(error)) from None
 
 
 # -- catalog --------------------------------------------------------------------------------
@@ -88,14 +90,40 @@ def _gb(value: int) -> str:
     return f"{value / 1e9:.1f} GB"
 
 
+def _mb(value: int) -> str:
+    return f"{value / 1e6:,.0f} MB"
+
+
+def _location(where: str) -> str:
+    """A place a model lives, as a table shows it (``--json`` keeps the English key)."""
+    return {
+        "models folder": tr("models folder"),
+        "Hugging Face cache": tr("Hugging Face cache"),
+        "Ollama store": tr("Ollama store"),
+        "Ollama server": tr("Ollama server"),
+        "built in": tr("built in"),
+        "added by path": tr("added by path"),
+    }.get(where, where)
+
+
+def _capabilities(names: list[str]) -> str:
+    """What a model can do, as a table shows it: "vision,tools", or "text" for none."""
+    shown_names = {
+        "vision": tr("vision"),
+        "thinking": tr("thinking"),
+        "tools": tr("tools"),
+    }
+    return ",".join(shown_names.get(n, n) for n in names) or tr("text")
+
+
 def _state(status: CatalogStatus) -> str:
     if status.installed is not None:
-        return f"installed ({status.installed.location})"
+        return tr("installed ({location})", location=_location(status.installed.location))
     if status.partial_bytes:
-        return f"{status.partial_bytes / 1e6:,.0f} MB downloaded, resumable"
+        return tr("{size} downloaded, resumable", size=_mb(status.partial_bytes))
     if status.ollama_name:
-        return f"not downloaded; Ollama has {status.ollama_name} (runs in-process)"
-    return "not downloaded"
+        return tr("not downloaded; Ollama has {name} (runs in-process)", name=status.ollama_name)
+    return tr("not downloaded")
 
 
 def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: TextIO) -> int:
@@ -130,23 +158,49 @@ def show_catalog(library: ModelLibrary, as_json: bool, ctx: int | None, out: Tex
     total = resources.total_memory
     free = resources.available_memory
     if total is not None and free is not None:
-        out.write(f"This machine: {total / GIB:.1f} GB memory, {free / GIB:.1f} GB free now")
+        memory = f"{total / GIB:.1f} GB"
+        free_now = f"{free / GIB:.1f} GB"
         if resources.free_disk is not None:
-            out.write(f"; {resources.free_disk / 1e9:.1f} GB free disk for models")
-        out.write(".\n\n")
-    out.write(f"{'ID':<15} {'NAME':<15} {'DOWNLOAD':>9} {'MEMORY':>7}  {'FIT':<13} STATUS\n")
+            machine = tr(
+                "This machine: {memory} memory, {free} free now; {disk} free disk for models.",
+                memory=memory,
+                free=free_now,
+                disk=_gb(resources.free_disk),
+            )
+        else:
+            machine = tr(
+                "This machine: {memory} memory, {free} free now.", memory=memory, free=free_now
+            )
+        out.write(machine + "\n\n")
+    header = (
+        pad("ID", 15),  # the same in Chinese
+        pad(tr("NAME"), 15),
+        pad(tr("DOWNLOAD"), 9, ">"),
+        pad(tr("MEMORY"), 7, ">"),
+        "",
+        pad(tr("FIT"), 13),
+        tr("STATUS"),
+    )
+    out.write(" ".join(header) + "\n")
     for s in statuses:
         mark = " *" if recommended is not None and recommended.id == s.entry.id else ""
-        out.write(
-            f"{s.entry.id:<15} {s.entry.name:<15} {_gb(s.entry.download_bytes):>9} "
-            f"{_gb(s.fit.memory.needed):>7}  {s.fit.label + mark:<13} {_state(s)}\n"
+        cells = (
+            pad(s.entry.id, 15),
+            pad(s.entry.name, 15),
+            pad(_gb(s.entry.download_bytes), 9, ">"),
+            pad(_gb(s.fit.memory.needed), 7, ">"),
+            "",
+            pad(shown(s.fit.label) + mark, 13),
+            _state(s),
         )
+        out.write(" ".join(cells) + "\n")
     out.write("\n")
     for s in statuses:
         if s.fit.level != "fits" and s.fit.reason:
-            out.write(f"{s.entry.id}: {s.fit.reason}.\n")
+            out.write(tr("{id}: {reason}.", id=s.entry.id, reason=shown(s.fit.reason)) + "\n")
     if recommended is not None:
-        out.write(f"* recommended here. Get it: localsight models download {recommended.id}\n")
+        line = tr("* recommended here. Get it: localsight models download {id}", id=recommended.id)
+        out.write(line + "\n")
     return EXIT_OK
 
 
@@ -157,7 +211,7 @@ class _DownloadProgress:
     """The downloader's reports as a bar per file, and a line while a file's sha256 is checked."""
 
     def __init__(self, stream: TextIO, *, redraw: bool) -> None:
-        self._bars = TransferProgress(stream, bar_format=DOWNLOAD_FORMAT, redraw=redraw)
+        self._bars = TransferProgress(stream, bar_format=download_format(), redraw=redraw)
 
     def __call__(self, progress: Progress) -> None:
         if progress.total:
@@ -168,7 +222,7 @@ class _DownloadProgress:
                 desc=f"{progress.filename} ({progress.file_index}/{progress.file_count})",
             )
         if progress.phase == "verifying":
-            self._bars.line(f"{progress.filename}: checking sha256…")
+            self._bars.line(tr("{file}: checking sha256…", file=progress.filename))
         elif progress.phase == "done":
             self._bars.finish()
 
@@ -180,17 +234,22 @@ def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, er
     entry = library.catalog.get(entry_id)
     status = library.status(entry.id)
     if status.installed is not None:
-        out.write(f"{entry.name} is already installed ({status.installed.location}):\n")
+        where = _location(status.installed.location)
+        out.write(tr("{name} is already installed ({location}):", name=entry.name, location=where))
+        out.write("\n")
         out.write(f"  {status.installed.model_path}\n  {status.installed.mmproj_path}\n")
         return EXIT_OK
     if status.ollama_name:
-        err.write(
-            f"localsight: note: Ollama already has {status.ollama_name}; it runs in-process "
-            f"without this download: localsight ask --model {status.ollama_name} ...\n"
+        note = tr(
+            "localsight: note: Ollama already has {name}; it runs in-process without this "
+            "download: localsight ask --model {name} ...",
+            name=status.ollama_name,
         )
+        err.write(note + "\n")
     fit = status.fit
     if fit.level in ("tight", "too-big") and fit.reason:
-        err.write(f"localsight: note: {entry.name} {fit.reason}.\n")
+        note = tr("localsight: note: {name} {reason}.", name=entry.name, reason=shown(fit.reason))
+        err.write(note + "\n")
     printer = _DownloadProgress(err, redraw=err.isatty())
     cancel = CancelToken()
     try:
@@ -198,16 +257,23 @@ def download(library: ModelLibrary, entry_id: str, anyway: bool, out: TextIO, er
     except KeyboardInterrupt:
         cancel.cancel()
         printer.close()
-        err.write(
-            "localsight: stopped. What was downloaded is kept: run the same command to resume.\n"
+        stopped = tr(
+            "localsight: stopped. What was downloaded is kept: run the same command to resume."
         )
+        err.write(stopped + "\n")
         return EXIT_INTERRUPTED
     finally:
         printer.close()
-    out.write(f"Downloaded {entry.name} (sha256 verified) into {pair.model_path.parent}\n")
-    out.write(
-        f'Try it: localsight ask --model {pair.model_path} --image PHOTO "Describe this image."\n'
+    done = tr(
+        "Downloaded {name} (sha256 verified) into {folder}",
+        name=entry.name,
+        folder=pair.model_path.parent,
     )
+    try_it = tr(
+        'Try it: localsight ask --model {path} --image PHOTO "Describe this image."',
+        path=pair.model_path,
+    )
+    out.write(f"{done}\n{try_it}\n")
     return EXIT_OK
 
 
@@ -215,16 +281,19 @@ def remove(library: ModelLibrary, entry_id: str, out: TextIO) -> int:
     entry = library.catalog.get(entry_id)
     freed = library.remove(entry.id)
     if freed:
-        out.write(f"Removed {entry.name} ({freed / 1e6:,.0f} MB freed).\n")
+        out.write(tr("Removed {name} ({size} freed).", name=entry.name, size=_mb(freed)) + "\n")
         return EXIT_OK
     left = library.installed(entry)
     if left is not None and left.location == "Hugging Face cache":
-        out.write(
-            f"LocalSight has no copy of {entry.name}. The one in your Hugging Face cache "
-            f"({left.model_path.parent}) belongs to huggingface_hub; LocalSight leaves it alone.\n"
+        line = tr(
+            "LocalSight has no copy of {name}. The one in your Hugging Face cache ({folder}) "
+            "belongs to huggingface_hub; LocalSight leaves it alone.",
+            name=entry.name,
+            folder=left.model_path.parent,
         )
     else:
-        out.write(f"{entry.name} is not downloaded; nothing to remove.\n")
+        line = tr("{name} is not downloaded; nothing to remove.", name=entry.name)
+    out.write(line + "\n")
     return EXIT_OK
 
 
@@ -274,7 +343,7 @@ def _rows(paths: AppPaths, err: TextIO, as_json: bool) -> list[dict[str, Any]]:
                 )
             )
         for problem in backend_problems(local):
-            err.write(f"localsight: skipped: {problem}\n")
+            err.write(tr("localsight: skipped: {problem}", problem=shown(problem)) + "\n")
     finally:
         local.close()
     try:
@@ -286,9 +355,10 @@ def _rows(paths: AppPaths, err: TextIO, as_json: bool) -> list[dict[str, Any]]:
             rows.append(_row(info, "ollama", "Ollama server"))
     except BackendError:
         if not as_json:
-            err.write(
-                "localsight: note: Ollama is not running; its server's models are not listed.\n"
+            note = tr(
+                "localsight: note: Ollama is not running; its server's models are not listed."
             )
+            err.write(note + "\n")
     finally:
         remote.close()
     return rows
@@ -316,17 +386,31 @@ def list_every_backend(paths: AppPaths, as_json: bool, out: TextIO, err: TextIO)
         out.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     if not rows:
-        out.write(
-            f"No models yet. Put .gguf files in {paths.models_dir}, or get one: "
-            "localsight models catalog\n"
+        line = tr(
+            "No models yet. Put .gguf files in {folder}, or get one: localsight models catalog",
+            folder=paths.models_dir,
         )
+        out.write(line + "\n")
         return EXIT_OK
-    out.write(f"{'NAME':<36} {'BACKEND':<9} {'CAN':<7} {'SIZE':>9}  {'WHERE':<19} ID\n")
+    header = (
+        pad(tr("NAME"), 36),
+        pad(tr("BACKEND"), 9),
+        pad(tr("CAN"), 7),
+        pad(tr("SIZE"), 9, ">"),
+        "",
+        pad(tr("WHERE"), 19),
+        "ID",  # the same in Chinese
+    )
+    out.write(" ".join(header) + "\n")
     for row in rows:
-        size = f"{(row['size'] or 0) / 1e6:,.0f} MB"
-        caps = ",".join(row["capabilities"]) or "text"
-        out.write(
-            f"{row['name'][:36]:<36} {row['backend']:<9} {caps:<7} {size:>9}  "
-            f"{row['location']:<19} {row['id']}\n"
+        cells = (
+            pad(clip(row["name"], 36), 36),
+            pad(row["backend"], 9),
+            pad(_capabilities(row["capabilities"]), 7),
+            pad(_mb(row["size"] or 0), 9, ">"),
+            "",
+            pad(_location(row["location"]), 19),
+            row["id"],
         )
+        out.write(" ".join(cells) + "\n")
     return EXIT_OK

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from backends.base import Backend, GenerationOptions, Stats, SupportsRegister, backend_warnings
+from desktop_app.cli.i18n import shown, tr
 from desktop_app.cli.openai import add_openai_arguments, implied_backend, openai_overrides
 from desktop_app.core.models.factory import (
     BACKEND_NAMES,
@@ -37,7 +38,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-HOST_HELP = "Ollama's address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)"
+
+def host_help() -> str:
+    """``--host``'s help (a function: the parser is built once the language is chosen)."""
+    return tr("Ollama's address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)")
 
 
 class CliError(Exception):
@@ -56,10 +60,12 @@ def bounded_int(maximum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = int(text)
         if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"must be from 1 to {maximum}")
+            raise argparse.ArgumentTypeError(tr("must be from 1 to {maximum}", maximum=maximum))
         return value
 
-    parse.__name__ = "whole number"  # argparse's "invalid whole number value: 'x'"
+    # argparse's "invalid whole number value: 'x'": a phrase inside argparse's own English
+    # sentence, so it stays English like the rest of that sentence
+    parse.__name__ = "whole number"
     return parse
 
 
@@ -69,13 +75,13 @@ def bounded_int(maximum: int) -> Callable[[str], int]:
 def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     """``--backend``, ``--host`` and the OpenAI-compatible server's options."""
     parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
-    parser.add_argument("--host", metavar="URL", help=HOST_HELP)
+    parser.add_argument("--host", metavar="URL", help=host_help())
     add_openai_arguments(parser)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="a .gguf path or a model name (default: your setting)")
-    parser.add_argument("--mmproj", help="the vision projector .gguf belonging to --model")
+    parser.add_argument("--model", help=tr("a .gguf path or a model name (default: your setting)"))
+    parser.add_argument("--mmproj", help=tr("the vision projector .gguf belonging to --model"))
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +90,7 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--threads", type=bounded_int(MAX_THREADS), default=None)
-    parser.add_argument("--ctx", type=tokens, default=None, help="context size in tokens")
+    parser.add_argument("--ctx", type=tokens, default=None, help=tr("context size in tokens"))
 
 
 def options_from(args: argparse.Namespace, settings: Settings) -> GenerationOptions:
@@ -106,7 +112,7 @@ def load_settings(paths: AppPaths, err: TextIO) -> Settings:
     """The settings file; a value of the wrong type is one warning line, and its default used."""
     loaded = Settings.load_with_problems(paths.settings_path)
     for problem in loaded.problems:
-        err.write(f"localsight: warning: {problem}\n")
+        err.write(tr("localsight: warning: {warning}", warning=shown(problem)) + "\n")
     return loaded.settings
 
 
@@ -131,7 +137,7 @@ def open_backend(
     )
     try:
         for warning in backend_warnings(backend):
-            err.write(f"localsight: warning: {warning}\n")
+            err.write(tr("localsight: warning: {warning}", warning=shown(warning)) + "\n")
         yield backend
     finally:
         backend.close()
@@ -143,7 +149,7 @@ def resolve_model(
     """The model to run: a GGUF path is registered (with its projector), a name used as is,
     none given means the default (``desktop_app.core.models.factory.default_model_id``)."""
     if mmproj and not model:
-        raise CliError("--mmproj needs --model: give the language model file too.")
+        raise CliError(tr("--mmproj needs --model: give the language model file too."))
     if model and (mmproj or Path(model).suffix.lower() == ".gguf"):
         if isinstance(backend, SupportsRegister):
             return backend.register(model, mmproj).id

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from backends.base import Backend, CancelToken
+from backends.messages import fill, sentence_of
 from desktop_app.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -31,6 +32,7 @@ from desktop_app.cli.common import (
     options_from,
     resolve_model,
 )
+from desktop_app.cli.i18n import tr
 from desktop_app.cli.progress import ProgressBar
 from desktop_app.core.describe.output import (
     FORMATS,
@@ -58,33 +60,44 @@ def add_describe_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     """Register ``describe`` on the ``localsight`` subcommand parser."""
     parser = commands.add_parser(
         "describe",
-        help="describe every image under folders into a JSONL/CSV file (resumable)",
-        description="Describe every image under PATHs with one model. Results are appended "
-        "to --out as they are made; re-running skips images already described there with "
-        "the same model and prompt.",
+        help=tr("describe every image under folders into a JSONL/CSV file (resumable)"),
+        description=tr(
+            "Describe every image under PATHs with one model. Results are appended "
+            "to --out as they are made; re-running skips images already described there with "
+            "the same model and prompt."
+        ),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    parser.add_argument("--prompt", default=DEFAULT_PROMPT, help=f'default: "{DEFAULT_PROMPT}"')
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=tr("image files or folders"))
+    parser.add_argument(
+        "--prompt", default=DEFAULT_PROMPT, help=tr('default: "{prompt}"', prompt=DEFAULT_PROMPT)
+    )
     add_backend_arguments(parser)
     add_model_arguments(parser)
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="result file (default: descriptions.jsonl or .csv in the current folder)",
+        help=tr("result file (default: descriptions.jsonl or .csv in the current folder)"),
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default=None, help="default: from --out's suffix, else jsonl"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help=tr("default: from --out's suffix, else jsonl"),
     )
     parser.add_argument(
-        "--sidecar", action="store_true", help="also write PHOTO.jpg.txt beside each image"
+        "--sidecar", action="store_true", help=tr("also write PHOTO.jpg.txt beside each image")
     )
-    parser.add_argument("--recursive", "-r", action="store_true", help="descend into subfolders")
     parser.add_argument(
-        "--retry-errors", action="store_true", help="describe images that failed before again"
+        "--recursive", "-r", action="store_true", help=tr("descend into subfolders")
+    )
+    parser.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help=tr("describe images that failed before again"),
     )
     add_generation_arguments(parser)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--no-progress", action="store_true", help=tr("no progress bar on stderr"))
 
 
 class _InterruptFlags:
@@ -119,7 +132,8 @@ class _InterruptFlags:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if not self.stop.cancelled:
             self.stop.cancel()
-            self._err.write("\nlocalsight: stopping after this image (Ctrl+C again to stop now).\n")
+            stopping = tr("localsight: stopping after this image (Ctrl+C again to stop now).")
+            self._err.write(f"\n{stopping}\n")
         elif not self.cancel.cancelled:
             self.cancel.cancel()
         else:  # a third Ctrl+C: something is stuck (a long image encode); leave now
@@ -134,7 +148,7 @@ def run_describe_command(
     try:
         return _describe(args, paths, err)
     except (DescribeError, OutputFileError) as error:
-        raise CliError(str(error)) from None
+        raise CliError(sentence_of(error)) from None
 
 
 def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
@@ -155,10 +169,14 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
         work, copies, done = plan(files, existing, job)
         if job.sidecar:
             restore_sidecars(existing, job, files)
-        err.write(
-            f"localsight: {len(files)} images: {done} already in {out_path}, "
-            f"{len(work) + len(copies)} to describe.\n"
+        line = tr(
+            "localsight: %n image(s): {done} already in {path}, {todo} to describe.",
+            n=len(files),
+            done=done,
+            path=out_path,
+            todo=len(work) + len(copies),
         )
+        err.write(line + "\n")
         writer = RowWriter(out_path, fmt)
         try:
             with _InterruptFlags(err) as flags:
@@ -196,7 +214,7 @@ def _run_with_progress(
         err,
         total=len(work),
         redraw=True,  # tqdm's own line, on a terminal or not
-        unit="img",
+        unit=tr("img"),
         disable=args.no_progress or not work,
         dynamic_ncols=True,
         mininterval=0.5,
@@ -214,10 +232,23 @@ def _run_with_progress(
 
 
 def _closing_line(summary: DescribeSummary, out_path: Path) -> str:
-    state = "stopped" if summary.interrupted else "done"
-    return (
-        f"localsight: {state}: {summary.described} described, {summary.copied} copied from "
-        f"identical files, {summary.errors} errors, {summary.skipped} already done; "
-        f"results in {out_path}"
-        + ("; run the same command again to continue." if summary.interrupted else ".")
+    """The last line: the counts, where the results are, and how to go on after a Ctrl+C."""
+    if summary.interrupted:
+        template = tr(
+            "localsight: stopped: {described} described, {copied} copied from identical "
+            "files, {errors}, {skipped} already done; results in {path}; run the same command "
+            "again to continue."
+        )
+    else:
+        template = tr(
+            "localsight: done: {described} described, {copied} copied from identical files, "
+            "{errors}, {skipped} already done; results in {path}."
+        )
+    return fill(
+        template,
+        described=summary.described,
+        copied=summary.copied,
+        errors=tr("%n error(s)", n=summary.errors),
+        skipped=summary.skipped,
+        path=out_path,
     )

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from backends.base import Backend, BackendError, GenerationOptions, ImageInput
 from desktop_app.cli.common import EXIT_INTERRUPTED, EXIT_OK, AnswerClock
+from desktop_app.cli.i18n import shown, tr
 from desktop_app.core.chat.export import export_json, export_markdown
 from desktop_app.core.chat.session import ChatSession, SessionCallbacks
 from desktop_app.core.settings import AppPaths
@@ -25,9 +26,11 @@ def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     """``localsight export [--conversation ID | --all] --format md|json --out DIR``."""
     export = commands.add_parser(
         "export",
-        help="write conversations as Markdown or JSON files",
-        description="Write saved conversations to a folder, with their images as files in "
-        "an images/ folder beside them. Prints the files written.",
+        help=tr("write conversations as Markdown or JSON files"),
+        description=tr(
+            "Write saved conversations to a folder, with their images as files in "
+            "an images/ folder beside them. Prints the files written."
+        ),
     )
     which = export.add_mutually_exclusive_group()
     which.add_argument(
@@ -35,26 +38,29 @@ def add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         type=int,
         action="append",
         metavar="ID",
-        help="the conversation to export (repeat for several)",
+        help=tr("the conversation to export (repeat for several)"),
     )
-    which.add_argument("--all", action="store_true", help="every conversation (the default)")
+    which.add_argument("--all", action="store_true", help=tr("every conversation (the default)"))
     export.add_argument("--format", choices=("md", "json"), default="md")
-    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    export.add_argument("--out", required=True, metavar="DIR", help=tr("folder to write into"))
 
 
 def _open_store(paths: AppPaths, err: TextIO) -> Store:
     """Open the history, telling the user (on stderr) about anything recovered."""
     store = Store.open(paths.database_path)
     if store.recovered_from is not None:
-        err.write(
-            "localsight: note: the chat history was damaged; it was moved to "
-            f"{store.recovered_from} (not deleted) and a new one was started.\n"
+        note = tr(
+            "localsight: note: the chat history was damaged; it was moved to {path} "
+            "(not deleted) and a new one was started.",
+            path=store.recovered_from,
         )
+        err.write(note + "\n")
     if store.interrupted_count:
-        err.write(
-            f"localsight: note: {store.interrupted_count} answer(s) cut off by a crash are "
-            "kept, marked interrupted.\n"
+        note = tr(
+            "localsight: note: %n answer(s) cut off by a crash are kept, marked interrupted.",
+            n=store.interrupted_count,
         )
+        err.write(note + "\n")
     return store
 
 
@@ -71,14 +77,14 @@ def run_export(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
         def on_problem(text: str) -> None:
             # An image left out (a history from a damaged or edited backup) is a note like
             # any other, not a bare logging line.
-            err.write(f"localsight: note: {text}\n")
+            err.write(tr("localsight: note: {note}", note=shown(text)) + "\n")
 
         if args.format == "json":
             written = [export_json(store, ids, out_dir, on_problem=on_problem)]
         else:
             written = export_markdown(store, ids, out_dir, on_problem=on_problem)
             if not ids:
-                err.write("localsight: there are no saved conversations to export.\n")
+                err.write(tr("localsight: there are no saved conversations to export.") + "\n")
     for path in written:
         out.write(f"{path}\n")
     return EXIT_OK
@@ -111,14 +117,14 @@ def ask_and_save(
             out.flush()
 
         def on_notice(text: str) -> None:
-            err.write(f"localsight: note: {text}\n")
+            err.write(tr("localsight: note: {note}", note=shown(text)) + "\n")
 
         try:
             callbacks = SessionCallbacks(on_delta=on_delta, on_notice=on_notice)
             final = session.send(prompt, images, callbacks)
         except KeyboardInterrupt:
             out.write("\n")
-            err.write("localsight: stopped.\n")
+            err.write(tr("localsight: stopped.") + "\n")
             return EXIT_INTERRUPTED
         if clock.first is not None or final.state != "error":
             out.write("\n")
@@ -126,7 +132,7 @@ def ask_and_save(
         if final.state == "error":
             # The session saved the question and recorded the failure; report it like the
             # plain ``ask`` does (it is the backend's own sentence).
-            raise BackendError(final.error or "The model failed while answering.")
+            raise BackendError(final.error or tr("The model failed while answering."))
         if stats and final.stats is not None:
             err.write(clock.stats_line(final.stats, conversation_id=conversation_id) + "\n")
     return EXIT_OK

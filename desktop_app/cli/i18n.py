@@ -15,12 +15,23 @@ the same ``pyside6-lupdate`` run that collects the window's sentences collects t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from backends.messages import english_plural, fill, sentence_of
 from desktop_app.core.i18n import ENGLISH, Catalog, system_language, wanted_language
 
-__all__ = ["error_text", "language", "shown", "tr", "translator", "use_language"]
+__all__ = [
+    "cells",
+    "clip",
+    "error_text",
+    "language",
+    "pad",
+    "shown",
+    "tr",
+    "translator",
+    "use_language",
+]
 
 _catalog: list[Catalog | None] = [None]  # one entry: the catalog in use (None: English)
 _language = [ENGLISH]
@@ -75,3 +86,39 @@ def shown(text: object) -> str:
 def error_text(error: BaseException) -> str:
     """What ``error`` says, in the CLI's language when it was raised with a ``message``."""
     return shown(sentence_of(error))
+
+
+# -- tables ---------------------------------------------------------------------------------
+# The CLI's tables translate their header words and status texts like any other line.  A
+# terminal gives a Chinese character (and any "wide" or "fullwidth" one) two columns, so
+# ``f"{text:<9}"``, which counts characters, would push every later column of a Chinese row
+# out of line; these helpers count columns instead.
+
+
+def cells(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for each wide or fullwidth character,
+    none for a combining mark, one for the rest."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` columns (a wide character that would straddle the
+    edge is left out)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += cells(char)
+        if used > width:
+            return text[:index]
+    return text
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns, on the right (``"<"``) or the left
+    (``">"``); a longer text is left as it is, as ``format`` does."""
+    gap = " " * max(0, width - cells(text))
+    return gap + text if align == ">" else text + gap

@@ -25,7 +25,8 @@ from desktop_app.cli.catalog import (
     run_catalog_action,
     wants_every_backend,
 )
-from desktop_app.cli.common import EXIT_OK, HOST_HELP, CliError, load_settings, open_backend
+from desktop_app.cli.common import EXIT_OK, CliError, host_help, load_settings, open_backend
+from desktop_app.cli.i18n import pad, shown, tr
 from desktop_app.cli.openai import add_openai_arguments
 from desktop_app.cli.progress import PULL_FORMAT, TransferProgress
 from desktop_app.core.models.factory import BACKEND_NAMES
@@ -34,17 +35,17 @@ from desktop_app.core.settings import AppPaths
 
 def add_models_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``models`` and its actions on the top-level subparsers."""
-    models = commands.add_parser("models", help="list, pull or delete models")
+    models = commands.add_parser("models", help=tr("list, pull or delete models"))
     _add_common(models, inner=False)
     add_openai_arguments(models)
     actions = models.add_subparsers(dest="models_action", metavar="ACTION")
-    listing = actions.add_parser("list", help="list the models a backend can run (default)")
+    listing = actions.add_parser("list", help=tr("list the models a backend can run (default)"))
     _add_common(listing, inner=True)
     add_openai_arguments(listing, inner=True)
-    pull = actions.add_parser("pull", help="download a model into Ollama, showing progress")
+    pull = actions.add_parser("pull", help=tr("download a model into Ollama, showing progress"))
     _add_common(pull, inner=True, json_flag=False)
-    pull.add_argument("name", metavar="NAME", help="an Ollama model name, e.g. gemma3:4b")
-    delete = actions.add_parser("delete", help="remove a model from Ollama")
+    pull.add_argument("name", metavar="NAME", help=tr("an Ollama model name, e.g. gemma3:4b"))
+    delete = actions.add_parser("delete", help=tr("remove a model from Ollama"))
     _add_common(delete, inner=True, json_flag=False)
     delete.add_argument("name", metavar="NAME")
     add_catalog_actions(actions)
@@ -55,13 +56,13 @@ def _add_common(parser: argparse.ArgumentParser, *, inner: bool, json_flag: bool
     # values alone unless they are given (argparse would otherwise reset them).
     unset: Any = argparse.SUPPRESS if inner else None
     parser.add_argument("--backend", choices=BACKEND_NAMES, default=unset)
-    parser.add_argument("--host", metavar="URL", default=unset, help=HOST_HELP)
+    parser.add_argument("--host", metavar="URL", default=unset, help=host_help())
     if json_flag:
         parser.add_argument(
             "--json",
             action="store_true",
             default=argparse.SUPPRESS if inner else False,
-            help="machine-readable output",
+            help=tr("machine-readable output"),
         )
 
 
@@ -81,10 +82,17 @@ def run_models(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
 
 
 def _badge(info: ModelInfo) -> str:
+    """What a model can do for ``--json``: "vision,thinking,tools" (English keys, always)."""
     caps = info.capabilities
     names = [n for n, on in (("vision", caps.vision), ("thinking", caps.thinking)) if on]
     names += ["tools"] if caps.tools else []
     return ",".join(names) or "text"
+
+
+def _badge_shown(info: ModelInfo) -> str:
+    """``_badge`` as the table shows it, in the CLI's language."""
+    words = {"vision": tr("vision"), "thinking": tr("thinking"), "tools": tr("tools")}
+    return ",".join(words.get(name, tr("text")) for name in _badge(info).split(","))
 
 
 def _list(backend: Backend, paths: AppPaths, as_json: bool, out: TextIO, err: TextIO) -> None:
@@ -108,37 +116,42 @@ def _list(backend: Backend, paths: AppPaths, as_json: bool, out: TextIO, err: Te
     else:
         for m in models:
             size = f"{(m.size or 0) / 1e6:,.0f} MB"
-            out.write(f"{m.name:<40} {_badge(m):<7} {size:>10}  {m.id}\n")
+            row = (pad(m.name, 40), pad(_badge_shown(m), 7), pad(size, 10, ">"), "", m.id)
+            out.write(" ".join(row) + "\n")
         if not models and backend.name == "ollama":
-            out.write("Ollama has no models yet. Pull one: localsight models pull NAME\n")
+            out.write(tr("Ollama has no models yet. Pull one: localsight models pull NAME") + "\n")
         elif not models:
-            out.write(f"No models yet. Put .gguf files in {paths.models_dir}\n")
+            out.write(tr("No models yet. Put .gguf files in {folder}", folder=paths.models_dir))
+            out.write("\n")
     for problem in backend_problems(backend):
-        err.write(f"localsight: skipped: {problem}\n")
+        err.write(tr("localsight: skipped: {problem}", problem=shown(problem)) + "\n")
 
 
 def _pull(backend: Backend, name: str, out: TextIO, err: TextIO) -> None:
     if not isinstance(backend, SupportsPull):
         raise CliError(
-            "Only Ollama pulls models: add --backend ollama. The llama.cpp backend runs the "
-            ".gguf files in your models folder."
+            tr(
+                "Only Ollama pulls models: add --backend ollama. The llama.cpp backend runs the "
+                ".gguf files in your models folder."
+            )
         )
     progress = TransferProgress(err, bar_format=PULL_FORMAT, redraw=err.isatty())
     status = ""
     try:
         for line in backend.pull(name):
             if line.digest and line.total:
-                progress.update(line.digest, line.completed or 0, line.total, desc=line.status)
+                desc = shown(line.status)
+                progress.update(line.digest, line.completed or 0, line.total, desc=desc)
             elif line.status and line.status != status:
-                progress.line(line.status)  # "pulling manifest", "verifying sha256 digest", …
+                progress.line(shown(line.status))  # "pulling manifest", "verifying sha256 …"
             status = line.status
     finally:
         progress.close()
-    out.write(f"Pulled {name}.\n")
+    out.write(tr("Pulled {name}.", name=name) + "\n")
 
 
 def _delete(backend: Backend, name: str, out: TextIO) -> None:
     if not isinstance(backend, SupportsDelete):
-        raise CliError("Only Ollama deletes models: add --backend ollama.")
+        raise CliError(tr("Only Ollama deletes models: add --backend ollama."))
     backend.delete(name)
-    out.write(f"Deleted {name}.\n")
+    out.write(tr("Deleted {name}.", name=name) + "\n")

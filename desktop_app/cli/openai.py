@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from backends.openai_compat.endpoint import PRESETS
+from desktop_app.cli.i18n import tr
 from desktop_app.core.models.openai_config import API_KEY_ENV, OpenAIOverrides
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -28,8 +29,10 @@ class _RefuseKey(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         parser.error(
-            "an API key on the command line is visible to every user through `ps`: put it "
-            "in an environment variable and give the variable's name with --api-key-env"
+            tr(
+                "an API key on the command line is visible to every user through `ps`: put it "
+                "in an environment variable and give the variable's name with --api-key-env"
+            )
         )
 
 
@@ -37,7 +40,7 @@ def _env_name(text: str) -> str:
     if not _ENV_NAME.fullmatch(text):
         # Not echoed: it may well be the key itself.
         raise argparse.ArgumentTypeError(
-            "give the *name* of an environment variable (letters, digits and _), not the key"
+            tr("give the *name* of an environment variable (letters, digits and _), not the key")
         )
     return text
 
@@ -45,28 +48,35 @@ def _env_name(text: str) -> str:
 def add_openai_arguments(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
     """Register the options; ``inner`` copies (after a sub-action) leave outer values alone."""
     unset: Any = argparse.SUPPRESS if inner else None
-    group = parser.add_argument_group("OpenAI-compatible servers (--backend openai)")
+    group = parser.add_argument_group(tr("OpenAI-compatible servers (--backend openai)"))
     group.add_argument(
         "--base-url",
         metavar="URL",
         default=unset,
-        help="the server's API address, e.g. http://127.0.0.1:8080/v1 (default: your "
-        "setting, else the llama-server preset)",
+        help=tr(
+            "the server's API address, e.g. http://127.0.0.1:8080/v1 (default: your "
+            "setting, else the llama-server preset)"
+        ),
     )
     group.add_argument(
         "--preset",
         choices=tuple(PRESETS),
         default=unset,
-        help="a known server's default address: "
-        + ", ".join(f"{p.name} {p.base_url}" for p in PRESETS.values()),
+        help=tr(
+            "a known server's default address: {presets}",
+            presets=", ".join(f"{p.name} {p.base_url}" for p in PRESETS.values()),
+        ),
     )
     group.add_argument(
         "--api-key-env",
         metavar="VAR",
         type=_env_name,
         default=unset,
-        help=f"read the API key from environment variable VAR (default: {API_KEY_ENV} if "
-        "set); never put a key on the command line",
+        help=tr(
+            "read the API key from environment variable VAR (default: {variable} if set); "
+            "never put a key on the command line",
+            variable=API_KEY_ENV,
+        ),
     )
     group.add_argument("--api-key", nargs="?", action=_RefuseKey, help=argparse.SUPPRESS)
     group.add_argument(
@@ -74,7 +84,7 @@ def add_openai_arguments(parser: argparse.ArgumentParser, *, inner: bool = False
         metavar="NAME",
         action="append",
         default=argparse.SUPPRESS if inner else [],
-        help="treat model NAME as able to see images, for servers that do not say (repeat)",
+        help=tr("treat model NAME as able to see images, for servers that do not say (repeat)"),
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from desktop_app.cli.i18n import tr
+
 # The lines downloads and pulls always printed, now filled in by tqdm (``bar_format``):
 # what, [bar], percent, MB done/total, speed, and for downloads the time left.
 PULL_FORMAT = "{desc}  [{bar:24}] {percentage:3.0f}%  {n:,.1f}/{total:,.1f} MB {rate_noinv_fmt}"
@@ -21,6 +23,14 @@ DOWNLOAD_FORMAT = (
     "{desc}  [{bar:20}] {percentage:3.0f}%  {n:,.1f}/{total:,.1f} MB {rate_noinv_fmt}"
     "  ETA {remaining}"
 )
+
+
+def download_format() -> str:
+    """``DOWNLOAD_FORMAT`` with its one word ("ETA", the time left) in the CLI's language;
+    the rest is numbers and tqdm's fields (a format string is never given to a translator)."""
+    return DOWNLOAD_FORMAT.replace("ETA", tr("ETA"), 1)
+
+
 _HASHES = "-#"  # "[####----]": plain ASCII reads the same in any log or console font
 _MB = 1e6
 
