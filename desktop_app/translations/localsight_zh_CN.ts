@@ -460,20 +460,577 @@
 <context>
     <name>CommandLine</name>
     <message>
-        <location filename="../cli/app.py" line="90"/>
+        <location filename="../cli/app.py" line="39"/>
+        <source>Chat with vision-language models, fully offline. Without a command, opens the window.</source>
+        <translation>与视觉语言模型对话，完全离线。不带命令时打开窗口。</translation>
+    </message>
+    <message>
+        <location filename="../cli/app.py" line="49"/>
+        <source>what a bug report needs: llama.cpp build, CPU variant and why, memory, Qt</source>
+        <translation>报告问题所需的信息：llama.cpp 版本、CPU 变体及其原因、内存、Qt</translation>
+    </message>
+    <message>
+        <location filename="../cli/app.py" line="51"/>
+        <source>one JSON object instead of text</source>
+        <translation>输出一个 JSON 对象而不是文本</translation>
+    </message>
+    <message>
+        <location filename="../cli/app.py" line="105"/>
+        <location filename="../cli/ask.py" line="120"/>
+        <location filename="../cli/history.py" line="127"/>
         <source>localsight: stopped.</source>
         <translation>localsight：已停止。</translation>
     </message>
     <message>
-        <location filename="../cli/app.py" line="93"/>
-        <location filename="../cli/app.py" line="99"/>
+        <location filename="../cli/app.py" line="108"/>
+        <location filename="../cli/app.py" line="114"/>
         <source>localsight: error: {error}</source>
         <translation>localsight：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../cli/app.py" line="102"/>
+        <location filename="../cli/app.py" line="117"/>
         <source>localsight: unexpected error: {name}: {error}</source>
         <translation>localsight：意外错误：{name}：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="44"/>
+        <source>ask one question, print the answer as it streams</source>
+        <translation>提一个问题，边生成边输出回答</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="45"/>
+        <source>the question</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="53"/>
+        <source>attach an image (repeat)</source>
+        <translation>附加图片（可重复）</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="55"/>
+        <source>a system prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="60"/>
+        <source>print timings as JSON on the last line of stderr</source>
+        <translation>在 stderr 的最后一行以 JSON 输出耗时</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="65"/>
+        <source>record the exchange as a new saved conversation</source>
+        <translation>把这次问答保存为新对话</translation>
+    </message>
+    <message>
+        <location filename="../cli/ask.py" line="116"/>
+        <location filename="../cli/history.py" line="80"/>
+        <location filename="../cli/history.py" line="120"/>
+        <source>localsight: note: {note}</source>
+        <translation>localsight：提示：{note}</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="43"/>
+        <source>recommended vision models, whether they fit this machine</source>
+        <translation>推荐的视觉模型，以及能否在这台电脑上运行</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="47"/>
+        <source>context size to judge memory for (tokens)</source>
+        <translation>估算内存时使用的上下文长度（token）</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="50"/>
+        <source>download a catalog model (both files), resumable and verified</source>
+        <translation>下载目录中的模型（两个文件），可续传并校验</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="52"/>
+        <source>a catalog id, e.g. smolvlm-500m</source>
+        <translation>目录中的 ID，例如 smolvlm-500m</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="56"/>
+        <source>download even if it will not fit this machine&apos;s memory</source>
+        <translation>即使这台电脑内存不足也下载</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="58"/>
+        <source>delete a downloaded catalog model</source>
+        <translation>删除已下载的目录模型</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="100"/>
+        <source>models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="101"/>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="102"/>
+        <source>Ollama store</source>
+        <translation>Ollama 存储</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="103"/>
+        <source>Ollama server</source>
+        <translation>Ollama 服务器</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="104"/>
+        <source>built in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="105"/>
+        <source>added by path</source>
+        <translation>按路径添加</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="112"/>
+        <location filename="../cli/models.py" line="94"/>
+        <source>vision</source>
+        <translation>视觉</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="113"/>
+        <location filename="../cli/models.py" line="94"/>
+        <source>thinking</source>
+        <translation>思考</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="114"/>
+        <location filename="../cli/models.py" line="94"/>
+        <source>tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="116"/>
+        <location filename="../cli/models.py" line="95"/>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="121"/>
+        <source>installed ({location})</source>
+        <translation>已安装（{location}）</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="123"/>
+        <source>{size} downloaded, resumable</source>
+        <translation>已下载 {size}，可续传</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="125"/>
+        <source>not downloaded; Ollama has {name} (runs in-process)</source>
+        <translation>未下载；Ollama 中已有 {name}（可在进程内运行）</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="126"/>
+        <source>not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="165"/>
+        <source>This machine: {memory} memory, {free} free now; {disk} free disk for models.</source>
+        <translation>这台电脑：内存 {memory}，当前可用 {free}；模型磁盘可用 {disk}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="172"/>
+        <source>This machine: {memory} memory, {free} free now.</source>
+        <translation>这台电脑：内存 {memory}，当前可用 {free}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="177"/>
+        <location filename="../cli/catalog.py" line="396"/>
+        <source>NAME</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="178"/>
+        <source>DOWNLOAD</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="179"/>
+        <source>MEMORY</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="181"/>
+        <source>FIT</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="182"/>
+        <source>STATUS</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="200"/>
+        <source>{id}: {reason}.</source>
+        <translation>{id}：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="202"/>
+        <source>* recommended here. Get it: localsight models download {id}</source>
+        <translation>* 为这台电脑推荐。下载：localsight models download {id}</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="225"/>
+        <source>{file}: checking sha256…</source>
+        <translation>{file}：正在校验 sha256…</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="238"/>
+        <source>{name} is already installed ({location}):</source>
+        <translation>{name} 已安装（{location}）：</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="244"/>
+        <source>localsight: note: Ollama already has {name}; it runs in-process without this download: localsight ask --model {name} ...</source>
+        <translation>localsight：提示：Ollama 中已有 {name}，无需下载即可在进程内运行：localsight ask --model {name} ...</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="251"/>
+        <source>localsight: note: {name} {reason}.</source>
+        <translation>localsight：提示：{name} {reason}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="261"/>
+        <source>localsight: stopped. What was downloaded is kept: run the same command to resume.</source>
+        <translation>localsight：已停止。已下载的部分会保留：再次运行同一命令即可继续。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="268"/>
+        <source>Downloaded {name} (sha256 verified) into {folder}</source>
+        <translation>已下载 {name}（sha256 校验通过），位于 {folder}</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="273"/>
+        <source>Try it: localsight ask --model {path} --image PHOTO &quot;Describe this image.&quot;</source>
+        <translation>试试：localsight ask --model {path} --image PHOTO &quot;Describe this image.&quot;</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="284"/>
+        <source>Removed {name} ({size} freed).</source>
+        <translation>已移除 {name}（释放 {size}）。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="289"/>
+        <source>LocalSight has no copy of {name}. The one in your Hugging Face cache ({folder}) belongs to huggingface_hub; LocalSight leaves it alone.</source>
+        <translation>LocalSight 没有 {name} 的副本。Hugging Face 缓存中的那份（{folder}）属于 huggingface_hub，LocalSight 不会动它。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="295"/>
+        <source>{name} is not downloaded; nothing to remove.</source>
+        <translation>{name} 未下载，无需移除。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="346"/>
+        <location filename="../cli/models.py" line="127"/>
+        <source>localsight: skipped: {problem}</source>
+        <translation>localsight：已跳过：{problem}</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="359"/>
+        <source>localsight: note: Ollama is not running; its server&apos;s models are not listed.</source>
+        <translation>localsight：提示：Ollama 未运行，未列出其服务器上的模型。</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="390"/>
+        <source>No models yet. Put .gguf files in {folder}, or get one: localsight models catalog</source>
+        <translation>还没有模型。请把 .gguf 文件放到 {folder}，或下载一个：localsight models catalog</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="397"/>
+        <source>BACKEND</source>
+        <translation>后端</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="398"/>
+        <source>CAN</source>
+        <translation>能力</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="399"/>
+        <source>SIZE</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../cli/catalog.py" line="401"/>
+        <source>WHERE</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="44"/>
+        <source>Ollama&apos;s address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)</source>
+        <translation>Ollama 的地址（默认：你的设置，其次 OLLAMA_HOST，再次 127.0.0.1:11434）</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="63"/>
+        <source>must be from 1 to {maximum}</source>
+        <translation>必须在 1 到 {maximum} 之间</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="83"/>
+        <source>a .gguf path or a model name (default: your setting)</source>
+        <translation>.gguf 路径或模型名称（默认：你的设置）</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="84"/>
+        <source>the vision projector .gguf belonging to --model</source>
+        <translation>与 --model 配套的视觉投影文件 .gguf</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="93"/>
+        <source>context size in tokens</source>
+        <translation>上下文长度（token）</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="115"/>
+        <location filename="../cli/common.py" line="140"/>
+        <source>localsight: warning: {warning}</source>
+        <translation>localsight：警告：{warning}</translation>
+    </message>
+    <message>
+        <location filename="../cli/common.py" line="152"/>
+        <source>--mmproj needs --model: give the language model file too.</source>
+        <translation>--mmproj 需要配合 --model：请同时指定语言模型文件。</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="63"/>
+        <source>describe every image under folders into a JSONL/CSV file (resumable)</source>
+        <translation>描述文件夹中的每张图片，写入 JSONL/CSV 文件（可续做）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="65"/>
+        <source>Describe every image under PATHs with one model. Results are appended to --out as they are made; re-running skips images already described there with the same model and prompt.</source>
+        <translation>用一个模型描述 PATH 下的每张图片。结果生成后即追加到 --out；再次运行时，会跳过其中已用相同模型和提示词描述过的图片。</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="70"/>
+        <source>image files or folders</source>
+        <translation>图片文件或文件夹</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="72"/>
+        <source>default: &quot;{prompt}&quot;</source>
+        <translation>默认：“{prompt}”</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="80"/>
+        <source>result file (default: descriptions.jsonl or .csv in the current folder)</source>
+        <translation>结果文件（默认：当前文件夹中的 descriptions.jsonl 或 .csv）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="86"/>
+        <source>default: from --out&apos;s suffix, else jsonl</source>
+        <translation>默认：按 --out 的扩展名，否则为 jsonl</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="89"/>
+        <source>also write PHOTO.jpg.txt beside each image</source>
+        <translation>同时在每张图片旁写入 PHOTO.jpg.txt</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="92"/>
+        <source>descend into subfolders</source>
+        <translation>包括子文件夹</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="97"/>
+        <source>describe images that failed before again</source>
+        <translation>重新描述之前失败的图片</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="100"/>
+        <source>no progress bar on stderr</source>
+        <translation>不在 stderr 显示进度条</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="135"/>
+        <source>localsight: stopping after this image (Ctrl+C again to stop now).</source>
+        <translation>localsight：处理完这张图片后停止（再按 Ctrl+C 立即停止）。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe.py" line="173"/>
+        <source>localsight: %n image(s): {done} already in {path}, {todo} to describe.</source>
+        <translation>
+            <numerusform>localsight：共 %n 张图片：{done} 张已在 {path} 中，{todo} 张待描述。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="217"/>
+        <source>img</source>
+        <translation>张</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="238"/>
+        <source>localsight: stopped: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}; run the same command again to continue.</source>
+        <translation>localsight：已停止：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}；再次运行同一命令即可继续。</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe.py" line="244"/>
+        <source>localsight: done: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}.</source>
+        <translation>localsight：完成：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe.py" line="251"/>
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n 个错误</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="29"/>
+        <source>write conversations as Markdown or JSON files</source>
+        <translation>把对话导出为 Markdown 或 JSON 文件</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="31"/>
+        <source>Write saved conversations to a folder, with their images as files in an images/ folder beside them. Prints the files written.</source>
+        <translation>把保存的对话写入一个文件夹，其中的图片作为文件放在旁边的 images/ 文件夹中。输出写入的文件。</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="41"/>
+        <source>the conversation to export (repeat for several)</source>
+        <translation>要导出的对话（可重复指定多个）</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="43"/>
+        <source>every conversation (the default)</source>
+        <translation>所有对话（默认）</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="45"/>
+        <source>folder to write into</source>
+        <translation>要写入的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="53"/>
+        <source>localsight: note: the chat history was damaged; it was moved to {path} (not deleted) and a new one was started.</source>
+        <translation>localsight：提示：对话记录已损坏，已移到 {path}（未删除），并新建了一份。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/history.py" line="60"/>
+        <source>localsight: note: %n answer(s) cut off by a crash are kept, marked interrupted.</source>
+        <translation>
+            <numerusform>localsight：提示：%n 条因崩溃而中断的回答已保留，并标记为已中断。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="87"/>
+        <source>localsight: there are no saved conversations to export.</source>
+        <translation>localsight：没有可导出的已保存对话。</translation>
+    </message>
+    <message>
+        <location filename="../cli/history.py" line="135"/>
+        <source>The model failed while answering.</source>
+        <translation>模型在回答时出错。</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="38"/>
+        <source>list, pull or delete models</source>
+        <translation>列出、拉取或删除模型</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="42"/>
+        <source>list the models a backend can run (default)</source>
+        <translation>列出某个后端可运行的模型（默认）</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="45"/>
+        <source>download a model into Ollama, showing progress</source>
+        <translation>把模型下载到 Ollama，并显示进度</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="47"/>
+        <source>an Ollama model name, e.g. gemma3:4b</source>
+        <translation>Ollama 模型名称，例如 gemma3:4b</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="48"/>
+        <source>remove a model from Ollama</source>
+        <translation>从 Ollama 中删除模型</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="65"/>
+        <source>machine-readable output</source>
+        <translation>输出机器可读的格式</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="122"/>
+        <source>Ollama has no models yet. Pull one: localsight models pull NAME</source>
+        <translation>Ollama 中还没有模型。拉取一个：localsight models pull NAME</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="124"/>
+        <source>No models yet. Put .gguf files in {folder}</source>
+        <translation>还没有模型。请把 .gguf 文件放到 {folder}</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="134"/>
+        <source>Only Ollama pulls models: add --backend ollama. The llama.cpp backend runs the .gguf files in your models folder.</source>
+        <translation>只有 Ollama 能拉取模型：请加上 --backend ollama。llama.cpp 后端运行的是模型文件夹中的 .gguf 文件。</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="150"/>
+        <source>Pulled {name}.</source>
+        <translation>已拉取 {name}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="155"/>
+        <source>Only Ollama deletes models: add --backend ollama.</source>
+        <translation>只有 Ollama 能删除模型：请加上 --backend ollama。</translation>
+    </message>
+    <message>
+        <location filename="../cli/models.py" line="157"/>
+        <source>Deleted {name}.</source>
+        <translation>已删除 {name}。</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="33"/>
+        <source>an API key on the command line is visible to every user through `ps`: put it in an environment variable and give the variable&apos;s name with --api-key-env</source>
+        <translation>命令行中的 API 密钥可被所有用户通过 `ps` 看到：请把它放在环境变量中，并用 --api-key-env 指定变量名</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="43"/>
+        <source>give the *name* of an environment variable (letters, digits and _), not the key</source>
+        <translation>请给出环境变量的*名称*（字母、数字和 _），而不是密钥本身</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="51"/>
+        <source>OpenAI-compatible servers (--backend openai)</source>
+        <translation>OpenAI 兼容服务器（--backend openai）</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="57"/>
+        <source>the server&apos;s API address, e.g. http://127.0.0.1:8080/v1 (default: your setting, else the llama-server preset)</source>
+        <translation>服务器的 API 地址，例如 http://127.0.0.1:8080/v1（默认：你的设置，否则为 llama-server 预设）</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="66"/>
+        <source>a known server&apos;s default address: {presets}</source>
+        <translation>常见服务器的默认地址：{presets}</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="76"/>
+        <source>read the API key from environment variable VAR (default: {variable} if set); never put a key on the command line</source>
+        <translation>从环境变量 VAR 读取 API 密钥（默认：{variable}，如已设置）；切勿把密钥写在命令行中</translation>
+    </message>
+    <message>
+        <location filename="../cli/openai.py" line="87"/>
+        <source>treat model NAME as able to see images, for servers that do not say (repeat)</source>
+        <translation>把模型 NAME 视为能看图片，用于不报告此能力的服务器（可重复）</translation>
+    </message>
+    <message>
+        <location filename="../cli/progress.py" line="31"/>
+        <source>ETA</source>
+        <translation>剩余</translation>
     </message>
 </context>
 <context>
@@ -1812,6 +2369,1070 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <location filename="../qt/chat/message_widget.py" line="399"/>
         <source>Only the last answer can be regenerated</source>
         <translation>只能重新生成最后一个回答</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <location filename="../../backends/_http.py" line="108"/>
+        <source> for {seconds} s</source>
+        <translation>（已等待 {seconds} 秒）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="84"/>
+        <source>pulling manifest</source>
+        <translation>正在获取清单</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="85"/>
+        <source>verifying sha256 digest</source>
+        <translation>正在校验 sha256 摘要</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="86"/>
+        <source>writing manifest</source>
+        <translation>正在写入清单</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="87"/>
+        <source>removing any unused layers</source>
+        <translation>正在清理未使用的层</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="88"/>
+        <source>success</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="103"/>
+        <source>pulling {digest}</source>
+        <translation>正在下载 {digest}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="312"/>
+        <source>{model}: {problem}</source>
+        <translation>{model}：{problem}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/backend.py" line="416"/>
+        <source>Ollama at {host} ended the answer without finishing it. The partial answer is kept; try again.</source>
+        <translation>{host} 上的 Ollama 没有写完回答就结束了。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="41"/>
+        <source>Ollama at {where} did not answer{waited}. It may be busy loading a model; try again in a moment.</source>
+        <translation>{where} 上的 Ollama 没有响应{waited}。它可能正在加载模型，请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="45"/>
+        <source>Ollama stopped sending{waited} and was given up on. The partial answer is kept; try again, or raise the Ollama timeout if the model is very slow to load.</source>
+        <translation>Ollama 停止发送数据{waited}，已放弃等待。已收到的部分回答已保留；请重试，如果模型加载很慢，可调大 Ollama 的超时时间。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="49"/>
+        <source>Ollama at {where} closed the connection before it finished (did the server stop or crash?). The partial answer is kept; try again.</source>
+        <translation>{where} 上的 Ollama 在回答完成前关闭了连接（服务器是否已停止或崩溃？）。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="60"/>
+        <source>Ollama is not running at {host}. Start it with `ollama serve` (or open the Ollama app), or give its address with --host / OLLAMA_HOST.</source>
+        <translation>Ollama 未在 {host} 运行。请用 `ollama serve` 启动它（或打开 Ollama 应用），或用 --host / OLLAMA_HOST 指定它的地址。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="67"/>
+        <source>Ollama is not reachable at {host}. Check the address, and that Ollama is running on that machine and that this computer may reach it.</source>
+        <translation>无法连接到 {host} 上的 Ollama。请检查地址，并确认 Ollama 正在那台机器上运行、这台电脑可以访问它。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="77"/>
+        <source>Ollama has no model called &apos;{model}&apos;. Pull it first: localsight models pull --backend ollama {model}</source>
+        <translation>Ollama 中没有名为“{model}”的模型。请先拉取：localsight models pull --backend ollama {model}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="103"/>
+        <source>Ollama at {host} did not accept a connection in time. Check the address and that the machine is on.</source>
+        <translation>{host} 上的 Ollama 没有及时接受连接。请检查地址，并确认那台机器已开机。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="127"/>
+        <source>The server at {host} sent a reply LocalSight cannot read ({detail}). Is it really Ollama, and up to date?</source>
+        <translation>{host} 上的服务器发来了 LocalSight 无法读取的回复（{detail}）。它确实是 Ollama 吗？版本是否为最新？</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="136"/>
+        <source>Talking to Ollama at {host} failed: {error}: {detail}</source>
+        <translation>与 {host} 上的 Ollama 通信失败：{error}：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="153"/>
+        <source>Ollama&apos;s library has no model called &apos;{model}&apos; ({detail}). Check the name and tag on ollama.com/library.</source>
+        <translation>Ollama 模型库中没有名为“{model}”的模型（{detail}）。请在 ollama.com/library 上核对名称和标签。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="161"/>
+        <source>Ollama has no model called &apos;{model}&apos;; nothing was deleted.</source>
+        <translation>Ollama 中没有名为“{model}”的模型，未删除任何内容。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="167"/>
+        <source>Ollama at {host} refused access (HTTP {status}: {detail}). Check the token or headers configured for it.</source>
+        <translation>{host} 上的 Ollama 拒绝访问（HTTP {status}：{detail}）。请检查为它配置的令牌或请求头。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="177"/>
+        <source>{model} does not fit in the memory Ollama has: {detail}. Close other programs, or pick a smaller model or a smaller context size.</source>
+        <translation>Ollama 可用的内存放不下 {model}：{detail}。请关闭其他程序，或选择更小的模型、更短的上下文长度。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="179"/>
+        <source>The model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="187"/>
+        <source>Ollama could not read an attached image ({detail}). Try another image.</source>
+        <translation>Ollama 无法读取附加的图片（{detail}）。请换一张图片。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="198"/>
+        <source>Ollama could not load {model}: {detail}. The download may be damaged: delete it and pull it again, or update Ollama.</source>
+        <translation>Ollama 无法加载 {model}：{detail}。下载的文件可能已损坏：请删除后重新拉取，或更新 Ollama。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="200"/>
+        <location filename="../../backends/openai_compat/errors.py" line="244"/>
+        <source>the model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="207"/>
+        <source>Ollama refused the request: {detail}</source>
+        <translation>Ollama 拒绝了请求：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="212"/>
+        <source>Ollama failed while answering: {detail}. The partial answer is kept; try again.</source>
+        <translation>Ollama 在回答时出错：{detail}。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/errors.py" line="219"/>
+        <source>Ollama answered with an error (HTTP {status}): {detail}</source>
+        <translation>Ollama 返回了错误（HTTP {status}）：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/guard.py" line="45"/>
+        <source>Stopped at your request before the server answered.</source>
+        <translation>已按你的要求停止，服务器尚未回答。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/ollama/host.py" line="83"/>
+        <source>Ollama at {url} is reached over plain http: prompts, images and answers cross the network unencrypted and Ollama itself checks no password. Use it only on a network you trust, or reach it through https.</source>
+        <translation>{url} 上的 Ollama 通过未加密的 http 访问：提示词、图片和回答会以明文经过网络，而且 Ollama 本身不校验任何密码。请只在可信的网络中使用，或改用 https 访问。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/backend.py" line="208"/>
+        <source>The server at {where} answered /models without a model list. Is it an OpenAI-compatible server? The address usually ends in /v1.</source>
+        <translation>{where} 上的服务器对 /models 的回复中没有模型列表。它是 OpenAI 兼容服务器吗？地址通常以 /v1 结尾。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/backend.py" line="396"/>
+        <source>The server at {where} ended the answer without finishing it (did it stop or crash?). The partial answer is kept; try again.</source>
+        <translation>{where} 上的服务器没有写完回答就结束了（它是否已停止或崩溃？）。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/backend.py" line="415"/>
+        <source>The server at {where} sent a chunk LocalSight cannot read ({chunk}). Is it an OpenAI-compatible server?</source>
+        <translation>{where} 上的服务器发来了 LocalSight 无法读取的数据块（{chunk}）。它是 OpenAI 兼容服务器吗？</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="53"/>
+        <source>Start with `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf`; vision and timings are detected.</source>
+        <translation>用 `llama-server -m MODEL.gguf --mmproj MMPROJ.gguf` 启动；能否识别图片和耗时统计会自动检测。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="62"/>
+        <source>Run the .llamafile (it serves on 8080); older builds may not report vision: mark the model as seeing in the settings.</source>
+        <translation>运行 .llamafile（它在 8080 端口提供服务）；旧版本可能不报告能否识别图片：请在设置的“可识别图片的模型”中填入该模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="71"/>
+        <source>Start the server in LM Studio&apos;s Developer tab; mark vision models in the settings (its OpenAI endpoint does not say which models see).</source>
+        <translation>在 LM Studio 的 Developer 标签页中启动服务器；请在设置的“可识别图片的模型”中填入视觉模型（它的 OpenAI 接口不说明哪些模型能识别图片）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="80"/>
+        <source>`vllm serve MODEL` (add --api-key to require a key); mark vision models in the settings.</source>
+        <translation>`vllm serve MODEL`（加上 --api-key 可要求提供密钥）；请在设置的“可识别图片的模型”中填入视觉模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="97"/>
+        <source>The server address is empty. Give one like http://127.0.0.1:8080/v1</source>
+        <translation>服务器地址为空。请填写地址，例如 http://127.0.0.1:8080/v1</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="107"/>
+        <source>&apos;{address}&apos; is not a server address. Give one like http://127.0.0.1:8080/v1</source>
+        <translation>“{address}”不是服务器地址。请填写地址，例如 http://127.0.0.1:8080/v1</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="114"/>
+        <source>&apos;{address}&apos; is not an http(s) server address. Give one like http://127.0.0.1:8080/v1</source>
+        <translation>“{address}”不是 http(s) 服务器地址。请填写地址，例如 http://127.0.0.1:8080/v1</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="143"/>
+        <source>(invalid address)</source>
+        <translation>（无效地址）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="157"/>
+        <source>The server at {where} is reached over plain http: prompts, images, answers and the API key cross the network unencrypted. Use it only on a network you trust, or reach it through https.</source>
+        <translation>{where} 上的服务器通过未加密的 http 访问：提示词、图片、回答和 API 密钥会以明文经过网络。请只在可信的网络中使用，或改用 https 访问。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/endpoint.py" line="163"/>
+        <source>The server at {where} is reached over plain http: prompts, images, answers cross the network unencrypted. Use it only on a network you trust, or reach it through https.</source>
+        <translation>{where} 上的服务器通过未加密的 http 访问：提示词、图片和回答会以明文经过网络。请只在可信的网络中使用，或改用 https 访问。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="46"/>
+        <source>The server at {where} did not answer{waited}. It may be busy loading a model; try again in a moment.</source>
+        <translation>{where} 上的服务器没有响应{waited}。它可能正在加载模型，请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="50"/>
+        <source>The server at {where} stopped sending{waited} and was given up on. The partial answer is kept; try again.</source>
+        <translation>{where} 上的服务器停止发送数据{waited}，已放弃等待。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="54"/>
+        <source>The server at {where} closed the connection without answering. Is it an OpenAI-compatible server, and is it still running?</source>
+        <translation>{where} 上的服务器没有回答就关闭了连接。它是 OpenAI 兼容服务器吗？是否仍在运行？</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="58"/>
+        <source>The server at {where} closed the connection before the answer was finished (did the server stop or crash?). The partial answer is kept; try again.</source>
+        <translation>{where} 上的服务器在回答完成前关闭了连接（服务器是否已停止或崩溃？）。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="70"/>
+        <source>No server is running at {where}. Start it (llama-server, llamafile, LM Studio&apos;s local server or vLLM), or give its address with --base-url or --preset.</source>
+        <translation>{where} 上没有正在运行的服务器。请启动它（llama-server、llamafile、LM Studio 的本地服务器或 vLLM），或用 --base-url 或 --preset 指定它的地址。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="78"/>
+        <source>The server at {where} is not reachable. Check the address, that the server runs on that machine, and that it listens on the network rather than only on 127.0.0.1.</source>
+        <translation>无法连接到 {where} 上的服务器。请检查地址，确认服务器正在那台机器上运行，并且监听的是网络地址，而不只是 127.0.0.1。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="91"/>
+        <source>The server at {where} has no model called &apos;{model}&apos; ({detail}). See what it serves with: localsight models --backend openai --base-url URL</source>
+        <translation>{where} 上的服务器没有名为“{model}”的模型（{detail}）。查看它提供哪些模型：localsight models --backend openai --base-url URL</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="100"/>
+        <source>The server at {where} has no model called &apos;{model}&apos;. See what it serves with: localsight models --backend openai --base-url URL</source>
+        <translation>{where} 上的服务器没有名为“{model}”的模型。查看它提供哪些模型：localsight models --backend openai --base-url URL</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="112"/>
+        <source>HTTP {status}: {detail}</source>
+        <translation>HTTP {status}：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="170"/>
+        <source>The server at {where} refused the API key ({reply}). Check the key in the environment variable named by --api-key-env, or in the settings.</source>
+        <translation>{where} 上的服务器拒绝了 API 密钥（{reply}）。请检查 --api-key-env 所指环境变量中的密钥，或设置中的密钥。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="178"/>
+        <source>The server at {where} requires an API key ({reply}). Put the key in an environment variable and give its name with --api-key-env, or set it in the settings.</source>
+        <translation>{where} 上的服务器需要 API 密钥（{reply}）。请把密钥放在环境变量中，并用 --api-key-env 指定变量名，或在设置中填写。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="188"/>
+        <source>There is no OpenAI-compatible API at {where} ({reply}). Check the address: it usually ends in /v1.</source>
+        <translation>{where} 上没有 OpenAI 兼容 API（{reply}）。请检查地址：它通常以 /v1 结尾。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="201"/>
+        <source>The conversation no longer fits in the model&apos;s context on the server ({detail}). Start a new conversation, or give the server a larger context size.</source>
+        <translation>对话已超出服务器上模型的上下文长度（{detail}）。请新建对话，或为服务器设置更大的上下文长度。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="214"/>
+        <source>The server ran out of memory ({detail}). Pick a smaller model or context size on the server.</source>
+        <translation>服务器内存不足（{detail}）。请在服务器上选择更小的模型或更短的上下文长度。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="224"/>
+        <source>The model on {where} cannot see images ({detail}). Remove the images, or load the model with its vision projector (llama-server: --mmproj).</source>
+        <translation>{where} 上的模型无法识别图片（{detail}）。请移除图片，或在加载模型时带上它的视觉投影文件（llama-server：--mmproj）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="233"/>
+        <source>The server could not read an attached image ({detail}). Try another image.</source>
+        <translation>服务器无法读取附加的图片（{detail}）。请换一张图片。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="241"/>
+        <source>The server at {where} could not load {model}: {detail}. The model file may be damaged or not supported by that server; check the server&apos;s log.</source>
+        <translation>{where} 上的服务器无法加载 {model}：{detail}。模型文件可能已损坏，或该服务器不支持它；请查看服务器日志。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="252"/>
+        <source>The server at {where} is not ready ({reply}). It may still be loading the model; try again in a moment.</source>
+        <translation>{where} 上的服务器尚未就绪（{reply}）。它可能仍在加载模型，请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="262"/>
+        <source>The server at {where} failed while answering: {detail}. The partial answer is kept; try again.</source>
+        <translation>{where} 上的服务器在回答时出错：{detail}。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="269"/>
+        <source>The server at {where} failed while answering. The partial answer is kept; try again.</source>
+        <translation>{where} 上的服务器在回答时出错。已收到的部分回答已保留，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="277"/>
+        <source>The server at {where} refused the request ({reply}).</source>
+        <translation>{where} 上的服务器拒绝了请求（{reply}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="283"/>
+        <source>The server at {where} failed ({reply}). The partial answer is kept; try again, and check the server&apos;s log if it keeps failing.</source>
+        <translation>{where} 上的服务器出错（{reply}）。已收到的部分回答已保留；请重试，如果一直出错，请查看服务器日志。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="320"/>
+        <source>{where} is not a usable server address ({detail}).</source>
+        <translation>{where} 不是可用的服务器地址（{detail}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="328"/>
+        <source>The server at {where} sent a reply LocalSight cannot read ({detail}). Is it an OpenAI-compatible server?</source>
+        <translation>{where} 上的服务器发来了 LocalSight 无法读取的回复（{detail}）。它是 OpenAI 兼容服务器吗？</translation>
+    </message>
+    <message>
+        <location filename="../../backends/openai_compat/errors.py" line="337"/>
+        <source>Talking to the server at {where} failed: {error}: {detail}</source>
+        <translation>与 {where} 上的服务器通信失败：{error}：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/export.py" line="200"/>
+        <source>An image in conversation {conversation} was left out of the export: its name in the chat history, {name}, is not a sha256 (a damaged or edited backup?).</source>
+        <extracomment>Why an image is left out, as the document says where the image was.</extracomment>
+        <translation>对话 {conversation} 中的一张图片未导出：它在聊天记录中的名称 {name} 不是 sha256（备份可能已损坏或被改动过？）。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="77"/>
+        <source>{name} is not a LocalSight chat export (it has no “format”: “{format}”).</source>
+        <extracomment>A JSON export larger than this is not read (images are separate files): 64 MiB of text is tens of thousands of messages; more is a mistake or an attack on memory. The longest side an imported image may have: the largest the app ever stores (Settings&apos; image size goes up to 4096 px).</extracomment>
+        <translation>{name} 不是 LocalSight 的对话导出文件（其中没有“format”：“{format}”）。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="85"/>
+        <source>{name} has no valid export version.</source>
+        <translation>{name} 没有有效的导出版本号。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="88"/>
+        <source>{name} holds no list of conversations.</source>
+        <translation>{name} 中没有对话列表。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="90"/>
+        <source>{name} holds no conversations to import.</source>
+        <translation>{name} 中没有可导入的对话。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="94"/>
+        <source>conversation {number}</source>
+        <translation>第 {number} 个对话</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="102"/>
+        <source>{name} is not a file.</source>
+        <translation>{name} 不是文件。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="108"/>
+        <source>{name} cannot be read ({reason}).</source>
+        <translation>无法读取 {name}（{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="116"/>
+        <source>{name} is larger than {size} MB; a chat export is much smaller.</source>
+        <translation>{name} 超过 {size} MB；对话导出文件不会这么大。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="124"/>
+        <source>{name} is not UTF-8 text.</source>
+        <translation>{name} 不是 UTF-8 文本。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="128"/>
+        <source>{name} is not valid JSON ({reason}).</source>
+        <translation>{name} 不是有效的 JSON（{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="142"/>
+        <location filename="../core/chat/import_chat.py" line="180"/>
+        <location filename="../core/chat/import_chat.py" line="209"/>
+        <source>The export&apos;s {where} is not an object.</source>
+        <translation>导出文件中{where}不是 JSON 对象。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="146"/>
+        <source>The export&apos;s {where} has no list of messages.</source>
+        <translation>导出文件中{where}没有消息列表。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="148"/>
+        <location filename="../core/chat/import_chat.py" line="196"/>
+        <source>{where}&apos;s created_at</source>
+        <translation>{where}的 created_at 字段</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="151"/>
+        <source>{where}&apos;s title</source>
+        <translation>{where}的标题</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="157"/>
+        <source>{where}&apos;s updated_at</source>
+        <translation>{where}的 updated_at 字段</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="159"/>
+        <source>{where}&apos;s model</source>
+        <translation>{where}的模型</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="161"/>
+        <source>{where}&apos;s backend</source>
+        <translation>{where}的后端</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="165"/>
+        <source>{where}&apos;s system prompt</source>
+        <translation>{where}的系统提示词</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="168"/>
+        <source>{where}&apos;s options</source>
+        <translation>{where}的选项</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="172"/>
+        <source>message {number} of {where}</source>
+        <translation>{where}的第 {number} 条消息</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="183"/>
+        <source>The export&apos;s {where} has an unknown role.</source>
+        <translation>导出文件中{where}的角色未知。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="186"/>
+        <source>The export&apos;s {where} has an unknown state.</source>
+        <translation>导出文件中{where}的状态未知。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="190"/>
+        <source>The export&apos;s {where} has images that are not a list.</source>
+        <translation>导出文件中{where}的图片不是列表。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="194"/>
+        <source>{where}&apos;s text</source>
+        <translation>{where}的文本</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="197"/>
+        <source>{where}&apos;s stats</source>
+        <translation>{where}的统计信息</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="198"/>
+        <source>{where}&apos;s error</source>
+        <translation>{where}的错误信息</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="202"/>
+        <source>image {number} of {where}</source>
+        <translation>{where}的第 {number} 张图片</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="212"/>
+        <source>The export&apos;s {where} has no valid sha256.</source>
+        <translation>导出文件中{where}没有有效的 sha256。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="217"/>
+        <source>The export&apos;s {where} is not a PNG, JPEG or WebP image.</source>
+        <translation>导出文件中{where}不是 PNG、JPEG 或 WebP 图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="222"/>
+        <source>The export&apos;s {where} was left out when it was exported, so it cannot be imported.</source>
+        <translation>导出文件中{where}在导出时被略去了，因此无法导入。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="231"/>
+        <source>The export&apos;s {where} ({file}) is not the image the export names: its content was changed or replaced.</source>
+        <translation>导出文件中{where}（{file}）与导出文件所记录的图片不符：其内容已被修改或替换。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="240"/>
+        <source>The export&apos;s {where} ({file}) is not a {mime} file.</source>
+        <translation>导出文件中{where}（{file}）不是 {mime} 文件。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="251"/>
+        <source>The export&apos;s {where} cannot be used: {reason}</source>
+        <translation>导出文件中{where}无法使用：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="268"/>
+        <source>The export&apos;s {where} points outside the export&apos;s images folder ({file}); it is not read.</source>
+        <translation>导出文件中{where}指向导出文件的图片文件夹之外（{file}），不会读取。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="277"/>
+        <source>The export&apos;s {where} ({file}) is missing.</source>
+        <translation>导出文件中{where}（{file}）不存在。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="283"/>
+        <source>The export&apos;s {where} ({file}) is too large to be an image.</source>
+        <translation>导出文件中{where}（{file}）太大，不可能是图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="292"/>
+        <source>The export&apos;s {where} ({file}) cannot be read ({reason}).</source>
+        <translation>无法读取导出文件中{where}（{file}）：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="304"/>
+        <source>The export&apos;s {where} is not text.</source>
+        <translation>导出文件中{where}不是文本。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="306"/>
+        <source>The export&apos;s {where} holds a NUL character.</source>
+        <translation>导出文件中{where}含有 NUL 字符。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="317"/>
+        <source>The export&apos;s {where} has a finish_reason that is not a short word.</source>
+        <translation>导出文件中{where}的 finish_reason 不是一个简短的词。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="328"/>
+        <source>The export&apos;s {where} has a token_limit that is not a count.</source>
+        <translation>导出文件中{where}的 token_limit 不是有效的数量。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="335"/>
+        <source>The export&apos;s {where} is not a time.</source>
+        <translation>导出文件中{where}不是时间。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="341"/>
+        <source>The export&apos;s {where} is not a time ({value}).</source>
+        <translation>导出文件中{where}不是时间（{value}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="360"/>
+        <location filename="../core/chat/import_chat.py" line="393"/>
+        <source>The export&apos;s {where} are not an object.</source>
+        <translation>导出文件中{where}不是 JSON 对象。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="369"/>
+        <source>The export&apos;s {where} have a stop list that is not text.</source>
+        <translation>导出文件中{where}的 stop 列表不是文本。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="375"/>
+        <location filename="../core/chat/import_chat.py" line="402"/>
+        <source>The export&apos;s {where} have a {name} that is not a number.</source>
+        <translation>导出文件中{where}的 {name} 不是数字。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/import_chat.py" line="385"/>
+        <source>The export&apos;s {where} ask for no room to answer.</source>
+        <translation>导出文件中{where}没有给回答留出任何空间。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/session.py" line="147"/>
+        <source>There is nothing to answer yet: send a message first.</source>
+        <extracomment>The promise made to the user: never more than this much of a streamed answer at risk. The assistant&apos;s &apos;streaming&apos; row exists (its id is where the answer will be saved). The final row: complete, interrupted (stopped) or error. Something the person should know about how the answer came about (``Done.notice``, e.g. the engine switched CPU variant); called before ``on_finished``.</extracomment>
+        <translation>还没有可回答的内容：请先发送一条消息。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/session.py" line="176"/>
+        <source>Only your own messages in this conversation can be edited.</source>
+        <translation>只能编辑此对话中你自己发送的消息。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/session.py" line="208"/>
+        <source>Only the last answer of the chat can be continued, once it has text.</source>
+        <translation>只能继续对话中的最后一条回答，且它已有文字。</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/session.py" line="395"/>
+        <source>LocalSight is still answering in this conversation. Stop the answer or wait for it to finish, then send again.</source>
+        <translation>LocalSight 仍在回答此对话。请停止回答或等它完成，然后再发送。</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/output.py" line="84"/>
+        <source>Unknown format {format}; use jsonl or csv.</source>
+        <translation>未知格式 {format}；请使用 jsonl 或 csv。</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/output.py" line="100"/>
+        <source>it does not start like one</source>
+        <translation>文件开头不像结果文件</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/output.py" line="191"/>
+        <source>its first line is not a result row</source>
+        <translation>第一行不是结果行</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/output.py" line="224"/>
+        <source>its header is not {header}</source>
+        <translation>表头不是 {header}</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/output.py" line="242"/>
+        <source>{path} is not a describe result file ({why}); choose another --out.</source>
+        <translation>{path} 不是描述结果文件（{why}）；请用 --out 指定其他文件。</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/run.py" line="115"/>
+        <source>{path} does not exist.</source>
+        <translation>{path} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/run.py" line="176"/>
+        <source>{name} cannot be read.</source>
+        <translation>无法读取 {name}。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="113"/>
+        <source>No internet connection: the download needs one ({host} could not be found). Connect to the internet and try again; what was downloaded so far is kept.</source>
+        <translation>没有网络连接：下载需要联网（找不到 {host}）。请连接网络后重试；已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="119"/>
+        <source>No internet connection: the download needs one ({host} cannot be reached from this network). Connect to the internet and try again; what was downloaded so far is kept.</source>
+        <translation>没有网络连接：下载需要联网（从当前网络无法访问 {host}）。请连接网络后重试；已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="126"/>
+        <source>The secure connection to {host} could not be checked. Check that this computer&apos;s date and time are right, or whether a proxy or firewall intercepts connections, then try again.</source>
+        <translation>无法验证与 {host} 的安全连接。请检查这台电脑的日期和时间是否正确，或是否有代理或防火墙拦截了连接，然后重试。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="133"/>
+        <source>{host} refused the connection: the server is not running or blocks it. Try again later.</source>
+        <translation>{host} 拒绝了连接：服务器未运行或阻止了连接。请稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="143"/>
+        <source>{host} did not answer in time: the connection may be slow or down. Try again; what was downloaded so far is kept.</source>
+        <translation>{host} 没有及时响应：网络可能很慢或已断开。请重试；已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="149"/>
+        <source>The connection to {host} was cut off. Try again; the download resumes.</source>
+        <translation>与 {host} 的连接中断了。请重试，下载会接着继续。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/errors.py" line="152"/>
+        <source>The connection to {host} failed. Check the internet connection and try again; what was downloaded so far is kept.</source>
+        <translation>连接 {host} 失败。请检查网络连接后重试；已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="262"/>
+        <location filename="../core/downloads/fetch.py" line="447"/>
+        <location filename="../core/downloads/fetch.py" line="506"/>
+        <source>The download was cancelled.</source>
+        <translation>下载已取消。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="301"/>
+        <source>Another download into {folder} is running (in another window or a terminal). Wait for it to finish, or cancel it.</source>
+        <translation>另一个下载正在写入 {folder}（在另一个窗口或终端中）。请等它完成，或将其取消。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="319"/>
+        <source>The disk holding {folder} is full: {name} stopped at {done} of {total}. Free some space and download again; it resumes where it stopped.</source>
+        <translation>{folder} 所在的磁盘已满：{name} 在 {done}（共 {total}）处停止。请清理一些空间后重新下载，下载会从停止处继续。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="329"/>
+        <source>The disk holding {folder} is full: {name} stopped at {done}. Free some space and download again; it resumes where it stopped.</source>
+        <translation>{folder} 所在的磁盘已满：{name} 在 {done} 处停止。请清理一些空间后重新下载，下载会从停止处继续。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="398"/>
+        <source>Too many redirects while fetching {url}.</source>
+        <translation>获取 {url} 时重定向次数过多。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="405"/>
+        <source>{what} was not found on {host} (HTTP 404). The repository or file may have been renamed or removed; update LocalSight&apos;s catalog or check the name.</source>
+        <translation>在 {host} 上找不到 {what}（HTTP 404）。该仓库或文件可能已被重命名或删除；请更新 LocalSight 的模型目录，或检查名称。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="415"/>
+        <source>{what} needs permission (HTTP {status}): the repository may be gated. Accept its licence on the Hugging Face website and set HF_TOKEN, then try again.</source>
+        <translation>{what} 需要访问权限（HTTP {status}）：该仓库可能需要申请访问。请在 Hugging Face 网站上接受其许可协议并设置 HF_TOKEN，然后重试。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="424"/>
+        <source>The server answered HTTP {status} for {what}. Try again later.</source>
+        <translation>服务器对 {what} 返回了 HTTP {status}。请稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="511"/>
+        <source>not a folder</source>
+        <translation>不是文件夹</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="527"/>
+        <source>The hub&apos;s {name} (sha256 {hub}…) is not the file LocalSight&apos;s catalog expects (sha256 {catalog}…); nothing was downloaded. The repository changed: update LocalSight.</source>
+        <translation>服务器上的 {name}（sha256 {hub}…）不是 LocalSight 模型目录所要求的文件（sha256 {catalog}…）；未下载任何内容。该仓库已有变动：请更新 LocalSight。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="598"/>
+        <source>{name} arrived damaged (got sha256 {got}… and {size} bytes, expected sha256 {expected}…). The bad copy was deleted; download it again.</source>
+        <translation>{name} 下载后已损坏（收到 sha256 {got}…，{size} 字节；应为 sha256 {expected}…）。损坏的副本已删除，请重新下载。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="607"/>
+        <source>{name} arrived damaged (got sha256 {got}… and {size} bytes, expected {expected} bytes). The bad copy was deleted; download it again.</source>
+        <translation>{name} 下载后已损坏（收到 sha256 {got}…，{size} 字节；应为 {expected} 字节）。损坏的副本已删除，请重新下载。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="637"/>
+        <source>the server did not honour the requested range</source>
+        <translation>服务器没有按请求的范围返回数据</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="644"/>
+        <source>{problem} ({name}: {kept} kept: the download resumes where it stopped.)</source>
+        <translation>{problem}（{name}：已保留 {kept}，下载会从停止处继续。）</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="655"/>
+        <source>the body ended early</source>
+        <translation>数据提前结束</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="659"/>
+        <source>The connection kept failing while downloading {name} ({problem}); {kept} is kept. Try again: the download resumes where it stopped.</source>
+        <translation>下载 {name} 时连接反复失败（{problem}）；已保留 {kept}。请重试，下载会从停止处继续。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="751"/>
+        <source>The download needs {needed} more, but the disk holding {folder} has only {free} free. Free some space or choose another models folder.</source>
+        <translation>下载还需要 {needed}，但 {folder} 所在的磁盘只有 {free} 可用。请清理一些空间，或选择其他模型文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="763"/>
+        <source>The download was cancelled; {kept} of {name} is kept and the next download resumes from there.</source>
+        <translation>下载已取消；{name} 已下载的 {kept} 会保留，下次下载从那里继续。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="779"/>
+        <source>the file name {name}</source>
+        <translation>文件名 {name}</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="784"/>
+        <source>it is not org/name</source>
+        <translation>它不是 org/name 格式</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="785"/>
+        <source>the repository {name}</source>
+        <translation>仓库 {name}</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="787"/>
+        <source>it is not a branch, tag or commit</source>
+        <translation>它不是分支、标签或提交</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="788"/>
+        <source>the revision {name}</source>
+        <translation>版本 {name}</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="792"/>
+        <source>Refusing to download: {what} could name another file ({problem}); nothing was downloaded. Update LocalSight&apos;s catalog or fix the name.</source>
+        <translation>拒绝下载：{what} 可能指向其他文件（{problem}）；未下载任何内容。请更新 LocalSight 的模型目录，或修正名称。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="803"/>
+        <source>{path} is in the way of the download ({kind}). Move or delete it, then download again.</source>
+        <translation>{path} 占用了下载要写入的位置（{kind}）。请移走或删除它，然后重新下载。</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="826"/>
+        <source>a folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="828"/>
+        <source>a symbolic link</source>
+        <translation>符号链接</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/fetch.py" line="829"/>
+        <source>not a regular file</source>
+        <translation>不是普通文件</translation>
+    </message>
+    <message>
+        <location filename="../core/downloads/hub.py" line="62"/>
+        <source>Refusing to download from {url}: model downloads use https only (plain http is allowed only to this computer&apos;s own loopback address). Check HF_ENDPOINT.</source>
+        <translation>拒绝从 {url} 下载：模型只通过 https 下载（仅在连接本机的回环地址时允许使用普通 http）。请检查 HF_ENDPOINT。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="137"/>
+        <source>JPEG, PNG, WebP, GIF, BMP and TIFF</source>
+        <extracomment>Extensions of the formats every installation reads; for file-dialog filters.</extracomment>
+        <translation>JPEG、PNG、WebP、GIF、BMP 和 TIFF</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="259"/>
+        <source>{name} is too large to open with the memory available; scale it down first.</source>
+        <extracomment>The largest width or height a JPEG frame header can state (16 bits). What the sniffer reads from the start of data no decoder accepted. Rows are converted, reduced and resized horizontally this many bytes (at 4 a pixel) at a time. ``reduce()`` down to no less than this many times the target, then LANCZOS: Pillow&apos;s own ``reducing_gap`` (2.0 is within a rounding error of a LANCZOS-only resize, and far faster).</extracomment>
+        <translation>{name} 太大，现有内存无法打开；请先缩小图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="268"/>
+        <location filename="../core/images.py" line="648"/>
+        <location filename="../core/images.py" line="650"/>
+        <location filename="../core/images.py" line="1123"/>
+        <location filename="../core/images.py" line="1133"/>
+        <location filename="../core/images.py" line="1153"/>
+        <location filename="../core/images.py" line="1356"/>
+        <location filename="../core/images.py" line="1376"/>
+        <location filename="../core/images.py" line="1386"/>
+        <source>{name} is damaged or truncated.</source>
+        <extracomment>Python objects Pillow keeps per tile (an uncompressed TIFF has one per strip or tile). Beside the image, per pixel, for an animated WebP or where libwebp cannot be called directly (:func:`_libwebp`): the animation decoder&apos;s two RGBA canvases (the current and the previous frame, both touched) and the bytes of the decoded frame handed to Pillow. Measured: a 9400×9400 WebP, still or animated, lossy or lossless, peaks at 16.0 bytes a pixel; a 4032×3024 lossy one at 196 MB for the whole normalisation. Beside the image, per pixel, for a still lossless (VP8L) WebP decoded by :func:`_decode_still_webp`: libwebp&apos;s own ARGB buffer of the whole image. A lossy one decodes a row of macroblocks at a time into the image. Measured, 4032×3024 (12.2 MP), whole normalisation: lossy 66 MB, lossless 118 MB (a 20 MB file; estimated 159 MB, as the three copies of the file while Pillow opens it are charged in full). AVIF / HEIF, beside the image, per pixel: the RGB(A) output libavif converts to and its copy into bytes for Pillow (3.5 bytes a pixel for RGB, 5 for RGBA), plus 1.2 bytes for each byte of the decoded YUV(A) planes (dav1d&apos;s picture and its pool). Fitted to 4032×3024 (12.2 MP) files, whole normalisation (the estimate / the measured peak): 8-bit RGB 4:2:0 116 / 114 MB, RGB 4:4:4 138 / 135 MB, RGBA 4:2:0 154 / 144 MB, RGBA 4:4:4 174 / 165 MB. 10- and 12-bit planes take 2 bytes a sample (not measured: Pillow cannot write them). How far into an AVIF / HEIF file :func:`_heif_layout` looks for the ``meta`` box, and how many boxes it reads: the item properties sit in the first few hundred bytes of a still-image file; anything else is charged the worst case. The worst case: 4:4:4 (three full planes) at 2 bytes a sample. Strips or tiles a TIFF may list. Opening an uncompressed TIFF, Pillow builds a Python tile (~400 bytes) for each strip or tile its directory lists, and libtiff keeps two 8-byte offsets for each: 131 072 of them are ~50 MB. A 42 000-row image (the longest the pixel guard and the aspect limit admit) stored a row per strip needs 42 000. Values a tag that Pillow unpacks while opening may hold (as a tuple of Python ints); a 16-bit colour map, the largest legitimate one, has 196 608.</extracomment>
+        <translation>{name} 已损坏或不完整。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="290"/>
+        <source>A thumbnail cannot be made from {mime} data.</source>
+        <translation>无法为 {mime} 数据生成缩略图。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="300"/>
+        <location filename="../core/images.py" line="347"/>
+        <source>The image</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="309"/>
+        <source>The image is damaged, so no thumbnail could be made.</source>
+        <translation>图片已损坏，无法生成缩略图。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="363"/>
+        <location filename="../core/images.py" line="388"/>
+        <source>{name} is a folder, not an image.</source>
+        <translation>{name} 是文件夹，不是图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="367"/>
+        <source>{name} is not a regular file, so LocalSight will not read it as an image.</source>
+        <translation>{name} 不是普通文件，LocalSight 不会把它当作图片读取。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="383"/>
+        <source>{name} was not found; it may have been moved or deleted.</source>
+        <translation>找不到 {name}，它可能已被移动或删除。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="393"/>
+        <source>LocalSight is not allowed to read {name}; check the file&apos;s permissions.</source>
+        <translation>LocalSight 无权读取 {name}，请检查文件权限。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="401"/>
+        <source>{name} could not be read ({reason}).</source>
+        <translation>无法读取 {name}（{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="409"/>
+        <source>{name} is empty (0 bytes), so there is no image in it.</source>
+        <translation>{name} 是空文件（0 字节），里面没有图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="424"/>
+        <source>{name} is too large to open safely ({size} MB; the limit is {limit} MB).</source>
+        <translation>{name} 太大，无法安全打开（{size} MB，上限为 {limit} MB）。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="657"/>
+        <source>{name} is too long and thin for vision models ({width}×{height}, more than {ratio}:1); crop it into smaller pieces first.</source>
+        <translation>{name} 过于细长，视觉模型无法处理（{width}×{height}，长宽比超过 {ratio}:1）；请先把它裁成几小块。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="679"/>
+        <source>{name} is too large to open safely (more than the {limit} megapixels allowed); scale it down or save it as a JPEG first.</source>
+        <translation>{name} 太大，无法安全打开（超过允许的 {limit} 百万像素）；请先缩小，或另存为 JPEG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="686"/>
+        <source>{name} is too large to open safely ({pixels} megapixels, more than the {limit} megapixels allowed); scale it down or save it as a JPEG first.</source>
+        <translation>{name} 太大，无法安全打开（{pixels} 百万像素，超过允许的 {limit} 百万像素）；请先缩小，或另存为 JPEG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="702"/>
+        <source>{name} is too large to open safely (opening it would take {needed} MB of memory, more than the {limit} MB allowed); convert it to JPEG or PNG, or scale it down first.</source>
+        <translation>{name} 太大，无法安全打开（打开它需要 {needed} MB 内存，超过允许的 {limit} MB）；请先转换为 JPEG 或 PNG，或缩小图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="711"/>
+        <source>{name} is too large to open safely (opening it would take {needed} MB of memory, more than the {limit} MB allowed); scale it down first.</source>
+        <translation>{name} 太大，无法安全打开（打开它需要 {needed} MB 内存，超过允许的 {limit} MB）；请先缩小图片。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1157"/>
+        <source>{name} is split into too many pieces to open safely ({count} strips or tiles); save it again as PNG first.</source>
+        <translation>{name} 被分成的块太多，无法安全打开（{count} 个条带或图块）；请先重新另存为 PNG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1189"/>
+        <source>{name} uses a colour format LocalSight cannot convert ({mode}).</source>
+        <translation>{name} 使用了 LocalSight 无法转换的颜色格式（{mode}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1315"/>
+        <location filename="../core/images.py" line="1316"/>
+        <source>a PostScript (EPS) file</source>
+        <translation>一个 PostScript（EPS）文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1317"/>
+        <source>a PDF document</source>
+        <translation>一份 PDF 文档</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1318"/>
+        <source>a ZIP archive or an office document</source>
+        <translation>一个 ZIP 压缩包或办公文档</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1319"/>
+        <source>a GGUF model file</source>
+        <translation>一个 GGUF 模型文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1320"/>
+        <location filename="../core/images.py" line="1321"/>
+        <source>a program</source>
+        <translation>一个程序</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1322"/>
+        <source>a Photoshop (PSD) file</source>
+        <translation>一个 Photoshop（PSD）文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1323"/>
+        <source>a macOS icon (ICNS) file</source>
+        <translation>一个 macOS 图标（ICNS）文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1324"/>
+        <source>a QOI image</source>
+        <translation>一张 QOI 图片</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1325"/>
+        <location filename="../core/images.py" line="1326"/>
+        <source>a JPEG 2000 image</source>
+        <translation>一张 JPEG 2000 图片</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1327"/>
+        <location filename="../core/images.py" line="1328"/>
+        <source>a JPEG XL image</source>
+        <translation>一张 JPEG XL 图片</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1348"/>
+        <source>{name} is {description}, which LocalSight cannot read; convert it to PNG or JPEG first.</source>
+        <translation>{name} 是{description}，LocalSight 无法读取；请先转换为 PNG 或 JPEG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1366"/>
+        <location filename="../core/images.py" line="1396"/>
+        <location filename="../core/images.py" line="1411"/>
+        <location filename="../core/images.py" line="1418"/>
+        <source>{name} is not an image: it looks like {description}.</source>
+        <translation>{name} 不是图片，看起来是{description}。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1379"/>
+        <source>{name} is an AVIF image, which this installation of LocalSight cannot read; convert it to PNG or JPEG first.</source>
+        <translation>{name} 是 AVIF 图片，当前安装的 LocalSight 无法读取；请先转换为 PNG 或 JPEG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1389"/>
+        <source>{name} is a HEIC photo, which this installation of LocalSight cannot read; convert it to JPEG first.</source>
+        <translation>{name} 是 HEIC 照片，当前安装的 LocalSight 无法读取；请先转换为 JPEG。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1398"/>
+        <source>a video file</source>
+        <translation>一个视频文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1402"/>
+        <source>a TGA image</source>
+        <translation>一张 TGA 图片</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1407"/>
+        <source>an SVG drawing</source>
+        <translation>一幅 SVG 矢量图</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1413"/>
+        <source>a web page (HTML)</source>
+        <translation>一个网页（HTML）</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1420"/>
+        <source>a text file</source>
+        <translation>一个文本文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1425"/>
+        <source>{name} is not an image LocalSight can read (it reads {formats}).</source>
+        <translation>{name} 不是 LocalSight 能读取的图片（支持 {formats}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1444"/>
+        <source>a Windows icon (ICO) file</source>
+        <translation>一个 Windows 图标（ICO）文件</translation>
+    </message>
+    <message>
+        <location filename="../core/images.py" line="1444"/>
+        <source>a Windows cursor file</source>
+        <translation>一个 Windows 光标文件</translation>
     </message>
 </context>
 <context>
