@@ -522,7 +522,7 @@ def _parse_int(text: str) -> int | _LongNumber:
 @dataclass(frozen=True, slots=True)
 class _Refused:
     """A value that does not fit its field (``None`` can be a valid value), and why not:
-    a phrase to follow "it" or "an entry", or ``""`` when the wanted words say it all."""
+    a ``message`` ("it …", "an entry …"), or ``""`` when the wanted words say it all."""
 
     reason: str = ""
 
