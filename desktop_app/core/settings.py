@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import GenerationOptions
+from backends.messages import message
 
 APP_NAME = "LocalSight"
 HOME_ENV = "LOCALSIGHT_HOME"
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 # what a ``None`` default means, for the sentence that names the default used.  ``SECRET``:
 # the refused value is never quoted (problems are logged and shown), only its kind.
 # ``URL``: an address that may hold ``user:password@``; a refused one is quoted without it.
+# Every phrase is a ``backends.messages.message``: a problem is one message made of them,
+# which the window and the CLI show in the person's language (issue 19).
 MINIMUM = "minimum"
 MAXIMUM = "maximum"
 WANTS = "wants"
@@ -114,22 +117,22 @@ def _ollama_address_fault(text: str) -> str | None:
 
     _scheme, separator, rest = text.partition("://")
     if separator and not rest:
-        return "names no machine"
+        return message("names no machine")
     try:
         written = urllib.parse.urlsplit(text if separator else f"http://{text}")
         split = urllib.parse.urlsplit(parse_host(text))
         ports = (written.port, split.port)
     except ValueError as error:
         if "port" in str(error).lower():
-            return "has a port outside 1 to 65535"
-        return "is not an address"
+            return message("has a port outside 1 to 65535")
+        return message("is not an address")
     if 0 in ports:
-        return "has a port outside 1 to 65535"
+        return message("has a port outside 1 to 65535")
     if split.scheme not in ("http", "https"):
-        return "is not an http or https address"
+        return message("is not an http or https address")
     name = split.hostname or ""
     if not name or any(c.isspace() or not c.isprintable() for c in name):
-        return "names no valid machine"
+        return message("names no valid machine")
     return None
 
 
@@ -138,7 +141,9 @@ def _preset_fault(text: str) -> str | None:
         return None
     from backends.openai_compat.endpoint import PRESETS
 
-    return None if text in PRESETS else f"is not one of {', '.join(PRESETS)}"
+    return (
+        None if text in PRESETS else message("is not one of {choices}", choices=", ".join(PRESETS))
+    )
 
 
 def _server_address_fault(text: str) -> str | None:
@@ -151,12 +156,12 @@ def _server_address_fault(text: str) -> str | None:
     try:
         normalize_base_url(text)
     except BackendError:
-        return "is not an http or https server address"
+        return message("is not an http or https server address")
     return None
 
 
 def _variable_name_fault(text: str) -> str | None:
-    return 'holds "=", which no variable name can' if "=" in text else None
+    return message('holds "=", which no variable name can') if "=" in text else None
 
 
 def _theme_fault(text: str) -> str | None:
@@ -168,7 +173,7 @@ def _language_fault(text: str) -> str | None:
 
 
 def _path_fault(text: str) -> str | None:
-    return "is empty" if not text.strip() else None
+    return message("is empty") if not text.strip() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,16 +231,23 @@ class Settings:
 
     backend: str = field(
         default="llama-cpp",
-        metadata={WANTS: "one of " + ", ".join(BACKEND_CHOICES), CHECK: _backend_fault},
+        metadata={
+            WANTS: message("one of {choices}", choices=", ".join(BACKEND_CHOICES)),
+            CHECK: _backend_fault,
+        },
     )
     model: str | None = None
     mmproj: str | None = None
     ollama_host: str | None = field(
         default=None,
         metadata={
-            WANTS: "an Ollama address such as http://127.0.0.1:11434",
+            WANTS: message("an Ollama address such as {example}", example="http://127.0.0.1:11434"),
             CHECK: _ollama_address_fault,
-            NONE_MEANS: "OLLAMA_HOST, else http://127.0.0.1:11434",
+            NONE_MEANS: message(
+                "{variable}, else {address}",
+                variable="OLLAMA_HOST",
+                address="http://127.0.0.1:11434",
+            ),
             URL: True,
         },
     )
@@ -250,7 +262,7 @@ class Settings:
     max_tokens: int = field(default=1024, metadata={MINIMUM: 1, MAXIMUM: MAX_CONTEXT_TOKENS})
     num_ctx: int = field(default=4096, metadata={MINIMUM: 1, MAXIMUM: MAX_CONTEXT_TOKENS})
     threads: int | None = field(
-        default=None, metadata={MINIMUM: 1, MAXIMUM: MAX_THREADS, NONE_MEANS: "automatic"}
+        default=None, metadata={MINIMUM: 1, MAXIMUM: MAX_THREADS, NONE_MEANS: message("automatic")}
     )
     # An empty entry would be the current folder, not a model.
     extra_model_paths: list[str] = field(default_factory=list, metadata={CHECK: _path_fault})
@@ -259,19 +271,24 @@ class Settings:
     # base URL (the URL wins), the name of an environment variable holding the API key,
     # and the models the user says can see (for servers that do not report it).
     openai_preset: str | None = field(
-        default=None, metadata={WANTS: "the name of a preset", CHECK: _preset_fault}
+        default=None, metadata={WANTS: message("the name of a preset"), CHECK: _preset_fault}
     )
     openai_base_url: str | None = field(
         default=None,
         metadata={
-            WANTS: "a server address such as http://127.0.0.1:8080/v1",
+            WANTS: message(
+                "a server address such as {example}", example="http://127.0.0.1:8080/v1"
+            ),
             CHECK: _server_address_fault,
             URL: True,
         },
     )
     openai_api_key_env: str | None = field(
         default=None,
-        metadata={WANTS: "the name of an environment variable", CHECK: _variable_name_fault},
+        metadata={
+            WANTS: message("the name of an environment variable"),
+            CHECK: _variable_name_fault,
+        },
     )
     # Only set when the user asks for the key to be stored; the file is owner-only (0600).
     openai_api_key: str | None = field(default=None, metadata={SECRET: True})
@@ -282,13 +299,19 @@ class Settings:
     # Settings → Appearance (desktop_app/qt/common/theme.py): "system" follows the desktop.
     theme: str = field(
         default="system",
-        metadata={WANTS: "one of " + ", ".join(THEME_CHOICES), CHECK: _theme_fault},
+        metadata={
+            WANTS: message("one of {choices}", choices=", ".join(THEME_CHOICES)),
+            CHECK: _theme_fault,
+        },
     )
     # Settings → Appearance → Language (desktop_app/qt/common/language.py): "system" follows
     # the system's locale; a change rebuilds the window in the new language, no restart.
     language: str = field(
         default="system",
-        metadata={WANTS: "one of " + ", ".join(LANGUAGE_CHOICES), CHECK: _language_fault},
+        metadata={
+            WANTS: message("one of {choices}", choices=", ".join(LANGUAGE_CHOICES)),
+            CHECK: _language_fault,
+        },
     )
     # The conversation's text size in percent (Ctrl+= / Ctrl+- / Ctrl+0); bounds above.
     text_size: int = field(
@@ -390,45 +413,68 @@ def _read_object(path: Path) -> tuple[dict[str, Any], str | None]:
     except FileNotFoundError:
         return {}, None
     except OSError as error:
-        return {}, _file_problem(path, f"cannot be read ({error.strerror or error})")
+        return {}, _file_problem(path, _unreadable(error))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}, _file_problem(path, "is not a regular file")
+            return {}, _file_problem(path, message("is not a regular file"))
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(MAX_SETTINGS_BYTES + 1)
     except OSError as error:
-        return {}, _file_problem(path, f"cannot be read ({error.strerror or error})")
+        return {}, _file_problem(path, _unreadable(error))
     finally:
         os.close(fd)
     if len(data) > MAX_SETTINGS_BYTES:
         size = f"{MAX_SETTINGS_BYTES / 2**20:g} MiB"
-        return {}, _file_problem(path, f"is larger than {size}, far more than settings take")
+        return {}, _file_problem(
+            path, message("is larger than {size}, far more than settings take", size=size)
+        )
     try:
         # utf-8-sig: Windows Notepad starts the file with a byte order mark.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return {}, _file_problem(path, f"is not UTF-8 text (at byte {error.start})")
+        return {}, _file_problem(
+            path, message("is not UTF-8 text (at byte {offset})", offset=error.start)
+        )
     if not text.strip():
         return {}, None  # an empty file holds nothing to lose, nor to warn about
     try:
         raw = json.loads(text, parse_int=_parse_int)
     except RecursionError:
-        return {}, _file_problem(path, "is nested too deeply to be settings")
+        return {}, _file_problem(path, message("is nested too deeply to be settings"))
     except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno}"
-        return {}, _file_problem(path, f"is not valid JSON ({error.msg} at {where})")
+        invalid = message(
+            "is not valid JSON ({reason} at line {line}, column {column})",
+            reason=error.msg,  # Python's own words: a value, left as they are
+            line=error.lineno,
+            column=error.colno,
+        )
+        return {}, _file_problem(path, invalid)
     except ValueError as error:
-        return {}, _file_problem(path, f"is not valid JSON ({error})")
+        return {}, _file_problem(
+            path, message("is not valid JSON ({reason})", reason=_printable(str(error)))
+        )
     if not isinstance(raw, dict):
-        return {}, _file_problem(path, f"is not a JSON object (it holds {_json_kind(raw)})")
+        return {}, _file_problem(
+            path, message("is not a JSON object (it holds {kind})", kind=_json_kind(raw))
+        )
     return raw, None
 
 
+def _unreadable(error: OSError) -> str:
+    """Why the file could not be read, in the system's words (a value, not translated)."""
+    return message("cannot be read ({reason})", reason=_printable(str(error.strerror or error)))
+
+
 def _file_problem(path: Path, what: str) -> str:
-    """The one sentence for a file that could not be read as settings at all."""
-    return _printable(
-        f"The settings file {path} {what}; the defaults are used until it is fixed, and if "
-        f"settings are saved first it is kept beside it as {path.name}.bad-YYYYMMDD-HHMMSS."
+    """The one sentence for a file that could not be read as settings at all: a ``message``
+    (the window and the CLI show it in the reader's language) whose path, the one part a
+    person wrote, is made printable on its own."""
+    return message(
+        "The settings file {path} {problem}; the defaults are used until it is fixed, and if "
+        "settings are saved first it is kept beside it as {backup}.",
+        path=_printable(str(path)),
+        problem=what,
+        backup=_printable(f"{path.name}.bad-YYYYMMDD-HHMMSS"),
     )
 
 
@@ -476,7 +522,7 @@ def _parse_int(text: str) -> int | _LongNumber:
 @dataclass(frozen=True, slots=True)
 class _Refused:
     """A value that does not fit its field (``None`` can be a valid value), and why not:
-    a phrase to follow "it" or "an entry", or ``""`` when the wanted words say it all."""
+    a ``message`` ("it …", "an entry …"), or ``""`` when the wanted words say it all."""
 
     reason: str = ""
 
@@ -506,8 +552,11 @@ class _Rule:
             if fault is None and self.text_check is not None:
                 fault = self.text_check(text)
             if fault is not None:
-                subject = "it" if isinstance(value, str) else "an entry"
-                return _Refused(f"{subject} {fault}" if fault else "")
+                if not fault:
+                    return _Refused()
+                if isinstance(value, str):
+                    return _Refused(message("it {fault}", fault=fault))
+                return _Refused(message("an entry {fault}", fault=fault))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.minimum is not None and value < self.minimum:
                 return _Refused()
@@ -518,21 +567,49 @@ class _Rule:
         return value
 
     def problem(self, value: object, reason: str = "") -> str:
-        """One line naming the key, the refused value, why, and the default used instead."""
+        """One line naming the key, the refused value, why, and the default used instead.
+
+        A ``message`` made of ``message``\\ s (what is wanted, why, the default), so the
+        window and the CLI show it in the reader's language; the refused value is quoted as
+        the file has it (``_shown``), never translated.
+        """
         wanted = self.wants or _describe(self.hint)
         if self.minimum is not None and self.maximum is not None:
-            wanted += f" from {_number(self.minimum)} to {_number(self.maximum)}"
+            wanted = message(
+                "{wanted} from {minimum} to {maximum}",
+                wanted=wanted,
+                minimum=_number(self.minimum),
+                maximum=_number(self.maximum),
+            )
         elif self.minimum is not None:
-            wanted += f" of at least {_number(self.minimum)}"
-        because = f" ({reason})" if reason else ""
-        return _printable(
-            f'Setting "{self.name}" should be {wanted}, not {self._value_text(value)}{because}; '
-            f"using the default ({self._default_text()})."
-        )
+            wanted = message(
+                "{wanted} of at least {minimum}", wanted=wanted, minimum=_number(self.minimum)
+            )
+        value_text, default = self._value_text(value), self._default_text()
+        if reason:
+            sentence = message(
+                'Setting "{name}" should be {wanted}, not {value} ({reason}); '
+                "using the default ({default}).",
+                name=self.name,
+                wanted=wanted,
+                value=value_text,
+                reason=reason,
+                default=default,
+            )
+        else:
+            sentence = message(
+                'Setting "{name}" should be {wanted}, not {value}; using the default ({default}).',
+                name=self.name,
+                wanted=wanted,
+                value=value_text,
+                default=default,
+            )
+        # Each value is printable already, so this is the message itself: a last guard only.
+        return _printable(sentence)
 
     def _value_text(self, value: object) -> str:
         if self.secret:
-            return f"{_json_kind(value)} (not shown, it is secret)"
+            return message("{kind} (not shown, it is secret)", kind=_json_kind(value))
         if self.url and isinstance(value, str):
             value = _without_password(value)
         return _shown(value)
@@ -541,7 +618,7 @@ class _Rule:
         if self.default is None:
             return self.none_means
         if self.default in ("", []):
-            return "empty"
+            return message("empty")
         return _shown(self.default)
 
 
@@ -550,11 +627,11 @@ def _text_fault(text: str) -> str | None:
     system that get paths, names and prompts; a lone surrogate (``"\\ud800"`` is valid JSON)
     cannot be encoded as UTF-8, so it fails wherever the text is sent or printed."""
     if "\x00" in text:
-        return "holds a NUL character"
+        return message("holds a NUL character")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "holds a lone surrogate, which is not text"
+        return message("holds a lone surrogate, which is not text")
     return None
 
 
@@ -584,7 +661,7 @@ def _setting_rules() -> dict[str, _Rule]:
             maximum=None if maximum is None else float(maximum),
             wants=item.metadata.get(WANTS),
             text_check=item.metadata.get(CHECK),
-            none_means=str(item.metadata.get(NONE_MEANS, "none")),
+            none_means=item.metadata.get(NONE_MEANS) or message("none"),
             secret=bool(item.metadata.get(SECRET, False)),
             url=bool(item.metadata.get(URL, False)),
         )
@@ -640,13 +717,27 @@ def _describe(hint: Any) -> str:
     members = _union_args(hint)
     if members is not None:
         named = [_describe(member) for member in members if member is not type(None)]
-        return " or ".join(named)
-    words = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+        described = named[0]
+        for other in named[1:]:
+            described = message("{first} or {second}", first=described, second=other)
+        return described
+    words = {
+        str: message("text"),
+        int: message("a whole number"),
+        float: message("a number"),
+        bool: message("true or false"),
+    }
     if hint in words:
         return words[hint]
     if typing.get_origin(hint) is list:
         (item,) = typing.get_args(hint)
-        return "a list of " + _describe(item).removeprefix("a ")
+        lists = {
+            str: message("a list of text"),
+            int: message("a list of whole numbers"),
+            float: message("a list of numbers"),
+            bool: message("a list of true or false values"),
+        }
+        return lists.get(item) or message("a list of {items}", items=_describe(item))
     raise TypeError(f"settings cannot check values of type {hint!r}")
 
 
@@ -658,14 +749,14 @@ def _number(bound: float) -> str:
 def _json_kind(value: object) -> str:
     """What sort of JSON value this is, for a value that must not be quoted."""
     if value is None:
-        return "null"
+        return "null"  # JSON's own word, as in the file
     if isinstance(value, bool):
-        return "a true/false value"
+        return message("a true/false value")
     if isinstance(value, (int, float, _LongNumber)):
-        return "a number"
+        return message("a number")
     if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
+        return message("text")
+    return message("a list") if isinstance(value, list) else message("an object")
 
 
 def _shown(value: object) -> str:

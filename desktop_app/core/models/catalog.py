@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from backends.messages import message
 from backends.safe_names import is_sha256, plain_name_problem
 
 CATALOG_RESOURCE = "catalog.json"
@@ -39,7 +40,12 @@ _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.gguf")
 
 
 class CatalogError(Exception):
-    """The catalog file is malformed, or an id is not in it; ``str()`` says which."""
+    """The catalog file is malformed, or an id is not in it; ``str()`` says which.
+
+    Only the unknown id reaches a person (``localsight models download NAME``), so only it
+    is a translatable ``message``; a malformed entry is the shipped file's fault, caught by
+    the test suite, and its sentences stay English (for whoever edits ``catalog.json``).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,11 @@ class Catalog:
                 return entry
         known = ", ".join(e.id for e in self.entries)
         raise CatalogError(
-            f"There is no catalog model called {entry_id!r}. Choose one of: {known}."
+            message(
+                "There is no catalog model called {model}. Choose one of: {choices}.",
+                model=repr(entry_id),  # quoted as Python does: any control character escaped
+                choices=known,
+            )
         )
 
     def installed_names(self, models_dir: Path) -> dict[str, str]:

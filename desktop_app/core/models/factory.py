@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backends.base import Backend, BackendError, ModelNotFound, SupportsDefaultModel
+from backends.messages import message
 from desktop_app.core.settings import AppPaths, Settings
 
 if TYPE_CHECKING:
@@ -74,7 +75,13 @@ def make_backend(
         return LlamaCppBackend(
             model_dirs=[paths.models_dir], extra_models=extra, summary_cache=summaries
         )
-    raise BackendError(f"Unknown backend {name!r}. Choose one of: {', '.join(BACKEND_NAMES)}.")
+    raise BackendError(
+        message(
+            "Unknown backend {backend}. Choose one of: {choices}.",
+            backend=repr(name),
+            choices=", ".join(BACKEND_NAMES),
+        )
+    )
 
 
 def default_model_id(backend: Backend, settings: Settings) -> str:
@@ -92,14 +99,20 @@ def default_model_id(backend: Backend, settings: Settings) -> str:
         return models[0].id
     if backend.name == "openai":
         raise ModelNotFound(
-            "The server lists no models. Load one in it (LM Studio: load a model; vLLM and "
-            "llama-server: start them with a model), or name one with --model."
+            message(
+                "The server lists no models. Load one in it (LM Studio: load a model; vLLM and "
+                "llama-server: start them with a model), or name one with --model."
+            )
         )
     if backend.name == "ollama":
         raise ModelNotFound(
-            "Ollama has no models yet. Pull one, for example: "
-            "localsight models pull --backend ollama gemma3:4b"
+            message(
+                "Ollama has no models yet. Pull one, for example: {command}",
+                command="localsight models pull --backend ollama gemma3:4b",
+            )
         )
     raise ModelNotFound(
-        "No model is installed. Put a .gguf file in the models folder or pass --model PATH."
+        message(
+            "No model is installed. Put a .gguf file in the models folder or pass --model PATH."
+        )
     )

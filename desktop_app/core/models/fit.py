@@ -36,10 +36,11 @@ from backends.memory import (
     MemoryLevel,
     MemoryReading,
     gb,
-    machine_limit,
     memory_level,
+    os_reserve,
     read_memory,
 )
+from backends.messages import message
 
 __all__ = [
     "DEFAULT_CONTEXT",
@@ -78,34 +79,68 @@ class Fit:
 
     @property
     def label(self) -> str:
-        return {"fits": "fits", "tight": "tight", "too-big": "too big", "unknown": ""}[self.level]
+        """The badge's word, a ``message``: the CLI shows it in the reader's language."""
+        if self.level == "unknown":
+            return ""
+        return {
+            "fits": message("fits"),
+            "tight": message("tight"),
+            "too-big": message("too big"),
+        }[self.level]
 
     @property
     def reason(self) -> str:
+        """Why it fits or not, a ``message`` ("" when unknown).
+
+        The window writes the same sentences itself (``desktop_app/qt/models/fit_text.py``,
+        from ``level`` and the numbers); the CLI prints this one, so it must be translatable
+        too.  ``tests/qt/test_fit_text.py`` keeps the two equal in English.
+        """
         if self.available is None:
             return ""
         need, free = gb(self.needed), gb(self.available)
         if self.resource == "disk":
-            return {
-                "fits": f"needs {need} of disk, {free} is free",
-                "tight": f"needs {need} of disk and would leave less than "
-                f"{gb(DISK_RESERVE_BYTES)} of the {free} free",
-                "too-big": f"needs {need} of disk but only {free} is free: free some space "
-                "or choose another models folder",
-            }.get(self.level, "")
+            if self.level == "fits":
+                return message("needs {need} of disk, {free} is free", need=need, free=free)
+            if self.level == "tight":
+                return message(
+                    "needs {need} of disk and would leave less than {reserve} of the {free} free",
+                    need=need,
+                    free=free,
+                    reserve=gb(DISK_RESERVE_BYTES),
+                )
+            if self.level == "too-big":
+                return message(
+                    "needs {need} of disk but only {free} is free: free some space or choose "
+                    "another models folder",
+                    need=need,
+                    free=free,
+                )
+            return ""
         if self.level == "fits":
-            return f"needs about {need} of memory, {free} is free"
+            return message("needs about {need} of memory, {free} is free", need=need, free=free)
         if self.level == "tight":
-            return (
-                f"needs about {need} of memory and {free} is free now: close other programs "
-                "before loading it"
+            return message(
+                "needs about {need} of memory and {free} is free now: close other programs "
+                "before loading it",
+                need=need,
+                free=free,
             )
         if self.level == "too-big" and self.total is not None:
-            return (
-                f"needs about {need} of memory; {machine_limit(self.total)}: choose a smaller model"
+            # backends.memory.machine_limit's words, written out so they are one sentence.
+            return message(
+                "needs about {need} of memory; this machine has {total} and the system keeps "
+                "about {reserve} of it: choose a smaller model",
+                need=need,
+                total=gb(self.total),
+                reserve=gb(os_reserve(self.total)),
             )
         if self.level == "too-big":
-            return f"needs about {need} of memory, only {free} is free: choose a smaller model"
+            return message(
+                "needs about {need} of memory, only {free} is free: choose a smaller model",
+                need=need,
+                free=free,
+            )
         return ""
 
 
@@ -195,15 +230,22 @@ class PairFit:
     @property
     def label(self) -> str:
         if self.level == "too-big" and self.disk.level == "too-big":
-            return "no disk space"
-        return {"fits": "fits", "tight": "tight", "too-big": "will not fit", "unknown": "?"}[
-            self.level
-        ]
+            return message("no disk space")
+        if self.level == "unknown":
+            return "?"
+        return {
+            "fits": message("fits"),
+            "tight": message("tight"),
+            "too-big": message("will not fit"),
+        }[self.level]
 
     @property
     def reason(self) -> str:
-        parts = [f.reason for f in (self.memory, self.disk) if f.reason]
-        return "; ".join(parts)
+        """Memory's reason then disk's, each only when known; one ``message`` for both."""
+        memory, disk = self.memory.reason, self.disk.reason
+        if memory and disk:
+            return message("{memory}; {disk}", memory=memory, disk=disk)
+        return memory or disk
 
 
 def pair_fit(

@@ -31,6 +31,7 @@ from typing import Literal
 
 from backends.base import CancelToken
 from backends.llama_cpp import hf_cache, ollama_store
+from backends.messages import message
 from desktop_app.core.downloads.errors import NotEnoughSpace, WillNotFit
 from desktop_app.core.downloads.fetch import (
     Downloader,
@@ -235,11 +236,17 @@ class ModelLibrary:
             return existing
         fit = self.fit(entry, resources)
         if fit.disk.level == "too-big":
-            raise NotEnoughSpace(f"{entry.name} {fit.disk.reason}.")
+            raise NotEnoughSpace(
+                message("{model} {reason}.", model=entry.name, reason=fit.disk.reason)
+            )
         if fit.memory.level == "too-big" and not ignore_memory:
             raise WillNotFit(
-                f"{entry.name} {fit.memory.reason}. Nothing was downloaded. Pick a smaller "
-                "model, or download it anyway (--anyway) to use on another machine."
+                message(
+                    "{model} {reason}. Nothing was downloaded. Pick a smaller model, or "
+                    "download it anyway (--anyway) to use on another machine.",
+                    model=entry.name,
+                    reason=fit.memory.reason,
+                )
             )
         folder = self.folder(entry)
         requests = [

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backends.base import BackendError
+from backends.messages import message
 from backends.openai_compat.endpoint import PRESETS, normalize_base_url
 from desktop_app.core.settings import Settings
 
@@ -57,7 +58,13 @@ def preset_url(name: str) -> str:
     """The base URL of preset ``name``; raises ``BackendError`` naming the valid ones."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise BackendError(f"There is no preset {name!r}. Choose one of: {', '.join(PRESETS)}.")
+        raise BackendError(
+            message(
+                "There is no preset {preset}. Choose one of: {choices}.",
+                preset=repr(name),
+                choices=", ".join(PRESETS),
+            )
+        )
     return preset.base_url
 
 
@@ -95,8 +102,11 @@ def _api_key(settings: Settings, given: OpenAIOverrides, env: Mapping[str, str])
         value = env.get(variable, "").strip()
         if not value:
             raise BackendError(
-                f"The environment variable {variable} (named for the API key) is not set or "
-                "is empty. Set it to the server's key, or leave --api-key-env out."
+                message(
+                    "The environment variable {variable} (named for the API key) is not set or "
+                    "is empty. Set it to the server's key, or leave --api-key-env out.",
+                    variable=variable,
+                )
             )
         return value
     value = env.get(API_KEY_ENV, "").strip()

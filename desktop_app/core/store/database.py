@@ -42,6 +42,7 @@ from types import EllipsisType
 from typing import Any, Final
 
 from backends.base import GenerationOptions, ImageInput, Stats
+from backends.messages import message, sentence_of
 from desktop_app.core.store.db_file import ProcessLock, open_checked
 from desktop_app.core.store.errors import NotFound, StoreError, translate
 from desktop_app.core.store.migrations import SchemaTooNew, migrate
@@ -129,8 +130,12 @@ class Store:
                 migrate(conn)
             except SchemaTooNew as error:
                 raise StoreError(
-                    f"The chat history {path} was written by a newer LocalSight ({error}). "
-                    "Update LocalSight to open it; the file has not been changed.",
+                    message(
+                        "The chat history {path} was written by a newer LocalSight ({detail}). "
+                        "Update LocalSight to open it; the file has not been changed.",
+                        path=str(path),
+                        detail=sentence_of(error),
+                    ),
                     kind="too_new",
                 ) from error
             except sqlite3.Error as error:
@@ -175,7 +180,7 @@ class Store:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError("The chat history is closed.", kind="other")
+            raise StoreError(message("The chat history is closed."), kind="other")
         return self._conn
 
     @contextmanager
@@ -517,7 +522,12 @@ class Store:
                 (message_id,),
             ).fetchone()
             if row is None:
-                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+                raise NotFound(
+                    message(
+                        "Message {message} is not in the chat history any more.",
+                        message=message_id,
+                    )
+                )
             images = tuple(
                 StoredImage(*image)
                 for image in conn.execute(
@@ -559,7 +569,12 @@ class Store:
                 "SELECT conversation_id FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
             if row is None:
-                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+                raise NotFound(
+                    message(
+                        "Message {message} is not in the chat history any more.",
+                        message=message_id,
+                    )
+                )
             conversation_id = int(row[0])
             leaf = message_id
             while True:
@@ -698,7 +713,11 @@ class Store:
         ).fetchone()
         if row is None:
             raise NotFound(
-                f"Message {version_of} is not in conversation {conversation_id} any more."
+                message(
+                    "Message {message} is not in conversation {conversation} any more.",
+                    message=version_of,
+                    conversation=conversation_id,
+                )
             )
         return None if row[0] is None else int(row[0])
 
@@ -792,7 +811,12 @@ class Store:
                     "SELECT conversation_id, state FROM messages WHERE id = ?", (message_id,)
                 ).fetchone()
             if row is None:
-                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+                raise NotFound(
+                    message(
+                        "Message {message} is not in the chat history any more.",
+                        message=message_id,
+                    )
+                )
             flush = row[1] == "streaming" and state in (None, "streaming")
             self._apply_message_update(message_id, row[0], changes, durable=not flush)
 
@@ -807,7 +831,12 @@ class Store:
                 f"UPDATE messages SET {assignments} WHERE id = ?", (*changes.values(), message_id)
             )
             if cursor.rowcount == 0:
-                raise NotFound(f"Message {message_id} is not in the chat history any more.")
+                raise NotFound(
+                    message(
+                        "Message {message} is not in the chat history any more.",
+                        message=message_id,
+                    )
+                )
             conn.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
             )
@@ -828,7 +857,11 @@ class Store:
             ).fetchone()
             if row is None:
                 raise NotFound(
-                    f"Message {message_id} is not in conversation {conversation_id} any more."
+                    message(
+                        "Message {message} is not in conversation {conversation} any more.",
+                        message=message_id,
+                        conversation=conversation_id,
+                    )
                 )
             cut = ">=" if inclusive else ">"
             # Every child has a later position than its parent, so the rows deleted are
@@ -860,7 +893,11 @@ class Store:
                 "SELECT data, mime, width, height FROM images WHERE sha256 = ?", (sha256,)
             ).fetchone()
         if row is None:
-            raise NotFound(f"The image {sha256[:12]}… is not in the chat history any more.")
+            raise NotFound(
+                message(
+                    "The image {image}… is not in the chat history any more.", image=sha256[:12]
+                )
+            )
         return ImageInput(bytes(row[0]), row[1], sha256, row[2], row[3])
 
     def thumbnail(self, sha256: str) -> bytes:
@@ -870,7 +907,11 @@ class Store:
                 "SELECT thumbnail, data FROM images WHERE sha256 = ?", (sha256,)
             ).fetchone()
         if row is None:
-            raise NotFound(f"The image {sha256[:12]}… is not in the chat history any more.")
+            raise NotFound(
+                message(
+                    "The image {image}… is not in the chat history any more.", image=sha256[:12]
+                )
+            )
         return bytes(row[0] or row[1])
 
     @staticmethod
@@ -954,20 +995,20 @@ class Store:
             self._require_free_name(conn, name, preset_id)
             cursor = conn.execute("UPDATE presets SET name = ? WHERE id = ?", (name, preset_id))
             if cursor.rowcount == 0:
-                raise NotFound(f"Preset {preset_id} is not saved any more.")
+                raise NotFound(message("Preset {preset} is not saved any more.", preset=preset_id))
 
     def delete_preset(self, preset_id: int) -> None:
         """Delete a saved preset (chats that used it keep their settings)."""
         with self._writing() as conn:
             cursor = conn.execute("DELETE FROM presets WHERE id = ?", (preset_id,))
             if cursor.rowcount == 0:
-                raise NotFound(f"Preset {preset_id} is not saved any more.")
+                raise NotFound(message("Preset {preset} is not saved any more.", preset=preset_id))
 
     @staticmethod
     def _preset_name(name: str) -> str:
         name = " ".join(name.split())
         if not name:
-            raise ValueError("A preset needs a name.")
+            raise ValueError(message("A preset needs a name."))
         return name
 
     @staticmethod
@@ -976,7 +1017,9 @@ class Store:
             "SELECT id FROM presets WHERE name = ? COLLATE NOCASE", (name,)
         ).fetchone()
         if row is not None and row[0] != own_id:
-            raise ValueError(f"A preset named “{name}” exists already; choose another name.")
+            raise ValueError(
+                message("A preset named “{name}” exists already; choose another name.", name=name)
+            )
 
     # -- import ---------------------------------------------------------------------------
 
@@ -989,15 +1032,15 @@ class Store:
         count as the person's (an imported chat is not re-titled).
         """
         for conversation in conversations:
-            for message in conversation.messages:
-                if message.role not in ROLES or message.state not in STATES:
-                    raise ValueError(f"unknown role or state: {message.role!r}, {message.state!r}")
-                for image in message.images:
+            for turn in conversation.messages:
+                if turn.role not in ROLES or turn.state not in STATES:
+                    raise ValueError(f"unknown role or state: {turn.role!r}, {turn.state!r}")
+                for image in turn.images:
                     check_image(image)
         thumbnails: dict[str, bytes] = {}
         for conversation in conversations:
-            for message in conversation.messages:
-                thumbnails.update(self._thumbnails_for_new(message.images))
+            for turn in conversation.messages:
+                thumbnails.update(self._thumbnails_for_new(turn.images))
         ids: list[int] = []
         now = time.time()
         with self._writing() as conn:
@@ -1021,7 +1064,7 @@ class Store:
                 # An export holds the branch that was shown: it comes back as one branch,
                 # each message the child of the one before, the last one shown.
                 parent: int | None = None
-                for position, message in enumerate(conversation.messages, start=1):
+                for position, turn in enumerate(conversation.messages, start=1):
                     cursor = conn.execute(
                         "INSERT INTO messages (conversation_id, position, role, text, state, "
                         "stats, error, created_at, updated_at, parent_id, chosen_at, "
@@ -1030,22 +1073,22 @@ class Store:
                         (
                             conversation_id,
                             position,
-                            message.role,
-                            message.text,
-                            message.state,
-                            stats_to_json(message.stats),
-                            message.error,
-                            message.created_at,
-                            message.created_at,
+                            turn.role,
+                            turn.text,
+                            turn.state,
+                            stats_to_json(turn.stats),
+                            turn.error,
+                            turn.created_at,
+                            turn.created_at,
                             parent,
-                            message.created_at,
-                            message.finish_reason,
-                            message.token_limit,
+                            turn.created_at,
+                            turn.finish_reason,
+                            turn.token_limit,
                         ),
                     )
-                    message_id = int(cursor.lastrowid or 0)
-                    parent = message_id
-                    self._link_images(conn, message_id, message.images, thumbnails, now)
+                    turn_id = int(cursor.lastrowid or 0)
+                    parent = turn_id
+                    self._link_images(conn, turn_id, turn.images, thumbnails, now)
                 self._set_leaf(conn, conversation_id, parent, now, mark=False)
                 ids.append(conversation_id)
         return ids
@@ -1054,7 +1097,12 @@ class Store:
 
     @staticmethod
     def _missing(conversation_id: int) -> NotFound:
-        return NotFound(f"Conversation {conversation_id} is not in the chat history any more.")
+        return NotFound(
+            message(
+                "Conversation {conversation} is not in the chat history any more.",
+                conversation=conversation_id,
+            )
+        )
 
     def _require_conversation(self, conn: sqlite3.Connection, conversation_id: int) -> str:
         """The conversation's stored title ('' if none); NotFound if it does not exist."""

@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 from typing import IO, Final
 
+from backends.messages import message
 from desktop_app.core.store.errors import StoreError, is_corruption, translate
 
 __all__ = ["BUSY_TIMEOUT_S", "ProcessLock", "connect", "move_aside", "open_checked"]
@@ -107,8 +108,12 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, Path | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(
-            f"Could not create the folder for the chat history ({path.parent}): "
-            f"{error.strerror or error}. Check that you may write there.",
+            message(
+                "Could not create the folder for the chat history ({folder}): {reason}. "
+                "Check that you may write there.",
+                folder=str(path.parent),
+                reason=str(error.strerror or error),
+            ),
             kind="cannot_open",
         ) from error
     verdict = _probe(path)
@@ -191,9 +196,13 @@ def move_aside(path: Path, *, now: float | None = None) -> Path:
             os.replace(path, target)
     except OSError as error:
         raise StoreError(
-            f"The chat history {path} is damaged and could not be moved aside "
-            f"({error.strerror or error}). Move or rename it yourself, then start LocalSight "
-            "again; it has not been deleted.",
+            message(
+                "The chat history {path} is damaged and could not be moved aside ({reason}). "
+                "Move or rename it yourself, then start LocalSight again; it has not been "
+                "deleted.",
+                path=str(path),
+                reason=str(error.strerror or error),
+            ),
             kind="corrupt",
         ) from error
     return target

@@ -1,8 +1,9 @@
 """Turns SQLite's failures into sentences a person can act on.
 
 Why a module of its own: the store and the code that opens (and, if need be, sets aside) the
-database both raise these, and the window shows ``str(error)`` as it is.  The sentences say
-what happened, what to do, and that nothing already saved was lost, which SQLite's
+database both raise these, and the window and the CLI show them (``error_text``): each
+sentence is a ``backends.messages.message``, so it reads in the person's language.  The
+sentences say what happened, what to do, and that nothing already saved was lost, which SQLite's
 transactions guarantee: a failed write is rolled back whole.
 
 SQLite's result codes come from ``sqlite3.Error.sqlite_errorcode`` (Python 3.11+).  Errors
@@ -15,6 +16,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Final, Literal
+
+from backends.messages import Message, message
 
 __all__ = ["NotFound", "StoreError", "is_corruption", "translate"]
 
@@ -61,8 +64,6 @@ _BY_TEXT: Final[tuple[tuple[str, ErrorKind], ...]] = (
     ("unable to open", "cannot_open"),
 )
 
-_KEPT: Final = "Everything saved before is still there."
-
 
 class StoreError(Exception):
     """The chat history could not be read or written; ``str()`` says what to do.
@@ -108,36 +109,62 @@ def is_corruption(error: sqlite3.Error) -> bool:
 
 
 def translate(error: sqlite3.Error, *, writing: bool, path: Path) -> StoreError:
-    """A :class:`StoreError` for ``error``; ``writing`` picks "save" or "read" wording."""
+    """A :class:`StoreError` for ``error``; ``writing`` picks "save" or "read" wording.
+
+    Each sentence is a ``message`` (the window and the CLI show it in the reader's
+    language); the path and SQLite's own words are values, never translated.
+    """
     kind = kind_of(error)
-    lead = "Could not save" if writing else "Could not read the chat history"
+    lead = message("Could not save") if writing else message("Could not read the chat history")
+    kept = message("Everything saved before is still there.")
+    where = str(path)
+    text: Message
     if kind == "disk_full":
-        message = f"{lead}: the disk is full. Free some space and try again. {_KEPT}"
+        text = message(
+            "{lead}: the disk is full. Free some space and try again. {kept}", lead=lead, kept=kept
+        )
     elif kind == "io":
-        message = (
-            f"{lead}: the disk reported an error while using {path}. Check the disk or "
-            f"storage card, then try again. {_KEPT}"
+        text = message(
+            "{lead}: the disk reported an error while using {path}. Check the disk or "
+            "storage card, then try again. {kept}",
+            lead=lead,
+            path=where,
+            kept=kept,
         )
     elif kind == "read_only":
-        message = (
-            f"{lead}: the chat history at {path} is read-only. Make its folder writable "
-            f"(or free the disk if it was remounted read-only), then try again. {_KEPT}"
+        text = message(
+            "{lead}: the chat history at {path} is read-only. Make its folder writable "
+            "(or free the disk if it was remounted read-only), then try again. {kept}",
+            lead=lead,
+            path=where,
+            kept=kept,
         )
     elif kind == "busy":
-        message = (
-            f"{lead}: another program is holding the chat history at {path}. Close other "
-            f"LocalSight windows or commands and try again. {_KEPT}"
+        text = message(
+            "{lead}: another program is holding the chat history at {path}. Close other "
+            "LocalSight windows or commands and try again. {kept}",
+            lead=lead,
+            path=where,
+            kept=kept,
         )
     elif kind == "corrupt":
-        message = (
-            f"{lead}: the chat history file {path} is damaged. Restart LocalSight: it will "
-            "set the damaged file aside (never delete it) and start a fresh one."
+        text = message(
+            "{lead}: the chat history file {path} is damaged. Restart LocalSight: it will "
+            "set the damaged file aside (never delete it) and start a fresh one.",
+            lead=lead,
+            path=where,
         )
     elif kind == "cannot_open":
-        message = (
-            f"{lead}: the chat history at {path} cannot be opened. Check that its folder "
-            "exists and that you may write to it."
+        text = message(
+            "{lead}: the chat history at {path} cannot be opened. Check that its folder "
+            "exists and that you may write to it.",
+            lead=lead,
+            path=where,
+        )
+    elif writing:
+        text = message(
+            "{lead} ({path}): {error}. {kept}", lead=lead, path=where, error=str(error), kept=kept
         )
     else:
-        message = f"{lead} ({path}): {error}. {_KEPT}" if writing else f"{lead}: {error}."
-    return StoreError(message, kind=kind)
+        text = message("{lead}: {error}.", lead=lead, error=str(error))
+    return StoreError(text, kind=kind)

@@ -54,6 +54,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from backends.messages import message
+
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
@@ -298,7 +300,11 @@ def migrate(
     newest_applied = max(done, default=0)
     if newest_applied > newest_known:
         raise SchemaTooNew(
-            f"schema version {newest_applied} is newer than this release knows ({newest_known})"
+            message(
+                "schema version {found} is newer than this release knows ({known})",
+                found=newest_applied,
+                known=newest_known,
+            )
         )
     applied: list[int] = []
     for migration in migrations:

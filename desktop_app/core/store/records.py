@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from backends.base import GenerationOptions, ImageInput, Stats
+from backends.messages import message
 
 __all__ = [
     "DEFAULT_TITLE",
@@ -42,8 +43,9 @@ __all__ = [
 
 ROLES: Final = frozenset({"system", "user", "assistant"})
 STATES: Final = frozenset({"complete", "streaming", "interrupted", "error"})
-#: What a conversation without a title is called in lists and exports.
-DEFAULT_TITLE: Final = "New chat"
+#: What a conversation without a title is called in lists and exports; a ``message``, so
+#: the window can show it in the reader's language (``shown``).
+DEFAULT_TITLE: Final = message("New chat")
 TITLE_LENGTH: Final = 50
 THUMBNAIL_SIZE: Final = 128
 
