@@ -143,7 +143,7 @@ class DownloadJob(_Job):
             except DownloadError as error:
                 emit_from_worker(self.failed, error_text(error), False)
             except Exception as error:  # a disk error, a bug: the window stays up
-                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error_text(error)}", False)
             else:
                 emit_from_worker(self.finished, pair)
 
@@ -210,7 +210,7 @@ class PullJob(_Job):
                 emit_from_worker(self.failed, error_text(error), False)
                 return
             except Exception as error:
-                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error_text(error)}", False)
                 return
             if self.cancel_token.cancelled:
                 emit_from_worker(
