@@ -54,12 +54,15 @@ SKIPPED = message("{name} is not a model file.", name="notes.gguf")
 SKIPPED_ZH = "notes.gguf 不是模型文件。"
 ROW_ERROR = message("{name} is damaged or cut short.", name="photo.jpg")
 ROW_ERROR_ZH = "photo.jpg 已损坏或不完整。"
+STEP = message("checking the pulled files")
+STEP_ZH = "正在检查拉取的文件"
 
 SENTENCES: dict[tuple[str, str], str | tuple[str, ...]] = {
     (MESSAGES_CONTEXT, "Answered on the CPU: {reason}"): "已改用 CPU 回答：{reason}",
     (MESSAGES_CONTEXT, "the GPU ran out of memory."): "GPU 内存不足。",
     (MESSAGES_CONTEXT, "{name} is not a model file."): "{name} 不是模型文件。",
     (MESSAGES_CONTEXT, "{name} is damaged or cut short."): "{name} 已损坏或不完整。",
+    (MESSAGES_CONTEXT, "checking the pulled files"): STEP_ZH,
     ("DescribePanel", "JSON Lines (*.jsonl)"): "JSON Lines 文件 (*.jsonl)",
     ("DescribePanel", "CSV, for spreadsheets (*.csv)"): "CSV 表格文件 (*.csv)",
     ("ChatTools", "JSON (*.json)"): "JSON 文件 (*.json)",
@@ -152,6 +155,24 @@ def test_a_describe_rows_error_is_shown_and_copied_translated(
     panel.table.selectAll()
     panel.copy_selected()
     assert QGuiApplication.clipboard().text() == ROW_ERROR_ZH
+
+
+def test_a_pull_step_from_the_backend_is_shown_translated(qtbot: Any, translated: object) -> None:
+    """``PullStatus.text`` writes the step into a line: it is translated before that."""
+    from backends.ollama.backend import PullProgress
+    from desktop_app.qt.models.transfers import PullJob
+
+    class Puller:
+        def pull(self, _tag: str, _cancel: object) -> Iterator[PullProgress]:
+            yield PullProgress(status=STEP)
+            yield PullProgress(status="success")
+
+    job = PullJob(Puller(), "tiny:1b")
+    lines: list[str] = []
+    job.progress.connect(lambda status: lines.append(status.text()))
+    with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
+        job.start()
+    assert STEP_ZH in lines, lines
 
 
 def test_the_export_dialogs_filters_are_translated_and_still_choose_the_format(
@@ -352,5 +373,8 @@ def test_a_conversation_longer_than_the_context_is_said_in_chinese(
         for label in window.chat.findChildren(QLabel, "ErrorText")
         if label.isVisibleTo(window)
     ]
+    # The answer card shows the failure's sentence.  ``ChatSession`` reads the finished row
+    # back from the database (English): the row it hands on must carry the failure's
+    # ``message`` for the card to show it translated.
     assert [label.text() for label in errors] == [shown(sentence)]
     _chinese_or_xfail(sentence, errors[0].text())
