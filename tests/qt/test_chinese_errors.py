@@ -13,7 +13,7 @@ Two kinds of test:
 - real error paths in the real Chinese window (Settings → Language → 简体中文, the committed
   translation): Ollama at a loopback port nobody listens on, a file that is not a GGUF (the
   in-process llama.cpp backend), a corrupt image added, a conversation longer than the
-  context.  Each first checks that the window shows exactly ``shown`` of the sentence the
+  context, a setting with a wrong value.  Each first checks that the window shows exactly ``shown`` of the sentence the
   real code gives; then, once that sentence is a ``message`` (the backends' sentences are
   being converted), that no English is left in what the window shows.  Until it is, the
   test says so (xfail) instead of passing.
@@ -378,3 +378,21 @@ def test_a_conversation_longer_than_the_context_is_said_in_chinese(
     # ``message`` for the card to show it translated.
     assert [label.text() for label in errors] == [shown(sentence)]
     _chinese_or_xfail(sentence, errors[0].text())
+
+
+def test_a_setting_with_a_wrong_value_is_said_in_chinese(
+    qtbot: Any, localsight_home: Path, chinese: None
+) -> None:
+    """The settings' problems are told above the message box once, at start."""
+    import json
+
+    paths = app_paths().ensure()
+    Settings(model=MODEL, language="zh_CN").save(paths.settings_path)
+    saved = json.loads(paths.settings_path.read_text(encoding="utf-8"))
+    saved["max_tokens"] = -5
+    paths.settings_path.write_text(json.dumps(saved), encoding="utf-8")
+    [sentence] = Settings.load_with_problems(paths.settings_path).problems
+
+    window = open_window(qtbot, paths, ScriptedBackend(gated=False))
+    qtbot.waitUntil(lambda: shown(sentence) in window.composer.notice.text(), timeout=WAIT_MS)
+    _chinese_or_xfail(sentence, window.composer.notice.text())
