@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from desktop_app.core.settings import AppPaths
-from desktop_app.qt.common.i18n import error_text
+from desktop_app.qt.common.i18n import error_text, shown
 
 if TYPE_CHECKING:
     from backends.base import Backend
@@ -57,7 +57,8 @@ def create_window(
     colors = apply_theme(app, settings.theme)  # type: ignore[arg-type]
     # Before anything is built: every widget sets its texts in its constructor.
     apply_language(app, settings.language)
-    notices: list[str] = list(loaded.problems)  # shown once, above the composer
+    # Shown once, above the composer; translated now (a problem may be a ``message``).
+    notices: list[str] = [shown(problem) for problem in loaded.problems]
     backends: dict[str, Backend] = {
         "llama-cpp": backend or make_backend("llama-cpp", settings, paths, isolated=True),
     }

@@ -112,11 +112,27 @@ KNOWN_ENGLISH: list[tuple[str, str]] = [
         "translated (their errors reach the window as English text)",
     ),
 ]
-CATALOG_REASON = (
-    "core/models/catalog.json's chat format notes (a tooltip: template tokens, tiles, "
-    "token costs) are not translated yet; what a model is good for is (qt/models/"
-    "catalog_text.py), the same way could serve the notes"
-)
+#: What the catalog's chat format notes (a tooltip) keep in Latin letters in Chinese: the
+#: template tokens a model reads and the names of formats and encoders.
+CHAT_FORMAT_NAMES = [
+    "User:/Assistant:",
+    "<end_of_utterance>",
+    "<start_of_turn>user",
+    "<end_of_turn>",
+    "<|im_start|>",
+    "<|startoftext|>",
+    "<|turn>user",
+    "<turn|>",
+    "USER:",
+    "<image>\\n",
+    "ASSISTANT:",
+    "ChatML",
+    "SigLIP",
+    "Gemma",
+    "Vicuna",
+    "moondream",
+    "LLaVA",
+]
 
 
 def pattern(names: list[str]) -> re.Pattern[str]:
@@ -225,6 +241,13 @@ def test_every_catalog_entry_has_what_it_is_good_for_marked_for_translation() ->
     assert {entry.id: entry.good_for for entry in load_catalog()} == GOOD_FOR
 
 
+def test_every_catalog_entry_has_its_chat_format_marked_for_translation() -> None:
+    """The tooltip's note, the same way as ``good_for``."""
+    from desktop_app.qt.models.catalog_text import CHAT_FORMAT
+
+    assert {entry.id: entry.chat_format for entry in load_catalog()} == CHAT_FORMAT
+
+
 def test_the_allowlist_removes_names_and_keeps_english() -> None:
     assert english_left("使用 LocalSight 和 Ollama（Ctrl+Shift+M）") == []
     assert english_left("<b>下载</b> 1.2 GB，model.gguf") == []
@@ -248,7 +271,7 @@ def test_every_text_of_the_chinese_window_is_chinese(
     names += [e.name for e in catalog] + [e.licence for e in catalog]
     names += [e.ollama_tag for e in catalog if e.ollama_tag]  # "gemma3:4b" to pull
     left = [text for text, _why in KNOWN_ENGLISH]
-    left += [e.chat_format for e in catalog]  # CATALOG_REASON
+    left += CHAT_FORMAT_NAMES
     known = pattern([re.escape(text) for text in names + left])
     seen: set[str] = set()
 

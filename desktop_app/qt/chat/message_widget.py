@@ -30,7 +30,7 @@ from desktop_app.qt.chat.markdown import (
     plain_text_html,
     render_markdown,
 )
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import shown, translator
 from desktop_app.qt.common.signals import emit
 
 THUMBNAIL_PX = 112
@@ -320,7 +320,8 @@ class MessageWidget(QWidget):
                 else tr("Stopped at the token limit.")
             )
         elif message.state == "error":
-            reason = message.error or tr("The model failed to answer.")
+            # A ``message`` while the answer is the one just written (a stored row: as saved).
+            reason = shown(message.error) if message.error else tr("The model failed to answer.")
             self.show_status(reason, error=True)
         elif message.state == "streaming":
             self.show_status(tr("Thinking…"))

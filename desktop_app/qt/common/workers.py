@@ -18,10 +18,20 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backends.base import BackendError
 from desktop_app.core.images import ImageError, ImagePolicy, normalize_image
-from desktop_app.qt.common.i18n import error_text
+from desktop_app.qt.common.i18n import error_text, shown, translator
 from desktop_app.qt.common.signals import emit, emit_from_worker
 
 COALESCE_MS = 40
+
+tr = translator("Workers")
+
+
+def unexpected(error: BaseException) -> str:
+    """The sentence for an error no backend meant (a bug, a disk error): its kind and what
+    it says, in the window's language as far as it can be."""
+    return tr(
+        "Something went wrong: {kind}: {error}", kind=type(error).__name__, error=error_text(error)
+    )
 
 
 class GenerationRunner(QObject):
@@ -73,7 +83,9 @@ class GenerationRunner(QObject):
             on_assistant_started=self._on_started,
             on_delta=self._raw_delta.emit,
             on_finished=self._on_finished,
-            on_notice=self.notice.emit,
+            # Done.notice may be a backend's ``message``: translated before the signal
+            # turns it into a plain ``str``.
+            on_notice=lambda text: self.notice.emit(shown(text)),
         )
 
         def work() -> None:
@@ -82,9 +94,7 @@ class GenerationRunner(QObject):
             except BackendError as error:
                 emit_from_worker(self.failed, error_text(error))
             except Exception as error:  # the window must survive anything a backend does
-                emit_from_worker(
-                    self.failed, f"Something went wrong: {type(error).__name__}: {error}"
-                )
+                emit_from_worker(self.failed, unexpected(error))
 
         self._timer.start()
         self._thread = threading.Thread(target=work, name="localsight-generation", daemon=True)
@@ -136,7 +146,7 @@ class ImageJob(QObject):
         names = (
             list(labels)
             if labels
-            else [s.name if isinstance(s, Path) else "pasted image" for s in sources]
+            else [s.name if isinstance(s, Path) else tr("pasted image") for s in sources]
         )
 
         def work() -> None:
@@ -146,7 +156,14 @@ class ImageJob(QObject):
                 except ImageError as error:
                     emit_from_worker(self.rejected, error_text(error))
                 except Exception as error:
-                    emit_from_worker(self.rejected, f"{name} could not be opened: {error}")
+                    emit_from_worker(
+                        self.rejected,
+                        tr(
+                            "{name} could not be opened: {error}",
+                            name=name,
+                            error=error_text(error),
+                        ),
+                    )
                 else:
                     emit_from_worker(self.ready, image, name)
 
@@ -184,7 +201,7 @@ class BackgroundCall(QObject):
             except BackendError as error:
                 emit_from_worker(self.failed, error_text(error))
             except Exception as error:
-                emit_from_worker(self.failed, f"{type(error).__name__}: {error}")
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error_text(error)}")
             else:
                 emit_from_worker(self.done, result)
 

@@ -40,7 +40,7 @@ from desktop_app.qt.chat.chat_tools import (
     short_count,
 )
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, shown, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.chat import ChatController
@@ -49,7 +49,7 @@ from desktop_app.qt.state import AppState
 tr = translator("ChatTools")
 
 MARKDOWN_FILTER = QT_TRANSLATE_NOOP("ChatTools", "Markdown with images (*.md)")
-JSON_FILTER = "JSON (*.json)"
+JSON_FILTER = QT_TRANSLATE_NOOP("ChatTools", "JSON (*.json)")
 
 
 class ChatToolsController(QObject):
@@ -310,12 +310,12 @@ class ChatToolsController(QObject):
             self._dialog_parent,
             tr("Export chat"),
             suggested,
-            f"{tr(MARKDOWN_FILTER)};;{JSON_FILTER}",
+            f"{tr(MARKDOWN_FILTER)};;{tr(JSON_FILTER)}",
         )
         if not path:
             return
         target = Path(path)
-        as_json = chosen == JSON_FILTER or target.suffix.lower() == ".json"
+        as_json = chosen == tr(JSON_FILTER) or target.suffix.lower() == ".json"
         if not target.suffix:
             target = target.with_suffix(".json" if as_json else ".md")
         store = self.state.store
@@ -340,12 +340,13 @@ class ChatToolsController(QObject):
             self.status.emit(tr("Exported to {path}", path=result))
             return
         self.status.emit(tr("Not exported"))
-        self._warn(tr("Export chat"), tr("The chat was not exported: {error}", error=result))
+        error = error_text(result) if isinstance(result, BaseException) else shown(result)
+        self._warn(tr("Export chat"), tr("The chat was not exported: {error}", error=error))
 
     def import_chat(self) -> None:
         """Chat → Import chat…: the chats of a JSON export, each checked before any is added."""
         path, _chosen = QFileDialog.getOpenFileName(
-            self._dialog_parent, tr("Import chat"), str(Path.home()), JSON_FILTER
+            self._dialog_parent, tr("Import chat"), str(Path.home()), tr(JSON_FILTER)
         )
         if not path:
             return
@@ -369,7 +370,8 @@ class ChatToolsController(QObject):
     def _imported(self, result: object) -> None:
         if not isinstance(result, list):
             self.status.emit(tr("Nothing was imported"))
-            self._warn(tr("Import chat"), tr("Nothing was imported. {reason}", reason=result))
+            reason = error_text(result) if isinstance(result, BaseException) else shown(result)
+            self._warn(tr("Import chat"), tr("Nothing was imported. {reason}", reason=reason))
             return
         if result:
             self.chats.open_conversation(result[0])

@@ -34,7 +34,7 @@ from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import StoreError
 from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import Composer
-from desktop_app.qt.common.i18n import error_text, translator
+from desktop_app.qt.common.i18n import error_text, shown, translator
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.models.first_run_panel import FirstRunPanel
 from desktop_app.qt.models.picker import ModelPicker
@@ -76,6 +76,15 @@ def _server_config(settings: Settings) -> tuple[object, ...]:
     )
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, English or Chinese (the status line is one line)."""
+    ends = [(text.find(stop), stop) for stop in (". ", "。") if stop in text]
+    if not ends:
+        return text
+    at, stop = min(ends)
+    return text[:at] + ("。" if stop == "。" else "")
+
+
 def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_dir: Path) -> Listing:
     """Every backend's models (blocking: a worker thread's job), the llama.cpp backend's
     default model, a short note per server that did not answer, and what the backends
@@ -94,9 +103,10 @@ def list_models(backends: dict[str, Backend], catalog: Catalog | None, models_di
         except BackendError as error:
             if name == "llama-cpp":
                 raise
-            notes.append(error_text(error).split(". ")[0])  # "Ollama is not running at …"
+            notes.append(first_sentence(error_text(error)))  # "Ollama is not running at …"
         else:
-            skipped.extend(backend_problems(backend))  # read on this thread, right after
+            # Translated here: a backend's ``message`` would be plain English once sent on.
+            skipped.extend(shown(problem) for problem in backend_problems(backend))
         if name == "llama-cpp" and isinstance(backend, SupportsDefaultModel):
             default = backend.default_model_id()
     return Listing(found, default, notes, skipped)
@@ -413,7 +423,7 @@ class ModelsController(QObject):
         try:
             self.state.settings.save(self.paths.settings_path)
         except OSError as error:
-            self.status.emit(tr("Could not save settings: {e}", e=error))
+            self.status.emit(tr("Could not save settings: {e}", e=error_text(error)))
 
 
 __all__ = ["Listing", "ModelViews", "ModelsController", "list_models"]

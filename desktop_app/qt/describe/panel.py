@@ -42,7 +42,7 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, fill, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, fill, shown, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
 from desktop_app.qt.common.theme import Colors
@@ -54,7 +54,11 @@ from desktop_app.qt.describe.worker import DescribeRunner
 IMAGE_FILTER = QT_TRANSLATE_NOOP(  # for lupdate; tr at use
     "DescribePanel", "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
 )
-EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV, for spreadsheets (*.csv)": "csv"}
+#: The export dialog's filters (for lupdate; tr at use) and the file type each one means.
+EXPORT_FILTERS = {
+    QT_TRANSLATE_NOOP("DescribePanel", "JSON Lines (*.jsonl)"): "jsonl",
+    QT_TRANSLATE_NOOP("DescribePanel", "CSV, for spreadsheets (*.csv)"): "csv",
+}
 
 
 tr = translator("DescribePanel")
@@ -369,7 +373,7 @@ class DescribePanel(DescribePanelLayout):
     def copy_selected(self) -> None:
         rows = self.table.selected_rows()
         if rows:
-            QGuiApplication.clipboard().setText("\n\n".join(r.text or r.error for r in rows))
+            QGuiApplication.clipboard().setText("\n\n".join(r.text or shown(r.error) for r in rows))
             self.progress_label.setText(tr("Copied"))
 
     def choose_export(self) -> None:
@@ -377,10 +381,12 @@ class DescribePanel(DescribePanelLayout):
             self,
             tr("Export descriptions"),
             str(Path.home() / "descriptions.jsonl"),
-            ";;".join(EXPORT_FILTERS),
+            ";;".join(tr(text) for text in EXPORT_FILTERS),
         )
         if path:
-            wanted = EXPORT_FILTERS.get(chosen)
+            wanted = next(
+                (kind for text, kind in EXPORT_FILTERS.items() if tr(text) == chosen), None
+            )
             target = Path(path)
             if not target.suffix and wanted:
                 target = target.with_suffix("." + wanted)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.describe.output import DescribeRow
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import shown, translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.describe.worker import THUMB_PX
@@ -137,7 +137,7 @@ class ResultsTable(QTableWidget):
         text = self._cell(row, COL_TEXT)
         seconds = self._cell(row, COL_SECONDS)
         if row_data.error:
-            text.setText(tr("Could not describe: {error}", error=row_data.error))
+            text.setText(tr("Could not describe: {error}", error=shown(row_data.error)))
             text.setForeground(QBrush(QColor(self.colors.error_text)))
             seconds.setText("—")
         else:

@@ -25,6 +25,7 @@ from desktop_app.core.describe.run import DescribeJob, DescribeSummary, plan, ru
 from desktop_app.core.images import ImageError, make_thumbnail, normalize_image
 from desktop_app.qt.common.i18n import error_text
 from desktop_app.qt.common.signals import emit_from_worker
+from desktop_app.qt.common.workers import unexpected
 
 THUMB_PX = 48
 
@@ -108,9 +109,7 @@ class DescribeRunner(QObject):
             except BackendError as error:
                 emit_from_worker(self.failed, error_text(error))
             except Exception as error:  # the window must survive anything a backend does
-                emit_from_worker(
-                    self.failed, f"Something went wrong: {type(error).__name__}: {error}"
-                )
+                emit_from_worker(self.failed, unexpected(error))
             else:
                 emit_from_worker(self.finished, summary)
 

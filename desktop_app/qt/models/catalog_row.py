@@ -28,7 +28,7 @@ from desktop_app.core.models.fit import GIB
 from desktop_app.qt.common.i18n import translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
-from desktop_app.qt.models.catalog_text import good_for
+from desktop_app.qt.models.catalog_text import chat_format, good_for
 from desktop_app.qt.models.fit_text import fit_label, fit_reason, pair_reason
 from desktop_app.qt.models.transfers import format_bytes, progress_text
 
@@ -220,7 +220,7 @@ class CatalogRow(QFrame):
             + "\n"
             + good_for(entry)
         )
-        self.details.setToolTip(literal_html(entry.chat_format))
+        self.details.setToolTip(literal_html(chat_format(entry)))
         self.state_line.setText(self._state_text())
         self._sync()
 

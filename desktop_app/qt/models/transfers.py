@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from backends.base import BackendError, CancelToken
 from desktop_app.core.downloads.errors import DownloadCancelled, DownloadError
-from desktop_app.qt.common.i18n import error_text, translator
+from desktop_app.qt.common.i18n import error_text, shown, translator
 from desktop_app.qt.common.signals import emit_from_worker
 
 if TYPE_CHECKING:  # the downloader pulls httpx: imported when a transfer starts, not at launch
@@ -143,7 +143,7 @@ class DownloadJob(_Job):
             except DownloadError as error:
                 emit_from_worker(self.failed, error_text(error), False)
             except Exception as error:  # a disk error, a bug: the window stays up
-                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error_text(error)}", False)
             else:
                 emit_from_worker(self.finished, pair)
 
@@ -203,14 +203,15 @@ class PullJob(_Job):
                     now = time.monotonic()
                     if now - last_emit >= 0.1 or not line.digest:
                         last_emit = now
-                        emit_from_worker(
-                            self.progress, PullStatus(line.status, done, total, speed, eta)
-                        )
+                        # A step of the pull may be a backend's ``message``: translated
+                        # here, before ``PullStatus.text`` writes it into a line.
+                        step = shown(line.status)
+                        emit_from_worker(self.progress, PullStatus(step, done, total, speed, eta))
             except BackendError as error:
                 emit_from_worker(self.failed, error_text(error), False)
                 return
             except Exception as error:
-                emit_from_worker(self.failed, f"{type(error).__name__}: {error}", False)
+                emit_from_worker(self.failed, f"{type(error).__name__}: {error_text(error)}", False)
                 return
             if self.cancel_token.cancelled:
                 emit_from_worker(

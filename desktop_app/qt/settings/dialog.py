@@ -36,7 +36,7 @@ from desktop_app.core.settings import (
     THEME_CHOICES,
     Settings,
 )
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import shown, translator
 
 OFF = "off"
 #: Each language by its own name, never translated (as every app lists them): a person who
@@ -297,7 +297,8 @@ class SettingsDialog(QDialog):
         self.server_url.setPlaceholderText(
             preset.base_url if preset else "http://192.168.1.20:8000/v1"
         )
-        self.server_note.setText(preset.note.replace("`", "") if preset else "")
+        # The note may be a ``message`` of the backend: translated before the backticks go.
+        self.server_note.setText(shown(preset.note).replace("`", "") if preset else "")
         self.server_note.setVisible(preset is not None)
 
     @staticmethod
