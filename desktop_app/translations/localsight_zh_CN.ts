@@ -42,50 +42,96 @@
 <context>
     <name>Catalog</name>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="22"/>
+        <location filename="../qt/models/catalog_text.py" line="24"/>
         <source>Raspberry Pi 5 and 4 GB machines: fast captions and simple questions.</source>
         <extracomment>``CatalogEntry.good_for`` by entry id, as the shipped catalog has them.</extracomment>
         <translation>树莓派 5 和 4 GB 内存的电脑：快速生成图片说明，回答简单问题。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="25"/>
+        <location filename="../qt/models/catalog_text.py" line="27"/>
         <source>8 GB laptops when speed matters more than detail.</source>
         <translation>8 GB 内存的笔记本：速度比细节更重要时选它。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="28"/>
+        <location filename="../qt/models/catalog_text.py" line="30"/>
         <source>8 GB laptops: the best answers of the list that still fit.</source>
         <translation>8 GB 内存的笔记本：放得下的模型中回答最好的一个。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="31"/>
+        <location filename="../qt/models/catalog_text.py" line="33"/>
         <source>Reading text in images (OCR, documents, screenshots); not for commercial use.</source>
         <translation>识别图片中的文字（OCR、文档、截图）；不可商用。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="35"/>
+        <location filename="../qt/models/catalog_text.py" line="37"/>
         <source>8 GB laptops and the Pi 5: reading screenshots and documents, Chinese and English.</source>
         <translation>8 GB 内存的笔记本和树莓派 5：识读截图和文档，中英文皆可。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="39"/>
+        <location filename="../qt/models/catalog_text.py" line="41"/>
         <source>Raspberry Pi 4 and 5: quick captions; a hybrid convolution model built for small devices.</source>
         <translation>树莓派 4 和 5：快速生成图片说明；专为小型设备打造的混合卷积模型。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="43"/>
+        <location filename="../qt/models/catalog_text.py" line="45"/>
         <source>8 GB laptops: Google&apos;s newest small model, better answers than Gemma 3 4B at a similar speed.</source>
         <translation>8 GB 内存的笔记本：谷歌最新的小模型，速度与 Gemma 3 4B 相近，回答更好。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="48"/>
+        <location filename="../qt/models/catalog_text.py" line="50"/>
         <source>Short, literal descriptions; F16 weights, so larger than its 1.9B parameters suggest.</source>
         <translation>描述简短、直白；F16 权重，因此文件比 1.9B 参数量看上去的要大。</translation>
     </message>
     <message>
-        <location filename="../qt/models/catalog_text.py" line="52"/>
+        <location filename="../qt/models/catalog_text.py" line="54"/>
         <source>The classic; 16 GB machines. Newer small models usually answer better.</source>
         <translation>经典之作，适合 16 GB 内存的电脑。较新的小模型通常回答得更好。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="71"/>
+        <source>The GGUF carries its own chat template (User:/Assistant: with &lt;end_of_utterance&gt;); images are cut into 512 px tiles, so more pixels mean more tokens.</source>
+        <extracomment>``CatalogEntry.chat_format`` by entry id, as the shipped catalog has them. The template tokens (``&lt;end_of_turn&gt;``, ``&lt;|im_start|&gt;``) are what the model reads: a translation keeps them as they are.</extracomment>
+        <translation>GGUF 自带对话模板（User:/Assistant:，以 &lt;end_of_utterance&gt; 结尾）；图片会被切成 512 px 的图块，像素越多，token 越多。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="76"/>
+        <source>The GGUF carries its own chat template (User:/Assistant: with &lt;end_of_utterance&gt;); 384 px SigLIP tiles.</source>
+        <translation>GGUF 自带对话模板（User:/Assistant:，以 &lt;end_of_utterance&gt; 结尾）；SigLIP 图块为 384 px。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="81"/>
+        <source>Gemma turns (&lt;start_of_turn&gt;user … &lt;end_of_turn&gt;) from the GGUF&apos;s template; a system prompt is folded into the first user turn. Every image is resized to 896×896 and costs 256 tokens.</source>
+        <translation>使用 GGUF 模板中的 Gemma 对话轮次（&lt;start_of_turn&gt;user … &lt;end_of_turn&gt;）；系统提示词会并入第一条用户消息。每张图片都会缩放到 896×896，占用 256 个 token。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="87"/>
+        <source>ChatML (&lt;|im_start|&gt;) from the GGUF&apos;s template. Dynamic resolution: one token per 28×28 pixels, so a 1024 px image costs about 1000 tokens; keep images small on CPU, raise the long edge for documents.</source>
+        <translation>使用 GGUF 模板中的 ChatML（&lt;|im_start|&gt;）。动态分辨率：每 28×28 像素一个 token，一张 1024 px 的图片约占 1000 个 token；在 CPU 上请用小图片，识别文档时可调大长边。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="93"/>
+        <source>ChatML (&lt;|im_start|&gt;) from the GGUF&apos;s template. Dynamic resolution: one token per 32×32 pixels (an 800×600 photo: 475), so keep images small on CPU; strong on text in images and on Chinese.</source>
+        <translation>使用 GGUF 模板中的 ChatML（&lt;|im_start|&gt;）。动态分辨率：每 32×32 像素一个 token（一张 800×600 的照片约 475 个），在 CPU 上请用小图片；擅长识别图片中的文字，中文表现好。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="99"/>
+        <source>ChatML-like (&lt;|im_start|&gt;) after &lt;|startoftext|&gt;, from the GGUF&apos;s template. An image that fits 256 tokens (an 800×600 photo: 234) is read whole; bigger ones are cut into 512 px tiles plus a thumbnail (1024×768: 7 pieces, 1800 tokens).</source>
+        <translation>使用 GGUF 模板中类似 ChatML 的格式（&lt;|startoftext|&gt; 之后接 &lt;|im_start|&gt;）。不超过 256 个 token 的图片（一张 800×600 的照片约 234 个）整张读取；更大的图片会被切成 512 px 的图块，另加一张缩略图（1024×768：7 块，1800 个 token）。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="105"/>
+        <source>Gemma 4 turns (&lt;|turn&gt;user … &lt;turn|&gt;) from the GGUF&apos;s template, thinking off. Images keep their shape: 70 to 1120 tokens (an 800×600 photo: 221). Per-layer embeddings make the file larger than its 2B effective parameters suggest.</source>
+        <translation>使用 GGUF 模板中的 Gemma 4 对话轮次（&lt;|turn&gt;user … &lt;turn|&gt;），关闭思考。图片保持原有比例：70 到 1120 个 token（一张 800×600 的照片约 221 个）。由于逐层嵌入，文件比 2B 有效参数量看上去的要大。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="111"/>
+        <source>Vicuna-style template in this conversion; moondream answers short questions best (&quot;Describe the image.&quot;, &quot;What does the sign say?&quot;). 378 px SigLIP crops.</source>
+        <translation>此转换版本使用 Vicuna 风格的模板；moondream 最擅长回答简短的问题（如“描述这张图片。”“牌子上写着什么？”）。SigLIP 裁剪为 378 px。</translation>
+    </message>
+    <message>
+        <location filename="../qt/models/catalog_text.py" line="116"/>
+        <source>An early conversion without a chat template: LocalSight uses the LLaVA 1.5 format (USER: &lt;image&gt;\n… ASSISTANT:). The encoder sees 336×336 (576 tokens) whatever the input size.</source>
+        <translation>早期转换版本，没有对话模板：LocalSight 使用 LLaVA 1.5 格式（USER: &lt;image&gt;\n… ASSISTANT:）。无论输入多大，编码器看到的都是 336×336（576 个 token）。</translation>
     </message>
 </context>
 <context>
@@ -239,6 +285,11 @@
         <translation>带图片的 Markdown (*.md)</translation>
     </message>
     <message>
+        <location filename="../qt/controllers/chat_tools.py" line="52"/>
+        <source>JSON (*.json)</source>
+        <translation>JSON 文件 (*.json)</translation>
+    </message>
+    <message>
         <location filename="../qt/controllers/chat_tools.py" line="125"/>
         <source>This chat&apos;s own settings (temperature {t})</source>
         <translation>此对话的专属设置（温度 {t}）</translation>
@@ -266,7 +317,7 @@
     <message>
         <location filename="../qt/controllers/chat_tools.py" line="165"/>
         <source>When it is full, nothing is left out on its own: a message that no longer fits is not answered (the answer fails: “The conversation is longer than the model&apos;s context window”), and an answer that reaches the end stops there, as at the length limit. Start a new chat, remove images, or raise the context size in Chat settings….</source>
-        <translation>上下文满后不会自动丢弃任何内容：放不下的消息不会得到回答（回答失败：“The conversation is longer than the model&apos;s context window”），回答写到上限时会像达到长度限制一样停止。请新建对话、移除图片，或在“对话设置…”中调大上下文长度。</translation>
+        <translation>上下文满后不会自动丢弃任何内容：放不下的消息不会得到回答（回答失败：“对话长度超出了模型的上下文窗口”），回答写到上限时会像达到长度限制一样停止。请新建对话、移除图片，或在“对话设置…”中调大上下文长度。</translation>
     </message>
     <message>
         <location filename="../qt/controllers/chat_tools.py" line="196"/>
@@ -324,7 +375,7 @@
     </message>
     <message>
         <location filename="../qt/controllers/chat_tools.py" line="311"/>
-        <location filename="../qt/controllers/chat_tools.py" line="343"/>
+        <location filename="../qt/controllers/chat_tools.py" line="344"/>
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
@@ -344,33 +395,33 @@
         <translation>未导出</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat_tools.py" line="343"/>
+        <location filename="../qt/controllers/chat_tools.py" line="344"/>
         <source>The chat was not exported: {error}</source>
         <translation>对话未导出：{error}</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat_tools.py" line="348"/>
-        <location filename="../qt/controllers/chat_tools.py" line="372"/>
+        <location filename="../qt/controllers/chat_tools.py" line="349"/>
+        <location filename="../qt/controllers/chat_tools.py" line="374"/>
         <source>Import chat</source>
         <translation>导入对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat_tools.py" line="366"/>
+        <location filename="../qt/controllers/chat_tools.py" line="367"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat_tools.py" line="371"/>
+        <location filename="../qt/controllers/chat_tools.py" line="372"/>
         <source>Nothing was imported</source>
         <translation>未导入任何内容</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat_tools.py" line="372"/>
+        <location filename="../qt/controllers/chat_tools.py" line="374"/>
         <source>Nothing was imported. {reason}</source>
         <translation>未导入任何内容。{reason}</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/controllers/chat_tools.py" line="377"/>
+        <location filename="../qt/controllers/chat_tools.py" line="379"/>
         <source>%n chat(s) imported.</source>
         <translation>
             <numerusform>已导入 %n 个对话。</numerusform>
@@ -1332,221 +1383,232 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="136"/>
+        <location filename="../qt/describe/panel.py" line="59"/>
+        <source>JSON Lines (*.jsonl)</source>
+        <extracomment>The export dialog&apos;s filters (for lupdate; tr at use) and the file type each one means.</extracomment>
+        <translation>JSON Lines 文件 (*.jsonl)</translation>
+    </message>
+    <message>
+        <location filename="../qt/describe/panel.py" line="60"/>
+        <source>CSV, for spreadsheets (*.csv)</source>
+        <translation>CSV 表格文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../qt/describe/panel.py" line="140"/>
         <source>Images to describe</source>
         <translation>要描述的图片</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="142"/>
+        <location filename="../qt/describe/panel.py" line="146"/>
         <source>Folder to describe</source>
         <translation>要描述的文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="153"/>
+        <location filename="../qt/describe/panel.py" line="157"/>
         <source>{folder} has no images.</source>
         <translation>{folder} 中没有图片。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="181"/>
+        <location filename="../qt/describe/panel.py" line="185"/>
         <source>No model is selected.</source>
         <translation>未选择模型。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="183"/>
+        <location filename="../qt/describe/panel.py" line="187"/>
         <source>Model: {name} (sees images)</source>
         <translation>模型：{name}（可识别图片）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="185"/>
+        <location filename="../qt/describe/panel.py" line="189"/>
         <source>Model: {name} (text only)</source>
         <translation>模型：{name}（仅文本）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="198"/>
+        <location filename="../qt/describe/panel.py" line="202"/>
         <source>No model is selected. Add a vision model in the main window (Model → Add a model file…).</source>
         <translation>未选择模型。请在主窗口中添加视觉模型（模型 → 添加模型文件…）。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="203"/>
+        <location filename="../qt/describe/panel.py" line="207"/>
         <source>{name} cannot see images. Pick a model marked “vision” in the main window (Ctrl+K), then press Start.</source>
         <translation>{name} 无法识别图片。请在主窗口中选择标有“视觉”的模型（Ctrl+K），然后点击“开始”。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="218"/>
+        <location filename="../qt/describe/panel.py" line="222"/>
         <source>The model is answering in the chat. Wait for the answer (or stop it), then press Start: it answers one request at a time.</source>
         <translation>模型正在对话中回答。请等待回答结束（或停止它），再点击“开始”：模型一次只处理一个请求。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="222"/>
+        <location filename="../qt/describe/panel.py" line="226"/>
         <source>Every image in the list has a result. Add more images first.</source>
         <translation>列表中的图片都已有结果。请先添加更多图片。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="224"/>
+        <location filename="../qt/describe/panel.py" line="228"/>
         <source>Write a prompt first.</source>
         <translation>请先填写提示词。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="245"/>
-        <location filename="../qt/describe/panel.py" line="313"/>
+        <location filename="../qt/describe/panel.py" line="249"/>
+        <location filename="../qt/describe/panel.py" line="317"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="246"/>
+        <location filename="../qt/describe/panel.py" line="250"/>
         <source>Checking files…</source>
         <translation>正在检查文件…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="254"/>
+        <location filename="../qt/describe/panel.py" line="258"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="255"/>
+        <location filename="../qt/describe/panel.py" line="259"/>
         <source>Stopping the description run…</source>
         <translation>正在停止描述任务…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="269"/>
-        <location filename="../qt/describe/panel.py" line="278"/>
+        <location filename="../qt/describe/panel.py" line="273"/>
+        <location filename="../qt/describe/panel.py" line="282"/>
         <source>Describing…</source>
         <translation>正在描述…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="287"/>
+        <location filename="../qt/describe/panel.py" line="291"/>
         <source>Stopped: {done} of {total} done ({before} from before)</source>
         <translation>已停止：完成 {done}/{total}（其中 {before} 张为之前完成）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="289"/>
+        <location filename="../qt/describe/panel.py" line="293"/>
         <source>Stopped: {done} of {total} done</source>
         <translation>已停止：完成 {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="291"/>
+        <location filename="../qt/describe/panel.py" line="295"/>
         <source>Done: {done} of {total} ({before} from before) in {time}</source>
         <translation>完成：{done}/{total}（其中 {before} 张为之前完成），用时 {time}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="293"/>
+        <location filename="../qt/describe/panel.py" line="297"/>
         <source>Done: {done} of {total} in {time}</source>
         <translation>完成：{done}/{total}，用时 {time}</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="297"/>
+        <location filename="../qt/describe/panel.py" line="301"/>
         <source>%n could not be described</source>
         <translation>
             <numerusform>%n 张无法描述</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="331"/>
+        <location filename="../qt/describe/panel.py" line="335"/>
         <source>{rate} images/s</source>
         <translation>每秒 {rate} 张</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="343"/>
+        <location filename="../qt/describe/panel.py" line="347"/>
         <source>%n image(s)</source>
         <translation>
             <numerusform>%n 张图片</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="345"/>
+        <location filename="../qt/describe/panel.py" line="349"/>
         <source>%n to describe</source>
         <translation>
             <numerusform>待描述 %n 张</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="396"/>
+        <location filename="../qt/describe/panel.py" line="402"/>
         <source>Exported %n row(s) to {file}</source>
         <translation>
             <numerusform>已导出 %n 行到 {file}</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="411"/>
+        <location filename="../qt/describe/panel.py" line="417"/>
         <source>A .txt file is already beside %n image(s). Replace the existing file(s)?</source>
         <translation>
             <numerusform>有 %n 张图片旁已有 .txt 文件。要替换这些文件吗？</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="424"/>
+        <location filename="../qt/describe/panel.py" line="430"/>
         <source>Wrote %n .txt file(s) beside the images</source>
         <translation>
             <numerusform>已在图片旁写入 %n 个 .txt 文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="299"/>
+        <location filename="../qt/describe/panel.py" line="303"/>
         <source>Start continues with the rest</source>
         <translation>点击“开始”继续处理其余图片</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="307"/>
+        <location filename="../qt/describe/panel.py" line="311"/>
         <source>The run stopped: see the message above.</source>
         <translation>任务已停止：请查看上方的提示。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="308"/>
+        <location filename="../qt/describe/panel.py" line="312"/>
         <source>Describing stopped: {m}</source>
         <translation>描述已停止：{m}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="313"/>
+        <location filename="../qt/describe/panel.py" line="317"/>
         <source>Not described (stopped)</source>
         <translation>未描述（已停止）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="325"/>
+        <location filename="../qt/describe/panel.py" line="329"/>
         <source>{done} of {total}</source>
         <translation>{done}/{total}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="329"/>
+        <location filename="../qt/describe/panel.py" line="333"/>
         <source>{s} s per image</source>
         <translation>每张 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="333"/>
+        <location filename="../qt/describe/panel.py" line="337"/>
         <source>about {t} left</source>
         <translation>约剩 {t}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="336"/>
+        <location filename="../qt/describe/panel.py" line="340"/>
         <source>Describing images: {p}</source>
         <translation>正在描述图片：{p}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="346"/>
+        <location filename="../qt/describe/panel.py" line="350"/>
         <source>Add images or a folder to begin.</source>
         <translation>添加图片或文件夹以开始。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="373"/>
+        <location filename="../qt/describe/panel.py" line="377"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="378"/>
+        <location filename="../qt/describe/panel.py" line="382"/>
         <source>Export descriptions</source>
         <translation>导出描述</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="399"/>
+        <location filename="../qt/describe/panel.py" line="405"/>
         <source>Could not export: {e}</source>
         <translation>无法导出：{e}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="409"/>
+        <location filename="../qt/describe/panel.py" line="415"/>
         <source>Replace text files?</source>
         <translation>替换文本文件？</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="427"/>
+        <location filename="../qt/describe/panel.py" line="433"/>
         <source>Could not write the .txt files: {e}</source>
         <translation>无法写入 .txt 文件：{e}</translation>
     </message>
@@ -1859,7 +1921,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../qt/controllers/chat.py" line="241"/>
         <location filename="../qt/controllers/chat.py" line="699"/>
-        <location filename="../qt/controllers/models.py" line="190"/>
+        <location filename="../qt/controllers/models.py" line="200"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
@@ -1974,45 +2036,45 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>只能附加这台电脑上的文件；请先保存图片，再拖入文件。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="157"/>
+        <location filename="../qt/controllers/models.py" line="167"/>
         <source>Looking for models…</source>
         <extracomment>At most this many skipped entries are told by name at once; a folder holding hundreds would push the message box off the window. The rest are counted, and ``localsight models`` lists every one. (old, new) settings after ``apply_settings``: the window restyles when the appearance changed (theme, text size).</extracomment>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="192"/>
+        <location filename="../qt/controllers/models.py" line="202"/>
         <source>No model found: add one with Model → Add a model file…</source>
         <translation>未找到模型：请通过“模型 → 添加模型文件…”添加</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="213"/>
+        <location filename="../qt/controllers/models.py" line="223"/>
         <source>Skipped while looking for models:</source>
         <translation>查找模型时跳过了：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/controllers/models.py" line="216"/>
+        <location filename="../qt/controllers/models.py" line="226"/>
         <source>Skipped %n more; “localsight models” lists every one.</source>
         <translation>
             <numerusform>另有 %n 个被跳过；运行“localsight models”可查看完整列表。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="290"/>
+        <location filename="../qt/controllers/models.py" line="300"/>
         <source>Removed from the list; the file is still on this computer.</source>
         <translation>已从列表中移除；文件仍在这台电脑上。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="319"/>
+        <location filename="../qt/controllers/models.py" line="329"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="319"/>
+        <location filename="../qt/controllers/models.py" line="329"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="416"/>
+        <location filename="../qt/controllers/models.py" line="426"/>
         <source>Could not save settings: {e}</source>
         <translation>无法保存设置：{e}</translation>
     </message>
@@ -2259,8 +2321,8 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../qt/chat/message_widget.py" line="165"/>
-        <location filename="../qt/chat/message_widget.py" line="414"/>
-        <location filename="../qt/chat/message_widget.py" line="423"/>
+        <location filename="../qt/chat/message_widget.py" line="415"/>
+        <location filename="../qt/chat/message_widget.py" line="424"/>
         <source>Copied ✓</source>
         <translation>已复制 ✓</translation>
     </message>
@@ -2301,7 +2363,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../qt/chat/message_widget.py" line="199"/>
-        <location filename="../qt/chat/message_widget.py" line="397"/>
+        <location filename="../qt/chat/message_widget.py" line="398"/>
         <source>Replace this answer with a new one</source>
         <translation>重新生成此回答</translation>
     </message>
@@ -2356,17 +2418,17 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>已达到 token 上限而停止。</translation>
     </message>
     <message>
-        <location filename="../qt/chat/message_widget.py" line="323"/>
+        <location filename="../qt/chat/message_widget.py" line="324"/>
         <source>The model failed to answer.</source>
         <translation>模型未能回答。</translation>
     </message>
     <message>
-        <location filename="../qt/chat/message_widget.py" line="326"/>
+        <location filename="../qt/chat/message_widget.py" line="327"/>
         <source>Thinking…</source>
         <translation>正在思考…</translation>
     </message>
     <message>
-        <location filename="../qt/chat/message_widget.py" line="399"/>
+        <location filename="../qt/chat/message_widget.py" line="400"/>
         <source>Only the last answer can be regenerated</source>
         <translation>只能重新生成最后一个回答</translation>
     </message>
@@ -2967,23 +3029,23 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>导出文件中{where}没有给回答留出任何空间。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="147"/>
+        <location filename="../core/chat/session.py" line="148"/>
         <source>There is nothing to answer yet: send a message first.</source>
         <extracomment>The promise made to the user: never more than this much of a streamed answer at risk. The assistant&apos;s &apos;streaming&apos; row exists (its id is where the answer will be saved). The final row: complete, interrupted (stopped) or error. Something the person should know about how the answer came about (``Done.notice``, e.g. the engine switched CPU variant); called before ``on_finished``.</extracomment>
         <translation>还没有可回答的内容：请先发送一条消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="176"/>
+        <location filename="../core/chat/session.py" line="177"/>
         <source>Only your own messages in this conversation can be edited.</source>
         <translation>只能编辑此对话中你自己发送的消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="208"/>
+        <location filename="../core/chat/session.py" line="209"/>
         <source>Only the last answer of the chat can be continued, once it has text.</source>
         <translation>只能继续对话中的最后一条回答，且它已有文字。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="395"/>
+        <location filename="../core/chat/session.py" line="400"/>
         <source>LocalSight is still answering in this conversation. Stop the answer or wait for it to finish, then send again.</source>
         <translation>LocalSight 仍在回答此对话。请停止回答或等它完成，然后再发送。</translation>
     </message>
@@ -3433,6 +3495,499 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <location filename="../core/images.py" line="1444"/>
         <source>a Windows cursor file</source>
         <translation>一个 Windows 光标文件</translation>
+    </message>
+    <message>
+        <location filename="../core/models/catalog.py" line="124"/>
+        <source>There is no catalog model called {model}. Choose one of: {choices}.</source>
+        <translation>目录中没有名为 {model} 的模型。请从以下选择：{choices}。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/factory.py" line="80"/>
+        <source>Unknown backend {backend}. Choose one of: {choices}.</source>
+        <translation>未知的后端 {backend}。请从以下选择：{choices}。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/factory.py" line="103"/>
+        <source>The server lists no models. Load one in it (LM Studio: load a model; vLLM and llama-server: start them with a model), or name one with --model.</source>
+        <translation>服务器没有列出任何模型。请在服务器中加载一个（LM Studio：加载模型；vLLM 和 llama-server：启动时指定模型），或用 --model 指定模型。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/factory.py" line="110"/>
+        <source>Ollama has no models yet. Pull one, for example: {command}</source>
+        <translation>Ollama 中还没有模型。请先拉取一个，例如：{command}</translation>
+    </message>
+    <message>
+        <location filename="../core/models/factory.py" line="116"/>
+        <source>No model is installed. Put a .gguf file in the models folder or pass --model PATH.</source>
+        <translation>尚未安装任何模型。请把 .gguf 文件放进模型文件夹，或用 --model PATH 指定模型。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="86"/>
+        <location filename="../core/models/fit.py" line="237"/>
+        <source>fits</source>
+        <translation>可运行</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="87"/>
+        <location filename="../core/models/fit.py" line="238"/>
+        <source>tight</source>
+        <translation>勉强可运行</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="88"/>
+        <source>too big</source>
+        <translation>过大</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="104"/>
+        <source>needs {need} of disk, {free} is free</source>
+        <translation>需要 {need} 磁盘空间，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="107"/>
+        <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
+        <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="114"/>
+        <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
+        <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="121"/>
+        <source>needs about {need} of memory, {free} is free</source>
+        <translation>约需 {need} 内存，可用 {free}</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="124"/>
+        <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
+        <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="132"/>
+        <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
+        <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="140"/>
+        <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
+        <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="233"/>
+        <source>no disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="239"/>
+        <source>will not fit</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <location filename="../core/models/fit.py" line="247"/>
+        <source>{memory}; {disk}</source>
+        <translation>{memory}；{disk}</translation>
+    </message>
+    <message>
+        <location filename="../core/models/library.py" line="240"/>
+        <source>{model} {reason}.</source>
+        <translation>{model} {reason}。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/library.py" line="245"/>
+        <source>{model} {reason}. Nothing was downloaded. Pick a smaller model, or download it anyway (--anyway) to use on another machine.</source>
+        <translation>{model} {reason}。未下载任何内容。请选择更小的模型，或仍然下载（--anyway）以便在其他电脑上使用。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/openai_config.py" line="63"/>
+        <source>There is no preset {preset}. Choose one of: {choices}.</source>
+        <extracomment>PRESETS too: the Settings dialog lists them, and the window never imports a backend.</extracomment>
+        <translation>没有名为 {preset} 的预设。请从以下选择：{choices}。</translation>
+    </message>
+    <message>
+        <location filename="../core/models/openai_config.py" line="106"/>
+        <source>The environment variable {variable} (named for the API key) is not set or is empty. Set it to the server&apos;s key, or leave --api-key-env out.</source>
+        <translation>用于提供 API 密钥的环境变量 {variable} 未设置或为空。请把它设为服务器的密钥，或去掉 --api-key-env。</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="120"/>
+        <source>names no machine</source>
+        <extracomment>A settings file is a few hundred bytes; one larger than this is not settings, and reading it whole would let a runaway file (or /dev/zero behind a link) take the memory. ggml&apos;s own ceiling (``GGML_MAX_N_THREADS`` in ggml.h); 10**9 made llama.cpp allocate per-thread state until ``std::bad_alloc`` aborted the process (issue 16). Fixed, not derived from this machine&apos;s cores: a file copied from a bigger machine stays valid, and the backend fits the count to the machine. The largest context or answer a setting may ask for: 2**20 tokens. Even the smallest model&apos;s cache for that (SmolLM2-135M: ~23 KB a token) is ~23 GB, more than a desktop holds. llama.cpp clamps to what the model was trained on, but a server backend takes the number as given, and one past int64 (JSON allows any) cannot even be sent. The backends the factory can build (``desktop_app.core.models.factory.BACKEND_NAMES``, which imports this module, so the names are restated here; a test keeps them equal). The window&apos;s appearance: follow the desktop&apos;s light/dark scheme, or always one of them. The window&apos;s language: follow the system&apos;s (Chinese for any ``zh`` locale, else English), or always English, or always Simplified Chinese (the one translation shipped). The conversation&apos;s text size, in percent of the desktop&apos;s font: Ctrl+= and Ctrl+- step by ``TEXT_SIZE_STEP``. Below 70 % a 9 pt desktop font is under 7 pt, which no one reads; above 200 % a code line of 40 characters no longer fits a 1024 px window&apos;s chat column.</extracomment>
+        <translation>没有指明主机</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="127"/>
+        <location filename="../core/settings.py" line="130"/>
+        <source>has a port outside 1 to 65535</source>
+        <translation>中的端口不在 1 到 65535 之间</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="128"/>
+        <source>is not an address</source>
+        <translation>不是有效的地址</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="132"/>
+        <source>is not an http or https address</source>
+        <translation>不是 http 或 https 地址</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="135"/>
+        <source>names no valid machine</source>
+        <translation>没有指明有效的主机</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="145"/>
+        <source>is not one of {choices}</source>
+        <translation>不是以下之一：{choices}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="159"/>
+        <source>is not an http or https server address</source>
+        <translation>不是 http 或 https 服务器地址</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="164"/>
+        <source>holds &quot;=&quot;, which no variable name can</source>
+        <translation>含有变量名中不允许的“=”</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="176"/>
+        <source>is empty</source>
+        <translation>为空</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="235"/>
+        <location filename="../core/settings.py" line="303"/>
+        <location filename="../core/settings.py" line="312"/>
+        <source>one of {choices}</source>
+        <translation>以下之一：{choices}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="244"/>
+        <source>an Ollama address such as {example}</source>
+        <translation>一个 Ollama 地址（如 {example}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="247"/>
+        <source>{variable}, else {address}</source>
+        <translation>{variable}，未设置时为 {address}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="265"/>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="274"/>
+        <source>the name of a preset</source>
+        <translation>预设名称</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="280"/>
+        <source>a server address such as {example}</source>
+        <translation>服务器地址（如 {example}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="289"/>
+        <source>the name of an environment variable</source>
+        <translation>环境变量名</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="419"/>
+        <source>is not a regular file</source>
+        <translation>不是普通文件</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="429"/>
+        <source>is larger than {size}, far more than settings take</source>
+        <translation>大于 {size}，远超设置文件应有的大小</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="436"/>
+        <source>is not UTF-8 text (at byte {offset})</source>
+        <translation>不是 UTF-8 文本（在第 {offset} 字节处）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="443"/>
+        <source>is nested too deeply to be settings</source>
+        <translation>嵌套层级过深，不可能是设置文件</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="446"/>
+        <source>is not valid JSON ({reason} at line {line}, column {column})</source>
+        <translation>不是有效的 JSON（第 {line} 行第 {column} 列：{reason}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="454"/>
+        <source>is not valid JSON ({reason})</source>
+        <translation>不是有效的 JSON（{reason}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="458"/>
+        <source>is not a JSON object (it holds {kind})</source>
+        <translation>不是 JSON 对象（内容为：{kind}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="465"/>
+        <source>cannot be read ({reason})</source>
+        <translation>无法读取（{reason}）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="473"/>
+        <source>The settings file {path} {problem}; the defaults are used until it is fixed, and if settings are saved first it is kept beside it as {backup}.</source>
+        <translation>设置文件 {path} {problem}；修正之前将使用默认设置。如果在此之前保存了设置，原文件会以 {backup} 为名保留在同一文件夹中。</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="558"/>
+        <source>it {fault}</source>
+        <translation>该值{fault}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="559"/>
+        <source>an entry {fault}</source>
+        <translation>其中一项{fault}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="579"/>
+        <source>{wanted} from {minimum} to {maximum}</source>
+        <translation>介于 {minimum} 和 {maximum} 之间的{wanted}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="586"/>
+        <source>{wanted} of at least {minimum}</source>
+        <translation>不小于 {minimum} 的{wanted}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="591"/>
+        <source>Setting &quot;{name}&quot; should be {wanted}, not {value} ({reason}); using the default ({default}).</source>
+        <translation>设置“{name}”应为{wanted}，而不是 {value}（{reason}）；已改用默认值（{default}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="601"/>
+        <source>Setting &quot;{name}&quot; should be {wanted}, not {value}; using the default ({default}).</source>
+        <translation>设置“{name}”应为{wanted}，而不是 {value}；已改用默认值（{default}）。</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="612"/>
+        <source>{kind} (not shown, it is secret)</source>
+        <translation>{kind}（属于机密，不显示）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="621"/>
+        <source>empty</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="630"/>
+        <source>holds a NUL character</source>
+        <translation>含有 NUL 字符</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="634"/>
+        <source>holds a lone surrogate, which is not text</source>
+        <translation>含有不成对的代理字符，不是有效文本</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="664"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="722"/>
+        <source>{first} or {second}</source>
+        <translation>{first}或{second}</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="725"/>
+        <location filename="../core/settings.py" line="758"/>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="726"/>
+        <source>a whole number</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="727"/>
+        <location filename="../core/settings.py" line="756"/>
+        <source>a number</source>
+        <translation>数字</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="728"/>
+        <source>true or false</source>
+        <translation>布尔值（true 或 false）</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="735"/>
+        <source>a list of text</source>
+        <translation>文本列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="736"/>
+        <source>a list of whole numbers</source>
+        <translation>整数列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="737"/>
+        <source>a list of numbers</source>
+        <translation>数字列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="738"/>
+        <source>a list of true or false values</source>
+        <translation>布尔值列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="740"/>
+        <source>a list of {items}</source>
+        <translation>由{items}组成的列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="754"/>
+        <source>a true/false value</source>
+        <translation>布尔值</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="759"/>
+        <source>a list</source>
+        <translation>列表</translation>
+    </message>
+    <message>
+        <location filename="../core/settings.py" line="759"/>
+        <source>an object</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="134"/>
+        <source>The chat history {path} was written by a newer LocalSight ({detail}). Update LocalSight to open it; the file has not been changed.</source>
+        <extracomment>Where a damaged database was moved at this open, so the window can tell the user. How many answers a crash had left &apos;streaming&apos; and this open marked &apos;interrupted&apos;.</extracomment>
+        <translation>对话记录 {path} 由更新版本的 LocalSight 写入（{detail}）。请更新 LocalSight 后再打开；该文件未被改动。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="183"/>
+        <source>The chat history is closed.</source>
+        <translation>对话记录已关闭。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="527"/>
+        <location filename="../core/store/database.py" line="574"/>
+        <location filename="../core/store/database.py" line="816"/>
+        <location filename="../core/store/database.py" line="836"/>
+        <source>Message {message} is not in the chat history any more.</source>
+        <extracomment>The visible branch: from the conversation&apos;s active leaf up through the parents.</extracomment>
+        <translation>消息 {message} 已不在对话记录中。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="717"/>
+        <location filename="../core/store/database.py" line="861"/>
+        <source>Message {message} is not in conversation {conversation} any more.</source>
+        <translation>消息 {message} 已不在对话 {conversation} 中。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="898"/>
+        <location filename="../core/store/database.py" line="912"/>
+        <source>The image {image}… is not in the chat history any more.</source>
+        <translation>图片 {image}… 已不在对话记录中。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="998"/>
+        <location filename="../core/store/database.py" line="1005"/>
+        <source>Preset {preset} is not saved any more.</source>
+        <translation>预设 {preset} 已不存在。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="1011"/>
+        <source>A preset needs a name.</source>
+        <translation>预设需要一个名称。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="1021"/>
+        <source>A preset named “{name}” exists already; choose another name.</source>
+        <translation>已有名为“{name}”的预设，请换一个名称。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/database.py" line="1102"/>
+        <source>Conversation {conversation} is not in the chat history any more.</source>
+        <translation>对话 {conversation} 已不在对话记录中。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/db_file.py" line="112"/>
+        <source>Could not create the folder for the chat history ({folder}): {reason}. Check that you may write there.</source>
+        <translation>无法创建存放对话记录的文件夹（{folder}）：{reason}。请检查你是否有写入权限。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/db_file.py" line="200"/>
+        <source>The chat history {path} is damaged and could not be moved aside ({reason}). Move or rename it yourself, then start LocalSight again; it has not been deleted.</source>
+        <translation>对话记录 {path} 已损坏，且无法移到一旁（{reason}）。请自行移动或重命名它，然后重新启动 LocalSight；该文件没有被删除。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="118"/>
+        <source>Could not save</source>
+        <translation>无法保存</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="118"/>
+        <source>Could not read the chat history</source>
+        <translation>无法读取对话记录</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="119"/>
+        <source>Everything saved before is still there.</source>
+        <translation>之前保存的内容都还在。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="124"/>
+        <source>{lead}: the disk is full. Free some space and try again. {kept}</source>
+        <translation>{lead}：磁盘已满。请释放一些空间后重试。{kept}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="128"/>
+        <source>{lead}: the disk reported an error while using {path}. Check the disk or storage card, then try again. {kept}</source>
+        <translation>{lead}：使用 {path} 时磁盘报告了错误。请检查磁盘或存储卡，然后重试。{kept}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="136"/>
+        <source>{lead}: the chat history at {path} is read-only. Make its folder writable (or free the disk if it was remounted read-only), then try again. {kept}</source>
+        <translation>{lead}：对话记录 {path} 是只读的。请让它所在的文件夹可写（如果磁盘被重新挂载为只读，请先腾出磁盘空间），然后重试。{kept}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="144"/>
+        <source>{lead}: another program is holding the chat history at {path}. Close other LocalSight windows or commands and try again. {kept}</source>
+        <translation>{lead}：另一个程序正在占用对话记录 {path}。请关闭其他 LocalSight 窗口或命令后重试。{kept}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="152"/>
+        <source>{lead}: the chat history file {path} is damaged. Restart LocalSight: it will set the damaged file aside (never delete it) and start a fresh one.</source>
+        <translation>{lead}：对话记录文件 {path} 已损坏。请重新启动 LocalSight：它会把损坏的文件移到一旁（绝不删除），并新建一个。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="159"/>
+        <source>{lead}: the chat history at {path} cannot be opened. Check that its folder exists and that you may write to it.</source>
+        <translation>{lead}：无法打开对话记录 {path}。请检查它所在的文件夹是否存在，以及你是否有写入权限。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="166"/>
+        <source>{lead} ({path}): {error}. {kept}</source>
+        <translation>{lead}（{path}）：{error}。{kept}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/errors.py" line="169"/>
+        <source>{lead}: {error}.</source>
+        <translation>{lead}：{error}。</translation>
+    </message>
+    <message>
+        <location filename="../core/store/migrations.py" line="304"/>
+        <source>schema version {found} is newer than this release knows ({known})</source>
+        <translation>数据库结构版本 {found} 高于此版本所支持的 {known}</translation>
+    </message>
+    <message>
+        <location filename="../core/store/records.py" line="48"/>
+        <source>New chat</source>
+        <extracomment>What a conversation without a title is called in lists and exports; a ``message``, so the window can show it in the reader&apos;s language (``shown``).</extracomment>
+        <translation>新对话</translation>
     </message>
 </context>
 <context>
@@ -4354,7 +4909,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>用于不说明哪些模型接受图片的服务器（LM Studio、vLLM）。llama-server 会自行报告。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="310"/>
+        <location filename="../qt/settings/dialog.py" line="311"/>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -4477,14 +5032,32 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>正在连接服务器…</translation>
     </message>
     <message>
-        <location filename="../qt/models/transfers.py" line="217"/>
+        <location filename="../qt/models/transfers.py" line="218"/>
         <source>The pull was cancelled; Ollama resumes it next time.</source>
         <translation>已取消拉取；Ollama 下次会继续。</translation>
     </message>
     <message>
-        <location filename="../qt/models/transfers.py" line="221"/>
+        <location filename="../qt/models/transfers.py" line="222"/>
         <source>Ollama ended the pull without saying it succeeded.</source>
         <translation>Ollama 结束了拉取，但未报告成功。</translation>
+    </message>
+</context>
+<context>
+    <name>Workers</name>
+    <message>
+        <location filename="../qt/common/workers.py" line="33"/>
+        <source>Something went wrong: {kind}: {error}</source>
+        <translation>出错了：{kind}：{error}</translation>
+    </message>
+    <message>
+        <location filename="../qt/common/workers.py" line="149"/>
+        <source>pasted image</source>
+        <translation>粘贴的图片</translation>
+    </message>
+    <message>
+        <location filename="../qt/common/workers.py" line="162"/>
+        <source>{name} could not be opened: {error}</source>
+        <translation>无法打开 {name}：{error}</translation>
     </message>
 </context>
 </TS>

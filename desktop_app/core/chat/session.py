@@ -21,6 +21,7 @@ thread that runs the generation; the window relays them to the GUI thread as sig
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -41,7 +42,7 @@ from backends.base import (
     Stats,
     TextDelta,
 )
-from backends.messages import message
+from backends.messages import message, sentence_of
 from desktop_app.core.store.database import Store, StoredMessage
 
 __all__ = ["MAX_FLUSH_INTERVAL_S", "ChatSession", "SessionBusy", "SessionCallbacks"]
@@ -288,7 +289,9 @@ class ChatSession:
                         break
         except BackendError as failure:
             # A runtime aborted by stop() may raise; that is still a stop, not a failure.
-            state, error = ("interrupted", None) if cancel.cancelled else ("error", str(failure))
+            state, error = (
+                ("interrupted", None) if cancel.cancelled else ("error", sentence_of(failure))
+            )
             # The backend's partial text is what it added (a continued answer's start is
             # not in it): the longer of it and what arrived, after that start.
             if len(failure.partial_text) > len("".join(received)) - len(prefix):
@@ -312,6 +315,8 @@ class ChatSession:
             token_limit=options.max_tokens if limited and options.max_tokens else None,
         )
         final = self.store.message(row.id)
+        if error is not None:  # the stored row holds the English; the window translates this
+            final = dataclasses.replace(final, error=error)
         _call(hooks.on_finished, final)
         return final
 
