@@ -41,6 +41,8 @@ __all__ = [
     "english_plural",
     "fill",
     "message",
+    "message_from_data",
+    "message_to_data",
     "render",
     "sentence_of",
 ]
@@ -125,3 +127,55 @@ def sentence_of(error: BaseException) -> str:
     if len(error.args) == 1 and isinstance(error.args[0], Message):
         return error.args[0]
     return str(error)
+
+
+#: How deep a kept sentence may nest (a message whose value is a message …): real ones are
+#: 2-3 deep; a hostile file cannot make reading it recurse without end.
+_MAX_DEPTH = 8
+
+
+def message_to_data(text: object) -> dict[str, Any] | None:
+    """A ``Message`` as plain data (JSON-ready) so it can be kept and shown translated later
+    (a failed answer's error, read back from the chat database); None for anything else."""
+    if not isinstance(text, Message):
+        return None
+    values = {
+        name: message_to_data(value) if isinstance(value, Message) else str(value)
+        for name, value in text.values.items()
+    }
+    data: dict[str, Any] = {"template": text.template, "values": values}
+    if text.n is not None:
+        data["n"] = text.n
+    return data
+
+
+def message_from_data(data: object, english: str) -> str:
+    """The ``Message`` kept by ``message_to_data``, when it still says exactly ``english``;
+    else ``english`` itself: the kept English is the truth, and data that is damaged,
+    hand-edited or from another version never changes what a person reads."""
+    rebuilt = _rebuild(data, 0)
+    return rebuilt if rebuilt is not None and rebuilt == english else english
+
+
+def _rebuild(data: object, depth: int) -> Message | None:
+    if depth > _MAX_DEPTH or not isinstance(data, dict):
+        return None
+    template, values, n = data.get("template"), data.get("values", {}), data.get("n")
+    if not isinstance(template, str) or not isinstance(values, dict):
+        return None
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool)):
+        return None
+    rebuilt: dict[str, object] = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or name == "n":
+            return None
+        if isinstance(value, dict):
+            inner = _rebuild(value, depth + 1)
+            if inner is None:
+                return None
+            rebuilt[name] = inner
+        elif isinstance(value, str):
+            rebuilt[name] = value
+        else:
+            return None
+    return Message(template, n=n, **rebuilt)

@@ -21,7 +21,6 @@ thread that runs the generation; the window relays them to the GUI thread as sig
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -315,8 +314,6 @@ class ChatSession:
             token_limit=options.max_tokens if limited and options.max_tokens else None,
         )
         final = self.store.message(row.id)
-        if error is not None:  # the stored row holds the English; the window translates this
-            final = dataclasses.replace(final, error=error)
         _call(hooks.on_finished, final)
         return final
 

@@ -32,6 +32,7 @@ rescuing the file is ``db_file.py``; the schema is ``migrations.py``.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -42,7 +43,7 @@ from types import EllipsisType
 from typing import Any, Final
 
 from backends.base import GenerationOptions, ImageInput, Stats
-from backends.messages import message, sentence_of
+from backends.messages import message, message_from_data, message_to_data, sentence_of
 from desktop_app.core.store.db_file import ProcessLock, open_checked
 from desktop_app.core.store.errors import NotFound, StoreError, translate
 from desktop_app.core.store.migrations import SchemaTooNew, migrate
@@ -86,6 +87,18 @@ __all__ = [
 ]
 
 _SNIPPET_TOKENS: Final = 12
+
+
+def _error_of(english: str | None, kept: str | None) -> str | None:
+    """A stored error: its kept translatable sentence when there is one that still says the
+    stored English (``backends.messages.message_from_data``), else the English as stored."""
+    if english is None or kept is None:
+        return english
+    try:
+        data = json.loads(kept)
+    except (ValueError, RecursionError):
+        return english
+    return message_from_data(data, english)
 
 
 class Store:
@@ -470,7 +483,7 @@ class Store:
     )
     _MESSAGE_COLUMNS: Final = (
         "m.id, m.conversation_id, m.role, m.text, m.state, m.stats, m.error, m.created_at, "
-        "m.finish_reason, m.token_limit"
+        "m.finish_reason, m.token_limit, m.error_message"
     )
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
@@ -620,7 +633,7 @@ class Store:
             state=row[4],
             images=images,
             stats=stats_from_json(row[5]),
-            error=row[6],
+            error=_error_of(row[6], row[10]),
             created_at=row[7],
             versions=versions or (row[0],),
             finish_reason=row[8],
@@ -800,7 +813,9 @@ class Store:
         if stats is not None:
             changes["stats"] = stats_to_json(stats)
         if error is not None:
-            changes["error"] = error
+            changes["error"] = str(error)
+            kept = message_to_data(error)
+            changes["error_message"] = None if kept is None else json.dumps(kept)
         if finish_reason is not None:
             changes["finish_reason"] = finish_reason
         if token_limit is not None:

@@ -246,12 +246,18 @@ _V4_PINS_TITLES_PRESETS = _sql(
 # delete a 10 000-message chat, 0.1 s with it.
 _V5_PARENT_INDEX = _sql("CREATE INDEX messages_by_parent_id ON messages (parent_id)")
 
+# A failed answer's error is kept in English (``error``: exports and older readers use it)
+# and, beside it, as the translatable sentence it was (``backends.messages``: its template
+# and values, JSON), so a chat reopened later shows the failure in the reader's language.
+_V6_ERROR_MESSAGE = _sql("ALTER TABLE messages ADD COLUMN error_message TEXT")
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "conversations, messages, images", _V1_CORE),
     Migration(2, "full-text search over messages", _V2_SEARCH),
     Migration(3, "message versions (a tree of branches) and finish reasons", _V3_VERSIONS),
     Migration(4, "pinned chats, titles given by the person, presets", _V4_PINS_TITLES_PRESETS),
     Migration(5, "an index for deleting messages by their parent", _V5_PARENT_INDEX),
+    Migration(6, "a failed answer's error kept translatable", _V6_ERROR_MESSAGE),
 )
 LATEST_VERSION: Final[int] = MIGRATIONS[-1].version
 
