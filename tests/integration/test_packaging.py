@@ -115,6 +115,21 @@ def test_installed_app_answers_paris(installed: Path, tmp_path: Path) -> None:
     assert "Paris" in result.stdout
 
 
+def test_installed_app_speaks_chinese(installed: Path, tmp_path: Path) -> None:
+    """The bundle carries the translations the CLI reads (the .ts; the window's .qm beside
+    it): a Chinese system gets a backend's error in Chinese, and ``--json`` stays as it is."""
+    env = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    result = _run(
+        "ask", "hi", "--backend", "ollama", "--host", "http://127.0.0.1:9",
+        home=tmp_path, extra_env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "localsight：错误：Ollama 未在 http://127.0.0.1:9 运行" in result.stderr, result.stderr
+    bundle = Path("/opt/localsight")
+    assert list(bundle.rglob("localsight_zh_CN.qm")) and list(bundle.rglob("localsight_zh_CN.ts"))
+    assert list(bundle.rglob("qtbase_zh_CN.qm"))
+
+
 def test_installed_app_proves_its_cpu_variant_and_falls_back(
     installed: Path, tmp_path: Path
 ) -> None:
