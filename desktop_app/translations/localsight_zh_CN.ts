@@ -121,12 +121,12 @@
     <message>
         <location filename="../qt/models/catalog_text.py" line="105"/>
         <source>Gemma 4 turns (&lt;|turn&gt;user … &lt;turn|&gt;) from the GGUF&apos;s template, thinking off. Images keep their shape: 70 to 1120 tokens (an 800×600 photo: 221). Per-layer embeddings make the file larger than its 2B effective parameters suggest.</source>
-        <translation>使用 GGUF 模板中的 Gemma 4 对话轮次（&lt;|turn&gt;user … &lt;turn|&gt;），关闭思考。图片保持原有比例：70 到 1120 个 token（一张 800×600 的照片约 221 个）。由于逐层嵌入，文件比 2B 有效参数量看上去的要大。</translation>
+        <translation>使用 GGUF 模板中的 Gemma 4 对话轮次（&lt;|turn&gt;user … &lt;turn|&gt;），不启用思考模式。图片保持原有比例：70 到 1120 个 token（一张 800×600 的照片约 221 个）。由于采用逐层嵌入，文件比仅按 2B 有效参数量估计的要大。</translation>
     </message>
     <message>
         <location filename="../qt/models/catalog_text.py" line="111"/>
         <source>Vicuna-style template in this conversion; moondream answers short questions best (&quot;Describe the image.&quot;, &quot;What does the sign say?&quot;). 378 px SigLIP crops.</source>
-        <translation>此转换版本使用 Vicuna 风格的模板；moondream 最擅长回答简短的问题（如“描述这张图片。”“牌子上写着什么？”）。SigLIP 裁剪为 378 px。</translation>
+        <translation>此转换版本使用 Vicuna 风格的模板；moondream 最擅长回答简短的问题（如“描述这张图片。”“牌子上写着什么？”）。SigLIP 裁剪块为 378 px。</translation>
     </message>
     <message>
         <location filename="../qt/models/catalog_text.py" line="116"/>
@@ -518,7 +518,7 @@
     <message>
         <location filename="../cli/app.py" line="49"/>
         <source>what a bug report needs: llama.cpp build, CPU variant and why, memory, Qt</source>
-        <translation>报告问题所需的信息：llama.cpp 版本、CPU 变体及其原因、内存、Qt</translation>
+        <translation>报告问题所需的信息：llama.cpp 构建版本、CPU 变体及选用原因、内存、Qt</translation>
     </message>
     <message>
         <location filename="../cli/app.py" line="51"/>
@@ -608,7 +608,7 @@
     <message>
         <location filename="../cli/catalog.py" line="58"/>
         <source>delete a downloaded catalog model</source>
-        <translation>删除已下载的目录模型</translation>
+        <translation>删除从目录下载的模型</translation>
     </message>
     <message>
         <location filename="../cli/catalog.py" line="100"/>
@@ -687,7 +687,7 @@
     <message>
         <location filename="../cli/catalog.py" line="165"/>
         <source>This machine: {memory} memory, {free} free now; {disk} free disk for models.</source>
-        <translation>这台电脑：内存 {memory}，当前可用 {free}；模型磁盘可用 {disk}。</translation>
+        <translation>这台电脑：内存 {memory}，当前可用 {free}；模型文件夹所在磁盘可用 {disk}。</translation>
     </message>
     <message>
         <location filename="../cli/catalog.py" line="172"/>
@@ -728,7 +728,7 @@
     <message>
         <location filename="../cli/catalog.py" line="202"/>
         <source>* recommended here. Get it: localsight models download {id}</source>
-        <translation>* 为这台电脑推荐。下载：localsight models download {id}</translation>
+        <translation>* 表示推荐在这台电脑上使用。下载：localsight models download {id}</translation>
     </message>
     <message>
         <location filename="../cli/catalog.py" line="225"/>
@@ -819,7 +819,7 @@
     <message>
         <location filename="../cli/common.py" line="44"/>
         <source>Ollama&apos;s address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)</source>
-        <translation>Ollama 的地址（默认：你的设置，其次 OLLAMA_HOST，再次 127.0.0.1:11434）</translation>
+        <translation>Ollama 的地址（默认依次为：你的设置、OLLAMA_HOST、127.0.0.1:11434）</translation>
     </message>
     <message>
         <location filename="../cli/common.py" line="63"/>
@@ -855,7 +855,7 @@
     <message>
         <location filename="../cli/describe.py" line="63"/>
         <source>describe every image under folders into a JSONL/CSV file (resumable)</source>
-        <translation>描述文件夹中的每张图片，写入 JSONL/CSV 文件（可续做）</translation>
+        <translation>描述文件夹中的每张图片，写入 JSONL/CSV 文件（中断后可继续）</translation>
     </message>
     <message>
         <location filename="../cli/describe.py" line="65"/>
@@ -944,7 +944,7 @@
     <message>
         <location filename="../cli/history.py" line="31"/>
         <source>Write saved conversations to a folder, with their images as files in an images/ folder beside them. Prints the files written.</source>
-        <translation>把保存的对话写入一个文件夹，其中的图片作为文件放在旁边的 images/ 文件夹中。输出写入的文件。</translation>
+        <translation>把已保存的对话写入一个文件夹，对话中的图片以文件形式放在旁边的 images/ 文件夹中。完成后列出写入的文件。</translation>
     </message>
     <message>
         <location filename="../cli/history.py" line="41"/>
@@ -1076,7 +1076,7 @@
     <message>
         <location filename="../cli/openai.py" line="87"/>
         <source>treat model NAME as able to see images, for servers that do not say (repeat)</source>
-        <translation>把模型 NAME 视为能看图片，用于不报告此能力的服务器（可重复）</translation>
+        <translation>把模型 NAME 视为能识别图片，用于不报告此能力的服务器（可重复）</translation>
     </message>
     <message>
         <location filename="../cli/progress.py" line="31"/>
@@ -2543,12 +2543,12 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../../backends/ollama/errors.py" line="177"/>
         <source>{model} does not fit in the memory Ollama has: {detail}. Close other programs, or pick a smaller model or a smaller context size.</source>
-        <translation>Ollama 可用的内存放不下 {model}：{detail}。请关闭其他程序，或选择更小的模型、更短的上下文长度。</translation>
+        <translation>{model} 所需的内存超出了 Ollama 的可用内存：{detail}。请关闭其他程序，或选择更小的模型、更短的上下文长度。</translation>
     </message>
     <message>
         <location filename="../../backends/ollama/errors.py" line="179"/>
         <source>The model</source>
-        <translation>模型</translation>
+        <translation>该模型</translation>
     </message>
     <message>
         <location filename="../../backends/ollama/errors.py" line="187"/>
@@ -2564,7 +2564,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <location filename="../../backends/ollama/errors.py" line="200"/>
         <location filename="../../backends/openai_compat/errors.py" line="244"/>
         <source>the model</source>
-        <translation>模型</translation>
+        <translation>该模型</translation>
     </message>
     <message>
         <location filename="../../backends/ollama/errors.py" line="207"/>
@@ -3015,7 +3015,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../core/chat/import_chat.py" line="369"/>
         <source>The export&apos;s {where} have a stop list that is not text.</source>
-        <translation>导出文件中{where}的 stop 列表不是文本。</translation>
+        <translation>导出文件中{where}的 stop 列表含有非文本的项。</translation>
     </message>
     <message>
         <location filename="../core/chat/import_chat.py" line="375"/>
@@ -3029,23 +3029,23 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>导出文件中{where}没有给回答留出任何空间。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="148"/>
+        <location filename="../core/chat/session.py" line="147"/>
         <source>There is nothing to answer yet: send a message first.</source>
         <extracomment>The promise made to the user: never more than this much of a streamed answer at risk. The assistant&apos;s &apos;streaming&apos; row exists (its id is where the answer will be saved). The final row: complete, interrupted (stopped) or error. Something the person should know about how the answer came about (``Done.notice``, e.g. the engine switched CPU variant); called before ``on_finished``.</extracomment>
         <translation>还没有可回答的内容：请先发送一条消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="177"/>
+        <location filename="../core/chat/session.py" line="176"/>
         <source>Only your own messages in this conversation can be edited.</source>
         <translation>只能编辑此对话中你自己发送的消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="209"/>
+        <location filename="../core/chat/session.py" line="208"/>
         <source>Only the last answer of the chat can be continued, once it has text.</source>
-        <translation>只能继续对话中的最后一条回答，且它已有文字。</translation>
+        <translation>只能继续对话中的最后一条回答，且该回答须已有内容。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="400"/>
+        <location filename="../core/chat/session.py" line="397"/>
         <source>LocalSight is still answering in this conversation. Stop the answer or wait for it to finish, then send again.</source>
         <translation>LocalSight 仍在回答此对话。请停止回答或等它完成，然后再发送。</translation>
     </message>
@@ -3301,7 +3301,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <location filename="../core/images.py" line="300"/>
         <location filename="../core/images.py" line="347"/>
         <source>The image</source>
-        <translation>图片</translation>
+        <translation>该图片</translation>
     </message>
     <message>
         <location filename="../core/images.py" line="309"/>
@@ -3499,12 +3499,12 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../core/models/catalog.py" line="124"/>
         <source>There is no catalog model called {model}. Choose one of: {choices}.</source>
-        <translation>目录中没有名为 {model} 的模型。请从以下选择：{choices}。</translation>
+        <translation>目录中没有名为 {model} 的模型。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
         <location filename="../core/models/factory.py" line="80"/>
         <source>Unknown backend {backend}. Choose one of: {choices}.</source>
-        <translation>未知的后端 {backend}。请从以下选择：{choices}。</translation>
+        <translation>未知的后端 {backend}。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
         <location filename="../core/models/factory.py" line="103"/>
@@ -3602,7 +3602,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <location filename="../core/models/openai_config.py" line="63"/>
         <source>There is no preset {preset}. Choose one of: {choices}.</source>
         <extracomment>PRESETS too: the Settings dialog lists them, and the window never imports a backend.</extracomment>
-        <translation>没有名为 {preset} 的预设。请从以下选择：{choices}。</translation>
+        <translation>没有名为 {preset} 的预设。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
         <location filename="../core/models/openai_config.py" line="106"/>
@@ -3861,55 +3861,55 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="134"/>
+        <location filename="../core/store/database.py" line="147"/>
         <source>The chat history {path} was written by a newer LocalSight ({detail}). Update LocalSight to open it; the file has not been changed.</source>
         <extracomment>Where a damaged database was moved at this open, so the window can tell the user. How many answers a crash had left &apos;streaming&apos; and this open marked &apos;interrupted&apos;.</extracomment>
         <translation>对话记录 {path} 由更新版本的 LocalSight 写入（{detail}）。请更新 LocalSight 后再打开；该文件未被改动。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="183"/>
+        <location filename="../core/store/database.py" line="196"/>
         <source>The chat history is closed.</source>
         <translation>对话记录已关闭。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="527"/>
-        <location filename="../core/store/database.py" line="574"/>
-        <location filename="../core/store/database.py" line="816"/>
-        <location filename="../core/store/database.py" line="836"/>
+        <location filename="../core/store/database.py" line="540"/>
+        <location filename="../core/store/database.py" line="587"/>
+        <location filename="../core/store/database.py" line="831"/>
+        <location filename="../core/store/database.py" line="851"/>
         <source>Message {message} is not in the chat history any more.</source>
         <extracomment>The visible branch: from the conversation&apos;s active leaf up through the parents.</extracomment>
         <translation>消息 {message} 已不在对话记录中。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="717"/>
-        <location filename="../core/store/database.py" line="861"/>
+        <location filename="../core/store/database.py" line="730"/>
+        <location filename="../core/store/database.py" line="876"/>
         <source>Message {message} is not in conversation {conversation} any more.</source>
         <translation>消息 {message} 已不在对话 {conversation} 中。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="898"/>
-        <location filename="../core/store/database.py" line="912"/>
+        <location filename="../core/store/database.py" line="913"/>
+        <location filename="../core/store/database.py" line="927"/>
         <source>The image {image}… is not in the chat history any more.</source>
         <translation>图片 {image}… 已不在对话记录中。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="998"/>
-        <location filename="../core/store/database.py" line="1005"/>
+        <location filename="../core/store/database.py" line="1013"/>
+        <location filename="../core/store/database.py" line="1020"/>
         <source>Preset {preset} is not saved any more.</source>
         <translation>预设 {preset} 已不存在。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="1011"/>
+        <location filename="../core/store/database.py" line="1026"/>
         <source>A preset needs a name.</source>
         <translation>预设需要一个名称。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="1021"/>
+        <location filename="../core/store/database.py" line="1036"/>
         <source>A preset named “{name}” exists already; choose another name.</source>
         <translation>已有名为“{name}”的预设，请换一个名称。</translation>
     </message>
     <message>
-        <location filename="../core/store/database.py" line="1102"/>
+        <location filename="../core/store/database.py" line="1117"/>
         <source>Conversation {conversation} is not in the chat history any more.</source>
         <translation>对话 {conversation} 已不在对话记录中。</translation>
     </message>
@@ -3941,7 +3941,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../core/store/errors.py" line="124"/>
         <source>{lead}: the disk is full. Free some space and try again. {kept}</source>
-        <translation>{lead}：磁盘已满。请释放一些空间后重试。{kept}</translation>
+        <translation>{lead}：磁盘已满。请清理一些空间后重试。{kept}</translation>
     </message>
     <message>
         <location filename="../core/store/errors.py" line="128"/>
@@ -3979,7 +3979,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{lead}：{error}。</translation>
     </message>
     <message>
-        <location filename="../core/store/migrations.py" line="304"/>
+        <location filename="../core/store/migrations.py" line="310"/>
         <source>schema version {found} is newer than this release knows ({known})</source>
         <translation>数据库结构版本 {found} 高于此版本所支持的 {known}</translation>
     </message>
