@@ -39,7 +39,7 @@ from backends.base import (
     TextDelta,
     check_request,
 )
-from backends.messages import message
+from backends.messages import message, sentence_of
 from backends.ollama.errors import Phase, translate
 from backends.ollama.guard import ConnectionGuard
 from backends.ollama.host import is_local, plain_http_warning, resolve_host
@@ -309,7 +309,7 @@ class OllamaBackend:
             except Exception as error:
                 problem = self._error(error, "request", entry.model)
                 self.problems.append(
-                    message("{model}: {problem}", model=entry.model, problem=problem)
+                    message("{model}: {problem}", model=entry.model, problem=sentence_of(problem))
                 )
                 details = entry.details
                 info = ModelInfo(

@@ -114,6 +114,8 @@ def main(argv: Sequence[str] | None = None, *, open_window: OpenWindow | None = 
             err.write(tr("localsight: error: {error}", error=error_text(error)) + "\n")
         else:
             name = type(error).__name__
-            text = tr("localsight: unexpected error: {name}: {error}", name=name, error=error)
+            text = tr(
+                "localsight: unexpected error: {name}: {error}", name=name, error=error_text(error)
+            )
             err.write(text + "\n")
         return EXIT_ERROR

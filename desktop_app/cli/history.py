@@ -57,7 +57,7 @@ def _open_store(paths: AppPaths, err: TextIO) -> Store:
         err.write(note + "\n")
     if store.interrupted_count:
         note = tr(
-            "localsight: note: %n answer(s) cut off by a crash are kept, marked interrupted.",
+            "localsight: note: kept %n answer(s) cut off by a crash, marked interrupted.",
             n=store.interrupted_count,
         )
         err.write(note + "\n")

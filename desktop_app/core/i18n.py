@@ -44,13 +44,11 @@ APP_CATALOG = "localsight"
 
 
 def environment_languages(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The system's languages from the environment, first choice first, in Qt's order on
-    Linux and the BSDs (``LANGUAGE``'s list, else the first of ``LC_ALL``, ``LC_MESSAGES``,
-    ``LANG``); empty when none is set or on Windows and macOS (where the caller asks the
-    system: Qt's ``uiLanguages``, or ``locale``)."""
+    """The system's languages from the environment, first choice first, in Qt's order
+    (``LANGUAGE``'s list, else the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``); empty
+    when none is set.  On Windows these are rarely set (the caller then asks the system);
+    on macOS a terminal sets ``LANG`` from the system's language."""
     env = os.environ if environ is None else environ
-    if sys.platform in ("win32", "darwin"):
-        return []
     listed = [part for part in env.get("LANGUAGE", "").split(":") if part]
     if listed:
         return listed
@@ -73,12 +71,27 @@ def language_of(languages: Sequence[str]) -> str:
 
 
 def system_language(environ: Mapping[str, str] | None = None) -> str:
-    """The system's language without Qt: the environment, else Python's ``locale``."""
-    languages = environment_languages(environ)
-    if not languages:
-        code = locale.getlocale(locale.LC_MESSAGES if hasattr(locale, "LC_MESSAGES") else 0)[0]
-        languages = [code or ""]
+    """The system's language without Qt: the environment, else the system's own setting
+    (Windows' user interface language, else Python's ``locale``); English when none of
+    them can be read -- never an error, as this runs before every command."""
+    languages = environment_languages(environ) or [_platform_language()]
     return language_of(languages)
+
+
+def _platform_language() -> str:
+    """The language the operating system's settings name ("" when unknown)."""
+    if sys.platform == "win32":
+        try:
+            import ctypes
+
+            lcid = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]
+            return locale.windows_locale.get(int(lcid), "")
+        except (AttributeError, OSError, ValueError):
+            return ""
+    try:
+        return locale.getlocale(locale.LC_CTYPE)[0] or ""
+    except (ValueError, TypeError):  # a locale name Python does not know, a mixed LC_ALL
+        return ""
 
 
 def wanted_language(preference: str, system: str | None = None) -> str:

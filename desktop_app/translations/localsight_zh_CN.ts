@@ -539,7 +539,7 @@
         <translation>localsight：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../cli/app.py" line="117"/>
+        <location filename="../cli/app.py" line="118"/>
         <source>localsight: unexpected error: {name}: {error}</source>
         <translation>localsight：意外错误：{name}：{error}</translation>
     </message>
@@ -968,9 +968,9 @@
     </message>
     <message numerus="yes">
         <location filename="../cli/history.py" line="60"/>
-        <source>localsight: note: %n answer(s) cut off by a crash are kept, marked interrupted.</source>
+        <source>localsight: note: kept %n answer(s) cut off by a crash, marked interrupted.</source>
         <translation>
-            <numerusform>localsight：提示：%n 条因崩溃而中断的回答已保留，并标记为已中断。</numerusform>
+            <numerusform>localsight：提示：已保留 %n 条因崩溃而中断的回答，并标记为已中断。</numerusform>
         </translation>
     </message>
     <message>
@@ -3045,7 +3045,12 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>只能继续对话中的最后一条回答，且该回答须已有内容。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="397"/>
+        <location filename="../core/chat/session.py" line="337"/>
+        <source>{kind}: {error}</source>
+        <translation>{kind}：{error}</translation>
+    </message>
+    <message>
+        <location filename="../core/chat/session.py" line="401"/>
         <source>LocalSight is still answering in this conversation. Stop the answer or wait for it to finish, then send again.</source>
         <translation>LocalSight 仍在回答此对话。请停止回答或等它完成，然后再发送。</translation>
     </message>

@@ -126,3 +126,25 @@ def test_the_cli_follows_the_choice_and_falls_back_to_english(catalog: Catalog) 
         assert cli_i18n.tr("%n image(s) described", n=1) == "1 image described"
     finally:
         cli_i18n.use_language("en")
+
+
+def test_the_system_language_never_fails_where_the_locale_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It runs before every command: a locale Python cannot parse (a mixed ``LC_ALL``, a
+    Windows name like "Chinese (Simplified)_China.936") means English, not a traceback."""
+    import locale
+
+    from desktop_app.core import i18n
+
+    def broken(category: int) -> tuple[str | None, str | None]:
+        raise TypeError("category LC_ALL is not supported")
+
+    monkeypatch.setattr(locale, "getlocale", broken)
+    assert system_language({}) == "en"
+    monkeypatch.setattr(locale, "getlocale", lambda category: ("zh_CN", "UTF-8"))
+    assert system_language({}) == "zh_CN"
+    monkeypatch.setattr(i18n.sys, "platform", "win32")  # no ctypes.windll here: English
+    assert system_language({}) == "en"
+    monkeypatch.setattr(i18n.sys, "platform", "darwin")  # a terminal's LANG counts there
+    assert system_language({"LANG": "zh_CN.UTF-8"}) == "zh_CN"

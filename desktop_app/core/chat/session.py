@@ -331,7 +331,11 @@ class ChatSession:
     def _finish_quietly(
         self, message_id: int, text: str, state: str, stats: Stats | None, failure: BaseException
     ) -> None:
-        error = None if state == "interrupted" else f"{type(failure).__name__}: {failure}"
+        error = (
+            None
+            if state == "interrupted"
+            else message("{kind}: {error}", kind=type(failure).__name__, error=sentence_of(failure))
+        )
         # The original failure is the one to report. If this write fails too, the row stays
         # 'streaming' and becomes 'interrupted' (text up to the last flush) at the next start.
         with contextlib.suppress(Exception):

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.qt.common.i18n import translator
+from desktop_app.qt.common.i18n import shown, translator
 from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
@@ -146,7 +146,7 @@ class Sidebar(QWidget):
             self.list.clear()
             for row in rows:
                 conversation_id = getattr(row, "conversation_id", None) or row.id
-                title = row.title or tr("New chat")
+                title = shown(row.title) or tr("New chat")
                 item = QListWidgetItem(title)
                 snippet = getattr(row, "snippet", None)
                 item.setToolTip(literal_html(snippet or title))  # chat text: plain.py

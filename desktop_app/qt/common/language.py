@@ -24,6 +24,7 @@ first choice is German reads English, the source, not Chinese from further down 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def system_languages(environ: Mapping[str, str] | None = None) -> list[str]:
     reads the same, but keeps part of it from start-up, so a test (or a launcher) that sets
     them later would not be seen.  Elsewhere, or with none of them set, Qt's ``uiLanguages``.
     """
+    if sys.platform in ("win32", "darwin"):  # as Qt does: the system's own list there
+        return list(QLocale.system().uiLanguages())
     return environment_languages(environ) or list(QLocale.system().uiLanguages())
 
 

@@ -32,7 +32,7 @@ from desktop_app.qt.chat.chat_view import ChatView
 from desktop_app.qt.chat.composer import NOTICE_CHAT, NOTICE_MODEL, Composer
 from desktop_app.qt.chat.message_widget import MessageWidget
 from desktop_app.qt.chat.sidebar import Sidebar
-from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, translator
+from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, shown, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.workers import GenerationRunner
 from desktop_app.qt.controllers.lease import BackendLease
@@ -211,7 +211,7 @@ class ChatController(QObject):
         self.views.sidebar.mark_current(conversation_id)
         self.views.composer.stop_editing()  # an edit belongs to the chat it was started in
         self._show_conversation(messages)
-        title = summary.title or tr("New chat")  # not inside the f-string: lupdate reads it
+        title = shown(summary.title) or tr("New chat")  # not inside the f-string: lupdate reads it
         self.title_changed.emit(f"LocalSight — {title}")
         if summary.model:
             match = next((m for m in self.state.models if m.id == summary.model), None)
@@ -255,7 +255,7 @@ class ChatController(QObject):
                 widget.show_status(self._stage_line())
 
     def rename_conversation(self, conversation_id: int) -> None:
-        current = self.state.store.conversation(conversation_id).title
+        current = shown(self.state.store.conversation(conversation_id).title)
         title = TextDialog.ask(self._dialog_parent, tr("Rename chat"), tr("Title:"), current)
         if title:
             self.state.store.rename_conversation(conversation_id, title)
@@ -293,7 +293,7 @@ class ChatController(QObject):
         self.branch_changed.emit()
 
     def delete_conversation(self, conversation_id: int) -> None:
-        title = self.state.store.conversation(conversation_id).title or tr("this chat")
+        title = shown(self.state.store.conversation(conversation_id).title) or tr("this chat")
         if not ask(
             self._dialog_parent,
             tr("Delete chat"),
@@ -390,7 +390,7 @@ class ChatController(QObject):
         if self.generation is None or self._answering_here():
             return False
         try:
-            title = self.state.store.conversation(self.generation.conversation_id).title
+            title = shown(self.state.store.conversation(self.generation.conversation_id).title)
         except StoreError:
             title = ""
         self._busy_notice = tr(
@@ -621,7 +621,7 @@ class ChatController(QObject):
         self.refresh_conversations()
         if self._answering_here():
             try:
-                title = self.state.store.conversation(message.conversation_id).title
+                title = shown(self.state.store.conversation(message.conversation_id).title)
             except StoreError:
                 return
             self.title_changed.emit(f"LocalSight — {title}")

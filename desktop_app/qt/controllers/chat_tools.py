@@ -301,7 +301,7 @@ class ChatToolsController(QObject):
             self.status.emit(tr("Open a chat to export it."))
             return
         try:
-            title = self.state.store.conversation(conversation_id).title
+            title = shown(self.state.store.conversation(conversation_id).title)
         except StoreError as error:
             self.status.emit(error_text(error))
             return
