@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
+from backends.messages import message
+
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "cancelled"]
 
@@ -396,13 +398,16 @@ def check_request(info: ModelInfo, request: ChatRequest) -> None:
     """Refuse a request the model cannot serve, before any work starts."""
     if request.images and not info.capabilities.vision:
         raise VisionNotSupported(
-            f"{info.name} cannot see images. Remove the images, or pick a model with "
-            "vision (for a GGUF file, also give its mmproj projector file)."
+            message(
+                "{model} cannot see images. Remove the images, or pick a model with "
+                "vision (for a GGUF file, also give its mmproj projector file).",
+                model=info.name,
+            )
         )
     if not request.messages:
-        raise BackendError("There is nothing to send: the conversation is empty.")
+        raise BackendError(message("There is nothing to send: the conversation is empty."))
     if request.continue_last and request.messages[-1].role != "assistant":
-        raise BackendError("There is no answer to continue: the last message is not one.")
+        raise BackendError(message("There is no answer to continue: the last message is not one."))
 
 
 def without_echo(chunks: Iterator[Chunk], start: str) -> Iterator[Chunk]:
