@@ -3,7 +3,8 @@
 Every backend (in-process llama.cpp, Ollama over HTTP, later OpenAI-compatible servers)
 speaks this one protocol and these frozen value types, so the session, the CLI and the
 window never learn which runtime answers.  Errors form one family whose messages a person
-can act on: the UI shows ``str(error)`` as it is.
+can act on, raised with a ``backends.messages.message`` so the window and the CLI show them
+in the person's language (``str(error)`` is the English).
 
 This module is imported by the GUI at start-up: it must stay free of Qt and of heavy
 native modules.
