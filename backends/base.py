@@ -3,7 +3,8 @@
 Every backend (in-process llama.cpp, Ollama over HTTP, later OpenAI-compatible servers)
 speaks this one protocol and these frozen value types, so the session, the CLI and the
 window never learn which runtime answers.  Errors form one family whose messages a person
-can act on: the UI shows ``str(error)`` as it is.
+can act on, raised with a ``backends.messages.message`` so the window and the CLI show them
+in the person's language (``str(error)`` is the English).
 
 This module is imported by the GUI at start-up: it must stay free of Qt and of heavy
 native modules.
@@ -16,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
+
+from backends.messages import message
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "cancelled"]
@@ -396,13 +399,16 @@ def check_request(info: ModelInfo, request: ChatRequest) -> None:
     """Refuse a request the model cannot serve, before any work starts."""
     if request.images and not info.capabilities.vision:
         raise VisionNotSupported(
-            f"{info.name} cannot see images. Remove the images, or pick a model with "
-            "vision (for a GGUF file, also give its mmproj projector file)."
+            message(
+                "{model} cannot see images. Remove the images, or pick a model with "
+                "vision (for a GGUF file, also give its mmproj projector file).",
+                model=info.name,
+            )
         )
     if not request.messages:
-        raise BackendError("There is nothing to send: the conversation is empty.")
+        raise BackendError(message("There is nothing to send: the conversation is empty."))
     if request.continue_last and request.messages[-1].role != "assistant":
-        raise BackendError("There is no answer to continue: the last message is not one.")
+        raise BackendError(message("There is no answer to continue: the last message is not one."))
 
 
 def without_echo(chunks: Iterator[Chunk], start: str) -> Iterator[Chunk]:

@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from backends.messages import message
+
 MemoryLevel = Literal["fits", "tight", "too-big", "unknown"]
 GIB = 1024**3
 OS_RESERVE_BYTES = 1 * GIB
@@ -91,5 +93,10 @@ def gb(value: int) -> str:
 
 
 def machine_limit(total: int) -> str:
-    """Why a too-big need will never fit, whatever is closed: the machine and its reserve."""
-    return f"this machine has {gb(total)} and the system keeps about {gb(os_reserve(total))} of it"
+    """Why a too-big need will never fit, whatever is closed: the machine and its reserve
+    (a ``message``: it is a part of the sentences that refuse a model)."""
+    return message(
+        "this machine has {total} and the system keeps about {reserve} of it",
+        total=gb(total),
+        reserve=gb(os_reserve(total)),
+    )

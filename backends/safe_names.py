@@ -20,6 +20,8 @@ import re
 import unicodedata
 from typing import Final
 
+from backends.messages import message
+
 __all__ = [
     "MAX_NAME_BYTES",
     "UnsafeName",
@@ -70,31 +72,33 @@ def plain_name_problem(value: object) -> str | None:
     A plain name is a non-empty string that is not ``.`` or ``..``, holds no path separator
     (``/`` or ``\\``), no ``:``, no NUL or other control character, and fits in
     ``MAX_NAME_BYTES`` bytes of UTF-8.  Such a name joined to a folder always names an
-    entry directly in that folder, on every platform.
+    entry directly in that folder, on every platform.  The reason is a ``message``: it ends
+    up in sentences a person reads.
     """
     if not isinstance(value, str):
-        return "it is not text"
+        return message("it is not text")
     if not value:
-        return "it is empty"
+        return message("it is empty")
     if value in {".", ".."}:
-        return "it names a folder, not a file"
+        return message("it names a folder, not a file")
     if any(ch in _FORBIDDEN for ch in value):
-        return "it contains a path separator, ':' or NUL"
+        return message("it contains a path separator, ':' or NUL")
     if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
-        return "it contains a control character"
+        return message("it contains a control character")
     try:
         encoded = value.encode("utf-8")
     except UnicodeEncodeError:
-        return "it is not valid text"
+        return message("it is not valid text")
     if len(encoded) > MAX_NAME_BYTES:
-        return f"it is longer than {MAX_NAME_BYTES} bytes"
+        return message("it is longer than {limit} bytes", limit=MAX_NAME_BYTES)
     return None
 
 
-def plain_file_name(value: object, what: str = "file name") -> str:
+def plain_file_name(value: object, what: str | None = None) -> str:
     """``value`` itself if it is a plain file name (see ``plain_name_problem``).
 
-    Raises ``UnsafeName`` naming ``what`` and the reason otherwise; the value is quoted
+    Raises ``UnsafeName`` naming ``what`` (a ``message`` such as ``message("file name")``,
+    the default) and the reason otherwise; the value is quoted
     with ``repr`` so a hostile name cannot forge the rest of the message (new lines,
     terminal escapes).
     """
@@ -102,4 +106,11 @@ def plain_file_name(value: object, what: str = "file name") -> str:
     if problem is None and isinstance(value, str):
         return value
     shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "…"
-    raise UnsafeName(f"The {what} {shown} is not a plain file name: {problem}.")
+    raise UnsafeName(
+        message(
+            "The {what} {name} is not a plain file name: {problem}.",
+            what=message("file name") if what is None else what,
+            name=shown,
+            problem=problem,
+        )
+    )

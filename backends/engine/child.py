@@ -57,6 +57,7 @@ from backends.engine.protocol import (
 from backends.llama_cpp import LlamaCppBackend, cpu_variants
 from backends.llama_cpp.backend import RequestStage
 from backends.llama_cpp.cpu_probe import execute_illegal_instruction, prepare_native_child
+from backends.messages import message
 
 TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 # Comma-separated CPU variant names: an engine running one of them executes an illegal
@@ -168,7 +169,9 @@ class _Server:
             return backend.register(str(args[0]), None if mmproj is None else str(mmproj))
         if method == "default_model_id":
             return backend.default_model_id()
-        raise BackendError(f"The model engine does not know the request {method!r}.")
+        raise BackendError(
+            message("The model engine does not know the request {request}.", request=repr(method))
+        )
 
     def _start_chat(self, message: Chat) -> None:
         cancel = CancelToken()
@@ -205,7 +208,7 @@ class _Server:
         # Done goes out only once the stream is exhausted, i.e. once the backend has released
         # its one-generation lock: the app may send the next chat the moment it reads Done.
         if done is None:  # never expected; still, the app must not wait forever
-            done_error = GenerationFailed("The answer ended without finishing.")
+            done_error = GenerationFailed(message("The answer ended without finishing."))
             self.send(Failure(chat_id, error_to_wire(done_error, "".join(parts))))
         else:
             self.send(Piece(chat_id, done))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from backends.engine.protocol import Stage
+from backends.messages import message
 
 _LOG_TAIL_BYTES = 16 * 1024
 _REASON_PATTERNS = (
@@ -40,13 +41,13 @@ class EngineExit:
         """How llama.cpp stopped: "signal SIGABRT", "exit code 3", ..."""
         code = self.exitcode
         if code is None:
-            return "no exit status"
+            return message("no exit status")
         if code < 0:
             try:
-                return f"signal {signal.Signals(-code).name}"
+                return message("signal {signal}", signal=signal.Signals(-code).name)
             except ValueError:
-                return f"signal {-code}"
-        return f"exit code {code}"
+                return message("signal {signal}", signal=str(-code))
+        return message("exit code {code}", code=str(code))
 
 
 def read_reason(log: BinaryIO) -> str:
@@ -65,28 +66,42 @@ def read_reason(log: BinaryIO) -> str:
     return ""
 
 
+def exit_detail(exit: EngineExit) -> str:
+    """How the engine stopped and, when its log says, why: "signal SIGABRT: GGML_ASSERT(…)
+    failed" (the reason is llama.cpp's own words, a value of the ``message``)."""
+    if exit.reason:
+        return message("{how}: {reason}", how=exit.how, reason=exit.reason)
+    return exit.how
+
+
 def crash_message(exit: EngineExit, stage: Stage) -> str:
-    """What the user reads when the engine died during ``stage``."""
+    """What the user reads when the engine died during ``stage`` (a ``message``; the last
+    line of the engine's log, llama.cpp's own words, goes in as it is)."""
     what = {
-        "starting": "while starting",
-        "loading": "while loading",
-        "answering": "while answering",
-        "working": "while reading model files",
+        "starting": message("while starting"),
+        "loading": message("while loading"),
+        "answering": message("while answering"),
+        "working": message("while reading model files"),
     }[stage]
-    detail = exit.how + (f": {exit.reason}" if exit.reason else "")
+    detail = exit_detail(exit)
     if exit.exitcode == -signal.SIGKILL:
-        advice = (
+        advice = message(
             "The system may have run out of memory; close other programs or pick a smaller "
             "model. The app is fine."
         )
     elif exit.exitcode == -signal.SIGILL:
-        advice = (
+        advice = message(
             "This computer's processor rejected an instruction llama.cpp used. The app is "
             "fine; run `localsight doctor` for details."
         )
     else:
-        advice = (
+        advice = message(
             "The file may be damaged or made for a newer llama.cpp; the app is fine, pick "
             "another model."
         )
-    return f"The model crashed {what} (llama.cpp stopped with {detail}). {advice}"
+    return message(
+        "The model crashed {stage} (llama.cpp stopped with {detail}). {advice}",
+        stage=what,
+        detail=detail,
+        advice=advice,
+    )

@@ -48,6 +48,7 @@ from backends.engine.protocol import (
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
 from backends.llama_cpp import cpu_variants, native
+from backends.messages import message, sentence_of
 
 _T = TypeVar("_T")
 
@@ -133,7 +134,7 @@ class EngineBackend:
             except EngineCrashed:
                 raise
             except BackendError as error:  # the file went away since: say so, carry on
-                self._problems.append(str(error))
+                self._problems.append(sentence_of(error))
 
     def _take_engine(self) -> EngineProcess | None:
         # Deliberately without the lock: a stop must not wait behind a request being set up.
@@ -221,8 +222,10 @@ class EngineBackend:
             except queue.Empty:
                 engine.kill()
                 raise EngineCrashed(
-                    "The model engine stopped responding and was stopped; the app is fine. "
-                    "Try again."
+                    message(
+                        "The model engine stopped responding and was stopped; the app is "
+                        "fine. Try again."
+                    )
                 ) from None
             if isinstance(item, Reply):
                 return item
@@ -312,15 +315,20 @@ class EngineBackend:
             choice = cpu_variants.reject(failed, "stopped by SIGILL while answering")
         except cpu_variants.NoUsableVariant as error:
             raise EngineCrashed(
-                "This computer's processor rejected an instruction llama.cpp used, and no "
-                f"compatible mode is left ({error}). Run `localsight doctor` and include "
-                "its output in a bug report. The app is fine.",
+                message(
+                    "This computer's processor rejected an instruction llama.cpp used, and "
+                    "no compatible mode is left ({reason}). Run `localsight doctor` and "
+                    "include its output in a bug report. The app is fine.",
+                    reason=sentence_of(error),
+                ),
                 partial_text=crash.partial_text,
                 signal=crash.signal,
             ) from None
-        return (
+        return message(
             "This computer's processor rejected an instruction set; LocalSight switched to a "
-            f"compatible mode ({failed} → {choice.variant})."
+            "compatible mode ({failed} → {variant}).",
+            failed=failed,
+            variant=str(choice.variant),
         )
 
     def _settle_previous_answer(self) -> None:
@@ -329,7 +337,9 @@ class EngineBackend:
         if active is None or active.finished or not active.engine.alive:
             return  # an answer on a dead engine ends at its next read; it blocks nothing
         if not active.abandoned:
-            raise BackendError("The model is still answering another request. Stop it first.")
+            raise BackendError(
+                message("The model is still answering another request. Stop it first.")
+            )
         active.close()
 
 
@@ -370,7 +380,7 @@ class _SelfHealingStream(Iterator[Chunk]):
             notice = self._backend._recover_from_illegal_instruction(crash)
             if self._text_seen:
                 raise EngineCrashed(
-                    f"{notice} Press Retry to answer again.",
+                    message("{notice} Press Retry to answer again.", notice=notice),
                     partial_text=crash.partial_text,
                     signal=crash.signal,
                 ) from None
@@ -393,6 +403,10 @@ def _expect(value: object, kind: type[_T]) -> _T:
     """``value`` if the engine sent the type asked for; a clear error otherwise."""
     if not isinstance(value, kind):
         raise BackendError(
-            f"The model engine sent {type(value).__name__} where {kind.__name__} was expected."
+            message(
+                "The model engine sent {sent} where {expected} was expected.",
+                sent=type(value).__name__,
+                expected=kind.__name__,
+            )
         )
     return value

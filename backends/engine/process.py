@@ -25,7 +25,7 @@ from typing import Any
 
 from backends.base import BackendUnavailable
 from backends.engine import child
-from backends.engine.crash import EngineExit, read_reason
+from backends.engine.crash import EngineExit, exit_detail, read_reason
 from backends.engine.protocol import (
     EngineConfig,
     FromEngine,
@@ -35,6 +35,7 @@ from backends.engine.protocol import (
     dumps,
     loads,
 )
+from backends.messages import message
 
 Mailbox = queue.SimpleQueue[Any]  # FromEngine messages, then possibly one EngineExit
 
@@ -98,7 +99,9 @@ class EngineProcess:
         except Exception as error:
             self._log_path.unlink(missing_ok=True)
             self._log.close()
-            raise BackendUnavailable(f"The model engine could not start: {error}") from error
+            raise BackendUnavailable(
+                message("The model engine could not start: {error}", error=str(error))
+            ) from error
         finally:
             child_conn.close()  # else the pipe never reports the child's end
         self.pid: int = self._process.pid or 0
@@ -130,14 +133,19 @@ class EngineProcess:
         self._release()
         if timed_out:  # alive but slow: a busy or slow computer, not a broken install
             raise BackendUnavailable(
-                f"The model engine did not start within {timeout_s:.0f} s. The computer may "
-                f"be busy or slow (an SD card); to wait longer, set {START_TIMEOUT_ENV} to "
-                "a number of seconds."
+                message(
+                    "The model engine did not start within {seconds} s. The computer may "
+                    "be busy or slow (an SD card); to wait longer, set {variable} to "
+                    "a number of seconds.",
+                    seconds=f"{timeout_s:.0f}",
+                    variable=START_TIMEOUT_ENV,
+                )
             )
         raise BackendUnavailable(
-            f"The model engine could not start ({exit.how}"
-            + (f": {exit.reason}" if exit.reason else "")
-            + "). Reinstall LocalSight's dependencies."
+            message(
+                "The model engine could not start ({detail}). Reinstall LocalSight's dependencies.",
+                detail=exit_detail(exit),
+            )
         )
 
     # -- state ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from backends.base import (
     GenerationFailed,
     TextDelta,
 )
-from backends.messages import sentence_of
+from backends.messages import message, sentence_of
 
 Stage = Literal["starting", "loading", "answering", "working"]
 
@@ -140,7 +140,10 @@ def error_to_wire(error: BaseException, partial_text: str = "") -> RemoteError:
         )
     return RemoteError(
         GenerationFailed.__name__,
-        f"The model engine failed unexpectedly: {type(error).__name__}: {error}",
+        message(
+            "The model engine failed unexpectedly: {error}",
+            error=f"{type(error).__name__}: {error}",
+        ),
         partial_text,
     )
 

@@ -32,6 +32,7 @@ from backends.base import (
 from backends.engine.crash import EngineExit, crash_message
 from backends.engine.process import EngineGone, EngineProcess, Mailbox
 from backends.engine.protocol import Cancel, Failure, Piece, Progress, Stage, error_from_wire
+from backends.messages import message
 
 _WAKE_S = 0.05
 
@@ -40,7 +41,7 @@ def dead_engine_error(exit: EngineExit, stage: Stage, partial_text: str = "") ->
     """The error for a request whose engine ended under it."""
     if exit.intentional:
         return BackendUnavailable(
-            "The model engine was stopped before it answered. Try again.",
+            message("The model engine was stopped before it answered. Try again."),
             partial_text=partial_text,
         )
     code = exit.exitcode

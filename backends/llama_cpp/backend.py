@@ -57,6 +57,7 @@ from backends.llama_cpp.fit import MAX_CONTEXT_TOKENS, ensure_fits, fitting_cont
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.threads import threads_for
 from backends.llama_cpp.tokenize import install_bounded_tokenize
+from backends.messages import message, sentence_of
 
 _ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
 
@@ -91,12 +92,26 @@ def _model_info(model: LocalModel) -> ModelInfo:
     )
 
 
-def _readable(path: Path, what: str) -> Path:
+def _readable(path: Path, what: Literal["model", "projector"]) -> Path:
     """``path`` if it names a readable file; else the reason (a link loop is not "missing")."""
     if not os.path.lexists(path):
-        raise ModelNotFound(f"The {what} file {path} does not exist.")
+        if what == "model":
+            raise ModelNotFound(message("The model file {path} does not exist.", path=str(path)))
+        raise ModelNotFound(message("The projector file {path} does not exist.", path=str(path)))
     if problem := entry_problem(path):
-        raise InvalidModelFile(f"The {what} file {path} {problem}; fix it or pick another file.")
+        if what == "model":
+            sentence = message(
+                "The model file {path} {problem}; fix it or pick another file.",
+                path=str(path),
+                problem=problem,
+            )
+        else:
+            sentence = message(
+                "The projector file {path} {problem}; fix it or pick another file.",
+                path=str(path),
+                problem=problem,
+            )
+        raise InvalidModelFile(sentence)
     return path
 
 
@@ -123,19 +138,21 @@ def _openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     URL with urllib, which must never happen.
     """
     converted: list[dict[str, Any]] = []
-    for message in messages:
-        if message.images:
+    for turn in messages:
+        if turn.images:
             parts: list[dict[str, Any]] = []
-            for image in message.images:
+            for image in turn.images:
                 if image.mime not in _ALLOWED_IMAGE_MIMES:
-                    raise InvalidImage(f"Images must be PNG or JPEG here, not {image.mime}.")
+                    raise InvalidImage(
+                        message("Images must be PNG or JPEG here, not {mime}.", mime=image.mime)
+                    )
                 parts.append(
                     {"type": "image_url", "image_url": {"url": _data_uri(image.data, image.mime)}}
                 )
-            parts.append({"type": "text", "text": message.text})
-            converted.append({"role": message.role, "content": parts})
+            parts.append({"type": "text", "text": turn.text})
+            converted.append({"role": turn.role, "content": parts})
         else:
-            converted.append({"role": message.role, "content": message.text})
+            converted.append({"role": turn.role, "content": turn.text})
     return converted
 
 
@@ -201,8 +218,11 @@ class LlamaCppBackend:
         summary = self._cache.get(_readable(model_path, "model"))
         if summary.is_projector:
             raise InvalidModelFile(
-                f"{model_path.name} is a vision projector (mmproj), not a language model. "
-                "Pass it with --mmproj and give the model file with --model."
+                message(
+                    "{name} is a vision projector (mmproj), not a language model. "
+                    "Pass it with --mmproj and give the model file with --model.",
+                    name=model_path.name,
+                )
             )
         projector: GGUFSummary | None = None
         if mmproj is not None:
@@ -210,13 +230,20 @@ class LlamaCppBackend:
             projector = self._cache.get(_readable(mmproj_path, "projector"))
             if not projector.is_projector:
                 raise InvalidModelFile(
-                    f"{mmproj_path.name} is not a vision projector (mmproj) file."
+                    message(
+                        "{name} is not a vision projector (mmproj) file.", name=mmproj_path.name
+                    )
                 )
             if not compatible(summary, projector):
                 raise InvalidModelFile(
-                    f"{mmproj_path.name} does not belong to {model_path.name}: it produces "
-                    f"{projector.projection_dim}-wide embeddings, the model needs "
-                    f"{summary.embedding_length}."
+                    message(
+                        "{projector} does not belong to {model}: it produces {width}-wide "
+                        "embeddings, the model needs {needed}.",
+                        projector=mmproj_path.name,
+                        model=model_path.name,
+                        width=str(projector.projection_dim),
+                        needed=str(summary.embedding_length),
+                    )
                 )
         else:
             projector = self._folder_projector(summary)
@@ -303,8 +330,11 @@ class LlamaCppBackend:
         if store_model is not None:
             return store_model
         raise ModelNotFound(
-            f"No model called {model_id!r} was found. Give the path of a .gguf file, put "
-            "it in the models folder, or give the name of a model pulled with Ollama."
+            message(
+                "No model called {model} was found. Give the path of a .gguf file, put "
+                "it in the models folder, or give the name of a model pulled with Ollama.",
+                model=repr(model_id),
+            )
         )
 
     def _resolve_ollama_name(
@@ -401,7 +431,7 @@ class LlamaCppBackend:
             # Only when the projector came up without an mtmd context: the binding's path
             # needs its whole context from the start.
             llm.close()
-            failure = RuntimeError("the projector gave no vision context")
+            failure = RuntimeError(message("the projector gave no vision context"))
             raise InvalidModelFile(self._load_failure(Path(projector_path or "").name, failure))
         if fast is not None:
             fast.abort_callback = abort_callback  # it installs it around prompt evaluation
@@ -410,11 +440,22 @@ class LlamaCppBackend:
 
     @staticmethod
     def _load_failure(name: str, error: BaseException) -> str:
+        """The sentence for a file llama.cpp refused; its log's last reason and its error
+        are llama.cpp's own words, values of the ``message``."""
         reasons = native.recent_log()
-        detail = f" ({reasons[-1].strip()})" if reasons else ""
-        return (
-            f"llama.cpp could not load {name}{detail}. The file may be damaged or made for a "
-            f"newer llama.cpp: {error}"
+        if reasons:
+            return message(
+                "llama.cpp could not load {name} ({reason}). The file may be damaged or made "
+                "for a newer llama.cpp: {error}",
+                name=name,
+                reason=reasons[-1].strip(),
+                error=sentence_of(error),
+            )
+        return message(
+            "llama.cpp could not load {name}. The file may be damaged or made for a newer "
+            "llama.cpp: {error}",
+            name=name,
+            error=sentence_of(error),
         )
 
     def unload(self) -> None:
@@ -452,7 +493,9 @@ class LlamaCppBackend:
         prefill: str | None = None,
     ) -> Iterator[Chunk]:
         if not self._busy.acquire(blocking=False):
-            raise BackendError("The model is still answering another request. Stop it first.")
+            raise BackendError(
+                message("The model is still answering another request. Stop it first.")
+            )
         try:
             yield from self._generate_locked(model, options, messages, cancel, prefill)
         finally:
@@ -493,8 +536,11 @@ class LlamaCppBackend:
         if prefill is not None:
             # The binding's family handlers always close the last turn and open a new one.
             raise BackendError(
-                "This model cannot continue an answer (its chat format is handled by "
-                "llama.cpp's built-in code). Use Regenerate, or ask for more in a new message."
+                message(
+                    "This model cannot continue an answer (its chat format is handled by "
+                    "llama.cpp's built-in code). Use Regenerate, or ask for more in a new "
+                    "message."
+                )
             )
         llama_cpp = native.llama_module()
         llm = loaded.llm
@@ -557,18 +603,26 @@ class LlamaCppBackend:
         text = str(error)
         if "exceed" in text and ("context" in text or "n_ctx" in text):
             return ContextOverflow(
-                "The conversation is longer than the model's context window. Start a new "
-                "chat, remove images, or raise the context size in the settings.",
+                message(
+                    "The conversation is longer than the model's context window. Start a new "
+                    "chat, remove images, or raise the context size in the settings."
+                ),
                 partial_text=partial,
             )
         if "bitmap" in text:
             return InvalidImage(
-                "llama.cpp could not decode an attached image. Try another image.",
+                message("llama.cpp could not decode an attached image. Try another image."),
                 partial_text=partial,
             )
         if type(error).__name__ == "SecurityError" or "unsafe" in text.lower():
             return InvalidModelFile(
-                f"The model's chat template tried something unsafe and was stopped: {text}",
+                message(
+                    "The model's chat template tried something unsafe and was stopped: {error}",
+                    error=text,
+                ),
                 partial_text=partial,
             )
-        return GenerationFailed(f"llama.cpp failed while answering: {text}", partial_text=partial)
+        return GenerationFailed(
+            message("llama.cpp failed while answering: {error}", error=text),
+            partial_text=partial,
+        )

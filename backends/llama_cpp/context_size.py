@@ -28,13 +28,17 @@ from typing import Any
 
 from backends.llama_cpp.fit import kv_cache_bytes
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.messages import message
 
 FIRST_SIZE = 512
 GROW_LIMIT_BYTES = 256 * 1024 * 1024
 
 
 class GrowFailed(RuntimeError):
-    """The bigger context could not be made or filled; the old one is still in use."""
+    """The bigger context could not be made or filled; the old one is still in use.
+
+    Its text is a ``message``: it is the reason inside the ``OutOfMemory`` a person reads.
+    """
 
 
 def first_size(summary: GGUFSummary, max_ctx: int) -> int:
@@ -69,19 +73,29 @@ def replace_context(llama_cpp: ModuleType, llm: Any, n_ctx: int, threads: int) -
     try:
         new = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
     except (ValueError, MemoryError) as error:  # "Failed to create llama_context": memory
-        raise GrowFailed(f"could not make a {n_ctx}-token context: {error}") from None
+        raise GrowFailed(
+            message(
+                "could not make a {tokens}-token context: {error}",
+                tokens=str(n_ctx),
+                error=str(error),
+            )
+        ) from None
     try:
         size = int(lib.llama_state_seq_get_size(old.ctx, 0))
         if size:
             buffer = (ctypes.c_uint8 * size)()
             if lib.llama_state_seq_get_data(old.ctx, buffer, size, 0) != size:
-                raise GrowFailed("could not read the conversation out of the context")
+                raise GrowFailed(message("could not read the conversation out of the context"))
             if lib.llama_state_seq_set_data(new.ctx, buffer, size, 0) != size:
-                raise GrowFailed(f"the conversation did not fit a {n_ctx}-token context")
+                raise GrowFailed(
+                    message(
+                        "the conversation did not fit a {tokens}-token context", tokens=str(n_ctx)
+                    )
+                )
             del buffer
     except MemoryError:
         new.close()
-        raise GrowFailed("no memory left to copy the conversation across") from None
+        raise GrowFailed(message("no memory left to copy the conversation across")) from None
     except BaseException:
         new.close()
         raise

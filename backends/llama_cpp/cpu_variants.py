@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.llama_cpp.cpu_probe import VARIANT_PREFIX, variant_name
+from backends.messages import message
 
 CACHE_ENV = "LOCALSIGHT_CPU_CACHE"
 # Names the variant to use, skipping the probe: for comparing variants and for support.
@@ -301,7 +302,9 @@ def _survey(lib_dir: Path) -> dict[str, int]:
     """ggml's own score for every variant, read in a child (loading runs only CPUID)."""
     code, report, _tail = _spawn(["scores", str(lib_dir)], 60.0)
     if code != 0:
-        raise NoUsableVariant(f"The CPU variants of llama.cpp could not be read ({_how(code)}).")
+        raise NoUsableVariant(
+            message("The CPU variants of llama.cpp could not be read ({how}).", how=_how(code))
+        )
     scores = json.loads(report)
     return {str(name): int(score) for name, score in scores.items()}
 
@@ -355,8 +358,11 @@ def _decide(new_rejections: dict[str, str]) -> CpuChoice:
     if forced:
         if forced not in libraries:
             raise NoUsableVariant(
-                f"{FORCE_ENV}={forced} names no CPU variant of this build "
-                f"(there are: {', '.join(sorted(libraries))})."
+                message(
+                    "{setting} names no CPU variant of this build (there are: {variants}).",
+                    setting=f"{FORCE_ENV}={forced}",
+                    variants=", ".join(sorted(libraries)),
+                )
             )
         return CpuChoice(
             dispatched=True,
@@ -409,8 +415,15 @@ def _decide(new_rejections: dict[str, str]) -> CpuChoice:
         )
         first_probe_s = float(record.get("first_probe_s", 0.0))
     if chosen is None:
-        reasons = "; ".join(f"{r.variant}: {r.reason}" for r in rejected) or "none is supported"
-        raise NoUsableVariant(f"No CPU variant of llama.cpp runs on this computer ({reasons}).")
+        reasons = "; ".join(f"{r.variant}: {r.reason}" for r in rejected) or message(
+            "none is supported"
+        )
+        # The reasons are the probes' records (``localsight doctor`` shows them too): English.
+        raise NoUsableVariant(
+            message(
+                "No CPU variant of llama.cpp runs on this computer ({reasons}).", reasons=reasons
+            )
+        )
     best = claimed[0][0]
     if chosen == best:
         why = f"the best variant this CPU supports; {why}"

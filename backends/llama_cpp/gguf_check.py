@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from backends.base import InvalidModelFile
 from backends.llama_cpp.gguf_rules import NON_WEIGHT_TYPES, hyperparameter_problem
+from backends.messages import message, sentence_of
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -135,16 +136,16 @@ class _Reader:
 
     def read(self, n: int) -> bytes:
         if n < 0 or self.pos + n > self.size:
-            raise _Invalid("the file ends early (truncated download?)")
+            raise _Invalid(_ENDS_EARLY)
         data = self.handle.read(n)
         if len(data) != n:
-            raise _Invalid("the file ends early (truncated download?)")
+            raise _Invalid(_ENDS_EARLY)
         self.pos += n
         return data
 
     def skip(self, n: int) -> None:
         if n < 0 or self.pos + n > self.size:
-            raise _Invalid("the file ends early (truncated download?)")
+            raise _Invalid(_ENDS_EARLY)
         self.handle.seek(n, 1)
         self.pos += n
 
@@ -160,16 +161,27 @@ class _Reader:
     def string(self, what: str) -> str:
         length = self.u64()
         if length > MAX_STRING_BYTES:
-            raise _Invalid(f"{what} claims a string of {length} bytes")
+            raise _Invalid(
+                message("{what} claims a string of {length} bytes", what=what, length=str(length))
+            )
         raw = self.read(length)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _Invalid(f"{what} is not valid UTF-8") from None
+            raise _Invalid(message("{what} is not valid UTF-8", what=what)) from None
 
 
 class _Invalid(Exception):
-    """Internal: the reason a file is not a usable GGUF."""
+    """Internal: the reason a file is not a usable GGUF (a ``message``, the end of the
+    sentence ``inspect_gguf`` raises)."""
+
+
+_ENDS_EARLY = message("the file ends early (truncated download?)")
+
+
+def _metadata(key: str) -> str:
+    """A metadata entry as the reasons name it: "metadata 'general.name'"."""
+    return message("metadata {key}", key=repr(key))
 
 
 def _check_vocabulary(reader: _Reader, count: int) -> None:
@@ -180,12 +192,20 @@ def _check_vocabulary(reader: _Reader, count: int) -> None:
     for index in range(count):
         length = reader.u64()
         if length > MAX_STRING_BYTES:
-            raise _Invalid(f"metadata {VOCABULARY_KEY!r} holds an oversized string")
+            raise _Invalid(
+                message("{what} holds an oversized string", what=_metadata(VOCABULARY_KEY))
+            )
         token = reader.read(length)
         if not token:
             continue  # llama.cpp renames empty tokens "[EMPTY_<id>]": they never clash
         if token in seen:
-            raise _Invalid(f"its vocabulary lists the token {token[:40]!r} twice (id {index})")
+            raise _Invalid(
+                message(
+                    "its vocabulary lists the token {token} twice (id {index})",
+                    token=repr(token[:40]),
+                    index=str(index),
+                )
+            )
         seen.add(token)
 
 
@@ -195,12 +215,14 @@ def _read_value(reader: _Reader, value_type: int, key: str) -> tuple[Any, int | 
         fmt, size = _SCALAR_TYPES[value_type]
         return reader.unpack(fmt, size), None
     if value_type == _STRING:
-        return reader.string(f"metadata {key!r}"), None
+        return reader.string(_metadata(key)), None
     if value_type == _ARRAY:
         item_type = reader.u32()
         count = reader.u64()
         if count > MAX_ARRAY_ITEMS:
-            raise _Invalid(f"metadata {key!r} claims {count} items")
+            raise _Invalid(
+                message("{what} claims {count} items", what=_metadata(key), count=str(count))
+            )
         if item_type in _SCALAR_TYPES:
             reader.skip(count * _SCALAR_TYPES[item_type][1])
         elif item_type == _STRING and key == VOCABULARY_KEY:
@@ -209,12 +231,22 @@ def _read_value(reader: _Reader, value_type: int, key: str) -> tuple[Any, int | 
             for _ in range(count):
                 length = reader.u64()
                 if length > MAX_STRING_BYTES:
-                    raise _Invalid(f"metadata {key!r} holds an oversized string")
+                    raise _Invalid(message("{what} holds an oversized string", what=_metadata(key)))
                 reader.skip(length)
         else:
-            raise _Invalid(f"metadata {key!r} has an unsupported array type {item_type}")
+            raise _Invalid(
+                message(
+                    "{what} has an unsupported array type {type}",
+                    what=_metadata(key),
+                    type=str(item_type),
+                )
+            )
         return None, count
-    raise _Invalid(f"metadata {key!r} has an unknown value type {value_type}")
+    raise _Invalid(
+        message(
+            "{what} has an unknown value type {type}", what=_metadata(key), type=str(value_type)
+        )
+    )
 
 
 def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
@@ -222,28 +254,28 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
 
     reader = _Reader(handle, size)
     if size < 24:
-        raise _Invalid("the file is too small to be a GGUF model")
+        raise _Invalid(message("the file is too small to be a GGUF model"))
     if reader.read(4) != GGUF_MAGIC:
-        raise _Invalid("it is not a GGUF file (wrong magic bytes)")
+        raise _Invalid(message("it is not a GGUF file (wrong magic bytes)"))
     version = reader.u32()
     if version not in SUPPORTED_VERSIONS:
-        raise _Invalid(f"GGUF version {version} is not supported")
+        raise _Invalid(message("GGUF version {version} is not supported", version=str(version)))
     tensor_count = reader.u64()
     kv_count = reader.u64()
     if tensor_count > MAX_TENSORS:
-        raise _Invalid(f"the header claims {tensor_count} tensors")
+        raise _Invalid(message("the header claims {count} tensors", count=str(tensor_count)))
     if kv_count > MAX_KV:
-        raise _Invalid(f"the header claims {kv_count} metadata entries")
+        raise _Invalid(message("the header claims {count} metadata entries", count=str(kv_count)))
 
     metadata: dict[str, Any] = {}
     metadata_types: dict[str, int] = {}
     array_lengths: dict[str, int] = {}
     for _ in range(kv_count):
-        key = reader.string("a metadata key")
+        key = reader.string(message("a metadata key"))
         value_type = reader.u32()
         value, length = _read_value(reader, value_type, key)
         if key in metadata or key in array_lengths:
-            raise _Invalid(f"metadata {key!r} appears twice")
+            raise _Invalid(message("{what} appears twice", what=_metadata(key)))
         if length is None:
             metadata[key] = value
             metadata_types[key] = value_type
@@ -252,51 +284,77 @@ def _check(handle: BinaryIO, path: Path, size: int) -> GGUFSummary:
 
     alignment = metadata.get("general.alignment", gguf.GGUF_DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-        raise _Invalid(f"the alignment {alignment!r} is not a power of two")
+        raise _Invalid(
+            message("the alignment {alignment} is not a power of two", alignment=repr(alignment))
+        )
 
     tensors: list[tuple[str, int, int]] = []
     names: set[str] = set()
     shapes: dict[str, tuple[int, ...]] = {}
     for _ in range(tensor_count):
-        name = reader.string("a tensor name")
+        name = reader.string(message("a tensor name"))
+        tensor = repr(name)
         if name in names:
-            raise _Invalid(f"tensor {name!r} appears twice")
+            raise _Invalid(message("tensor {name} appears twice", name=tensor))
         names.add(name)
         n_dims = reader.u32()
         if not 1 <= n_dims <= MAX_DIMS:
-            raise _Invalid(f"tensor {name!r} has {n_dims} dimensions")
+            raise _Invalid(
+                message("tensor {name} has {count} dimensions", name=tensor, count=str(n_dims))
+            )
         dims = [reader.u64() for _ in range(n_dims)]
         if any(d == 0 or d > 2**40 for d in dims):
-            raise _Invalid(f"tensor {name!r} has an impossible shape {dims}")
+            raise _Invalid(
+                message(
+                    "tensor {name} has an impossible shape {shape}", name=tensor, shape=str(dims)
+                )
+            )
         type_id = reader.u32()
         offset = reader.u64()
         try:
             block_size, type_size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(type_id)]
         except (ValueError, KeyError):
-            raise _Invalid(f"tensor {name!r} has an unknown type {type_id}") from None
+            raise _Invalid(
+                message("tensor {name} has an unknown type {type}", name=tensor, type=str(type_id))
+            ) from None
         if type_id in NON_WEIGHT_TYPES:
             kind = gguf.GGMLQuantizationType(type_id).name
-            raise _Invalid(f"tensor {name!r} has the type {kind}, which no model's weights use")
+            raise _Invalid(
+                message(
+                    "tensor {name} has the type {type}, which no model's weights use",
+                    name=tensor,
+                    type=kind,
+                )
+            )
         if n_dims == 1 and type_id != F32:
             # Norm weights and biases: every converter writes them as F32 and quantizers
             # leave them so; ggml's element-wise ops abort on any other type (issue 16).
             kind = gguf.GGMLQuantizationType(type_id).name
-            raise _Invalid(f"the vector {name!r} is stored as {kind}, not F32")
+            raise _Invalid(
+                message("the vector {name} is stored as {type}, not F32", name=tensor, type=kind)
+            )
         if dims[0] % block_size:
-            raise _Invalid(f"tensor {name!r} rows do not fit its quantisation blocks")
+            raise _Invalid(
+                message("tensor {name} rows do not fit its quantisation blocks", name=tensor)
+            )
         n_elements = 1
         for d in dims:
             n_elements *= d
         n_bytes = n_elements // block_size * type_size
         if offset % alignment:
-            raise _Invalid(f"tensor {name!r} is misaligned")
+            raise _Invalid(message("tensor {name} is misaligned", name=tensor))
         tensors.append((name, offset, n_bytes))
         shapes[name] = tuple(dims)
 
     data_start = reader.pos + (-reader.pos % alignment)
     for name, offset, n_bytes in tensors:
         if data_start + offset + n_bytes > size:
-            raise _Invalid(f"tensor {name!r} lies beyond the end of the file (truncated download?)")
+            raise _Invalid(
+                message(
+                    "tensor {name} lies beyond the end of the file (truncated download?)",
+                    name=repr(name),
+                )
+            )
     return GGUFSummary(
         path=path,
         version=version,
@@ -313,12 +371,12 @@ def _require_tensors(summary: GGUFSummary) -> None:
     names = summary.tensor_names
     if summary.is_projector:
         if not any(n.startswith(("mm.", "v.", "a.", "resampler.")) for n in names):
-            raise _Invalid("the projector file has no encoder or projector tensors")
+            raise _Invalid(message("the projector file has no encoder or projector tensors"))
         return
     if "token_embd.weight" not in names:
-        raise _Invalid("the token embedding tensor is missing")
+        raise _Invalid(message("the token embedding tensor is missing"))
     if not any(n.startswith("blk.") for n in names):
-        raise _Invalid("the model has no transformer layers")
+        raise _Invalid(message("the model has no transformer layers"))
 
 
 def inspect_gguf(path: str | Path) -> GGUFSummary:
@@ -333,19 +391,28 @@ def inspect_gguf(path: str | Path) -> GGUFSummary:
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
-                raise InvalidModelFile(f"{label} is not a file.")
+                raise InvalidModelFile(message("{name} is not a file.", name=label))
             summary = _check(handle, path, info.st_size)
         _require_tensors(summary)
         if problem := hyperparameter_problem(summary):
             raise _Invalid(problem)
     except _Invalid as reason:
         raise InvalidModelFile(
-            f"{label} is not a usable model file: {reason}. Download it again or pick another file."
+            message(
+                "{name} is not a usable model file: {reason}. Download it again or pick "
+                "another file.",
+                name=label,
+                reason=sentence_of(reason),
+            )
         ) from None
     except FileNotFoundError:
         from backends.base import ModelNotFound
 
-        raise ModelNotFound(f"The model file {path} does not exist.") from None
+        raise ModelNotFound(
+            message("The model file {path} does not exist.", path=str(path))
+        ) from None
     except OSError as error:
-        raise InvalidModelFile(f"{label} could not be read: {error.strerror}.") from None
+        raise InvalidModelFile(
+            message("{name} could not be read: {reason}.", name=label, reason=str(error.strerror))
+        ) from None
     return summary

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from backends.messages import message
+
 if TYPE_CHECKING:
     from backends.llama_cpp.gguf_check import GGUFSummary
 
@@ -54,7 +56,7 @@ def _positive(value: Any, what: str, limit: int, *, zero_ok: bool = False) -> st
     """A count or width out of ``(0, limit]``; other types are llama.cpp's to refuse (it does)."""
     number = _int(value)
     if number is not None and not (0 if zero_ok else 1) <= number <= limit:
-        return f"its {what} is {number}"
+        return message("its {what} is {value}", what=what, value=str(number))
     return None
 
 
@@ -63,9 +65,9 @@ def _epsilon(value: Any, what: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"its {what} is not a number"
+        return message("its {what} is not a number", what=what)
     if not (math.isfinite(value) and 0.0 < value < 1.0):
-        return f"its {what} is {value}"
+        return message("its {what} is {value}", what=what, value=str(value))
     return None
 
 
@@ -74,47 +76,76 @@ def text_model_problem(summary: GGUFSummary) -> str | None:
     arch = summary.arch_value
     width = _int(arch("embedding_length"))
     for key, what, limit in (
-        ("embedding_length", "embedding width", MAX_WIDTH),
-        ("block_count", "layer count", MAX_LAYERS),
-        ("context_length", "context length", 1 << 31),
+        ("embedding_length", message("embedding width"), MAX_WIDTH),
+        ("block_count", message("layer count"), MAX_LAYERS),
+        ("context_length", message("context length"), 1 << 31),
     ):
         if problem := _positive(arch(key), what, limit):
             return problem
-    for key in ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon"):
-        if problem := _epsilon(arch(key), key.rsplit(".", 1)[-1].replace("_", " ")):
+    for key, what in (
+        ("attention.layer_norm_rms_epsilon", message("layer norm rms epsilon")),
+        ("attention.layer_norm_epsilon", message("layer norm epsilon")),
+    ):
+        if problem := _epsilon(arch(key), what):
             return problem
     heads = _int(arch("attention.head_count"))
     heads_kv = _int(arch("attention.head_count_kv"))
     key_length = _int(arch("attention.key_length"))
     if heads is not None and heads > MAX_HEADS:
-        return f"its attention head count is {heads}"
+        return message("its attention head count is {count}", count=str(heads))
     if heads and width and key_length is None and width % heads:
-        return f"its {heads} attention heads do not divide its width {width}"
+        return message(
+            "its {count} attention heads do not divide its width {width}",
+            count=str(heads),
+            width=str(width),
+        )
     if heads and heads_kv is not None and (heads_kv > heads or (heads_kv and heads % heads_kv)):
-        return f"its {heads_kv} key/value heads do not divide its {heads} attention heads"
+        return message(
+            "its {kv_count} key/value heads do not divide its {count} attention heads",
+            kv_count=str(heads_kv),
+            count=str(heads),
+        )
     rope_dims = _int(arch("rope.dimension_count"))
     head_dim = key_length or (width // heads if width and heads else None)
     if rope_dims is not None and head_dim and not 0 <= rope_dims <= head_dim:
-        return f"its rotary dimension {rope_dims} exceeds its head size {head_dim}"
+        return message(
+            "its rotary dimension {dimension} exceeds its head size {head_size}",
+            dimension=str(rope_dims),
+            head_size=str(head_dim),
+        )
     return _tokenizer_problem(summary)
 
 
 def _tokenizer_problem(summary: GGUFSummary) -> str | None:
     tokenizer = summary.metadata.get("tokenizer.ggml.model")
     if tokenizer is not None and tokenizer not in KNOWN_TOKENIZERS:
-        return f"its tokenizer {tokenizer!r} is unknown"
+        return message("its tokenizer {tokenizer} is unknown", tokenizer=repr(tokenizer))
     if tokenizer == "bert" and "bert" not in summary.architecture:
-        return "it pairs a BERT tokenizer with a generative model"
+        return message("it pairs a BERT tokenizer with a generative model")
     n_vocab = summary.array_lengths.get("tokenizer.ggml.tokens")
     if tokenizer not in (None, "none", "no_vocab") and not n_vocab:
-        return "its vocabulary is empty"
+        return message("its vocabulary is empty")
     declared = _int(summary.arch_value("vocab_size"))
     if declared is not None and n_vocab and declared != n_vocab:
-        return f"it declares {declared} tokens but lists {n_vocab}"
+        return message(
+            "it declares {declared} tokens but lists {listed}",
+            declared=str(declared),
+            listed=str(n_vocab),
+        )
     for key in ("scores", "token_type"):
         length = summary.array_lengths.get(f"tokenizer.ggml.{key}")
         if length is not None and n_vocab and length != n_vocab:
-            return f"its vocabulary has {n_vocab} tokens but {length} {key.replace('_', ' ')}s"
+            if key == "scores":
+                return message(
+                    "its vocabulary has {tokens} tokens but {count} scores",
+                    tokens=str(n_vocab),
+                    count=str(length),
+                )
+            return message(
+                "its vocabulary has {tokens} tokens but {count} token types",
+                tokens=str(n_vocab),
+                count=str(length),
+            )
     return None
 
 
@@ -176,12 +207,17 @@ def projector_problem(summary: GGUFSummary) -> str | None:
     for key, kind in summary.metadata_types.items():
         wanted = CLIP_KEY_TYPES.get(key)
         if wanted is not None and kind != wanted:
-            return f"its {key} is stored as type {kind}, not {_TYPE_NAMES[wanted]}"
+            return message(
+                "its {key} is stored as type {type}, not {wanted}",
+                key=key,
+                type=str(kind),
+                wanted=_TYPE_NAMES[wanted],
+            )
     if not summary.has_vision_encoder:
         return None  # audio-only projectors: LocalSight does not load them
     for key, what, limit in (
-        ("embedding_length", "vision width", MAX_WIDTH),
-        ("patch_size", "patch size", 65_535),
+        ("embedding_length", message("vision width"), MAX_WIDTH),
+        ("patch_size", message("patch size"), 65_535),
     ):
         if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit):
             return problem
@@ -189,26 +225,36 @@ def projector_problem(summary: GGUFSummary) -> str | None:
     # Qwen2-VL script's feed-forward width, Gemma 4's unified vision-audio header) and
     # llama.cpp copes; only absurd sizes are refused.
     for key, what, limit in (
-        ("block_count", "vision layer count", MAX_LAYERS),
-        ("attention.head_count", "vision head count", MAX_HEADS),
-        ("feed_forward_length", "vision feed-forward width", MAX_WIDTH * 8),
-        ("projection_dim", "projection width", MAX_WIDTH),
+        ("block_count", message("vision layer count"), MAX_LAYERS),
+        ("attention.head_count", message("vision head count"), MAX_HEADS),
+        ("feed_forward_length", message("vision feed-forward width"), MAX_WIDTH * 8),
+        ("projection_dim", message("projection width"), MAX_WIDTH),
     ):
         if problem := _positive(meta.get(f"clip.vision.{key}"), what, limit, zero_ok=True):
             return problem
     # 0 means "any size" (dynamic-resolution encoders); llama.cpp caps it at 8192.
-    if problem := _positive(meta.get("clip.vision.image_size"), "image size", 8192, zero_ok=True):
+    image_size = meta.get("clip.vision.image_size")
+    if problem := _positive(image_size, message("image size"), 8192, zero_ok=True):
         return problem
-    if problem := _epsilon(meta.get("clip.vision.attention.layer_norm_epsilon"), "norm epsilon"):
+    epsilon = meta.get("clip.vision.attention.layer_norm_epsilon")
+    if problem := _epsilon(epsilon, message("norm epsilon")):
         return problem
     width = _int(meta.get("clip.vision.embedding_length"))
     heads = _int(meta.get("clip.vision.attention.head_count"))
     if width and heads and width % heads:
-        return f"its {heads} vision heads do not divide its width {width}"
+        return message(
+            "its {count} vision heads do not divide its width {width}",
+            count=str(heads),
+            width=str(width),
+        )
     patch = _int(meta.get("clip.vision.patch_size"))
     image = _int(meta.get("clip.vision.image_size"))
     if patch and image and patch > image:
-        return f"its patch size {patch} exceeds its image size {image}"
+        return message(
+            "its patch size {patch} exceeds its image size {image}",
+            patch=str(patch),
+            image=str(image),
+        )
     if problem := _vision_shape_problem(summary, width, patch):
         return problem
     layers = _int(meta.get("clip.vision.block_count"))
@@ -216,7 +262,11 @@ def projector_problem(summary: GGUFSummary) -> str | None:
         present = {n.split(".")[2] for n in summary.tensor_names if n.startswith("v.blk.")}
         missing = [i for i in range(layers) if str(i) not in present]
         if missing:
-            return f"it declares {layers} vision layers but layer {missing[0]} has no weights"
+            return message(
+                "it declares {count} vision layers but layer {layer} has no weights",
+                count=str(layers),
+                layer=str(missing[0]),
+            )
     return None
 
 
@@ -242,9 +292,17 @@ def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | 
         if dims is None or len(dims) != 4:
             continue
         if patch and (dims[0], dims[1]) != (patch, patch):
-            return f"its patch size {patch} does not match its patch embedding {dims[:2]}"
+            return message(
+                "its patch size {patch} does not match its patch embedding {shape}",
+                patch=str(patch),
+                shape=str(dims[:2]),
+            )
         if width and dims[3] != width:
-            return f"its vision width {width} does not match its patch embedding ({dims[3]})"
+            return message(
+                "its vision width {width} does not match its patch embedding ({size})",
+                width=str(width),
+                size=str(dims[3]),
+            )
     if not width:
         return None
     for name, dims in shapes.items():
@@ -252,7 +310,12 @@ def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | 
         if len(parts) != 5 or parts[:2] != ["v", "blk"] or parts[4] != "weight":
             continue
         if parts[3] in _READS_WIDTH and (len(dims) < 2 or dims[0] != width):
-            return f"its tensor {name!r} is {list(dims)}, which does not take {width} inputs"
+            return message(
+                "its tensor {name} is {shape}, which does not take {width} inputs",
+                name=repr(name),
+                shape=str(list(dims)),
+                width=str(width),
+            )
         if parts[3] == "ffn_up":
             down = shapes.get(f"v.blk.{parts[2]}.ffn_down.weight")
             if down is not None and (problem := _ffn_problem(name, dims, down, width)):
@@ -263,11 +326,16 @@ def _vision_shape_problem(summary: GGUFSummary, width: int | None, patch: int | 
 def _ffn_problem(name: str, up: tuple[int, ...], down: tuple[int, ...], width: int) -> str | None:
     """A feed-forward pair reads the width and gives it back: up [width, n], down [n, width]."""
     if len(up) != 2 or len(down) != 2:
-        return f"its feed-forward matrices around {name!r} are not matrices"
+        return message("its feed-forward matrices around {name} are not matrices", name=repr(name))
     if down[0] == width and up[0] != width:
         up, down = down, up  # the legacy naming, as llama.cpp reads it
     if up[0] != width or down != (up[1], width):
-        return f"its feed-forward matrices around {name!r} ({list(up)}, {list(down)}) do not fit"
+        return message(
+            "its feed-forward matrices around {name} ({up}, {down}) do not fit",
+            name=repr(name),
+            up=str(list(up)),
+            down=str(list(down)),
+        )
     return None
 
 

@@ -28,6 +28,7 @@ from backends.llama_cpp.discovery import (
     entry_problem,
 )
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.messages import message, sentence_of
 from backends.safe_names import plain_name_problem
 
 MAX_SNAPSHOT_DEPTH = 3
@@ -70,20 +71,35 @@ def _snapshots(repo_dir: Path) -> list[Path]:
     return sorted(folders, key=lambda p: p.name != main)
 
 
+def _unreadable(folder: Path, error: OSError) -> str:
+    """The sentence for a cache folder that could not be listed (the system's reason)."""
+    return message(
+        "Hugging Face cache {path}: {reason}",
+        path=str(folder),
+        reason=os.strerror(error.errno or 0),
+    )
+
+
 def _gguf_files(snapshot: Path, problems: list[str]) -> list[Path]:
     """The snapshot's ``.gguf`` files that can be read; each one that cannot is a problem."""
     found: list[Path] = []
     try:
         candidates = sorted(snapshot.rglob("*.gguf"))
     except OSError as error:
-        problems.append(f"Hugging Face cache {snapshot}: {os.strerror(error.errno or 0)}")
+        problems.append(_unreadable(snapshot, error))
         return []
     for path in candidates:
         if len(path.relative_to(snapshot).parts) > MAX_SNAPSHOT_DEPTH:
             continue
         problem = entry_problem(path)
         if problem is not None:
-            problems.append(f"{path} {problem}; download it again or remove it.")
+            problems.append(
+                message(
+                    "{path} {problem}; download it again or remove it.",
+                    path=str(path),
+                    problem=problem,
+                )
+            )
         elif os.path.lexists(path):
             found.append(path)
     return found
@@ -135,7 +151,7 @@ def scan_hub_cache(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], l
             return [], []
         repos = sorted(p for p in root.glob("models--*") if p.is_dir())
     except OSError as error:
-        return [], [f"Hugging Face cache {root}: {os.strerror(error.errno or 0)}"]
+        return [], [_unreadable(root, error)]
     models: list[LocalModel] = []
     problems: list[str] = []
     seen_blobs: set[Path] = set()
@@ -146,7 +162,7 @@ def scan_hub_cache(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], l
                 try:
                     entries.append((file, cache.get(file)))
                 except (BackendError, OSError) as error:
-                    problems.append(str(error))
+                    problems.append(sentence_of(error))
             projectors = [e for e in entries if e[1].is_projector]
             for path, summary in entries:
                 if summary.is_projector or summary.path in seen_blobs:

@@ -21,6 +21,7 @@ from typing import Any
 from backends.base import BackendUnavailable
 from backends.llama_cpp import cpu_variants
 from backends.llama_cpp.cpu_probe import load_variant
+from backends.messages import message, sentence_of
 
 _lock = threading.Lock()
 _recent_log: deque[str] = deque(maxlen=200)
@@ -52,8 +53,11 @@ def llama_module() -> ModuleType:
                 load_variant(Path(choice.lib_dir), Path(choice.library))
         except (ImportError, OSError) as error:
             raise BackendUnavailable(
-                "The llama.cpp runtime (llama-cpp-python) is not installed or failed to load: "
-                f"{error}. Reinstall LocalSight's dependencies."
+                message(
+                    "The llama.cpp runtime (llama-cpp-python) is not installed or failed to "
+                    "load: {error}. Reinstall LocalSight's dependencies.",
+                    error=str(error),
+                )
             ) from error
         _modules["llama_cpp"] = llama_cpp
         return llama_cpp
@@ -69,7 +73,10 @@ def cpu_choice() -> cpu_variants.CpuChoice:
         return cpu_variants.current()
     except cpu_variants.NoUsableVariant as error:
         raise BackendUnavailable(
-            f"{error} Run `localsight doctor` and include its output in a bug report."
+            message(
+                "{reason} Run `localsight doctor` and include its output in a bug report.",
+                reason=sentence_of(error),
+            )
         ) from error
 
 

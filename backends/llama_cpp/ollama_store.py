@@ -27,6 +27,7 @@ from pathlib import Path
 from backends.base import BackendError
 from backends.llama_cpp.discovery import LocalModel, SummaryCache, compatible, entry_problem
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.messages import message, sentence_of
 from backends.safe_names import ollama_digest_hex
 
 STORE_ENV = "OLLAMA_MODELS"
@@ -134,25 +135,27 @@ def _size(layer: Mapping[str, object]) -> int | None:
 def read_manifest(root: Path, name: StoreName, manifest_path: Path) -> StoreModel:
     """Parse one manifest file; ``ValueError`` says what is wrong with it."""
     if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ValueError("the manifest is implausibly large")
+        raise ValueError(message("the manifest is implausibly large"))
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"the manifest is not valid JSON ({error})") from None
+        raise ValueError(
+            message("the manifest is not valid JSON ({error})", error=str(error))
+        ) from None
     if not isinstance(manifest, dict):
-        raise ValueError("the manifest is not a JSON object")
+        raise ValueError(message("the manifest is not a JSON object"))
     model_layer = _layer(manifest, MODEL_MEDIA_TYPE)
     if model_layer is None:
-        raise ValueError("the manifest has no model layer")
+        raise ValueError(message("the manifest has no model layer"))
     model_blob = blob_path(root, model_layer.get("digest"))
     if model_blob is None:
-        raise ValueError("the model layer's digest is malformed")
+        raise ValueError(message("the model layer's digest is malformed"))
     projector_layer = _layer(manifest, PROJECTOR_MEDIA_TYPE)
     projector_blob = None
     if projector_layer is not None:
         projector_blob = blob_path(root, projector_layer.get("digest"))
         if projector_blob is None:
-            raise ValueError("the projector layer's digest is malformed")
+            raise ValueError(message("the projector layer's digest is malformed"))
     return StoreModel(
         name=name,
         model_blob=model_blob,
@@ -172,7 +175,13 @@ def list_store(root: Path) -> tuple[list[StoreModel], list[str]]:
             return [], []
         tag_files = sorted(manifests.glob("*/*/*/*"))
     except OSError as error:
-        return [], [f"Ollama's store {root}: {os.strerror(error.errno or 0)}"]
+        return [], [
+            message(
+                "Ollama's store {path}: {reason}",
+                path=str(root),
+                reason=os.strerror(error.errno or 0),
+            )
+        ]
     for tag_file in tag_files:
         model_dir = tag_file.parent
         name = StoreName(
@@ -184,16 +193,26 @@ def list_store(root: Path) -> tuple[list[StoreModel], list[str]]:
         problem = entry_problem(tag_file)
         if problem is not None:  # never opened: a named pipe would block the reader
             problems.append(
-                f"Ollama model {name.short}: its manifest {problem}; pull the model again."
+                message(
+                    "Ollama model {model}: its manifest {problem}; pull the model again.",
+                    model=name.short,
+                    problem=problem,
+                )
             )
             continue
         try:
             found.append(read_manifest(root, name, tag_file))
         except OSError as error:
             reason = os.strerror(error.errno or 0).lower()
-            problems.append(f"Ollama model {name.short}: its manifest cannot be read ({reason}).")
+            problems.append(
+                message(
+                    "Ollama model {model}: its manifest cannot be read ({reason}).",
+                    model=name.short,
+                    reason=reason,
+                )
+            )
         except ValueError as error:
-            problems.append(f"Ollama model {name.short}: {error}")
+            problems.append(_model_problem(name.short, error))
     return found, problems
 
 
@@ -226,16 +245,25 @@ def scan_store(root: Path, cache: SummaryCache) -> tuple[list[LocalModel], list[
             local = _local_model(entry, cache)
             packed = local is None and has_packed_vision(cache.get(entry.model_blob))
         except (BackendError, OSError, ValueError) as error:
-            problems.append(f"Ollama model {label}: {error}")
+            problems.append(_model_problem(label, error))
             continue
         if local is not None:
             models.append(local)
         elif packed:
             problems.append(
-                f"Ollama model {label} packs its vision encoder into the model file, which "
-                "llama.cpp cannot load; run it with --backend ollama instead."
+                message(
+                    "Ollama model {model} packs its vision encoder into the model file, which "
+                    "llama.cpp cannot load; run it with --backend ollama instead.",
+                    model=label,
+                )
             )
     return models, problems
+
+
+def _model_problem(label: str, error: Exception) -> str:
+    """ "Ollama model llava:7b: <why>", the why being the error's own ``message`` (an
+    ``OSError``'s text, the system's, as it is)."""
+    return message("Ollama model {model}: {problem}", model=label, problem=sentence_of(error))
 
 
 def _local_model(entry: StoreModel, cache: SummaryCache) -> LocalModel | None:
@@ -247,18 +275,26 @@ def _local_model(entry: StoreModel, cache: SummaryCache) -> LocalModel | None:
         if blob is None:
             continue
         if not os.path.lexists(blob):
-            raise ValueError(f"its blob {blob.name} is missing (is Ollama still pulling it?)")
+            raise ValueError(
+                message("its blob {blob} is missing (is Ollama still pulling it?)", blob=blob.name)
+            )
         problem = entry_problem(blob)
         if problem is not None:
-            raise ValueError(f"its blob {blob.name} {problem}; pull the model again in Ollama.")
+            raise ValueError(
+                message(
+                    "its blob {blob} {problem}; pull the model again in Ollama.",
+                    blob=blob.name,
+                    problem=problem,
+                )
+            )
         if size is not None and blob.stat().st_size != size:
-            raise ValueError(f"its blob {blob.name} is incomplete")
+            raise ValueError(message("its blob {blob} is incomplete", blob=blob.name))
     summary = cache.get(entry.model_blob)
     if summary.is_projector:
-        raise ValueError("its model layer is a vision projector, not a language model")
+        raise ValueError(message("its model layer is a vision projector, not a language model"))
     projector = cache.get(entry.projector_blob) if entry.projector_blob else None
     if projector is not None and not (projector.is_projector and compatible(summary, projector)):
-        raise ValueError("its projector layer does not belong to its model layer")
+        raise ValueError(message("its projector layer does not belong to its model layer"))
     if projector is None and has_packed_vision(summary):
         return None
     return LocalModel(summary, projector, model_id=label, label=label)

@@ -26,6 +26,7 @@ from typing import Any
 
 from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
+from backends.messages import message, sentence_of
 
 Key = int | str  # a text token id, or an image's id (its sha256)
 
@@ -262,9 +263,13 @@ class ContextCache:
             self.ctx = replace_context(lib, self._llm, size, self.threads)
         except GrowFailed as error:
             raise OutOfMemory(
-                f"This conversation needs a bigger context than the {self.n_ctx} tokens it "
-                f"has, and there is not enough memory to grow it ({error}). Close other "
-                "programs, lower the context size in Settings, or start a new chat."
+                message(
+                    "This conversation needs a bigger context than the {tokens} tokens it "
+                    "has, and there is not enough memory to grow it ({reason}). Close other "
+                    "programs, lower the context size in Settings, or start a new chat.",
+                    tokens=str(self.n_ctx),
+                    reason=sentence_of(error),
+                )
             ) from None
         self.eval_ms_before_growth += carried
         self._prompt_logits.clear()  # the new context has no output row to put them in

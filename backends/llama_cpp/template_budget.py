@@ -69,6 +69,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace, generate_lorem_ipsum
 
 from backends.base import TemplateBudgetExceeded
+from backends.messages import message
 
 #: Characters of Jinja source LocalSight will compile.  Compiling costs about 8 s and 500 MB
 #: per MB of dense template (Jinja's parser and code generator, no hook can interrupt them);
@@ -182,6 +183,16 @@ def _digits(value: int) -> int:
     return value.bit_length() * 31 // 100 + 2
 
 
+# How a template went past its budget: the ``detail`` of ``RenderBudget.error``'s sentence.
+_NUMBER_TOO_BIG = message("built a number of more than {count} bits", count=f"{MAX_INT_BITS:,}")
+_TOO_DEEP = message("nested values more than {depth} deep", depth=str(MAX_DEPTH))
+_SLOW_SEARCH = message("asked for a text search that would take too long")
+
+
+def _value_too_long(limit: int) -> str:
+    return message("built a value of more than {count} characters", count=f"{limit:,}")
+
+
 class RenderBudget:
     """The running count of one render (or compile) against its ``BudgetLimits``."""
 
@@ -201,9 +212,13 @@ class RenderBudget:
     # -- the caps ---------------------------------------------------------------------------
 
     def error(self, detail: str) -> TemplateBudgetExceeded:
+        """The error for a template past its budget; ``detail`` (a ``message``) says how."""
         return TemplateBudgetExceeded(
-            f"This model's chat template {detail} and was stopped; the model file may be "
-            "damaged or hostile, so pick another model."
+            message(
+                "This model's chat template {detail} and was stopped; the model file may be "
+                "damaged or hostile, so pick another model.",
+                detail=detail,
+            )
         )
 
     def fail(self, detail: str) -> NoReturn:
@@ -216,29 +231,32 @@ class RenderBudget:
 
     def _clock(self) -> None:
         if self.steps > self.limits.max_steps:
-            self.fail(f"took more than {self.limits.max_steps:,} steps")
+            self.fail(message("took more than {count} steps", count=f"{self.limits.max_steps:,}"))
         if time.monotonic() > self._deadline:
-            self.fail(f"ran for more than {self.limits.max_seconds:.3g} seconds")
+            seconds = f"{self.limits.max_seconds:.3g}"
+            self.fail(message("ran for more than {seconds} seconds", seconds=seconds))
         self._next_clock = min(self.steps + _CLOCK_EVERY, self.limits.max_steps + 1)
 
     def fits(self, chars: int) -> None:
         """Refuse a value of ``chars`` characters before it is built."""
         if chars > self.limits.max_chars:
-            self.fail(f"built a value of more than {self.limits.max_chars:,} characters")
+            self.fail(_value_too_long(self.limits.max_chars))
 
     def produce(self, chars: int) -> None:
         self.produced += chars
         if self.produced > self.limits.max_produced:
-            self.fail(f"built more than {self.limits.max_produced:,} characters in all")
+            produced = f"{self.limits.max_produced:,}"
+            self.fail(message("built more than {count} characters in all", count=produced))
 
     def write(self, chars: int) -> None:
         self.written += chars
         if self.written > self.limits.max_chars:
-            self.fail(f"wrote a prompt of more than {self.limits.max_chars:,} characters")
+            written = f"{self.limits.max_chars:,}"
+            self.fail(message("wrote a prompt of more than {count} characters", count=written))
 
     def bits(self, value: int) -> None:
         if value.bit_length() > MAX_INT_BITS:
-            self.fail(f"built a number of more than {MAX_INT_BITS:,} bits")
+            self.fail(_NUMBER_TOO_BIG)
 
     # -- sizes ------------------------------------------------------------------------------
 
@@ -264,7 +282,7 @@ class RenderBudget:
         if isinstance(value, (bytes, bytearray)):
             return len(value) + 3
         if isinstance(value, Namespace):
-            self.fail("put a namespace inside another value")
+            self.fail(message("put a namespace inside another value"))
         if isinstance(value, _DICT_VIEWS):
             return self._member(_view_mapping(value), depth)
         if not isinstance(value, _CONTAINERS):
@@ -273,7 +291,7 @@ class RenderBudget:
         if known is not None and known[0] is value:
             return known[1]
         if depth > MAX_DEPTH:
-            self.fail(f"nested values more than {MAX_DEPTH} deep")
+            self.fail(_TOO_DEEP)
         limit = self.limits.max_chars
         total = 2
         if isinstance(value, dict):
@@ -351,7 +369,7 @@ _LONG_NUMBER = re.compile(r"\d{10,}")
 def _written_numbers(budget: RenderBudget, text: str) -> int:
     """The sum of the numbers in a format string: widths and precisions it may pad to."""
     if _LONG_NUMBER.search(text):
-        budget.fail(f"built a value of more than {budget.limits.max_chars:,} characters")
+        budget.fail(_value_too_long(budget.limits.max_chars))
     total = sum(map(int, _NUMBER.findall(text)))
     budget.fits(total)
     return total
@@ -418,7 +436,7 @@ def _check_mul(budget: RenderBudget, left: object, right: object) -> int | None:
         left, right = right, left
     if isinstance(left, int) and isinstance(right, int):
         if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            budget.fail(f"built a number of more than {MAX_INT_BITS:,} bits")
+            budget.fail(_NUMBER_TOO_BIG)
         return None
     if isinstance(right, int) and isinstance(left, (str, bytes, list, tuple)):
         times = max(right, 0)
@@ -440,7 +458,7 @@ def _check_pow(budget: RenderBudget, left: object, right: object) -> None:
         and abs(left) > 1
         and left.bit_length() * right > MAX_INT_BITS
     ):
-        budget.fail(f"built a number of more than {MAX_INT_BITS:,} bits")
+        budget.fail(_NUMBER_TOO_BIG)
 
 
 def _check_add(budget: RenderBudget, left: object, right: object) -> int | None:
@@ -670,7 +688,7 @@ def _layout_size(
 ) -> int:
     """Characters of ``value`` laid out one item a line, ``indent`` more per level."""
     if depth > MAX_DEPTH:
-        budget.fail(f"nested values more than {MAX_DEPTH} deep")
+        budget.fail(_TOO_DEEP)
     if isinstance(value, _DICT_VIEWS):
         value = _view_mapping(value)
     if isinstance(value, dict):
@@ -734,7 +752,7 @@ def _filter_round(budget: RenderBudget, args: Args, kwargs: dict[str, Any]) -> N
     # (value, precision=0, method='common'): 10 ** precision is computed for ceil/floor.
     precision = _arg(args, kwargs, 1, "precision", 0)
     if isinstance(precision, int) and abs(precision) > 4300:
-        budget.fail("asked to round to more than 4,300 digits")
+        budget.fail(message("asked to round to more than 4,300 digits"))
 
 
 def _filter_sum(budget: RenderBudget, args: Args, kwargs: dict[str, Any]) -> Args | None:
@@ -754,7 +772,7 @@ def _regex_gate(budget: RenderBudget, text: object, openers: Iterable[str]) -> N
     if isinstance(text, str):
         work = sum(text.count(o) for o in openers) * size
         if work > MAX_REGEX_WORK:
-            budget.fail("asked for a text search that would take too long")
+            budget.fail(_SLOW_SEARCH)
 
 
 def _filter_striptags(budget: RenderBudget, args: Args, kwargs: dict[str, Any]) -> None:
@@ -770,7 +788,7 @@ def _filter_urlize(budget: RenderBudget, args: Args, kwargs: dict[str, Any]) -> 
     if isinstance(text, str):
         longest = max(map(len, text.split()), default=0)
         if longest * len(text) > MAX_REGEX_WORK:
-            budget.fail("asked for a text search that would take too long")
+            budget.fail(_SLOW_SEARCH)
 
 
 def _filter_xmlattr(budget: RenderBudget, args: Args, kwargs: dict[str, Any]) -> None:
@@ -1043,7 +1061,11 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         budget of their own, and a failing fold is simply left to run (and stop) later."""
         if isinstance(source, str) and len(source) > MAX_TEMPLATE_CHARS:
             raise RenderBudget(BudgetLimits.for_conversation(0, 0)).error(
-                f"is {len(source):,} characters long, more than {MAX_TEMPLATE_CHARS:,}"
+                message(
+                    "is {length} characters long, more than {limit}",
+                    length=f"{len(source):,}",
+                    limit=f"{MAX_TEMPLATE_CHARS:,}",
+                )
             )
         budget = RenderBudget(BudgetLimits.for_conversation(0, 0))
         token = _ACTIVE.set(budget) if _ACTIVE.get() is None else None
@@ -1051,7 +1073,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
             return super().from_string(source, globals, template_class)
         except (RecursionError, MemoryError, SyntaxError):
             # Jinja's parser and Python's compiler give up on deep nesting these ways.
-            raise budget.error("nests too deeply to be read") from None
+            raise budget.error(message("nests too deeply to be read")) from None
         finally:
             if token is not None:
                 _ACTIVE.reset(token)
@@ -1175,9 +1197,9 @@ def _render_within(template: Template, budget: RenderBudget, variables: Mapping[
             budget.write(sum(map(len, batch)))
             pieces += batch
     except RecursionError:
-        raise budget.error("nested its macros, blocks or loops too deeply") from None
+        raise budget.error(message("nested its macros, blocks or loops too deeply")) from None
     except MemoryError:
-        raise budget.error("ran out of memory") from None
+        raise budget.error(message("ran out of memory")) from None
     return "".join(pieces)
 
 
