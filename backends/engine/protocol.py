@@ -27,7 +27,7 @@ from backends.base import (
     GenerationFailed,
     TextDelta,
 )
-from backends.messages import message, sentence_of
+from backends.messages import message, message_from_data, message_to_data, sentence_of
 
 Stage = Literal["starting", "loading", "answering", "working"]
 
@@ -136,7 +136,7 @@ def error_to_wire(error: BaseException, partial_text: str = "") -> RemoteError:
     """Describe an engine-side exception; anything outside the family becomes a failure."""
     if isinstance(error, BackendError):
         return RemoteError(
-            type(error).__name__, sentence_of(error), error.partial_text or partial_text
+            type(error).__name__, _plain_sentence(error), error.partial_text or partial_text
         )
     return RemoteError(
         GenerationFailed.__name__,
@@ -146,6 +146,14 @@ def error_to_wire(error: BaseException, partial_text: str = "") -> RemoteError:
         ),
         partial_text,
     )
+
+
+def _plain_sentence(error: BaseException) -> str:
+    """``error``'s sentence with every value a ``str`` or a ``Message``: a value of another
+    type (a ``Path``, an exception) would be refused by the app's unpickler, and the whole
+    reply with it."""
+    sentence = sentence_of(error)
+    return message_from_data(message_to_data(sentence), str(sentence))
 
 
 def error_from_wire(remote: RemoteError) -> BackendError:
@@ -164,11 +172,20 @@ _ALLOWED_MODULES = frozenset({base_types.__name__, messages.__name__, __name__})
 
 
 class _AllowlistUnpickler(pickle.Unpickler):
-    """Rebuilds only the value types and messages defined by LocalSight."""
+    """Rebuilds only the value types and messages defined by LocalSight.
+
+    Only a class *defined* in an allowed module, named directly: pickle (protocol 4+)
+    follows dotted names, so ``backends.messages`` + ``re.enum.bltns.eval`` would reach
+    ``eval`` through the modules an allowed one imports, and a plain name could still be a
+    function or a module it imported.  The engine runs llama.cpp on files from anywhere;
+    what it sends must not be able to run code in the app.
+    """
 
     def find_class(self, module: str, name: str) -> Any:
-        if module in _ALLOWED_MODULES and not name.startswith("_"):
-            return super().find_class(module, name)
+        if module in _ALLOWED_MODULES and not name.startswith("_") and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and found.__module__ == module:
+                return found
         raise pickle.UnpicklingError(f"the engine sent a forbidden type {module}.{name}")
 
 

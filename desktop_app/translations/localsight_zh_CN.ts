@@ -2814,9 +2814,172 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>第 {number} 个对话</translation>
     </message>
     <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="165"/>
+        <source>{what} claims a string of {length} bytes</source>
+        <extracomment>The GGUF value type of each scalar in ``metadata`` (``gguf.GGUFValueType``&apos;s numbers): llama.cpp&apos;s projector loader asserts a key has the type it reads it as. Each tensor&apos;s dimensions, ggml&apos;s order (``ne0`` first: a matrix&apos;s input width).</extracomment>
+        <translation>{what} 声称有一个 {length} 字节的字符串</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="171"/>
+        <source>{what} is not valid UTF-8</source>
+        <translation>{what} 不是有效的 UTF-8</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="179"/>
+        <source>the file ends early (truncated download?)</source>
+        <translation>文件提前结束（下载不完整？）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="184"/>
+        <source>metadata {key}</source>
+        <translation>元数据 {key}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="196"/>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="234"/>
+        <source>{what} holds an oversized string</source>
+        <translation>{what} 含有过长的字符串</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="204"/>
+        <source>its vocabulary lists the token {token} twice (id {index})</source>
+        <translation>它的词表中 token {token} 出现了两次（id {index}）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="224"/>
+        <source>{what} claims {count} items</source>
+        <translation>{what} 声称有 {count} 项</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="239"/>
+        <source>{what} has an unsupported array type {type}</source>
+        <translation>{what} 的数组类型 {type} 不受支持</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="247"/>
+        <source>{what} has an unknown value type {type}</source>
+        <translation>{what} 的值类型 {type} 未知</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="257"/>
+        <source>the file is too small to be a GGUF model</source>
+        <translation>文件太小，不可能是 GGUF 模型</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="259"/>
+        <source>it is not a GGUF file (wrong magic bytes)</source>
+        <translation>它不是 GGUF 文件（文件头标识不对）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="262"/>
+        <source>GGUF version {version} is not supported</source>
+        <translation>不支持 GGUF 版本 {version}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="266"/>
+        <source>the header claims {count} tensors</source>
+        <translation>文件头声称有 {count} 个张量</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="268"/>
+        <source>the header claims {count} metadata entries</source>
+        <translation>文件头声称有 {count} 条元数据</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="274"/>
+        <source>a metadata key</source>
+        <translation>某个元数据键</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="278"/>
+        <source>{what} appears twice</source>
+        <translation>{what} 出现了两次</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="288"/>
+        <source>the alignment {alignment} is not a power of two</source>
+        <translation>对齐值 {alignment} 不是 2 的幂</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="295"/>
+        <source>a tensor name</source>
+        <translation>某个张量名</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="298"/>
+        <source>tensor {name} appears twice</source>
+        <translation>张量 {name} 出现了两次</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="303"/>
+        <source>tensor {name} has {count} dimensions</source>
+        <translation>张量 {name} 有 {count} 个维度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="309"/>
+        <source>tensor {name} has an impossible shape {shape}</source>
+        <translation>张量 {name} 的形状 {shape} 不可能存在</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="318"/>
+        <source>tensor {name} has an unknown type {type}</source>
+        <translation>张量 {name} 的类型 {type} 未知</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="324"/>
+        <source>tensor {name} has the type {type}, which no model&apos;s weights use</source>
+        <translation>张量 {name} 的类型是 {type}，没有模型的权重使用这种类型</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="334"/>
+        <source>the vector {name} is stored as {type}, not F32</source>
+        <translation>向量 {name} 以 {type} 存储，而不是 F32</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="338"/>
+        <source>tensor {name} rows do not fit its quantisation blocks</source>
+        <translation>张量 {name} 的行与其量化块不匹配</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="345"/>
+        <source>tensor {name} is misaligned</source>
+        <translation>张量 {name} 没有对齐</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="354"/>
+        <source>tensor {name} lies beyond the end of the file (truncated download?)</source>
+        <translation>张量 {name} 超出了文件末尾（下载不完整？）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="374"/>
+        <source>the projector file has no encoder or projector tensors</source>
+        <translation>视觉投影文件中没有编码器或投影张量</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="377"/>
+        <source>the token embedding tensor is missing</source>
+        <translation>缺少 token 嵌入张量</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="379"/>
+        <source>the model has no transformer layers</source>
+        <translation>模型没有 Transformer 层</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="394"/>
         <location filename="../core/chat/import_chat.py" line="102"/>
         <source>{name} is not a file.</source>
         <translation>{name} 不是文件。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="402"/>
+        <source>{name} is not a usable model file: {reason}. Download it again or pick another file.</source>
+        <translation>{name} 不是可用的模型文件：{reason}。请重新下载或选择其他文件。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="416"/>
+        <source>{name} could not be read: {reason}.</source>
+        <translation>无法读取 {name}：{reason}。</translation>
     </message>
     <message>
         <location filename="../core/chat/import_chat.py" line="108"/>
@@ -3699,9 +3862,82 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>环境变量名</translation>
     </message>
     <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="85"/>
+        <source>is a folder, not a file</source>
+        <translation>是文件夹，不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="88"/>
+        <source>is a named pipe, not a file</source>
+        <translation>是命名管道，不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="89"/>
+        <location filename="../../backends/llama_cpp/discovery.py" line="90"/>
+        <source>is a device, not a file</source>
+        <translation>是设备，不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="91"/>
+        <source>is a socket, not a file</source>
+        <translation>是套接字，不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="112"/>
         <location filename="../core/settings.py" line="419"/>
         <source>is not a regular file</source>
         <translation>不是普通文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="114"/>
+        <location filename="../../backends/llama_cpp/discovery.py" line="130"/>
+        <source>cannot be read (permission denied)</source>
+        <translation>无法读取（权限不足）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="120"/>
+        <source>is a symbolic link loop</source>
+        <translation>是循环的符号链接</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="127"/>
+        <source>is a link to something that does not exist</source>
+        <translation>是指向不存在目标的链接</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="128"/>
+        <source>is a link to {target}, which does not exist</source>
+        <translation>是指向 {target} 的链接，但目标不存在</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="136"/>
+        <source>rename it</source>
+        <translation>请重命名</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="136"/>
+        <source>fix or remove it</source>
+        <translation>请修复或删除它</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="143"/>
+        <source>{path} {problem}; {advice}.</source>
+        <translation>{path} {problem}；{advice}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="149"/>
+        <source>{path}: {reason}</source>
+        <translation>{path}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="375"/>
+        <source>has just been removed</source>
+        <translation>刚刚被删除</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="377"/>
+        <source>{path} {problem}.</source>
+        <translation>{path} {problem}。</translation>
     </message>
     <message>
         <location filename="../core/settings.py" line="429"/>
@@ -3734,6 +3970,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>不是 JSON 对象（内容为：{kind}）</translation>
     </message>
     <message>
+        <location filename="../../backends/llama_cpp/discovery.py" line="131"/>
         <location filename="../core/settings.py" line="465"/>
         <source>cannot be read ({reason})</source>
         <translation>无法读取（{reason}）</translation>
@@ -3993,6 +4230,700 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <source>New chat</source>
         <extracomment>What a conversation without a title is called in lists and exports; a ``message``, so the window can show it in the reader&apos;s language (``shown``).</extracomment>
         <translation>新对话</translation>
+    </message>
+    <message>
+        <location filename="../../backends/base.py" line="403"/>
+        <source>{model} cannot see images. Remove the images, or pick a model with vision (for a GGUF file, also give its mmproj projector file).</source>
+        <extracomment>The last message is an answer to extend (Continue after the token limit or a Stop): the model goes on from its last word in the same turn, and streams only what it adds. llama.cpp renders the prompt up to the answer&apos;s start and appends the answer; Ollama and OpenAI-compatible servers continue a final assistant message themselves.</extracomment>
+        <translation>{model} 无法识别图片。请移除图片，或选择视觉模型（GGUF 文件还需同时提供它的 mmproj 视觉投影文件）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/base.py" line="409"/>
+        <source>There is nothing to send: the conversation is empty.</source>
+        <translation>没有可发送的内容：对话是空的。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/base.py" line="411"/>
+        <source>There is no answer to continue: the last message is not one.</source>
+        <translation>没有可继续的回答：最后一条消息不是回答。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/child.py" line="173"/>
+        <source>The model engine does not know the request {request}.</source>
+        <translation>模型引擎不认识请求 {request}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/child.py" line="211"/>
+        <source>The answer ended without finishing.</source>
+        <translation>回答未完成就结束了。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="44"/>
+        <source>no exit status</source>
+        <translation>没有退出状态</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="47"/>
+        <location filename="../../backends/engine/crash.py" line="49"/>
+        <source>signal {signal}</source>
+        <translation>信号 {signal}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="50"/>
+        <source>exit code {code}</source>
+        <translation>退出码 {code}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="73"/>
+        <source>{how}: {reason}</source>
+        <translation>{how}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="81"/>
+        <source>while starting</source>
+        <translation>启动时</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="82"/>
+        <source>while loading</source>
+        <translation>加载时</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="83"/>
+        <source>while answering</source>
+        <translation>回答时</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="84"/>
+        <source>while reading model files</source>
+        <translation>读取模型文件时</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="89"/>
+        <source>The system may have run out of memory; close other programs or pick a smaller model. The app is fine.</source>
+        <translation>系统可能内存不足；请关闭其他程序或选择更小的模型。应用本身没有问题。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="94"/>
+        <source>This computer&apos;s processor rejected an instruction llama.cpp used. The app is fine; run `localsight doctor` for details.</source>
+        <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令。应用本身没有问题；运行 `localsight doctor` 查看详情。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="99"/>
+        <source>The file may be damaged or made for a newer llama.cpp; the app is fine, pick another model.</source>
+        <translation>文件可能已损坏，或需要更新版本的 llama.cpp；应用本身没有问题，请选择其他模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/crash.py" line="103"/>
+        <source>The model crashed {stage} (llama.cpp stopped with {detail}). {advice}</source>
+        <translation>模型在{stage}崩溃了（llama.cpp 停止原因：{detail}）。{advice}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="226"/>
+        <source>The model engine stopped responding and was stopped; the app is fine. Try again.</source>
+        <translation>模型引擎没有响应，已被停止；应用本身没有问题。请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="319"/>
+        <source>This computer&apos;s processor rejected an instruction llama.cpp used, and no compatible mode is left ({reason}). Run `localsight doctor` and include its output in a bug report. The app is fine.</source>
+        <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令，且已没有可用的兼容模式（{reason}）。请运行 `localsight doctor`，并把输出附在错误报告中。应用本身没有问题。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="328"/>
+        <source>This computer&apos;s processor rejected an instruction set; LocalSight switched to a compatible mode ({failed} → {variant}).</source>
+        <translation>这台电脑的处理器不支持某个指令集；LocalSight 已切换到兼容模式（{failed} → {variant}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="341"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="497"/>
+        <source>The model is still answering another request. Stop it first.</source>
+        <translation>模型仍在回答另一个请求。请先停止它。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="383"/>
+        <source>{notice} Press Retry to answer again.</source>
+        <translation>{notice}请点击“重试”重新回答。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/host.py" line="407"/>
+        <source>The model engine sent {sent} where {expected} was expected.</source>
+        <translation>模型引擎返回了 {sent}，应为 {expected}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/process.py" line="103"/>
+        <source>The model engine could not start: {error}</source>
+        <translation>模型引擎无法启动：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/process.py" line="137"/>
+        <source>The model engine did not start within {seconds} s. The computer may be busy or slow (an SD card); to wait longer, set {variable} to a number of seconds.</source>
+        <translation>模型引擎未能在 {seconds} 秒内启动。电脑可能正忙或速度较慢（例如使用 SD 卡）；如需等待更久，请把 {variable} 设为秒数。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/process.py" line="146"/>
+        <source>The model engine could not start ({detail}). Reinstall LocalSight&apos;s dependencies.</source>
+        <translation>模型引擎无法启动（{detail}）。请重新安装 LocalSight 的依赖。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/protocol.py" line="144"/>
+        <source>The model engine failed unexpectedly: {error}</source>
+        <translation>模型引擎意外出错：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/engine/stream.py" line="44"/>
+        <source>The model engine was stopped before it answered. Try again.</source>
+        <translation>模型引擎在回答前被停止了。请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="99"/>
+        <location filename="../../backends/llama_cpp/discovery.py" line="367"/>
+        <location filename="../../backends/llama_cpp/gguf_check.py" line="412"/>
+        <source>The model file {path} does not exist.</source>
+        <extracomment>What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, inode, device). ctime cannot be set back by any tool, so a file rewritten in place with its old size and modification time still gets a new stamp.</extracomment>
+        <translation>模型文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="100"/>
+        <source>The projector file {path} does not exist.</source>
+        <translation>视觉投影文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="104"/>
+        <source>The model file {path} {problem}; fix it or pick another file.</source>
+        <translation>模型文件 {path} {problem}；请修复它或选择其他文件。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="110"/>
+        <source>The projector file {path} {problem}; fix it or pick another file.</source>
+        <translation>视觉投影文件 {path} {problem}；请修复它或选择其他文件。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="147"/>
+        <source>Images must be PNG or JPEG here, not {mime}.</source>
+        <translation>这里的图片必须是 PNG 或 JPEG，而不是 {mime}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="222"/>
+        <source>{name} is a vision projector (mmproj), not a language model. Pass it with --mmproj and give the model file with --model.</source>
+        <translation>{name} 是视觉投影文件（mmproj），不是语言模型。请用 --mmproj 传入它，并用 --model 指定模型文件。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="234"/>
+        <source>{name} is not a vision projector (mmproj) file.</source>
+        <translation>{name} 不是视觉投影文件（mmproj）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="240"/>
+        <source>{projector} does not belong to {model}: it produces {width}-wide embeddings, the model needs {needed}.</source>
+        <translation>{projector} 与 {model} 不匹配：它输出的嵌入宽度为 {width}，而模型需要 {needed}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="334"/>
+        <source>No model called {model} was found. Give the path of a .gguf file, put it in the models folder, or give the name of a model pulled with Ollama.</source>
+        <translation>找不到名为 {model} 的模型。请提供 .gguf 文件的路径、把它放进模型文件夹，或提供用 Ollama 拉取的模型名称。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="434"/>
+        <source>the projector gave no vision context</source>
+        <translation>视觉投影文件没有提供视觉上下文</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="448"/>
+        <source>llama.cpp could not load {name} ({reason}). The file may be damaged or made for a newer llama.cpp: {error}</source>
+        <translation>llama.cpp 无法加载 {name}（{reason}）。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="455"/>
+        <source>llama.cpp could not load {name}. The file may be damaged or made for a newer llama.cpp: {error}</source>
+        <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="540"/>
+        <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
+        <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="607"/>
+        <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
+        <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="614"/>
+        <source>llama.cpp could not decode an attached image. Try another image.</source>
+        <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="620"/>
+        <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
+        <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/backend.py" line="626"/>
+        <source>llama.cpp failed while answering: {error}</source>
+        <translation>llama.cpp 回答时出错：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/context_size.py" line="78"/>
+        <source>could not make a {tokens}-token context: {error}</source>
+        <translation>无法创建 {tokens} token 的上下文：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/context_size.py" line="88"/>
+        <source>could not read the conversation out of the context</source>
+        <translation>无法从上下文中读出对话内容</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/context_size.py" line="92"/>
+        <source>the conversation did not fit a {tokens}-token context</source>
+        <translation>对话内容放不进 {tokens} token 的上下文</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/context_size.py" line="98"/>
+        <source>no memory left to copy the conversation across</source>
+        <translation>没有足够的内存来转移对话内容</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/cpu_variants.py" line="306"/>
+        <source>The CPU variants of llama.cpp could not be read ({how}).</source>
+        <translation>无法读取 llama.cpp 的 CPU 变体（{how}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/cpu_variants.py" line="362"/>
+        <source>{setting} names no CPU variant of this build (there are: {variants}).</source>
+        <translation>{setting} 指定的 CPU 变体在此版本中不存在（可用的有：{variants}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/cpu_variants.py" line="419"/>
+        <source>none is supported</source>
+        <translation>没有受支持的变体</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/cpu_variants.py" line="424"/>
+        <source>No CPU variant of llama.cpp runs on this computer ({reasons}).</source>
+        <translation>llama.cpp 没有能在这台电脑上运行的 CPU 变体（{reasons}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/fit.py" line="112"/>
+        <source>{name} needs about {size} of memory with a {tokens}-token context</source>
+        <extracomment>The batch the backend evaluates prompts in (``n_batch``/``n_ubatch`` = 512). The largest context LocalSight allocates, whatever a file claims or a setting asks: 256k tokens is the longest any model in the catalog was trained for (Qwen3-VL), and on a CPU reading that much prompt takes hours. Memory may lower it further (``fitting_context``). The smallest context a too-big request is shrunk to; below it a chat with an image or two no longer fits, so the model is refused instead (``ensure_fits`` says why).</extracomment>
+        <translation>{name} 在 {tokens} token 的上下文下约需 {size} 内存</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/fit.py" line="121"/>
+        <source>{need}; {limit}. Lower the context size or choose a smaller model.</source>
+        <translation>{need}；{limit}。请调小上下文长度或选择更小的模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/fit.py" line="128"/>
+        <source>{need}, but only {free} is free. Close other programs, lower the context size, or choose a smaller model.</source>
+        <translation>{need}，但只有 {free} 可用。请关闭其他程序、调小上下文长度，或选择更小的模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="59"/>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="70"/>
+        <source>its {what} is {value}</source>
+        <extracomment>ggml&apos;s integer and float64 tensor types. No vision-language or chat model takes its weights in these (only draft-model and expert-routing tables do: EAGLE-3&apos;s ``d2t``); a matrix multiplication with one aborts (seen with I8/I16/I32/I64). Tokenizers llama.cpp&apos;s vocabulary loader knows (``src/llama-vocab.cpp``). ``bert`` (WordPiece) belongs to the BERT family of embedding models only: on a generative model its default special tokens (101, 102, 103) and missing newline token abort the loader. Widths, lengths and counts beyond these are no model that fits a desktop&apos;s memory: the largest real values are ~16k (embedding), ~500 (layers), 128 (heads).</extracomment>
+        <translation>它的{what}为 {value}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="68"/>
+        <source>its {what} is not a number</source>
+        <translation>它的{what}不是数字</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="79"/>
+        <source>embedding width</source>
+        <translation>嵌入宽度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="80"/>
+        <source>layer count</source>
+        <translation>层数</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="81"/>
+        <source>context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="86"/>
+        <source>layer norm rms epsilon</source>
+        <translation>层归一化 RMS epsilon 值</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="87"/>
+        <source>layer norm epsilon</source>
+        <translation>层归一化 epsilon 值</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="95"/>
+        <source>its attention head count is {count}</source>
+        <translation>它的注意力头数为 {count}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="98"/>
+        <source>its {count} attention heads do not divide its width {width}</source>
+        <translation>它的 {count} 个注意力头无法整除其宽度 {width}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="104"/>
+        <source>its {kv_count} key/value heads do not divide its {count} attention heads</source>
+        <translation>它的 {kv_count} 个键/值头无法整除其 {count} 个注意力头</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="112"/>
+        <source>its rotary dimension {dimension} exceeds its head size {head_size}</source>
+        <translation>它的旋转位置编码维度 {dimension} 超过了头大小 {head_size}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="122"/>
+        <source>its tokenizer {tokenizer} is unknown</source>
+        <translation>它的分词器 {tokenizer} 未知</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="124"/>
+        <source>it pairs a BERT tokenizer with a generative model</source>
+        <translation>它把 BERT 分词器用在了生成式模型上</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="127"/>
+        <source>its vocabulary is empty</source>
+        <translation>它的词表是空的</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="131"/>
+        <source>it declares {declared} tokens but lists {listed}</source>
+        <translation>它声明有 {declared} 个 token，实际列出 {listed} 个</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="140"/>
+        <source>its vocabulary has {tokens} tokens but {count} scores</source>
+        <translation>它的词表有 {tokens} 个 token，但分数有 {count} 个</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="145"/>
+        <source>its vocabulary has {tokens} tokens but {count} token types</source>
+        <translation>它的词表有 {tokens} 个 token，但 token 类型有 {count} 个</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="211"/>
+        <source>its {key} is stored as type {type}, not {wanted}</source>
+        <extracomment>The scalar keys llama.cpp&apos;s projector loader reads and the GGUF type it reads each as (``tools/mtmd/clip.cpp``, its ``get_u32``/``get_f32``/``get_bool``/... helpers). Unlike the language-model loader, which throws a clean error for a key of the wrong type, these helpers call ``gguf_get_val_u32`` and friends, which *assert* the type: a head count written as a float aborted the process (issue 16).</extracomment>
+        <translation>它的 {key} 以类型 {type} 存储，而不是 {wanted}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="219"/>
+        <source>vision width</source>
+        <translation>视觉宽度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="220"/>
+        <source>patch size</source>
+        <translation>图块大小</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="228"/>
+        <source>vision layer count</source>
+        <translation>视觉层数</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="229"/>
+        <source>vision head count</source>
+        <translation>视觉注意力头数</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="230"/>
+        <source>vision feed-forward width</source>
+        <translation>视觉前馈宽度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="231"/>
+        <source>projection width</source>
+        <translation>投影宽度</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="237"/>
+        <source>image size</source>
+        <translation>图片尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="240"/>
+        <source>norm epsilon</source>
+        <translation>归一化 epsilon 值</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="246"/>
+        <source>its {count} vision heads do not divide its width {width}</source>
+        <translation>它的 {count} 个视觉注意力头无法整除其宽度 {width}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="254"/>
+        <source>its patch size {patch} exceeds its image size {image}</source>
+        <translation>它的图块大小 {patch} 超过了图片尺寸 {image}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="266"/>
+        <source>it declares {count} vision layers but layer {layer} has no weights</source>
+        <translation>它声明有 {count} 个视觉层，但第 {layer} 层没有权重</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="296"/>
+        <source>its patch size {patch} does not match its patch embedding {shape}</source>
+        <extracomment>Matrices of a vision block that read the block&apos;s input: their ``ne0`` is the width. The names are llama.cpp&apos;s own (``TN_ATTN_*``/``TN_FFN_*`` in ``tools/mtmd/clip-impl.h``).</extracomment>
+        <translation>它的图块大小 {patch} 与图块嵌入 {shape} 不匹配</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="302"/>
+        <source>its vision width {width} does not match its patch embedding ({size})</source>
+        <translation>它的视觉宽度 {width} 与图块嵌入（{size}）不匹配</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="314"/>
+        <source>its tensor {name} is {shape}, which does not take {width} inputs</source>
+        <translation>它的张量 {name} 形状为 {shape}，不接受 {width} 维输入</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="329"/>
+        <source>its feed-forward matrices around {name} are not matrices</source>
+        <translation>它在 {name} 处的前馈矩阵不是矩阵</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/gguf_rules.py" line="334"/>
+        <source>its feed-forward matrices around {name} ({up}, {down}) do not fit</source>
+        <translation>它在 {name} 处的前馈矩阵（{up}、{down}）不匹配</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/hf_cache.py" line="77"/>
+        <source>Hugging Face cache {path}: {reason}</source>
+        <translation>Hugging Face 缓存 {path}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/hf_cache.py" line="98"/>
+        <source>{path} {problem}; download it again or remove it.</source>
+        <translation>{path} {problem}；请重新下载或删除它。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/native.py" line="57"/>
+        <source>The llama.cpp runtime (llama-cpp-python) is not installed or failed to load: {error}. Reinstall LocalSight&apos;s dependencies.</source>
+        <translation>llama.cpp 运行库（llama-cpp-python）未安装或加载失败：{error}。请重新安装 LocalSight 的依赖。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/native.py" line="77"/>
+        <source>{reason} Run `localsight doctor` and include its output in a bug report.</source>
+        <translation>{reason}请运行 `localsight doctor`，并把输出附在错误报告中。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="138"/>
+        <source>the manifest is implausibly large</source>
+        <translation>清单文件大得不合常理</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="143"/>
+        <source>the manifest is not valid JSON ({error})</source>
+        <translation>清单文件不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="146"/>
+        <source>the manifest is not a JSON object</source>
+        <translation>清单文件不是 JSON 对象</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="149"/>
+        <source>the manifest has no model layer</source>
+        <translation>清单文件中没有模型层</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="152"/>
+        <source>the model layer&apos;s digest is malformed</source>
+        <translation>模型层的摘要格式不正确</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="158"/>
+        <source>the projector layer&apos;s digest is malformed</source>
+        <translation>视觉投影层的摘要格式不正确</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="180"/>
+        <source>Ollama&apos;s store {path}: {reason}</source>
+        <translation>Ollama 模型库 {path}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="197"/>
+        <source>Ollama model {model}: its manifest {problem}; pull the model again.</source>
+        <translation>Ollama 模型 {model}：它的清单文件{problem}；请重新拉取该模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="209"/>
+        <source>Ollama model {model}: its manifest cannot be read ({reason}).</source>
+        <translation>Ollama 模型 {model}：无法读取它的清单文件（{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="255"/>
+        <source>Ollama model {model} packs its vision encoder into the model file, which llama.cpp cannot load; run it with --backend ollama instead.</source>
+        <translation>Ollama 模型 {model} 把视觉编码器打包进了模型文件，llama.cpp 无法加载；请改用 --backend ollama 运行它。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="266"/>
+        <source>Ollama model {model}: {problem}</source>
+        <translation>Ollama 模型 {model}：{problem}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="279"/>
+        <source>its blob {blob} is missing (is Ollama still pulling it?)</source>
+        <translation>它的数据文件 {blob} 不存在（Ollama 是否仍在拉取？）</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="285"/>
+        <source>its blob {blob} {problem}; pull the model again in Ollama.</source>
+        <translation>它的数据文件 {blob} {problem}；请在 Ollama 中重新拉取该模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="291"/>
+        <source>its blob {blob} is incomplete</source>
+        <translation>它的数据文件 {blob} 不完整</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="294"/>
+        <source>its model layer is a vision projector, not a language model</source>
+        <translation>它的模型层是视觉投影文件，不是语言模型</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/ollama_store.py" line="297"/>
+        <source>its projector layer does not belong to its model layer</source>
+        <translation>它的视觉投影层与模型层不匹配</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/prefix_cache.py" line="267"/>
+        <source>This conversation needs a bigger context than the {tokens} tokens it has, and there is not enough memory to grow it ({reason}). Close other programs, lower the context size in Settings, or start a new chat.</source>
+        <extracomment>Prompts whose last logits are kept: the turns of one conversation a person is likely to regenerate or branch from (each entry is 4 bytes per vocabulary entry). Snapshots of a recurrent or hybrid model&apos;s sequence kept, the newest ones (taken at the end of each prompt and after each image): each holds the whole sequence&apos;s state, ~12 KB a token for LFM2-VL 1.6B (24 MB at 2000 tokens). How far the context may grow (``context_size``); the size it was created with when it was created whole. llama.cpp&apos;s evaluation time (ms) spent in contexts since replaced, this request. Logits of the last token of prompts evaluated in this context, by prompt length in keys (valid while ``keys`` keeps at least that many: see ``_truncate``). Recurrent and hybrid models (Mamba, LFM2, ...) cannot drop the end of a sequence: their state is not kept per token. For them the sequence is snapshotted at the end of each prompt and after each image (``_checkpoints``, by length in keys) and a truncation goes back to the longest snapshot it allows -- as llama-server&apos;s context checkpoints do -- so Regenerate, the next turn and an edit of the text after an image do not read the conversation, images included, again.</extracomment>
+        <translation>此对话需要比现有 {tokens} token 更大的上下文，但内存不足，无法扩大（{reason}）。请关闭其他程序、在设置中调小上下文长度，或新建对话。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="187"/>
+        <source>built a number of more than {count} bits</source>
+        <extracomment>Characters of Jinja source LocalSight will compile. Compiling costs about 8 s and 500 MB per MB of dense template (Jinja&apos;s parser and code generator, no hook can interrupt them); the longest real templates are about 16 KB (Gemma 4&apos;s, with its tool-call macros), so 128 Ki is 8 times that and compiles in about a second. Any single value, and the rendered prompt, may hold this many characters plus ``CHARS_PER_INPUT_CHAR`` per character of the conversation: 1 Mi for a short chat, 4.2 Mi for 200 turns of 4 000 characters (whose prompt is about 0.8 Mi). Characters (and list slots, at 8 each: a pointer) all operations may create together: a real template copies each message a handful of times (``+`` chains, ``trim``), far below 64 per character; 8 Mi for a short chat is 8-32 MB of text at most. Some build the prompt step by step instead (``{% set ns.out = ns.out ~ … %}``), copying all of it so far a few times for every message: Reka-Edge&apos;s template creates 1.0 to 1.2 characters per message per character of the conversation (measured on the 71 templates vendored in llama.cpp, 10 to 200 turns; the next highest creates 0.5, on a short chat): 650 million for 400 messages of 4 000 characters, each copy freed as the next is made. So the cap grows with messages times characters too, 4 per message per character (as the steps grow with messages squared): 2.7 billion for those 400 messages. Steps. Most real templates take a handful per message (measured on 200 turns: Gemma 3, Qwen2.5-VL, Qwen3-VL, LFM2-VL, SmolVLM, ChatML, LLaVA 1.5: 1 to 6), but Gemma 4&apos;s scans every earlier message for each message: 1.05 * n**2 steps for n messages, 2.6 million for 1 600 (5.3 s in the plain sandbox here). So the cap grows with the square of the conversation, 4 per pair of messages; a hostile template in a short chat gets 200 000 steps, a fraction of a second. Wall clock, a backstop that grows with the steps allowed: a step costs about 2 us here (Gemma 4&apos;s template), 10 us leaves room for a Raspberry Pi; 5 s for a short chat. Bits of any integer a template builds: numbers up to about 4 200 digits, all printable (Python refuses to print more than 4 300), and cheap to multiply. How deep a list, dict or tuple may nest; real ones (tool schemas) nest about ten deep. Work the tag-stripping and link-finding filters may do: their regular expressions take time proportional to the text times its tag openers (``&lt;&lt;&lt;&lt;…``), which no step count sees.</extracomment>
+        <translation>生成了超过 {count} 位的数字</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="188"/>
+        <source>nested values more than {depth} deep</source>
+        <translation>值的嵌套超过了 {depth} 层</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="189"/>
+        <source>asked for a text search that would take too long</source>
+        <translation>要求进行耗时过长的文本搜索</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="193"/>
+        <source>built a value of more than {count} characters</source>
+        <translation>生成了超过 {count} 个字符的值</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="218"/>
+        <source>This model&apos;s chat template {detail} and was stopped; the model file may be damaged or hostile, so pick another model.</source>
+        <translation>此模型的对话模板{detail}，已被停止；模型文件可能已损坏或带有恶意，请选择其他模型。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="234"/>
+        <source>took more than {count} steps</source>
+        <translation>执行了超过 {count} 步</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="237"/>
+        <source>ran for more than {seconds} seconds</source>
+        <translation>运行了超过 {seconds} 秒</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="249"/>
+        <source>built more than {count} characters in all</source>
+        <translation>总共生成了超过 {count} 个字符</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="255"/>
+        <source>wrote a prompt of more than {count} characters</source>
+        <translation>写出了超过 {count} 个字符的提示词</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="285"/>
+        <source>put a namespace inside another value</source>
+        <translation>把命名空间放进了另一个值中</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="755"/>
+        <source>asked to round to more than 4,300 digits</source>
+        <translation>要求保留超过 4,300 位数字</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="1065"/>
+        <source>is {length} characters long, more than {limit}</source>
+        <translation>长达 {length} 个字符，超过了 {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="1076"/>
+        <source>nests too deeply to be read</source>
+        <translation>嵌套过深，无法读取</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="1200"/>
+        <source>nested its macros, blocks or loops too deeply</source>
+        <translation>宏、块或循环嵌套过深</translation>
+    </message>
+    <message>
+        <location filename="../../backends/llama_cpp/template_budget.py" line="1202"/>
+        <source>ran out of memory</source>
+        <translation>耗尽了内存</translation>
+    </message>
+    <message>
+        <location filename="../../backends/memory.py" line="99"/>
+        <source>this machine has {total} and the system keeps about {reserve} of it</source>
+        <translation>这台电脑共有 {total} 内存，其中约 {reserve} 由系统保留</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="79"/>
+        <source>it is not text</source>
+        <extracomment>The longest file name the common file systems (ext4, APFS, NTFS) accept, in bytes.</extracomment>
+        <translation>它不是文本</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="81"/>
+        <source>it is empty</source>
+        <translation>它是空的</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="83"/>
+        <source>it names a folder, not a file</source>
+        <translation>它指向文件夹，而不是文件</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="85"/>
+        <source>it contains a path separator, &apos;:&apos; or NUL</source>
+        <translation>它包含路径分隔符、“:”或 NUL</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="87"/>
+        <source>it contains a control character</source>
+        <translation>它包含控制字符</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="91"/>
+        <source>it is not valid text</source>
+        <translation>它不是有效的文本</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="93"/>
+        <source>it is longer than {limit} bytes</source>
+        <translation>它超过了 {limit} 字节</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="111"/>
+        <source>The {what} {name} is not a plain file name: {problem}.</source>
+        <translation>{what} {name} 不是普通的文件名：{problem}。</translation>
+    </message>
+    <message>
+        <location filename="../../backends/safe_names.py" line="112"/>
+        <source>file name</source>
+        <translation>文件名</translation>
     </message>
 </context>
 <context>

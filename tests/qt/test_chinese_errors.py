@@ -13,10 +13,9 @@ Two kinds of test:
 - real error paths in the real Chinese window (Settings → Language → 简体中文, the committed
   translation): Ollama at a loopback port nobody listens on, a file that is not a GGUF (the
   in-process llama.cpp backend), a corrupt image added, a conversation longer than the
-  context, a setting with a wrong value.  Each first checks that the window shows exactly ``shown`` of the sentence the
-  real code gives; then, once that sentence is a ``message`` (the backends' sentences are
-  being converted), that no English is left in what the window shows.  Until it is, the
-  test says so (xfail) instead of passing.
+  context, a setting with a wrong value.  Each checks that the real code's sentence is a
+  ``message``, that the window shows exactly ``shown`` of it, and that no English is left
+  in what the window shows.
 """
 
 from __future__ import annotations
@@ -237,10 +236,9 @@ def test_the_catalogs_chat_format_notes_are_translated(
 NAMES = [r"junk\.gguf", r"bad\.png", r"tiny-text(\.gguf)?", r"ollama serve", r"--host", "word"]
 
 
-def _chinese_or_xfail(sentence: str, text_shown: str) -> None:
-    """Once ``sentence`` is a backend's ``message``: no English left in ``text_shown``."""
-    if not isinstance(sentence, Message):
-        pytest.xfail(f"the backends' sentence is not a message yet: {sentence!r}")
+def _all_chinese(sentence: str, text_shown: str) -> None:
+    """``sentence`` is a translatable ``message`` and no English is left in ``text_shown``."""
+    assert isinstance(sentence, Message), f"not a message: {sentence!r}"
     words = english_left(text_shown, pattern(NAMES))
     assert words == [], f"English left in {text_shown!r}: {words}"
 
@@ -298,7 +296,7 @@ def test_ollama_not_running_is_said_in_chinese(
     window.show()
     note = first_sentence(shown(sentence))
     qtbot.waitUntil(lambda: note in window.stage_label.text(), timeout=WAIT_MS)
-    _chinese_or_xfail(sentence, window.stage_label.text())
+    _all_chinese(sentence, window.stage_label.text())
 
 
 def test_a_file_that_is_not_a_gguf_is_said_in_chinese(
@@ -322,7 +320,7 @@ def test_a_file_that_is_not_a_gguf_is_said_in_chinese(
     qtbot.waitUntil(lambda: "junk.gguf" in notice.text(), timeout=WAIT_MS)
     window.models_controller.add_model_path(junk)
     qtbot.waitUntil(lambda: shown(sentence) in notice.text(), timeout=WAIT_MS)
-    _chinese_or_xfail(sentence, notice.text())
+    _all_chinese(sentence, notice.text())
 
 
 def test_a_corrupt_image_added_is_said_in_chinese(
@@ -340,7 +338,7 @@ def test_a_corrupt_image_added_is_said_in_chinese(
     window = open_window(qtbot, paths, ScriptedBackend(gated=False))
     window.images_controller.attach_files([bad])
     qtbot.waitUntil(lambda: window.composer.notice.text() == shown(sentence), timeout=WAIT_MS)
-    _chinese_or_xfail(sentence, window.composer.notice.text())
+    _all_chinese(sentence, window.composer.notice.text())
 
 
 def test_a_conversation_longer_than_the_context_is_said_in_chinese(
@@ -377,7 +375,7 @@ def test_a_conversation_longer_than_the_context_is_said_in_chinese(
     # back from the database (English): the row it hands on must carry the failure's
     # ``message`` for the card to show it translated.
     assert [label.text() for label in errors] == [shown(sentence)]
-    _chinese_or_xfail(sentence, errors[0].text())
+    _all_chinese(sentence, errors[0].text())
 
 
 def test_a_setting_with_a_wrong_value_is_said_in_chinese(
@@ -395,4 +393,4 @@ def test_a_setting_with_a_wrong_value_is_said_in_chinese(
 
     window = open_window(qtbot, paths, ScriptedBackend(gated=False))
     qtbot.waitUntil(lambda: shown(sentence) in window.composer.notice.text(), timeout=WAIT_MS)
-    _chinese_or_xfail(sentence, window.composer.notice.text())
+    _all_chinese(sentence, window.composer.notice.text())

@@ -103,15 +103,10 @@ TAGS = re.compile(r"<[^>]+>")
 STYLE = re.compile(r"<(style|head)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
-#: Texts known to be English still, each with why (reported on issue 19).  Matched as parts
-#: of a text; the catalog's texts are added by the test from the shipped catalog.
-KNOWN_ENGLISH: list[tuple[str, str]] = [
-    (
-        "The conversation is longer than the model's context window",
-        "the context meter quotes the backends' error as it is shown; backends/ are not "
-        "translated (their errors reach the window as English text)",
-    ),
-]
+#: Sentences known to reach the window in English, each with the reason (none now: the
+#: backends' and the core's sentences are translated at the edge, issue 19), matched as
+#: parts of a text.
+KNOWN_ENGLISH: list[tuple[str, str]] = []
 #: What the catalog's chat format notes (a tooltip) keep in Latin letters in Chinese: the
 #: template tokens a model reads and the names of formats and encoders.
 CHAT_FORMAT_NAMES = [

@@ -8,7 +8,9 @@ allowlist).
 
 from __future__ import annotations
 
+import io
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +114,31 @@ def test_an_engine_error_reaches_the_app_as_a_message(error: Exception) -> None:
     assert isinstance(sentence, Message)
     assert sentence == str(error) and sentence.template == sentence_of(error).template
     assert render(sentence, chinese) != str(error)  # it can still be translated
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("backends.messages", "re.enum.bltns.eval"),  # a dotted name walks to eval
+        ("backends.engine.protocol", "pickle.re.enum.bltns.eval"),
+        ("backends.base", "threading"),  # a module an allowed one imports
+        ("backends.messages", "fill"),  # a function, not a type
+        ("backends.base", "dataclass"),  # imported there, defined elsewhere
+    ],
+)
+def test_the_wire_refuses_anything_but_our_own_classes(module: str, name: str) -> None:
+    """What the engine sends cannot name a function or reach one through a dotted path."""
+    unpickler = protocol._AllowlistUnpickler(io.BytesIO(b""))
+    with pytest.raises(pickle.UnpicklingError):
+        unpickler.find_class(module, name)
+
+
+def test_a_value_the_wire_would_refuse_is_sent_as_text() -> None:
+    """A ``Path`` (or an exception) as a value would make the app refuse the whole reply."""
+    error = GenerationFailed(
+        message("{path} failed: {why}", path=Path("/m/x.gguf"), why=KeyError("k"))
+    )
+    wire = protocol.loads(protocol.dumps(protocol.Failure(3, protocol.error_to_wire(error))))
+    back = sentence_of(protocol.error_from_wire(wire.error))
+    assert isinstance(back, Message) and back == "/m/x.gguf failed: 'k'"
+    assert dict(back.values) == {"path": "/m/x.gguf", "why": "'k'"}
