@@ -27,6 +27,7 @@ thumbnails and broken-image error, with a backend that answers staged descriptio
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -372,6 +373,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from backends.base import Stats
+    from backends.engine.crash import EngineExit, crash_message
     from desktop_app.core.images import normalize_image
     from desktop_app.core.settings import Settings, app_paths
     from desktop_app.core.store.database import Store
@@ -406,14 +408,14 @@ def main() -> int:
     failed = store.create_conversation(model=str(model.resolve()), backend="llama-cpp")
     receipt = "描述一下这张扫描的收据。" if language == "zh_CN" else "Describe the scanned receipt."
     store.add_message(failed, "user", receipt)
-    error = store.add_message(failed, "assistant", "The receipt shows", state="streaming")
+    partial = "这张收据上写着" if language == "zh_CN" else "The receipt shows"
+    error = store.add_message(failed, "assistant", partial, state="streaming")
     store.update_message(
         error.id,
         state="error",
-        error=(
-            "The model crashed while answering (llama.cpp stopped with signal SIGABRT). The app is "
-            "fine: press Retry, or pick another model."
-        ),
+        # The engine's own sentence for a crash (a translatable message: the Chinese window
+        # shows it in Chinese, as it would a real one).
+        error=crash_message(EngineExit(-signal.SIGABRT), "answering"),
     )
     store.close()
 
@@ -449,6 +451,9 @@ def main() -> int:
         window.chat.verticalScrollBar().setValue(window.chat.verticalScrollBar().maximum())
         pump(0.3)  # as the answer ends: its last lines, Copy and Regenerate
         window.grab().save(str(out / shot_name("window-1024x600", scheme, language)))
+        window.open_conversation(failed)  # a failed answer: the engine's error, translated
+        pump(0.5)
+        window.grab().save(str(out / shot_name("window-error", scheme, language)))
         window.close()
         print("screenshots written to", out)
         return 0
