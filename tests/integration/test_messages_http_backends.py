@@ -8,19 +8,14 @@ does with the same rule.  What may stay in Latin letters is only what is not Loc
 translate: the address, the model's name, the server's own error text, commands and option
 names, and product names.
 
-The Chinese comes from the helper's translation table (``LOCALSIGHT_ZH_JSON``, by default
-``/tmp/h/zh-B.json``, the file merged into the .ts) when it is there, else from the committed
-``localsight_zh_CN.ts`` once it holds them: either way a sentence the code gained without a
-translation fails here, naming its template.
+The Chinese comes from the committed ``localsight_zh_CN.ts`` (read as the CLI reads it): a
+sentence the code gained without a translation fails here, naming its template.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -44,8 +39,6 @@ from desktop_app.core.i18n import TRANSLATIONS_DIR, Catalog
 from tests.helpers.ollama_models import served_model
 from tests.helpers.ollama_server import Fault, OllamaServer, refusing_url
 from tests.helpers.openai_stub import Script, StubServer
-
-ZH_JSON = Path(os.environ.get("LOCALSIGHT_ZH_JSON", "/tmp/h/zh-B.json"))
 
 #: Words that stay in Latin letters in Chinese text: names of products, protocols, commands,
 #: options and files, and the parts of a command line.
@@ -81,9 +74,6 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 
 @pytest.fixture(scope="module")
 def chinese() -> Catalog:
-    if ZH_JSON.is_file():
-        table = json.loads(ZH_JSON.read_text(encoding="utf-8"))[MESSAGES_CONTEXT]
-        return Catalog({(MESSAGES_CONTEXT, source): (text,) for source, text in table.items()})
     return Catalog.read(TRANSLATIONS_DIR / "localsight_zh_CN.ts")
 
 
