@@ -57,6 +57,7 @@ from backends.engine.protocol import (
 from backends.llama_cpp import LlamaCppBackend, cpu_variants
 from backends.llama_cpp.backend import RequestStage
 from backends.llama_cpp.cpu_probe import execute_illegal_instruction, prepare_native_child
+from backends.llama_cpp.image_embeddings import ImageCacheSize, ImageEmbeddingCache
 
 TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 # Comma-separated CPU variant names: an engine running one of them executes an illegal
@@ -86,7 +87,19 @@ def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> Ll
         include_embedded=config.include_embedded,
         on_stage=on_stage,
         summary_cache=None if config.summary_cache is None else Path(config.summary_cache),
+        image_embeddings=_image_embeddings(config),
     )
+
+
+def _image_embeddings(config: EngineConfig) -> ImageEmbeddingCache | None:
+    """The engine's image-embedding cache, as the app sized it; None when it is off."""
+    folder = None if config.image_cache_dir is None else Path(config.image_cache_dir)
+    size = ImageCacheSize(
+        folder,
+        disk_bytes=config.image_cache_disk_bytes,
+        memory_bytes=config.image_cache_memory_bytes,
+    )
+    return size.make()
 
 
 def _test_faults(test_hang: str) -> None:
