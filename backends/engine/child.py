@@ -66,6 +66,9 @@ TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 TEST_TRAP_ENV = "LOCALSIGHT_ENGINE_TEST_TRAP"
 _TEST_HANG_S = 600.0
 _SHUTDOWN_JOIN_S = 1.0
+# How long a shutdown waits for image-embedding files still being written (a few MB each;
+# the app kills an engine that takes longer than its stop timeout, 2 s, to exit).
+_SHUTDOWN_FLUSH_S = 0.5
 
 
 def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> LlamaCppBackend:
@@ -229,6 +232,9 @@ class _Server:
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)
+        images = self._backend.image_embeddings
+        if images is not None:
+            images.flush(_SHUTDOWN_FLUSH_S)  # the last image read may still be on its way
         # Exit without freeing the model or finalising the interpreter: the engine holds
         # nothing to save (answers are kept by the app), and the OS returns its memory
         # faster than freeing it piece by piece would; the app's quit waited for that.

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from backends.base import ChatRequest, Done, GenerationOptions, ImageInput, Message
+from backends.engine import EngineBackend
 from backends.llama_cpp import LlamaCppBackend, image_embeddings
 from backends.llama_cpp.image_embeddings import ImageEmbeddingCache
 from desktop_app.core.images import normalize_image
@@ -57,7 +58,9 @@ def conversations(photos: tuple[ImageInput, ImageInput]) -> dict[str, Conversati
     }
 
 
-def run(backend: LlamaCppBackend, pair: tuple[Path, Path], turns: Conversation) -> list[str]:
+def run(
+    backend: LlamaCppBackend | EngineBackend, pair: tuple[Path, Path], turns: Conversation
+) -> list[str]:
     """Each turn's greedy answer, the conversation growing as the window would send it."""
     model_id = backend.register(*pair).id
     history: list[Message] = []
@@ -267,3 +270,36 @@ def test_a_changed_projector_file_misses(
     backend.unload()
     assert run(backend, (model, projector), turns) == answer  # the touched file, again
     assert (cache.hits, cache.misses) == (1, 3)
+
+
+def test_the_app_gives_its_engine_a_disk_cache_that_outlives_it(
+    tiny_vlm: tuple[Path, Path], photos: tuple[ImageInput, ImageInput], tmp_path: Path
+) -> None:
+    """Through the factory, as the window and ``describe`` build it: the engine keeps the
+    embeddings in the cache folder, and the next engine (a restart) reads them -- its use of
+    a file shows in the file's modification time, the cache's last-use mark."""
+    from desktop_app.core.models.factory import make_backend
+    from desktop_app.core.settings import Settings, app_paths
+
+    paths = app_paths().ensure()
+    folder = paths.cache_dir / image_embeddings.FOLDER_NAME
+    turns = conversations(photos)["one image"]
+    expected = fresh(tiny_vlm, photos)["one image"]
+    for attempt in ("first engine", "restarted engine"):
+        engine = make_backend("llama-cpp", Settings(), paths, isolated=True)
+        try:
+            assert isinstance(engine, EngineBackend)
+            assert run(engine, tiny_vlm, turns) == expected, attempt
+        finally:
+            engine.close()
+        (kept,) = folder.glob("*.emb")
+        if attempt == "first engine":
+            past = time.time() - 1000
+            os.utime(kept, (past, past))
+    assert time.time() - kept.stat().st_mtime < 500  # read by the restarted engine
+
+    off = make_backend("llama-cpp", Settings(image_cache_mb=0), paths)
+    try:
+        assert isinstance(off, LlamaCppBackend) and off.image_embeddings is None
+    finally:
+        off.close()
