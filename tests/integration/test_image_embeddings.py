@@ -303,3 +303,32 @@ def test_the_app_gives_its_engine_a_disk_cache_that_outlives_it(
         assert isinstance(off, LlamaCppBackend) and off.image_embeddings is None
     finally:
         off.close()
+
+
+@pytest.mark.parametrize("family", ["smolvlm", "qwen2.5-vl"])
+def test_tiled_and_mrope_images_from_kept_embeddings_answer_the_same(
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: Callable[[ImageEmbeddingCache | None], LlamaCppBackend],
+    tmp_path: Path,
+    family: str,
+) -> None:
+    """SmolVLM cuts a photo into 13 chunks carrying the same id (each kept as its own part),
+    Qwen2.5-VL places its tokens by M-RoPE: both read back exactly.  The same photo twice
+    in one message gives each of its parts a second key, never another tile's embeddings."""
+    from tests.helpers.family_models import cached_family
+
+    pair = cached_family(family)
+    a = photos[0]
+    turns: Conversation = [("Are these the same?", (a, a))]
+    fresh_backend = make_backend(None)
+    expected = run(fresh_backend, pair, turns)
+    fresh_backend.close()
+
+    cache = ImageEmbeddingCache(tmp_path)
+    backend = make_backend(cache)
+    assert run(backend, pair, turns) == expected
+    chunks = cache.misses
+    assert chunks == (26 if family == "smolvlm" else 2) and cache.hits == 0
+    backend.unload()
+    assert run(backend, pair, turns) == expected
+    assert (cache.hits, cache.misses) == (chunks, chunks)
