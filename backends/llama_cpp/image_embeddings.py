@@ -424,6 +424,35 @@ class ProjectorEmbeddings:
         return EmbeddingKey(self.scope, image_id, part)
 
 
+def disk_usage(folder: Path) -> tuple[int, int]:
+    """(files, bytes) the cache keeps in ``folder``: what Settings shows beside its budget."""
+    count = total = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(_SUFFIX):
+                with contextlib.suppress(OSError):
+                    total += entry.stat(follow_symlinks=False).st_size
+                    count += 1
+    return count, total
+
+
+def clear_folder(folder: Path) -> int:
+    """Delete every kept embedding file in ``folder`` (Settings' Clear); how many went.
+
+    Always safe, even while an engine uses the folder: a file gone is a miss, and one being
+    written lands whole or not at all.  An engine's memory tier keeps what it holds until
+    the engine stops.
+    """
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
 def read_chunk_embedding(mtmd: ModuleType, mtmd_ctx: Any, n_tokens: int, n_embd: int) -> bytes:
     """A copy of what ``mtmd_encode_chunk`` just left in the mtmd context."""
     import ctypes

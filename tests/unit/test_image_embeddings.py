@@ -227,3 +227,18 @@ def test_sizes_that_turn_the_cache_off() -> None:
     assert memory_only is not None and memory_only.folder is None
     disk_only = ImageCacheSize(Path("x"), memory_bytes=0).make()
     assert disk_only is not None and disk_only.folder == Path("x")
+
+
+def test_usage_and_clear_for_the_settings_page(tmp_path: Path) -> None:
+    cache = ImageEmbeddingCache(tmp_path)
+    for n in range(3):
+        cache.put(key(n), embedding(n))
+    assert cache.flush()
+    (tmp_path / "unrelated.txt").write_text("kept")
+    size = len(image_embeddings._encode_file(key(0), embedding(0)))
+    assert image_embeddings.disk_usage(tmp_path) == (3, 3 * size)
+    assert image_embeddings.clear_folder(tmp_path) == 3
+    assert image_embeddings.disk_usage(tmp_path) == (0, 0)
+    assert (tmp_path / "unrelated.txt").exists()
+    assert image_embeddings.disk_usage(tmp_path / "missing") == (0, 0)
+    assert image_embeddings.clear_folder(tmp_path / "missing") == 0
