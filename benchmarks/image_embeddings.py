@@ -130,14 +130,14 @@ def describe_rows(
         try:
             model_id = backend.register(*pair).id
             _ask(backend, model_id, _image(999), "Warm up.", threads)  # the load is not counted
-            warm_hits, warm_misses = cache.hits, cache.misses
+            warm_hits, warm_misses, warm_encode_s = cache.hits, cache.misses, cache.encode_s
             total = 0.0
             for image in images:
                 total += _ask(backend, model_id, image, prompt, threads).total_s
             totals.append(total)
             hits, misses = cache.hits - warm_hits, cache.misses - warm_misses
             if attempt == 0:
-                encode_s = cache.encode_s
+                encode_s = cache.encode_s - warm_encode_s
             else:
                 hit_rate = hits / max(1, hits + misses)
             assert cache.flush()
@@ -183,7 +183,9 @@ def image_embedding_rows(
         if vit_l
         else "tiny synthetic vision model: encode cost NOT representative (try --vit-l)"
     )
-    note += f", {threads} threads"
+    # A shared machine's load moves every number here (2 threads on 2 busy cores: a cached
+    # turn took 40 ms or 1.5 s within a minute); compare ratios, and mind the load.
+    note += f", {threads} threads, load {os.getloadavg()[0]:.1f}"
     with tempfile.TemporaryDirectory(prefix="localsight-bench-embeddings-") as folder:
         rows = first_turn_rows(pair, Path(folder) / "first", threads, 2 if quick else 3, note)
         count = 5 if quick and vit_l else 20
