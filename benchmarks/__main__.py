@@ -366,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
-        "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat",
+        "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat,"
+        "image_embeddings",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -377,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             args.only
             or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel,"
-            "versions,long_chat"
+            "versions,long_chat,image_embeddings"
         ).split(",")
     )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
@@ -456,6 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.long_chat import long_chat_rows
 
         step("long_chat", long_chat_rows((1000,) if args.quick else (1000, 10_000)))
+    if "image_embeddings" in wanted:
+        from benchmarks.image_embeddings import image_embedding_rows
+
+        rows = image_embedding_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
+        step("image_embeddings", rows)
     print()
     print(table(metrics))
     return 0

@@ -57,6 +57,7 @@ from backends.engine.protocol import (
 from backends.llama_cpp import LlamaCppBackend, cpu_variants
 from backends.llama_cpp.backend import RequestStage
 from backends.llama_cpp.cpu_probe import execute_illegal_instruction, prepare_native_child
+from backends.llama_cpp.image_embeddings import ImageCacheSize, ImageEmbeddingCache
 from backends.messages import message
 
 TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
@@ -66,6 +67,9 @@ TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 TEST_TRAP_ENV = "LOCALSIGHT_ENGINE_TEST_TRAP"
 _TEST_HANG_S = 600.0
 _SHUTDOWN_JOIN_S = 1.0
+# How long a shutdown waits for image-embedding files still being written (a few MB each;
+# the app kills an engine that takes longer than its stop timeout, 2 s, to exit).
+_SHUTDOWN_FLUSH_S = 0.5
 
 
 def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> LlamaCppBackend:
@@ -87,7 +91,19 @@ def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> Ll
         include_embedded=config.include_embedded,
         on_stage=on_stage,
         summary_cache=None if config.summary_cache is None else Path(config.summary_cache),
+        image_embeddings=_image_embeddings(config),
     )
+
+
+def _image_embeddings(config: EngineConfig) -> ImageEmbeddingCache | None:
+    """The engine's image-embedding cache, as the app sized it; None when it is off."""
+    folder = None if config.image_cache_dir is None else Path(config.image_cache_dir)
+    size = ImageCacheSize(
+        folder,
+        disk_bytes=config.image_cache_disk_bytes,
+        memory_bytes=config.image_cache_memory_bytes,
+    )
+    return size.make()
 
 
 def _test_faults(test_hang: str) -> None:
@@ -219,6 +235,9 @@ class _Server:
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)
+        images = self._backend.image_embeddings
+        if images is not None:
+            images.flush(_SHUTDOWN_FLUSH_S)  # the last image read may still be on its way
         # Exit without freeing the model or finalising the interpreter: the engine holds
         # nothing to save (answers are kept by the app), and the OS returns its memory
         # faster than freeing it piece by piece would; the app's quit waited for that.

@@ -48,6 +48,7 @@ from backends.engine.protocol import (
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
 from backends.llama_cpp import cpu_variants, native
+from backends.llama_cpp.image_embeddings import ImageCacheSize
 from backends.messages import message, sentence_of
 
 _T = TypeVar("_T")
@@ -70,6 +71,7 @@ class EngineBackend:
         start_timeout_s: float | None = None,
         call_timeout_s: float = 60.0,
         summary_cache: Path | None = None,
+        image_cache: ImageCacheSize | None = None,
     ) -> None:
         """``hard_stop_s``: how long a cancelled answer may run on before the engine is killed.
         ``stop_timeout_s``: how long ``close``/``unload`` wait for a clean exit before killing.
@@ -78,12 +80,19 @@ class EngineBackend:
         can lengthen).
         ``summary_cache``: where the engine keeps model files' validations across launches
         (see ``LlamaCppBackend``).
+        ``image_cache``: the engine's image-embedding cache (``image_embeddings``); None:
+        every image new to the context is encoded.
         """
         self._config = EngineConfig(
             model_dirs=tuple(str(Path(p)) for p in model_dirs),
             extra_models=tuple(str(Path(p)) for p in extra_models),
             include_embedded=include_embedded,
             summary_cache=None if summary_cache is None else str(summary_cache),
+            image_cache_dir=None
+            if image_cache is None or image_cache.folder is None
+            else str(image_cache.folder),
+            image_cache_disk_bytes=0 if image_cache is None else image_cache.disk_bytes,
+            image_cache_memory_bytes=0 if image_cache is None else image_cache.memory_bytes,
         )
         self._hard_stop_s = hard_stop_s
         self._stop_timeout_s = stop_timeout_s

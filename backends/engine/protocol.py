@@ -213,3 +213,8 @@ class EngineConfig:
     # The file keeping model files' validations across launches (``summary_cache`` of
     # ``LlamaCppBackend``); None: checked once per engine.
     summary_cache: str | None = None
+    # The image-embedding cache (``image_embeddings``): its folder (None: memory only) and
+    # budgets in bytes; memory 0 and no folder: no cache.
+    image_cache_dir: str | None = None
+    image_cache_disk_bytes: int = 0
+    image_cache_memory_bytes: int = 0

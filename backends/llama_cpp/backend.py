@@ -55,6 +55,12 @@ from backends.llama_cpp.display_name import display_name
 from backends.llama_cpp.fast_chat import FastChat, fast_path_possible, make_fast_chat
 from backends.llama_cpp.fit import MAX_CONTEXT_TOKENS, ensure_fits, fitting_context
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.llama_cpp.image_embeddings import (
+    ImageEmbeddingCache,
+    ProjectorEmbeddings,
+    projector_identity,
+    projector_scope,
+)
 from backends.llama_cpp.threads import threads_for
 from backends.llama_cpp.tokenize import install_bounded_tokenize
 from backends.messages import message, sentence_of
@@ -176,6 +182,7 @@ class LlamaCppBackend:
         flash_attention: bool = True,
         on_stage: Callable[[RequestStage], None] | None = None,
         summary_cache: Path | None = None,
+        image_embeddings: ImageEmbeddingCache | None = None,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
         names) and in the Hugging Face cache, so nothing is downloaded twice.
@@ -196,6 +203,11 @@ class LlamaCppBackend:
         ``summary_cache``: a file in the app's cache folder keeping each model file's
         validation across launches (``discovery._SummaryFile``), so an unchanged model is
         not read through again at every start; None checks each file once per process.
+
+        ``image_embeddings``: where images' projector outputs are kept (in memory and in the
+        app's cache folder), so an image seen before is not encoded again after a reload,
+        in another conversation or in another process (issue 20); None encodes every image
+        new to the context.
         """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
@@ -208,6 +220,7 @@ class LlamaCppBackend:
         self._current_cancel: CancelToken | None = None
         self._busy = threading.Lock()
         self._on_stage = on_stage
+        self.image_embeddings = image_embeddings
         self.problems: list[str] = []
 
     # -- models ---------------------------------------------------------------------------
@@ -395,6 +408,7 @@ class LlamaCppBackend:
         guard_binding(llama_cpp)  # Llama() compiles the GGUF's templates: only in the budget
         native.clear_log()
         started = time.perf_counter()
+        identity = self._projector_identity(projector_path)  # before the projector loads
         handler = None
         try:
             if projector_path is not None:
@@ -426,7 +440,13 @@ class LlamaCppBackend:
         install_bounded_tokenize(llama_cpp, llm)
         abort_callback = llama_cpp.ggml_abort_callback(self._abort_requested)
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, abort_callback, None)
-        fast = make_fast_chat(llama_cpp, llm, model.summary, handler, n_ctx)
+        embeddings = None
+        if handler is not None and identity is not None and self.image_embeddings is not None:
+            from llama_cpp import mtmd_cpp
+
+            scope = projector_scope(llama_cpp, mtmd_cpp, llm, identity)
+            embeddings = ProjectorEmbeddings(self.image_embeddings, scope)
+        fast = make_fast_chat(llama_cpp, llm, model.summary, handler, n_ctx, embeddings=embeddings)
         if fast is None and llm.n_ctx() < n_ctx:
             # Only when the projector came up without an mtmd context: the binding's path
             # needs its whole context from the start.
@@ -437,6 +457,16 @@ class LlamaCppBackend:
             fast.abort_callback = abort_callback  # it installs it around prompt evaluation
         self._loaded = _Loaded(key, llm, time.perf_counter() - started, abort_callback, fast=fast)
         return self._loaded
+
+    def _projector_identity(self, projector_path: str | None) -> str | None:
+        """The projector file's identity for the image-embedding cache; None: no cache for
+        this load (no projector, no cache, or a file that cannot be looked at)."""
+        if projector_path is None or self.image_embeddings is None:
+            return None
+        try:
+            return projector_identity(Path(projector_path))
+        except OSError:
+            return None
 
     @staticmethod
     def _load_failure(name: str, error: BaseException) -> str:

@@ -28,6 +28,7 @@ from backends.base import (
 from backends.llama_cpp.chat_format import family_vision_template, text_chat_format
 from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
 from backends.llama_cpp.gguf_check import GGUFSummary
+from backends.llama_cpp.image_embeddings import ProjectorEmbeddings
 from backends.llama_cpp.prefix_cache import (
     ContextCache,
     EvalFailed,
@@ -57,7 +58,9 @@ class FastChat:
         formatter: Callable[..., Any] | None,
         handler: Any,
         max_ctx: int | None = None,
+        embeddings: ProjectorEmbeddings | None = None,
     ) -> None:
+        """``embeddings``: the image-embedding cache as this model's projector uses it."""
         self._lib = llama_cpp
         self._llm = llm
         self._template = template
@@ -73,7 +76,14 @@ class FastChat:
             self._marker = mtmd_cpp.mtmd_default_marker().decode("utf-8")
         self._vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
-        self.cache = ContextCache(llama_cpp, llm, self._mtmd, self._mtmd_ctx, max_ctx=max_ctx)
+        self.cache = ContextCache(
+            llama_cpp,
+            llm,
+            self._mtmd,
+            self._mtmd_ctx,
+            max_ctx=max_ctx,
+            embeddings=embeddings if handler is not None else None,
+        )
         #: The backend's abort callback (a ctypes function), installed only while a prompt is
         #: evaluated (see ``ContextCache.evaluate``); during decoding Stop is checked between
         #: tokens.
@@ -229,11 +239,18 @@ def fast_path_possible(llama_cpp: ModuleType, summary: GGUFSummary, handler: Any
 
 
 def make_fast_chat(
-    llama_cpp: ModuleType, llm: Any, summary: GGUFSummary, handler: Any, max_ctx: int
+    llama_cpp: ModuleType,
+    llm: Any,
+    summary: GGUFSummary,
+    handler: Any,
+    max_ctx: int,
+    *,
+    embeddings: ProjectorEmbeddings | None = None,
 ) -> FastChat | None:
     """The fast path for this model, or ``None`` when only the binding renders it right.
 
     ``max_ctx``: how far the context may grow (it may have been created smaller).
+    ``embeddings``: the image-embedding cache for its projector (vision models only).
     """
     if not fast_path_possible(llama_cpp, summary, handler):
         return None
@@ -244,7 +261,13 @@ def make_fast_chat(
         if type(handler).__name__ != "MTMDChatHandler":
             template = family_vision_template(type(handler).__name__)
         return FastChat(
-            llama_cpp, llm, template=template, formatter=None, handler=handler, max_ctx=max_ctx
+            llama_cpp,
+            llm,
+            template=template,
+            formatter=None,
+            handler=handler,
+            max_ctx=max_ctx,
+            embeddings=embeddings,
         )
     if template is not None:
         # The binding replaces a few well-known templates by its own formatters; follow it.

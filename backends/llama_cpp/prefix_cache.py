@@ -14,11 +14,16 @@ question asked again -- starts from those very logits instead of evaluating its 
 once more: with flash attention, re-evaluating a token in a smaller batch moves its logits
 (docs/decisions/flash-attention.md), and Regenerate at temperature 0 must give the same
 answer again.
+
+An image new to the context is encoded only if the image-embedding cache
+(``image_embeddings``) does not have its projector output already: after a reload, in
+another conversation, in another process.
 """
 
 from __future__ import annotations
 
 import ctypes
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -26,6 +31,11 @@ from typing import Any
 
 from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
+from backends.llama_cpp.image_embeddings import (
+    Embedding,
+    ProjectorEmbeddings,
+    read_chunk_embedding,
+)
 from backends.messages import message, sentence_of
 
 Key = int | str  # a text token id, or an image's id (its sha256)
@@ -192,7 +202,10 @@ class ContextCache:
         mtmd_ctx: Any,
         *,
         max_ctx: int | None = None,
+        embeddings: ProjectorEmbeddings | None = None,
     ) -> None:
+        """``embeddings``: where images' projector outputs are kept across contexts, loads
+        and processes (``image_embeddings``); None encodes every image it evaluates."""
         self._lib = llama_cpp
         self._llm = llm
         self.ctx = llm._ctx.ctx  # replaced when the context grows: read it, never keep it
@@ -232,6 +245,12 @@ class ContextCache:
             llama_cpp.llama_model_is_recurrent(model) or llama_cpp.llama_model_is_hybrid(model)
         )
         self._checkpoints: dict[int, Any] = {}
+        self._embeddings = embeddings
+        #: The width of the embeddings the model reads (an image's are n_tokens x this).
+        self._n_embd_inp = int(llama_cpp.llama_model_n_embd_inp(model))
+        #: Which of its image's chunks the next ``_eval_image`` evaluates (set by
+        #: ``evaluate``: SmolVLM's tiles all carry the image's id).
+        self._image_part = 0
 
     def set_threads(self, threads: int) -> None:
         if threads != self.threads:
@@ -384,6 +403,7 @@ class ContextCache:
             index = keep
             while index < len(prompt.keys):
                 if index in prompt.image_chunks:
+                    self._image_part = prompt.keys[:index].count(prompt.keys[index])
                     self._eval_image(prompt.image_chunks[index])
                     self.keys.append(prompt.keys[index])
                     self._n_pos.append(prompt.n_pos[index])
@@ -457,21 +477,67 @@ class ContextCache:
             self._truncate(self.prompt_keys)
 
     def _eval_image(self, chunk: Any) -> None:
-        assert self._mtmd is not None
+        """Evaluate an image chunk: its embeddings (kept ones, or encoded now) fed to the model.
+
+        What ``mtmd_helper_eval_chunk_single`` does (encode, then
+        ``mtmd_helper_decode_image_chunk``), with the embeddings taken from and given to the
+        image-embedding cache in between; the same call decodes them either way, so a kept
+        image is read exactly as a freshly encoded one.  Codes as that helper's: 2 is an
+        abort (the abort callback fired while decoding).
+        """
+        mtmd = self._mtmd
+        assert mtmd is not None
+        n_tokens = int(mtmd.mtmd_input_chunk_get_n_tokens(chunk))
+        embedding = self._image_embedding(chunk, n_tokens)
+        data = embedding.data if embedding is not None else None
+        pointer = (
+            ctypes.cast(ctypes.c_char_p(data), ctypes.POINTER(ctypes.c_float))
+            if data is not None
+            else mtmd.mtmd_get_output_embd(self._mtmd_ctx)
+        )
         new_n_past = self._lib.llama_pos(0)
-        result = self._mtmd.mtmd_helper_eval_chunk_single(
+        result = mtmd.mtmd_helper_decode_image_chunk(
             self._mtmd_ctx,
             self.ctx,
             chunk,
+            pointer,
             self._lib.llama_pos(self.n_past),
             self._lib.llama_seq_id(0),
             self.n_batch,
-            False,
             ctypes.byref(new_n_past),
+            mtmd.mtmd_helper_post_decode_callback(),  # NULL: no callback, as the helper
+            None,
         )
         if result != 0:
             raise EvalFailed(f"Failed to evaluate chunk: error code {result}", aborted=result == 2)
         self.n_past = int(new_n_past.value)
+
+    def _image_embedding(self, chunk: Any, n_tokens: int) -> Embedding | None:
+        """The chunk's embeddings from the cache, or encoded now (and then kept).
+
+        None when there is no cache (or the chunk has no usable id): it was encoded and the
+        embeddings are in mtmd's output buffer, as the helper would have left them.
+        """
+        mtmd = self._mtmd
+        assert mtmd is not None
+        store = self._embeddings
+        raw_id = mtmd.mtmd_input_chunk_get_id(chunk) or b""
+        key = store.key(raw_id.decode("ascii", "replace"), self._image_part) if store else None
+        if store is not None and key is not None:
+            found = store.cache.get(key, n_tokens, self._n_embd_inp)
+            if found is not None:
+                return found
+        started = time.perf_counter()
+        result = mtmd.mtmd_encode_chunk(self._mtmd_ctx, chunk)
+        if result != 0:
+            raise EvalFailed(f"Failed to evaluate chunk: error code {result}")
+        if store is None or key is None:
+            return None
+        store.cache.encoded(time.perf_counter() - started)
+        data = read_chunk_embedding(mtmd, self._mtmd_ctx, n_tokens, self._n_embd_inp)
+        embedding = Embedding(n_tokens, self._n_embd_inp, data)
+        store.cache.put(key, embedding)
+        return embedding
 
     def _eval_tokens(self, tokens: list[int], *, last_logits: bool) -> None:
         batch = self._batch

@@ -317,6 +317,11 @@ class Settings:
     text_size: int = field(
         default=TEXT_SIZE_DEFAULT, metadata={MINIMUM: TEXT_SIZE_MIN, MAXIMUM: TEXT_SIZE_MAX}
     )
+    # The disk budget of the image-embedding cache, in MB (backends/llama_cpp/
+    # image_embeddings.py): 1024 keeps ~100 LLaVA-size or ~400 Gemma 3 images, sized for an
+    # 8 GB machine's disk; 0 keeps nothing on disk.  102400 (100 GB): more images than
+    # anyone re-reads; a larger number is a typo.
+    image_cache_mb: int = field(default=1024, metadata={MINIMUM: 0, MAXIMUM: 102400})
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

@@ -39,6 +39,7 @@ GOOD: dict[str, Any] = {
     "theme": "dark",
     "language": "zh_CN",
     "text_size": 130,
+    "image_cache_mb": 512,
 }
 SETTING_NAMES = [f.name for f in dataclasses.fields(Settings) if f.name != "schema_version"]
 

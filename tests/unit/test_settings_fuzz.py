@@ -144,6 +144,7 @@ SPECS: dict[str, Spec] = {
     "text_size": Spec(
         ["70", "100", "135", "200"], [*WRONG_FOR_A_COUNT, "0", "69", "201", "-100", "100000"]
     ),
+    "image_cache_mb": Spec(["0", "1", "1024", "102400"], [*WRONG_FOR_A_COUNT, "-1", "102401"]),
 }
 
 UNKNOWN_KEYS = {

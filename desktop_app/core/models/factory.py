@@ -14,6 +14,7 @@ from backends.messages import message
 from desktop_app.core.settings import AppPaths, Settings
 
 if TYPE_CHECKING:
+    from backends.llama_cpp.image_embeddings import ImageCacheSize
     from desktop_app.core.models.openai_config import OpenAIOverrides
 
 BACKEND_NAMES = ("llama-cpp", "ollama", "openai")
@@ -64,16 +65,23 @@ def make_backend(
         # Validated model files are remembered across launches there (issue 17: checking
         # SmolLM2 again took seconds of every start).
         summaries = paths.cache_dir / SUMMARY_CACHE_FILE
+        images = _image_cache(settings, paths)
         if isolated:
             from backends.engine import EngineBackend
 
             return EngineBackend(
-                model_dirs=[paths.models_dir], extra_models=extra, summary_cache=summaries
+                model_dirs=[paths.models_dir],
+                extra_models=extra,
+                summary_cache=summaries,
+                image_cache=images,
             )
         from backends.llama_cpp import LlamaCppBackend
 
         return LlamaCppBackend(
-            model_dirs=[paths.models_dir], extra_models=extra, summary_cache=summaries
+            model_dirs=[paths.models_dir],
+            extra_models=extra,
+            summary_cache=summaries,
+            image_embeddings=images.make(),
         )
     raise BackendError(
         message(
@@ -82,6 +90,18 @@ def make_backend(
             choices=", ".join(BACKEND_NAMES),
         )
     )
+
+
+def _image_cache(settings: Settings, paths: AppPaths) -> ImageCacheSize:
+    """Images' projector outputs are kept in the cache folder, within the setting's budget
+    (issue 20: an image already seen is never encoded again); 0 MB turns the cache off,
+    memory included: every image is encoded, as before it existed."""
+    from backends.llama_cpp.image_embeddings import FOLDER_NAME, ImageCacheSize
+
+    if settings.image_cache_mb == 0:
+        return ImageCacheSize(None, disk_bytes=0, memory_bytes=0)
+    budget = settings.image_cache_mb * 1024 * 1024
+    return ImageCacheSize(paths.cache_dir / FOLDER_NAME, disk_bytes=budget)
 
 
 def default_model_id(backend: Backend, settings: Settings) -> str:
