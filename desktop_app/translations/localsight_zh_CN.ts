@@ -3670,22 +3670,22 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>目录中没有名为 {model} 的模型。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="80"/>
+        <location filename="../core/models/factory.py" line="88"/>
         <source>Unknown backend {backend}. Choose one of: {choices}.</source>
         <translation>未知的后端 {backend}。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="103"/>
+        <location filename="../core/models/factory.py" line="123"/>
         <source>The server lists no models. Load one in it (LM Studio: load a model; vLLM and llama-server: start them with a model), or name one with --model.</source>
         <translation>服务器没有列出任何模型。请在服务器中加载一个（LM Studio：加载模型；vLLM 和 llama-server：启动时指定模型），或用 --model 指定模型。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="110"/>
+        <location filename="../core/models/factory.py" line="130"/>
         <source>Ollama has no models yet. Pull one, for example: {command}</source>
         <translation>Ollama 中还没有模型。请先拉取一个，例如：{command}</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="116"/>
+        <location filename="../core/models/factory.py" line="136"/>
         <source>No model is installed. Put a .gguf file in the models folder or pass --model PATH.</source>
         <translation>尚未安装任何模型。请把 .gguf 文件放进模型文件夹，或用 --model PATH 指定模型。</translation>
     </message>
@@ -3884,7 +3884,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="112"/>
-        <location filename="../core/settings.py" line="419"/>
+        <location filename="../core/settings.py" line="424"/>
         <source>is not a regular file</source>
         <translation>不是普通文件</translation>
     </message>
@@ -3940,165 +3940,165 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{path} {problem}。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="429"/>
+        <location filename="../core/settings.py" line="434"/>
         <source>is larger than {size}, far more than settings take</source>
         <translation>大于 {size}，远超设置文件应有的大小</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="436"/>
+        <location filename="../core/settings.py" line="441"/>
         <source>is not UTF-8 text (at byte {offset})</source>
         <translation>不是 UTF-8 文本（在第 {offset} 字节处）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="443"/>
+        <location filename="../core/settings.py" line="448"/>
         <source>is nested too deeply to be settings</source>
         <translation>嵌套层级过深，不可能是设置文件</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="446"/>
+        <location filename="../core/settings.py" line="451"/>
         <source>is not valid JSON ({reason} at line {line}, column {column})</source>
         <translation>不是有效的 JSON（第 {line} 行第 {column} 列：{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="454"/>
+        <location filename="../core/settings.py" line="459"/>
         <source>is not valid JSON ({reason})</source>
         <translation>不是有效的 JSON（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="458"/>
+        <location filename="../core/settings.py" line="463"/>
         <source>is not a JSON object (it holds {kind})</source>
         <translation>不是 JSON 对象（内容为：{kind}）</translation>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="131"/>
-        <location filename="../core/settings.py" line="465"/>
+        <location filename="../core/settings.py" line="470"/>
         <source>cannot be read ({reason})</source>
         <translation>无法读取（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="473"/>
+        <location filename="../core/settings.py" line="478"/>
         <source>The settings file {path} {problem}; the defaults are used until it is fixed, and if settings are saved first it is kept beside it as {backup}.</source>
         <translation>设置文件 {path} {problem}；修正之前将使用默认设置。如果在此之前保存了设置，原文件会以 {backup} 为名保留在同一文件夹中。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="558"/>
+        <location filename="../core/settings.py" line="563"/>
         <source>it {fault}</source>
         <translation>该值{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="559"/>
+        <location filename="../core/settings.py" line="564"/>
         <source>an entry {fault}</source>
         <translation>其中一项{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="579"/>
+        <location filename="../core/settings.py" line="584"/>
         <source>{wanted} from {minimum} to {maximum}</source>
         <translation>介于 {minimum} 和 {maximum} 之间的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="586"/>
+        <location filename="../core/settings.py" line="591"/>
         <source>{wanted} of at least {minimum}</source>
         <translation>不小于 {minimum} 的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="591"/>
+        <location filename="../core/settings.py" line="596"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value} ({reason}); using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}（{reason}）；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="601"/>
+        <location filename="../core/settings.py" line="606"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value}; using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="612"/>
+        <location filename="../core/settings.py" line="617"/>
         <source>{kind} (not shown, it is secret)</source>
         <translation>{kind}（属于机密，不显示）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="621"/>
+        <location filename="../core/settings.py" line="626"/>
         <source>empty</source>
         <translation>空</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="630"/>
+        <location filename="../core/settings.py" line="635"/>
         <source>holds a NUL character</source>
         <translation>含有 NUL 字符</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="634"/>
+        <location filename="../core/settings.py" line="639"/>
         <source>holds a lone surrogate, which is not text</source>
         <translation>含有不成对的代理字符，不是有效文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="664"/>
+        <location filename="../core/settings.py" line="669"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="722"/>
+        <location filename="../core/settings.py" line="727"/>
         <source>{first} or {second}</source>
         <translation>{first}或{second}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="725"/>
-        <location filename="../core/settings.py" line="758"/>
+        <location filename="../core/settings.py" line="730"/>
+        <location filename="../core/settings.py" line="763"/>
         <source>text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="726"/>
+        <location filename="../core/settings.py" line="731"/>
         <source>a whole number</source>
         <translation>整数</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="727"/>
-        <location filename="../core/settings.py" line="756"/>
+        <location filename="../core/settings.py" line="732"/>
+        <location filename="../core/settings.py" line="761"/>
         <source>a number</source>
         <translation>数字</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="728"/>
+        <location filename="../core/settings.py" line="733"/>
         <source>true or false</source>
         <translation>布尔值（true 或 false）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="735"/>
+        <location filename="../core/settings.py" line="740"/>
         <source>a list of text</source>
         <translation>文本列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="736"/>
+        <location filename="../core/settings.py" line="741"/>
         <source>a list of whole numbers</source>
         <translation>整数列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="737"/>
+        <location filename="../core/settings.py" line="742"/>
         <source>a list of numbers</source>
         <translation>数字列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="738"/>
+        <location filename="../core/settings.py" line="743"/>
         <source>a list of true or false values</source>
         <translation>布尔值列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="740"/>
+        <location filename="../core/settings.py" line="745"/>
         <source>a list of {items}</source>
         <translation>由{items}组成的列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="754"/>
+        <location filename="../core/settings.py" line="759"/>
         <source>a true/false value</source>
         <translation>布尔值</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="759"/>
+        <location filename="../core/settings.py" line="764"/>
         <source>a list</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="759"/>
+        <location filename="../core/settings.py" line="764"/>
         <source>an object</source>
         <translation>对象</translation>
     </message>
@@ -4248,12 +4248,12 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>没有可继续的回答：最后一条消息不是回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="173"/>
+        <location filename="../../backends/engine/child.py" line="189"/>
         <source>The model engine does not know the request {request}.</source>
         <translation>模型引擎不认识请求 {request}。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="211"/>
+        <location filename="../../backends/engine/child.py" line="227"/>
         <source>The answer ended without finishing.</source>
         <translation>回答未完成就结束了。</translation>
     </message>
@@ -4319,33 +4319,33 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型在{stage}崩溃了（llama.cpp 停止原因：{detail}）。{advice}</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="226"/>
+        <location filename="../../backends/engine/host.py" line="235"/>
         <source>The model engine stopped responding and was stopped; the app is fine. Try again.</source>
         <translation>模型引擎没有响应，已被停止；应用本身没有问题。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="319"/>
+        <location filename="../../backends/engine/host.py" line="328"/>
         <source>This computer&apos;s processor rejected an instruction llama.cpp used, and no compatible mode is left ({reason}). Run `localsight doctor` and include its output in a bug report. The app is fine.</source>
         <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令，且已没有可用的兼容模式（{reason}）。请运行 `localsight doctor`，并把输出附在错误报告中。应用本身没有问题。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="328"/>
+        <location filename="../../backends/engine/host.py" line="337"/>
         <source>This computer&apos;s processor rejected an instruction set; LocalSight switched to a compatible mode ({failed} → {variant}).</source>
         <translation>这台电脑的处理器不支持某个指令集；LocalSight 已切换到兼容模式（{failed} → {variant}）。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="341"/>
-        <location filename="../../backends/llama_cpp/backend.py" line="497"/>
+        <location filename="../../backends/engine/host.py" line="350"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="527"/>
         <source>The model is still answering another request. Stop it first.</source>
         <translation>模型仍在回答另一个请求。请先停止它。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="383"/>
+        <location filename="../../backends/engine/host.py" line="392"/>
         <source>{notice} Press Retry to answer again.</source>
         <translation>{notice}请点击“重试”重新回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="407"/>
+        <location filename="../../backends/engine/host.py" line="416"/>
         <source>The model engine sent {sent} where {expected} was expected.</source>
         <translation>模型引擎返回了 {sent}，应为 {expected}。</translation>
     </message>
@@ -4375,7 +4375,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎在回答前被停止了。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="99"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="105"/>
         <location filename="../../backends/llama_cpp/discovery.py" line="367"/>
         <location filename="../../backends/llama_cpp/gguf_check.py" line="412"/>
         <source>The model file {path} does not exist.</source>
@@ -4383,82 +4383,82 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="100"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="106"/>
         <source>The projector file {path} does not exist.</source>
         <translation>视觉投影文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="104"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="110"/>
         <source>The model file {path} {problem}; fix it or pick another file.</source>
         <translation>模型文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="110"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="116"/>
         <source>The projector file {path} {problem}; fix it or pick another file.</source>
         <translation>视觉投影文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="147"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="153"/>
         <source>Images must be PNG or JPEG here, not {mime}.</source>
         <translation>这里的图片必须是 PNG 或 JPEG，而不是 {mime}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="222"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="235"/>
         <source>{name} is a vision projector (mmproj), not a language model. Pass it with --mmproj and give the model file with --model.</source>
         <translation>{name} 是视觉投影文件（mmproj），不是语言模型。请用 --mmproj 传入它，并用 --model 指定模型文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="234"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="247"/>
         <source>{name} is not a vision projector (mmproj) file.</source>
         <translation>{name} 不是视觉投影文件（mmproj）。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="240"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="253"/>
         <source>{projector} does not belong to {model}: it produces {width}-wide embeddings, the model needs {needed}.</source>
         <translation>{projector} 与 {model} 不匹配：它输出的嵌入宽度为 {width}，而模型需要 {needed}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="334"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="347"/>
         <source>No model called {model} was found. Give the path of a .gguf file, put it in the models folder, or give the name of a model pulled with Ollama.</source>
         <translation>找不到名为 {model} 的模型。请提供 .gguf 文件的路径、把它放进模型文件夹，或提供用 Ollama 拉取的模型名称。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="434"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="454"/>
         <source>the projector gave no vision context</source>
         <translation>视觉投影文件没有提供视觉上下文</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="448"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="478"/>
         <source>llama.cpp could not load {name} ({reason}). The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}（{reason}）。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="455"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="485"/>
         <source>llama.cpp could not load {name}. The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="540"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="570"/>
         <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
         <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="607"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="637"/>
         <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
         <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="614"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="644"/>
         <source>llama.cpp could not decode an attached image. Try another image.</source>
         <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="620"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="650"/>
         <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
         <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="626"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="656"/>
         <source>llama.cpp failed while answering: {error}</source>
         <translation>llama.cpp 回答时出错：{error}</translation>
     </message>
@@ -4793,9 +4793,9 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>它的视觉投影层与模型层不匹配</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/prefix_cache.py" line="267"/>
+        <location filename="../../backends/llama_cpp/prefix_cache.py" line="286"/>
         <source>This conversation needs a bigger context than the {tokens} tokens it has, and there is not enough memory to grow it ({reason}). Close other programs, lower the context size in Settings, or start a new chat.</source>
-        <extracomment>Prompts whose last logits are kept: the turns of one conversation a person is likely to regenerate or branch from (each entry is 4 bytes per vocabulary entry). Snapshots of a recurrent or hybrid model&apos;s sequence kept, the newest ones (taken at the end of each prompt and after each image): each holds the whole sequence&apos;s state, ~12 KB a token for LFM2-VL 1.6B (24 MB at 2000 tokens). How far the context may grow (``context_size``); the size it was created with when it was created whole. llama.cpp&apos;s evaluation time (ms) spent in contexts since replaced, this request. Logits of the last token of prompts evaluated in this context, by prompt length in keys (valid while ``keys`` keeps at least that many: see ``_truncate``). Recurrent and hybrid models (Mamba, LFM2, ...) cannot drop the end of a sequence: their state is not kept per token. For them the sequence is snapshotted at the end of each prompt and after each image (``_checkpoints``, by length in keys) and a truncation goes back to the longest snapshot it allows -- as llama-server&apos;s context checkpoints do -- so Regenerate, the next turn and an edit of the text after an image do not read the conversation, images included, again.</extracomment>
+        <extracomment>Prompts whose last logits are kept: the turns of one conversation a person is likely to regenerate or branch from (each entry is 4 bytes per vocabulary entry). Snapshots of a recurrent or hybrid model&apos;s sequence kept, the newest ones (taken at the end of each prompt and after each image): each holds the whole sequence&apos;s state, ~12 KB a token for LFM2-VL 1.6B (24 MB at 2000 tokens). How far the context may grow (``context_size``); the size it was created with when it was created whole. llama.cpp&apos;s evaluation time (ms) spent in contexts since replaced, this request. Logits of the last token of prompts evaluated in this context, by prompt length in keys (valid while ``keys`` keeps at least that many: see ``_truncate``). Recurrent and hybrid models (Mamba, LFM2, ...) cannot drop the end of a sequence: their state is not kept per token. For them the sequence is snapshotted at the end of each prompt and after each image (``_checkpoints``, by length in keys) and a truncation goes back to the longest snapshot it allows -- as llama-server&apos;s context checkpoints do -- so Regenerate, the next turn and an edit of the text after an image do not read the conversation, images included, again. The width of the embeddings the model reads (an image&apos;s are n_tokens x this). Which of its image&apos;s chunks the next ``_eval_image`` evaluates (set by ``evaluate``: SmolVLM&apos;s tiles all carry the image&apos;s id).</extracomment>
         <translation>此对话需要比现有 {tokens} token 更大的上下文，但内存不足，无法扩大（{reason}）。请关闭其他程序、在设置中调小上下文长度，或新建对话。</translation>
     </message>
     <message>
