@@ -465,7 +465,7 @@ class LlamaCppBackend:
             return None
         try:
             return projector_identity(Path(projector_path))
-        except OSError:
+        except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop (3.11)
             return None
 
     @staticmethod

@@ -110,6 +110,14 @@ def projector_scope(llama_cpp: ModuleType, mtmd: ModuleType, llm: Any, identity:
     )
 
 
+def _passing(error: OSError) -> bool:
+    """A write failure that concerns one file, not the folder: on Windows ``os.replace``
+    fails with a permission error while another process (the window's engine, a CLI run, a
+    virus scanner) has the target open; that must not turn the disk cache off for good, as a
+    full disk or a read-only folder does."""
+    return isinstance(error, PermissionError) and sys.platform == "win32"
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddingKey:
     """One image chunk's embeddings under one projector scope.
@@ -206,6 +214,7 @@ class ImageEmbeddingCache:
         self._queue: queue.Queue[tuple[EmbeddingKey, Embedding]] = queue.Queue()
         self._pending_bytes = 0
         self._writer: threading.Thread | None = None
+        self._touched: set[str] = set()  # files whose mtime a memory hit refreshed
 
     @property
     def disk_writable(self) -> bool:
@@ -224,6 +233,7 @@ class ImageEmbeddingCache:
                 self._memory.move_to_end(digest)
         if found is not None and (found.n_tokens, found.n_embd) == (n_tokens, n_embd):
             self.hits += 1
+            self._touch(digest)
             return found
         found = self._read(key, n_tokens, n_embd)
         if found is not None:
@@ -231,6 +241,16 @@ class ImageEmbeddingCache:
             self.disk_hits += 1
             self._remember(digest, found)
         return found
+
+    def _touch(self, digest: str) -> None:
+        """Mark the file of a memory hit as used now, once per process: the disk's LRU clock
+        is the files' mtime, and an image a long-running engine keeps re-reading from memory
+        must not look old on disk and be trimmed first."""
+        if self.folder is None or digest in self._touched:
+            return
+        self._touched.add(digest)
+        with contextlib.suppress(OSError):
+            os.utime(self._path(digest))
 
     def _path(self, digest: str) -> Path:
         assert self.folder is not None
@@ -342,6 +362,8 @@ class ImageEmbeddingCache:
             os.replace(temporary, self._path(key.digest))
             temporary = None
         except OSError as error:
+            if _passing(error):
+                return  # this one file: the next write tries again
             self._writable = False
             log.warning(
                 "Image embeddings will not be kept on disk in %s (%s); images are encoded "

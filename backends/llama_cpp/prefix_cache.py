@@ -534,7 +534,10 @@ class ContextCache:
         if store is None or key is None:
             return None
         store.cache.encoded(time.perf_counter() - started)
-        data = read_chunk_embedding(mtmd, self._mtmd_ctx, n_tokens, self._n_embd_inp)
+        try:
+            data = read_chunk_embedding(mtmd, self._mtmd_ctx, n_tokens, self._n_embd_inp)
+        except RuntimeError:  # mtmd gave no output buffer: decode as the helper would
+            return None
         embedding = Embedding(n_tokens, self._n_embd_inp, data)
         store.cache.put(key, embedding)
         return embedding

@@ -242,3 +242,57 @@ def test_usage_and_clear_for_the_settings_page(tmp_path: Path) -> None:
     assert (tmp_path / "unrelated.txt").exists()
     assert image_embeddings.disk_usage(tmp_path / "missing") == (0, 0)
     assert image_embeddings.clear_folder(tmp_path / "missing") == 0
+
+
+def test_a_file_held_open_on_windows_skips_one_write_not_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows ``os.replace`` fails while another process (the window's engine, a CLI
+    run, a virus scanner) has the target open: that one file is skipped, and the next write
+    still reaches the disk (a full disk turns writes off; this must not)."""
+    real_replace = os.replace
+    held = {"count": 1}
+
+    def replace_once_refused(source: str, target: str) -> None:
+        if held["count"]:
+            held["count"] -= 1
+            raise PermissionError(errno.EACCES, "The process cannot access the file")
+        real_replace(source, target)
+
+    monkeypatch.setattr(image_embeddings.sys, "platform", "win32")
+    monkeypatch.setattr(image_embeddings.os, "replace", replace_once_refused)
+    cache = ImageEmbeddingCache(tmp_path)
+    cache.put(key(0), embedding(0))
+    assert cache.flush()
+    cache.put(key(1), embedding(1))
+    assert cache.flush()
+    assert cache.disk_writable
+    assert len(files(tmp_path)) == 1 and not list(tmp_path.glob("*.tmp"))
+    assert ImageEmbeddingCache(tmp_path).get(key(1), 4, 4) == embedding(1)
+
+
+def test_a_memory_hit_marks_the_file_used(tmp_path: Path) -> None:
+    """The disk's LRU clock is the files' mtime: an image served from memory all day must
+    not look old on disk and be the first one trimmed."""
+    cache = ImageEmbeddingCache(tmp_path)
+    cache.put(key(0), embedding(0))
+    assert cache.flush()
+    (path,) = files(tmp_path)
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    assert cache.get(key(0), 4, 4) == embedding(0)  # from memory
+    assert path.stat().st_mtime > old + 3000
+
+
+def test_a_projector_path_that_loops_means_no_cache_not_a_failed_load(tmp_path: Path) -> None:
+    from backends.llama_cpp.backend import LlamaCppBackend
+
+    loop = tmp_path / "loop.gguf"
+    loop.symlink_to(loop)
+    backend = LlamaCppBackend(
+        model_dirs=[tmp_path], include_embedded=False, image_embeddings=ImageEmbeddingCache(None)
+    )
+    try:
+        assert backend._projector_identity(str(loop)) is None
+    finally:
+        backend.close()
