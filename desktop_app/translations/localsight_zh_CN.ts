@@ -1811,69 +1811,6 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
 </context>
 <context>
-    <name>FitText</name>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="27"/>
-        <source>needs {need} of disk, {free} is free</source>
-        <translation>需要 {need} 磁盘空间，可用 {free}</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="30"/>
-        <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
-        <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="37"/>
-        <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
-        <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="44"/>
-        <source>needs about {need} of memory, {free} is free</source>
-        <translation>约需 {need} 内存，可用 {free}</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="47"/>
-        <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
-        <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="54"/>
-        <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
-        <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="62"/>
-        <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
-        <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="71"/>
-        <source>; </source>
-        <translation>；</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="77"/>
-        <source>no disk space</source>
-        <translation>磁盘空间不足</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="79"/>
-        <source>fits</source>
-        <translation>可运行</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="81"/>
-        <source>tight</source>
-        <translation>内存紧张</translation>
-    </message>
-    <message>
-        <location filename="../qt/models/fit_text.py" line="83"/>
-        <source>will not fit</source>
-        <translation>内存不足</translation>
-    </message>
-</context>
-<context>
     <name>MainWindow</name>
     <message>
         <location filename="../qt/controllers/chat.py" line="44"/>
@@ -3691,13 +3628,13 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../core/models/fit.py" line="86"/>
-        <location filename="../core/models/fit.py" line="237"/>
+        <location filename="../core/models/fit.py" line="236"/>
         <source>fits</source>
         <translation>可运行</translation>
     </message>
     <message>
         <location filename="../core/models/fit.py" line="87"/>
-        <location filename="../core/models/fit.py" line="238"/>
+        <location filename="../core/models/fit.py" line="237"/>
         <source>tight</source>
         <translation>勉强可运行</translation>
     </message>
@@ -3707,52 +3644,52 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>过大</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="104"/>
+        <location filename="../core/models/fit.py" line="103"/>
         <source>needs {need} of disk, {free} is free</source>
         <translation>需要 {need} 磁盘空间，可用 {free}</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="107"/>
+        <location filename="../core/models/fit.py" line="106"/>
         <source>needs {need} of disk and would leave less than {reserve} of the {free} free</source>
         <translation>需要 {need} 磁盘空间，下载后剩余将不足 {reserve}（当前可用 {free}）</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="114"/>
+        <location filename="../core/models/fit.py" line="113"/>
         <source>needs {need} of disk but only {free} is free: free some space or choose another models folder</source>
         <translation>需要 {need} 磁盘空间，但只有 {free} 可用：请清理空间或选择其他模型文件夹</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="121"/>
+        <location filename="../core/models/fit.py" line="120"/>
         <source>needs about {need} of memory, {free} is free</source>
         <translation>约需 {need} 内存，可用 {free}</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="124"/>
+        <location filename="../core/models/fit.py" line="123"/>
         <source>needs about {need} of memory and {free} is free now: close other programs before loading it</source>
         <translation>约需 {need} 内存，当前可用 {free}：加载前请关闭其他程序</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="132"/>
+        <location filename="../core/models/fit.py" line="131"/>
         <source>needs about {need} of memory; this machine has {total} and the system keeps about {reserve} of it: choose a smaller model</source>
         <translation>约需 {need} 内存；这台电脑共有 {total}，系统约占用 {reserve}：请选择更小的模型</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="140"/>
+        <location filename="../core/models/fit.py" line="139"/>
         <source>needs about {need} of memory, only {free} is free: choose a smaller model</source>
         <translation>约需 {need} 内存，但只有 {free} 可用：请选择更小的模型</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="233"/>
+        <location filename="../core/models/fit.py" line="232"/>
         <source>no disk space</source>
         <translation>磁盘空间不足</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="239"/>
+        <location filename="../core/models/fit.py" line="238"/>
         <source>will not fit</source>
         <translation>内存不足</translation>
     </message>
     <message>
-        <location filename="../core/models/fit.py" line="247"/>
+        <location filename="../core/models/fit.py" line="246"/>
         <source>{memory}; {disk}</source>
         <translation>{memory}；{disk}</translation>
     </message>

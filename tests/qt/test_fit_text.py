@@ -1,6 +1,6 @@
-"""The window's fit sentences (``desktop_app/qt/models/fit_text.py``) are the core's, in the
-window's language: in English they read exactly as ``Fit.reason`` and ``PairFit.label`` do,
-so the two cannot drift apart; in Chinese they are Chinese (issue 19)."""
+"""The window's fit sentences (``desktop_app/qt/models/fit_text.py``) are the core's, shown in the
+window's language: in English they read exactly as ``Fit.reason`` and ``PairFit.label`` do;
+in Chinese they are Chinese (issue 19)."""
 
 from __future__ import annotations
 

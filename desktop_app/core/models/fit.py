@@ -92,9 +92,8 @@ class Fit:
     def reason(self) -> str:
         """Why it fits or not, a ``message`` ("" when unknown).
 
-        The window writes the same sentences itself (``desktop_app/qt/models/fit_text.py``,
-        from ``level`` and the numbers); the CLI prints this one, so it must be translatable
-        too.  ``tests/qt/test_fit_text.py`` keeps the two equal in English.
+        The CLI prints it; the window shows the same sentence translated
+        (``desktop_app/qt/models/fit_text.py``).
         """
         if self.available is None:
             return ""
