@@ -295,6 +295,20 @@ class SupportsDefaultModel(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsImageCache(Protocol):
+    """Keeps images' projector outputs so an image seen before is not encoded again (issue
+    20): ``LlamaCppBackend`` and ``EngineBackend``.
+
+    Optional because a server (Ollama, an OpenAI-compatible one) reads images its own way.
+    """
+
+    def clear_image_embeddings(self) -> int:
+        """Forget every kept image, in memory and on disk; how many files went.  Always
+        safe: an image forgotten is encoded again when next read."""
+        ...
+
+
 class PullStatus(Protocol):
     """One progress line of a pull (``backends.ollama.PullProgress``).
 

@@ -185,6 +185,8 @@ class _Server:
             return backend.register(str(args[0]), None if mmproj is None else str(mmproj))
         if method == "default_model_id":
             return backend.default_model_id()
+        if method == "clear_image_embeddings":
+            return backend.clear_image_embeddings()
         raise BackendError(
             message("The model engine does not know the request {request}.", request=repr(method))
         )

@@ -48,7 +48,7 @@ from backends.engine.protocol import (
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
 from backends.llama_cpp import cpu_variants, native
-from backends.llama_cpp.image_embeddings import ImageCacheSize
+from backends.llama_cpp.image_embeddings import ImageCacheSize, clear_folder
 from backends.messages import message, sentence_of
 
 _T = TypeVar("_T")
@@ -267,6 +267,19 @@ class EngineBackend:
     def default_model_id(self) -> str | None:
         value = self._call("default_model_id")
         return None if value is None else _expect(value, str)
+
+    def clear_image_embeddings(self) -> int:
+        """Forget every kept image embedding: the running engine's memory and the folder.
+
+        With no engine running there is no memory to empty, and none is started for this:
+        the folder is cleared here.  Answered while an answer streams (the engine reads
+        calls on its main thread); a forgotten image is simply encoded again.
+        """
+        engine = self._engine
+        if engine is not None and engine.alive:
+            return _expect(self._call_on(engine, "clear_image_embeddings", ()), int)
+        folder = self._config.image_cache_dir
+        return 0 if folder is None else clear_folder(Path(folder))
 
     # -- answers --------------------------------------------------------------------------
 

@@ -36,7 +36,8 @@ Stage = Literal["starting", "loading", "answering", "working"]
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """Run one quick backend method (list_models, model_info, register, default_model_id)."""
+    """Run one quick backend method (list_models, model_info, register, default_model_id,
+    clear_image_embeddings)."""
 
     id: int
     method: str

@@ -494,6 +494,12 @@ class LlamaCppBackend:
         if loaded is not None:
             loaded.llm.close()
 
+    def clear_image_embeddings(self) -> int:
+        """Forget every kept image embedding, in memory and in the cache folder (Settings'
+        Clear); how many files went.  Safe while an answer runs: a forgotten image is a miss."""
+        cache = self.image_embeddings
+        return 0 if cache is None else cache.clear()
+
     def close(self) -> None:
         with self._busy:
             self.unload()

@@ -211,7 +211,10 @@ class ImageEmbeddingCache:
         self._memory_used = 0
         self._lock = threading.Lock()
         self._writable = self.folder is not None
-        self._queue: queue.Queue[tuple[EmbeddingKey, Embedding]] = queue.Queue()
+        # Each waiting write carries the ``clear`` count it was asked under: a write asked
+        # for before a clear is dropped, not written after it.
+        self._queue: queue.Queue[tuple[int, EmbeddingKey, Embedding]] = queue.Queue()
+        self._clears = 0
         self._pending_bytes = 0
         self._writer: threading.Thread | None = None
         self._touched: set[str] = set()  # files whose mtime a memory hit refreshed
@@ -301,7 +304,7 @@ class ImageEmbeddingCache:
                     target=self._write_loop, name="image-embedding-writer", daemon=True
                 )
                 self._writer.start()
-        self._queue.put((key, embedding))
+        self._queue.put((self._clears, key, embedding))
 
     def _remember(self, digest: str, embedding: Embedding) -> None:
         size = len(embedding.data)
@@ -333,15 +336,27 @@ class ImageEmbeddingCache:
             self._memory.clear()
             self._memory_used = 0
 
+    def clear(self) -> int:
+        """Forget everything kept, in memory and on disk (Settings' Clear); how many files
+        went.  Writes still waiting are dropped; one being written as this runs may land
+        (a later trim or Clear takes it).  Always safe: a forgotten image is encoded again.
+        """
+        with self._lock:
+            self._clears += 1
+            self._memory.clear()
+            self._memory_used = 0
+            self._touched.clear()
+        return 0 if self.folder is None else clear_folder(self.folder)
+
     # -- the writer thread ----------------------------------------------------------------
 
     def _write_loop(self) -> None:
         """Runs as long as the process (a daemon thread: an engine killed at quit loses at
         most the writes in flight, whose temporaries the next trim sweeps away)."""
         while True:
-            key, embedding = self._queue.get()
+            asked_at, key, embedding = self._queue.get()
             try:
-                if self._writable:
+                if self._writable and asked_at == self._clears:
                     self._write(key, embedding)
             except Exception:  # never expected; the thread must outlive it all the same
                 log.exception("Writing an image embedding file failed")

@@ -96,12 +96,13 @@ def _image_cache(settings: Settings, paths: AppPaths) -> ImageCacheSize:
     """Images' projector outputs are kept in the cache folder, within the setting's budget
     (issue 20: an image already seen is never encoded again); 0 MB turns the cache off,
     memory included: every image is encoded, as before it existed."""
-    from backends.llama_cpp.image_embeddings import FOLDER_NAME, ImageCacheSize
+    from backends.llama_cpp.image_embeddings import ImageCacheSize
+    from desktop_app.core.models.image_cache import image_cache_folder
 
     if settings.image_cache_mb == 0:
         return ImageCacheSize(None, disk_bytes=0, memory_bytes=0)
     budget = settings.image_cache_mb * 1024 * 1024
-    return ImageCacheSize(paths.cache_dir / FOLDER_NAME, disk_bytes=budget)
+    return ImageCacheSize(image_cache_folder(paths), disk_bytes=budget)
 
 
 def default_model_id(backend: Backend, settings: Settings) -> str:

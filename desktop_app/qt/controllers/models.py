@@ -29,6 +29,7 @@ from backends.base import (
 )
 from desktop_app.core.models.catalog import Catalog, load_catalog
 from desktop_app.core.models.factory import make_backend
+from desktop_app.core.models.image_cache import ImageCache, image_cache_folder
 from desktop_app.core.models.local import LocalModel, local_models
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import StoreError
@@ -373,8 +374,14 @@ class ModelsController(QObject):
 
     def open_settings(self) -> None:
         settings = self.state.settings
+        # Clear empties the engine's memory too; each backend decides whether it has one.
+        images = ImageCache(image_cache_folder(self.paths), tuple(self.state.backends.values()))
         dialog = SettingsDialog(
-            settings, settings.system_prompt, str(self.paths.models_dir), self._dialog_parent
+            settings,
+            settings.system_prompt,
+            str(self.paths.models_dir),
+            self._dialog_parent,
+            image_cache=images,
         )
         if dialog.exec():
             updated, system_prompt = dialog.result_settings()

@@ -1,8 +1,8 @@
 """The settings dialog: applies without a restart and persists (Settings.save is atomic).
 
-Three tabs so it fits a 1024×600 screen: "Chat" (how answers are made), "Models and
-servers" (where models come from: folders, Ollama, an OpenAI-compatible server) and
-"Appearance" (light or dark, language, text size).
+Three tabs so it fits a 1024×600 screen: "Chat" (how answers are made, and the image cache
+that keeps images already read), "Models and servers" (where models come from: folders,
+Ollama, an OpenAI-compatible server) and "Appearance" (light or dark, language, text size).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,16 +28,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.models.image_cache import ImageCache, Usage, image_cache_folder
 from desktop_app.core.models.openai_config import PRESETS
 from desktop_app.core.settings import (
     LANGUAGE_CHOICES,
+    MAXIMUM,
+    MINIMUM,
     TEXT_SIZE_MAX,
     TEXT_SIZE_MIN,
     TEXT_SIZE_STEP,
     THEME_CHOICES,
     Settings,
+    app_paths,
 )
 from desktop_app.qt.common.i18n import shown, translator
+from desktop_app.qt.common.workers import BackgroundCall
+from desktop_app.qt.models.transfers import format_bytes
 
 OFF = "off"
 #: Each language by its own name, never translated (as every app lists them): a person who
@@ -52,8 +59,16 @@ class SettingsDialog(QDialog):
     """Edits a copy of the settings; ``result_settings()`` returns the new ones on accept."""
 
     def __init__(
-        self, settings: Settings, system_prompt: str, models_dir: str, parent: QWidget | None = None
+        self,
+        settings: Settings,
+        system_prompt: str,
+        models_dir: str,
+        parent: QWidget | None = None,
+        *,
+        image_cache: ImageCache | None = None,
     ) -> None:
+        """``image_cache``: the image cache's folder and the backends whose memory its Clear
+        empties; by default the app folders' cache, with no backend to ask."""
         super().__init__(parent)
         self.setWindowTitle(tr("Settings"))
         self._settings = settings
@@ -133,6 +148,7 @@ class SettingsDialog(QDialog):
             self.system_prompt,
             tr("Instructions given to the model before every new conversation."),
         )
+        self._build_image_cache(form, settings, image_cache)
 
         folder_row = QWidget(self)
         row = QHBoxLayout(folder_row)
@@ -181,6 +197,100 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
+
+    def _build_image_cache(
+        self, form: QFormLayout, settings: Settings, cache: ImageCache | None
+    ) -> None:
+        """The image cache: its disk budget, what it keeps now, and Clear."""
+        self._image_cache = cache or ImageCache(image_cache_folder(app_paths()))
+        self._clearing = False
+        group = QGroupBox(tr("Image cache"), self)
+        rows = QFormLayout(group)
+        explained = tr(
+            "LocalSight keeps what the model read from each image, so an image it has seen "
+            "before (a reopened chat, the same screenshot again, describe run once more) is "
+            "ready at once instead of being read again. Only these readings are kept, never "
+            "the images or the chats; clearing is always safe: an image is simply read "
+            "again the next time."
+        )
+        group.setToolTip(explained)
+        group.setWhatsThis(explained)
+        bounds = {f.name: f.metadata for f in dataclasses.fields(Settings)}["image_cache_mb"]
+        self.image_cache_mb = QSpinBox(group)
+        self.image_cache_mb.setRange(int(bounds[MINIMUM]), int(bounds[MAXIMUM]))
+        self.image_cache_mb.setSingleStep(256)
+        self.image_cache_mb.setSuffix(" MB")
+        self.image_cache_mb.setSpecialValueText(tr("Off"))
+        self.image_cache_mb.setValue(settings.image_cache_mb)
+        self._add(
+            rows,
+            tr("Disk space"),
+            self.image_cache_mb,
+            tr(
+                "The most the image cache keeps on disk; the least recently used images go "
+                "first. 0 turns it off. A new size takes effect the next time LocalSight "
+                "starts."
+            ),
+        )
+        line = QWidget(group)
+        row = QHBoxLayout(line)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.image_cache_usage = QLabel(line)
+        self.image_cache_usage.setObjectName("Muted")
+        self.image_cache_usage.setWordWrap(True)
+        self.image_cache_clear = QPushButton(tr("Clear"), line)
+        self.image_cache_clear.setAccessibleName(tr("Clear the image cache"))
+        self.image_cache_clear.setToolTip(
+            tr("Delete every kept image reading, on disk and in the running model. Always safe.")
+        )
+        self.image_cache_clear.clicked.connect(self._clear_image_cache)
+        row.addWidget(self.image_cache_usage, 1)
+        row.addWidget(self.image_cache_clear)
+        rows.addRow(tr("Kept now"), line)
+        self.image_cache_mb.valueChanged.connect(lambda _value: self._show_usage())
+        form.addRow(group)
+        self._usage = self._image_cache.usage()  # one scandir of a folder of ≤ ~1000 files
+        self._show_usage()
+
+    def _show_usage(self, notice: str = "") -> None:
+        usage = self._usage
+        if usage.files:
+            text = tr("Using {size} in %n image(s).", n=usage.files, size=format_bytes(usage.bytes))
+        else:
+            text = tr("Empty.")
+        if self.image_cache_mb.value() == 0:
+            text = tr("{usage} The cache is off.", usage=text)
+        if notice:
+            text = f"{notice} {text}"
+        self.image_cache_usage.setText(text)
+        # Enabled when the folder is empty too: the engine's memory may still hold images.
+        self.image_cache_clear.setEnabled(not self._clearing)
+
+    def _clear_image_cache(self) -> None:
+        """Empty the folder and the running engine's memory, on a worker (the engine is
+        asked over its pipe and may be busy answering)."""
+        if self._clearing:
+            return
+        self._clearing = True
+        self.image_cache_usage.setText(tr("Clearing…"))
+        self.image_cache_clear.setEnabled(False)
+        before = self._usage
+        call = BackgroundCall(self)
+        call.done.connect(lambda usage: self._cleared(before, usage))
+        call.failed.connect(self._clear_failed)
+        call.run(self._image_cache.clear)
+
+    def _cleared(self, before: Usage, after: object) -> None:
+        self._clearing = False
+        if isinstance(after, Usage):
+            self._usage = after
+        freed = max(0, before.bytes - self._usage.bytes)
+        self._show_usage(tr("Cleared; {size} freed.", size=format_bytes(freed)))
+
+    def _clear_failed(self, error: str) -> None:
+        self._clearing = False
+        self._usage = self._image_cache.usage()
+        self._show_usage(tr("Could not clear the image cache: {error}", error=error))
 
     def _build_appearance_tab(self, settings: Settings) -> None:
         """Theme, language and text size; all apply at once (text size from the View menu
@@ -333,6 +443,7 @@ class SettingsDialog(QDialog):
             theme=str(self.theme.currentData()),
             language=str(self.language.currentData()),
             text_size=self.text_size.value(),
+            image_cache_mb=self.image_cache_mb.value(),
         )
         return updated, self.system_prompt.toPlainText().strip()
 
