@@ -338,8 +338,9 @@ class ImageEmbeddingCache:
 
     def clear(self) -> int:
         """Forget everything kept, in memory and on disk (Settings' Clear); how many files
-        went.  Writes still waiting are dropped; one being written as this runs may land
-        (a later trim or Clear takes it).  Always safe: a forgotten image is encoded again.
+        went.  Writes asked for before it are dropped, even one being written (only one
+        caught between its last check and its rename lands).  Always safe: a forgotten image
+        is encoded again.
         """
         with self._lock:
             self._clears += 1
@@ -357,7 +358,7 @@ class ImageEmbeddingCache:
             asked_at, key, embedding = self._queue.get()
             try:
                 if self._writable and asked_at == self._clears:
-                    self._write(key, embedding)
+                    self._write(key, embedding, asked_at)
             except Exception:  # never expected; the thread must outlive it all the same
                 log.exception("Writing an image embedding file failed")
             finally:
@@ -365,7 +366,8 @@ class ImageEmbeddingCache:
                     self._pending_bytes -= len(embedding.data)
                 self._queue.task_done()
 
-    def _write(self, key: EmbeddingKey, embedding: Embedding) -> None:
+    def _write(self, key: EmbeddingKey, embedding: Embedding, asked_at: int = 0) -> None:
+        """Write one file; dropped if a ``clear`` came since it was asked for (``asked_at``)."""
         folder = self.folder
         assert folder is not None
         temporary: str | None = None
@@ -374,6 +376,8 @@ class ImageEmbeddingCache:
             fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(_encode_file(key, embedding))
+            if asked_at != self._clears:
+                return  # cleared meanwhile; the temporary goes in ``finally``
             os.replace(temporary, self._path(key.digest))
             temporary = None
         except OSError as error:

@@ -10,8 +10,10 @@ import errno
 import logging
 import os
 import struct
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -296,3 +298,67 @@ def test_a_projector_path_that_loops_means_no_cache_not_a_failed_load(tmp_path: 
         assert backend._projector_identity(str(loop)) is None
     finally:
         backend.close()
+
+
+def test_clear_empties_memory_and_disk_and_drops_waiting_writes(tmp_path: Path) -> None:
+    """Settings' Clear: nothing stays, in memory or on disk, and a write asked for before
+    the clear does not land after it."""
+    cache = ImageEmbeddingCache(tmp_path)
+    for n in range(3):
+        cache.put(key(n), embedding(n))
+    assert cache.flush()
+    (tmp_path / "unrelated.txt").write_text("kept")
+    entered, gate = threading.Event(), threading.Event()
+    real_write = cache._write
+
+    def held_write(*args: Any) -> None:
+        entered.set()
+        gate.wait(5)
+        real_write(*args)
+
+    cache._write = held_write  # type: ignore[method-assign]
+    cache.put(key(7), embedding(7))  # reaches the writer, which waits at the gate
+    assert entered.wait(5)
+    cache.put(key(8), embedding(8))  # still waiting in the queue when the clear comes
+    assert cache.clear() == 3
+    gate.set()
+    assert cache.flush()
+    assert files(tmp_path) == []
+    assert all(cache.get(key(n), 4, 4) is None for n in (0, 1, 2, 7, 8))
+    assert not list(tmp_path.glob("*.tmp"))
+    assert (tmp_path / "unrelated.txt").exists()
+    cache._write = real_write  # type: ignore[method-assign]
+    cache.put(key(9), embedding(9))  # after a clear the cache goes on as before
+    assert cache.flush() and len(files(tmp_path)) == 1
+    assert ImageEmbeddingCache(tmp_path).get(key(9), 4, 4) == embedding(9)
+
+
+def test_clear_with_memory_only_removes_no_files(tmp_path: Path) -> None:
+    cache = ImageEmbeddingCache(None)
+    cache.put(key(0), embedding(0))
+    assert cache.clear() == 0 and cache.get(key(0), 4, 4) is None
+
+
+def test_the_llama_cpp_backend_clears_its_cache_and_says_it_can(tmp_path: Path) -> None:
+    from backends.base import SupportsImageCache
+    from backends.llama_cpp.backend import LlamaCppBackend
+
+    cache = ImageEmbeddingCache(tmp_path)
+    cache.put(key(0), embedding(0))
+    assert cache.flush()
+    backend = LlamaCppBackend(model_dirs=[tmp_path], include_embedded=False, image_embeddings=cache)
+    off = LlamaCppBackend(model_dirs=[tmp_path], include_embedded=False)
+    try:
+        assert isinstance(backend, SupportsImageCache)
+        assert backend.clear_image_embeddings() == 1
+        assert cache.get(key(0), 4, 4) is None and files(tmp_path) == []
+        assert off.clear_image_embeddings() == 0
+    finally:
+        backend.close()
+        off.close()
+
+
+def test_the_window_names_the_folder_the_backends_use() -> None:
+    from desktop_app.core.models import image_cache
+
+    assert image_cache.FOLDER_NAME == image_embeddings.FOLDER_NAME
