@@ -73,7 +73,8 @@ def test_the_group_shows_the_usage_and_clear_empties_disk_and_memory(
     qtbot.addWidget(dialog)
     assert dialog.image_cache_usage.text() == f"Using {format_bytes(size)} in 3 images."
     assert dialog.image_cache_mb.value() == 1024
-    assert "always safe" in dialog.image_cache_mb.parentWidget().toolTip()
+    group = dialog.image_cache_mb.parentWidget()
+    assert group is not None and "always safe" in group.toolTip()
     assert "next time LocalSight starts" in dialog.image_cache_mb.toolTip()
 
     dialog.image_cache_clear.click()

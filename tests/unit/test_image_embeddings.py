@@ -300,7 +300,9 @@ def test_a_projector_path_that_loops_means_no_cache_not_a_failed_load(tmp_path: 
         backend.close()
 
 
-def test_clear_empties_memory_and_disk_and_drops_waiting_writes(tmp_path: Path) -> None:
+def test_clear_empties_memory_and_disk_and_drops_waiting_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Settings' Clear: nothing stays, in memory or on disk, and a write asked for before
     the clear does not land after it."""
     cache = ImageEmbeddingCache(tmp_path)
@@ -316,7 +318,7 @@ def test_clear_empties_memory_and_disk_and_drops_waiting_writes(tmp_path: Path) 
         gate.wait(5)
         real_write(*args)
 
-    cache._write = held_write  # type: ignore[method-assign]
+    monkeypatch.setattr(cache, "_write", held_write)
     cache.put(key(7), embedding(7))  # reaches the writer, which waits at the gate
     assert entered.wait(5)
     cache.put(key(8), embedding(8))  # still waiting in the queue when the clear comes
@@ -327,7 +329,7 @@ def test_clear_empties_memory_and_disk_and_drops_waiting_writes(tmp_path: Path) 
     assert all(cache.get(key(n), 4, 4) is None for n in (0, 1, 2, 7, 8))
     assert not list(tmp_path.glob("*.tmp"))
     assert (tmp_path / "unrelated.txt").exists()
-    cache._write = real_write  # type: ignore[method-assign]
+    monkeypatch.setattr(cache, "_write", real_write)
     cache.put(key(9), embedding(9))  # after a clear the cache goes on as before
     assert cache.flush() and len(files(tmp_path)) == 1
     assert ImageEmbeddingCache(tmp_path).get(key(9), 4, 4) == embedding(9)
