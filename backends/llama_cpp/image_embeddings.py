@@ -482,7 +482,8 @@ def clear_folder(folder: Path) -> int:
 
     Always safe, even while an engine uses the folder: a file gone is a miss, and one being
     written lands whole or not at all.  An engine's memory tier keeps what it holds until
-    the engine stops.
+    the engine stops or is asked to forget it (``ImageEmbeddingCache.clear``, Settings'
+    Clear through ``clear_image_embeddings``).
     """
     removed = 0
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
