@@ -1858,7 +1858,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../qt/controllers/chat.py" line="241"/>
         <location filename="../qt/controllers/chat.py" line="699"/>
-        <location filename="../qt/controllers/models.py" line="200"/>
+        <location filename="../qt/controllers/models.py" line="201"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
@@ -1973,45 +1973,45 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>只能附加这台电脑上的文件；请先保存图片，再拖入文件。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="167"/>
+        <location filename="../qt/controllers/models.py" line="168"/>
         <source>Looking for models…</source>
         <extracomment>At most this many skipped entries are told by name at once; a folder holding hundreds would push the message box off the window. The rest are counted, and ``localsight models`` lists every one. (old, new) settings after ``apply_settings``: the window restyles when the appearance changed (theme, text size).</extracomment>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="202"/>
+        <location filename="../qt/controllers/models.py" line="203"/>
         <source>No model found: add one with Model → Add a model file…</source>
         <translation>未找到模型：请通过“模型 → 添加模型文件…”添加</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="223"/>
+        <location filename="../qt/controllers/models.py" line="224"/>
         <source>Skipped while looking for models:</source>
         <translation>查找模型时跳过了：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/controllers/models.py" line="226"/>
+        <location filename="../qt/controllers/models.py" line="227"/>
         <source>Skipped %n more; “localsight models” lists every one.</source>
         <translation>
             <numerusform>另有 %n 个被跳过；运行“localsight models”可查看完整列表。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="300"/>
+        <location filename="../qt/controllers/models.py" line="301"/>
         <source>Removed from the list; the file is still on this computer.</source>
         <translation>已从列表中移除；文件仍在这台电脑上。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="329"/>
+        <location filename="../qt/controllers/models.py" line="330"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="329"/>
+        <location filename="../qt/controllers/models.py" line="330"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="426"/>
+        <location filename="../qt/controllers/models.py" line="433"/>
         <source>Could not save settings: {e}</source>
         <translation>无法保存设置：{e}</translation>
     </message>
@@ -3612,17 +3612,17 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>未知的后端 {backend}。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="123"/>
+        <location filename="../core/models/factory.py" line="124"/>
         <source>The server lists no models. Load one in it (LM Studio: load a model; vLLM and llama-server: start them with a model), or name one with --model.</source>
         <translation>服务器没有列出任何模型。请在服务器中加载一个（LM Studio：加载模型；vLLM 和 llama-server：启动时指定模型），或用 --model 指定模型。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="130"/>
+        <location filename="../core/models/factory.py" line="131"/>
         <source>Ollama has no models yet. Pull one, for example: {command}</source>
         <translation>Ollama 中还没有模型。请先拉取一个，例如：{command}</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="136"/>
+        <location filename="../core/models/factory.py" line="137"/>
         <source>No model is installed. Put a .gguf file in the models folder or pass --model PATH.</source>
         <translation>尚未安装任何模型。请把 .gguf 文件放进模型文件夹，或用 --model PATH 指定模型。</translation>
     </message>
@@ -4169,28 +4169,28 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../../backends/base.py" line="403"/>
+        <location filename="../../backends/base.py" line="417"/>
         <source>{model} cannot see images. Remove the images, or pick a model with vision (for a GGUF file, also give its mmproj projector file).</source>
         <extracomment>The last message is an answer to extend (Continue after the token limit or a Stop): the model goes on from its last word in the same turn, and streams only what it adds. llama.cpp renders the prompt up to the answer&apos;s start and appends the answer; Ollama and OpenAI-compatible servers continue a final assistant message themselves.</extracomment>
         <translation>{model} 无法识别图片。请移除图片，或选择视觉模型（GGUF 文件还需同时提供它的 mmproj 视觉投影文件）。</translation>
     </message>
     <message>
-        <location filename="../../backends/base.py" line="409"/>
+        <location filename="../../backends/base.py" line="423"/>
         <source>There is nothing to send: the conversation is empty.</source>
         <translation>没有可发送的内容：对话是空的。</translation>
     </message>
     <message>
-        <location filename="../../backends/base.py" line="411"/>
+        <location filename="../../backends/base.py" line="425"/>
         <source>There is no answer to continue: the last message is not one.</source>
         <translation>没有可继续的回答：最后一条消息不是回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="189"/>
+        <location filename="../../backends/engine/child.py" line="191"/>
         <source>The model engine does not know the request {request}.</source>
         <translation>模型引擎不认识请求 {request}。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="227"/>
+        <location filename="../../backends/engine/child.py" line="229"/>
         <source>The answer ended without finishing.</source>
         <translation>回答未完成就结束了。</translation>
     </message>
@@ -4261,28 +4261,28 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎没有响应，已被停止；应用本身没有问题。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="328"/>
+        <location filename="../../backends/engine/host.py" line="341"/>
         <source>This computer&apos;s processor rejected an instruction llama.cpp used, and no compatible mode is left ({reason}). Run `localsight doctor` and include its output in a bug report. The app is fine.</source>
         <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令，且已没有可用的兼容模式（{reason}）。请运行 `localsight doctor`，并把输出附在错误报告中。应用本身没有问题。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="337"/>
+        <location filename="../../backends/engine/host.py" line="350"/>
         <source>This computer&apos;s processor rejected an instruction set; LocalSight switched to a compatible mode ({failed} → {variant}).</source>
         <translation>这台电脑的处理器不支持某个指令集；LocalSight 已切换到兼容模式（{failed} → {variant}）。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="350"/>
-        <location filename="../../backends/llama_cpp/backend.py" line="527"/>
+        <location filename="../../backends/engine/host.py" line="363"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="533"/>
         <source>The model is still answering another request. Stop it first.</source>
         <translation>模型仍在回答另一个请求。请先停止它。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="392"/>
+        <location filename="../../backends/engine/host.py" line="405"/>
         <source>{notice} Press Retry to answer again.</source>
         <translation>{notice}请点击“重试”重新回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="416"/>
+        <location filename="../../backends/engine/host.py" line="429"/>
         <source>The model engine sent {sent} where {expected} was expected.</source>
         <translation>模型引擎返回了 {sent}，应为 {expected}。</translation>
     </message>
@@ -4302,7 +4302,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎无法启动（{detail}）。请重新安装 LocalSight 的依赖。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/protocol.py" line="144"/>
+        <location filename="../../backends/engine/protocol.py" line="145"/>
         <source>The model engine failed unexpectedly: {error}</source>
         <translation>模型引擎意外出错：{error}</translation>
     </message>
@@ -4375,27 +4375,27 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="570"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="576"/>
         <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
         <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="637"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="643"/>
         <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
         <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="644"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="650"/>
         <source>llama.cpp could not decode an attached image. Try another image.</source>
         <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="650"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="656"/>
         <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
         <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="656"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="662"/>
         <source>llama.cpp failed while answering: {error}</source>
         <translation>llama.cpp 回答时出错：{error}</translation>
     </message>
@@ -5559,230 +5559,303 @@ Attach to message: the images go into one chat message (at most {max}).</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../qt/settings/dialog.py" line="58"/>
+        <location filename="../qt/settings/dialog.py" line="73"/>
         <source>Settings</source>
         <extracomment>Each language by its own name, never translated (as every app lists them): a person who cannot read the language shown must still find theirs. &quot;system&quot; is translated.</extracomment>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="65"/>
+        <location filename="../qt/settings/dialog.py" line="80"/>
         <source>Chat</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="68"/>
+        <location filename="../qt/settings/dialog.py" line="83"/>
         <source>Models and servers</source>
         <translation>模型与服务器</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="72"/>
+        <location filename="../qt/settings/dialog.py" line="87"/>
         <source>Automatic (free cores)</source>
         <translation>自动（空闲核心）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="76"/>
+        <location filename="../qt/settings/dialog.py" line="91"/>
         <source>Threads</source>
         <translation>线程数</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="78"/>
+        <location filename="../qt/settings/dialog.py" line="93"/>
         <source>CPU threads for llama.cpp. Automatic uses the cores that are free now.</source>
         <translation>llama.cpp 使用的 CPU 线程数。“自动”会使用当前空闲的核心。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="87"/>
+        <location filename="../qt/settings/dialog.py" line="102"/>
         <source>Context size (tokens)</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="89"/>
+        <location filename="../qt/settings/dialog.py" line="104"/>
         <source>How much conversation the model keeps in mind. More uses more memory.</source>
         <translation>模型能记住多少对话内容。越大占用内存越多。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="98"/>
+        <location filename="../qt/settings/dialog.py" line="113"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="100"/>
+        <location filename="../qt/settings/dialog.py" line="115"/>
         <source>0 gives the same answer every time; higher is more varied.</source>
         <translation>为 0 时每次回答相同；越高回答越多样。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="108"/>
+        <location filename="../qt/settings/dialog.py" line="123"/>
         <source>Longest answer (tokens)</source>
         <translation>最长回答（token）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="110"/>
+        <location filename="../qt/settings/dialog.py" line="125"/>
         <source>Answers stop after this many tokens.</source>
         <translation>回答达到此 token 数后停止。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="119"/>
+        <location filename="../qt/settings/dialog.py" line="134"/>
         <source>Image size (long edge, px)</source>
         <translation>图片尺寸（长边，像素）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="122"/>
+        <location filename="../qt/settings/dialog.py" line="137"/>
         <source>Images are shrunk to this before the model sees them. Reading small text wants more; a Raspberry Pi is faster with less.</source>
         <translation>图片交给模型前会缩小到此尺寸。识别小字需要更大尺寸；树莓派上尺寸越小越快。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="132"/>
+        <location filename="../qt/settings/dialog.py" line="147"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="134"/>
+        <location filename="../qt/settings/dialog.py" line="149"/>
         <source>Instructions given to the model before every new conversation.</source>
         <translation>每次新对话开始前提供给模型的指令。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="147"/>
+        <location filename="../qt/settings/dialog.py" line="163"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="148"/>
+        <location filename="../qt/settings/dialog.py" line="164"/>
         <source>Choose a folder with .gguf models</source>
         <translation>选择存放 .gguf 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="149"/>
+        <location filename="../qt/settings/dialog.py" line="165"/>
         <source>Browse for a models folder</source>
         <translation>浏览模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="155"/>
-        <location filename="../qt/settings/dialog.py" line="162"/>
+        <location filename="../qt/settings/dialog.py" line="171"/>
+        <location filename="../qt/settings/dialog.py" line="178"/>
         <source>Extra models folder</source>
         <translation>额外模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="158"/>
+        <location filename="../qt/settings/dialog.py" line="174"/>
         <source>Another folder to look for .gguf models in (the app&apos;s own models folder is always used).</source>
         <translation>另一个查找 .gguf 模型的文件夹（应用自己的模型文件夹始终会使用）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="168"/>
+        <location filename="../qt/settings/dialog.py" line="184"/>
         <source>Ollama address</source>
         <translation>Ollama 地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="171"/>
+        <location filename="../qt/settings/dialog.py" line="187"/>
         <source>Where Ollama listens. Keep it on this machine (127.0.0.1) unless you trust the network.</source>
         <translation>Ollama 的监听地址。除非信任所在网络，否则请保持为本机（127.0.0.1）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="190"/>
+        <location filename="../qt/settings/dialog.py" line="207"/>
+        <source>Image cache</source>
+        <translation>图片缓存</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="210"/>
+        <source>LocalSight keeps what the model read from each image, so an image it has seen before (a reopened chat, the same screenshot again, describe run once more) is ready at once instead of being read again. Only these readings are kept, never the images or the chats; clearing is always safe: an image is simply read again the next time.</source>
+        <translation>LocalSight 会保存模型从每张图片读取的结果，这样看过的图片（重新打开的对话、再次出现的同一张截图、再次运行的批量描述）可以立即使用，无需重新读取。这里只保存这些读取结果，不保存图片或对话；清除总是安全的：图片只会在下次用到时重新读取。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="227"/>
+        <source>Disk space</source>
+        <translation>磁盘空间</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="230"/>
+        <source>The most the image cache keeps on disk; the least recently used images go first. 0 turns it off. A new size takes effect the next time LocalSight starts.</source>
+        <translation>图片缓存在磁盘上最多占用的空间；最久未用的图片先被删除。设为 0 即关闭。新的大小在下次启动 LocalSight 时生效。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="241"/>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="242"/>
+        <source>Clear the image cache</source>
+        <translation>清除图片缓存</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="244"/>
+        <source>Delete every kept image reading, on disk and in the running model. Always safe.</source>
+        <translation>删除所有已保存的图片读取结果，包括磁盘上和正在运行的模型中的。总是安全的。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="249"/>
+        <source>Kept now</source>
+        <translation>当前保存</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qt/settings/dialog.py" line="258"/>
+        <source>Using {size} in %n image(s).</source>
+        <translation>
+            <numerusform>已用 {size}，共 %n 张图片。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="260"/>
+        <source>Empty.</source>
+        <translation>空。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="262"/>
+        <source>{usage} The cache is off.</source>
+        <translation>{usage} 缓存已关闭。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="275"/>
+        <source>Clearing…</source>
+        <translation>正在清除…</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="288"/>
+        <source>Cleared; {size} freed.</source>
+        <translation>已清除；释放了 {size}。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="293"/>
+        <source>Could not clear the image cache: {error}</source>
+        <translation>无法清除图片缓存：{error}</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="300"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="192"/>
-        <location filename="../qt/settings/dialog.py" line="204"/>
+        <location filename="../qt/settings/dialog.py" line="302"/>
+        <location filename="../qt/settings/dialog.py" line="314"/>
         <source>Same as the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="302"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="302"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="198"/>
+        <location filename="../qt/settings/dialog.py" line="308"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="200"/>
+        <location filename="../qt/settings/dialog.py" line="310"/>
         <source>Light or dark windows; “Same as the system” follows the desktop&apos;s choice.</source>
         <translation>浅色或深色窗口；“跟随系统”会使用桌面的设置。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="208"/>
+        <location filename="../qt/settings/dialog.py" line="318"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="211"/>
+        <location filename="../qt/settings/dialog.py" line="321"/>
         <source>The language of the window. It changes at once; while an answer is being written, when it ends.</source>
         <translation>窗口的显示语言。立即生效；如果正在写回答，则在回答写完后生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="222"/>
+        <location filename="../qt/settings/dialog.py" line="332"/>
         <source>Text size</source>
         <translation>文字大小</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="225"/>
+        <location filename="../qt/settings/dialog.py" line="335"/>
         <source>The size of the conversation&apos;s text, code included. Ctrl+= and Ctrl+- change it too; Ctrl+0 goes back to 100 %.</source>
         <translation>对话文字（包括代码）的大小。也可用 Ctrl+= 和 Ctrl+- 调整；Ctrl+0 恢复为 100%。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="233"/>
+        <location filename="../qt/settings/dialog.py" line="223"/>
+        <location filename="../qt/settings/dialog.py" line="343"/>
         <source>Off</source>
         <translation>不使用</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="236"/>
+        <location filename="../qt/settings/dialog.py" line="346"/>
         <source>Another address…</source>
         <translation>其他地址…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="239"/>
+        <location filename="../qt/settings/dialog.py" line="349"/>
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="242"/>
+        <location filename="../qt/settings/dialog.py" line="352"/>
         <source>Also list the models of a server that speaks the OpenAI API: llama-server, llamafile, LM Studio, vLLM, on this machine or another one.</source>
         <translation>同时列出兼容 OpenAI API 的服务器上的模型：llama-server、llamafile、LM Studio、vLLM，可在本机或其他机器上。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="250"/>
+        <location filename="../qt/settings/dialog.py" line="360"/>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="252"/>
+        <location filename="../qt/settings/dialog.py" line="362"/>
         <source>The server&apos;s base URL, ending in /v1. Use https for a machine on a network.</source>
         <translation>服务器的基础 URL，以 /v1 结尾。网络上的机器请使用 https。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="258"/>
+        <location filename="../qt/settings/dialog.py" line="368"/>
         <source>API key variable</source>
         <translation>API 密钥变量</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="261"/>
+        <location filename="../qt/settings/dialog.py" line="371"/>
         <source>The name of an environment variable holding the server&apos;s key, if it wants one. The key itself is never saved in the chats.</source>
         <translation>存放服务器密钥的环境变量名（如果服务器需要密钥）。密钥本身不会保存在对话中。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="266"/>
+        <location filename="../qt/settings/dialog.py" line="376"/>
         <source>model names, separated by commas</source>
         <translation>模型名称，用英文逗号分隔</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="269"/>
+        <location filename="../qt/settings/dialog.py" line="379"/>
         <source>Models that see images</source>
         <translation>可识别图片的模型</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="272"/>
+        <location filename="../qt/settings/dialog.py" line="382"/>
         <source>For servers that do not say which models accept images (LM Studio, vLLM). llama-server reports it itself.</source>
         <translation>用于不说明哪些模型接受图片的服务器（LM Studio、vLLM）。llama-server 会自行报告。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="311"/>
+        <location filename="../qt/settings/dialog.py" line="421"/>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>
