@@ -24,7 +24,7 @@ from tests.helpers import REPO
 
 SCENARIO = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     from PySide6.QtCore import QEventLoop, QObject
     from PySide6.QtWidgets import QApplication, QDialog
 
@@ -45,9 +45,14 @@ SCENARIO = textwrap.dedent(
         # The caller keeps nothing: the lambda is the owner's only reference.
 
     start(sys.argv[1])
-    while not results:
+    # Until both are gone (the worker thread must end before the call deletes itself: on a
+    # loaded machine that takes a while), or 60 s; then a little more, so that a second
+    # destruction would show.
+    deadline = time.monotonic() + 60
+    while (not results or len(destroyed) < 2) and time.monotonic() < deadline:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    for _ in range(20):  # the deferred deletion, and whatever it lets go of
+        time.sleep(0.005)
+    for _ in range(20):
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
     print(json.dumps({"results": results, "destroyed": destroyed}), flush=True)
     """
