@@ -456,3 +456,36 @@ def without_echo(chunks: Iterator[Chunk], start: str) -> Iterator[Chunk]:
         close = getattr(chunks, "close", None)
         if callable(close):
             close()
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillReport:
+    """What an eager prefill did: the tokens it evaluated (image tokens included), the
+    images it read (evaluated, or at least encoded into the image-embedding cache), and
+    whether it was cancelled before the end."""
+
+    tokens: int = 0
+    images: int = 0
+    cancelled: bool = False
+
+
+@runtime_checkable
+class SupportsPrefill(Protocol):
+    """Reads a conversation's images before Send (issue 20, eager prefill):
+    ``LlamaCppBackend`` and ``EngineBackend``.
+
+    The window calls ``prefill`` when an image is attached, with the request Send would make
+    if pressed now (the typed text may still change).  The backend evaluates what of it cannot
+    depend on the text still to come -- the conversation so far and the new turn up to and
+    including its images -- so that Send evaluates only the typed words.  It blocks until
+    done or cancelled; it never fails loudly (an error raises ``BackendError``, which the
+    window only logs: Send reads everything again and reports it).
+
+    A request sent while a prefill runs waits for it when it continues the same
+    conversation (it would have done the same work), and cancels it otherwise; Stop
+    cancels both.  Optional because a server reads images its own way.
+    """
+
+    def prefill(self, request: ChatRequest, cancel: CancelToken | None = None) -> PrefillReport:
+        """Evaluate the part of ``request`` that the text still to be typed cannot change."""
+        ...
