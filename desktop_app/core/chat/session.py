@@ -44,7 +44,15 @@ from backends.base import (
 from backends.messages import message, sentence_of
 from desktop_app.core.store.database import Store, StoredMessage
 
-__all__ = ["MAX_FLUSH_INTERVAL_S", "ChatSession", "SessionBusy", "SessionCallbacks"]
+__all__ = [
+    "MAX_FLUSH_INTERVAL_S",
+    "ChatSession",
+    "SessionBusy",
+    "SessionCallbacks",
+    "draft_request",
+    "request_messages",
+    "resolved_settings",
+]
 
 #: The promise made to the user: never more than this much of a streamed answer at risk.
 MAX_FLUSH_INTERVAL_S: Final = 1.0
@@ -342,49 +350,114 @@ class ChatSession:
             self.store.update_message(message_id, text=text, state=state, stats=stats, error=error)
 
     def _settings(self) -> tuple[str | None, GenerationOptions]:
-        stored_prompt, stored_options = self.store.conversation_settings(self.conversation_id)
-        prompt = self._system_prompt if self._system_prompt is not None else stored_prompt
-        options = self._options or stored_options or GenerationOptions()
-        return prompt, options
+        return resolved_settings(
+            self.store, self.conversation_id, self._system_prompt, self._options
+        )
 
     def _request_messages(
         self, history: Sequence[StoredMessage], system_prompt: str | None
     ) -> tuple[Message, ...]:
-        """The conversation as the model should see it.
+        return request_messages(self.store, history, system_prompt, images_seen=self.images_seen)
 
-        System prompt first; user turns with their images re-read from the store; assistant
-        turns that produced text (complete or interrupted: the user saw them).  Error rows
-        are left out, and consecutive turns of one role are merged, because many chat
-        templates (Gemma's among them) refuse two user turns in a row.
-        """
-        turns: list[tuple[Role, list[str], list[ImageInput]]] = []
-        if system_prompt and system_prompt.strip():
-            turns.append(("system", [system_prompt], []))
-        for stored in history:
-            role: Role
-            text = stored.text
-            if stored.role == "user":
-                role = "user"
-                if self.images_seen:
-                    images = [self.store.image(image.sha256) for image in stored.images]
-                else:
-                    images = []
-                    text = _left_out(len(stored.images), text)
-            elif stored.role == "assistant":
-                if stored.state in ("error", "streaming") or not stored.text.strip():
-                    continue
-                role, images = "assistant", []
-            else:
-                role, images = "system", []
-            if turns and turns[-1][0] == role:
-                turns[-1][1].append(text)
-                turns[-1][2].extend(images)
-            else:
-                turns.append((role, [text], images))
-        return tuple(
-            Message(role, "\n\n".join(t for t in texts if t), tuple(images))
-            for role, texts, images in turns
-        )
+
+def resolved_settings(
+    store: Store,
+    conversation_id: int | None,
+    system_prompt: str | None,
+    options: GenerationOptions | None,
+) -> tuple[str | None, GenerationOptions]:
+    """The system prompt and options an answer is made with: those given, else the
+    conversation's saved ones (a new chat, ``conversation_id`` None, has none), else the
+    defaults."""
+    stored_prompt, stored_options = (
+        store.conversation_settings(conversation_id)
+        if conversation_id is not None
+        else (None, None)
+    )
+    prompt = system_prompt if system_prompt is not None else stored_prompt
+    return prompt, options or stored_options or GenerationOptions()
+
+
+def request_messages(
+    store: Store,
+    history: Sequence[StoredMessage],
+    system_prompt: str | None,
+    *,
+    images_seen: bool = True,
+    new_turn: tuple[str, Sequence[ImageInput]] | None = None,
+) -> tuple[Message, ...]:
+    """The conversation as the model should see it.
+
+    System prompt first; user turns with their images re-read from the store; assistant
+    turns that produced text (complete or interrupted: the user saw them).  Error rows
+    are left out, and consecutive turns of one role are merged, because many chat
+    templates (Gemma's among them) refuse two user turns in a row.  ``new_turn``: a user
+    turn not saved yet, (text, images), after the history (the draft an eager prefill
+    reads, :func:`draft_request`).  ``images_seen=False``: a text-only model; each image
+    is replaced by a short note.
+    """
+    turns: list[tuple[Role, list[str], list[ImageInput]]] = []
+
+    def add(role: Role, text: str, images: Sequence[ImageInput]) -> None:
+        if turns and turns[-1][0] == role:
+            turns[-1][1].append(text)
+            turns[-1][2].extend(images)
+        else:
+            turns.append((role, [text], list(images)))
+
+    def add_user(text: str, count: int, images: Sequence[ImageInput]) -> None:
+        if images_seen:
+            add("user", text, images)
+        else:
+            add("user", _left_out(count, text), [])
+
+    if system_prompt and system_prompt.strip():
+        turns.append(("system", [system_prompt], []))
+    for stored in history:
+        if stored.role == "user":
+            read = [store.image(i.sha256) for i in stored.images] if images_seen else []
+            add_user(stored.text, len(stored.images), read)
+        elif stored.role == "assistant":
+            if stored.state in ("error", "streaming") or not stored.text.strip():
+                continue
+            add("assistant", stored.text, [])
+        else:
+            add("system", stored.text, [])
+    if new_turn is not None:
+        text, images = new_turn
+        add_user(text, len(images), images)
+    return tuple(
+        Message(role, "\n\n".join(t for t in texts if t), tuple(images))
+        for role, texts, images in turns
+    )
+
+
+def draft_request(
+    store: Store,
+    conversation_id: int | None,
+    *,
+    model: str,
+    options: GenerationOptions | None = None,
+    system_prompt: str | None = None,
+    images_seen: bool = True,
+    text: str = "",
+    images: Sequence[ImageInput] = (),
+) -> ChatRequest:
+    """The request :meth:`ChatSession.send` would make now for this draft, without saving it.
+
+    The arguments are those the session would be made with (``conversation_id`` None: a
+    new chat, no history yet) and those of ``send``.  The window hands it to an eager
+    prefill (``SupportsPrefill``, issue 20) when an image is attached, so the model reads
+    the conversation and the images while the person types; it is built by the same
+    code as the real request, so the backend can tell the two continue each other.
+    Reads the store (the history's images): call it off the GUI thread.
+    """
+    prompt, resolved = resolved_settings(store, conversation_id, system_prompt, options)
+    history = store.messages(conversation_id) if conversation_id is not None else []
+    messages = request_messages(
+        store, history, prompt, images_seen=images_seen, new_turn=(text, tuple(images))
+    )
+    return ChatRequest(model, messages, resolved)
 
 
 class _Exclusive:
