@@ -72,6 +72,7 @@ from desktop_app.qt.controllers.describe import DescribeController
 from desktop_app.qt.controllers.images import ImagesController
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.controllers.models import ModelsController, ModelViews
+from desktop_app.qt.controllers.prefill import PrefillController
 from desktop_app.qt.describe.offer import DescribeOffer
 from desktop_app.qt.describe.panel import DescribePanel
 from desktop_app.qt.models.first_run_panel import FirstRunHooks, FirstRunPanel
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
             model_chosen_by_chat=self.models_controller.select_without_saving,
             dialog_parent=self,
         )
+        self.prefill_controller = PrefillController(state, self.chat_controller, self.lease)
         self.chat_tools = ChatToolsController(
             state, self.chat_controller, self.tools_bar, self.composer, dialog_parent=self
         )
@@ -768,6 +770,7 @@ class MainWindow(QMainWindow):
         if self in MainWindow.rebuilt_windows:  # let go once the close has been handled
             QTimer.singleShot(0, self._let_go)
         if self._handed_over:  # rebuilt in another language: everything goes on there
+            self.prefill_controller.shutdown()  # the new window reads its draft again
             self.hide()
             super().closeEvent(event)
             return
@@ -776,6 +779,7 @@ class MainWindow(QMainWindow):
         # the answer is still stopped and saved, and the history closed, before we return.
         self.hide()
         self.jobs.cancel_all()  # partial downloads are kept; the threads end within seconds
+        self.prefill_controller.shutdown(5)  # the backends are closed below: idle first
         self.chat_controller.shutdown(5)
         self.describe_controller.shutdown(5)
         for backend in self.backends.values():

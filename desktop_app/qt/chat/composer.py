@@ -12,7 +12,7 @@ what the person added: it is theirs, and nothing they gave is lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,11 @@ from desktop_app.qt.common.plain import literal_html
 from desktop_app.qt.common.signals import emit
 
 PENDING_THUMB_PX = 64
+
+#: What the eager prefill (issue 20) says of an attached image: the model is reading it
+#: now, or has read it (Enter then evaluates only the typed words); "" says nothing.
+READING = "reading"
+READ = "read"
 
 #: What a notice above the message box is about, so each goes when it stops being true
 #: (issue 17: "SmolLM2 cannot see images" outlived the switch to a vision model).  A note of
@@ -108,7 +113,8 @@ class ComposerEdit(QPlainTextEdit):
 
 
 class PendingImage(QFrame):
-    """A thumbnail waiting to be sent, with a remove button."""
+    """A thumbnail waiting to be sent, with a remove button, and a small caption over its
+    bottom edge while the model reads it ahead of Send ("Reading…", then "Ready")."""
 
     removed = Signal(object)
 
@@ -126,23 +132,29 @@ class PendingImage(QFrame):
         self.image = image
         self.label = label
         self.from_message = from_message
+        self.read_state = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         preview = QLabel(self)
         pixmap = QPixmap()
         pixmap.loadFromData(image.data)
-        preview.setPixmap(
-            pixmap.scaled(
-                QSize(PENDING_THUMB_PX, PENDING_THUMB_PX),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+        scaled = pixmap.scaled(
+            QSize(PENDING_THUMB_PX, PENDING_THUMB_PX),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
         )
-        # The label is a file name: data, and a tooltip guesses HTML (common/plain.py).
-        preview.setToolTip(literal_html(f"{label} — {image.width}×{image.height}"))
-        preview.setAccessibleName(tr("Attached image {name}", name=label))
+        preview.setPixmap(scaled)
+        if not scaled.isNull():
+            preview.setFixedSize(scaled.size())  # the caption is placed on the picture
+        self.preview = preview
         layout.addWidget(preview)
+        # Over the picture, not under it: the strip keeps its height whatever the state.
+        self.caption = QLabel(preview)
+        self.caption.setObjectName("ReadState")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.hide()
         remove = QToolButton(self)
         remove.setText("×")
         remove.setToolTip(literal_html(tr("Remove {name}", name=label)))
@@ -151,6 +163,45 @@ class PendingImage(QFrame):
         remove.clicked.connect(lambda: emit(self.removed, self))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
         self.remove_button = remove
+        self._describe()
+
+    def set_read_state(self, state: str) -> None:
+        """``READING``, ``READ`` or "" (nothing to say: not read ahead, cancelled, failed)."""
+        if state == self.read_state:
+            return
+        self.read_state = state
+        self._describe()
+
+    def _describe(self) -> None:
+        """The caption, tooltip and accessible name for the state."""
+        label, image = self.label, self.image
+        # The label is a file name: data, and a tooltip guesses HTML (common/plain.py).
+        tip = f"{label} — {image.width}×{image.height}"
+        name = tr("Attached image {name}", name=label)
+        if self.read_state == READING:
+            caption = tr("Reading…")
+            detail = tr("The model is reading it now, so the answer can start sooner.")
+            name = tr("Attached image {name}, being read", name=label)
+        elif self.read_state == READ:
+            caption = "✓ " + tr("Ready")
+            detail = tr("Read — Enter answers at once.")
+            name = tr("Attached image {name}, read", name=label)
+        else:
+            caption = detail = ""
+        self.preview.setToolTip(literal_html(f"{tip}\n{detail}" if detail else tip))
+        self.preview.setAccessibleName(name)
+        self.preview.setAccessibleDescription(detail)
+        self.caption.setText(caption)
+        self.caption.setVisible(bool(caption))
+        if caption:
+            self._place_caption()
+
+    def _place_caption(self) -> None:
+        """Along the picture's bottom edge, as wide as the picture (a narrow one clips)."""
+        area = self.preview.size()
+        height = min(self.caption.sizeHint().height(), area.height())
+        self.caption.setGeometry(0, area.height() - height, area.width(), height)
+        self.caption.raise_()
 
 
 @dataclass(frozen=True)
@@ -175,6 +226,10 @@ class Composer(QFrame):
     edit_cancelled = Signal()
     #: The button beside a notice was clicked; its notice's NOTICE_* key.
     notice_action = Signal(str)
+    #: An image was attached or removed (the eager prefill reads the new set).
+    images_changed = Signal()
+    #: An edit of a sent message started or ended (no prefill while editing).
+    editing_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -277,6 +332,7 @@ class Composer(QFrame):
         self.pending.append(item)
         self.strip.show()
         self._update_buttons()
+        emit(self.images_changed)
 
     def _remove_pending(self, item: PendingImage) -> None:
         self._discard_pending([item])
@@ -289,9 +345,16 @@ class Composer(QFrame):
             item.deleteLater()
         self.strip.setVisible(bool(self.pending))
         self._update_buttons()
+        if items:
+            emit(self.images_changed)
 
     def images(self) -> list[ImageInput]:
         return [p.image for p in self.pending]
+
+    def set_read_states(self, states: Mapping[str, str]) -> None:
+        """What the eager prefill says of each image, by sha256 (absent: nothing)."""
+        for item in self.pending:
+            item.set_read_state(states.get(item.image.sha256, ""))
 
     def show_notice(self, text: str, key: str = NOTICE_GENERAL, *, action: str = "") -> None:
         """Show ``text`` as the notice of its ``key`` (``""`` clears that one only).
@@ -389,12 +452,15 @@ class Composer(QFrame):
         cursor = self.edit.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.edit.setTextCursor(cursor)
+        emit(self.editing_changed)
 
     def stop_editing(self) -> None:
         """Leave the edit; the edited message's own images leave with it."""
-        self.editing_message_id = None
+        editing, self.editing_message_id = self.editing_message_id, None
         self.edit_banner.hide()
         self._discard_pending([p for p in self.pending if p.from_message])
+        if editing is not None:
+            emit(self.editing_changed)
 
     def draft(self) -> Draft:
         """What is typed and attached, and the message being edited, to carry elsewhere."""
@@ -412,6 +478,7 @@ class Composer(QFrame):
                 )
             )
             self.edit_banner.show()
+            emit(self.editing_changed)
         for image, label, from_message in draft.images:
             self.add_image(image, label, from_message=from_message)
         self.edit.setPlainText(draft.text)

@@ -202,6 +202,8 @@ def stylesheet(c: Colors) -> str:
         border-radius: 12px; }}
     QPlainTextEdit#ComposerEdit {{ background: transparent; border: none; }}
     QFrame#AttachmentStrip {{ background: transparent; }}
+    QLabel#ReadState {{ background: {read_state_background(c)}; color: {c.text};
+        font-size: 10px; padding: 1px 2px; }}
     QToolButton#MessageAction {{ border: 1px solid transparent; border-radius: 4px;
         padding: 1px 5px; color: {c.muted}; }}
     QToolButton#MessageAction:hover {{ color: {c.accent}; }}
@@ -226,6 +228,13 @@ def stylesheet(c: Colors) -> str:
         padding: 6px 10px; }}
     {model_manager_stylesheet(c)}
     """
+
+
+def read_state_background(c: Colors) -> str:
+    """The band under an attached image's "Reading…" / "Ready": the window's colour, a
+    little see-through, so the words read on any picture and the picture shows through."""
+    red, green, blue = (int(c.window[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, 215)"
 
 
 # Fit badges: the words say the verdict, the colour only repeats it (green, amber, red).

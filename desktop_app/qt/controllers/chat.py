@@ -371,19 +371,27 @@ class ChatController(QObject):
                 state.store.set_own_settings(conversation_id, *self.pending_settings)
             state.conversation_id = conversation_id
             self.pending_settings = None
-        system_prompt, options = self.chat_settings()
+        system_prompt, options = self.session_settings()
         return ChatSession(
             state.store,
             state.backend,
             state.conversation_id,
             model=state.model.id,
             options=options,
-            # Recorded on the chat with the answer (what it was made with); whether they are
-            # the chat's own is ``own_settings``, which only Chat settings and presets change.
-            system_prompt=system_prompt or "",
+            system_prompt=system_prompt,
             # A text-only model goes on without the chat's images (the notice said so).
             images_seen=state.model.capabilities.vision,
         )
+
+    def session_settings(self) -> tuple[str, GenerationOptions]:
+        """The system prompt and options a session is made with now (the eager prefill's
+        draft uses them too, so its request is the one Send makes).
+
+        Recorded on the chat with the answer (what it was made with); whether they are the
+        chat's own is ``own_settings``, which only Chat settings and presets change.
+        """
+        system_prompt, options = self.chat_settings()
+        return system_prompt or "", options
 
     def _busy_elsewhere(self) -> bool:
         """A generation runs for another chat: say so, keep the draft."""
