@@ -311,3 +311,28 @@ def test_closing_the_window_while_reading_cancels_it(
     window.close()
     assert call.cancelled and call.ended.is_set()  # ended before the backends were closed
     assert backend.closed >= 1
+
+
+@pytest.mark.parametrize("size", [(48, 32), (30, 90), (200, 40), (64, 64)])
+def test_the_state_is_shown_on_the_thumbnail_without_changing_its_size(
+    qtbot: Any, size: tuple[int, int]
+) -> None:
+    from desktop_app.core.images import normalize_image
+    from desktop_app.qt.chat.composer import Composer
+    from tests.helpers.images import png_bytes
+
+    composer = Composer()
+    qtbot.addWidget(composer)
+    image = normalize_image(png_bytes((30, 90, 200), size=size), name="shape.png")
+    composer.add_image(image, "shape.png")
+    composer.show()
+    item = composer.pending[0]
+    before = (item.sizeHint(), composer.strip.sizeHint(), composer.sizeHint())
+    for state in (READING, READ):
+        composer.set_read_states({image.sha256: state})
+        assert item.caption.isVisible()
+        assert item.preview.rect().contains(item.caption.geometry())  # on the picture
+        assert (item.sizeHint(), composer.strip.sizeHint(), composer.sizeHint()) == before
+    composer.set_read_states({})
+    assert not item.caption.isVisible()
+    assert item.preview.accessibleName() == "Attached image shape.png"

@@ -179,29 +179,40 @@ class PendingImage(QFrame):
         tip = f"{label} — {image.width}×{image.height}"
         name = tr("Attached image {name}", name=label)
         if self.read_state == READING:
-            caption = tr("Reading…")
+            words, glyph = tr("Reading…"), "…"
             detail = tr("The model is reading it now, so the answer can start sooner.")
             name = tr("Attached image {name}, being read", name=label)
         elif self.read_state == READ:
-            caption = "✓ " + tr("Ready")
+            words, glyph = "✓ " + tr("Ready"), "✓"
             detail = tr("Read — Enter answers at once.")
             name = tr("Attached image {name}, read", name=label)
         else:
-            caption = detail = ""
+            words = glyph = detail = ""
         self.preview.setToolTip(literal_html(f"{tip}\n{detail}" if detail else tip))
         self.preview.setAccessibleName(name)
         self.preview.setAccessibleDescription(detail)
-        self.caption.setText(caption)
-        self.caption.setVisible(bool(caption))
-        if caption:
-            self._place_caption()
+        self.caption.setProperty("state", self.read_state)
+        self.caption.setVisible(bool(words))
+        if words:
+            self._place_caption(words, glyph)
 
-    def _place_caption(self) -> None:
-        """Along the picture's bottom edge, as wide as the picture (a narrow one clips)."""
-        area = self.preview.size()
-        height = min(self.caption.sizeHint().height(), area.height())
-        self.caption.setGeometry(0, area.height() - height, area.width(), height)
-        self.caption.raise_()
+    def _place_caption(self, words: str, glyph: str) -> None:
+        """Along the picture's bottom edge; on a picture too small for the words (a tall
+        narrow or a long flat one), just the glyph, in its corner."""
+        caption, area = self.caption, self.preview.size()
+        caption.style().unpolish(caption)  # the state's colour (theme: ReadState[state])
+        caption.style().polish(caption)
+        caption.ensurePolished()
+        caption.setText(words)
+        hint = caption.sizeHint()
+        if hint.width() <= area.width() and hint.height() * 2 <= area.height():
+            caption.setGeometry(0, area.height() - hint.height(), area.width(), hint.height())
+        else:
+            caption.setText(glyph)
+            hint = caption.sizeHint()
+            side = min(max(hint.width(), hint.height()), area.width(), area.height())
+            caption.setGeometry(area.width() - side, area.height() - side, side, side)
+        caption.raise_()
 
 
 @dataclass(frozen=True)

@@ -202,8 +202,9 @@ def stylesheet(c: Colors) -> str:
         border-radius: 12px; }}
     QPlainTextEdit#ComposerEdit {{ background: transparent; border: none; }}
     QFrame#AttachmentStrip {{ background: transparent; }}
-    QLabel#ReadState {{ background: {read_state_background(c)}; color: {c.text};
-        font-size: 10px; padding: 1px 2px; }}
+    QLabel#ReadState {{ background: {read_state_background(c)}; color: {c.muted};
+        font-size: 9px; padding: 1px 1px; }}
+    QLabel#ReadState[state="read"] {{ color: {c.accent}; font-weight: 600; }}
     QToolButton#MessageAction {{ border: 1px solid transparent; border-radius: 4px;
         padding: 1px 5px; color: {c.muted}; }}
     QToolButton#MessageAction:hover {{ color: {c.accent}; }}
