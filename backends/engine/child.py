@@ -44,6 +44,7 @@ from backends.engine.protocol import (
     EngineConfig,
     Failure,
     Piece,
+    Prefill,
     Progress,
     Ready,
     Reply,
@@ -127,6 +128,8 @@ class _Server:
         self._chat_id: int | None = None
         self._chat_cancel: CancelToken | None = None
         self._chat_thread: threading.Thread | None = None
+        #: Eager prefills running (their own threads), by request id, for ``Cancel``.
+        self._prefills: dict[int, CancelToken] = {}
 
     def send(self, message: Ready | Reply | Failure | Progress | Piece) -> None:
         data = dumps(message)
@@ -154,6 +157,11 @@ class _Server:
             if isinstance(message, Cancel):
                 if message.id == self._chat_id and self._chat_cancel is not None:
                     self._chat_cancel.cancel()
+                prefill = self._prefills.get(message.id)
+                if prefill is not None:
+                    prefill.cancel()
+            elif isinstance(message, Prefill):
+                self._start_prefill(message)
             elif isinstance(message, Chat):
                 self._start_chat(message)
             elif isinstance(message, Call):
@@ -210,6 +218,26 @@ class _Server:
         self._chat_thread = thread
         thread.start()
 
+    def _start_prefill(self, message: Prefill) -> None:
+        """Read a request ahead of its Send on a thread of its own: the backend makes a chat
+        arriving meanwhile wait for it or cancel it."""
+        cancel = CancelToken()
+        self._prefills[message.id] = cancel
+        thread = threading.Thread(
+            target=self._prefill, args=(message, cancel), name="engine-prefill", daemon=True
+        )
+        thread.start()
+
+    def _prefill(self, message: Prefill, cancel: CancelToken) -> None:
+        try:
+            report = self._backend.prefill(message.request, cancel)
+        except Exception as error:
+            self.send(Failure(message.id, error_to_wire(error)))
+        else:
+            self.send(Reply(message.id, report))
+        finally:
+            self._prefills.pop(message.id, None)
+
     def _pump(self, chat_id: int, stream: Iterator[Chunk]) -> None:
         parts: list[str] = []
         done: Done | None = None
@@ -234,6 +262,8 @@ class _Server:
     def _shutdown(self) -> None:
         if self._chat_cancel is not None:
             self._chat_cancel.cancel()
+        for prefill in list(self._prefills.values()):
+            prefill.cancel()
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)

@@ -13,6 +13,7 @@ cancel that llama.cpp cannot honour is enforced (the hard stop in ``stream``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import queue
@@ -32,15 +33,18 @@ from backends.base import (
     Done,
     EngineCrashed,
     ModelInfo,
+    PrefillReport,
     TextDelta,
 )
 from backends.engine.crash import EngineExit
 from backends.engine.process import EngineGone, EngineProcess, Mailbox, start_timeout_s
 from backends.engine.protocol import (
     Call,
+    Cancel,
     Chat,
     EngineConfig,
     Failure,
+    Prefill,
     Reply,
     Stage,
     ToEngine,
@@ -52,6 +56,12 @@ from backends.llama_cpp.image_embeddings import ImageCacheSize, clear_folder
 from backends.messages import message, sentence_of
 
 _T = TypeVar("_T")
+
+#: How often a prefill's wait looks at its cancel token.
+_PREFILL_POLL_S = 0.05
+#: How long a cancelled prefill is waited for before the caller is let go (an image's
+#: encode cannot be aborted: the engine finishes it alone, and a Send waits for it there).
+_PREFILL_CANCEL_WAIT_S = 2.0
 
 
 class EngineBackend:
@@ -280,6 +290,47 @@ class EngineBackend:
             return _expect(self._call_on(engine, "clear_image_embeddings", ()), int)
         folder = self._config.image_cache_dir
         return 0 if folder is None else clear_folder(Path(folder))
+
+    # -- eager prefill --------------------------------------------------------------------
+
+    def prefill(self, request: ChatRequest, cancel: CancelToken | None = None) -> PrefillReport:
+        """Have the engine read ``request`` ahead of its Send (``SupportsPrefill``); blocks
+        until it is done, cancelled or the engine is gone.
+
+        Starts the engine if none runs (the model loads now, not at Send).  A cancel is sent
+        on to the engine, which stops between two images (or aborts a decode); after
+        ``_PREFILL_CANCEL_WAIT_S`` more this returns anyway and lets the engine finish alone.
+        """
+        cancel = cancel or CancelToken()
+        if cancel.cancelled:
+            return PrefillReport(cancelled=True)
+        engine, request_id, mailbox = self._deliver(
+            lambda request_id: Prefill(request_id, request), "loading"
+        )
+        cancelled_at: float | None = None
+        try:
+            while True:
+                try:
+                    item = mailbox.get(timeout=_PREFILL_POLL_S)
+                except queue.Empty:
+                    if cancel.cancelled and cancelled_at is None:
+                        cancelled_at = time.monotonic()
+                        with contextlib.suppress(EngineGone):  # its exit is in the mailbox
+                            engine.send(Cancel(request_id))
+                    if (
+                        cancelled_at is not None
+                        and time.monotonic() - cancelled_at > _PREFILL_CANCEL_WAIT_S
+                    ):
+                        return PrefillReport(cancelled=True)
+                    continue
+                if isinstance(item, Reply):
+                    return _expect(item.value, PrefillReport)
+                if isinstance(item, Failure):
+                    raise error_from_wire(item.error)
+                if isinstance(item, EngineExit):
+                    raise dead_engine_error(item, "loading")
+        finally:
+            engine.discard(request_id)
 
     # -- answers --------------------------------------------------------------------------
 

@@ -54,8 +54,19 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
+class Prefill:
+    """Read ``request`` ahead of its Send (``SupportsPrefill``); answered by a ``Reply`` with
+    a ``PrefillReport`` when done, or a ``Failure``.  Runs beside the engine's main loop, so
+    a ``Cancel`` of its id, or a ``Chat``, reaches it at once."""
+
+    id: int
+    request: ChatRequest
+
+
+@dataclass(frozen=True, slots=True)
 class Cancel:
-    """Set the engine-side cancel token of chat ``id`` (llama.cpp's abort callback reads it)."""
+    """Set the engine-side cancel token of chat or prefill ``id`` (llama.cpp's abort
+    callback reads it)."""
 
     id: int
 
@@ -116,7 +127,7 @@ class Piece:
     chunk: TextDelta | Done
 
 
-ToEngine = Call | Chat | Cancel | Shutdown
+ToEngine = Call | Chat | Prefill | Cancel | Shutdown
 FromEngine = Ready | Reply | Failure | Progress | Piece
 
 

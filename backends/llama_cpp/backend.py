@@ -34,6 +34,7 @@ from backends.base import (
     Message,
     ModelInfo,
     ModelNotFound,
+    PrefillReport,
     Stats,
     TextDelta,
     check_request,
@@ -82,6 +83,32 @@ class _Loaded:
     load_reported: bool = False
     # The fast path (prefix kept in the context, native sampling); None: the binding's path.
     fast: FastChat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefill:
+    """An eager prefill running (``LlamaCppBackend.prefill``): its request and cancel token."""
+
+    request: ChatRequest
+    cancel: CancelToken
+
+
+#: How often a chat request waiting for an eager prefill looks at its Stop.
+_PREFILL_POLL_S = 0.05
+
+
+def _continues(prefill: ChatRequest, request: ChatRequest) -> bool:
+    """Whether ``request`` is the one a prefill read ahead of: the same model and context,
+    the same turns before the last one, and a last user turn with the same images (its text
+    may differ)."""
+    if (prefill.model, prefill.options.num_ctx) != (request.model, request.options.num_ctx):
+        return False
+    prefilled, asked = prefill.messages, request.messages
+    if not prefilled or not asked or len(prefilled) != len(asked):
+        return False
+    if tuple(prefilled[:-1]) != tuple(asked[:-1]):
+        return False
+    return asked[-1].role == "user" and prefilled[-1].images == asked[-1].images
 
 
 def _model_info(model: LocalModel) -> ModelInfo:
@@ -219,6 +246,8 @@ class LlamaCppBackend:
         self._loaded: _Loaded | None = None
         self._current_cancel: CancelToken | None = None
         self._busy = threading.Lock()
+        self._prefilling: _Prefill | None = None  # the eager prefill holding ``_busy``
+        self._chat_waiting = False  # a chat request waits for ``_busy`` (``_wait_for_prefill``)
         self._on_stage = on_stage
         self.image_embeddings = image_embeddings
         self.problems: list[str] = []
@@ -501,6 +530,9 @@ class LlamaCppBackend:
         return 0 if cache is None else cache.clear()
 
     def close(self) -> None:
+        running = self._prefilling
+        if running is not None:
+            running.cancel.cancel()
         with self._busy:
             self.unload()
 
@@ -518,22 +550,83 @@ class LlamaCppBackend:
             prefill = request.messages[-1].text
         else:
             messages, prefill = _openai_messages(request.messages), None
-        return self._generate(model, request.options, messages, cancel or CancelToken(), prefill)
+        return self._generate(model, request, messages, cancel or CancelToken(), prefill)
+
+    def prefill(self, request: ChatRequest, cancel: CancelToken | None = None) -> PrefillReport:
+        """Evaluate what of ``request`` its last user turn's text cannot change, before Send
+        (``SupportsPrefill``): the model is loaded if need be, the conversation so far and
+        the new turn up to its last image are evaluated (fast path only).
+
+        Never waits for an answer: while one runs, nothing is done.  A chat request that
+        arrives meanwhile waits for this one or cancels it (``_wait_for_prefill``).
+        """
+        cancel = cancel or CancelToken()
+        model = self._resolve(request.model)
+        check_request(_model_info(model), request)
+        last = request.messages[-1] if request.messages else None
+        if request.continue_last or last is None or last.role != "user":
+            return PrefillReport()
+        messages = _openai_messages(request.messages)
+        if self._chat_waiting or not self._busy.acquire(blocking=False):
+            return PrefillReport(cancelled=True)  # an answer is running or about to: it comes first
+        self._prefilling = _Prefill(request, cancel)
+        try:
+            loaded = self._ensure_loaded(model, request.options)
+            if loaded.fast is None or cancel.cancelled:
+                return PrefillReport(cancelled=cancel.cancelled)
+            self._current_cancel = cancel  # read by the abort callback while it evaluates
+            return loaded.fast.prefill(
+                messages,
+                cancel,
+                threads=threads_for(request.options.threads),
+                map_error=self._generation_error,
+            )
+        finally:
+            self._current_cancel = None
+            self._prefilling = None
+            self._busy.release()
+
+    def _wait_for_prefill(self, request: ChatRequest, cancel: CancelToken) -> bool:
+        """Take the one-generation lock from a running prefill; False if ``cancel`` came first.
+
+        A prefill of the same conversation (same turns before the new one, same images in
+        it) is waited for: this request would do the same work, so Send waits no longer than
+        without it.  Any other is cancelled first (between two images at worst: an image's
+        encode cannot be aborted).  Raises when the lock is held by an answer, not a prefill.
+        """
+        if self._prefilling is None:
+            if self._busy.acquire(timeout=4 * _PREFILL_POLL_S):
+                return True  # a prefill was just letting go of the lock
+            raise BackendError(
+                message("The model is still answering another request. Stop it first.")
+            )
+        self._chat_waiting = True  # no new prefill starts meanwhile
+        try:
+            while not self._busy.acquire(timeout=_PREFILL_POLL_S):
+                running = self._prefilling
+                if running is None:
+                    continue  # it just ended: the lock is free at the next try
+                if cancel.cancelled or not _continues(running.request, request):
+                    running.cancel.cancel()
+                if cancel.cancelled:
+                    return False
+            return True
+        finally:
+            self._chat_waiting = False
 
     def _generate(
         self,
         model: LocalModel,
-        options: GenerationOptions,
+        request: ChatRequest,
         messages: list[dict[str, Any]],
         cancel: CancelToken,
         prefill: str | None = None,
     ) -> Iterator[Chunk]:
-        if not self._busy.acquire(blocking=False):
-            raise BackendError(
-                message("The model is still answering another request. Stop it first.")
-            )
+        if not self._busy.acquire(blocking=False) and not self._wait_for_prefill(request, cancel):
+            yield Done(Stats(), "cancelled")  # stopped while an eager prefill finished
+            return
         try:
-            yield from self._generate_locked(model, options, messages, cancel, prefill)
+            yield from self._generate_locked(model, request.options, messages, cancel, prefill)
         finally:
             self._current_cancel = None
             self._busy.release()

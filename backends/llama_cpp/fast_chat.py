@@ -22,6 +22,7 @@ from backends.base import (
     Done,
     FinishReason,
     GenerationOptions,
+    PrefillReport,
     Stats,
     TextDelta,
 )
@@ -33,6 +34,7 @@ from backends.llama_cpp.prefix_cache import (
     ContextCache,
     EvalFailed,
     Tokenized,
+    common_prefix,
     tokenize_mtmd,
     tokenize_text,
 )
@@ -221,6 +223,64 @@ class FastChat:
             ),
             reason,
         )
+
+    def prefill(
+        self,
+        messages: Sequence[dict[str, Any]],
+        cancel: CancelToken,
+        *,
+        threads: int,
+        map_error: ErrorMapper,
+    ) -> PrefillReport:
+        """Evaluate the part of this conversation the last user turn's text cannot change.
+
+        The prompt is rendered twice, with two different texts in the last user turn; the
+        keys both renderings share are what the text still to be typed cannot change (the
+        template decides where the text goes: before the images, after them, around them).
+        That shared part is evaluated up to its last image (see ``ContextCache.prefill``);
+        images after it -- a template that writes the text first -- are at least encoded
+        into the image-embedding cache.
+        """
+        cache = self.cache
+        cache.set_threads(threads)
+        tokenized: list[Tokenized] = []
+        try:
+            for text in _PROBE_TEXTS:
+                prompt = self._render(_with_last_text(messages, text))
+                tokenized.append(self._tokenize(prompt))
+            first, second = tokenized
+            shared = common_prefix(first.keys, second.keys)
+            end = max((index + 1 for index in first.image_chunks if index < shared), default=0)
+            tokens, images = cache.prefill(
+                first, end, self.abort_callback, cancelled=lambda: cancel.cancelled
+            )
+        except Exception as error:
+            aborted = isinstance(error, EvalFailed) and error.aborted
+            if cancel.cancelled or aborted:
+                return PrefillReport(cancelled=True)
+            raise map_error(error, "") from error
+        finally:
+            for item in tokenized:
+                item.close()
+        return PrefillReport(tokens=tokens, images=images, cancelled=cancel.cancelled)
+
+
+#: Two user texts that differ from their first character, for ``FastChat.prefill``.
+_PROBE_TEXTS = ("What is in this image?", "Describe it.")
+
+
+def _with_last_text(messages: Sequence[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """``messages`` with the last turn's text part replaced by ``text`` (images kept)."""
+    result = list(messages)
+    last = dict(result[-1])
+    content = last["content"]
+    if isinstance(content, list):
+        parts = [part for part in content if part.get("type") != "text"]
+        last["content"] = [*parts, {"type": "text", "text": text}]
+    else:
+        last["content"] = text
+    result[-1] = last
+    return result
 
 
 def fast_path_possible(llama_cpp: ModuleType, summary: GGUFSummary, handler: Any) -> bool:

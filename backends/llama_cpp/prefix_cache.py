@@ -396,40 +396,118 @@ class ContextCache:
         self._truncate(keep)
         keep = len(self.keys)  # _truncate may have invalidated everything
         start = self.n_cells_used
+        self._evaluate_range(prompt, keep, len(prompt.keys), abort_callback, logits=True)
+        self.prompt_keys = len(self.keys)
+        self._keep_prompt_logits()
+        if self.recurrent:
+            self._checkpoint()
+        return self.n_cells_used - start
+
+    def prefill(
+        self,
+        prompt: Tokenized,
+        end: int,
+        abort_callback: Any = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> tuple[int, int]:
+        """Make the context hold ``prompt.keys[:end]`` ahead of the request (eager prefill),
+        and encode into the image-embedding cache the images after ``end``.
+
+        ``end`` follows an image (or is 0): a fresh evaluation of the whole prompt cuts its
+        batches at every image, so evaluating up to one now and the rest at Send splits the
+        tokens into exactly the same batches -- the answer is the one a single evaluation
+        gives, with flash attention too.  No logits are asked for (nothing samples here), and
+        the prompt logits kept for Regenerate stay valid for every prompt still held.
+
+        Returns (tokens evaluated, images read).  ``cancelled`` is asked before each image
+        (its encode cannot be aborted midway) and stops there, keeping what was read;
+        ``abort_callback`` stops a decode midway, which forgets the context.
+        """
+        evaluated = 0
+        images = 0
+        if end > 0:
+            keep = common_prefix(self.keys, prompt.keys[:end])
+            if keep < end:
+                while keep > 0 and not isinstance(prompt.keys[keep], int):
+                    keep -= 1  # never start in the middle of an image
+                keep = _avoid_single_token_batch(prompt.keys[:end], keep)
+                total = sum(self._n_cells[:keep]) + sum(prompt.n_cells[keep:end])
+                if not self.make_room(total + 1):
+                    raise PromptTooLong(f"Prompt exceeds n_ctx: {total} > {self.n_ctx}")
+                self._truncate(keep)
+                start = self.n_cells_used
+                images += self._evaluate_range(
+                    prompt, len(self.keys), end, abort_callback, cancelled
+                )
+                evaluated = self.n_cells_used - start
+                self.prompt_keys = len(self.keys)  # nothing here is an answer to forget
+            else:
+                images += sum(1 for index in prompt.image_chunks if index < end)
+        for index in sorted(i for i in prompt.image_chunks if i >= end):
+            if cancelled():
+                break
+            if self._embeddings is None:
+                break  # an encode that is not kept would be thrown away
+            chunk = prompt.image_chunks[index]
+            assert self._mtmd is not None  # images come only with a projector
+            self._image_part = prompt.keys[:index].count(prompt.keys[index])
+            if self._image_embedding(chunk, int(self._mtmd.mtmd_input_chunk_get_n_tokens(chunk))):
+                images += 1
+        return evaluated, images
+
+    def _evaluate_range(
+        self,
+        prompt: Tokenized,
+        start: int,
+        end: int,
+        abort_callback: Any,
+        cancelled: Callable[[], bool] = lambda: False,
+        *,
+        logits: bool = False,
+    ) -> int:
+        """Evaluate ``prompt.keys[start:end]`` after what the context holds (which must be
+        ``prompt.keys[:start]``); how many images it read.  ``logits``: of the last token
+        (when ``end`` is a token).  On any failure the context is forgotten (its KV state is
+        unknown).
+
+        ``abort_callback`` (a ``ggml_abort_callback``) is installed only meanwhile: llama.cpp
+        calls it after every graph node, and a Python callback there (GIL, ctypes) costs
+        ~5-10 % of a small model's decode speed while the other threads wait at the barrier.
+        """
         lib = self._lib
+        images = 0
         try:
             if abort_callback is not None:
                 lib.llama_set_abort_callback(self.ctx, abort_callback, None)
-            index = keep
-            while index < len(prompt.keys):
+            index = start
+            while index < end:
                 if index in prompt.image_chunks:
+                    if cancelled():
+                        break  # what is held is consistent: it ends before this image
                     self._image_part = prompt.keys[:index].count(prompt.keys[index])
                     self._eval_image(prompt.image_chunks[index])
                     self.keys.append(prompt.keys[index])
                     self._n_pos.append(prompt.n_pos[index])
                     self._n_cells.append(prompt.n_cells[index])
                     self.n_cells_used += prompt.n_cells[index]
+                    images += 1
                     index += 1
                     if self.recurrent:
                         self._checkpoint()
                     continue
-                end = index
-                while end < len(prompt.keys) and end not in prompt.image_chunks:
-                    end += 1
-                tokens = [int(key) for key in prompt.keys[index:end]]
-                self._eval_tokens(tokens, last_logits=end == len(prompt.keys))
-                index = end
+                stop = index
+                while stop < end and stop not in prompt.image_chunks:
+                    stop += 1
+                tokens = [int(key) for key in prompt.keys[index:stop]]
+                self._eval_tokens(tokens, last_logits=logits and stop == end)
+                index = stop
         except BaseException:
             self.invalidate()
             raise
         finally:
             if abort_callback is not None:
                 lib.llama_set_abort_callback(self.ctx, lib.ggml_abort_callback(), None)
-        self.prompt_keys = len(self.keys)
-        self._keep_prompt_logits()
-        if self.recurrent:
-            self._checkpoint()
-        return self.n_cells_used - start
+        return images
 
     def _keep_prompt_logits(self) -> None:
         if not isinstance(self.keys[-1], int):
