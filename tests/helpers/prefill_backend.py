@@ -29,8 +29,13 @@ class PrefillCall:
     fail: BackendError | None = None
     report: PrefillReport | None = None
 
-    def release(self, fail: BackendError | None = None) -> None:
+    def release(
+        self, fail: BackendError | None = None, report: PrefillReport | None = None
+    ) -> None:
+        """End the call: with ``report`` (default: every token and image read), or by
+        raising ``fail``."""
         self.fail = fail
+        self.report = report
         self.released.set()
 
     @property
@@ -58,6 +63,8 @@ class PrefillingBackend(ScriptedBackend):
                     return call.report
             if call.fail is not None:
                 raise call.fail
+            if call.report is not None:
+                return call.report
             tokens = sum(len(m.text.split()) + 64 * len(m.images) for m in request.messages)
             call.report = PrefillReport(tokens=tokens, images=len(request.images))
             return call.report

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QImage
 
-from backends.base import BackendError, ChatRequest
+from backends.base import BackendError, ChatRequest, PrefillReport
 from desktop_app.core.settings import AppPaths
 from desktop_app.qt.chat.composer import READ, READING
 from tests.helpers.fake_backend import TEXT_MODEL, ScriptedBackend
@@ -336,3 +336,24 @@ def test_the_state_is_shown_on_the_thumbnail_without_changing_its_size(
     composer.set_read_states({})
     assert not item.caption.isVisible()
     assert item.preview.accessibleName() == "Attached image shape.png"
+
+
+def test_nothing_is_claimed_when_the_backend_read_nothing_and_a_declined_one_is_retried(
+    qtbot: Any, window: Any, backend: PrefillingBackend
+) -> None:
+    paste_image(qtbot, window, Qt.GlobalColor.red)
+    # The backend had nothing to do (no fast path for this model): no "Ready".
+    prefill(qtbot, backend, 1).release(report=PrefillReport())
+    qtbot.waitUntil(lambda: window.prefill_controller.job.report is not None, timeout=WAIT_MS)
+    assert states(window) == [""]
+    paste_image(qtbot, window, Qt.GlobalColor.blue)
+    # Declined: the model was busy (the backend's own cancel, not the window's).
+    prefill(qtbot, backend, 2).release(report=PrefillReport(cancelled=True))
+    qtbot.waitUntil(lambda: window.prefill_controller.job.report is not None, timeout=WAIT_MS)
+    assert states(window) == ["", ""]
+    window.lease.acquire("describe")  # a Describe run comes and goes: read again after it
+    window.lease.release("describe")
+    third = prefill(qtbot, backend, 3)
+    assert len(third.request.images) == 2
+    third.release()
+    qtbot.waitUntil(lambda: states(window) == [READ, READ], timeout=WAIT_MS)

@@ -77,7 +77,21 @@ class Job:
 
     @property
     def read(self) -> bool:
-        return self.report is not None and not self.report.cancelled
+        """It ended having read the images (a backend that had nothing to do, say a model
+        without its fast path, reports no images: nothing is claimed then)."""
+        report = self.report
+        return report is not None and not report.cancelled and report.images > 0
+
+    @property
+    def settled(self) -> bool:
+        """Running, or ended in a way that trying again for the same draft cannot change.
+
+        A prefill the backend declined (``cancelled`` though the window did not cancel it:
+        an answer or a Describe run had the model) is tried again at the next change."""
+        report = self.report
+        if self.failed or report is None:
+            return True
+        return not report.cancelled or self.cancel.cancelled
 
 
 class PrefillController(QObject):
@@ -163,11 +177,8 @@ class PrefillController(QObject):
         if (
             wanted is not None
             and job is not None
-            and (job.context, job.images)
-            == (
-                wanted[0],
-                shas,
-            )
+            and job.settled
+            and (job.context, job.images) == (wanted[0], shas)
         ):
             return  # still reading, or read (or failed: not tried again for the same)
         if job is not None:
