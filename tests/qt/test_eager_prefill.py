@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QImage
 
-from backends.base import BackendError, ChatRequest, PrefillReport
+from backends.base import BackendError, ChatRequest, PrefillReport, SupportsPrefill
+from backends.llama_cpp import LlamaCppBackend
 from desktop_app.core.settings import AppPaths
 from desktop_app.qt.chat.composer import READ, READING
 from tests.helpers.fake_backend import TEXT_MODEL, ScriptedBackend
 from tests.helpers.prefill_backend import PrefillCall, PrefillingBackend
-from tests.helpers.window_fixtures import WAIT_MS, open_window, send, wait_idle
+from tests.helpers.window_fixtures import WAIT_MS, open_window, seed_tiny_vlm, send, wait_idle
 
 pytestmark = pytest.mark.usefixtures("qapp")
+
+REAL_WAIT_MS = 180_000  # a real model on a loaded 2-core machine: a ceiling, not a duration
 
 
 @pytest.fixture
@@ -357,3 +361,56 @@ def test_nothing_is_claimed_when_the_backend_read_nothing_and_a_declined_one_is_
     assert len(third.request.images) == 2
     third.release()
     qtbot.waitUntil(lambda: states(window) == [READ, READ], timeout=WAIT_MS)
+
+
+def answer_tokens(qtbot: Any, window: Any, text: str) -> int:
+    """Send ``text``; the prompt tokens the model evaluated for the answer."""
+    send(qtbot, window, text)
+    wait_idle(qtbot, window, REAL_WAIT_MS)
+    answer = window.store.messages(window.conversation_id)[-1]
+    assert answer.state == "complete" and answer.stats is not None
+    return int(answer.stats.prompt_tokens)
+
+
+@pytest.mark.parametrize("kind", ["engine", "in-process"])
+def test_a_real_model_reads_the_image_ahead_and_send_reads_only_the_words(
+    qtbot: Any,
+    localsight_home: Path,
+    tiny_vlm: tuple[Path, Path],
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tiny vision model in the window, in the engine process as the app runs it (and
+    in-process): once the thumbnail says Ready, Send evaluates only the typed words and
+    the template's tail -- what it evaluates without the prefill, less the image."""
+    paths = seed_tiny_vlm(tiny_vlm, max_tokens=4)
+    backend = LlamaCppBackend(model_dirs=[paths.models_dir]) if kind == "in-process" else None
+    window = open_window(qtbot, paths, backend)
+    controller = window.prefill_controller
+    try:
+        assert isinstance(window.backend, SupportsPrefill)
+        # Without the prefill: the image is read when Send is pressed.
+        with monkeypatch.context() as patch:
+            patch.setattr(controller, "wanted", lambda: None)
+            paste_image(qtbot, window, Qt.GlobalColor.darkBlue)
+            without = answer_tokens(qtbot, window, "What colour is it?")
+        assert backend is None or controller.job is None
+
+        window.new_chat()  # another image (nothing cached), read while the person "types"
+        paste_image(qtbot, window, Qt.GlobalColor.darkYellow)
+        qtbot.waitUntil(lambda: states(window) == [READ], timeout=REAL_WAIT_MS)
+        job = controller.job
+        assert job is not None and job.report is not None
+        assert job.report.images == 1 and job.report.tokens > 0
+        with_prefill = answer_tokens(qtbot, window, "What colour is it?")
+        print(
+            f"{kind}: Send evaluated {without} tokens without the prefill, {with_prefill} "
+            f"after it (the prefill read {job.report.tokens})"
+        )
+        assert 0 < with_prefill < without
+        # Nothing read twice (less, even: the template's start is cached from the first chat).
+        assert with_prefill + job.report.tokens <= without
+    finally:
+        window.close()
+        if backend is not None:
+            backend.close()
