@@ -363,6 +363,30 @@ def test_nothing_is_claimed_when_the_backend_read_nothing_and_a_declined_one_is_
     qtbot.waitUntil(lambda: states(window) == [READ, READ], timeout=WAIT_MS)
 
 
+def test_a_window_rebuilt_in_another_language_reads_its_draft_again(
+    qtbot: Any, paths: AppPaths, backend: PrefillingBackend
+) -> None:
+    from desktop_app.qt.app import create_window
+
+    window = create_window(paths, backend=backend, extra_backends={})  # deleted by rebuild
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=WAIT_MS)
+    new = None
+    try:
+        paste_image(qtbot, window, Qt.GlobalColor.red)
+        first = prefill(qtbot, backend, 1)
+        new = window.rebuild()
+        assert first.cancelled  # the old window's reading stops with it
+        second = prefill(qtbot, backend, 2)
+        assert second.request.images == tuple(new.composer.images())
+        qtbot.waitUntil(
+            lambda: [i.read_state for i in new.composer.pending] == [READING], timeout=WAIT_MS
+        )
+    finally:
+        backend.release_all()
+        (new or window).close()
+
+
 def answer_tokens(qtbot: Any, window: Any, text: str) -> int:
     """Send ``text``; the prompt tokens the model evaluated for the answer."""
     send(qtbot, window, text)
