@@ -4,8 +4,9 @@ It builds the widgets and the menus and connects them to the controllers, which 
 behaviour around one ``AppState`` (``desktop_app/qt/state.py``): ``controllers.chat``
 (conversations, sending, the streamed answer), ``controllers.models`` (models across
 backends, settings, servers), ``controllers.images`` (attach, paste, drop, the
-describe-each offer) and ``controllers.describe`` (the Describe window); one
-``BackendLease`` decides whether the chat or the Describe window may generate.  The window
+describe-each offer), ``controllers.prefill`` (attached images read ahead of Send) and
+``controllers.describe`` (the Describe window); one ``BackendLease`` decides whether the
+chat or the Describe window may generate.  The window
 itself keeps what only a window has: the status line, the theme, its geometry, drag and
 drop events, closing, and its rebuild in another language (``rebuild``: every text is set
 where its widget is built, so a new window on the same state is how a language change
