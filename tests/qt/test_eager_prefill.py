@@ -188,8 +188,9 @@ def _choose_text_model(window: Any) -> None:
             True,
         ),
         (lambda window: window.lease.acquire("describe"), False),
+        (lambda window: window.chat_controller.set_own_settings("Be brief.", None), True),
     ],
-    ids=["text-only-model", "new-chat", "other-chat", "edit", "settings", "describe"],
+    ids=["text-only-model", "new-chat", "other-chat", "edit", "settings", "describe", "prompt"],
 )
 def test_what_the_reading_depends_on_changing_cancels_it(
     qtbot: Any, window: Any, backend: PrefillingBackend, change: Any, reads_again: bool

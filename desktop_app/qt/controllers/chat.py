@@ -88,6 +88,7 @@ class ChatController(QObject):
     status = Signal(str)  # a line for the status bar
     title_changed = Signal(str)  # the window's title for the chat on screen
     branch_changed = Signal()  # another version (and the branch after it) is on screen
+    own_settings_changed = Signal()  # the chat on screen's own prompt or options changed
 
     def __init__(
         self,
@@ -355,8 +356,9 @@ class ChatController(QObject):
                     options,
                 )
             )
-            return
-        self.state.store.set_own_settings(conversation_id, system_prompt, options)
+        else:
+            self.state.store.set_own_settings(conversation_id, system_prompt, options)
+        self.own_settings_changed.emit()
 
     def _new_session(self) -> ChatSession:
         """A session for the chat on screen (created in the store on its first message),

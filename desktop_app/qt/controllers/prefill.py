@@ -6,11 +6,12 @@ the request Send would make now (``draft_request``: the conversation so far and 
 turn with its images) on a worker thread.  Enter then evaluates only the typed words.
 
 The work is tied to what it read: removing or adding an image, another model, another chat
-(or a new one), an edit of an earlier message, Settings that change the context or the
-images, Describe taking the model, or the window closing cancel it (``CancelToken``), and
-it starts again when there is still something to read.  Send does not cancel it: the
-backend makes the answer wait for it (same conversation) or cancels it (another), so Send
-never waits longer than without it, and Stop stops both; the window only stops listening.
+(or a new one), an edit of an earlier message, a change of Settings or of the chat's own
+prompt and options, Describe taking the model, or the window closing cancel it
+(``CancelToken``), and it starts again when there is still something to read.  Send does
+not cancel it: the backend makes the answer wait for it (same conversation) or cancels it
+(another), so Send never waits longer than without it, and Stop stops both; the window only
+stops listening.
 Errors are logged, never shown: Send reads everything again and reports what fails.
 
 Each attached image says what is happening, subtly: "Reading…", then "Ready"
@@ -123,6 +124,7 @@ class PrefillController(QObject):
         state.answering_changed.connect(self._answering_changed)
         lease.changed.connect(self.schedule)
         chat.branch_changed.connect(self._history_changed)
+        chat.own_settings_changed.connect(self.schedule)
 
     # -- deciding ---------------------------------------------------------------------------
 
