@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
         "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat,"
-        "image_embeddings",
+        "image_embeddings,eager_prefill",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             args.only
             or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel,"
-            "versions,long_chat,image_embeddings"
+            "versions,long_chat,image_embeddings,eager_prefill"
         ).split(",")
     )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
@@ -462,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = image_embedding_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
         step("image_embeddings", rows)
+    if "eager_prefill" in wanted:
+        from benchmarks.eager_prefill import eager_prefill_rows
+
+        rows = eager_prefill_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
+        step("eager_prefill", rows)
     print()
     print(table(metrics))
     return 0
