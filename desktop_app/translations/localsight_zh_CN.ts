@@ -1087,78 +1087,108 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../qt/chat/composer.py" line="144"/>
+        <location filename="../qt/chat/composer.py" line="180"/>
         <source>Attached image {name}</source>
-        <extracomment>What a notice above the message box is about, so each goes when it stops being true (issue 17: &quot;SmolLM2 cannot see images&quot; outlived the switch to a vision model). A note of one kind never hides or clears another: each kind is kept apart, shown one after another. ``NOTICE_GENERAL``: the settings, models skipped, attachments -- kept until replaced. About the model chosen (&quot;… cannot see images&quot;): cleared when the model changes. About the chat on screen (&quot;… is still answering&quot;, a failed send): cleared when another chat, or a new one, is shown.</extracomment>
         <translation>已附加图片 {name}</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="148"/>
-        <location filename="../qt/chat/composer.py" line="149"/>
+        <location filename="../qt/chat/composer.py" line="160"/>
+        <location filename="../qt/chat/composer.py" line="161"/>
         <source>Remove {name}</source>
+        <extracomment>What the eager prefill (issue 20) says of an attached image: the model is reading it now, or has read it (Enter then evaluates only the typed words); &quot;&quot; says nothing. What a notice above the message box is about, so each goes when it stops being true (issue 17: &quot;SmolLM2 cannot see images&quot; outlived the switch to a vision model). A note of one kind never hides or clears another: each kind is kept apart, shown one after another. ``NOTICE_GENERAL``: the settings, models skipped, attachments -- kept until replaced. About the model chosen (&quot;… cannot see images&quot;): cleared when the model changes. About the chat on screen (&quot;… is still answering&quot;, a failed send): cleared when another chat, or a new one, is shown.</extracomment>
         <translation>移除 {name}</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="226"/>
+        <location filename="../qt/chat/composer.py" line="182"/>
+        <source>Reading…</source>
+        <translation>读取中…</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="183"/>
+        <source>The model is reading it now, so the answer can start sooner.</source>
+        <translation>模型正在读取这张图片，回答可以更快开始。</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="184"/>
+        <source>Attached image {name}, being read</source>
+        <translation>已附加图片 {name}，正在读取</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="186"/>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="187"/>
+        <source>Read — Enter answers at once.</source>
+        <translation>已读取 — 按 Enter 即可立即回答。</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="188"/>
+        <source>Attached image {name}, read</source>
+        <translation>已附加图片 {name}，已读取</translation>
+    </message>
+    <message>
+        <location filename="../qt/chat/composer.py" line="292"/>
         <source>Attach</source>
-        <extracomment>The button beside a notice was clicked; its notice&apos;s NOTICE_* key.</extracomment>
+        <extracomment>The button beside a notice was clicked; its notice&apos;s NOTICE_* key. An image was attached or removed (the eager prefill reads the new set). An edit of a sent message started or ended (no prefill while editing).</extracomment>
         <translation>附加</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="228"/>
+        <location filename="../qt/chat/composer.py" line="294"/>
         <source>Attach images (Ctrl+O)</source>
         <translation>附加图片（Ctrl+O）</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="229"/>
+        <location filename="../qt/chat/composer.py" line="295"/>
         <source>Attach images</source>
         <translation>附加图片</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="235"/>
+        <location filename="../qt/chat/composer.py" line="301"/>
         <source>Ask about an image, or anything… (Enter sends, Shift+Enter for a new line)</source>
         <translation>询问图片或任何问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="237"/>
+        <location filename="../qt/chat/composer.py" line="303"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="238"/>
+        <location filename="../qt/chat/composer.py" line="304"/>
         <source>Your message. Enter sends, Shift+Enter adds a line.</source>
         <translation>你的消息。Enter 发送，Shift+Enter 换行。</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="252"/>
-        <location filename="../qt/chat/composer.py" line="255"/>
+        <location filename="../qt/chat/composer.py" line="318"/>
+        <location filename="../qt/chat/composer.py" line="321"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="254"/>
+        <location filename="../qt/chat/composer.py" line="320"/>
         <source>Send (Enter)</source>
         <translation>发送（Enter）</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="259"/>
-        <location filename="../qt/chat/composer.py" line="262"/>
+        <location filename="../qt/chat/composer.py" line="325"/>
+        <location filename="../qt/chat/composer.py" line="328"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="261"/>
+        <location filename="../qt/chat/composer.py" line="327"/>
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="382"/>
+        <location filename="../qt/chat/composer.py" line="456"/>
         <source>image {number} of the message</source>
         <translation>消息中的第 {number} 张图片</translation>
     </message>
     <message>
-        <location filename="../qt/chat/composer.py" line="385"/>
-        <location filename="../qt/chat/composer.py" line="410"/>
+        <location filename="../qt/chat/composer.py" line="459"/>
+        <location filename="../qt/chat/composer.py" line="487"/>
         <source>Editing a message — Enter resends it and replaces what came after; Esc cancels.</source>
         <translation>正在编辑消息 — Enter 重新发送并替换其后的内容；Esc 取消。</translation>
     </message>
@@ -1839,101 +1869,101 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型正在描述图片。该任务结束后才能继续对话；可在描述窗口中停止它（对话 → 描述图片…）。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="178"/>
+        <location filename="../qt/controllers/chat.py" line="179"/>
         <source>{name} cannot see images: it answers from the text of this chat, without the images in it.</source>
         <extracomment>A text-only model answers a chat with images: they were left out (defect 5). What the status bar was told when the last answer ended (&quot;Stopped&quot;): about that chat, so it is taken back when another chat is shown (issue 17). The settings chosen for a new chat before its first message (it has no row yet): its own system prompt and options, or None to follow the app&apos;s settings. How many images the chat on screen holds (its visible branch), and the vision model chosen last: a text-only model in an image chat is told about, with the way back (defect 5).</extracomment>
         <translation>{name} 无法识别图片：它只根据此对话的文字回答，不会看到其中的图片。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="183"/>
+        <location filename="../qt/controllers/chat.py" line="184"/>
         <source>Switch to {name}</source>
         <translation>切换到 {name}</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="214"/>
-        <location filename="../qt/main_window.py" line="405"/>
+        <location filename="../qt/controllers/chat.py" line="215"/>
+        <location filename="../qt/main_window.py" line="408"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="241"/>
-        <location filename="../qt/controllers/chat.py" line="699"/>
+        <location filename="../qt/controllers/chat.py" line="242"/>
+        <location filename="../qt/controllers/chat.py" line="709"/>
         <location filename="../qt/controllers/models.py" line="201"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="259"/>
+        <location filename="../qt/controllers/chat.py" line="260"/>
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="259"/>
+        <location filename="../qt/controllers/chat.py" line="260"/>
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="296"/>
+        <location filename="../qt/controllers/chat.py" line="297"/>
         <source>this chat</source>
         <translation>此对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="299"/>
+        <location filename="../qt/controllers/chat.py" line="300"/>
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="300"/>
+        <location filename="../qt/controllers/chat.py" line="301"/>
         <source>Delete “{title}” and its images? This cannot be undone.</source>
         <translation>删除“{title}”及其图片？此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="397"/>
+        <location filename="../qt/controllers/chat.py" line="407"/>
         <source>“{title}” is still answering. Press Esc to stop it, or send this when it is done (your message is kept).</source>
         <translation>“{title}”仍在回答中。按 Esc 停止，或等它结束后再发送（你的消息会保留）。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="399"/>
+        <location filename="../qt/controllers/chat.py" line="409"/>
         <source>Another chat</source>
         <translation>另一个对话</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="422"/>
+        <location filename="../qt/controllers/chat.py" line="432"/>
         <source>No model is selected. Add a .gguf model with Model → Add a model file…</source>
         <translation>未选择模型。请通过“模型 → 添加模型文件…”添加 .gguf 模型</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="429"/>
+        <location filename="../qt/controllers/chat.py" line="439"/>
         <source>{name} cannot see images. Pick a model marked “vision” (Ctrl+K), or remove the images to ask in text.</source>
         <translation>{name} 无法识别图片。请选择标有“视觉”的模型（Ctrl+K），或移除图片后用文字提问。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="583"/>
+        <location filename="../qt/controllers/chat.py" line="593"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="683"/>
+        <location filename="../qt/controllers/chat.py" line="693"/>
         <source>Answered without seeing the images in this chat.</source>
         <translation>回答时未看到此对话中的图片。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="693"/>
+        <location filename="../qt/controllers/chat.py" line="703"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="693"/>
+        <location filename="../qt/controllers/chat.py" line="703"/>
         <source>The answer failed</source>
         <translation>回答失败</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="696"/>
+        <location filename="../qt/controllers/chat.py" line="706"/>
         <source>Stopped at the token limit: Continue asks for more of the answer</source>
         <translation>已达到 token 上限而停止：点击“继续”可让模型接着回答</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/chat.py" line="718"/>
+        <location filename="../qt/controllers/chat.py" line="728"/>
         <source>Not sent</source>
         <translation>未发送</translation>
     </message>
@@ -2016,172 +2046,172 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>无法保存设置：{e}</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="341"/>
-        <location filename="../qt/main_window.py" line="343"/>
+        <location filename="../qt/main_window.py" line="344"/>
+        <location filename="../qt/main_window.py" line="346"/>
         <source>Settings</source>
         <extracomment>The first window&apos;s size where the screen has room for it. The smallest window that is still usable (the composer, the picker and the answers); never more than the screen, though: a window larger than its screen hides its edges. The share of the screen&apos;s available area the first window takes at most, so it looks like a window (the desktop shows around it) rather than a maximised one. The window built in its place when the language changed (None: not rebuilt).</extracomment>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="342"/>
+        <location filename="../qt/main_window.py" line="345"/>
         <source>Settings (Ctrl+,)</source>
         <translation>设置（Ctrl+,）</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="384"/>
+        <location filename="../qt/main_window.py" line="387"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="404"/>
+        <location filename="../qt/main_window.py" line="407"/>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="408"/>
+        <location filename="../qt/main_window.py" line="411"/>
         <source>Attach images…</source>
         <translation>附加图片…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="412"/>
+        <location filename="../qt/main_window.py" line="415"/>
         <source>Describe images…</source>
         <translation>描述图片…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="413"/>
+        <location filename="../qt/main_window.py" line="416"/>
         <source>Search chats</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="415"/>
+        <location filename="../qt/main_window.py" line="418"/>
         <source>Chat settings…</source>
         <translation>对话设置…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="416"/>
+        <location filename="../qt/main_window.py" line="419"/>
         <source>Export chat…</source>
         <translation>导出对话…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="417"/>
+        <location filename="../qt/main_window.py" line="420"/>
         <source>Import chat…</source>
         <translation>导入对话…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="419"/>
+        <location filename="../qt/main_window.py" line="422"/>
         <source>Copy last answer</source>
         <translation>复制最后的回答</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="420"/>
+        <location filename="../qt/main_window.py" line="423"/>
         <source>Regenerate last answer</source>
         <translation>重新生成最后的回答</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="421"/>
+        <location filename="../qt/main_window.py" line="424"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="423"/>
+        <location filename="../qt/main_window.py" line="426"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="424"/>
+        <location filename="../qt/main_window.py" line="427"/>
         <source>&amp;Model</source>
         <translation>模型(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="425"/>
+        <location filename="../qt/main_window.py" line="428"/>
         <source>Choose model…</source>
         <translation>选择模型…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="426"/>
+        <location filename="../qt/main_window.py" line="429"/>
         <source>Manage models…</source>
         <translation>管理模型…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="427"/>
+        <location filename="../qt/main_window.py" line="430"/>
         <source>Add a model file…</source>
         <translation>添加模型文件…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="428"/>
+        <location filename="../qt/main_window.py" line="431"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="429"/>
+        <location filename="../qt/main_window.py" line="432"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="430"/>
+        <location filename="../qt/main_window.py" line="433"/>
         <source>Larger text</source>
         <translation>放大文字</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="435"/>
+        <location filename="../qt/main_window.py" line="438"/>
         <source>Smaller text</source>
         <translation>缩小文字</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="439"/>
+        <location filename="../qt/main_window.py" line="442"/>
         <source>Usual text size</source>
         <translation>默认文字大小</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="440"/>
+        <location filename="../qt/main_window.py" line="443"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="441"/>
+        <location filename="../qt/main_window.py" line="444"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="442"/>
+        <location filename="../qt/main_window.py" line="445"/>
         <source>About LocalSight</source>
         <translation>关于 LocalSight</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="451"/>
+        <location filename="../qt/main_window.py" line="454"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="478"/>
+        <location filename="../qt/main_window.py" line="481"/>
         <source>The chat database was damaged; it was kept as {path} and a new one was started.</source>
         <translation>对话数据库已损坏；旧文件已保留为 {path}，并新建了数据库。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/main_window.py" line="487"/>
+        <location filename="../qt/main_window.py" line="490"/>
         <source>%n answer(s) cut off when the app last closed: the text is kept and marked as stopped.</source>
         <translation>
             <numerusform>上次关闭应用时有 %n 个回答被中断：文本已保留并标记为已停止。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="555"/>
+        <location filename="../qt/main_window.py" line="558"/>
         <source>The window changes language when the answer being written ends.</source>
         <extracomment>Windows made by ``rebuild``: nothing else in Python holds them (the first window is held by ``app.run``), and a top-level widget Python lets go of is destroyed.</extracomment>
         <translation>当前回答写完后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="558"/>
+        <location filename="../qt/main_window.py" line="561"/>
         <source>The window changes language when the Describe run ends.</source>
         <translation>批量描述结束后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="560"/>
+        <location filename="../qt/main_window.py" line="563"/>
         <source>The window changes language when the downloads end.</source>
         <translation>下载完成后，窗口将切换语言。</translation>
     </message>
     <message>
-        <location filename="../qt/main_window.py" line="679"/>
+        <location filename="../qt/main_window.py" line="682"/>
         <source>Text size {percent} %</source>
         <translation>文字大小 {percent}%</translation>
     </message>
@@ -3129,28 +3159,28 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>导出文件中{where}没有给回答留出任何空间。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="147"/>
+        <location filename="../core/chat/session.py" line="155"/>
         <source>There is nothing to answer yet: send a message first.</source>
         <extracomment>The promise made to the user: never more than this much of a streamed answer at risk. The assistant&apos;s &apos;streaming&apos; row exists (its id is where the answer will be saved). The final row: complete, interrupted (stopped) or error. Something the person should know about how the answer came about (``Done.notice``, e.g. the engine switched CPU variant); called before ``on_finished``.</extracomment>
         <translation>还没有可回答的内容：请先发送一条消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="176"/>
+        <location filename="../core/chat/session.py" line="184"/>
         <source>Only your own messages in this conversation can be edited.</source>
         <translation>只能编辑此对话中你自己发送的消息。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="208"/>
+        <location filename="../core/chat/session.py" line="216"/>
         <source>Only the last answer of the chat can be continued, once it has text.</source>
         <translation>只能继续对话中的最后一条回答，且该回答须已有内容。</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="337"/>
+        <location filename="../core/chat/session.py" line="345"/>
         <source>{kind}: {error}</source>
         <translation>{kind}：{error}</translation>
     </message>
     <message>
-        <location filename="../core/chat/session.py" line="401"/>
+        <location filename="../core/chat/session.py" line="474"/>
         <source>LocalSight is still answering in this conversation. Stop the answer or wait for it to finish, then send again.</source>
         <translation>LocalSight 仍在回答此对话。请停止回答或等它完成，然后再发送。</translation>
     </message>
@@ -4185,12 +4215,13 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>没有可继续的回答：最后一条消息不是回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="191"/>
+        <location filename="../../backends/engine/child.py" line="199"/>
         <source>The model engine does not know the request {request}.</source>
+        <extracomment>Eager prefills running (their own threads), by request id, for ``Cancel``.</extracomment>
         <translation>模型引擎不认识请求 {request}。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="229"/>
+        <location filename="../../backends/engine/child.py" line="257"/>
         <source>The answer ended without finishing.</source>
         <translation>回答未完成就结束了。</translation>
     </message>
@@ -4256,33 +4287,34 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型在{stage}崩溃了（llama.cpp 停止原因：{detail}）。{advice}</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="235"/>
+        <location filename="../../backends/engine/host.py" line="245"/>
         <source>The model engine stopped responding and was stopped; the app is fine. Try again.</source>
+        <extracomment>How often a prefill&apos;s wait looks at its cancel token. How long a cancelled prefill is waited for before the caller is let go (an image&apos;s encode cannot be aborted: the engine finishes it alone, and a Send waits for it there).</extracomment>
         <translation>模型引擎没有响应，已被停止；应用本身没有问题。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="341"/>
+        <location filename="../../backends/engine/host.py" line="392"/>
         <source>This computer&apos;s processor rejected an instruction llama.cpp used, and no compatible mode is left ({reason}). Run `localsight doctor` and include its output in a bug report. The app is fine.</source>
         <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令，且已没有可用的兼容模式（{reason}）。请运行 `localsight doctor`，并把输出附在错误报告中。应用本身没有问题。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="350"/>
+        <location filename="../../backends/engine/host.py" line="401"/>
         <source>This computer&apos;s processor rejected an instruction set; LocalSight switched to a compatible mode ({failed} → {variant}).</source>
         <translation>这台电脑的处理器不支持某个指令集；LocalSight 已切换到兼容模式（{failed} → {variant}）。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="363"/>
-        <location filename="../../backends/llama_cpp/backend.py" line="533"/>
+        <location filename="../../backends/engine/host.py" line="414"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="601"/>
         <source>The model is still answering another request. Stop it first.</source>
         <translation>模型仍在回答另一个请求。请先停止它。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="405"/>
+        <location filename="../../backends/engine/host.py" line="456"/>
         <source>{notice} Press Retry to answer again.</source>
         <translation>{notice}请点击“重试”重新回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="429"/>
+        <location filename="../../backends/engine/host.py" line="480"/>
         <source>The model engine sent {sent} where {expected} was expected.</source>
         <translation>模型引擎返回了 {sent}，应为 {expected}。</translation>
     </message>
@@ -4302,7 +4334,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎无法启动（{detail}）。请重新安装 LocalSight 的依赖。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/protocol.py" line="145"/>
+        <location filename="../../backends/engine/protocol.py" line="156"/>
         <source>The model engine failed unexpectedly: {error}</source>
         <translation>模型引擎意外出错：{error}</translation>
     </message>
@@ -4312,90 +4344,92 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎在回答前被停止了。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="105"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="132"/>
         <location filename="../../backends/llama_cpp/discovery.py" line="367"/>
         <location filename="../../backends/llama_cpp/gguf_check.py" line="412"/>
         <source>The model file {path} does not exist.</source>
-        <extracomment>What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, inode, device). ctime cannot be set back by any tool, so a file rewritten in place with its old size and modification time still gets a new stamp.</extracomment>
+        <extracomment>How often a chat request waiting for an eager prefill looks at its Stop.
+----------
+What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, inode, device). ctime cannot be set back by any tool, so a file rewritten in place with its old size and modification time still gets a new stamp.</extracomment>
         <translation>模型文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="106"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="133"/>
         <source>The projector file {path} does not exist.</source>
         <translation>视觉投影文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="110"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="137"/>
         <source>The model file {path} {problem}; fix it or pick another file.</source>
         <translation>模型文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="116"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="143"/>
         <source>The projector file {path} {problem}; fix it or pick another file.</source>
         <translation>视觉投影文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="153"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="180"/>
         <source>Images must be PNG or JPEG here, not {mime}.</source>
         <translation>这里的图片必须是 PNG 或 JPEG，而不是 {mime}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="235"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="264"/>
         <source>{name} is a vision projector (mmproj), not a language model. Pass it with --mmproj and give the model file with --model.</source>
         <translation>{name} 是视觉投影文件（mmproj），不是语言模型。请用 --mmproj 传入它，并用 --model 指定模型文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="247"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="276"/>
         <source>{name} is not a vision projector (mmproj) file.</source>
         <translation>{name} 不是视觉投影文件（mmproj）。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="253"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="282"/>
         <source>{projector} does not belong to {model}: it produces {width}-wide embeddings, the model needs {needed}.</source>
         <translation>{projector} 与 {model} 不匹配：它输出的嵌入宽度为 {width}，而模型需要 {needed}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="347"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="376"/>
         <source>No model called {model} was found. Give the path of a .gguf file, put it in the models folder, or give the name of a model pulled with Ollama.</source>
         <translation>找不到名为 {model} 的模型。请提供 .gguf 文件的路径、把它放进模型文件夹，或提供用 Ollama 拉取的模型名称。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="454"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="483"/>
         <source>the projector gave no vision context</source>
         <translation>视觉投影文件没有提供视觉上下文</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="478"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="507"/>
         <source>llama.cpp could not load {name} ({reason}). The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}（{reason}）。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="485"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="514"/>
         <source>llama.cpp could not load {name}. The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="576"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="669"/>
         <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
         <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="643"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="736"/>
         <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
         <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="650"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="743"/>
         <source>llama.cpp could not decode an attached image. Try another image.</source>
         <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="656"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="749"/>
         <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
         <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="662"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="755"/>
         <source>llama.cpp failed while answering: {error}</source>
         <translation>llama.cpp 回答时出错：{error}</translation>
     </message>
