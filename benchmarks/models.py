@@ -70,3 +70,37 @@ def tiny_vlm(vit_l: bool) -> tuple[Path, Path]:
         args = [str(folder), *(["--vit-l"] if vit_l else [])]
         tiny_models.main(args)
     return model, mmproj
+
+
+def gemma_vit_l() -> tuple[Path, Path]:
+    """Gemma 3 270M (the real weights, the Gemma 3 stand-in's rewrite of it, chat template
+    included) reading a ViT-L/14-336-shaped LLaVA projector (1.2 GB, 576 image tokens) of its
+    width: a real language model's prefill beside a LLaVA 1.5-sized encode."""
+    folder = cache_root() / "gemma3-vit-l"
+    mmproj = folder / "mmproj-vit-l-640.gguf"
+    repo = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(repo))
+    from tests.helpers import tiny_models
+    from tests.helpers.family_models import cached_family
+
+    model, _ = cached_family("gemma3")
+    if not mmproj.is_file():
+        from gguf import GGUFReader
+
+        folder.mkdir(parents=True, exist_ok=True)
+        n_embd = int(GGUFReader(model, "r").fields["gemma3.embedding_length"].contents())
+        shape = tiny_models.VIT_L_14_336
+        partial = mmproj.with_suffix(".partial")
+        tiny_models.write_tiny_mmproj(
+            partial,
+            n_embd_text=n_embd,
+            image_size=shape.image_size,
+            patch_size=shape.patch_size,
+            width=shape.width,
+            n_blocks=shape.n_blocks,
+            n_heads=shape.n_heads,
+            ffn=shape.ffn,
+            projector_hidden=shape.projector_hidden,
+        )
+        partial.replace(mmproj)
+    return model, mmproj
