@@ -22,7 +22,6 @@ asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ import time
 from backends.base import ChatRequest, GenerationOptions, ImageInput, Message
 from backends.llama_cpp import LlamaCppBackend
 from benchmarks import llm, models
-from benchmarks.report import Metric, judged, median, table
+from benchmarks.report import Metric, judged, median, vision_main
 
 QUESTION = "What is in this picture? Answer in one short sentence."
 
@@ -133,17 +132,7 @@ def eager_prefill_rows(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.eager_prefill", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--vit-l", action="store_true", help="ViT-L/14-336-shaped projector")
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args(argv)
-    rows = eager_prefill_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
-    for metric in rows:
-        print(metric.json_line(), flush=True)
-    print()
-    print(table(rows))
-    return 0
+    return vision_main("python -m benchmarks.eager_prefill", __doc__, eager_prefill_rows, argv)
 
 
 if __name__ == "__main__":

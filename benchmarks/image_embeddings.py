@@ -19,7 +19,6 @@ benchmark cache), whose encode costs what LLaVA 1.5's does.  Prints a table; ass
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from backends.base import GenerationOptions, ImageInput, Message
 from backends.llama_cpp import LlamaCppBackend
 from backends.llama_cpp.image_embeddings import ImageEmbeddingCache
 from benchmarks import llm, models
-from benchmarks.report import Metric, judged, median, table
+from benchmarks.report import Metric, judged, median, vision_main
 
 
 def _image(index: int) -> ImageInput:
@@ -194,19 +193,7 @@ def image_embedding_rows(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.image_embeddings", description=__doc__
-    )
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--vit-l", action="store_true", help="ViT-L/14-336-shaped projector")
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args(argv)
-    rows = image_embedding_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
-    for metric in rows:
-        print(metric.json_line(), flush=True)
-    print()
-    print(table(rows))
-    return 0
+    return vision_main("python -m benchmarks.image_embeddings", __doc__, image_embedding_rows, argv)
 
 
 if __name__ == "__main__":

@@ -97,3 +97,23 @@ def table(metrics: Sequence[Metric]) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def vision_main(
+    prog: str, description: str | None, rows: Callable[..., list[Metric]], argv: list[str] | None
+) -> int:
+    """The command line of a vision benchmark module (``--quick``, ``--vit-l``,
+    ``--threads``): its rows as JSON lines, then as a table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--vit-l", action="store_true", help="ViT-L/14-336-shaped projector")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    metrics = rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
+    for metric in metrics:
+        print(metric.json_line(), flush=True)
+    print()
+    print(table(metrics))
+    return 0

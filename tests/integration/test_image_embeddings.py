@@ -20,42 +20,22 @@ from typing import Any
 
 import pytest
 
-from backends.base import ChatRequest, Done, GenerationOptions, ImageInput, Message
+from backends.base import ChatRequest, Done, ImageInput, Message
 from backends.engine import EngineBackend
 from backends.llama_cpp import LlamaCppBackend, image_embeddings
 from backends.llama_cpp.image_embeddings import ImageEmbeddingCache
-from desktop_app.core.images import normalize_image
-from tests.helpers.images import png_bytes
-
-GREEDY = GenerationOptions(temperature=0.0, max_tokens=8, num_ctx=4096, seed=1, threads=2)
-
-Conversation = list[tuple[str, tuple[ImageInput, ...]]]  # the user's turns
+from tests.helpers import vision_chats
+from tests.helpers.vision_chats import GREEDY, MODELS, Conversation, conversations, model_pair
 
 
 @pytest.fixture(scope="module")
 def photos() -> tuple[ImageInput, ImageInput]:
-    return (
-        normalize_image(png_bytes((30, 120, 200), size=(800, 600))),
-        normalize_image(png_bytes(noise=True, size=(640, 480))),
-    )
+    return vision_chats.photos()
 
 
-@pytest.fixture(scope="module", params=["tiny", "gemma3"])
+@pytest.fixture(scope="module", params=MODELS)
 def pair(request: pytest.FixtureRequest, tiny_vlm: tuple[Path, Path]) -> tuple[Path, Path]:
-    if request.param == "tiny":
-        return tiny_vlm
-    from tests.helpers.family_models import cached_family
-
-    return cached_family("gemma3")
-
-
-def conversations(photos: tuple[ImageInput, ImageInput]) -> dict[str, Conversation]:
-    a, b = photos
-    return {
-        "one image": [("What is in this picture?", (a,))],
-        "two images in one message": [("What differs between these two?", (a, b))],
-        "images in two turns": [("What is in this picture?", (a,)), ("And in this one?", (b,))],
-    }
+    return model_pair(request.param, tiny_vlm)
 
 
 def run(
