@@ -307,6 +307,8 @@ class EngineBackend:
         engine, request_id, mailbox = self._deliver(
             lambda request_id: Prefill(request_id, request), "loading"
         )
+        with self._lock:
+            self._unreported_start_s = 0.0  # started while the person typed, not at Send
         cancelled_at: float | None = None
         try:
             while True:

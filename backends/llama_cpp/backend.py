@@ -572,6 +572,8 @@ class LlamaCppBackend:
         self._prefilling = _Prefill(request, cancel)
         try:
             loaded = self._ensure_loaded(model, request.options)
+            # Loaded while the person typed: the answer after it did not wait for the load.
+            loaded.load_reported = True
             if loaded.fast is None or cancel.cancelled:
                 return PrefillReport(cancelled=cancel.cancelled)
             self._current_cancel = cancel  # read by the abort callback while it evaluates

@@ -122,6 +122,7 @@ def test_a_prefilled_answer_is_the_answer_of_a_single_read(
         # The images (and what came before them) were read ahead; Send read the rest.
         assert report.tokens > 0
         assert stats.prompt_tokens + report.tokens == plain_stats.prompt_tokens
+        assert stats.load_s == 0.0  # the model was loaded by the prefill, before Send
 
 
 def test_a_second_prefill_of_the_same_draft_reads_nothing(
@@ -335,6 +336,7 @@ def test_the_engine_prefills_in_its_process_and_send_reads_only_the_words(
         sent = (Message("user", "What is in this picture?", (a,)),)
         text, done = answer(engine, ChatRequest(model_id, sent, GREEDY))
         assert text and done.stats.prompt_tokens > 0
+        assert done.stats.load_s == 0.0  # the engine started and loaded before Send
         cold = LlamaCppBackend(include_embedded=False, include_stores=False)
         try:
             _, plain = answer(cold, ChatRequest(cold.register(*tiny_vlm).id, sent, GREEDY))
