@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
@@ -37,6 +37,9 @@ from backends.llama_cpp.image_embeddings import (
     read_chunk_embedding,
 )
 from backends.messages import message, sentence_of
+
+if TYPE_CHECKING:
+    from backends.llama_cpp.conversation_states import Snapshot
 
 Key = int | str  # a text token id, or an image's id (its sha256)
 
@@ -583,3 +586,103 @@ class ContextCache:
             if result == 1:
                 raise PromptTooLong("Prompt exceeds n_ctx: no room left in the KV cache")
             raise EvalFailed(f"llama_decode failed with {result}", aborted=result == 2)
+
+    # -- whole states, kept across processes (``conversation_states``) ----------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """A copy of sequence 0 as it is between turns (the last prompt) with its keys and
+        kept logits; None when there is nothing worth keeping or it cannot be copied.
+
+        Not for recurrent or hybrid models: their sequence cannot drop a tail, so a restored
+        state would serve only the exact same prompt (their checkpoints cover a session).
+        Not past a sliding window (Gemma 3): llama.cpp leaves the cells the window masks out
+        of a sequence's state, so the restored cells would lie elsewhere than in the context
+        that made them, and the next answer could drift by rounding (measured: it does).
+        """
+        from backends.llama_cpp.conversation_states import Snapshot
+
+        if self.recurrent or not self.keys or len(self.keys) != self.prompt_keys:
+            return None
+        lib = self._lib
+        n_swa = int(lib.llama_model_n_swa(lib.llama_get_model(self.ctx)))
+        if n_swa > 0 and self.n_past > n_swa:
+            return None
+        size = int(lib.llama_state_seq_get_size(self.ctx, 0))
+        try:
+            buffer = (ctypes.c_uint8 * size)()
+        except MemoryError:
+            return None
+        if lib.llama_state_seq_get_data(self.ctx, buffer, size, 0) != size:
+            return None
+        return Snapshot(
+            keys=list(self.keys),
+            n_pos=list(self._n_pos),
+            n_cells=list(self._n_cells),
+            n_past=self.n_past,
+            prompt_keys=self.prompt_keys,
+            logits=self._prompt_logits.get(len(self.keys)),
+            state=buffer,
+        )
+
+    def restore(self, snapshot: Snapshot) -> bool:
+        """Make sequence 0 hold ``snapshot`` instead of what it holds; False (and an empty
+        context) when llama.cpp refuses it.  Its kept logits are put back too, so Regenerate
+        is exact: the output row they go to is made first, by evaluating one throwaway token
+        in the emptied context (after the state is in, that token could take the cell of an
+        old token masked by a sliding window, and the conversation's cells would no longer
+        lie where they lay: Gemma 3's answers then drift)."""
+        if self.recurrent:
+            return False
+        lib = self._lib
+        lib.llama_memory_seq_rm(lib.llama_get_memory(self.ctx), 0, -1, -1)
+        self._drop_keys_from(0, 0)
+        try:
+            if not self.make_room(sum(snapshot.n_cells) + 2):
+                return False
+        except OutOfMemory:
+            self.invalidate()
+            return False
+        logits = snapshot.logits
+        if logits is not None and len(logits) != 4 * self.n_vocab:
+            logits = None
+        if logits is not None and not self._make_output_row(snapshot.keys):
+            logits = None
+        state = snapshot.state
+        size = len(state)
+        if isinstance(state, ctypes.Array):
+            buffer: Any = state
+        else:
+            buffer = (ctypes.c_uint8 * size).from_buffer(state)
+        try:
+            loaded = lib.llama_state_seq_set_data(self.ctx, buffer, size, 0)
+        finally:
+            del buffer  # a view into ``state`` must not outlive this call
+        if loaded != size:
+            self.invalidate()
+            return False
+        self.keys = list(snapshot.keys)
+        self._n_pos = list(snapshot.n_pos)
+        self._n_cells = list(snapshot.n_cells)
+        self.n_cells_used = sum(self._n_cells)
+        self.n_past = snapshot.n_past
+        self.prompt_keys = snapshot.prompt_keys
+        if logits is not None:
+            self._prompt_logits[len(self.keys)] = logits
+        return True
+
+    def _make_output_row(self, keys: Sequence[Key]) -> bool:
+        """Evaluate one token in the empty sequence and remove it again: the context then
+        has an output row where kept logits can be put (a fresh context has none)."""
+        token = next((key for key in reversed(keys) if isinstance(key, int)), 0)
+        batch = self._batch
+        batch.n_tokens = 1
+        batch.token[0] = token
+        batch.pos[0] = 0
+        batch.n_seq_id[0] = 1
+        batch.seq_id[0][0] = 0
+        batch.logits[0] = True
+        lib = self._lib
+        memory = lib.llama_get_memory(self.ctx)
+        decoded = lib.llama_decode(self.ctx, batch) == 0
+        lib.llama_memory_seq_rm(memory, 0, -1, -1)
+        return decoded

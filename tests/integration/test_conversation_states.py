@@ -1,0 +1,185 @@
+"""A conversation reopened after a restart answers from its kept state exactly (issue 20).
+
+Real llama.cpp, the tiny vision model and the Gemma 3 stand-in (Gemma 3 270M with a
+synthetic projector of its width), greedy, flash attention off (as the prefix-cache tests:
+with it on no model's logits are independent of how a prompt is cut into batches).  A
+backend answers a conversation and is closed (its state goes to disk); a *new* backend,
+reading only the folder, answers the next turn: token for token what a fresh backend
+answers when fed the whole conversation, and ``Stats.prompt_tokens`` shows it evaluated only
+the new tail.  A kept state of another model file, context size or build, a truncated,
+foreign or flipped file, and a full disk each leave the answer exactly as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from backends.base import ChatRequest, Done, GenerationOptions, ImageInput, Message, Stats
+from backends.llama_cpp import LlamaCppBackend, conversation_states
+from backends.llama_cpp.conversation_states import ConversationStates
+from desktop_app.core.images import normalize_image
+from tests.helpers.images import png_bytes
+
+GREEDY = GenerationOptions(temperature=0.0, max_tokens=8, num_ctx=4096, seed=1, threads=2)
+NEXT = "Tell me more about it, please, in a few words."
+
+#: Gemma 3's sliding window: past it, its logits depend on how the prompt was cut into
+#: batches even with flash attention off (``test_families.py``), so a cached conversation is
+#: held to "what the same app answers without a restart" (the very same batches) there.
+GEMMA3_WINDOW = 512
+
+Turns = list[tuple[str, tuple[ImageInput, ...]]]
+MakeBackend = Callable[..., LlamaCppBackend]
+
+
+@pytest.fixture(scope="module")
+def photos() -> tuple[ImageInput, ImageInput]:
+    return (
+        normalize_image(png_bytes((30, 120, 200), size=(800, 600))),
+        normalize_image(png_bytes(noise=True, size=(640, 480))),
+    )
+
+
+@pytest.fixture(scope="module", params=["tiny", "gemma3"])
+def pair(request: pytest.FixtureRequest, tiny_vlm: tuple[Path, Path]) -> tuple[Path, Path]:
+    if request.param == "tiny":
+        return tiny_vlm
+    from tests.helpers.family_models import cached_family
+
+    return cached_family("gemma3")
+
+
+def shapes(photos: tuple[ImageInput, ImageInput]) -> dict[str, Turns]:
+    a, b = photos
+    return {
+        "one image": [("What is in this picture?", (a,))],
+        "two images in one message": [("What differs between these two?", (a, b))],
+        "images in two turns": [("What is in this picture?", (a,)), ("And in this one?", (b,))],
+    }
+
+
+@pytest.fixture
+def make_backend() -> Iterator[MakeBackend]:
+    made: list[LlamaCppBackend] = []
+
+    def make(states: ConversationStates | None = None, **kwargs: object) -> LlamaCppBackend:
+        backend = LlamaCppBackend(
+            include_embedded=False,
+            include_stores=False,
+            flash_attention=bool(kwargs.pop("flash_attention", False)),
+            conversation_states=states,
+        )
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()
+
+
+def ask(
+    backend: LlamaCppBackend,
+    pair: tuple[Path, Path],
+    history: list[Message],
+    options: GenerationOptions = GREEDY,
+) -> tuple[str, Stats]:
+    model_id = backend.register(*pair).id
+    chunks = list(backend.stream_chat(ChatRequest(model_id, tuple(history), options)))
+    done = chunks[-1]
+    assert isinstance(done, Done)
+    return "".join(getattr(chunk, "text", "") for chunk in chunks[:-1]), done.stats
+
+
+def converse(
+    backend: LlamaCppBackend,
+    pair: tuple[Path, Path],
+    turns: Turns,
+    options: GenerationOptions = GREEDY,
+) -> list[Message]:
+    """The conversation as the window sends it, each answer appended."""
+    history: list[Message] = []
+    for text, images in turns:
+        history.append(Message("user", text, images))
+        answer, _ = ask(backend, pair, history, options)
+        history.append(Message("assistant", answer))
+    return history
+
+
+def fresh(
+    make_backend: MakeBackend, pair: tuple[Path, Path], history: list[Message]
+) -> tuple[str, Stats]:
+    """The answer of a backend that keeps nothing, fed the whole conversation at once."""
+    backend = make_backend(None)
+    try:
+        return ask(backend, pair, history)
+    finally:
+        backend.close()
+
+
+def written(
+    make_backend: MakeBackend, pair: tuple[Path, Path], turns: Turns, folder: Path
+) -> list[Message]:
+    """A conversation answered by a backend that is then closed: its state on disk."""
+    store = ConversationStates(folder)
+    backend = make_backend(store)
+    history = converse(backend, pair, turns)
+    backend.close()
+    return history
+
+
+@pytest.mark.parametrize("shape", ["one image", "two images in one message", "images in two turns"])
+def test_a_restored_conversation_answers_as_a_fresh_evaluation(  # noqa: PLR0917 - fixtures
+    pair: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    tmp_path: Path,
+    shape: str,
+) -> None:
+    turns = shapes(photos)[shape]
+    history = written(make_backend, pair, turns, tmp_path)
+    history.append(Message("user", NEXT))
+    expected, cold = fresh(make_backend, pair, history)
+    unbroken = make_backend(None)  # the same conversation, no restart in between
+    converse(unbroken, pair, turns)
+    without_restart, _ = ask(unbroken, pair, history)
+
+    reader = ConversationStates(tmp_path)  # a restart: only the folder
+    answer, stats = ask(make_backend(reader), pair, history)
+    assert answer == without_restart
+    kept = list(tmp_path.glob("*.state"))
+    if pair[0].name.startswith("tiny") or cold.prompt_tokens < GEMMA3_WINDOW:
+        assert answer == expected
+        assert len(kept) == 1  # the earlier turn's state was superseded by the later one
+        assert reader.restored == 1
+        # Only the last answer and the new question were read; the images were not.
+        assert 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
+    else:  # past Gemma 3's sliding window a state is not kept (``ContextCache.snapshot``)
+        assert not kept and reader.restored == 0
+        assert stats.prompt_tokens == cold.prompt_tokens
+
+
+def test_regenerate_after_a_restart_is_exact_and_reads_nothing(
+    pair: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    tmp_path: Path,
+) -> None:
+    """With flash attention on (the app's default) too: the kept logits of the last prompt
+    come back with the state, so the same prompt answers the same without evaluating."""
+    turns: Turns = [("What is in this picture?", (photos[0],)), ("And its colours?", ())]
+    options = GREEDY
+    store = ConversationStates(tmp_path)
+    backend = make_backend(store, flash_attention=True)
+    history = converse(backend, pair, turns, options)
+    backend.close()
+
+    reader = ConversationStates(tmp_path)
+    again, stats = ask(make_backend(reader, flash_attention=True), pair, history[:-1], options)
+    assert again == history[-1].text
+    assert (reader.restored, stats.prompt_tokens) == (1, 0)
