@@ -26,8 +26,8 @@ from backends.base import (
     TextDelta,
 )
 from backends.llama_cpp.chat_format import family_vision_template, text_chat_format
-from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
 from backends.llama_cpp.conversation_states import ModelStates
+from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.image_embeddings import ProjectorEmbeddings
 from backends.llama_cpp.prefix_cache import (
@@ -153,7 +153,11 @@ class FastChat:
         context, before the model is unloaded.  Copies the state (milliseconds); the write
         happens on the store's thread."""
         states = self.states
-        if states is None or not self.cache.keys or states.store.holds(states.scope, self.cache.keys):
+        if (
+            states is None
+            or not self.cache.keys
+            or states.store.holds(states.scope, self.cache.keys)
+        ):
             return False
         snapshot = self.cache.snapshot()
         return snapshot is not None and states.keep(snapshot)

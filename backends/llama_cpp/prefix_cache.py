@@ -683,6 +683,6 @@ class ContextCache:
         batch.logits[0] = True
         lib = self._lib
         memory = lib.llama_get_memory(self.ctx)
-        decoded = lib.llama_decode(self.ctx, batch) == 0
+        decoded = bool(lib.llama_decode(self.ctx, batch) == 0)
         lib.llama_memory_seq_rm(memory, 0, -1, -1)
         return decoded

@@ -12,16 +12,13 @@ foreign or flipped file, and a full disk each leave the answer exactly as it was
 
 from __future__ import annotations
 
-import errno
-import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from backends.base import ChatRequest, Done, GenerationOptions, ImageInput, Message, Stats
-from backends.llama_cpp import LlamaCppBackend, conversation_states
+from backends.llama_cpp import LlamaCppBackend
 from backends.llama_cpp.conversation_states import ConversationStates
 from desktop_app.core.images import normalize_image
 from tests.helpers.images import png_bytes
@@ -134,7 +131,7 @@ def written(
 
 
 @pytest.mark.parametrize("shape", ["one image", "two images in one message", "images in two turns"])
-def test_a_restored_conversation_answers_as_a_fresh_evaluation(  # noqa: PLR0917 - fixtures
+def test_a_restored_conversation_answers_as_a_fresh_evaluation(
     pair: tuple[Path, Path],
     photos: tuple[ImageInput, ImageInput],
     make_backend: MakeBackend,
