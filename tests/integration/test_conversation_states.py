@@ -12,13 +12,16 @@ foreign or flipped file, and a full disk each leave the answer exactly as it was
 
 from __future__ import annotations
 
+import errno
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from backends.base import ChatRequest, Done, GenerationOptions, ImageInput, Message, Stats
-from backends.llama_cpp import LlamaCppBackend
+from backends.llama_cpp import LlamaCppBackend, conversation_states
 from backends.llama_cpp.conversation_states import ConversationStates
 from desktop_app.core.images import normalize_image
 from tests.helpers.images import png_bytes
@@ -120,12 +123,16 @@ def fresh(
 
 
 def written(
-    make_backend: MakeBackend, pair: tuple[Path, Path], turns: Turns, folder: Path
+    make_backend: MakeBackend,
+    pair: tuple[Path, Path],
+    turns: Turns,
+    folder: Path,
+    options: GenerationOptions = GREEDY,
 ) -> list[Message]:
     """A conversation answered by a backend that is then closed: its state on disk."""
     store = ConversationStates(folder)
     backend = make_backend(store)
-    history = converse(backend, pair, turns)
+    history = converse(backend, pair, turns, options)
     backend.close()
     return history
 
@@ -180,3 +187,163 @@ def test_regenerate_after_a_restart_is_exact_and_reads_nothing(
     again, stats = ask(make_backend(reader, flash_attention=True), pair, history[:-1], options)
     assert again == history[-1].text
     assert (reader.restored, stats.prompt_tokens) == (1, 0)
+
+
+@pytest.fixture
+def own_copy(tiny_vlm: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """The tiny vision model copied where a test may touch it."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    model, projector = folder / tiny_vlm[0].name, folder / tiny_vlm[1].name
+    model.write_bytes(tiny_vlm[0].read_bytes())
+    projector.write_bytes(tiny_vlm[1].read_bytes())
+    return model, projector
+
+
+@pytest.mark.parametrize(
+    "mismatch",
+    ["touched model", "context size", "build", "truncated", "foreign", "flipped byte"],
+)
+def test_a_state_that_does_not_match_is_discarded_and_the_answer_unchanged(  # noqa: PLR0917
+    own_copy: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    mismatch: str,
+) -> None:
+    pair = own_copy
+    folder = tmp_path / "states"
+    history = written(make_backend, pair, shapes(photos)["images in two turns"], folder)
+    history.append(Message("user", NEXT))
+    expected, cold = fresh(make_backend, pair, history)
+    (kept,) = folder.glob("*.state")
+    options = GREEDY
+    if mismatch == "touched model":
+        later = time.time() + 60
+        os.utime(pair[0], (later, later))  # maybe rewritten with other weights
+    elif mismatch == "context size":
+        options = GenerationOptions(temperature=0.0, max_tokens=8, num_ctx=2048, seed=1, threads=2)
+    elif mismatch == "build":
+        real = conversation_states.build_identity
+        monkeypatch.setattr(
+            conversation_states, "build_identity", lambda lib: real(lib) + " (another)"
+        )
+    elif mismatch == "truncated":
+        kept.write_bytes(kept.read_bytes()[:-1000])
+    elif mismatch == "foreign":  # a whole, valid file of another scope, named as this one
+        other = tmp_path / "other"
+        smaller = GenerationOptions(temperature=0.0, max_tokens=8, num_ctx=2048, seed=1)
+        written(make_backend, pair, shapes(photos)["images in two turns"], other, smaller)
+        (theirs,) = other.glob("*.state")
+        kept.write_bytes(theirs.read_bytes())
+    else:
+        raw = bytearray(kept.read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        kept.write_bytes(bytes(raw))
+
+    reader = ConversationStates(folder)
+    answer, stats = ask(make_backend(reader), pair, history, options)
+    if mismatch != "context size":  # another size may answer otherwise: compare like with like
+        assert answer == expected
+        assert stats.prompt_tokens == cold.prompt_tokens  # all of it read again
+    assert reader.restored == 0 and reader.discarded == 1
+    assert not kept.exists()
+
+
+def test_a_full_disk_leaves_the_answers_right_and_says_so_once(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(conversation_states.os, "replace", full)
+    turns = shapes(photos)["images in two turns"]
+    history = converse(make_backend(None), tiny_vlm, turns)
+    store = ConversationStates(tmp_path)
+    backend = make_backend(store)
+    with caplog.at_level("WARNING", logger=conversation_states.__name__):
+        assert converse(backend, tiny_vlm, turns) == history
+        assert backend.keep_conversation_state()
+        assert store.flush()
+        other = converse(backend, tiny_vlm, shapes(photos)["one image"])  # switched away
+        backend.close()
+    assert other == converse(make_backend(None), tiny_vlm, shapes(photos)["one image"])
+    assert not store.disk_writable
+    assert len([r for r in caplog.records if "not be kept" in r.getMessage()]) == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_switching_conversations_keeps_the_one_left_and_restores_it(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    tmp_path: Path,
+) -> None:
+    """One backend, two chats with images: the second takes the context, so the first is
+    kept on disk before it goes; going back to the first reads only its new turn."""
+    store = ConversationStates(tmp_path)
+    backend = make_backend(store)
+    first = converse(backend, tiny_vlm, shapes(photos)["one image"])
+    assert store.written == 0
+    converse(backend, tiny_vlm, [("What is in this picture?", (photos[1],))])
+    assert store.flush() and store.written == 1  # the first chat, kept when it was left
+    first.append(Message("user", NEXT))
+    answer, stats = ask(backend, tiny_vlm, first)
+    expected, cold = fresh(make_backend, tiny_vlm, first)
+    assert answer == expected
+    assert store.restored == 1 and 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
+
+
+def test_the_engine_keeps_the_conversation_at_quit_and_the_next_engine_restores_it(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    tmp_path: Path,
+) -> None:
+    """Through the factory, as the window builds it (a real engine process each time)."""
+    from backends.engine import EngineBackend
+    from desktop_app.core.models.factory import make_backend as app_backend
+    from desktop_app.core.settings import Settings, app_paths
+
+    paths = app_paths().ensure()
+    folder = paths.cache_dir / conversation_states.FOLDER_NAME
+    turns = shapes(photos)["images in two turns"]
+    engine = app_backend("llama-cpp", Settings(), paths, isolated=True)
+    try:
+        assert isinstance(engine, EngineBackend)
+        history: list[Message] = []
+        model_id = engine.register(*tiny_vlm).id
+        for text, images in turns:
+            history.append(Message("user", text, images))
+            chunks = list(engine.stream_chat(ChatRequest(model_id, tuple(history), GREEDY)))
+            history.append(
+                Message("assistant", "".join(getattr(c, "text", "") for c in chunks[:-1]))
+            )
+    finally:
+        engine.close()
+    assert len(list(folder.glob("*.state"))) == 1
+    history.append(Message("user", NEXT))
+    expected, cold = fresh(make_backend, tiny_vlm, history)
+
+    engine = app_backend("llama-cpp", Settings(), paths, isolated=True)
+    try:
+        model_id = engine.register(*tiny_vlm).id
+        chunks = list(engine.stream_chat(ChatRequest(model_id, tuple(history), GREEDY)))
+    finally:
+        engine.close()
+    done = chunks[-1]
+    assert isinstance(done, Done)
+    assert "".join(getattr(c, "text", "") for c in chunks[:-1]) == expected
+    assert 0 < done.stats.prompt_tokens < 80 < cold.prompt_tokens
+
+    off = app_backend("llama-cpp", Settings(conversation_cache_mb=0), paths)
+    try:
+        assert isinstance(off, LlamaCppBackend) and off.conversation_states is None
+    finally:
+        off.close()
