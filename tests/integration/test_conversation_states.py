@@ -251,7 +251,7 @@ def test_a_state_that_does_not_match_is_discarded_and_the_answer_unchanged(  # n
     assert not kept.exists()
 
 
-def test_a_full_disk_leaves_the_answers_right_and_says_so_once(
+def test_a_full_disk_leaves_the_answers_right_and_says_so_once(  # noqa: PLR0917 - fixtures
     tiny_vlm: tuple[Path, Path],
     photos: tuple[ImageInput, ImageInput],
     make_backend: MakeBackend,

@@ -37,7 +37,9 @@ def snapshot(keys: list[int | str], size: int = 1000, fill: int = 7) -> Snapshot
     )
 
 
-def store_with(folder: Path, *states: tuple[str, list[int | str]], **kwargs: int) -> ConversationStates:
+def store_with(
+    folder: Path, *states: tuple[str, list[int | str]], **kwargs: int
+) -> ConversationStates:
     store = ConversationStates(folder, **kwargs)
     for scope, keys in states:
         assert store.put(scope, MODEL, snapshot(keys))
