@@ -236,7 +236,7 @@ class SettingsDialog(QDialog):
         self.image_cache_mb.setValue(settings.image_cache_mb)
         self._add(
             rows,
-            tr("Disk space"),
+            tr("Images kept on disk"),
             self.image_cache_mb,
             tr(
                 "The most the image cache keeps on disk; the least recently used images go "
