@@ -119,6 +119,15 @@ class _Entry:
     size: int
 
 
+def common_prefix(cached: Sequence[Key], wanted: Sequence[Key]) -> int:
+    """How many leading keys two sequences share (``prefix_cache`` imports this module)."""
+    limit = min(len(cached), len(wanted))
+    index = 0
+    while index < limit and cached[index] == wanted[index]:
+        index += 1
+    return index
+
+
 def _header(scope: str, model: str, snapshot: Snapshot) -> bytes:
     return json.dumps(
         {
@@ -242,8 +251,6 @@ class ConversationStates:
 
     def best(self, scope: str, keys: Sequence[Key]) -> tuple[Path, int] | None:
         """The kept state sharing the longest prefix with ``keys``, and that length."""
-        from backends.llama_cpp.prefix_cache import common_prefix
-
         best: tuple[Path, int] | None = None
         with self._lock:
             candidates = [e for e in self._entries.values() if e.scope == scope]
