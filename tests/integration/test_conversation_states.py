@@ -347,3 +347,42 @@ def test_the_engine_keeps_the_conversation_at_quit_and_the_next_engine_restores_
         assert isinstance(off, LlamaCppBackend) and off.conversation_states is None
     finally:
         off.close()
+
+
+def test_an_idle_backend_keeps_the_conversation_once(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    tmp_path: Path,
+) -> None:
+    """After an answer, once the backend has been idle a moment, the state goes to disk
+    without anyone asking; closing later writes nothing more (the same keys)."""
+    store = ConversationStates(tmp_path)
+    backend = make_backend(store)
+    backend.idle_keep_s = 0.05
+    converse(backend, tiny_vlm, shapes(photos)["one image"])
+    deadline = time.monotonic() + 30  # a ceiling for a loaded machine, not a duration
+    while store.written == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.flush() and store.written == 1
+    backend.close()
+    assert store.written == 1 and len(list(tmp_path.glob("*.state"))) == 1
+
+
+@pytest.mark.parametrize("family", ["smolvlm", "qwen2.5-vl"])
+def test_tiled_and_mrope_conversations_restore_exactly(
+    photos: tuple[ImageInput, ImageInput], make_backend: MakeBackend, tmp_path: Path, family: str
+) -> None:
+    """SmolVLM's photo is 13 chunks carrying one id; Qwen2.5-VL places an image's ~hundreds
+    of tokens at a few dozen M-RoPE positions (``n_pos`` is not ``n_cells``): both come
+    back as they were."""
+    from tests.helpers.family_models import cached_family
+
+    pair = cached_family(family)
+    history = written(make_backend, pair, shapes(photos)["one image"], tmp_path)
+    history.append(Message("user", NEXT))
+    expected, cold = fresh(make_backend, pair, history)
+    reader = ConversationStates(tmp_path)
+    answer, stats = ask(make_backend(reader), pair, history)
+    assert answer == expected
+    assert reader.restored == 1 and 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
