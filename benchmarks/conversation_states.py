@@ -30,7 +30,6 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from backends.base import GenerationOptions, ImageInput, Message
@@ -88,12 +87,6 @@ def _turns(run: int) -> Turns:
     ]
 
 
-def _short_turns(run: int) -> Turns:
-    """One image and a text turn: within the Gemma 3 stand-in's 512-token sliding window,
-    past which no state is kept (``ContextCache.snapshot``)."""
-    return [("What is in this picture?", (_image(2 * run),)), ("Is it bright?", ())]
-
-
 def _warm(backend: LlamaCppBackend, model_id: str, threads: int) -> None:
     llm.answer(backend, model_id, (Message("user", "Warm up."),), _options(threads))
 
@@ -121,8 +114,6 @@ def reopen_rows(
     threads: int,
     runs: int,
     note: str,
-    *,
-    turns: Callable[[int], Turns] = _turns,
 ) -> list[Metric]:
     cold: list[float] = []
     restored: list[float] = []
@@ -138,7 +129,7 @@ def reopen_rows(
         history: list[Message] = []
         try:
             model_id = backend.register(*pair).id
-            for text, images in turns(run):
+            for text, images in _turns(run):
                 history.append(Message("user", text, images))
                 answer, _ = llm.answer(backend, model_id, tuple(history), _options(threads))
                 history.append(Message("assistant", answer))
@@ -206,16 +197,14 @@ def conversation_state_rows(
     quick: bool = False,
 ) -> list[Metric]:
     """``gemma3``: the Gemma 3 stand-in (Gemma 3 270M, synthetic projector of its width), a
-    real model's KV size, with a conversation short enough to be kept."""
+    real model's KV size (past its 512-token sliding window: the whole context's state)."""
     threads = threads or min(4, os.cpu_count() or 1)
-    turns = _turns
     if gemma3:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.helpers.family_models import cached_family
 
         pair = cached_family("gemma3")
-        note = "Gemma 3 270M + synthetic projector, 1 image + 1 text turn"
-        turns = _short_turns
+        note = "Gemma 3 270M + synthetic projector"
     else:
         pair = models.tiny_vlm(vit_l)
         note = (
@@ -225,7 +214,7 @@ def conversation_state_rows(
         )
     note += f", {threads} threads, load {os.getloadavg()[0]:.1f}"
     with tempfile.TemporaryDirectory(prefix="localsight-bench-states-") as folder:
-        return reopen_rows(pair, Path(folder), threads, 1 if quick else 3, note, turns=turns)
+        return reopen_rows(pair, Path(folder), threads, 1 if quick else 3, note)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,6 +103,9 @@ class Snapshot:
     prompt_keys: int
     logits: bytes | None  # the last prompt's last logits (exact Regenerate), if kept
     state: Any  # a ctypes array or a bytearray: ``llama_state_seq_*_data``'s bytes
+    #: ``state`` is the whole context's (``llama_state_*_data``) with one throwaway cell
+    #: after the conversation (sliding-window models: ``ContextCache._whole_snapshot``).
+    whole: bool = False
 
     @property
     def nbytes(self) -> int:
@@ -138,6 +141,7 @@ def _header(scope: str, model: str, snapshot: Snapshot) -> bytes:
             "n_cells": snapshot.n_cells,
             "n_past": snapshot.n_past,
             "prompt_keys": snapshot.prompt_keys,
+            "whole": snapshot.whole,
         },
         separators=(",", ":"),
     ).encode("utf-8")
@@ -302,6 +306,7 @@ class ConversationStates:
                 prompt_keys=int(header["prompt_keys"]),
                 logits=bytes(payload[:logits_len]) if logits_len else None,
                 state=memoryview(payload)[logits_len:],
+                whole=bool(header.get("whole", False)),
             )
         except (KeyError, TypeError, ValueError):
             self._discard(path, "damaged")

@@ -156,16 +156,15 @@ def test_a_restored_conversation_answers_as_a_fresh_evaluation(
     reader = ConversationStates(tmp_path)  # a restart: only the folder
     answer, stats = ask(make_backend(reader), pair, history)
     assert answer == without_restart
-    kept = list(tmp_path.glob("*.state"))
     if pair[0].name.startswith("tiny") or cold.prompt_tokens < GEMMA3_WINDOW:
         assert answer == expected
-        assert len(kept) == 1  # the earlier turn's state was superseded by the later one
-        assert reader.restored == 1
-        # Only the last answer and the new question were read; the images were not.
-        assert 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
-    else:  # past Gemma 3's sliding window a state is not kept (``ContextCache.snapshot``)
-        assert not kept and reader.restored == 0
-        assert stats.prompt_tokens == cold.prompt_tokens
+    (kept,) = tmp_path.glob("*.state")  # the earlier turn's was superseded
+    # Past the window the whole context's state is kept (``ContextCache._whole_snapshot``).
+    whole = b'"whole":true' in kept.read_bytes()[:1_000_000]
+    assert whole == (not pair[0].name.startswith("tiny") and cold.prompt_tokens > GEMMA3_WINDOW)
+    assert reader.restored == 1
+    # Only the last answer and the new question were read; the images were not.
+    assert 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
 
 
 def test_regenerate_after_a_restart_is_exact_and_reads_nothing(
@@ -176,7 +175,7 @@ def test_regenerate_after_a_restart_is_exact_and_reads_nothing(
 ) -> None:
     """With flash attention on (the app's default) too: the kept logits of the last prompt
     come back with the state, so the same prompt answers the same without evaluating."""
-    turns: Turns = [("What is in this picture?", (photos[0],)), ("And its colours?", ())]
+    turns = shapes(photos)["images in two turns"]  # past Gemma 3's window: the whole state
     options = GREEDY
     store = ConversationStates(tmp_path)
     backend = make_backend(store, flash_attention=True)
