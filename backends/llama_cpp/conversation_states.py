@@ -321,21 +321,28 @@ class ConversationStates:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def put(self, scope: str, model: str, snapshot: Snapshot) -> bool:
-        """Write ``snapshot`` soon (never waits for the disk); False when it is not kept:
-        writes are off, it is too big for the budget, or the disk is far behind."""
+    def accepts(self, scope: str, size: int) -> bool:
+        """Whether a state of ``size`` bytes would be written: asked before copying one (a
+        4B model's long chat is hundreds of MB, not to be copied only to be refused)."""
         if not self._writable:
             return False
-        size = snapshot.nbytes
         if size > self.disk_bytes // 4:
             if scope not in self._too_big:
                 self._too_big.add(scope)
                 log.warning(
-                    "This model's conversations are too big (%d MB) to keep on disk within "
-                    "%d MB; they are read again after a restart.",
+                    "A conversation of this model is too big (%d MB) to keep on disk within "
+                    "a quarter of %d MB; it is read again after a restart.",
                     size // (1024 * 1024),
                     self.disk_bytes // (1024 * 1024),
                 )
+            return False
+        return True
+
+    def put(self, scope: str, model: str, snapshot: Snapshot) -> bool:
+        """Write ``snapshot`` soon (never waits for the disk); False when it is not kept:
+        writes are off, it is too big for the budget, or the disk is far behind."""
+        size = snapshot.nbytes
+        if not self.accepts(scope, size):
             return False
         digest = hashlib.sha256(scope.encode("utf-8"))
         digest.update(json.dumps(snapshot.keys).encode("utf-8"))

@@ -10,6 +10,7 @@ path), which reset the context on every turn.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
@@ -44,6 +45,8 @@ from backends.llama_cpp.prompt_render import (
     render_family,
     render_template,
 )
+
+log = logging.getLogger(__name__)
 
 ErrorMapper = Callable[[BaseException, str], BackendError]
 
@@ -157,6 +160,7 @@ class FastChat:
             states is None
             or not self.cache.keys
             or states.store.holds(states.scope, self.cache.keys)
+            or not states.store.accepts(states.scope, self.cache.state_size())
         ):
             return False
         snapshot = self.cache.snapshot()
@@ -183,8 +187,13 @@ class FastChat:
         if len(gained) < _RESTORE_KEYS and not any(isinstance(key, str) for key in gained):
             return
         snapshot = states.load(path)
-        if snapshot is not None:
+        if snapshot is None:
+            return
+        try:
             cache.restore(snapshot)
+        except Exception:  # never expected; a kept state may cost an evaluation, no more
+            log.exception("Restoring a kept conversation state failed")
+            cache.invalidate()
 
     def stream(
         self,

@@ -626,6 +626,14 @@ class ContextCache:
             state=buffer,
         )
 
+    def state_size(self) -> int:
+        """About how many bytes ``snapshot`` would copy (before copying them)."""
+        lib = self._lib
+        n_swa = int(lib.llama_model_n_swa(lib.llama_get_model(self.ctx)))
+        if n_swa > 0 and self.n_past > n_swa:
+            return int(lib.llama_state_get_size(self.ctx))
+        return int(lib.llama_state_seq_get_size(self.ctx, 0))
+
     def _whole_snapshot(self) -> Snapshot | None:
         """The whole context's state, every cell in its place, plus one throwaway cell.
 
