@@ -39,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from backends.llama_cpp.image_embeddings import build_identity, projector_identity
+from backends.llama_cpp.image_embeddings import _passing, build_identity, projector_identity
 
 log = logging.getLogger(__name__)
 
@@ -420,9 +420,11 @@ class ConversationStates:
             os.replace(temporary, path)
             temporary = None
         except OSError as error:
-            self._writable = False
             with self._lock:
                 self._entries.pop(path, None)
+            if _passing(error):
+                return  # this one file (Windows: another process has it open)
+            self._writable = False
             log.warning(
                 "Conversations will not be kept on disk in %s (%s); they are read again "
                 "after a restart.",

@@ -385,3 +385,40 @@ def test_tiled_and_mrope_conversations_restore_exactly(
     answer, stats = ask(make_backend(reader), pair, history)
     assert answer == expected
     assert reader.restored == 1 and 0 < stats.prompt_tokens < 80 < cold.prompt_tokens
+
+
+def test_a_request_during_an_idle_keep_waits_for_it_instead_of_failing(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: MakeBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The idle keep holds the model while it copies the state; the next question, sent
+    at that moment, is answered once the copy is done, not refused as a second request."""
+    import threading
+
+    from backends.llama_cpp.fast_chat import FastChat
+
+    store = ConversationStates(tmp_path)
+    backend = make_backend(store)
+    backend.idle_keep_s = 3600.0
+    history = converse(backend, tiny_vlm, shapes(photos)["one image"])
+    copying, release = threading.Event(), threading.Event()
+    real = FastChat.keep_state
+
+    def slow_keep(self: FastChat) -> bool:
+        copying.set()
+        release.wait(30)
+        return real(self)
+
+    monkeypatch.setattr(FastChat, "keep_state", slow_keep)
+    keeper = threading.Thread(target=backend.keep_conversation_state)
+    keeper.start()
+    assert copying.wait(30)
+    threading.Timer(0.2, release.set).start()
+    history.append(Message("user", NEXT))
+    answer, _ = ask(backend, tiny_vlm, history)  # waits for the keep, then answers
+    keeper.join(30)
+    assert answer == fresh(make_backend, tiny_vlm, history)[0]
+    assert store.flush() and store.written == 1
