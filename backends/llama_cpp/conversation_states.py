@@ -268,7 +268,10 @@ class ConversationStates:
         """Whether exactly this state is kept already (asked to be, or on disk)."""
         wanted = tuple(keys)
         with self._lock:
-            return any(e.scope == scope and e.keys == wanted for e in self._entries.values())
+            found = [e for e in self._entries.values() if e.scope == scope and e.keys == wanted]
+        # Pending (size 0), or still on disk: Settings' Clear empties the folder behind the
+        # engine's back, and a cleared conversation must be kept again.
+        return any(e.size == 0 or e.path.exists() for e in found)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -285,6 +288,8 @@ class ConversationStates:
                     got = handle.readinto(payload)
                     extra = handle.read(1)
         except (OSError, MemoryError):
+            with self._lock:
+                self._entries.pop(path, None)  # gone (cleared, trimmed by another process)
             return None
         if read is None or payload is None:
             self._discard(path, "not a conversation state")

@@ -194,3 +194,19 @@ def test_the_folder_name_matches_the_apps(tmp_path: Path) -> None:
     from desktop_app.core.models import image_cache
 
     assert image_cache.CONVERSATIONS_FOLDER_NAME == conversation_states.FOLDER_NAME
+
+
+def test_a_state_cleared_behind_the_store_is_kept_again(tmp_path: Path) -> None:
+    """Settings' Clear empties the folder without the engine: the engine's index must not
+    go on believing the conversation is kept, nor offer the missing file."""
+    store = ConversationStates(tmp_path)
+    states = ModelStates(store, SCOPE, MODEL)
+    assert states.keep(snapshot([1, 2, 3]))
+    assert store.flush()
+    conversation_states.clear_folder(tmp_path)
+    assert states.keep(snapshot([1, 2, 3]))  # not "kept already": its file is gone
+    assert store.flush() and store.written == 2
+    conversation_states.clear_folder(tmp_path)
+    found = store.best(SCOPE, [1, 2, 3])
+    assert found is not None and store.load(found[0], SCOPE) is None
+    assert store.best(SCOPE, [1, 2, 3]) is None  # forgotten once found missing
