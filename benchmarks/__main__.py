@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
         "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat,"
-        "image_embeddings,eager_prefill",
+        "image_embeddings,eager_prefill,conversation_states",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             args.only
             or "text,dispatch,image,gui,launch,jpeg,threads,mutated,images,templates,cancel,"
-            "versions,long_chat,image_embeddings,eager_prefill"
+            "versions,long_chat,image_embeddings,eager_prefill,conversation_states"
         ).split(",")
     )
     print(f"[bench] load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
@@ -467,6 +467,11 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = eager_prefill_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
         step("eager_prefill", rows)
+    if "conversation_states" in wanted:
+        from benchmarks.conversation_states import conversation_state_rows
+
+        rows = conversation_state_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
+        step("conversation_states", rows)
     print()
     print(table(metrics))
     return 0

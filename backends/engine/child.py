@@ -57,6 +57,7 @@ from backends.engine.protocol import (
 )
 from backends.llama_cpp import LlamaCppBackend, cpu_variants
 from backends.llama_cpp.backend import RequestStage
+from backends.llama_cpp.conversation_states import ConversationStates, StateCacheSize
 from backends.llama_cpp.cpu_probe import execute_illegal_instruction, prepare_native_child
 from backends.llama_cpp.image_embeddings import ImageCacheSize, ImageEmbeddingCache
 from backends.messages import message
@@ -71,6 +72,9 @@ _SHUTDOWN_JOIN_S = 1.0
 # How long a shutdown waits for image-embedding files still being written (a few MB each;
 # the app kills an engine that takes longer than its stop timeout, 2 s, to exit).
 _SHUTDOWN_FLUSH_S = 0.5
+# How long a shutdown waits for the conversation's state to reach the disk (tens of MB at
+# most for the models that keep one; written on idle already unless the app quit at once).
+_SHUTDOWN_STATE_FLUSH_S = 1.0
 
 
 def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> LlamaCppBackend:
@@ -93,6 +97,7 @@ def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> Ll
         on_stage=on_stage,
         summary_cache=None if config.summary_cache is None else Path(config.summary_cache),
         image_embeddings=_image_embeddings(config),
+        conversation_states=_conversation_states(config),
     )
 
 
@@ -103,6 +108,15 @@ def _image_embeddings(config: EngineConfig) -> ImageEmbeddingCache | None:
         folder,
         disk_bytes=config.image_cache_disk_bytes,
         memory_bytes=config.image_cache_memory_bytes,
+    )
+    return size.make()
+
+
+def _conversation_states(config: EngineConfig) -> ConversationStates | None:
+    """Where the engine keeps evaluated conversations, as the app sized it; None: off."""
+    folder = config.conversation_cache_dir
+    size = StateCacheSize(
+        None if folder is None else Path(folder), disk_bytes=config.conversation_cache_bytes
     )
     return size.make()
 
@@ -270,12 +284,22 @@ class _Server:
         images = self._backend.image_embeddings
         if images is not None:
             images.flush(_SHUTDOWN_FLUSH_S)  # the last image read may still be on its way
+        self._keep_conversation()
         # Exit without freeing the model or finalising the interpreter: the engine holds
         # nothing to save (answers are kept by the app), and the OS returns its memory
         # faster than freeing it piece by piece would; the app's quit waited for that.
         # (Taken back once as a suspect of the test process's heap corruption, which was
         # BackgroundCall's double deletion in that process, not anything in this child.)
         os._exit(0)
+
+    def _keep_conversation(self) -> None:
+        """Quit: the conversation in the context goes to disk (unless kept on idle already
+        or the answer is still running), within a bounded wait."""
+        states = self._backend.conversation_states
+        if states is None:
+            return
+        self._backend.keep_conversation_state()
+        states.flush(_SHUTDOWN_STATE_FLUSH_S)
 
 
 def main(conn: Connection, config: EngineConfig, log_path: str) -> None:

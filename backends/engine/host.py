@@ -52,6 +52,7 @@ from backends.engine.protocol import (
 )
 from backends.engine.stream import EngineStream, _Exchange, dead_engine_error
 from backends.llama_cpp import cpu_variants, native
+from backends.llama_cpp.conversation_states import StateCacheSize
 from backends.llama_cpp.image_embeddings import ImageCacheSize, clear_folder
 from backends.messages import message, sentence_of
 
@@ -82,6 +83,7 @@ class EngineBackend:
         call_timeout_s: float = 60.0,
         summary_cache: Path | None = None,
         image_cache: ImageCacheSize | None = None,
+        conversation_cache: StateCacheSize | None = None,
     ) -> None:
         """``hard_stop_s``: how long a cancelled answer may run on before the engine is killed.
         ``stop_timeout_s``: how long ``close``/``unload`` wait for a clean exit before killing.
@@ -92,6 +94,8 @@ class EngineBackend:
         (see ``LlamaCppBackend``).
         ``image_cache``: the engine's image-embedding cache (``image_embeddings``); None:
         every image new to the context is encoded.
+        ``conversation_cache``: where the engine keeps evaluated conversations across
+        restarts (``conversation_states``); None: nowhere.
         """
         self._config = EngineConfig(
             model_dirs=tuple(str(Path(p)) for p in model_dirs),
@@ -103,6 +107,12 @@ class EngineBackend:
             else str(image_cache.folder),
             image_cache_disk_bytes=0 if image_cache is None else image_cache.disk_bytes,
             image_cache_memory_bytes=0 if image_cache is None else image_cache.memory_bytes,
+            conversation_cache_dir=None
+            if conversation_cache is None or conversation_cache.folder is None
+            else str(conversation_cache.folder),
+            conversation_cache_bytes=0
+            if conversation_cache is None
+            else conversation_cache.disk_bytes,
         )
         self._hard_stop_s = hard_stop_s
         self._stop_timeout_s = stop_timeout_s

@@ -230,3 +230,7 @@ class EngineConfig:
     image_cache_dir: str | None = None
     image_cache_disk_bytes: int = 0
     image_cache_memory_bytes: int = 0
+    # Kept conversation states (``conversation_states``): their folder (None: none kept)
+    # and disk budget in bytes.
+    conversation_cache_dir: str | None = None
+    conversation_cache_bytes: int = 0

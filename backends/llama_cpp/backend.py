@@ -42,6 +42,12 @@ from backends.base import (
 from backends.llama_cpp import native
 from backends.llama_cpp.chat_format import make_vision_handler, text_chat_format
 from backends.llama_cpp.context_size import first_size
+from backends.llama_cpp.conversation_states import (
+    ConversationStates,
+    ModelStates,
+    file_identity,
+    model_scope,
+)
 from backends.llama_cpp.discovery import (
     LocalModel,
     SummaryCache,
@@ -67,6 +73,14 @@ from backends.llama_cpp.tokenize import install_bounded_tokenize
 from backends.messages import message, sentence_of
 
 _ALLOWED_IMAGE_MIMES = ("image/png", "image/jpeg")
+
+#: After an answer, how long the backend waits idle before keeping the conversation's state
+#: on disk (``keep_conversation_state``): long enough not to copy it between quick turns.
+IDLE_KEEP_S = 3.0
+#: How long a request waits for an idle keep that holds the model (a copy: milliseconds).
+_KEEP_WAIT_S = 5.0
+#: How long ``close`` waits for kept states still being written.
+_CLOSE_FLUSH_S = 10.0
 
 # What a request is doing, as told to ``LlamaCppBackend``'s ``on_stage``.
 RequestStage = Literal["loading", "answering"]
@@ -210,6 +224,7 @@ class LlamaCppBackend:
         on_stage: Callable[[RequestStage], None] | None = None,
         summary_cache: Path | None = None,
         image_embeddings: ImageEmbeddingCache | None = None,
+        conversation_states: ConversationStates | None = None,
     ) -> None:
         """``include_stores``: also offer models already in Ollama's store (by their Ollama
         names) and in the Hugging Face cache, so nothing is downloaded twice.
@@ -235,6 +250,10 @@ class LlamaCppBackend:
         app's cache folder), so an image seen before is not encoded again after a reload,
         in another conversation or in another process (issue 20); None encodes every image
         new to the context.
+
+        ``conversation_states``: where evaluated conversations are kept on disk (written when
+        idle, switched away from, unloaded or closed), so a chat reopened after a restart is
+        not read again (``conversation_states``); None keeps none.
         """
         self._model_dirs = [Path(p) for p in model_dirs]
         self._extra = [Path(p) for p in extra_models]
@@ -250,6 +269,13 @@ class LlamaCppBackend:
         self._chat_waiting = False  # a chat request waits for ``_busy`` (``_wait_for_prefill``)
         self._on_stage = on_stage
         self.image_embeddings = image_embeddings
+        self.conversation_states = conversation_states
+        self.idle_keep_s = IDLE_KEEP_S
+        self._keeping = False  # an idle keep holds (or is about to hold) ``_busy``
+        self._idle_timer: threading.Timer | None = None
+        # Held while the model is freed or its state copied: ``unload`` may be called
+        # without ``_busy`` (tests, the window), the idle timer never copies a freed context.
+        self._unloading = threading.Lock()
         self.problems: list[str] = []
 
     # -- models ---------------------------------------------------------------------------
@@ -438,6 +464,7 @@ class LlamaCppBackend:
         native.clear_log()
         started = time.perf_counter()
         identity = self._projector_identity(projector_path)  # before the projector loads
+        files = self._state_files(model.path, projector_path)  # before the model loads
         handler = None
         try:
             if projector_path is not None:
@@ -475,7 +502,10 @@ class LlamaCppBackend:
 
             scope = projector_scope(llama_cpp, mtmd_cpp, llm, identity)
             embeddings = ProjectorEmbeddings(self.image_embeddings, scope)
-        fast = make_fast_chat(llama_cpp, llm, model.summary, handler, n_ctx, embeddings=embeddings)
+        states = self._model_states(llama_cpp, llm, model.path, files, n_ctx)
+        fast = make_fast_chat(
+            llama_cpp, llm, model.summary, handler, n_ctx, embeddings=embeddings, states=states
+        )
         if fast is None and llm.n_ctx() < n_ctx:
             # Only when the projector came up without an mtmd context: the binding's path
             # needs its whole context from the start.
@@ -496,6 +526,74 @@ class LlamaCppBackend:
             return projector_identity(Path(projector_path))
         except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop (3.11)
             return None
+
+    def _state_files(
+        self, model_path: Path, projector_path: str | None
+    ) -> tuple[str, str | None] | None:
+        """The model's and projector's file identities for kept conversation states; None:
+        none kept for this load (no store, or a file that cannot be looked at)."""
+        if self.conversation_states is None:
+            return None
+        model = file_identity(model_path)
+        projector = None if projector_path is None else file_identity(Path(projector_path))
+        if model is None or (projector_path is not None and projector is None):
+            return None
+        return model, projector
+
+    def _model_states(
+        self,
+        llama_cpp: Any,
+        llm: Any,
+        model_path: Path,
+        files: tuple[str, str | None] | None,
+        n_ctx: int,
+    ) -> ModelStates | None:
+        """The store as this load uses it, its files' headers read (once per load)."""
+        store = self.conversation_states
+        if store is None or files is None:
+            return None
+        scope = model_scope(llama_cpp, llm, files[0], files[1], n_ctx)
+        store.index(scope, str(model_path))
+        return ModelStates(store, scope, str(model_path))
+
+    # -- kept conversations ---------------------------------------------------------------
+
+    def keep_conversation_state(self) -> bool:
+        """Queue the loaded model's conversation for the disk (the idle timer, the engine's
+        shutdown); False when the model is busy answering, or nothing new is to be kept.
+        Never waits: a request arriving meanwhile waits for the copy instead (``_generate``).
+        """
+        self._keeping = True
+        try:
+            if not self._busy.acquire(blocking=False):
+                return False
+            try:
+                with self._unloading:
+                    loaded = self._loaded
+                    fast = None if loaded is None else loaded.fast
+                    return fast is not None and fast.keep_state()
+            finally:
+                self._busy.release()
+        finally:
+            self._keeping = False
+
+    def _schedule_idle_keep(self) -> None:
+        """Keep the conversation once the backend has been idle ``idle_keep_s`` seconds."""
+        if self.conversation_states is None:
+            return
+        previous, self._idle_timer = self._idle_timer, None
+        if previous is not None:
+            previous.cancel()
+        timer = threading.Timer(self.idle_keep_s, self.keep_conversation_state)
+        timer.name = "conversation-idle-keep"
+        timer.daemon = True
+        self._idle_timer = timer
+        timer.start()
+
+    def _cancel_idle_keep(self) -> None:
+        timer, self._idle_timer = self._idle_timer, None
+        if timer is not None:
+            timer.cancel()
 
     @staticmethod
     def _load_failure(name: str, error: BaseException) -> str:
@@ -519,9 +617,13 @@ class LlamaCppBackend:
 
     def unload(self) -> None:
         """Free the loaded model; the next request loads it again."""
-        loaded, self._loaded = self._loaded, None
-        if loaded is not None:
-            loaded.llm.close()
+        self._cancel_idle_keep()
+        with self._unloading:
+            loaded, self._loaded = self._loaded, None
+            if loaded is not None:
+                if loaded.fast is not None:
+                    loaded.fast.keep_state()  # copied now, written by the store's thread
+                loaded.llm.close()
 
     def clear_image_embeddings(self) -> int:
         """Forget every kept image embedding, in memory and in the cache folder (Settings'
@@ -530,11 +632,14 @@ class LlamaCppBackend:
         return 0 if cache is None else cache.clear()
 
     def close(self) -> None:
+        self._cancel_idle_keep()
         running = self._prefilling
         if running is not None:
             running.cancel.cancel()
         with self._busy:
             self.unload()
+        if self.conversation_states is not None:
+            self.conversation_states.flush(_CLOSE_FLUSH_S)
 
     # -- generation -----------------------------------------------------------------------
 
@@ -567,7 +672,7 @@ class LlamaCppBackend:
         if request.continue_last or last is None or last.role != "user":
             return PrefillReport()
         messages = _openai_messages(request.messages)
-        if self._chat_waiting or not self._busy.acquire(blocking=False):
+        if self._chat_waiting or not self._take_lock():
             return PrefillReport(cancelled=True)  # an answer is running or about to: it comes first
         self._prefilling = _Prefill(request, cancel)
         try:
@@ -587,6 +692,12 @@ class LlamaCppBackend:
             self._current_cancel = None
             self._prefilling = None
             self._busy.release()
+
+    def _take_lock(self) -> bool:
+        """The one-generation lock, now or after an idle keep's copy (milliseconds)."""
+        return self._busy.acquire(blocking=False) or (
+            self._keeping and self._busy.acquire(timeout=_KEEP_WAIT_S)
+        )
 
     def _wait_for_prefill(self, request: ChatRequest, cancel: CancelToken) -> bool:
         """Take the one-generation lock from a running prefill; False if ``cancel`` came first.
@@ -624,14 +735,16 @@ class LlamaCppBackend:
         cancel: CancelToken,
         prefill: str | None = None,
     ) -> Iterator[Chunk]:
-        if not self._busy.acquire(blocking=False) and not self._wait_for_prefill(request, cancel):
+        if not self._take_lock() and not self._wait_for_prefill(request, cancel):
             yield Done(Stats(), "cancelled")  # stopped while an eager prefill finished
             return
+        self._cancel_idle_keep()
         try:
             yield from self._generate_locked(model, request.options, messages, cancel, prefill)
         finally:
             self._current_cancel = None
             self._busy.release()
+            self._schedule_idle_keep()
 
     def _generate_locked(
         self,

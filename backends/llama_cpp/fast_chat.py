@@ -10,6 +10,7 @@ path), which reset the context on every turn.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
@@ -27,6 +28,7 @@ from backends.base import (
     TextDelta,
 )
 from backends.llama_cpp.chat_format import family_vision_template, text_chat_format
+from backends.llama_cpp.conversation_states import ModelStates
 from backends.llama_cpp.decode_loop import DecodeLoop, SamplerChain
 from backends.llama_cpp.gguf_check import GGUFSummary
 from backends.llama_cpp.image_embeddings import ProjectorEmbeddings
@@ -45,7 +47,16 @@ from backends.llama_cpp.prompt_render import (
     render_template,
 )
 
+log = logging.getLogger(__name__)
+
 ErrorMapper = Callable[[BaseException, str], BackendError]
+
+#: A prompt that would drop this many keys of the context (or an image) comes from another
+#: conversation, or an edit far back: the context's conversation is kept on disk first.
+_SWITCH_KEYS = 64
+#: A kept state is put back only if it spares at least this many keys (or an image): reading
+#: a small file costs about what evaluating a few dozen tokens does.
+_RESTORE_KEYS = 32
 
 
 class FastChat:
@@ -61,9 +72,12 @@ class FastChat:
         handler: Any,
         max_ctx: int | None = None,
         embeddings: ProjectorEmbeddings | None = None,
+        states: ModelStates | None = None,
     ) -> None:
-        """``embeddings``: the image-embedding cache as this model's projector uses it."""
+        """``embeddings``: the image-embedding cache as this model's projector uses it.
+        ``states``: where evaluated conversations are kept across restarts (None: nowhere)."""
         self._lib = llama_cpp
+        self.states = states
         self._llm = llm
         self._template = template
         self._formatter = formatter
@@ -137,6 +151,51 @@ class FastChat:
             )
         return tokenize_text(self._llm, prompt.text, prompt.add_special)
 
+    def keep_state(self) -> bool:
+        """Queue what the context holds (the last prompt) for the disk, unless it is kept
+        already: when the engine has gone idle, before another conversation takes the
+        context, before the model is unloaded.  Copies the state (milliseconds); the write
+        happens on the store's thread."""
+        states = self.states
+        if (
+            states is None
+            or not self.cache.keys
+            or states.store.holds(states.scope, self.cache.keys)
+            or not states.store.accepts(states.scope, self.cache.state_size())
+        ):
+            return False
+        snapshot = self.cache.snapshot()
+        return snapshot is not None and states.keep(snapshot)
+
+    def _resume(self, prompt: Tokenized) -> None:
+        """Before evaluating ``prompt``: keep the context's conversation if the prompt drops
+        much of it, and put back a kept state that shares more with the prompt than the
+        context does (a conversation reopened after a restart, or switched back to).  The
+        state's tail beyond the prompt is then cut by ``evaluate`` as usual."""
+        states = self.states
+        if states is None:
+            return
+        cache = self.cache
+        have = common_prefix(cache.keys, prompt.keys)
+        dropped = cache.keys[have:]
+        if len(dropped) >= _SWITCH_KEYS or any(isinstance(key, str) for key in dropped):
+            self.keep_state()
+        found = states.find(prompt.keys)
+        if found is None:
+            return
+        path, shared = found
+        gained = prompt.keys[have:shared]
+        if len(gained) < _RESTORE_KEYS and not any(isinstance(key, str) for key in gained):
+            return
+        snapshot = states.load(path)
+        if snapshot is None:
+            return
+        try:
+            cache.restore(snapshot)
+        except Exception:  # never expected; a kept state may cost an evaluation, no more
+            log.exception("Restoring a kept conversation state failed")
+            cache.invalidate()
+
     def stream(
         self,
         messages: Sequence[dict[str, Any]],
@@ -172,6 +231,7 @@ class FastChat:
                 prompt = dataclasses.replace(prompt, text=prompt.text + prefill)
             tokenized = self._tokenize(prompt)
             try:
+                self._resume(tokenized)
                 evaluated = cache.evaluate(tokenized, self.abort_callback)
             finally:
                 tokenized.close()
@@ -249,6 +309,7 @@ class FastChat:
                 prompt = self._render(_with_last_text(messages, text))
                 tokenized.append(self._tokenize(prompt))
             first, second = tokenized
+            self._resume(first)  # a conversation reopened after a restart: its kept state
             shared = common_prefix(first.keys, second.keys)
             end = max((index + 1 for index in first.image_chunks if index < shared), default=0)
             tokens, images = cache.prefill(
@@ -306,6 +367,7 @@ def make_fast_chat(
     max_ctx: int,
     *,
     embeddings: ProjectorEmbeddings | None = None,
+    states: ModelStates | None = None,
 ) -> FastChat | None:
     """The fast path for this model, or ``None`` when only the binding renders it right.
 
@@ -328,6 +390,7 @@ def make_fast_chat(
             handler=handler,
             max_ctx=max_ctx,
             embeddings=embeddings,
+            states=states,
         )
     if template is not None:
         # The binding replaces a few well-known templates by its own formatters; follow it.
@@ -339,5 +402,11 @@ def make_fast_chat(
         name = text_chat_format(summary)
         formatter = family_formatter(llama_cpp, name) if name else None
     return FastChat(
-        llama_cpp, llm, template=template, formatter=formatter, handler=None, max_ctx=max_ctx
+        llama_cpp,
+        llm,
+        template=template,
+        formatter=formatter,
+        handler=None,
+        max_ctx=max_ctx,
+        states=states,
     )

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.base import OutOfMemory
 from backends.llama_cpp.context_size import GrowFailed, next_size, replace_context
@@ -37,6 +37,9 @@ from backends.llama_cpp.image_embeddings import (
     read_chunk_embedding,
 )
 from backends.messages import message, sentence_of
+
+if TYPE_CHECKING:
+    from backends.llama_cpp.conversation_states import Snapshot
 
 Key = int | str  # a text token id, or an image's id (its sha256)
 
@@ -661,3 +664,163 @@ class ContextCache:
             if result == 1:
                 raise PromptTooLong("Prompt exceeds n_ctx: no room left in the KV cache")
             raise EvalFailed(f"llama_decode failed with {result}", aborted=result == 2)
+
+    # -- whole states, kept across processes (``conversation_states``) ----------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """A copy of sequence 0 as it is between turns (the last prompt) with its keys and
+        kept logits; None when there is nothing worth keeping or it cannot be copied.
+
+        Not for recurrent or hybrid models: their sequence cannot drop a tail, so a restored
+        state would serve only the exact same prompt (their checkpoints cover a session).
+        Past a sliding window (Gemma 3) the whole context's state is taken instead
+        (``_whole_snapshot``): llama.cpp leaves the cells the window masks out of a
+        sequence's state, and without them the restored cells would lie elsewhere than in
+        the context that made them -- the next answer then drifts by rounding (measured).
+        """
+        from backends.llama_cpp.conversation_states import Snapshot
+
+        if self.recurrent or not self.keys or len(self.keys) != self.prompt_keys:
+            return None
+        lib = self._lib
+        model = lib.llama_get_model(self.ctx)
+        n_swa = int(lib.llama_model_n_swa(model))
+        if n_swa > 0 and self.n_past > n_swa:
+            return self._whole_snapshot()
+        size = int(lib.llama_state_seq_get_size(self.ctx, 0))
+        try:
+            buffer = (ctypes.c_uint8 * size)()
+        except MemoryError:
+            return None
+        if lib.llama_state_seq_get_data(self.ctx, buffer, size, 0) != size:
+            return None
+        return Snapshot(
+            keys=list(self.keys),
+            n_pos=list(self._n_pos),
+            n_cells=list(self._n_cells),
+            n_past=self.n_past,
+            prompt_keys=self.prompt_keys,
+            logits=self._prompt_logits.get(len(self.keys)),
+            state=buffer,
+        )
+
+    def state_size(self) -> int:
+        """About how many bytes ``snapshot`` would copy (before copying them)."""
+        lib = self._lib
+        n_swa = int(lib.llama_model_n_swa(lib.llama_get_model(self.ctx)))
+        if n_swa > 0 and self.n_past > n_swa:
+            return int(lib.llama_state_get_size(self.ctx))
+        return int(lib.llama_state_seq_get_size(self.ctx, 0))
+
+    def _whole_snapshot(self) -> Snapshot | None:
+        """The whole context's state, every cell in its place, plus one throwaway cell.
+
+        A whole-context restore puts the cells back from cell 0 in the order they lie (as
+        they lie here: the conversation fills cells 0..n-1) but leaves the cache's search
+        head at 0, where the next token would take the cell of a masked old one.  The
+        throwaway token at position ``n_past`` (cell n) is there to be shifted out after the
+        restore (``llama_memory_seq_add`` moves the head to the cell it frees: n).  Only for
+        models whose positions can be shifted (not M-RoPE).
+        """
+        from backends.llama_cpp.conversation_states import Snapshot
+
+        lib = self._lib
+        model = lib.llama_get_model(self.ctx)
+        memory = lib.llama_get_memory(self.ctx)
+        rope = int(lib.llama_model_rope_type(model))
+        mrope = rope in {lib.LLAMA_ROPE_TYPE_MROPE, lib.LLAMA_ROPE_TYPE_IMROPE}
+        if mrope or rope == lib.LLAMA_ROPE_TYPE_VISION or not lib.llama_memory_can_shift(memory):
+            return None
+        if self.n_cells_used + 1 > self.n_ctx or not self._decode_throwaway(self.n_past):
+            return None
+        try:
+            size = int(lib.llama_state_get_size(self.ctx))
+            buffer = (ctypes.c_uint8 * size)()
+            if lib.llama_state_get_data(self.ctx, buffer, size) != size:
+                return None
+        except MemoryError:
+            return None
+        finally:
+            lib.llama_memory_seq_rm(memory, 0, self.n_past, -1)
+        return Snapshot(
+            keys=list(self.keys),
+            n_pos=list(self._n_pos),
+            n_cells=list(self._n_cells),
+            n_past=self.n_past,
+            prompt_keys=self.prompt_keys,
+            logits=self._prompt_logits.get(len(self.keys)),
+            state=buffer,
+            whole=True,
+        )
+
+    def _decode_throwaway(self, position: int) -> bool:
+        """Evaluate one token at ``position`` of sequence 0, its logits asked for (the
+        caller removes it again)."""
+        token = next((key for key in reversed(self.keys) if isinstance(key, int)), 0)
+        batch = self._batch
+        batch.n_tokens = 1
+        batch.token[0] = token
+        batch.pos[0] = position
+        batch.n_seq_id[0] = 1
+        batch.seq_id[0][0] = 0
+        batch.logits[0] = True
+        return bool(self._lib.llama_decode(self.ctx, batch) == 0)
+
+    def restore(self, snapshot: Snapshot) -> bool:
+        """Make sequence 0 hold ``snapshot`` instead of what it holds; False (and an empty
+        context) when llama.cpp refuses it.  Its kept logits are put back too, so Regenerate
+        is exact: the output row they go to is made first, by evaluating one throwaway token
+        in the emptied context (after the state is in, that token could take the cell of an
+        old token masked by a sliding window, and the conversation's cells would no longer
+        lie where they lay).  A whole-context state (``_whole_snapshot``) then has its
+        throwaway cell shifted out, which moves the cache's head to where it lay."""
+        if self.recurrent:
+            return False
+        lib = self._lib
+        memory = lib.llama_get_memory(self.ctx)
+        lib.llama_memory_seq_rm(memory, 0, -1, -1)
+        self._drop_keys_from(0, 0)
+        try:
+            if not self.make_room(sum(snapshot.n_cells) + 2):
+                return False
+        except OutOfMemory:
+            self.invalidate()
+            return False
+        memory = lib.llama_get_memory(self.ctx)  # the context may have just been replaced
+        logits = snapshot.logits
+        if logits is not None and len(logits) != 4 * self.n_vocab:
+            logits = None
+        if logits is not None:
+            primed = self._decode_throwaway(0)
+            lib.llama_memory_seq_rm(memory, 0, -1, -1)
+            if not primed:
+                logits = None
+        state = snapshot.state
+        size = len(state)
+        if isinstance(state, ctypes.Array):
+            buffer: Any = state
+        else:
+            buffer = (ctypes.c_uint8 * size).from_buffer(state)
+        try:
+            if snapshot.whole:
+                loaded = lib.llama_state_set_data(self.ctx, buffer, size)
+            else:
+                loaded = lib.llama_state_seq_set_data(self.ctx, buffer, size, 0)
+        finally:
+            del buffer  # a view into ``state`` must not outlive this call
+        if loaded != size:
+            self.invalidate()
+            return False
+        if snapshot.whole:
+            # The throwaway cell goes, and the cache's head with it to where it lay.
+            n_past = snapshot.n_past
+            lib.llama_memory_seq_add(memory, 0, n_past, -1, -(n_past + 1))
+        self.keys = list(snapshot.keys)
+        self._n_pos = list(snapshot.n_pos)
+        self._n_cells = list(snapshot.n_cells)
+        self.n_cells_used = sum(self._n_cells)
+        self.n_past = snapshot.n_past
+        self.prompt_keys = snapshot.prompt_keys
+        if logits is not None:
+            self._prompt_logits[len(self.keys)] = logits
+        return True

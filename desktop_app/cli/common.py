@@ -8,6 +8,7 @@ Every failure is one clear line on stderr and a non-zero exit, never a traceback
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -132,8 +133,11 @@ def open_backend(
     signal; it costs ~0.4 s of engine start (README, "CPU compatibility").
     """
     name = backend_name(implied_backend(args), args.host, settings)
+    # Commands answer one question each: no conversation to resume, and ``describe`` would
+    # leave a state per image on disk (issue 20: kept conversations are the window's).
+    one_shot = dataclasses.replace(settings, conversation_cache_mb=0)
     backend = make_backend(
-        name, settings, paths, isolated=isolated, host=args.host, openai=openai_overrides(args)
+        name, one_shot, paths, isolated=isolated, host=args.host, openai=openai_overrides(args)
     )
     try:
         for warning in backend_warnings(backend):

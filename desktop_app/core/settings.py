@@ -322,6 +322,10 @@ class Settings:
     # 8 GB machine's disk; 0 keeps nothing on disk.  102400 (100 GB): more images than
     # anyone re-reads; a larger number is a typo.
     image_cache_mb: int = field(default=1024, metadata={MINIMUM: 0, MAXIMUM: 102400})
+    # The disk budget of kept conversation states, in MB (backends/llama_cpp/
+    # conversation_states.py): a reopened chat answers without reading it again.  2048 keeps
+    # dozens of long conversations of a 4B model; 0 keeps none.
+    conversation_cache_mb: int = field(default=2048, metadata={MINIMUM: 0, MAXIMUM: 102400})
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

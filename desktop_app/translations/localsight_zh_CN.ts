@@ -817,38 +817,38 @@
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="44"/>
+        <location filename="../cli/common.py" line="45"/>
         <source>Ollama&apos;s address (default: your setting, else OLLAMA_HOST, else 127.0.0.1:11434)</source>
         <translation>Ollama 的地址（默认依次为：你的设置、OLLAMA_HOST、127.0.0.1:11434）</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="63"/>
+        <location filename="../cli/common.py" line="64"/>
         <source>must be from 1 to {maximum}</source>
         <translation>必须在 1 到 {maximum} 之间</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="83"/>
+        <location filename="../cli/common.py" line="84"/>
         <source>a .gguf path or a model name (default: your setting)</source>
         <translation>.gguf 路径或模型名称（默认：你的设置）</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="84"/>
+        <location filename="../cli/common.py" line="85"/>
         <source>the vision projector .gguf belonging to --model</source>
         <translation>与 --model 配套的视觉投影文件 .gguf</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="93"/>
+        <location filename="../cli/common.py" line="94"/>
         <source>context size in tokens</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="115"/>
-        <location filename="../cli/common.py" line="140"/>
+        <location filename="../cli/common.py" line="116"/>
+        <location filename="../cli/common.py" line="144"/>
         <source>localsight: warning: {warning}</source>
         <translation>localsight：警告：{warning}</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="152"/>
+        <location filename="../cli/common.py" line="156"/>
         <source>--mmproj needs --model: give the language model file too.</source>
         <translation>--mmproj 需要配合 --model：请同时指定语言模型文件。</translation>
     </message>
@@ -1888,7 +1888,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../qt/controllers/chat.py" line="242"/>
         <location filename="../qt/controllers/chat.py" line="709"/>
-        <location filename="../qt/controllers/models.py" line="201"/>
+        <location filename="../qt/controllers/models.py" line="205"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
@@ -2003,45 +2003,45 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>只能附加这台电脑上的文件；请先保存图片，再拖入文件。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="168"/>
+        <location filename="../qt/controllers/models.py" line="172"/>
         <source>Looking for models…</source>
         <extracomment>At most this many skipped entries are told by name at once; a folder holding hundreds would push the message box off the window. The rest are counted, and ``localsight models`` lists every one. (old, new) settings after ``apply_settings``: the window restyles when the appearance changed (theme, text size).</extracomment>
         <translation>正在查找模型…</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="203"/>
+        <location filename="../qt/controllers/models.py" line="207"/>
         <source>No model found: add one with Model → Add a model file…</source>
         <translation>未找到模型：请通过“模型 → 添加模型文件…”添加</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="224"/>
+        <location filename="../qt/controllers/models.py" line="228"/>
         <source>Skipped while looking for models:</source>
         <translation>查找模型时跳过了：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/controllers/models.py" line="227"/>
+        <location filename="../qt/controllers/models.py" line="231"/>
         <source>Skipped %n more; “localsight models” lists every one.</source>
         <translation>
             <numerusform>另有 %n 个被跳过；运行“localsight models”可查看完整列表。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="301"/>
+        <location filename="../qt/controllers/models.py" line="305"/>
         <source>Removed from the list; the file is still on this computer.</source>
         <translation>已从列表中移除；文件仍在这台电脑上。</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="330"/>
+        <location filename="../qt/controllers/models.py" line="334"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="330"/>
+        <location filename="../qt/controllers/models.py" line="334"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../qt/controllers/models.py" line="433"/>
+        <location filename="../qt/controllers/models.py" line="441"/>
         <source>Could not save settings: {e}</source>
         <translation>无法保存设置：{e}</translation>
     </message>
@@ -3637,22 +3637,22 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>目录中没有名为 {model} 的模型。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="88"/>
+        <location filename="../core/models/factory.py" line="92"/>
         <source>Unknown backend {backend}. Choose one of: {choices}.</source>
         <translation>未知的后端 {backend}。请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="124"/>
+        <location filename="../core/models/factory.py" line="138"/>
         <source>The server lists no models. Load one in it (LM Studio: load a model; vLLM and llama-server: start them with a model), or name one with --model.</source>
         <translation>服务器没有列出任何模型。请在服务器中加载一个（LM Studio：加载模型；vLLM 和 llama-server：启动时指定模型），或用 --model 指定模型。</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="131"/>
+        <location filename="../core/models/factory.py" line="145"/>
         <source>Ollama has no models yet. Pull one, for example: {command}</source>
         <translation>Ollama 中还没有模型。请先拉取一个，例如：{command}</translation>
     </message>
     <message>
-        <location filename="../core/models/factory.py" line="137"/>
+        <location filename="../core/models/factory.py" line="151"/>
         <source>No model is installed. Put a .gguf file in the models folder or pass --model PATH.</source>
         <translation>尚未安装任何模型。请把 .gguf 文件放进模型文件夹，或用 --model PATH 指定模型。</translation>
     </message>
@@ -3851,7 +3851,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="112"/>
-        <location filename="../core/settings.py" line="424"/>
+        <location filename="../core/settings.py" line="428"/>
         <source>is not a regular file</source>
         <translation>不是普通文件</translation>
     </message>
@@ -3907,165 +3907,165 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{path} {problem}。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="434"/>
+        <location filename="../core/settings.py" line="438"/>
         <source>is larger than {size}, far more than settings take</source>
         <translation>大于 {size}，远超设置文件应有的大小</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="441"/>
+        <location filename="../core/settings.py" line="445"/>
         <source>is not UTF-8 text (at byte {offset})</source>
         <translation>不是 UTF-8 文本（在第 {offset} 字节处）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="448"/>
+        <location filename="../core/settings.py" line="452"/>
         <source>is nested too deeply to be settings</source>
         <translation>嵌套层级过深，不可能是设置文件</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="451"/>
+        <location filename="../core/settings.py" line="455"/>
         <source>is not valid JSON ({reason} at line {line}, column {column})</source>
         <translation>不是有效的 JSON（第 {line} 行第 {column} 列：{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="459"/>
+        <location filename="../core/settings.py" line="463"/>
         <source>is not valid JSON ({reason})</source>
         <translation>不是有效的 JSON（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="463"/>
+        <location filename="../core/settings.py" line="467"/>
         <source>is not a JSON object (it holds {kind})</source>
         <translation>不是 JSON 对象（内容为：{kind}）</translation>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="131"/>
-        <location filename="../core/settings.py" line="470"/>
+        <location filename="../core/settings.py" line="474"/>
         <source>cannot be read ({reason})</source>
         <translation>无法读取（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="478"/>
+        <location filename="../core/settings.py" line="482"/>
         <source>The settings file {path} {problem}; the defaults are used until it is fixed, and if settings are saved first it is kept beside it as {backup}.</source>
         <translation>设置文件 {path} {problem}；修正之前将使用默认设置。如果在此之前保存了设置，原文件会以 {backup} 为名保留在同一文件夹中。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="563"/>
+        <location filename="../core/settings.py" line="567"/>
         <source>it {fault}</source>
         <translation>该值{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="564"/>
+        <location filename="../core/settings.py" line="568"/>
         <source>an entry {fault}</source>
         <translation>其中一项{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="584"/>
+        <location filename="../core/settings.py" line="588"/>
         <source>{wanted} from {minimum} to {maximum}</source>
         <translation>介于 {minimum} 和 {maximum} 之间的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="591"/>
+        <location filename="../core/settings.py" line="595"/>
         <source>{wanted} of at least {minimum}</source>
         <translation>不小于 {minimum} 的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="596"/>
+        <location filename="../core/settings.py" line="600"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value} ({reason}); using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}（{reason}）；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="606"/>
+        <location filename="../core/settings.py" line="610"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value}; using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="617"/>
+        <location filename="../core/settings.py" line="621"/>
         <source>{kind} (not shown, it is secret)</source>
         <translation>{kind}（属于机密，不显示）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="626"/>
+        <location filename="../core/settings.py" line="630"/>
         <source>empty</source>
         <translation>空</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="635"/>
+        <location filename="../core/settings.py" line="639"/>
         <source>holds a NUL character</source>
         <translation>含有 NUL 字符</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="639"/>
+        <location filename="../core/settings.py" line="643"/>
         <source>holds a lone surrogate, which is not text</source>
         <translation>含有不成对的代理字符，不是有效文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="669"/>
+        <location filename="../core/settings.py" line="673"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="727"/>
+        <location filename="../core/settings.py" line="731"/>
         <source>{first} or {second}</source>
         <translation>{first}或{second}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="730"/>
-        <location filename="../core/settings.py" line="763"/>
+        <location filename="../core/settings.py" line="734"/>
+        <location filename="../core/settings.py" line="767"/>
         <source>text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="731"/>
+        <location filename="../core/settings.py" line="735"/>
         <source>a whole number</source>
         <translation>整数</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="732"/>
-        <location filename="../core/settings.py" line="761"/>
+        <location filename="../core/settings.py" line="736"/>
+        <location filename="../core/settings.py" line="765"/>
         <source>a number</source>
         <translation>数字</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="733"/>
+        <location filename="../core/settings.py" line="737"/>
         <source>true or false</source>
         <translation>布尔值（true 或 false）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="740"/>
+        <location filename="../core/settings.py" line="744"/>
         <source>a list of text</source>
         <translation>文本列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="741"/>
+        <location filename="../core/settings.py" line="745"/>
         <source>a list of whole numbers</source>
         <translation>整数列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="742"/>
+        <location filename="../core/settings.py" line="746"/>
         <source>a list of numbers</source>
         <translation>数字列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="743"/>
+        <location filename="../core/settings.py" line="747"/>
         <source>a list of true or false values</source>
         <translation>布尔值列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="745"/>
+        <location filename="../core/settings.py" line="749"/>
         <source>a list of {items}</source>
         <translation>由{items}组成的列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="759"/>
+        <location filename="../core/settings.py" line="763"/>
         <source>a true/false value</source>
         <translation>布尔值</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="764"/>
+        <location filename="../core/settings.py" line="768"/>
         <source>a list</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="764"/>
+        <location filename="../core/settings.py" line="768"/>
         <source>an object</source>
         <translation>对象</translation>
     </message>
@@ -4215,13 +4215,13 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>没有可继续的回答：最后一条消息不是回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="199"/>
+        <location filename="../../backends/engine/child.py" line="213"/>
         <source>The model engine does not know the request {request}.</source>
         <extracomment>Eager prefills running (their own threads), by request id, for ``Cancel``.</extracomment>
         <translation>模型引擎不认识请求 {request}。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="257"/>
+        <location filename="../../backends/engine/child.py" line="271"/>
         <source>The answer ended without finishing.</source>
         <translation>回答未完成就结束了。</translation>
     </message>
@@ -4287,34 +4287,34 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型在{stage}崩溃了（llama.cpp 停止原因：{detail}）。{advice}</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="245"/>
+        <location filename="../../backends/engine/host.py" line="255"/>
         <source>The model engine stopped responding and was stopped; the app is fine. Try again.</source>
         <extracomment>How often a prefill&apos;s wait looks at its cancel token. How long a cancelled prefill is waited for before the caller is let go (an image&apos;s encode cannot be aborted: the engine finishes it alone, and a Send waits for it there).</extracomment>
         <translation>模型引擎没有响应，已被停止；应用本身没有问题。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="392"/>
+        <location filename="../../backends/engine/host.py" line="404"/>
         <source>This computer&apos;s processor rejected an instruction llama.cpp used, and no compatible mode is left ({reason}). Run `localsight doctor` and include its output in a bug report. The app is fine.</source>
         <translation>这台电脑的处理器拒绝了 llama.cpp 使用的一条指令，且已没有可用的兼容模式（{reason}）。请运行 `localsight doctor`，并把输出附在错误报告中。应用本身没有问题。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="401"/>
+        <location filename="../../backends/engine/host.py" line="413"/>
         <source>This computer&apos;s processor rejected an instruction set; LocalSight switched to a compatible mode ({failed} → {variant}).</source>
         <translation>这台电脑的处理器不支持某个指令集；LocalSight 已切换到兼容模式（{failed} → {variant}）。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="414"/>
-        <location filename="../../backends/llama_cpp/backend.py" line="601"/>
+        <location filename="../../backends/engine/host.py" line="426"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="714"/>
         <source>The model is still answering another request. Stop it first.</source>
         <translation>模型仍在回答另一个请求。请先停止它。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="456"/>
+        <location filename="../../backends/engine/host.py" line="468"/>
         <source>{notice} Press Retry to answer again.</source>
         <translation>{notice}请点击“重试”重新回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/host.py" line="480"/>
+        <location filename="../../backends/engine/host.py" line="492"/>
         <source>The model engine sent {sent} where {expected} was expected.</source>
         <translation>模型引擎返回了 {sent}，应为 {expected}。</translation>
     </message>
@@ -4344,92 +4344,92 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>模型引擎在回答前被停止了。请重试。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="132"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="146"/>
         <location filename="../../backends/llama_cpp/discovery.py" line="367"/>
         <location filename="../../backends/llama_cpp/gguf_check.py" line="412"/>
         <source>The model file {path} does not exist.</source>
-        <extracomment>How often a chat request waiting for an eager prefill looks at its Stop.
+        <extracomment>After an answer, how long the backend waits idle before keeping the conversation&apos;s state on disk (``keep_conversation_state``): long enough not to copy it between quick turns. How long a request waits for an idle keep that holds the model (a copy: milliseconds). How long ``close`` waits for kept states still being written. How often a chat request waiting for an eager prefill looks at its Stop.
 ----------
 What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, inode, device). ctime cannot be set back by any tool, so a file rewritten in place with its old size and modification time still gets a new stamp.</extracomment>
         <translation>模型文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="133"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="147"/>
         <source>The projector file {path} does not exist.</source>
         <translation>视觉投影文件 {path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="137"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="151"/>
         <source>The model file {path} {problem}; fix it or pick another file.</source>
         <translation>模型文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="143"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="157"/>
         <source>The projector file {path} {problem}; fix it or pick another file.</source>
         <translation>视觉投影文件 {path} {problem}；请修复它或选择其他文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="180"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="194"/>
         <source>Images must be PNG or JPEG here, not {mime}.</source>
         <translation>这里的图片必须是 PNG 或 JPEG，而不是 {mime}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="264"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="290"/>
         <source>{name} is a vision projector (mmproj), not a language model. Pass it with --mmproj and give the model file with --model.</source>
         <translation>{name} 是视觉投影文件（mmproj），不是语言模型。请用 --mmproj 传入它，并用 --model 指定模型文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="276"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="302"/>
         <source>{name} is not a vision projector (mmproj) file.</source>
         <translation>{name} 不是视觉投影文件（mmproj）。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="282"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="308"/>
         <source>{projector} does not belong to {model}: it produces {width}-wide embeddings, the model needs {needed}.</source>
         <translation>{projector} 与 {model} 不匹配：它输出的嵌入宽度为 {width}，而模型需要 {needed}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="376"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="402"/>
         <source>No model called {model} was found. Give the path of a .gguf file, put it in the models folder, or give the name of a model pulled with Ollama.</source>
         <translation>找不到名为 {model} 的模型。请提供 .gguf 文件的路径、把它放进模型文件夹，或提供用 Ollama 拉取的模型名称。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="483"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="513"/>
         <source>the projector gave no vision context</source>
         <translation>视觉投影文件没有提供视觉上下文</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="507"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="605"/>
         <source>llama.cpp could not load {name} ({reason}). The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}（{reason}）。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="514"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="612"/>
         <source>llama.cpp could not load {name}. The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="669"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="784"/>
         <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
         <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="736"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="851"/>
         <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
         <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="743"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="858"/>
         <source>llama.cpp could not decode an attached image. Try another image.</source>
         <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="749"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="864"/>
         <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
         <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="755"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="870"/>
         <source>llama.cpp failed while answering: {error}</source>
         <translation>llama.cpp 回答时出错：{error}</translation>
     </message>
@@ -4764,7 +4764,7 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
         <translation>它的视觉投影层与模型层不匹配</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/prefix_cache.py" line="286"/>
+        <location filename="../../backends/llama_cpp/prefix_cache.py" line="289"/>
         <source>This conversation needs a bigger context than the {tokens} tokens it has, and there is not enough memory to grow it ({reason}). Close other programs, lower the context size in Settings, or start a new chat.</source>
         <extracomment>Prompts whose last logits are kept: the turns of one conversation a person is likely to regenerate or branch from (each entry is 4 bytes per vocabulary entry). Snapshots of a recurrent or hybrid model&apos;s sequence kept, the newest ones (taken at the end of each prompt and after each image): each holds the whole sequence&apos;s state, ~12 KB a token for LFM2-VL 1.6B (24 MB at 2000 tokens). How far the context may grow (``context_size``); the size it was created with when it was created whole. llama.cpp&apos;s evaluation time (ms) spent in contexts since replaced, this request. Logits of the last token of prompts evaluated in this context, by prompt length in keys (valid while ``keys`` keeps at least that many: see ``_truncate``). Recurrent and hybrid models (Mamba, LFM2, ...) cannot drop the end of a sequence: their state is not kept per token. For them the sequence is snapshotted at the end of each prompt and after each image (``_checkpoints``, by length in keys) and a truncation goes back to the longest snapshot it allows -- as llama-server&apos;s context checkpoints do -- so Regenerate, the next turn and an edit of the text after an image do not read the conversation, images included, again. The width of the embeddings the model reads (an image&apos;s are n_tokens x this). Which of its image&apos;s chunks the next ``_eval_image`` evaluates (set by ``evaluate``: SmolVLM&apos;s tiles all carry the image&apos;s id).</extracomment>
         <translation>此对话需要比现有 {tokens} token 更大的上下文，但内存不足，无法扩大（{reason}）。请关闭其他程序、在设置中调小上下文长度，或新建对话。</translation>
@@ -5593,303 +5593,324 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../qt/settings/dialog.py" line="73"/>
+        <location filename="../qt/settings/dialog.py" line="78"/>
         <source>Settings</source>
         <extracomment>Each language by its own name, never translated (as every app lists them): a person who cannot read the language shown must still find theirs. &quot;system&quot; is translated.</extracomment>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="80"/>
+        <location filename="../qt/settings/dialog.py" line="85"/>
         <source>Chat</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="83"/>
+        <location filename="../qt/settings/dialog.py" line="88"/>
         <source>Models and servers</source>
         <translation>模型与服务器</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="87"/>
+        <location filename="../qt/settings/dialog.py" line="92"/>
         <source>Automatic (free cores)</source>
         <translation>自动（空闲核心）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="91"/>
+        <location filename="../qt/settings/dialog.py" line="96"/>
         <source>Threads</source>
         <translation>线程数</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="93"/>
+        <location filename="../qt/settings/dialog.py" line="98"/>
         <source>CPU threads for llama.cpp. Automatic uses the cores that are free now.</source>
         <translation>llama.cpp 使用的 CPU 线程数。“自动”会使用当前空闲的核心。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="102"/>
+        <location filename="../qt/settings/dialog.py" line="107"/>
         <source>Context size (tokens)</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="104"/>
+        <location filename="../qt/settings/dialog.py" line="109"/>
         <source>How much conversation the model keeps in mind. More uses more memory.</source>
         <translation>模型能记住多少对话内容。越大占用内存越多。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="113"/>
+        <location filename="../qt/settings/dialog.py" line="118"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="115"/>
+        <location filename="../qt/settings/dialog.py" line="120"/>
         <source>0 gives the same answer every time; higher is more varied.</source>
         <translation>为 0 时每次回答相同；越高回答越多样。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="123"/>
+        <location filename="../qt/settings/dialog.py" line="128"/>
         <source>Longest answer (tokens)</source>
         <translation>最长回答（token）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="125"/>
+        <location filename="../qt/settings/dialog.py" line="130"/>
         <source>Answers stop after this many tokens.</source>
         <translation>回答达到此 token 数后停止。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="134"/>
+        <location filename="../qt/settings/dialog.py" line="139"/>
         <source>Image size (long edge, px)</source>
         <translation>图片尺寸（长边，像素）</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="137"/>
+        <location filename="../qt/settings/dialog.py" line="142"/>
         <source>Images are shrunk to this before the model sees them. Reading small text wants more; a Raspberry Pi is faster with less.</source>
         <translation>图片交给模型前会缩小到此尺寸。识别小字需要更大尺寸；树莓派上尺寸越小越快。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="147"/>
+        <location filename="../qt/settings/dialog.py" line="152"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="149"/>
+        <location filename="../qt/settings/dialog.py" line="154"/>
         <source>Instructions given to the model before every new conversation.</source>
         <translation>每次新对话开始前提供给模型的指令。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="163"/>
+        <location filename="../qt/settings/dialog.py" line="168"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="164"/>
+        <location filename="../qt/settings/dialog.py" line="169"/>
         <source>Choose a folder with .gguf models</source>
         <translation>选择存放 .gguf 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="165"/>
+        <location filename="../qt/settings/dialog.py" line="170"/>
         <source>Browse for a models folder</source>
         <translation>浏览模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="171"/>
-        <location filename="../qt/settings/dialog.py" line="178"/>
+        <location filename="../qt/settings/dialog.py" line="176"/>
+        <location filename="../qt/settings/dialog.py" line="183"/>
         <source>Extra models folder</source>
         <translation>额外模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="174"/>
+        <location filename="../qt/settings/dialog.py" line="179"/>
         <source>Another folder to look for .gguf models in (the app&apos;s own models folder is always used).</source>
         <translation>另一个查找 .gguf 模型的文件夹（应用自己的模型文件夹始终会使用）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="184"/>
+        <location filename="../qt/settings/dialog.py" line="189"/>
         <source>Ollama address</source>
         <translation>Ollama 地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="187"/>
+        <location filename="../qt/settings/dialog.py" line="192"/>
         <source>Where Ollama listens. Keep it on this machine (127.0.0.1) unless you trust the network.</source>
         <translation>Ollama 的监听地址。除非信任所在网络，否则请保持为本机（127.0.0.1）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="207"/>
-        <source>Image cache</source>
-        <translation>图片缓存</translation>
-    </message>
-    <message>
-        <location filename="../qt/settings/dialog.py" line="210"/>
+        <location filename="../qt/settings/dialog.py" line="218"/>
         <source>LocalSight keeps what the model read from each image, so an image it has seen before (a reopened chat, the same screenshot again, describe run once more) is ready at once instead of being read again. Only these readings are kept, never the images or the chats; clearing is always safe: an image is simply read again the next time.</source>
         <translation>LocalSight 会保存模型从每张图片读取的结果，这样看过的图片（重新打开的对话、再次出现的同一张截图、再次运行的批量描述）可以立即使用，无需重新读取。这里只保存这些读取结果，不保存图片或对话；清除总是安全的：图片只会在下次用到时重新读取。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="227"/>
-        <source>Disk space</source>
-        <translation>磁盘空间</translation>
-    </message>
-    <message>
-        <location filename="../qt/settings/dialog.py" line="230"/>
+        <location filename="../qt/settings/dialog.py" line="242"/>
         <source>The most the image cache keeps on disk; the least recently used images go first. 0 turns it off. A new size takes effect the next time LocalSight starts.</source>
         <translation>图片缓存在磁盘上最多占用的空间；最久未用的图片先被删除。设为 0 即关闭。新的大小在下次启动 LocalSight 时生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="241"/>
+        <location filename="../qt/settings/dialog.py" line="256"/>
+        <source>Conversations kept on disk</source>
+        <translation>磁盘上保留的对话</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="259"/>
+        <source>The most kept on disk of what the model read of recent chats; the least recently used go first. 0 turns it off. A new size takes effect the next time LocalSight starts.</source>
+        <translation>磁盘上最多保留多少模型对最近对话已读取的内容；最久未用的先被删除。0 表示关闭。新的大小在下次启动 LocalSight 时生效。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="270"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="242"/>
+        <location filename="../qt/settings/dialog.py" line="271"/>
         <source>Clear the image cache</source>
         <translation>清除图片缓存</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="244"/>
+        <location filename="../qt/settings/dialog.py" line="273"/>
         <source>Delete every kept image reading, on disk and in the running model. Always safe.</source>
         <translation>删除所有已保存的图片读取结果，包括磁盘上和正在运行的模型中的。总是安全的。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="249"/>
+        <location filename="../qt/settings/dialog.py" line="278"/>
         <source>Kept now</source>
         <translation>当前保存</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/settings/dialog.py" line="258"/>
+        <location filename="../qt/settings/dialog.py" line="288"/>
         <source>Using {size} in %n image(s).</source>
         <translation>
             <numerusform>已用 {size}，共 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="260"/>
+        <location filename="../qt/settings/dialog.py" line="290"/>
         <source>Empty.</source>
         <translation>空。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="262"/>
+        <location filename="../qt/settings/dialog.py" line="292"/>
         <source>{usage} The cache is off.</source>
         <translation>{usage} 缓存已关闭。</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../qt/settings/dialog.py" line="295"/>
+        <source>Conversations: {size} in %n file(s).</source>
+        <translation>对话：%n 个文件，共 {size}。</translation>
+    </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="275"/>
+        <location filename="../qt/settings/dialog.py" line="311"/>
         <source>Clearing…</source>
         <translation>正在清除…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="288"/>
+        <location filename="../qt/settings/dialog.py" line="324"/>
         <source>Cleared; {size} freed.</source>
         <translation>已清除；释放了 {size}。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="293"/>
+        <location filename="../qt/settings/dialog.py" line="329"/>
         <source>Could not clear the image cache: {error}</source>
         <translation>无法清除图片缓存：{error}</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="300"/>
+        <location filename="../qt/settings/dialog.py" line="336"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="302"/>
-        <location filename="../qt/settings/dialog.py" line="314"/>
+        <location filename="../qt/settings/dialog.py" line="338"/>
+        <location filename="../qt/settings/dialog.py" line="350"/>
         <source>Same as the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="302"/>
+        <location filename="../qt/settings/dialog.py" line="338"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="302"/>
+        <location filename="../qt/settings/dialog.py" line="338"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="308"/>
+        <location filename="../qt/settings/dialog.py" line="344"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="310"/>
+        <location filename="../qt/settings/dialog.py" line="346"/>
         <source>Light or dark windows; “Same as the system” follows the desktop&apos;s choice.</source>
         <translation>浅色或深色窗口；“跟随系统”会使用桌面的设置。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="318"/>
+        <location filename="../qt/settings/dialog.py" line="354"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="321"/>
+        <location filename="../qt/settings/dialog.py" line="357"/>
         <source>The language of the window. It changes at once; while an answer is being written, when it ends.</source>
         <translation>窗口的显示语言。立即生效；如果正在写回答，则在回答写完后生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="332"/>
+        <location filename="../qt/settings/dialog.py" line="368"/>
         <source>Text size</source>
         <translation>文字大小</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="335"/>
+        <location filename="../qt/settings/dialog.py" line="371"/>
         <source>The size of the conversation&apos;s text, code included. Ctrl+= and Ctrl+- change it too; Ctrl+0 goes back to 100 %.</source>
         <translation>对话文字（包括代码）的大小。也可用 Ctrl+= 和 Ctrl+- 调整；Ctrl+0 恢复为 100%。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="223"/>
-        <location filename="../qt/settings/dialog.py" line="343"/>
+        <location filename="../qt/settings/dialog.py" line="235"/>
+        <location filename="../qt/settings/dialog.py" line="252"/>
+        <location filename="../qt/settings/dialog.py" line="379"/>
         <source>Off</source>
         <translation>不使用</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="346"/>
+        <location filename="../qt/settings/dialog.py" line="215"/>
+        <source>Caches</source>
+        <translation>缓存</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="225"/>
+        <source>It also keeps what the model has read of recent chats, so a chat reopened after a restart answers without reading it all again.</source>
+        <translation>它还会保留模型对最近对话已读取的内容，因此重启后重新打开的对话无需从头再读一遍即可回答。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="239"/>
+        <source>Images kept on disk</source>
+        <translation>磁盘上保留的图片</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="382"/>
         <source>Another address…</source>
         <translation>其他地址…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="349"/>
+        <location filename="../qt/settings/dialog.py" line="385"/>
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="352"/>
+        <location filename="../qt/settings/dialog.py" line="388"/>
         <source>Also list the models of a server that speaks the OpenAI API: llama-server, llamafile, LM Studio, vLLM, on this machine or another one.</source>
         <translation>同时列出兼容 OpenAI API 的服务器上的模型：llama-server、llamafile、LM Studio、vLLM，可在本机或其他机器上。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="360"/>
+        <location filename="../qt/settings/dialog.py" line="396"/>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="362"/>
+        <location filename="../qt/settings/dialog.py" line="398"/>
         <source>The server&apos;s base URL, ending in /v1. Use https for a machine on a network.</source>
         <translation>服务器的基础 URL，以 /v1 结尾。网络上的机器请使用 https。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="368"/>
+        <location filename="../qt/settings/dialog.py" line="404"/>
         <source>API key variable</source>
         <translation>API 密钥变量</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="371"/>
+        <location filename="../qt/settings/dialog.py" line="407"/>
         <source>The name of an environment variable holding the server&apos;s key, if it wants one. The key itself is never saved in the chats.</source>
         <translation>存放服务器密钥的环境变量名（如果服务器需要密钥）。密钥本身不会保存在对话中。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="376"/>
+        <location filename="../qt/settings/dialog.py" line="412"/>
         <source>model names, separated by commas</source>
         <translation>模型名称，用英文逗号分隔</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="379"/>
+        <location filename="../qt/settings/dialog.py" line="415"/>
         <source>Models that see images</source>
         <translation>可识别图片的模型</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="382"/>
+        <location filename="../qt/settings/dialog.py" line="418"/>
         <source>For servers that do not say which models accept images (LM Studio, vLLM). llama-server reports it itself.</source>
         <translation>用于不说明哪些模型接受图片的服务器（LM Studio、vLLM）。llama-server 会自行报告。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="421"/>
+        <location filename="../qt/settings/dialog.py" line="457"/>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>

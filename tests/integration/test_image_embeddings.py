@@ -265,8 +265,11 @@ def test_the_app_gives_its_engine_a_disk_cache_that_outlives_it(
     folder = paths.cache_dir / image_embeddings.FOLDER_NAME
     turns = conversations(photos)["one image"]
     expected = fresh(tiny_vlm, photos)["one image"]
+    # Without kept conversation states: the restarted engine would restore the conversation
+    # and need no image at all (tests/integration/test_conversation_states.py).
+    settings = Settings(conversation_cache_mb=0)
     for attempt in ("first engine", "restarted engine"):
-        engine = make_backend("llama-cpp", Settings(), paths, isolated=True)
+        engine = make_backend("llama-cpp", settings, paths, isolated=True)
         try:
             assert isinstance(engine, EngineBackend)
             assert run(engine, tiny_vlm, turns) == expected, attempt

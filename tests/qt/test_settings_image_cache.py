@@ -151,3 +151,46 @@ def test_the_window_saves_the_budget_and_gives_clear_its_backends(
     assert seen == [f"Using {format_bytes(size)} in 2 images."]
     assert window.settings.image_cache_mb == 2048
     assert Settings.load(paths.settings_path).image_cache_mb == 2048
+
+
+def test_conversations_kept_on_disk_show_in_the_usage_and_clear_empties_both_folders(
+    qtbot: Any, paths: AppPaths
+) -> None:
+    """The second spin box saves ``conversation_cache_mb``; the usage line counts the kept
+    conversations too, and Clear deletes them with the images (files only: no engine holds
+    a conversation's state in memory for this)."""
+    from backends.llama_cpp.conversation_states import ConversationStates, Snapshot
+    from desktop_app.core.models.image_cache import conversation_cache_folder
+
+    images = image_cache_folder(paths)
+    _, image_bytes = fill(images, 2)
+    conversations = conversation_cache_folder(paths)
+    store = ConversationStates(conversations)
+    for n in range(3):
+        state = Snapshot([n, n + 1], [1, 1], [1, 1], 2, 2, None, bytearray(2000))
+        assert store.put("scope", "/models/a.gguf", state)
+    assert store.flush()
+    state_bytes = sum(p.stat().st_size for p in conversations.glob("*.state"))
+
+    dialog = SettingsDialog(
+        Settings(conversation_cache_mb=512),
+        "",
+        str(paths.models_dir),
+        image_cache=ImageCache(images, (), conversations),
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.conversation_cache_mb.value() == 512
+    assert dialog.image_cache_usage.text() == (
+        f"Using {format_bytes(image_bytes)} in 2 images. "
+        f"Conversations: {format_bytes(state_bytes)} in 3 files."
+    )
+    assert "next time LocalSight starts" in dialog.conversation_cache_mb.toolTip()
+    dialog.conversation_cache_mb.setValue(0)
+    assert dialog.conversation_cache_mb.text() == "Off"
+    assert dialog.result_settings()[0].conversation_cache_mb == 0
+
+    dialog.image_cache_clear.click()
+    qtbot.waitUntil(lambda: "Cleared" in dialog.image_cache_usage.text(), timeout=WAIT_MS)
+    freed = format_bytes(image_bytes + state_bytes)
+    assert dialog.image_cache_usage.text() == f"Cleared; {freed} freed. Empty."
+    assert not list(images.glob("*.emb")) and not list(conversations.glob("*.state"))

@@ -145,6 +145,9 @@ SPECS: dict[str, Spec] = {
         ["70", "100", "135", "200"], [*WRONG_FOR_A_COUNT, "0", "69", "201", "-100", "100000"]
     ),
     "image_cache_mb": Spec(["0", "1", "1024", "102400"], [*WRONG_FOR_A_COUNT, "-1", "102401"]),
+    "conversation_cache_mb": Spec(
+        ["0", "1", "2048", "102400"], [*WRONG_FOR_A_COUNT, "-1", "102401"]
+    ),
 }
 
 UNKNOWN_KEYS = {

@@ -14,6 +14,7 @@ from backends.messages import message
 from desktop_app.core.settings import AppPaths, Settings
 
 if TYPE_CHECKING:
+    from backends.llama_cpp.conversation_states import StateCacheSize
     from backends.llama_cpp.image_embeddings import ImageCacheSize
     from desktop_app.core.models.openai_config import OpenAIOverrides
 
@@ -66,6 +67,7 @@ def make_backend(
         # SmolLM2 again took seconds of every start).
         summaries = paths.cache_dir / SUMMARY_CACHE_FILE
         images = _image_cache(settings, paths)
+        conversations = _conversation_cache(settings, paths)
         if isolated:
             from backends.engine import EngineBackend
 
@@ -74,6 +76,7 @@ def make_backend(
                 extra_models=extra,
                 summary_cache=summaries,
                 image_cache=images,
+                conversation_cache=conversations,
             )
         from backends.llama_cpp import LlamaCppBackend
 
@@ -82,6 +85,7 @@ def make_backend(
             extra_models=extra,
             summary_cache=summaries,
             image_embeddings=images.make(),
+            conversation_states=conversations.make(),
         )
     raise BackendError(
         message(
@@ -103,6 +107,16 @@ def _image_cache(settings: Settings, paths: AppPaths) -> ImageCacheSize:
         return ImageCacheSize(None, disk_bytes=0, memory_bytes=0)
     budget = settings.image_cache_mb * 1024 * 1024
     return ImageCacheSize(image_cache_folder(paths), disk_bytes=budget)
+
+
+def _conversation_cache(settings: Settings, paths: AppPaths) -> StateCacheSize:
+    """Evaluated conversations are kept in the cache folder within the setting's budget
+    (issue 20: a chat reopened after a restart is not read again); 0 MB keeps none."""
+    from backends.llama_cpp.conversation_states import StateCacheSize
+    from desktop_app.core.models.image_cache import conversation_cache_folder
+
+    budget = settings.conversation_cache_mb * 1024 * 1024
+    return StateCacheSize(conversation_cache_folder(paths) if budget else None, disk_bytes=budget)
 
 
 def default_model_id(backend: Backend, settings: Settings) -> str:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 #: ``backends.llama_cpp.image_embeddings.FOLDER_NAME``, kept here so the window does not
 #: import the llama.cpp package to name a folder (a test keeps the two the same).
 FOLDER_NAME = "image-embeddings"
+#: ``backends.llama_cpp.conversation_states.FOLDER_NAME``, likewise.
+CONVERSATIONS_FOLDER_NAME = "conversations"
 
 
 def image_cache_folder(paths: AppPaths) -> Path:
@@ -29,26 +31,44 @@ def image_cache_folder(paths: AppPaths) -> Path:
     return paths.cache_dir / FOLDER_NAME
 
 
+def conversation_cache_folder(paths: AppPaths) -> Path:
+    """Where the llama.cpp backends keep conversation states (``factory._conversation_cache``)."""
+    return paths.cache_dir / CONVERSATIONS_FOLDER_NAME
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What the folder keeps: files (one per image, or per tile of a tiled image) and bytes."""
+    """What the folders keep: image files (one per image, or per tile of a tiled image) and
+    their bytes, then kept conversation states and theirs."""
 
     files: int
     bytes: int
+    conversations: int = 0
+    conversation_bytes: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return self.bytes + self.conversation_bytes
 
 
 @dataclass(frozen=True, slots=True)
 class ImageCache:
-    """The cache's folder, and the backends whose memory Clear empties too."""
+    """The cache's folder, the backends whose memory Clear empties too, and the folder of
+    kept conversation states (files only: no engine holds them in memory)."""
 
     folder: Path
     backends: tuple[Backend, ...] = field(default=())
+    conversations: Path | None = None
 
     def usage(self) -> Usage:
-        """The folder's files and bytes now; safe on the GUI thread (one ``scandir``)."""
+        """The folders' files and bytes now; safe on the GUI thread (a ``scandir`` each)."""
+        from backends.llama_cpp import conversation_states
         from backends.llama_cpp.image_embeddings import disk_usage
 
-        return Usage(*disk_usage(self.folder))
+        states = (0, 0)
+        if self.conversations is not None:
+            states = conversation_states.disk_usage(self.conversations)
+        return Usage(*disk_usage(self.folder), *states)
 
     def clear(self) -> Usage:
         """Empty every backend's cache (a running engine's memory with it) and the folder;
@@ -65,6 +85,10 @@ class ImageCache:
             except BackendError as error:
                 log.info("Could not clear the engine's image embeddings: %s", error)
         clear_folder(self.folder)
+        if self.conversations is not None:
+            from backends.llama_cpp import conversation_states
+
+            conversation_states.clear_folder(self.conversations)
         return self.usage()
 
 

@@ -29,7 +29,11 @@ from backends.base import (
 )
 from desktop_app.core.models.catalog import Catalog, load_catalog
 from desktop_app.core.models.factory import make_backend
-from desktop_app.core.models.image_cache import ImageCache, image_cache_folder
+from desktop_app.core.models.image_cache import (
+    ImageCache,
+    conversation_cache_folder,
+    image_cache_folder,
+)
 from desktop_app.core.models.local import LocalModel, local_models
 from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.core.store.database import StoreError
@@ -375,7 +379,11 @@ class ModelsController(QObject):
     def open_settings(self) -> None:
         settings = self.state.settings
         # Clear empties the engine's memory too; each backend decides whether it has one.
-        images = ImageCache(image_cache_folder(self.paths), tuple(self.state.backends.values()))
+        images = ImageCache(
+            image_cache_folder(self.paths),
+            tuple(self.state.backends.values()),
+            conversation_cache_folder(self.paths),
+        )
         dialog = SettingsDialog(
             settings,
             settings.system_prompt,

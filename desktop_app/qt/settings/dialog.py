@@ -28,7 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.models.image_cache import ImageCache, Usage, image_cache_folder
+from desktop_app.core.models.image_cache import (
+    ImageCache,
+    Usage,
+    conversation_cache_folder,
+    image_cache_folder,
+)
 from desktop_app.core.models.openai_config import PRESETS
 from desktop_app.core.settings import (
     LANGUAGE_CHOICES,
@@ -202,9 +207,12 @@ class SettingsDialog(QDialog):
         self, form: QFormLayout, settings: Settings, cache: ImageCache | None
     ) -> None:
         """The image cache: its disk budget, what it keeps now, and Clear."""
-        self._image_cache = cache or ImageCache(image_cache_folder(app_paths()))
+        paths = app_paths()
+        self._image_cache = cache or ImageCache(
+            image_cache_folder(paths), conversations=conversation_cache_folder(paths)
+        )
         self._clearing = False
-        group = QGroupBox(tr("Image cache"), self)
+        group = QGroupBox(tr("Caches"), self)
         rows = QFormLayout(group)
         explained = tr(
             "LocalSight keeps what the model read from each image, so an image it has seen "
@@ -212,6 +220,10 @@ class SettingsDialog(QDialog):
             "ready at once instead of being read again. Only these readings are kept, never "
             "the images or the chats; clearing is always safe: an image is simply read "
             "again the next time."
+        )
+        explained += " " + tr(
+            "It also keeps what the model has read of recent chats, so a chat reopened "
+            "after a restart answers without reading it all again."
         )
         group.setToolTip(explained)
         group.setWhatsThis(explained)
@@ -224,12 +236,29 @@ class SettingsDialog(QDialog):
         self.image_cache_mb.setValue(settings.image_cache_mb)
         self._add(
             rows,
-            tr("Disk space"),
+            tr("Images kept on disk"),
             self.image_cache_mb,
             tr(
                 "The most the image cache keeps on disk; the least recently used images go "
                 "first. 0 turns it off. A new size takes effect the next time LocalSight "
                 "starts."
+            ),
+        )
+        self.conversation_cache_mb = QSpinBox(group)
+        bounds = {f.name: f.metadata for f in dataclasses.fields(Settings)}["conversation_cache_mb"]
+        self.conversation_cache_mb.setRange(int(bounds[MINIMUM]), int(bounds[MAXIMUM]))
+        self.conversation_cache_mb.setSingleStep(256)
+        self.conversation_cache_mb.setSuffix(" MB")
+        self.conversation_cache_mb.setSpecialValueText(tr("Off"))
+        self.conversation_cache_mb.setValue(settings.conversation_cache_mb)
+        self._add(
+            rows,
+            tr("Conversations kept on disk"),
+            self.conversation_cache_mb,
+            tr(
+                "The most kept on disk of what the model read of recent chats; the least "
+                "recently used go first. 0 turns it off. A new size takes effect the next "
+                "time LocalSight starts."
             ),
         )
         line = QWidget(group)
@@ -248,6 +277,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.image_cache_clear)
         rows.addRow(tr("Kept now"), line)
         self.image_cache_mb.valueChanged.connect(lambda _value: self._show_usage())
+        self.conversation_cache_mb.valueChanged.connect(lambda _value: self._show_usage())
         form.addRow(group)
         self._usage = self._image_cache.usage()  # one scandir of a folder of ≤ ~1000 files
         self._show_usage()
@@ -260,6 +290,12 @@ class SettingsDialog(QDialog):
             text = tr("Empty.")
         if self.image_cache_mb.value() == 0:
             text = tr("{usage} The cache is off.", usage=text)
+        if usage.conversations:
+            text += " " + tr(
+                "Conversations: {size} in %n file(s).",
+                n=usage.conversations,
+                size=format_bytes(usage.conversation_bytes),
+            )
         if notice:
             text = f"{notice} {text}"
         self.image_cache_usage.setText(text)
@@ -284,7 +320,7 @@ class SettingsDialog(QDialog):
         self._clearing = False
         if isinstance(after, Usage):
             self._usage = after
-        freed = max(0, before.bytes - self._usage.bytes)
+        freed = max(0, before.total_bytes - self._usage.total_bytes)
         self._show_usage(tr("Cleared; {size} freed.", size=format_bytes(freed)))
 
     def _clear_failed(self, error: str) -> None:
@@ -444,6 +480,7 @@ class SettingsDialog(QDialog):
             language=str(self.language.currentData()),
             text_size=self.text_size.value(),
             image_cache_mb=self.image_cache_mb.value(),
+            conversation_cache_mb=self.conversation_cache_mb.value(),
         )
         return updated, self.system_prompt.toPlainText().strip()
 
