@@ -5769,7 +5769,9 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
     <message numerus="yes">
         <location filename="../qt/settings/dialog.py" line="295"/>
         <source>Conversations: {size} in %n file(s).</source>
-        <translation>对话：%n 个文件，共 {size}。</translation>
+        <translation>
+            <numerusform>对话：%n 个文件，共 {size}。</numerusform>
+        </translation>
     </message>
     <message>
         <location filename="../qt/settings/dialog.py" line="311"/>
