@@ -39,6 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from backends.llama_cpp.cache_folder import delete_files, folder_usage, trim_folder
 from backends.llama_cpp.image_embeddings import _passing, build_identity, projector_identity
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ _SUFFIX = ".state"
 _MAX_HEADER_BYTES = 16 * 1024 * 1024
 #: Snapshots waiting for the disk hold their bytes; past this, new ones are not written.
 _MAX_PENDING_BYTES = 512 * 1024 * 1024
-_STALE_TEMP_S = 3600.0
 
 
 def model_scope(
@@ -470,33 +470,9 @@ class ConversationStates:
 
     def _trim(self) -> None:
         """Delete the least recently used files beyond the budget, and stale temporaries."""
-        now = time.time()
-        files: list[tuple[float, int, str]] = []
-        total = 0
-        try:
-            with os.scandir(self.folder) as entries:
-                for entry in entries:
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if entry.name.endswith(_SUFFIX):
-                        files.append((info.st_mtime, info.st_size, entry.path))
-                        total += info.st_size
-                    elif entry.name.endswith(".tmp") and now - info.st_mtime > _STALE_TEMP_S:
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
-        except OSError:
-            return
-        files.sort()
-        for _, size, name in files:
-            if total <= self.disk_bytes:
-                break
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+        for path in trim_folder(self.folder, _SUFFIX, self.disk_bytes):
             with self._lock:
-                self._entries.pop(Path(name), None)
-            total -= size
+                self._entries.pop(Path(path), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,24 +511,10 @@ class ModelStates:
 
 def disk_usage(folder: Path) -> tuple[int, int]:
     """(files, bytes) kept in ``folder``: what Settings shows."""
-    count = total = 0
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.endswith(_SUFFIX):
-                with contextlib.suppress(OSError):
-                    total += entry.stat(follow_symlinks=False).st_size
-                    count += 1
-    return count, total
+    return folder_usage(folder, _SUFFIX)
 
 
 def clear_folder(folder: Path) -> int:
     """Delete every kept state in ``folder`` (Settings' Clear); how many went.  Safe while
     an engine uses the folder: a state gone is only read again."""
-    removed = 0
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.endswith(_SUFFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed += 1
-    return removed
+    return delete_files(folder, _SUFFIX)

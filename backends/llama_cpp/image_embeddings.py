@@ -42,6 +42,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from backends.llama_cpp.cache_folder import delete_files, folder_usage, trim_folder
+
 log = logging.getLogger(__name__)
 
 #: Defaults sized for an 8 GB machine (see the module docstring).
@@ -63,9 +65,6 @@ _MAX_KEY_BYTES = 4096
 _MAX_PAYLOAD_BYTES = 512 * 1024 * 1024
 #: Writes waiting for the disk hold their bytes; past this, new ones are not written.
 _MAX_PENDING_BYTES = 128 * 1024 * 1024
-#: Temporary files older than this were left by a writer that was killed (the engine is
-#: killed at quit); younger ones may be another process's write in progress.
-_STALE_TEMP_S = 3600.0
 
 
 def projector_identity(path: Path) -> str:
@@ -403,31 +402,7 @@ class ImageEmbeddingCache:
         The folder is listed again each time (a thousand entries at most, on this thread):
         the window's engine and a command may share it, and neither's count is the truth.
         """
-        now = time.time()
-        files: list[tuple[float, int, str]] = []
-        total = 0
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if entry.name.endswith(_SUFFIX):
-                        files.append((info.st_mtime, info.st_size, entry.path))
-                        total += info.st_size
-                    elif entry.name.endswith(".tmp") and now - info.st_mtime > _STALE_TEMP_S:
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
-        except OSError:
-            return
-        files.sort()
-        for _, size, path in files:
-            if total <= self.disk_bytes:
-                break
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            total -= size
+        trim_folder(folder, _SUFFIX, self.disk_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,14 +442,7 @@ class ProjectorEmbeddings:
 
 def disk_usage(folder: Path) -> tuple[int, int]:
     """(files, bytes) the cache keeps in ``folder``: what Settings shows beside its budget."""
-    count = total = 0
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.endswith(_SUFFIX):
-                with contextlib.suppress(OSError):
-                    total += entry.stat(follow_symlinks=False).st_size
-                    count += 1
-    return count, total
+    return folder_usage(folder, _SUFFIX)
 
 
 def clear_folder(folder: Path) -> int:
@@ -485,14 +453,7 @@ def clear_folder(folder: Path) -> int:
     the engine stops or is asked to forget it (``ImageEmbeddingCache.clear``, Settings'
     Clear through ``clear_image_embeddings``).
     """
-    removed = 0
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.endswith(_SUFFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed += 1
-    return removed
+    return delete_files(folder, _SUFFIX)
 
 
 def read_chunk_embedding(mtmd: ModuleType, mtmd_ctx: Any, n_tokens: int, n_embd: int) -> bytes:

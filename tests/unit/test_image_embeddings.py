@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from backends.llama_cpp import image_embeddings
+from backends.llama_cpp import cache_folder, image_embeddings
 from backends.llama_cpp.image_embeddings import (
     Embedding,
     EmbeddingKey,
@@ -187,7 +187,7 @@ def test_stale_temporaries_are_swept_and_fresh_ones_kept(tmp_path: Path) -> None
     stale, fresh = tmp_path / ".old.tmp", tmp_path / ".new.tmp"
     stale.write_bytes(b"x")
     fresh.write_bytes(b"x")
-    past = time.time() - 2 * image_embeddings._STALE_TEMP_S
+    past = time.time() - 2 * cache_folder.STALE_TEMP_S
     os.utime(stale, (past, past))
     cache = ImageEmbeddingCache(tmp_path)
     cache.put(key(0), embedding(0))
