@@ -267,6 +267,7 @@ class LlamaCppBackend:
         self._busy = threading.Lock()
         self._prefilling: _Prefill | None = None  # the eager prefill holding ``_busy``
         self._chat_waiting = False  # a chat request waits for ``_busy`` (``_wait_for_prefill``)
+        self._answering = False  # an answer holds ``_busy``: a prefill does not wait for it
         self._on_stage = on_stage
         self.image_embeddings = image_embeddings
         self.conversation_states = conversation_states
@@ -672,9 +673,40 @@ class LlamaCppBackend:
         if request.continue_last or last is None or last.role != "user":
             return PrefillReport()
         messages = _openai_messages(request.messages)
-        if self._chat_waiting or not self._take_lock():
-            return PrefillReport(cancelled=True)  # an answer is running or about to: it comes first
-        self._prefilling = _Prefill(request, cancel)
+        if self._chat_waiting or self._answering:
+            return PrefillReport(cancelled=True)  # an answer is running or about to
+        run = _Prefill(request, cancel)
+        self._prefilling = run  # before the lock: a chat arriving now waits for it
+        try:
+            if not self._lock_for_prefill(cancel):
+                return PrefillReport(cancelled=True)
+            try:
+                return self._prefill_locked(model, request, messages, cancel)
+            finally:
+                self._busy.release()
+        finally:
+            if self._prefilling is run:
+                self._prefilling = None
+
+    def _lock_for_prefill(self, cancel: CancelToken) -> bool:
+        """The one-generation lock for a prefill: now, or once an earlier prefill (cancelled
+        by the window when the draft changed; its encode cannot be aborted) or an idle keep
+        lets go.  Never waits for an answer, nor keeps a chat request waiting."""
+        while not self._busy.acquire(timeout=_PREFILL_POLL_S):
+            if cancel.cancelled or self._chat_waiting or self._answering:
+                return False
+        if self._chat_waiting or self._answering:
+            self._busy.release()
+            return False
+        return True
+
+    def _prefill_locked(
+        self,
+        model: LocalModel,
+        request: ChatRequest,
+        messages: list[dict[str, Any]],
+        cancel: CancelToken,
+    ) -> PrefillReport:
         try:
             loaded = self._ensure_loaded(model, request.options)
             # Loaded while the person typed: the answer after it did not wait for the load.
@@ -690,8 +722,6 @@ class LlamaCppBackend:
             )
         finally:
             self._current_cancel = None
-            self._prefilling = None
-            self._busy.release()
 
     def _take_lock(self) -> bool:
         """The one-generation lock, now or after an idle keep's copy (milliseconds)."""
@@ -717,9 +747,9 @@ class LlamaCppBackend:
         try:
             while not self._busy.acquire(timeout=_PREFILL_POLL_S):
                 running = self._prefilling
-                if running is None:
-                    continue  # it just ended: the lock is free at the next try
-                if cancel.cancelled or not _continues(running.request, request):
+                if running is not None and (
+                    cancel.cancelled or not _continues(running.request, request)
+                ):
                     running.cancel.cancel()
                 if cancel.cancelled:
                     return False
@@ -738,11 +768,13 @@ class LlamaCppBackend:
         if not self._take_lock() and not self._wait_for_prefill(request, cancel):
             yield Done(Stats(), "cancelled")  # stopped while an eager prefill finished
             return
+        self._answering = True  # no prefill waits for the lock meanwhile
         self._cancel_idle_keep()
         try:
             yield from self._generate_locked(model, request.options, messages, cancel, prefill)
         finally:
             self._current_cancel = None
+            self._answering = False
             self._busy.release()
             self._schedule_idle_keep()
 

@@ -257,7 +257,9 @@ class ConversationStates:
         """The kept state sharing the longest prefix with ``keys``, and that length."""
         best: tuple[Path, int] | None = None
         with self._lock:
-            candidates = [e for e in self._entries.values() if e.scope == scope]
+            # A state still waiting for the disk (size 0) cannot be read yet: offering it
+            # would fail the read and forget the entry, and with it the write.
+            candidates = [e for e in self._entries.values() if e.scope == scope and e.size]
         for entry in candidates:
             shared = common_prefix(entry.keys, keys)
             if shared and (best is None or shared > best[1]):

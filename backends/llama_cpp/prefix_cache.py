@@ -532,18 +532,31 @@ class ContextCache:
         logits = self._prompt_logits.get(length)  # gone if the context just grew
         if logits is None or len(self.keys) != length:
             return False
-        ctypes.memmove(self._logits_address(), logits, len(logits))
+        address = self._output_row()
+        if address is None:
+            # The last decode asked for no output (an eager prefill's, which ends on an
+            # image): there is no row to put them in, so the prompt's last tokens are
+            # evaluated again instead.
+            del self._prompt_logits[length]
+            return False
+        ctypes.memmove(address, logits, len(logits))
         return True
+
+    def _output_row(self) -> int | None:
+        """The address of the context's last output row of logits; None when its last
+        decode produced none."""
+        pointer = self._lib.llama_get_logits_ith(self.ctx, -1)
+        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        return int(address) if address else None
 
     def _logits_address(self) -> int:
         """Where the context's last output row of logits lives.  Only called when the
         context has produced output (a context just created or grown has none, and
         ``make_room`` forgets the kept logits then)."""
-        pointer = self._lib.llama_get_logits_ith(self.ctx, -1)
-        address = ctypes.cast(pointer, ctypes.c_void_p).value
-        if not address:
+        address = self._output_row()
+        if address is None:
             raise RuntimeError("llama.cpp returned no logits for the last token")
-        return int(address)
+        return address
 
     def forget_generated(self) -> None:
         """Drop the answer's tokens from the context, keeping the prompt.

@@ -350,3 +350,59 @@ def test_the_engine_prefills_in_its_process_and_send_reads_only_the_words(
         draft = (*sent, Message("assistant", text), Message("user", "", photos[1:]))
         assert engine.prefill(ChatRequest(model_id, draft, GREEDY), cancel).cancelled
         assert answer(engine, ChatRequest(model_id, sent, GREEDY))[0] == text
+
+
+@pytest.mark.parametrize("image_kept", [True, False])
+def test_regenerate_after_a_prefill_answers_again(
+    tiny_vlm: tuple[Path, Path], photos: tuple[ImageInput, ImageInput], image_kept: bool
+) -> None:
+    """A prefill's last decode asks for no output (it ends on an image), so the logits kept
+    for Regenerate have no row to go to: Regenerate of the last answer, the image still
+    attached or removed, reads the prompt's last tokens again and answers as before
+    (flash attention off: then re-reading them is exact)."""
+    backend = LlamaCppBackend(include_embedded=False, include_stores=False, flash_attention=False)
+    try:
+        model_id = backend.register(*tiny_vlm).id
+        asked = (Message("user", "What is in this picture?", photos[:1]),)
+        first, _ = answer(backend, ChatRequest(model_id, asked, GREEDY))
+        draft = (*asked, Message("assistant", first), Message("user", "", photos[1:]))
+        assert backend.prefill(ChatRequest(model_id, draft, GREEDY)).images == 1
+        if not image_kept:  # the image removed, then Regenerate
+            backend.prefill(ChatRequest(model_id, asked, GREEDY))
+        again, done = answer(backend, ChatRequest(model_id, asked, GREEDY))
+        assert (again, done.reason) == (first, "length")
+    finally:
+        backend.close()
+
+
+def test_a_prefill_started_while_another_reads_waits_for_it_instead_of_giving_up(
+    tiny_vlm: tuple[Path, Path],
+    photos: tuple[ImageInput, ImageInput],
+    make_backend: Callable[[], LlamaCppBackend],
+    slow_encode: tuple[list[object], threading.Event],
+) -> None:
+    """The draft changed while its first prefill encoded (an encode cannot be aborted): the
+    window cancels that one and starts another, which reads the new draft once the first
+    lets go."""
+    calls, release = slow_encode
+    a, b = photos
+    backend = make_backend()
+    model_id = backend.register(*tiny_vlm).id
+    cancel_first = CancelToken()
+    first, first_report = _in_thread(
+        lambda: backend.prefill(
+            ChatRequest(model_id, (Message("user", "", (a,)),), GREEDY), cancel_first
+        )
+    )
+    _wait_until(lambda: len(calls) == 1)
+    cancel_first.cancel()
+    second, second_report = _in_thread(
+        lambda: backend.prefill(ChatRequest(model_id, (Message("user", "", (b,)),), GREEDY))
+    )
+    time.sleep(0.3)
+    assert second.is_alive()  # waiting, not refused
+    release.set()
+    first.join(60)
+    second.join(60)
+    assert first_report[0].cancelled
+    assert not second_report[0].cancelled and second_report[0].images == 1

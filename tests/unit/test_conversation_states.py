@@ -210,3 +210,30 @@ def test_a_state_cleared_behind_the_store_is_kept_again(tmp_path: Path) -> None:
     found = store.best(SCOPE, [1, 2, 3])
     assert found is not None and store.load(found[0], SCOPE) is None
     assert store.best(SCOPE, [1, 2, 3]) is None  # forgotten once found missing
+
+
+def test_a_state_still_waiting_for_the_disk_is_not_offered_and_is_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching straight back to a conversation whose state is still being written: the
+    store does not offer the file it cannot read yet (the read would fail and forget the
+    entry, and the write with it); the state lands on disk all the same."""
+    import threading
+
+    release = threading.Event()
+    real = ConversationStates._write
+
+    def held(self: ConversationStates, *args: object) -> None:
+        release.wait(30)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ConversationStates, "_write", held)
+    store = ConversationStates(tmp_path)
+    assert store.put(SCOPE, MODEL, snapshot([1, 2, 3, "image:ab", 5]))
+    assert store.best(SCOPE, [1, 2, 3, "image:ab", 5, 6]) is None  # not on disk yet
+    release.set()
+    assert store.flush()
+    found = store.best(SCOPE, [1, 2, 3, "image:ab", 5, 6])
+    assert found is not None and found[1] == 5
+    state = store.load(found[0], SCOPE)
+    assert state is not None and state.keys == [1, 2, 3, "image:ab", 5]
