@@ -69,12 +69,10 @@ TEST_HANG_ENV = "LOCALSIGHT_ENGINE_TEST_HANG"
 TEST_TRAP_ENV = "LOCALSIGHT_ENGINE_TEST_TRAP"
 _TEST_HANG_S = 600.0
 _SHUTDOWN_JOIN_S = 1.0
-# How long a shutdown waits for image-embedding files still being written (a few MB each;
-# the app kills an engine that takes longer than its stop timeout, 2 s, to exit).
-_SHUTDOWN_FLUSH_S = 0.5
-# How long a shutdown waits for the conversation's state to reach the disk (tens of MB at
-# most for the models that keep one; written on idle already unless the app quit at once).
-_SHUTDOWN_STATE_FLUSH_S = 1.0
+# Everything a shutdown waits for -- the answer to end, image-embedding files and the
+# conversation's state still being written -- within one budget under the app's stop timeout
+# (2 s), past which it kills the engine (and a file half written stays a temporary).
+_SHUTDOWN_BUDGET_S = 1.6
 
 
 def _staged_backend(config: EngineConfig, report: Callable[[Stage], None]) -> LlamaCppBackend:
@@ -278,28 +276,24 @@ class _Server:
             self._chat_cancel.cancel()
         for prefill in list(self._prefills.values()):
             prefill.cancel()
+        deadline = time.monotonic() + _SHUTDOWN_BUDGET_S
         thread = self._chat_thread
         if thread is not None and thread.is_alive():
             thread.join(_SHUTDOWN_JOIN_S)
+        states = self._backend.conversation_states
+        if states is not None:  # copied now (milliseconds), written beside the images
+            self._backend.keep_conversation_state()
         images = self._backend.image_embeddings
-        if images is not None:
-            images.flush(_SHUTDOWN_FLUSH_S)  # the last image read may still be on its way
-        self._keep_conversation()
+        if images is not None:  # the last image read may still be on its way
+            images.flush(max(0.0, deadline - time.monotonic()))
+        if states is not None:  # unless kept on idle already, or the answer still ran
+            states.flush(max(0.0, deadline - time.monotonic()))
         # Exit without freeing the model or finalising the interpreter: the engine holds
         # nothing to save (answers are kept by the app), and the OS returns its memory
         # faster than freeing it piece by piece would; the app's quit waited for that.
         # (Taken back once as a suspect of the test process's heap corruption, which was
         # BackgroundCall's double deletion in that process, not anything in this child.)
         os._exit(0)
-
-    def _keep_conversation(self) -> None:
-        """Quit: the conversation in the context goes to disk (unless kept on idle already
-        or the answer is still running), within a bounded wait."""
-        states = self._backend.conversation_states
-        if states is None:
-            return
-        self._backend.keep_conversation_state()
-        states.flush(_SHUTDOWN_STATE_FLUSH_S)
 
 
 def main(conn: Connection, config: EngineConfig, log_path: str) -> None:
