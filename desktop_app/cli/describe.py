@@ -32,6 +32,7 @@ from desktop_app.cli.common import (
     options_from,
     resolve_model,
 )
+from desktop_app.cli.describe_batch import add_batch_arguments, run_batch, wants_batch
 from desktop_app.cli.i18n import tr
 from desktop_app.cli.progress import ProgressBar
 from desktop_app.core.describe.output import (
@@ -97,6 +98,7 @@ def add_describe_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help=tr("describe images that failed before again"),
     )
     add_generation_arguments(parser)
+    add_batch_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help=tr("no progress bar on stderr"))
 
 
@@ -169,6 +171,14 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
         work, copies, done = plan(files, existing, job)
         if job.sidecar:
             restore_sidecars(existing, job, files)
+        if wants_batch(args):
+            batch_writer = RowWriter(out_path, fmt)
+            try:
+                return run_batch(
+                    args, job, batch_writer, err, work=work, copies=copies, existing=existing
+                )
+            finally:
+                batch_writer.close()
         line = tr(
             "localsight: %n image(s): {done} already in {path}, {todo} to describe.",
             n=len(files),
