@@ -853,84 +853,85 @@
         <translation>--mmproj 需要配合 --model：请同时指定语言模型文件。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="63"/>
+        <location filename="../cli/describe.py" line="64"/>
         <source>describe every image under folders into a JSONL/CSV file (resumable)</source>
         <translation>描述文件夹中的每张图片，写入 JSONL/CSV 文件（中断后可继续）</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="65"/>
+        <location filename="../cli/describe.py" line="66"/>
         <source>Describe every image under PATHs with one model. Results are appended to --out as they are made; re-running skips images already described there with the same model and prompt.</source>
         <translation>用一个模型描述 PATH 下的每张图片。结果生成后即追加到 --out；再次运行时，会跳过其中已用相同模型和提示词描述过的图片。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="70"/>
+        <location filename="../cli/describe.py" line="71"/>
         <source>image files or folders</source>
         <translation>图片文件或文件夹</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="72"/>
+        <location filename="../cli/describe.py" line="73"/>
         <source>default: &quot;{prompt}&quot;</source>
         <translation>默认：“{prompt}”</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="80"/>
+        <location filename="../cli/describe.py" line="81"/>
         <source>result file (default: descriptions.jsonl or .csv in the current folder)</source>
         <translation>结果文件（默认：当前文件夹中的 descriptions.jsonl 或 .csv）</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="86"/>
+        <location filename="../cli/describe.py" line="87"/>
         <source>default: from --out&apos;s suffix, else jsonl</source>
         <translation>默认：按 --out 的扩展名，否则为 jsonl</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="89"/>
+        <location filename="../cli/describe.py" line="90"/>
         <source>also write PHOTO.jpg.txt beside each image</source>
         <translation>同时在每张图片旁写入 PHOTO.jpg.txt</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="92"/>
+        <location filename="../cli/describe.py" line="93"/>
         <source>descend into subfolders</source>
         <translation>包括子文件夹</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="97"/>
+        <location filename="../cli/describe.py" line="98"/>
         <source>describe images that failed before again</source>
         <translation>重新描述之前失败的图片</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="100"/>
+        <location filename="../cli/describe.py" line="102"/>
         <source>no progress bar on stderr</source>
         <translation>不在 stderr 显示进度条</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="135"/>
+        <location filename="../cli/describe.py" line="137"/>
         <source>localsight: stopping after this image (Ctrl+C again to stop now).</source>
         <translation>localsight：处理完这张图片后停止（再按 Ctrl+C 立即停止）。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../cli/describe.py" line="173"/>
+        <location filename="../cli/describe.py" line="183"/>
         <source>localsight: %n image(s): {done} already in {path}, {todo} to describe.</source>
         <translation>
             <numerusform>localsight：共 %n 张图片：{done} 张已在 {path} 中，{todo} 张待描述。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="217"/>
+        <location filename="../cli/describe.py" line="227"/>
         <source>img</source>
         <translation>张</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="238"/>
+        <location filename="../cli/describe.py" line="248"/>
         <source>localsight: stopped: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}; run the same command again to continue.</source>
         <translation>localsight：已停止：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}；再次运行同一命令即可继续。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="244"/>
+        <location filename="../cli/describe.py" line="254"/>
         <source>localsight: done: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}.</source>
         <translation>localsight：完成：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../cli/describe.py" line="251"/>
+        <location filename="../cli/describe.py" line="261"/>
+        <location filename="../cli/describe_batch.py" line="110"/>
         <source>%n error(s)</source>
         <translation>
             <numerusform>%n 个错误</numerusform>
@@ -1082,6 +1083,64 @@
         <location filename="../cli/progress.py" line="31"/>
         <source>ETA</source>
         <translation>剩余</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="23"/>
+        <source>batch engines (vllm run-batch, OpenAI Batch API)</source>
+        <translation>批处理引擎（vllm run-batch、OpenAI Batch API）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="30"/>
+        <source>write one OpenAI Batch request per image still to do, instead of describing</source>
+        <translation>不在本地描述，而是为每张尚未完成的图片写出一条 OpenAI Batch 请求</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="38"/>
+        <source>add a batch run&apos;s results (output or error file) to --out (repeatable)</source>
+        <translation>将批处理运行的结果（输出文件或错误文件）加入 --out（可重复）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="45"/>
+        <source>extra sampling fields for the engine that will run the batch: vllm and llama.cpp also take top_k and a repeat penalty (default: openai, none)</source>
+        <translation>为将运行该批处理的引擎附加的采样字段：vllm 和 llama.cpp 还接受 top_k 和重复惩罚（默认：openai，不附加）</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe_batch.py" line="72"/>
+        <source>localsight: %n request(s) written to {file}.</source>
+        <translation>
+            <numerusform>localsight：已将 %n 条请求写入 {file}。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe_batch.py" line="80"/>
+        <source>localsight: %n unreadable image(s) written to {out} as error rows.</source>
+        <translation>
+            <numerusform>localsight：%n 张无法读取的图片已作为错误行写入 {out}。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="91"/>
+        <source>localsight: {file}, line {line}: not a batch result; skipped.</source>
+        <translation>localsight：{file} 第 {line} 行不是批处理结果，已跳过。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe_batch.py" line="100"/>
+        <source>localsight: %n result(s) ignored: no image of this run has that sha256.</source>
+        <translation>
+            <numerusform>localsight：已忽略 %n 条结果：本次运行中没有图片具有该 sha256。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_batch.py" line="106"/>
+        <source>localsight: imported: {described} described, {copied} copied from identical files, {errors}; {remaining}; results in {out}.</source>
+        <translation>localsight：已导入：描述 {described} 张，从相同文件复制 {copied} 张，{errors}；{remaining}；结果位于 {out}。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe_batch.py" line="111"/>
+        <source>%n image(s) still to do</source>
+        <translation>
+            <numerusform>还有 %n 张图片待处理</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -3215,9 +3274,17 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{path} 不存在。</translation>
     </message>
     <message>
+        <location filename="../core/describe/batch.py" line="115"/>
+        <location filename="../core/describe/batch.py" line="310"/>
         <location filename="../core/describe/run.py" line="176"/>
         <source>{name} cannot be read.</source>
+        <extracomment>The dialects of extra sampling parameters; ``openai`` sends the OpenAI ones only.</extracomment>
         <translation>无法读取 {name}。</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/batch.py" line="286"/>
+        <source>The batch request failed: {detail}</source>
+        <translation>批处理请求失败：{detail}</translation>
     </message>
     <message>
         <location filename="../core/downloads/errors.py" line="113"/>
@@ -4215,13 +4282,13 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>没有可继续的回答：最后一条消息不是回答。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="213"/>
+        <location filename="../../backends/engine/child.py" line="211"/>
         <source>The model engine does not know the request {request}.</source>
         <extracomment>Eager prefills running (their own threads), by request id, for ``Cancel``.</extracomment>
         <translation>模型引擎不认识请求 {request}。</translation>
     </message>
     <message>
-        <location filename="../../backends/engine/child.py" line="271"/>
+        <location filename="../../backends/engine/child.py" line="269"/>
         <source>The answer ended without finishing.</source>
         <translation>回答未完成就结束了。</translation>
     </message>
@@ -4304,7 +4371,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../../backends/engine/host.py" line="426"/>
-        <location filename="../../backends/llama_cpp/backend.py" line="714"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="744"/>
         <source>The model is still answering another request. Stop it first.</source>
         <translation>模型仍在回答另一个请求。请先停止它。</translation>
     </message>
@@ -4374,62 +4441,62 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
         <translation>这里的图片必须是 PNG 或 JPEG，而不是 {mime}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="290"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="291"/>
         <source>{name} is a vision projector (mmproj), not a language model. Pass it with --mmproj and give the model file with --model.</source>
         <translation>{name} 是视觉投影文件（mmproj），不是语言模型。请用 --mmproj 传入它，并用 --model 指定模型文件。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="302"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="303"/>
         <source>{name} is not a vision projector (mmproj) file.</source>
         <translation>{name} 不是视觉投影文件（mmproj）。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="308"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="309"/>
         <source>{projector} does not belong to {model}: it produces {width}-wide embeddings, the model needs {needed}.</source>
         <translation>{projector} 与 {model} 不匹配：它输出的嵌入宽度为 {width}，而模型需要 {needed}。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="402"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="403"/>
         <source>No model called {model} was found. Give the path of a .gguf file, put it in the models folder, or give the name of a model pulled with Ollama.</source>
         <translation>找不到名为 {model} 的模型。请提供 .gguf 文件的路径、把它放进模型文件夹，或提供用 Ollama 拉取的模型名称。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="513"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="514"/>
         <source>the projector gave no vision context</source>
         <translation>视觉投影文件没有提供视觉上下文</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="605"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="606"/>
         <source>llama.cpp could not load {name} ({reason}). The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}（{reason}）。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="612"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="613"/>
         <source>llama.cpp could not load {name}. The file may be damaged or made for a newer llama.cpp: {error}</source>
         <translation>llama.cpp 无法加载 {name}。文件可能已损坏，或需要更新版本的 llama.cpp：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="784"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="816"/>
         <source>This model cannot continue an answer (its chat format is handled by llama.cpp&apos;s built-in code). Use Regenerate, or ask for more in a new message.</source>
         <translation>此模型无法继续回答（它的对话格式由 llama.cpp 的内置代码处理）。请使用“重新生成”，或在新消息中请它继续。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="851"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="883"/>
         <source>The conversation is longer than the model&apos;s context window. Start a new chat, remove images, or raise the context size in the settings.</source>
         <translation>对话长度超出了模型的上下文窗口。请新建对话、移除图片，或在设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="858"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="890"/>
         <source>llama.cpp could not decode an attached image. Try another image.</source>
         <translation>llama.cpp 无法解码附加的图片。请换一张图片。</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="864"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="896"/>
         <source>The model&apos;s chat template tried something unsafe and was stopped: {error}</source>
         <translation>模型的对话模板尝试执行不安全的操作，已被阻止：{error}</translation>
     </message>
     <message>
-        <location filename="../../backends/llama_cpp/backend.py" line="870"/>
+        <location filename="../../backends/llama_cpp/backend.py" line="902"/>
         <source>llama.cpp failed while answering: {error}</source>
         <translation>llama.cpp 回答时出错：{error}</translation>
     </message>
