@@ -131,6 +131,15 @@ def test_k_failures_in_a_row_drop_the_endpoint_and_a_success_resets_the_count() 
     assert dealer.deal() == (1, _item("after"))  # never dealt to a dropped endpoint
 
 
+def test_a_drop_is_reported_once_though_more_images_were_in_flight() -> None:
+    dealer, _ = _dealer(3, 1, max_failures=2)
+    dealer.pending.extend(_item(f"i{n}") for n in range(4))
+    on_zero = [item for index, item in iter(dealer.deal, None) if index == 0]
+    assert len(on_zero) == 3
+    assert [dealer.failed(0, item) for item in on_zero] == [False, True, False]
+    assert len(dealer.pending) == 3 and dealer.endpoints[0].in_flight == 0
+
+
 # -- run_pool with fake endpoints -------------------------------------------------------------
 
 

@@ -146,6 +146,8 @@ class Dealer:
         endpoint.errors += 1
         endpoint.failures_in_row += 1
         self.pending.appendleft(item)
+        if endpoint.dropped:  # an image still in flight when it was dropped: said once
+            return False
         if endpoint.failures_in_row >= self.policy.max_failures:
             endpoint.dropped = True
             return True
