@@ -111,7 +111,9 @@ def _pool_run_survives_a_kill_and_a_stall(
     home.mkdir()
     # the sequential reference: one server, one image at a time
     reference = tmp_path / "sequential.jsonl"
-    process = _describe(home, str(folder), "--base-url", servers[0].base_url, "--out", str(reference))
+    process = _describe(
+        home, str(folder), "--base-url", servers[0].base_url, "--out", str(reference)
+    )
     _, stderr = process.communicate(timeout=1800)
     assert process.returncode == 0, stderr
     expected = {row["sha256"]: row["text"] for row in _rows(reference)}
@@ -207,3 +209,21 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_nothing(
 @pytest.mark.slow
 def test_kill_9_twenty_times_on_200_images(servers: list[LlamaServer], tmp_path: Path) -> None:
     _kill_9_then_rerun(servers, tmp_path, 200, kills=20)
+
+
+def test_a_pool_of_dead_servers_stops_with_one_line_and_writes_no_row(tmp_path: Path) -> None:
+    from tests.helpers.cli import localsight
+    from tests.helpers.llama_server import free_port
+
+    folder = _images(tmp_path / "photos", 5)
+    out = tmp_path / "out.jsonl"
+    dead = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]
+    result = localsight(
+        "describe", str(folder), "--base-url", dead[0], "--base-url", dead[1],
+        "--concurrency", "2", "--out", str(out), "--no-progress", *COMMON, home=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "every server of the pool failed; 5 images not described" in result.stderr
+    assert all(result.stderr.count(f"{url} dropped from the pool") == 1 for url in dead)
+    assert "Traceback" not in result.stderr
+    assert _rows(out) == []

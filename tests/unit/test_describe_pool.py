@@ -151,7 +151,9 @@ class FakeBackend:
     def __init__(self, endpoint: FakeEndpoint) -> None:
         self.endpoint = endpoint
 
-    def stream_chat(self, request: ChatRequest, cancel: CancelToken | None = None) -> Iterator[Chunk]:
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
         failure = self.endpoint.next_failure()
         if failure is not None:
             raise failure
@@ -166,7 +168,9 @@ class FakeBackend:
 
 
 class FakeEndpoint:
-    def __init__(self, failures: list[Exception | None] | None = None, always: Exception | None = None) -> None:
+    def __init__(
+        self, failures: list[Exception | None] | None = None, always: Exception | None = None
+    ) -> None:
         self.failures = list(failures or [])
         self.always = always
         self.answered = 0
@@ -285,3 +289,40 @@ def test_stop_deals_no_more_and_writes_nothing_for_the_rest(images: list[WorkIte
         stop=stop, cancel=CancelToken(), policy=FAST, on_row=on_row,
     )  # fmt: skip
     assert summary.interrupted and len(writer.rows) == 1
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_pool_file_urls_limits_and_comments(tmp_path: Path) -> None:
+    from desktop_app.cli.common import CliError
+    from desktop_app.cli.describe_pool import read_pool_file
+
+    good = tmp_path / "servers.txt"
+    good.write_text(
+        "# the lab's servers\nhttp://a:8080/v1 4  # the big one\n\n  http://b:8080/v1\n",
+        encoding="utf-8",
+    )
+    assert read_pool_file(good) == [("http://a:8080/v1", 4), ("http://b:8080/v1", None)]
+    for text in ("http://a:8080/v1 four\n", "http://a:8080/v1 0\n", "# nothing\n"):
+        bad = tmp_path / "bad.txt"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(CliError):
+            read_pool_file(bad)
+
+
+def test_repeated_host_and_base_url_parse_as_lists_and_one_stays_one() -> None:
+    from desktop_app.cli.app import build_parser
+    from desktop_app.cli.describe_pool import single_server_args
+    from desktop_app.core.settings import Settings
+
+    parser = build_parser()
+    args = parser.parse_args(
+        ["describe", "p", "--base-url", "http://a/v1", "--base-url", "http://b/v1"]
+    )
+    assert args.base_url == ["http://a/v1", "http://b/v1"] and args.concurrency == 1
+    single = single_server_args(args, Settings())
+    assert single.base_url == "http://a/v1" and single.host is None
+    one = single_server_args(parser.parse_args(["describe", "p", "--host", "h:1"]), Settings())
+    assert one.host == "h:1" and one.base_url is None
+    assert parser.parse_args(["ask", "q", "--host", "h:1"]).host == "h:1"  # ask: unchanged

@@ -320,9 +320,9 @@ def run_pool(
     if dealer.all_dropped and dealer.pending:
         raise AllEndpointsDropped(
             message(
-                "every server of the pool failed; {count} image(s) not described (run the same "
+                "every server of the pool failed; %n image(s) not described (run the same "
                 "command again to continue).",
-                count=len(dealer.pending) + sum(len(rest) for rest in twins.values()),
+                n=len(dealer.pending) + sum(len(rest) for rest in twins.values()),
             )
         )
     if stop.cancelled and dealer.pending:
