@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -181,6 +182,8 @@ def run_pool_with_progress(
     done = [0] * len(endpoints)
     failed = [0] * len(endpoints)
     names = [endpoint.name for endpoint in endpoints]
+    # the bar's tail has room for host:port only
+    short = [urllib.parse.urlsplit(name).netloc or name for name in names]
 
     with ProgressBar(
         err,
@@ -201,7 +204,7 @@ def run_pool_with_progress(
                     rate=f"{count / elapsed:.2f}",
                     failures=fails,
                 )
-                for name, count, fails in zip(names, done, failed, strict=True)
+                for name, count, fails in zip(short, done, failed, strict=True)
             )
 
         def on_row(row: DescribeRow, index: int) -> None:
