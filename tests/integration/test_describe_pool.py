@@ -180,13 +180,20 @@ def _kill_9_then_rerun(servers: list[LlamaServer], tmp_path: Path, count: int, k
     )
     args = (str(folder), "--pool", str(pool), "--concurrency", "6", "--out", str(out))
     rng = random.Random(21)
+    landed = 0
     for _ in range(kills):
+        # a random moment inside the run: after a random number of new rows, plus a random
+        # fraction of the next image's time
+        target = _line_count(out) + rng.randint(1, max(1, count // (3 * kills)))
         process = _describe(home, *args)
-        time.sleep(rng.uniform(0.3, 3.0))
+        while _line_count(out) < target and process.poll() is None:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.05))
+        landed += process.poll() is None
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
-        if _line_count(out) >= count:
-            break
+    assert landed == kills  # every kill hit a running describe
+    assert _line_count(out) < count  # ... that had work left
     for _ in range(3):  # finish: a run that is not killed
         process = _describe(home, *args)
         _, stderr = process.communicate(timeout=1800)
@@ -227,3 +234,20 @@ def test_a_pool_of_dead_servers_stops_with_one_line_and_writes_no_row(tmp_path: 
     assert all(result.stderr.count(f"{url} dropped from the pool") == 1 for url in dead)
     assert "Traceback" not in result.stderr
     assert _rows(out) == []
+
+
+def test_in_process_llama_cpp_stays_one_at_a_time(
+    tiny_vlm: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from tests.helpers.cli import NO_OLLAMA, localsight
+
+    folder = _images(tmp_path / "photos", 3)
+    out = tmp_path / "out.jsonl"
+    result = localsight(
+        "describe", str(folder), "--backend", "llama-cpp", "--concurrency", "4",
+        "--model", str(tiny_vlm[0]), "--mmproj", str(tiny_vlm[1]), "--max-tokens", "4",
+        "--out", str(out), "--no-progress", home=tmp_path, env=NO_OLLAMA,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(_rows(out)) == 3
+    assert "images/s over" not in result.stderr  # the pool was not used
