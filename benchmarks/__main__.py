@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         help="comma-separated: text,dispatch,image,gui,launch,jpeg,threads,"
         "mutated,images,templates,cancel (the hardening rows of issue 16),versions,long_chat,"
-        "image_embeddings,eager_prefill,conversation_states",
+        "image_embeddings,eager_prefill,conversation_states,describe_pool",
     )
     parser.add_argument("--no-reference", action="store_true", help="skip building llama-bench")
     args = parser.parse_args(argv)
@@ -472,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = conversation_state_rows(vit_l=args.vit_l, threads=args.threads, quick=args.quick)
         step("conversation_states", rows)
+    if "describe_pool" in wanted:
+        from benchmarks.describe_pool import describe_pool_rows
+
+        step("describe_pool", describe_pool_rows(quick=args.quick))
     print()
     print(table(metrics))
     return 0

@@ -73,11 +73,17 @@ def bounded_int(maximum: int) -> Callable[[str], int]:
 # -- options --------------------------------------------------------------------------------
 
 
-def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--backend``, ``--host`` and the OpenAI-compatible server's options."""
+def add_backend_arguments(parser: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
+    """``--backend``, ``--host`` and the OpenAI-compatible server's options.
+
+    ``repeatable``: ``--host`` and ``--base-url`` may be given several times (a pool of
+    servers, ``describe``); their values are then lists.
+    """
     parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
-    parser.add_argument("--host", metavar="URL", help=host_help())
-    add_openai_arguments(parser)
+    parser.add_argument(
+        "--host", metavar="URL", help=host_help(), action="append" if repeatable else "store"
+    )
+    add_openai_arguments(parser, repeatable=repeatable)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

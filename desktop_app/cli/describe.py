@@ -33,6 +33,12 @@ from desktop_app.cli.common import (
     resolve_model,
 )
 from desktop_app.cli.describe_batch import add_batch_arguments, run_batch, wants_batch
+from desktop_app.cli.describe_pool import (
+    add_pool_arguments,
+    pool_endpoints,
+    run_pool_with_progress,
+    single_server_args,
+)
 from desktop_app.cli.i18n import tr
 from desktop_app.cli.progress import ProgressBar
 from desktop_app.core.describe.output import (
@@ -72,7 +78,8 @@ def add_describe_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     parser.add_argument(
         "--prompt", default=DEFAULT_PROMPT, help=tr('default: "{prompt}"', prompt=DEFAULT_PROMPT)
     )
-    add_backend_arguments(parser)
+    add_backend_arguments(parser, repeatable=True)
+    add_pool_arguments(parser)
     add_model_arguments(parser)
     parser.add_argument(
         "--out",
@@ -159,6 +166,8 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
     out_path: Path = args.out or Path(f"descriptions.{fmt}")
     files = find_images(args.paths, recursive=args.recursive)
     existing = read_rows(out_path, fmt)
+    pool = pool_endpoints(args, settings, paths)
+    args = single_server_args(args, settings)
     with open_backend(args, settings, paths, err, isolated=True) as backend:
         job = DescribeJob(
             model=resolve_model(backend, args.model, args.mmproj, settings),
@@ -190,16 +199,22 @@ def _describe(args: argparse.Namespace, paths: AppPaths, err: TextIO) -> int:
         writer = RowWriter(out_path, fmt)
         try:
             with _InterruptFlags(err) as flags:
-                summary = _run_with_progress(
-                    backend,
-                    work=work,
-                    copies=copies,
-                    job=job,
-                    writer=writer,
-                    flags=flags,
-                    args=args,
-                    err=err,
-                )
+                if pool is not None and backend.name != "llama-cpp":  # in-process: one at a time
+                    summary = run_pool_with_progress(
+                        pool, work=work, copies=copies, job=job, writer=writer, flags=flags,
+                        args=args, err=err,
+                    )  # fmt: skip
+                else:
+                    summary = _run_with_progress(
+                        backend,
+                        work=work,
+                        copies=copies,
+                        job=job,
+                        writer=writer,
+                        flags=flags,
+                        args=args,
+                        err=err,
+                    )
         finally:
             writer.close()
     summary.skipped = done

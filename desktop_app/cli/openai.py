@@ -45,14 +45,18 @@ def _env_name(text: str) -> str:
     return text
 
 
-def add_openai_arguments(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
-    """Register the options; ``inner`` copies (after a sub-action) leave outer values alone."""
+def add_openai_arguments(
+    parser: argparse.ArgumentParser, *, inner: bool = False, repeatable: bool = False
+) -> None:
+    """Register the options; ``inner`` copies (after a sub-action) leave outer values alone;
+    ``repeatable``: ``--base-url`` may be repeated (a pool of servers) and is then a list."""
     unset: Any = argparse.SUPPRESS if inner else None
     group = parser.add_argument_group(tr("OpenAI-compatible servers (--backend openai)"))
     group.add_argument(
         "--base-url",
         metavar="URL",
         default=unset,
+        action="append" if repeatable else "store",
         help=tr(
             "the server's API address, e.g. http://127.0.0.1:8080/v1 (default: your "
             "setting, else the llama-server preset)"

@@ -100,6 +100,13 @@ class ProgressBar:
         self._stream.write(f"{line}\n")
         self._stream.flush()
 
+    def postfix(self, text: str) -> None:
+        """Text shown after the meter (``describe``'s per-server counts), redrawn with it."""
+        if self._tqdm is not None:
+            self._tqdm.set_postfix_str(text, refresh=False)
+        else:
+            self._meter["postfix"] = text
+
     def close(self) -> None:
         """Leave the line as it is (a redrawn one ends with a newline). Idempotent."""
         if self._tqdm is not None:

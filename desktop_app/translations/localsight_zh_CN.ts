@@ -827,110 +827,111 @@
         <translation>必须在 1 到 {maximum} 之间</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="84"/>
+        <location filename="../cli/common.py" line="90"/>
         <source>a .gguf path or a model name (default: your setting)</source>
         <translation>.gguf 路径或模型名称（默认：你的设置）</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="85"/>
+        <location filename="../cli/common.py" line="91"/>
         <source>the vision projector .gguf belonging to --model</source>
         <translation>与 --model 配套的视觉投影文件 .gguf</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="94"/>
+        <location filename="../cli/common.py" line="100"/>
         <source>context size in tokens</source>
         <translation>上下文长度（token）</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="116"/>
-        <location filename="../cli/common.py" line="144"/>
+        <location filename="../cli/common.py" line="122"/>
+        <location filename="../cli/common.py" line="150"/>
         <source>localsight: warning: {warning}</source>
         <translation>localsight：警告：{warning}</translation>
     </message>
     <message>
-        <location filename="../cli/common.py" line="156"/>
+        <location filename="../cli/common.py" line="162"/>
         <source>--mmproj needs --model: give the language model file too.</source>
         <translation>--mmproj 需要配合 --model：请同时指定语言模型文件。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="64"/>
+        <location filename="../cli/describe.py" line="70"/>
         <source>describe every image under folders into a JSONL/CSV file (resumable)</source>
         <translation>描述文件夹中的每张图片，写入 JSONL/CSV 文件（中断后可继续）</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="66"/>
+        <location filename="../cli/describe.py" line="72"/>
         <source>Describe every image under PATHs with one model. Results are appended to --out as they are made; re-running skips images already described there with the same model and prompt.</source>
         <translation>用一个模型描述 PATH 下的每张图片。结果生成后即追加到 --out；再次运行时，会跳过其中已用相同模型和提示词描述过的图片。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="71"/>
+        <location filename="../cli/describe.py" line="77"/>
         <source>image files or folders</source>
         <translation>图片文件或文件夹</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="73"/>
+        <location filename="../cli/describe.py" line="79"/>
         <source>default: &quot;{prompt}&quot;</source>
         <translation>默认：“{prompt}”</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="81"/>
+        <location filename="../cli/describe.py" line="88"/>
         <source>result file (default: descriptions.jsonl or .csv in the current folder)</source>
         <translation>结果文件（默认：当前文件夹中的 descriptions.jsonl 或 .csv）</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="87"/>
+        <location filename="../cli/describe.py" line="94"/>
         <source>default: from --out&apos;s suffix, else jsonl</source>
         <translation>默认：按 --out 的扩展名，否则为 jsonl</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="90"/>
+        <location filename="../cli/describe.py" line="97"/>
         <source>also write PHOTO.jpg.txt beside each image</source>
         <translation>同时在每张图片旁写入 PHOTO.jpg.txt</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="93"/>
+        <location filename="../cli/describe.py" line="100"/>
         <source>descend into subfolders</source>
         <translation>包括子文件夹</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="98"/>
+        <location filename="../cli/describe.py" line="105"/>
         <source>describe images that failed before again</source>
         <translation>重新描述之前失败的图片</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="102"/>
+        <location filename="../cli/describe.py" line="109"/>
         <source>no progress bar on stderr</source>
         <translation>不在 stderr 显示进度条</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="137"/>
+        <location filename="../cli/describe.py" line="144"/>
         <source>localsight: stopping after this image (Ctrl+C again to stop now).</source>
         <translation>localsight：处理完这张图片后停止（再按 Ctrl+C 立即停止）。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../cli/describe.py" line="183"/>
+        <location filename="../cli/describe.py" line="192"/>
         <source>localsight: %n image(s): {done} already in {path}, {todo} to describe.</source>
         <translation>
             <numerusform>localsight：共 %n 张图片：{done} 张已在 {path} 中，{todo} 张待描述。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="227"/>
+        <location filename="../cli/describe.py" line="242"/>
+        <location filename="../cli/describe_pool.py" line="192"/>
         <source>img</source>
         <translation>张</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="248"/>
+        <location filename="../cli/describe.py" line="263"/>
         <source>localsight: stopped: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}; run the same command again to continue.</source>
         <translation>localsight：已停止：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}；再次运行同一命令即可继续。</translation>
     </message>
     <message>
-        <location filename="../cli/describe.py" line="254"/>
+        <location filename="../cli/describe.py" line="269"/>
         <source>localsight: done: {described} described, {copied} copied from identical files, {errors}, {skipped} already done; results in {path}.</source>
         <translation>localsight：完成：描述 {described} 张，从相同文件复制 {copied} 张，{errors}，此前已完成 {skipped} 张；结果在 {path}。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../cli/describe.py" line="261"/>
+        <location filename="../cli/describe.py" line="276"/>
         <location filename="../cli/describe_batch.py" line="110"/>
         <source>%n error(s)</source>
         <translation>
@@ -1055,27 +1056,27 @@
         <translation>请给出环境变量的*名称*（字母、数字和 _），而不是密钥本身</translation>
     </message>
     <message>
-        <location filename="../cli/openai.py" line="51"/>
+        <location filename="../cli/openai.py" line="54"/>
         <source>OpenAI-compatible servers (--backend openai)</source>
         <translation>OpenAI 兼容服务器（--backend openai）</translation>
     </message>
     <message>
-        <location filename="../cli/openai.py" line="57"/>
+        <location filename="../cli/openai.py" line="61"/>
         <source>the server&apos;s API address, e.g. http://127.0.0.1:8080/v1 (default: your setting, else the llama-server preset)</source>
         <translation>服务器的 API 地址，例如 http://127.0.0.1:8080/v1（默认：你的设置，否则为 llama-server 预设）</translation>
     </message>
     <message>
-        <location filename="../cli/openai.py" line="66"/>
+        <location filename="../cli/openai.py" line="70"/>
         <source>a known server&apos;s default address: {presets}</source>
         <translation>常见服务器的默认地址：{presets}</translation>
     </message>
     <message>
-        <location filename="../cli/openai.py" line="76"/>
+        <location filename="../cli/openai.py" line="80"/>
         <source>read the API key from environment variable VAR (default: {variable} if set); never put a key on the command line</source>
         <translation>从环境变量 VAR 读取 API 密钥（默认：{variable}，如已设置）；切勿把密钥写在命令行中</translation>
     </message>
     <message>
-        <location filename="../cli/openai.py" line="87"/>
+        <location filename="../cli/openai.py" line="91"/>
         <source>treat model NAME as able to see images, for servers that do not say (repeat)</source>
         <translation>把模型 NAME 视为能识别图片，用于不报告此能力的服务器（可重复）</translation>
     </message>
@@ -1140,6 +1141,53 @@
         <source>%n image(s) still to do</source>
         <translation>
             <numerusform>还有 %n 张图片待处理</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="44"/>
+        <source>images in flight at once over all servers (default 1; in-process llama.cpp always does one)</source>
+        <translation>所有服务器合计同时处理的图片数（默认 1；进程内 llama.cpp 始终一次一张）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="53"/>
+        <source>servers to share the work: one URL per line, optionally followed by its limit</source>
+        <translation>分担工作的服务器：每行一个 URL，后面可跟它的并发上限</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="60"/>
+        <source>a server that sends nothing for this long is given up on for that image</source>
+        <translation>服务器这么久没有发来任何内容时，放弃它对这张图片的处理</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="91"/>
+        <source>cannot read {path}: {error}</source>
+        <translation>无法读取 {path}：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="103"/>
+        <source>{path}, line {line}: expected a URL, optionally followed by a whole number (its images in flight)</source>
+        <translation>{path} 第 {line} 行：应为一个 URL，后面可跟一个整数（它同时处理的图片数）</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="111"/>
+        <source>{path} names no server.</source>
+        <translation>{path} 中没有列出任何服务器。</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="202"/>
+        <source>{server} {rate}/s {failures} failed</source>
+        <translation>{server} {rate} 张/秒 失败 {failures} 次</translation>
+    </message>
+    <message>
+        <location filename="../cli/describe_pool.py" line="220"/>
+        <source>localsight: {server} dropped from the pool after {count} failures in a row: {error}</source>
+        <translation>localsight：{server} 连续失败 {count} 次，已从服务器池中移除：{error}</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../cli/describe_pool.py" line="249"/>
+        <source>localsight: {rate} images/s over {seconds} s on %n server(s).</source>
+        <translation>
+            <numerusform>localsight：在 %n 台服务器上用时 {seconds} 秒，平均每秒 {rate} 张图片。</numerusform>
         </translation>
     </message>
 </context>
@@ -3276,6 +3324,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     <message>
         <location filename="../core/describe/batch.py" line="115"/>
         <location filename="../core/describe/batch.py" line="310"/>
+        <location filename="../core/describe/pool.py" line="353"/>
         <location filename="../core/describe/run.py" line="176"/>
         <source>{name} cannot be read.</source>
         <extracomment>The dialects of extra sampling parameters; ``openai`` sends the OpenAI ones only.</extracomment>
@@ -4962,6 +5011,18 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
         <location filename="../../backends/safe_names.py" line="112"/>
         <source>file name</source>
         <translation>文件名</translation>
+    </message>
+    <message>
+        <location filename="../core/describe/pool.py" line="306"/>
+        <source>no answer for {seconds} s</source>
+        <translation>{seconds} 秒内没有回应</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../core/describe/pool.py" line="323"/>
+        <source>every server of the pool failed; %n image(s) not described (run the same command again to continue).</source>
+        <translation>
+            <numerusform>服务器池中的所有服务器都失败了；%n 张图片未描述（再次运行同一命令即可继续）。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
