@@ -326,3 +326,36 @@ def test_repeated_host_and_base_url_parse_as_lists_and_one_stays_one() -> None:
     one = single_server_args(parser.parse_args(["describe", "p", "--host", "h:1"]), Settings())
     assert one.host == "h:1" and one.base_url is None
     assert parser.parse_args(["ask", "q", "--host", "h:1"]).host == "h:1"  # ask: unchanged
+
+
+def test_an_image_every_server_fails_on_becomes_an_error_row_and_drops_no_server(
+    images: list[WorkItem],
+) -> None:
+    """A request that makes every server fail (a repeatable 500 for that one image) while
+    they answer the others: after ``max_image_failures`` it is the image's error row, and
+    no server is dropped for it."""
+
+    class PoisonedBackend(FakeBackend):
+        def stream_chat(
+            self, request: ChatRequest, cancel: CancelToken | None = None
+        ) -> Iterator[Chunk]:
+            if request.messages[0].images[0].width == 25:  # p05.png
+                raise GenerationFailed("500 Internal Server Error")
+            return super().stream_chat(request, cancel)
+
+    endpoints = [FakeEndpoint(), FakeEndpoint()]
+    pool = [
+        PoolEndpoint(name, lambda e=e: PoisonedBackend(e), 2)  # type: ignore[misc]
+        for name, e in zip(("a", "b"), endpoints, strict=True)
+    ]
+    writer = ListWriter()
+    drops: list[bool] = []
+    run_pool(
+        pool, images, [], JOB, writer, concurrency=2, stop=CancelToken(), cancel=CancelToken(),
+        policy=FAST, on_failure=lambda _index, _why, dropped: drops.append(dropped),
+    )  # fmt: skip
+    assert sorted(row.path for row in writer.rows) == sorted(str(i.path) for i in images)
+    errors = {Path(row.path).name: row.error for row in writer.rows if row.error}
+    assert set(errors) == {"bad.png", "p05.png"}
+    assert "500" in errors["p05.png"]
+    assert drops.count(True) == 0 and len(drops) == FAST.max_image_failures

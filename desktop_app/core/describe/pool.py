@@ -15,8 +15,10 @@ Qt-free, shared by ``localsight describe --concurrency``.  Why it is built this 
   ``stall_s``) is an *endpoint* failure: the image goes back to the front of the queue for
   whoever is free and the endpoint waits an exponential, jittered backoff; ``max_failures``
   in a row drop it.  A bad image (``ImageError``, ``InvalidImage``, ``ContextOverflow``) is
-  one error row.  When every endpoint is dropped the run stops without writing error rows
-  for the images left, so a re-run does them.
+  one error row, and so is an image every server keeps failing on while they answer the
+  others (``max_image_failures``): otherwise one such request would drop them all.  When
+  every endpoint is dropped the run stops without writing error rows for the images left,
+  so a re-run does them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from backends.base import (
     Backend,
@@ -64,6 +67,10 @@ class PoolPolicy:
     backoff_max_s: float = 30.0
     jitter: float = 0.5  # the wait is multiplied by 1 - jitter .. 1 + jitter
     stall_s: float = 60.0  # no chunk for this long: the endpoint is stalled
+    #: An image that failed this many times while the pool answered other images is the
+    #: image's fault (every server refuses it): it becomes an error row instead of dropping
+    #: every server one after another.
+    max_image_failures: int = 3
 
 
 @dataclass(slots=True)
@@ -94,6 +101,9 @@ class Dealer:
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
     pending: deque[WorkItem] = field(default_factory=deque)
+    #: Answers so far, all endpoints; and per image: (failures, answers when it first failed).
+    answered: int = 0
+    image_failures: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def in_flight(self) -> int:
@@ -132,6 +142,7 @@ class Dealer:
         endpoint.failures_in_row = 0
         endpoint.done += 1
         endpoint.errors += int(error_row)
+        self.answered += 1
 
     def gave_back(self, index: int, item: WorkItem) -> None:
         """The item was not done (a cancel): back to the queue, the endpoint not blamed."""
@@ -139,13 +150,17 @@ class Dealer:
         self.pending.appendleft(item)
 
     def failed(self, index: int, item: WorkItem) -> bool:
-        """The endpoint failed on ``item``: the item goes back first in line, the endpoint
-        backs off; returns True when this failure drops the endpoint."""
+        """The endpoint failed on ``item``: the item goes back first in line (unless it is
+        ``given_up``), the endpoint backs off; returns True when this failure drops the
+        endpoint."""
         endpoint = self.endpoints[index]
         endpoint.in_flight -= 1
         endpoint.errors += 1
         endpoint.failures_in_row += 1
-        self.pending.appendleft(item)
+        failures, answered_then = self.image_failures.get(item.path, (0, self.answered))
+        self.image_failures[item.path] = (failures + 1, answered_then)
+        if not self.given_up(item):
+            self.pending.appendleft(item)
         if endpoint.dropped:  # an image still in flight when it was dropped: said once
             return False
         if endpoint.failures_in_row >= self.policy.max_failures:
@@ -158,6 +173,14 @@ class Dealer:
         wait *= 1 + self.policy.jitter * (2 * self.rng.random() - 1)
         endpoint.ready_at = self.clock() + wait
         return False
+
+    def given_up(self, item: WorkItem) -> bool:
+        """Whether ``item`` failed ``max_image_failures`` times while other images were
+        answered since its first failure: the servers work, this image does not.  (In an
+        outage nothing is answered, so the images wait for a re-run instead of becoming
+        error rows.)"""
+        failures, answered_then = self.image_failures.get(item.path, (0, self.answered))
+        return failures >= self.policy.max_image_failures and self.answered > answered_then
 
     def next_ready_in(self) -> float | None:
         """Seconds until a backed-off endpoint may take work again (None: none waiting)."""
@@ -248,6 +271,17 @@ def run_pool(
     lock = threading.Lock()  # guards the tasks' last_chunk against the watchdog's read
     threads: list[threading.Thread] = []
 
+    def write(row: DescribeRow, task: _Task) -> None:
+        """The image's row, then a copy for each file of the same content in this run."""
+        summary.described += 1
+        _emit(row, job, writer, summary)
+        on_row(row, task.index)
+        for twin in twins.pop(task.item.sha256, []) if task.item.sha256 else []:
+            copy = replace(row, path=str(twin.path), seconds=0.0)
+            summary.copied += 1
+            _emit(copy, job, writer, summary)
+            on_row(copy, task.index)
+
     def worker(task: _Task) -> None:
         try:
             row = _describe(task, job, lock)
@@ -290,14 +324,7 @@ def run_pool(
             idle[task.index].append(task.backend)
             if outcome.row is not None:
                 dealer.succeeded(task.index, error_row=bool(outcome.row.error))
-                summary.described += 1
-                _emit(outcome.row, job, writer, summary)
-                on_row(outcome.row, task.index)
-                for twin in twins.pop(task.item.sha256, []) if task.item.sha256 else []:
-                    copy = replace(outcome.row, path=str(twin.path), seconds=0.0)
-                    summary.copied += 1
-                    _emit(copy, job, writer, summary)
-                    on_row(copy, task.index)
+                write(outcome.row, task)
             elif task.cancel.cancelled and not task.stalled:
                 dealer.gave_back(task.index, task.item)
                 summary.interrupted = True
@@ -306,6 +333,8 @@ def run_pool(
                     "no answer for {seconds} s", seconds=policy.stall_s
                 )
                 on_failure(task.index, why, dealer.failed(task.index, task.item))
+                if dealer.given_up(task.item):  # every server fails on this image alone
+                    write(_failed_row(task.item, job, why), task)
             _watch(running, policy.stall_s, lock)
     finally:
         for task in running.values():
@@ -328,6 +357,21 @@ def run_pool(
     if stop.cancelled and dealer.pending:
         summary.interrupted = True
     return summary
+
+
+def _failed_row(item: WorkItem, job: DescribeJob, why: str) -> DescribeRow:
+    """The error row of an image every server failed on (its last server's words)."""
+    return DescribeRow(
+        path=str(item.path),
+        sha256=item.sha256,
+        width=0,
+        height=0,
+        model=job.model,
+        prompt=job.prompt,
+        text="",
+        seconds=0.0,
+        error=_one_line(why),
+    )
 
 
 def _watch(running: dict[int, _Task], stall_s: float, lock: threading.Lock) -> None:
