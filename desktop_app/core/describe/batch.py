@@ -49,7 +49,13 @@ from backends.base import ImageInput, Message
 from backends.messages import message, sentence_of
 from backends.openai_compat.wire import ServerKind, request_body
 from desktop_app.core.describe.output import DescribeRow, RowSink
-from desktop_app.core.describe.run import DescribeJob, WorkItem, _one_line, write_sidecar
+from desktop_app.core.describe.run import (
+    DescribeJob,
+    WorkItem,
+    empty_row,
+    one_line,
+    write_sidecar,
+)
 from desktop_app.core.images import ImageError, normalize_image
 
 BATCH_URL: Final = "/v1/chat/completions"
@@ -115,7 +121,7 @@ def export_batch(
                         raise ImageError(message("{name} cannot be read.", name=item.path.name))
                     image = normalize_image(item.path, policy=job.policy)
                 except ImageError as exc:
-                    writer.write(_row(item, job, error=_one_line(sentence_of(exc))))
+                    writer.write(empty_row(item, job, error=one_line(sentence_of(exc))))
                     summary.errors += 1
                     continue
                 seen.add(item.sha256)
@@ -191,7 +197,7 @@ def parse_result_line(raw: bytes | str) -> BatchResult | None:
         )
         if not detail:
             detail = f"HTTP {status}" if isinstance(status, int) else "unknown error"
-        return BatchResult(custom_id, error=_one_line(detail))
+        return BatchResult(custom_id, error=one_line(detail))
     text = _answer(body)
     return None if text is None else BatchResult(custom_id, text=text)
 
@@ -252,25 +258,25 @@ def import_batch(
     """
     summary = ImportSummary(malformed=list(results.malformed))
     for copied in copies:
-        _emit(copied, job, writer, summary)
+        emit_row(copied, job, writer, summary)
         summary.copied += 1
     answered: dict[str, DescribeRow] = {}
     for item in work:
         result = results.results.get(item.sha256) if item.sha256 else None
         if not item.sha256:  # unreadable now: the row a local run writes
-            _emit(_row(item, job, error=_unreadable(item)), job, writer, summary)
+            emit_row(empty_row(item, job, error=_unreadable(item)), job, writer, summary)
             continue
         if result is None:
             summary.remaining += 1
             continue
         twin = answered.get(item.sha256)
         if twin is not None:
-            _emit(replace(twin, path=str(item.path)), job, writer, summary)
+            emit_row(replace(twin, path=str(item.path)), job, writer, summary)
             summary.copied += 1
             continue
         row = _row_for(item, job, result)
         answered[item.sha256] = row
-        _emit(row, job, writer, summary)
+        emit_row(row, job, writer, summary)
         if not row.error:
             summary.described += 1
     known = {item.sha256 for item in work} | {row.sha256 for row in copies}
@@ -282,35 +288,21 @@ def import_batch(
 def _row_for(item: WorkItem, job: DescribeJob, result: BatchResult) -> DescribeRow:
     """The row a local run writes: the size the model saw comes from normalising again."""
     if result.error:
-        return _row(
+        return empty_row(
             item, job, error=message("The batch request failed: {detail}", detail=result.error)
         )
     try:
         image = normalize_image(item.path, policy=job.policy)
     except ImageError as exc:  # changed or broken since the export
-        return _row(item, job, error=_one_line(sentence_of(exc)))
-    return replace(_row(item, job), width=image.width, height=image.height, text=result.text)
-
-
-def _row(item: WorkItem, job: DescribeJob, *, error: str = "") -> DescribeRow:
-    return DescribeRow(
-        path=str(item.path),
-        sha256=item.sha256,
-        width=0,
-        height=0,
-        model=job.model,
-        prompt=job.prompt,
-        text="",
-        seconds=0.0,
-        error=error,
-    )
+        return empty_row(item, job, error=one_line(sentence_of(exc)))
+    return replace(empty_row(item, job), width=image.width, height=image.height, text=result.text)
 
 
 def _unreadable(item: WorkItem) -> str:
-    return _one_line(message("{name} cannot be read.", name=item.path.name))
+    return one_line(message("{name} cannot be read.", name=item.path.name))
 
 
-def _emit(row: DescribeRow, job: DescribeJob, writer: RowSink, summary: ImportSummary) -> None:
+def emit_row(row: DescribeRow, job: DescribeJob, writer: RowSink, summary: ImportSummary) -> None:
     writer.write(row)
     if row.error:
         summary.errors += 1

@@ -49,8 +49,9 @@ from desktop_app.core.describe.run import (
     DescribeJob,
     DescribeSummary,
     WorkItem,
-    _emit,
-    _one_line,
+    emit_row,
+    empty_row,
+    one_line,
 )
 from desktop_app.core.images import ImageError
 
@@ -248,7 +249,7 @@ def run_pool(
     policy = policy or PoolPolicy()
     summary = DescribeSummary(total=len(work) + len(copies))
     for copied in copies:
-        _emit(copied, job, writer, summary)
+        emit_row(copied, job, writer, summary)
         summary.copied += 1
     dealer = Dealer(
         [EndpointState(endpoint.name, max(1, endpoint.limit)) for endpoint in endpoints],
@@ -274,12 +275,12 @@ def run_pool(
     def write(row: DescribeRow, task: _Task) -> None:
         """The image's row, then a copy for each file of the same content in this run."""
         summary.described += 1
-        _emit(row, job, writer, summary)
+        emit_row(row, job, writer, summary)
         on_row(row, task.index)
         for twin in twins.pop(task.item.sha256, []) if task.item.sha256 else []:
             copy = replace(row, path=str(twin.path), seconds=0.0)
             summary.copied += 1
-            _emit(copy, job, writer, summary)
+            emit_row(copy, job, writer, summary)
             on_row(copy, task.index)
 
     def worker(task: _Task) -> None:
@@ -288,10 +289,10 @@ def run_pool(
             results.put(_Outcome(task, row=row))
         except BackendError as error:
             results.put(
-                _Outcome(task, failure=_one_line(sentence_of(error)) or type(error).__name__)
+                _Outcome(task, failure=one_line(sentence_of(error)) or type(error).__name__)
             )
         except Exception as error:  # a bug or an OS error in one request must not hang the run
-            results.put(_Outcome(task, failure=_one_line(str(error)) or type(error).__name__))
+            results.put(_Outcome(task, failure=one_line(str(error)) or type(error).__name__))
 
     try:
         while True:
@@ -334,7 +335,7 @@ def run_pool(
                 )
                 on_failure(task.index, why, dealer.failed(task.index, task.item))
                 if dealer.given_up(task.item):  # every server fails on this image alone
-                    write(_failed_row(task.item, job, why), task)
+                    write(empty_row(task.item, job, error=one_line(why)), task)
             _watch(running, policy.stall_s, lock)
     finally:
         for task in running.values():
@@ -357,21 +358,6 @@ def run_pool(
     if stop.cancelled and dealer.pending:
         summary.interrupted = True
     return summary
-
-
-def _failed_row(item: WorkItem, job: DescribeJob, why: str) -> DescribeRow:
-    """The error row of an image every server failed on (its last server's words)."""
-    return DescribeRow(
-        path=str(item.path),
-        sha256=item.sha256,
-        width=0,
-        height=0,
-        model=job.model,
-        prompt=job.prompt,
-        text="",
-        seconds=0.0,
-        error=_one_line(why),
-    )
 
 
 def _watch(running: dict[int, _Task], stall_s: float, lock: threading.Lock) -> None:
@@ -415,7 +401,7 @@ def _describe(task: _Task, job: DescribeJob, lock: threading.Lock) -> DescribeRo
     except IMAGE_ERRORS as exc:
         if task.cancel.cancelled:
             return None
-        text, error, width, height = "", _one_line(sentence_of(exc)), 0, 0
+        text, error, width, height = "", one_line(sentence_of(exc)), 0, 0
     except BackendError:
         if task.cancel.cancelled:
             return None

@@ -180,11 +180,11 @@ def describe_one(
             return None
         error = ""
     except ImageError as exc:
-        text, error = "", _one_line(sentence_of(exc))
+        text, error = "", one_line(sentence_of(exc))
     except FATAL_ERRORS:
         raise
     except BackendError as exc:
-        text, error = "", _one_line(sentence_of(exc))
+        text, error = "", one_line(sentence_of(exc))
     return DescribeRow(
         path=str(item.path),
         sha256=item.sha256,
@@ -226,7 +226,7 @@ def run_describe(
     """Write the copied rows, then describe each work item; stops between rows on ``stop``."""
     summary = DescribeSummary(total=len(work) + len(copies))
     for copied in copies:
-        _emit(copied, job, writer, summary)
+        emit_row(copied, job, writer, summary)
         summary.copied += 1
     described: dict[str, DescribeRow] = {}
     for item in work:
@@ -246,17 +246,33 @@ def run_describe(
             summary.described += 1
             if item.sha256:
                 described[item.sha256] = row
-        _emit(row, job, writer, summary)
+        emit_row(row, job, writer, summary)
         on_row(row)
     return summary
 
 
-def _emit(row: DescribeRow, job: DescribeJob, writer: RowSink, summary: DescribeSummary) -> None:
+def emit_row(row: DescribeRow, job: DescribeJob, writer: RowSink, summary: DescribeSummary) -> None:
     writer.write(row)
     if row.error:
         summary.errors += 1
     elif job.sidecar:
         write_sidecar(Path(row.path), row.text)
+
+
+def empty_row(item: WorkItem, job: DescribeJob, *, error: str = "") -> DescribeRow:
+    """A row of ``item`` with no description yet: an error row when ``error`` is given
+    (the pool's and the batch import's rows start from it)."""
+    return DescribeRow(
+        path=str(item.path),
+        sha256=item.sha256,
+        width=0,
+        height=0,
+        model=job.model,
+        prompt=job.prompt,
+        text="",
+        seconds=0.0,
+        error=error,
+    )
 
 
 def sidecar_path(image: Path) -> Path:
@@ -315,7 +331,7 @@ def restore_sidecars(
     return written
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """``text`` on one line (a row's ``error`` is one line of a CSV cell or a table cell).
 
     A ``message`` already on one line is kept as it is: the window shows it in the person's
