@@ -5,6 +5,11 @@ Images/s over the pool and the client's own CPU seconds per image (this process'
 the ratio to one server shows the client's overhead, not the model's; on a machine with
 fewer cores than servers the servers share them and the ratio says so (the load is noted).
 
+The same pool of *latency-bound* servers (OpenAI-compatible stubs that take 100 ms per
+answer, two at a time, and almost no CPU) then shows the client alone: with servers that do
+not compete with it and with each other for the cores, what is left of the 3x is the
+client's own overhead.
+
     python -m benchmarks.describe_pool [--quick]
     python -m benchmarks --only describe_pool
 """
@@ -17,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks import models
 from benchmarks.report import Metric, judged, table
@@ -35,7 +41,9 @@ def _images(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def _run(urls: list[str], images: list[Path], out: Path) -> tuple[float, float]:
+def _run(
+    urls: list[str], images: list[Path], out: Path, *, vision: tuple[str, ...] = ()
+) -> tuple[float, float]:
     """(images/s, client CPU s per image) of one pool run over ``images``."""
     from backends.base import CancelToken, GenerationOptions
     from backends.openai_compat import OpenAICompatBackend
@@ -52,7 +60,7 @@ def _run(urls: list[str], images: list[Path], out: Path) -> tuple[float, float]:
     )
     work = [WorkItem(path, file_sha256(path)) for path in images]
     endpoints = [
-        PoolEndpoint(url, lambda url=url: OpenAICompatBackend(url), 2)  # type: ignore[misc]
+        PoolEndpoint(url, lambda url=url: OpenAICompatBackend(url, vision_models=vision), 2)  # type: ignore[misc]
         for url in urls
     ]
     writer = RowWriter(out, "jsonl")
@@ -73,6 +81,63 @@ def _run(urls: list[str], images: list[Path], out: Path) -> tuple[float, float]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert summary.described == len(images) and summary.errors == 0, summary
     return len(images) / wall, cpu / len(images)
+
+
+_STUB_ANSWER_S = 0.1
+_STUB_SLOTS = 2
+
+
+def _latency_servers(count: int) -> list[Any]:
+    """OpenAI-compatible stubs answering each chat after ``_STUB_ANSWER_S``, at most
+    ``_STUB_SLOTS`` at once (as ``-np 2``), with next to no CPU."""
+    import threading
+
+    from tests.helpers import openai_stub
+
+    class SlowHandler(openai_stub._Handler):
+        def _stream(self, script: openai_stub.Script) -> None:
+            with self.server.slots:  # type: ignore[attr-defined]
+                time.sleep(_STUB_ANSWER_S)
+            super()._stream(script)
+
+    servers = []
+    for _ in range(count):
+        stub = openai_stub.StubServer(
+            models=[{"id": "tiny-vlm", "object": "model", "owned_by": "stub"}]
+        )
+        stub._server.server_close()
+        stub._server = openai_stub._Server(("127.0.0.1", 0), SlowHandler, stub)
+        stub._server.slots = threading.BoundedSemaphore(_STUB_SLOTS)  # type: ignore[attr-defined]
+        stub._thread = threading.Thread(
+            target=stub._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        servers.append(stub.__enter__())
+    return servers
+
+
+def _pool_rows(
+    label: str, urls: list[str], images: list[Path], folder: Path, note: str, **run: Any
+) -> list[Metric]:
+    rows: list[Metric] = []
+    single: float | None = None
+    for size in (1, 2, 3):
+        rate, cpu = _run(urls[:size], images, folder / f"{label}-pool{size}.jsonl", **run)
+        if single is None:
+            single = rate
+        rows.append(
+            judged(
+                f"describe pool, {size} {label}: images/s",
+                rate,
+                "img/s",
+                reference=None if size == 1 else single,
+                goal=">= 2.7x one server" if size == 3 else "",
+                check=(lambda ratio: ratio >= 2.7) if size == 3 else None,
+                on_ratio=True,
+                note=note,
+            )
+        )
+        rows.append(judged(f"describe pool, {size} {label}: client CPU", cpu * 1000, "ms/img"))
+    return rows
 
 
 def describe_pool_rows(*, quick: bool = False) -> list[Metric]:
@@ -97,27 +162,21 @@ def describe_pool_rows(*, quick: bool = False) -> list[Metric]:
             base = Path(folder)
             images = _images(base / "photos", count)
             _run([servers[0].base_url], images[:4], base / "warm.jsonl")  # first-use costs
-            single: float | None = None
-            for size in (1, 2, 3):
-                urls = [server.base_url for server in servers[:size]]
-                rate, cpu = _run(urls, images, base / f"pool{size}.jsonl")
-                if single is None:
-                    single = rate
-                rows.append(
-                    judged(
-                        f"describe pool, {size} server(s): images/s",
-                        rate,
-                        "img/s",
-                        reference=None if size == 1 else single,
-                        goal=">= 2.7x one server" if size == 3 else "",
-                        check=(lambda ratio: ratio >= 2.7) if size == 3 else None,
-                        on_ratio=True,
-                        note=note,
-                    )
+            urls = [server.base_url for server in servers]
+            rows += _pool_rows("llama-server(s)", urls, images, base, note)
+            stubs = _latency_servers(3)
+            try:
+                stub_note = (
+                    f"{count} images, stubs: {_STUB_ANSWER_S * 1000:.0f} ms per answer, "
+                    f"{_STUB_SLOTS} at once, load {os.getloadavg()[0]:.1f}"
                 )
-                rows.append(
-                    judged(f"describe pool, {size} server(s): client CPU", cpu * 1000, "ms/img")
+                urls = [stub.base_url for stub in stubs]
+                rows += _pool_rows(  # the stubs say nothing of vision: the user's list does
+                    "latency-bound server(s)", urls, images, base, stub_note, vision=("tiny-vlm",)
                 )
+            finally:
+                for stub in stubs:
+                    stub.__exit__()
     finally:
         for server in servers:
             server.stop()
