@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from backends.base import (
-    Capabilities,
     CancelToken,
+    Capabilities,
     ChatRequest,
     Chunk,
     Done,
