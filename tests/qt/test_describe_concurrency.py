@@ -234,3 +234,45 @@ def test_settings_spin_box_saves_images_described_at_once(qtbot: Any, tmp_path: 
     again = SettingsDialog(Settings.load(path), "", "/models")
     qtbot.addWidget(again)
     assert again.describe_concurrency.value() == 4
+
+
+@pytest.mark.llama_server
+def test_real_llama_server_two_slots_describes_each_image_once(
+    qtbot: Any, tmp_path: Path, images: list[Path], tiny_vlm: tuple[Path, Path]
+) -> None:
+    """A real llama-server with ``-np 2`` behind the OpenAI-compatible backend, the tiny
+    vision model, two images in flight: six images, six rows, none an error."""
+    from backends.openai_compat import OpenAICompatBackend
+    from tests.helpers.llama_server import LlamaServer
+    from tests.helpers.llama_tools import ensure_tool
+
+    model, mmproj = tiny_vlm
+    server = LlamaServer(
+        ensure_tool("llama-server"),
+        model=model,
+        mmproj=mmproj,
+        alias="tiny-vlm",
+        ctx=4096,
+        extra=("-np", "2"),
+    ).start()
+    try:
+        settings = Settings(
+            openai_base_url=server.base_url,
+            openai_vision_models=["tiny-vlm"],
+            describe_concurrency=2,
+        )
+        backend = OpenAICompatBackend(server.base_url)
+        paths = AppPaths(tmp_path / "data", tmp_path / "config", tmp_path / "cache")
+        host = Host(backend, settings, paths)  # type: ignore[arg-type]
+        host.model = ModelInfo("tiny-vlm", "tiny-vlm", capabilities=Capabilities(vision=True))
+        panel = DescribePanel(host)
+        qtbot.addWidget(panel)
+        panel.add_files(images)
+        panel.start()
+        qtbot.waitUntil(lambda: not panel.busy, timeout=180_000)
+        rows = panel.table.finished_rows()
+        assert sorted(Path(r.path) for r in rows) == sorted(p.absolute() for p in images)
+        assert all(r.text and not r.error for r in rows), [r.error for r in rows]
+        backend.close()
+    finally:
+        server.stop()
