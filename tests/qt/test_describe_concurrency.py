@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -25,6 +25,7 @@ from backends.base import (
     ModelInfo,
     Stats,
     TextDelta,
+    VisionNotSupported,
 )
 from desktop_app.core.images import ImagePolicy
 from desktop_app.core.settings import AppPaths, Settings
@@ -150,13 +151,20 @@ def _panel(
 
 
 def _states(panel: DescribePanel) -> list[str]:
-    return [panel.table.item(row, COL_TEXT).text() for row in range(len(panel.table.paths))]
+    items = (panel.table.item(row, COL_TEXT) for row in range(len(panel.table.paths)))
+    return [item.text() if item is not None else "" for item in items]
+
+
+def _wait_ended(qtbot: Any, panel: DescribePanel, timeout: int = WAIT_MS) -> None:
+    """The run's thread has ended and the GUI has taken its last signal (rows come first,
+    then the end, which gives the lease back)."""
+    qtbot.waitUntil(lambda: not panel.busy and panel.host.lease.free_for("chat"), timeout=WAIT_MS)
 
 
 def _finish(qtbot: Any, panel: DescribePanel, server: Server) -> None:
     for _ in range(len(panel.table.paths)):
         server.gate.release()
-    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    _wait_ended(qtbot, panel)
 
 
 def test_concurrency_setting_puts_that_many_in_flight_and_each_image_is_one_row(
@@ -173,7 +181,7 @@ def test_concurrency_setting_puts_that_many_in_flight_and_each_image_is_one_row(
     rows = panel.table.finished_rows()
     assert sorted(Path(r.path) for r in rows) == sorted(p.absolute() for p in images)
     assert all(r.text == "a picture" and not r.error for r in rows)
-    assert not panel.host.backend.closed  # the window's backend still serves the chat
+    assert not cast(Host, panel.host).backend.closed  # the window's backend still serves the chat
     assert panel.host.lease.free_for("chat")
 
 
@@ -187,7 +195,7 @@ def test_in_process_llama_cpp_reads_one_at_a_time(
         qtbot.waitUntil(lambda n=answered: server.started == n + 1, timeout=WAIT_MS)
         assert server.in_flight == 1
         server.gate.release()
-    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    _wait_ended(qtbot, panel)
     assert server.most == 1
     assert server.made == 0
     assert len(panel.table.finished_rows()) == len(images)
@@ -204,7 +212,7 @@ def test_stop_mid_run_cancels_in_flight_without_rows_and_start_continues(
     qtbot.waitUntil(lambda: len(panel.table.results) == 1 and server.started == 4, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: server.in_flight == 3, timeout=WAIT_MS)
     panel.stop()
-    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    _wait_ended(qtbot, panel)
     assert server.answered == 1
     assert len(panel.table.results) == 1  # the three cancelled got no row
     assert server.started == 4  # nothing new started after Stop
@@ -216,6 +224,34 @@ def test_stop_mid_run_cancels_in_flight_without_rows_and_start_continues(
     assert len(rows) == len(images)
     assert len({r.path for r in rows}) == len(images)
     assert server.answered == len(images)
+
+
+class RefusingBackend(FakeServerBackend):
+    """A server whose model cannot see: every request fails the same way."""
+
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        with self.server.lock:
+            self.server.started += 1
+        raise VisionNotSupported("seer cannot see images on this server")
+        yield  # a generator, like the real backends
+
+
+def test_a_server_that_fails_every_image_ends_the_run_with_its_error(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, images: list[Path]
+) -> None:
+    panel, server = _panel(qtbot, monkeypatch, tmp_path, name="openai", concurrency=2)
+    cast(Host, panel.host).backend = RefusingBackend(server, "openai")
+    monkeypatch.setattr(
+        panel_module, "make_backend", lambda kind, *_a, **_k: RefusingBackend(server, kind)
+    )
+    panel.add_files(images)
+    panel.start()
+    _wait_ended(qtbot, panel)
+    assert "seer cannot see images on this server" in panel.notice.text()
+    assert panel.table.results == {}  # no error row: Start tries the images again
+    assert panel.host.lease.free_for("chat")
 
 
 def test_settings_spin_box_saves_images_described_at_once(qtbot: Any, tmp_path: Path) -> None:
@@ -269,7 +305,7 @@ def test_real_llama_server_two_slots_describes_each_image_once(
         qtbot.addWidget(panel)
         panel.add_files(images)
         panel.start()
-        qtbot.waitUntil(lambda: not panel.busy, timeout=180_000)
+        _wait_ended(qtbot, panel, timeout=180_000)
         rows = panel.table.finished_rows()
         assert sorted(Path(r.path) for r in rows) == sorted(p.absolute() for p in images)
         assert all(r.text and not r.error for r in rows), [r.error for r in rows]
