@@ -10,6 +10,11 @@ second one with "still answering" (which would turn every image into an error ro
 chat's answer into an error).  So a run takes the window's ``BackendLease`` when it starts
 (Start waits for a running chat answer to end) and gives it back when it ends; meanwhile
 the chat holds its sends back.
+
+The run is the pool engine of ``localsight describe --concurrency`` with one endpoint, the
+window's backend: on Ollama or an OpenAI-compatible server up to the setting
+``describe_concurrency`` images are in flight (each further one on its own backend
+object); the built-in llama.cpp reads one at a time.
 """
 
 from __future__ import annotations
