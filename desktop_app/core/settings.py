@@ -326,6 +326,10 @@ class Settings:
     # conversation_states.py): a reopened chat answers without reading it again.  2048 keeps
     # dozens of long conversations of a 4B model; 0 keeps none.
     conversation_cache_mb: int = field(default=2048, metadata={MINIMUM: 0, MAXIMUM: 102400})
+    # "Describe each" in the window: images in flight at once when the backend is a server
+    # that answers in parallel (Ollama with OLLAMA_NUM_PARALLEL, llama-server -np); the
+    # in-process llama.cpp always does one.  16: beyond any one machine's parallel slots.
+    describe_concurrency: int = field(default=1, metadata={MINIMUM: 1, MAXIMUM: 16})
     schema_version: int = SETTINGS_SCHEMA_VERSION
 
     @classmethod

@@ -41,6 +41,7 @@ GOOD: dict[str, Any] = {
     "text_size": 130,
     "image_cache_mb": 512,
     "conversation_cache_mb": 1024,
+    "describe_concurrency": 4,
 }
 SETTING_NAMES = [f.name for f in dataclasses.fields(Settings) if f.name != "schema_version"]
 

@@ -148,6 +148,7 @@ SPECS: dict[str, Spec] = {
     "conversation_cache_mb": Spec(
         ["0", "1", "2048", "102400"], [*WRONG_FOR_A_COUNT, "-1", "102401"]
     ),
+    "describe_concurrency": Spec(["1", "2", "16"], [*WRONG_FOR_A_COUNT, "0", "-1", "17"]),
 }
 
 UNKNOWN_KEYS = {

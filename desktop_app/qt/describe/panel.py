@@ -10,10 +10,16 @@ second one with "still answering" (which would turn every image into an error ro
 chat's answer into an error).  So a run takes the window's ``BackendLease`` when it starts
 (Start waits for a running chat answer to end) and gives it back when it ends; meanwhile
 the chat holds its sends back.
+
+The run is the pool engine of ``localsight describe --concurrency`` with one endpoint, the
+window's backend: on Ollama or an OpenAI-compatible server up to the setting
+``describe_concurrency`` images are in flight (each further one on its own backend
+object); the built-in llama.cpp reads one at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Protocol
@@ -42,6 +48,8 @@ from desktop_app.core.describe.run import (
     write_sidecar,
 )
 from desktop_app.core.images import ImagePolicy
+from desktop_app.core.models.factory import make_backend
+from desktop_app.core.settings import AppPaths, Settings
 from desktop_app.qt.common.i18n import QT_TRANSLATE_NOOP, error_text, fill, shown, translator
 from desktop_app.qt.common.plain import ask
 from desktop_app.qt.common.signals import emit
@@ -49,7 +57,7 @@ from desktop_app.qt.common.theme import Colors
 from desktop_app.qt.common.workers import BackgroundCall
 from desktop_app.qt.controllers.lease import BackendLease
 from desktop_app.qt.describe.layout import DescribePanelLayout, duration
-from desktop_app.qt.describe.worker import DescribeRunner
+from desktop_app.qt.describe.worker import DescribeRunner, window_endpoint
 
 IMAGE_FILTER = QT_TRANSLATE_NOOP(  # for lupdate; tr at use
     "DescribePanel", "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)"
@@ -78,6 +86,11 @@ class DescribeHost(Protocol):
     @property
     def backend(self) -> Backend: ...
 
+    @property
+    def settings(self) -> Settings: ...
+
+    paths: AppPaths
+
     def image_policy(self) -> ImagePolicy: ...
 
     def options(self) -> GenerationOptions: ...
@@ -103,6 +116,7 @@ class DescribePanel(DescribePanelLayout):
         self._before = 0  # results the list already had when this run started (a resume)
         self._model_notice = ""  # the notice _update_model showed, so it can take it back
         self._started_at = 0.0
+        self._in_flight = 1  # images a run describes at once (the "Describing…" rows)
         self._file_call: BackgroundCall | None = None
         self._connect()
         self._update_model()
@@ -248,7 +262,19 @@ class DescribePanel(DescribePanelLayout):
         for path in files:
             self.table.set_state(path, tr("Waiting"))
         self.table.set_state(files[0], tr("Checking files…"))
-        self.runner.start(self.host.backend, files, job)
+        settings, paths = self.host.settings, self.host.paths
+        one_shot = dataclasses.replace(settings, conversation_cache_mb=0)
+
+        def slot_backend(name: str) -> Backend:
+            """One more backend per further image in flight (made on the run's thread),
+            from the settings like the window's own, keeping no conversation state."""
+            return make_backend(name, one_shot, paths)
+
+        endpoint, policy = window_endpoint(
+            self.host.backend, settings.describe_concurrency, slot_backend
+        )
+        self._in_flight = endpoint.limit
+        self.runner.start(endpoint, files, job, policy=policy)
         self._show_progress()
         self._update_buttons()
 
@@ -269,8 +295,13 @@ class DescribePanel(DescribePanelLayout):
         self.runner.wait(timeout)
 
     def _on_planned(self, count: int) -> None:
-        if self._queue:
-            self.table.set_state(self._queue[0], tr("Describing…"))
+        self._mark_describing()
+
+    def _mark_describing(self) -> None:
+        """The first rows still waiting, as many as the run describes at once."""
+        if not self.runner.stopping:
+            for path in self._queue[: self._in_flight]:
+                self.table.set_state(path, tr("Describing…"))
 
     def _on_row(self, row: DescribeRow, thumbnail: object) -> None:
         self.table.set_result(row, thumbnail if isinstance(thumbnail, bytes) else None)
@@ -278,8 +309,7 @@ class DescribePanel(DescribePanelLayout):
         if path in self._queue:
             self._queue.remove(path)
         self._run_done += 1
-        if self._queue and not self.runner.stopping:
-            self.table.set_state(self._queue[0], tr("Describing…"))
+        self._mark_describing()
         self._show_progress()
         self._update_buttons()
 

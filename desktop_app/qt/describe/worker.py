@@ -1,33 +1,91 @@
 """Runs "describe each" on a worker thread and relays every finished row to the GUI thread.
 
-The work itself is ``desktop_app.core.describe.run`` (the same ``plan`` / ``run_describe`` as
-``localsight describe``); this module only adds the thread, the two cancel tokens and a
-small thumbnail per row.  Hashing the files (``plan``), decoding images and the model all
-happen here, never on the GUI thread.
+The work itself is ``desktop_app.core.describe`` (the same ``plan`` as ``localsight
+describe`` and the pool engine of ``describe --concurrency``: one endpoint, the window's
+backend, with up to ``concurrency`` images in flight); this module only adds the thread,
+the two cancel tokens and a small thumbnail per row.  Hashing the files (``plan``),
+decoding images and the model all happen here, never on the GUI thread.  Rows are written
+by this thread alone (the pool's single writer), so each image is one row.
 
-Stop sets both tokens: ``stop`` so no further image starts, ``cancel`` so the image being
-described ends now instead of after tens of seconds on a Raspberry Pi.  That image gets no
-row (like the CLI's second Ctrl+C); every finished row stays.
+Stop sets both tokens: ``stop`` so no further image starts, ``cancel`` so the images being
+described end now instead of after tens of seconds on a Raspberry Pi.  They get no row
+(like the CLI's second Ctrl+C); every finished row stays.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from backends.base import Backend, BackendError, CancelToken
+from backends.base import Backend, BackendError, CancelToken, ChatRequest, Chunk, ModelInfo
 from desktop_app.core.describe.output import DescribeRow
-from desktop_app.core.describe.run import DescribeJob, DescribeSummary, plan, run_describe
+from desktop_app.core.describe.pool import (
+    AllEndpointsDropped,
+    PoolEndpoint,
+    PoolPolicy,
+    run_pool,
+)
+from desktop_app.core.describe.run import DescribeJob, DescribeSummary, plan
 from desktop_app.core.images import ImageError, make_thumbnail, normalize_image
-from desktop_app.qt.common.i18n import error_text
+from desktop_app.qt.common.i18n import error_text, shown
 from desktop_app.qt.common.signals import emit_from_worker
 from desktop_app.qt.common.workers import unexpected
 
 THUMB_PX = 48
+#: Backends that are servers: they may answer several requests at once (Ollama with
+#: ``OLLAMA_NUM_PARALLEL``, llama-server ``-np``).  The in-process llama.cpp answers one.
+PARALLEL_BACKENDS = frozenset({"ollama", "openai"})
+
+
+class Borrowed:
+    """The window's own backend lent to a run: the pool closes its backends when it ends,
+    but this one goes on serving the chat, so ``close`` does nothing."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self.name = backend.name
+
+    def list_models(self) -> list[ModelInfo]:
+        return self._backend.list_models()
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        return self._backend.model_info(model_id)
+
+    def stream_chat(
+        self, request: ChatRequest, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        return self._backend.stream_chat(request, cancel)
+
+    def close(self) -> None:
+        """Left open: the window's backend is closed by the window."""
+
+
+def window_endpoint(
+    backend: Backend, concurrency: int, make: Callable[[str], Backend]
+) -> tuple[PoolEndpoint, PoolPolicy]:
+    """The pool of a window run: one endpoint, the window's backend.
+
+    A server gets up to ``concurrency`` images in flight; the first slot borrows the
+    window's backend and each further slot gets its own (``make(name)``: a backend is safe
+    on one thread at a time).  The in-process llama.cpp gets one, and no stall limit: a
+    Raspberry Pi may read an image for minutes before its first word.
+    """
+    lent: list[Backend] = []
+
+    def slot() -> Backend:
+        if not lent:
+            lent.append(Borrowed(backend))
+            return lent[0]
+        return make(backend.name)
+
+    if backend.name in PARALLEL_BACKENDS:
+        return PoolEndpoint(backend.name, slot, max(1, concurrency)), PoolPolicy(stall_s=300.0)
+    return PoolEndpoint(backend.name, slot, 1), PoolPolicy(stall_s=math.inf)
 
 
 class _TableSink:
@@ -86,26 +144,44 @@ class DescribeRunner(QObject):
     def stopping(self) -> bool:
         return self._stop.cancelled
 
-    def start(self, backend: Backend, files: Sequence[Path], job: DescribeJob) -> None:
+    def start(
+        self,
+        endpoint: PoolEndpoint,
+        files: Sequence[Path],
+        job: DescribeJob,
+        *,
+        policy: PoolPolicy | None = None,
+    ) -> None:
+        """Describe ``files`` on ``endpoint`` with up to ``endpoint.limit`` in flight.
+
+        The server failing ``policy.max_failures`` times in a row (or an error that repeats
+        for every image: no vision, no engine) ends the run with ``failed``: the last error.
+        """
         if self.busy:
             raise RuntimeError("a describe run is already running")
         self._stop = stop = CancelToken()
         self._cancel = cancel = CancelToken()
         files = list(files)
+        last: list[str] = []  # the server's failures, newest last
 
         def work() -> None:
             try:
                 items, copies, _done = plan(files, [], job)
                 emit_from_worker(self.planned, len(items))
-                summary = run_describe(
-                    backend,
+                summary = run_pool(
+                    [endpoint],
                     items,
                     copies,
                     job,
                     _TableSink(self, job),
+                    concurrency=endpoint.limit,
                     stop=stop,
                     cancel=cancel,
+                    policy=policy,
+                    on_failure=lambda _index, why, _dropped: last.append(why),
                 )
+            except AllEndpointsDropped as error:
+                emit_from_worker(self.failed, shown(last[-1]) if last else error_text(error))
             except BackendError as error:
                 emit_from_worker(self.failed, error_text(error))
             except Exception as error:  # the window must survive anything a backend does

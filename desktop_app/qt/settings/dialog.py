@@ -144,6 +144,20 @@ class SettingsDialog(QDialog):
             ),
         )
 
+        self.describe_concurrency = QSpinBox(self)
+        self.describe_concurrency.setRange(1, 16)
+        self.describe_concurrency.setValue(settings.describe_concurrency)
+        self._add(
+            form,
+            tr("Images described at once"),
+            self.describe_concurrency,
+            tr(
+                "For Describe each. Applies to Ollama and OpenAI-compatible servers that "
+                "answer in parallel (OLLAMA_NUM_PARALLEL, llama-server -np); the built-in "
+                "llama.cpp always reads one image at a time."
+            ),
+        )
+
         self.system_prompt = QPlainTextEdit(system_prompt, self)
         self.system_prompt.setFixedHeight(70)
         self.system_prompt.setTabChangesFocus(True)
@@ -475,6 +489,7 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             max_tokens=self.max_tokens.value(),
             image_long_edge=self.long_edge.value(),
+            describe_concurrency=self.describe_concurrency.value(),
             extra_model_paths=self._extra_model_paths(folder),
             theme=str(self.theme.currentData()),
             language=str(self.language.currentData()),
