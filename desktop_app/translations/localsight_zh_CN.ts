@@ -1515,237 +1515,236 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>关闭此窗口（会停止正在进行的任务）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="54"/>
+        <location filename="../qt/describe/panel.py" line="62"/>
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif)</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="59"/>
+        <location filename="../qt/describe/panel.py" line="67"/>
         <source>JSON Lines (*.jsonl)</source>
         <extracomment>The export dialog&apos;s filters (for lupdate; tr at use) and the file type each one means.</extracomment>
         <translation>JSON Lines 文件 (*.jsonl)</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="60"/>
+        <location filename="../qt/describe/panel.py" line="68"/>
         <source>CSV, for spreadsheets (*.csv)</source>
         <translation>CSV 表格文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="140"/>
+        <location filename="../qt/describe/panel.py" line="154"/>
         <source>Images to describe</source>
         <translation>要描述的图片</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="146"/>
+        <location filename="../qt/describe/panel.py" line="160"/>
         <source>Folder to describe</source>
         <translation>要描述的文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="157"/>
+        <location filename="../qt/describe/panel.py" line="171"/>
         <source>{folder} has no images.</source>
         <translation>{folder} 中没有图片。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="185"/>
+        <location filename="../qt/describe/panel.py" line="199"/>
         <source>No model is selected.</source>
         <translation>未选择模型。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="187"/>
+        <location filename="../qt/describe/panel.py" line="201"/>
         <source>Model: {name} (sees images)</source>
         <translation>模型：{name}（可识别图片）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="189"/>
+        <location filename="../qt/describe/panel.py" line="203"/>
         <source>Model: {name} (text only)</source>
         <translation>模型：{name}（仅文本）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="202"/>
+        <location filename="../qt/describe/panel.py" line="216"/>
         <source>No model is selected. Add a vision model in the main window (Model → Add a model file…).</source>
         <translation>未选择模型。请在主窗口中添加视觉模型（模型 → 添加模型文件…）。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="207"/>
+        <location filename="../qt/describe/panel.py" line="221"/>
         <source>{name} cannot see images. Pick a model marked “vision” in the main window (Ctrl+K), then press Start.</source>
         <translation>{name} 无法识别图片。请在主窗口中选择标有“视觉”的模型（Ctrl+K），然后点击“开始”。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="222"/>
+        <location filename="../qt/describe/panel.py" line="236"/>
         <source>The model is answering in the chat. Wait for the answer (or stop it), then press Start: it answers one request at a time.</source>
         <translation>模型正在对话中回答。请等待回答结束（或停止它），再点击“开始”：模型一次只处理一个请求。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="226"/>
+        <location filename="../qt/describe/panel.py" line="240"/>
         <source>Every image in the list has a result. Add more images first.</source>
         <translation>列表中的图片都已有结果。请先添加更多图片。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="228"/>
+        <location filename="../qt/describe/panel.py" line="242"/>
         <source>Write a prompt first.</source>
         <translation>请先填写提示词。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="249"/>
-        <location filename="../qt/describe/panel.py" line="317"/>
+        <location filename="../qt/describe/panel.py" line="263"/>
+        <location filename="../qt/describe/panel.py" line="347"/>
         <source>Waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="250"/>
+        <location filename="../qt/describe/panel.py" line="264"/>
         <source>Checking files…</source>
         <translation>正在检查文件…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="258"/>
+        <location filename="../qt/describe/panel.py" line="284"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="259"/>
+        <location filename="../qt/describe/panel.py" line="285"/>
         <source>Stopping the description run…</source>
         <translation>正在停止描述任务…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="273"/>
-        <location filename="../qt/describe/panel.py" line="282"/>
+        <location filename="../qt/describe/panel.py" line="304"/>
         <source>Describing…</source>
         <translation>正在描述…</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="291"/>
+        <location filename="../qt/describe/panel.py" line="321"/>
         <source>Stopped: {done} of {total} done ({before} from before)</source>
         <translation>已停止：完成 {done}/{total}（其中 {before} 张为之前完成）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="293"/>
+        <location filename="../qt/describe/panel.py" line="323"/>
         <source>Stopped: {done} of {total} done</source>
         <translation>已停止：完成 {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="295"/>
+        <location filename="../qt/describe/panel.py" line="325"/>
         <source>Done: {done} of {total} ({before} from before) in {time}</source>
         <translation>完成：{done}/{total}（其中 {before} 张为之前完成），用时 {time}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="297"/>
+        <location filename="../qt/describe/panel.py" line="327"/>
         <source>Done: {done} of {total} in {time}</source>
         <translation>完成：{done}/{total}，用时 {time}</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="301"/>
+        <location filename="../qt/describe/panel.py" line="331"/>
         <source>%n could not be described</source>
         <translation>
             <numerusform>%n 张无法描述</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="335"/>
+        <location filename="../qt/describe/panel.py" line="365"/>
         <source>{rate} images/s</source>
         <translation>每秒 {rate} 张</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="347"/>
+        <location filename="../qt/describe/panel.py" line="377"/>
         <source>%n image(s)</source>
         <translation>
             <numerusform>%n 张图片</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="349"/>
+        <location filename="../qt/describe/panel.py" line="379"/>
         <source>%n to describe</source>
         <translation>
             <numerusform>待描述 %n 张</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="402"/>
+        <location filename="../qt/describe/panel.py" line="432"/>
         <source>Exported %n row(s) to {file}</source>
         <translation>
             <numerusform>已导出 %n 行到 {file}</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="417"/>
+        <location filename="../qt/describe/panel.py" line="447"/>
         <source>A .txt file is already beside %n image(s). Replace the existing file(s)?</source>
         <translation>
             <numerusform>有 %n 张图片旁已有 .txt 文件。要替换这些文件吗？</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/describe/panel.py" line="430"/>
+        <location filename="../qt/describe/panel.py" line="460"/>
         <source>Wrote %n .txt file(s) beside the images</source>
         <translation>
             <numerusform>已在图片旁写入 %n 个 .txt 文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="303"/>
+        <location filename="../qt/describe/panel.py" line="333"/>
         <source>Start continues with the rest</source>
         <translation>点击“开始”继续处理其余图片</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="311"/>
+        <location filename="../qt/describe/panel.py" line="341"/>
         <source>The run stopped: see the message above.</source>
         <translation>任务已停止：请查看上方的提示。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="312"/>
+        <location filename="../qt/describe/panel.py" line="342"/>
         <source>Describing stopped: {m}</source>
         <translation>描述已停止：{m}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="317"/>
+        <location filename="../qt/describe/panel.py" line="347"/>
         <source>Not described (stopped)</source>
         <translation>未描述（已停止）</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="329"/>
+        <location filename="../qt/describe/panel.py" line="359"/>
         <source>{done} of {total}</source>
         <translation>{done}/{total}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="333"/>
+        <location filename="../qt/describe/panel.py" line="363"/>
         <source>{s} s per image</source>
         <translation>每张 {s} 秒</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="337"/>
+        <location filename="../qt/describe/panel.py" line="367"/>
         <source>about {t} left</source>
         <translation>约剩 {t}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="340"/>
+        <location filename="../qt/describe/panel.py" line="370"/>
         <source>Describing images: {p}</source>
         <translation>正在描述图片：{p}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="350"/>
+        <location filename="../qt/describe/panel.py" line="380"/>
         <source>Add images or a folder to begin.</source>
         <translation>添加图片或文件夹以开始。</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="377"/>
+        <location filename="../qt/describe/panel.py" line="407"/>
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="382"/>
+        <location filename="../qt/describe/panel.py" line="412"/>
         <source>Export descriptions</source>
         <translation>导出描述</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="405"/>
+        <location filename="../qt/describe/panel.py" line="435"/>
         <source>Could not export: {e}</source>
         <translation>无法导出：{e}</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="415"/>
+        <location filename="../qt/describe/panel.py" line="445"/>
         <source>Replace text files?</source>
         <translation>替换文本文件？</translation>
     </message>
     <message>
-        <location filename="../qt/describe/panel.py" line="433"/>
+        <location filename="../qt/describe/panel.py" line="463"/>
         <source>Could not write the .txt files: {e}</source>
         <translation>无法写入 .txt 文件：{e}</translation>
     </message>
@@ -3322,16 +3321,16 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{path} 不存在。</translation>
     </message>
     <message>
-        <location filename="../core/describe/batch.py" line="115"/>
-        <location filename="../core/describe/batch.py" line="310"/>
-        <location filename="../core/describe/pool.py" line="353"/>
+        <location filename="../core/describe/batch.py" line="121"/>
+        <location filename="../core/describe/batch.py" line="302"/>
+        <location filename="../core/describe/pool.py" line="383"/>
         <location filename="../core/describe/run.py" line="176"/>
         <source>{name} cannot be read.</source>
         <extracomment>The dialects of extra sampling parameters; ``openai`` sends the OpenAI ones only.</extracomment>
         <translation>无法读取 {name}。</translation>
     </message>
     <message>
-        <location filename="../core/describe/batch.py" line="286"/>
+        <location filename="../core/describe/batch.py" line="292"/>
         <source>The batch request failed: {detail}</source>
         <translation>批处理请求失败：{detail}</translation>
     </message>
@@ -3967,7 +3966,7 @@ Attach to message: the images go into one chat message (at most {max}).</source>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="112"/>
-        <location filename="../core/settings.py" line="428"/>
+        <location filename="../core/settings.py" line="432"/>
         <source>is not a regular file</source>
         <translation>不是普通文件</translation>
     </message>
@@ -4023,165 +4022,165 @@ Attach to message: the images go into one chat message (at most {max}).</source>
         <translation>{path} {problem}。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="438"/>
+        <location filename="../core/settings.py" line="442"/>
         <source>is larger than {size}, far more than settings take</source>
         <translation>大于 {size}，远超设置文件应有的大小</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="445"/>
+        <location filename="../core/settings.py" line="449"/>
         <source>is not UTF-8 text (at byte {offset})</source>
         <translation>不是 UTF-8 文本（在第 {offset} 字节处）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="452"/>
+        <location filename="../core/settings.py" line="456"/>
         <source>is nested too deeply to be settings</source>
         <translation>嵌套层级过深，不可能是设置文件</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="455"/>
+        <location filename="../core/settings.py" line="459"/>
         <source>is not valid JSON ({reason} at line {line}, column {column})</source>
         <translation>不是有效的 JSON（第 {line} 行第 {column} 列：{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="463"/>
+        <location filename="../core/settings.py" line="467"/>
         <source>is not valid JSON ({reason})</source>
         <translation>不是有效的 JSON（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="467"/>
+        <location filename="../core/settings.py" line="471"/>
         <source>is not a JSON object (it holds {kind})</source>
         <translation>不是 JSON 对象（内容为：{kind}）</translation>
     </message>
     <message>
         <location filename="../../backends/llama_cpp/discovery.py" line="131"/>
-        <location filename="../core/settings.py" line="474"/>
+        <location filename="../core/settings.py" line="478"/>
         <source>cannot be read ({reason})</source>
         <translation>无法读取（{reason}）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="482"/>
+        <location filename="../core/settings.py" line="486"/>
         <source>The settings file {path} {problem}; the defaults are used until it is fixed, and if settings are saved first it is kept beside it as {backup}.</source>
         <translation>设置文件 {path} {problem}；修正之前将使用默认设置。如果在此之前保存了设置，原文件会以 {backup} 为名保留在同一文件夹中。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="567"/>
+        <location filename="../core/settings.py" line="571"/>
         <source>it {fault}</source>
         <translation>该值{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="568"/>
+        <location filename="../core/settings.py" line="572"/>
         <source>an entry {fault}</source>
         <translation>其中一项{fault}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="588"/>
+        <location filename="../core/settings.py" line="592"/>
         <source>{wanted} from {minimum} to {maximum}</source>
         <translation>介于 {minimum} 和 {maximum} 之间的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="595"/>
+        <location filename="../core/settings.py" line="599"/>
         <source>{wanted} of at least {minimum}</source>
         <translation>不小于 {minimum} 的{wanted}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="600"/>
+        <location filename="../core/settings.py" line="604"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value} ({reason}); using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}（{reason}）；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="610"/>
+        <location filename="../core/settings.py" line="614"/>
         <source>Setting &quot;{name}&quot; should be {wanted}, not {value}; using the default ({default}).</source>
         <translation>设置“{name}”应为{wanted}，而不是 {value}；已改用默认值（{default}）。</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="621"/>
+        <location filename="../core/settings.py" line="625"/>
         <source>{kind} (not shown, it is secret)</source>
         <translation>{kind}（属于机密，不显示）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="630"/>
+        <location filename="../core/settings.py" line="634"/>
         <source>empty</source>
         <translation>空</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="639"/>
+        <location filename="../core/settings.py" line="643"/>
         <source>holds a NUL character</source>
         <translation>含有 NUL 字符</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="643"/>
+        <location filename="../core/settings.py" line="647"/>
         <source>holds a lone surrogate, which is not text</source>
         <translation>含有不成对的代理字符，不是有效文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="673"/>
+        <location filename="../core/settings.py" line="677"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="731"/>
+        <location filename="../core/settings.py" line="735"/>
         <source>{first} or {second}</source>
         <translation>{first}或{second}</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="734"/>
-        <location filename="../core/settings.py" line="767"/>
+        <location filename="../core/settings.py" line="738"/>
+        <location filename="../core/settings.py" line="771"/>
         <source>text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="735"/>
+        <location filename="../core/settings.py" line="739"/>
         <source>a whole number</source>
         <translation>整数</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="736"/>
-        <location filename="../core/settings.py" line="765"/>
+        <location filename="../core/settings.py" line="740"/>
+        <location filename="../core/settings.py" line="769"/>
         <source>a number</source>
         <translation>数字</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="737"/>
+        <location filename="../core/settings.py" line="741"/>
         <source>true or false</source>
         <translation>布尔值（true 或 false）</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="744"/>
+        <location filename="../core/settings.py" line="748"/>
         <source>a list of text</source>
         <translation>文本列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="745"/>
+        <location filename="../core/settings.py" line="749"/>
         <source>a list of whole numbers</source>
         <translation>整数列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="746"/>
+        <location filename="../core/settings.py" line="750"/>
         <source>a list of numbers</source>
         <translation>数字列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="747"/>
+        <location filename="../core/settings.py" line="751"/>
         <source>a list of true or false values</source>
         <translation>布尔值列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="749"/>
+        <location filename="../core/settings.py" line="753"/>
         <source>a list of {items}</source>
         <translation>由{items}组成的列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="763"/>
+        <location filename="../core/settings.py" line="767"/>
         <source>a true/false value</source>
         <translation>布尔值</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="768"/>
+        <location filename="../core/settings.py" line="772"/>
         <source>a list</source>
         <translation>列表</translation>
     </message>
     <message>
-        <location filename="../core/settings.py" line="768"/>
+        <location filename="../core/settings.py" line="772"/>
         <source>an object</source>
         <translation>对象</translation>
     </message>
@@ -5013,12 +5012,13 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
         <translation>文件名</translation>
     </message>
     <message>
-        <location filename="../core/describe/pool.py" line="306"/>
+        <location filename="../core/describe/pool.py" line="334"/>
         <source>no answer for {seconds} s</source>
+        <extracomment>An image that failed this many times while the pool answered other images is the image&apos;s fault (every server refuses it): it becomes an error row instead of dropping every server one after another. Answers so far, all endpoints; and per image: (failures, answers when it first failed).</extracomment>
         <translation>{seconds} 秒内没有回应</translation>
     </message>
     <message numerus="yes">
-        <location filename="../core/describe/pool.py" line="323"/>
+        <location filename="../core/describe/pool.py" line="353"/>
         <source>every server of the pool failed; %n image(s) not described (run the same command again to continue).</source>
         <translation>
             <numerusform>服务器池中的所有服务器都失败了；%n 张图片未描述（再次运行同一命令即可继续）。</numerusform>
@@ -5793,254 +5793,264 @@ What a cached verdict depends on besides the file: (size, mtime_ns, ctime_ns, in
     </message>
     <message>
         <location filename="../qt/settings/dialog.py" line="152"/>
+        <source>Images described at once</source>
+        <translation>同时描述的图片数</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="155"/>
+        <source>For Describe each. Applies to Ollama and OpenAI-compatible servers that answer in parallel (OLLAMA_NUM_PARALLEL, llama-server -np); the built-in llama.cpp always reads one image at a time.</source>
+        <translation>用于“逐张描述”。适用于能并行应答的 Ollama 和 OpenAI 兼容服务器（OLLAMA_NUM_PARALLEL、llama-server -np）；内置的 llama.cpp 始终一次读取一张图片。</translation>
+    </message>
+    <message>
+        <location filename="../qt/settings/dialog.py" line="166"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="154"/>
+        <location filename="../qt/settings/dialog.py" line="168"/>
         <source>Instructions given to the model before every new conversation.</source>
         <translation>每次新对话开始前提供给模型的指令。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="168"/>
+        <location filename="../qt/settings/dialog.py" line="182"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="169"/>
+        <location filename="../qt/settings/dialog.py" line="183"/>
         <source>Choose a folder with .gguf models</source>
         <translation>选择存放 .gguf 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="170"/>
+        <location filename="../qt/settings/dialog.py" line="184"/>
         <source>Browse for a models folder</source>
         <translation>浏览模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="176"/>
-        <location filename="../qt/settings/dialog.py" line="183"/>
+        <location filename="../qt/settings/dialog.py" line="190"/>
+        <location filename="../qt/settings/dialog.py" line="197"/>
         <source>Extra models folder</source>
         <translation>额外模型文件夹</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="179"/>
+        <location filename="../qt/settings/dialog.py" line="193"/>
         <source>Another folder to look for .gguf models in (the app&apos;s own models folder is always used).</source>
         <translation>另一个查找 .gguf 模型的文件夹（应用自己的模型文件夹始终会使用）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="189"/>
+        <location filename="../qt/settings/dialog.py" line="203"/>
         <source>Ollama address</source>
         <translation>Ollama 地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="192"/>
+        <location filename="../qt/settings/dialog.py" line="206"/>
         <source>Where Ollama listens. Keep it on this machine (127.0.0.1) unless you trust the network.</source>
         <translation>Ollama 的监听地址。除非信任所在网络，否则请保持为本机（127.0.0.1）。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="218"/>
+        <location filename="../qt/settings/dialog.py" line="232"/>
         <source>LocalSight keeps what the model read from each image, so an image it has seen before (a reopened chat, the same screenshot again, describe run once more) is ready at once instead of being read again. Only these readings are kept, never the images or the chats; clearing is always safe: an image is simply read again the next time.</source>
         <translation>LocalSight 会保存模型从每张图片读取的结果，这样看过的图片（重新打开的对话、再次出现的同一张截图、再次运行的批量描述）可以立即使用，无需重新读取。这里只保存这些读取结果，不保存图片或对话；清除总是安全的：图片只会在下次用到时重新读取。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="242"/>
+        <location filename="../qt/settings/dialog.py" line="256"/>
         <source>The most the image cache keeps on disk; the least recently used images go first. 0 turns it off. A new size takes effect the next time LocalSight starts.</source>
         <translation>图片缓存在磁盘上最多占用的空间；最久未用的图片先被删除。设为 0 即关闭。新的大小在下次启动 LocalSight 时生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="256"/>
+        <location filename="../qt/settings/dialog.py" line="270"/>
         <source>Conversations kept on disk</source>
         <translation>磁盘上保留的对话</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="259"/>
+        <location filename="../qt/settings/dialog.py" line="273"/>
         <source>The most kept on disk of what the model read of recent chats; the least recently used go first. 0 turns it off. A new size takes effect the next time LocalSight starts.</source>
         <translation>磁盘上最多保留多少模型对最近对话已读取的内容；最久未用的先被删除。0 表示关闭。新的大小在下次启动 LocalSight 时生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="270"/>
+        <location filename="../qt/settings/dialog.py" line="284"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="271"/>
+        <location filename="../qt/settings/dialog.py" line="285"/>
         <source>Clear the image cache</source>
         <translation>清除图片缓存</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="273"/>
+        <location filename="../qt/settings/dialog.py" line="287"/>
         <source>Delete every kept image reading, on disk and in the running model. Always safe.</source>
         <translation>删除所有已保存的图片读取结果，包括磁盘上和正在运行的模型中的。总是安全的。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="278"/>
+        <location filename="../qt/settings/dialog.py" line="292"/>
         <source>Kept now</source>
         <translation>当前保存</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/settings/dialog.py" line="288"/>
+        <location filename="../qt/settings/dialog.py" line="302"/>
         <source>Using {size} in %n image(s).</source>
         <translation>
             <numerusform>已用 {size}，共 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="290"/>
+        <location filename="../qt/settings/dialog.py" line="304"/>
         <source>Empty.</source>
         <translation>空。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="292"/>
+        <location filename="../qt/settings/dialog.py" line="306"/>
         <source>{usage} The cache is off.</source>
         <translation>{usage} 缓存已关闭。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../qt/settings/dialog.py" line="295"/>
+        <location filename="../qt/settings/dialog.py" line="309"/>
         <source>Conversations: {size} in %n file(s).</source>
         <translation>
             <numerusform>对话：%n 个文件，共 {size}。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="311"/>
+        <location filename="../qt/settings/dialog.py" line="325"/>
         <source>Clearing…</source>
         <translation>正在清除…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="324"/>
+        <location filename="../qt/settings/dialog.py" line="338"/>
         <source>Cleared; {size} freed.</source>
         <translation>已清除；释放了 {size}。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="329"/>
+        <location filename="../qt/settings/dialog.py" line="343"/>
         <source>Could not clear the image cache: {error}</source>
         <translation>无法清除图片缓存：{error}</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="336"/>
+        <location filename="../qt/settings/dialog.py" line="350"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="338"/>
-        <location filename="../qt/settings/dialog.py" line="350"/>
+        <location filename="../qt/settings/dialog.py" line="352"/>
+        <location filename="../qt/settings/dialog.py" line="364"/>
         <source>Same as the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="338"/>
+        <location filename="../qt/settings/dialog.py" line="352"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="338"/>
+        <location filename="../qt/settings/dialog.py" line="352"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="344"/>
+        <location filename="../qt/settings/dialog.py" line="358"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="346"/>
+        <location filename="../qt/settings/dialog.py" line="360"/>
         <source>Light or dark windows; “Same as the system” follows the desktop&apos;s choice.</source>
         <translation>浅色或深色窗口；“跟随系统”会使用桌面的设置。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="354"/>
+        <location filename="../qt/settings/dialog.py" line="368"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="357"/>
+        <location filename="../qt/settings/dialog.py" line="371"/>
         <source>The language of the window. It changes at once; while an answer is being written, when it ends.</source>
         <translation>窗口的显示语言。立即生效；如果正在写回答，则在回答写完后生效。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="368"/>
+        <location filename="../qt/settings/dialog.py" line="382"/>
         <source>Text size</source>
         <translation>文字大小</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="371"/>
+        <location filename="../qt/settings/dialog.py" line="385"/>
         <source>The size of the conversation&apos;s text, code included. Ctrl+= and Ctrl+- change it too; Ctrl+0 goes back to 100 %.</source>
         <translation>对话文字（包括代码）的大小。也可用 Ctrl+= 和 Ctrl+- 调整；Ctrl+0 恢复为 100%。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="235"/>
-        <location filename="../qt/settings/dialog.py" line="252"/>
-        <location filename="../qt/settings/dialog.py" line="379"/>
+        <location filename="../qt/settings/dialog.py" line="249"/>
+        <location filename="../qt/settings/dialog.py" line="266"/>
+        <location filename="../qt/settings/dialog.py" line="393"/>
         <source>Off</source>
         <translation>不使用</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="215"/>
+        <location filename="../qt/settings/dialog.py" line="229"/>
         <source>Caches</source>
         <translation>缓存</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="225"/>
+        <location filename="../qt/settings/dialog.py" line="239"/>
         <source>It also keeps what the model has read of recent chats, so a chat reopened after a restart answers without reading it all again.</source>
         <translation>它还会保留模型对最近对话已读取的内容，因此重启后重新打开的对话无需从头再读一遍即可回答。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="239"/>
+        <location filename="../qt/settings/dialog.py" line="253"/>
         <source>Images kept on disk</source>
         <translation>磁盘上保留的图片</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="382"/>
+        <location filename="../qt/settings/dialog.py" line="396"/>
         <source>Another address…</source>
         <translation>其他地址…</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="385"/>
+        <location filename="../qt/settings/dialog.py" line="399"/>
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="388"/>
+        <location filename="../qt/settings/dialog.py" line="402"/>
         <source>Also list the models of a server that speaks the OpenAI API: llama-server, llamafile, LM Studio, vLLM, on this machine or another one.</source>
         <translation>同时列出兼容 OpenAI API 的服务器上的模型：llama-server、llamafile、LM Studio、vLLM，可在本机或其他机器上。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="396"/>
+        <location filename="../qt/settings/dialog.py" line="410"/>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="398"/>
+        <location filename="../qt/settings/dialog.py" line="412"/>
         <source>The server&apos;s base URL, ending in /v1. Use https for a machine on a network.</source>
         <translation>服务器的基础 URL，以 /v1 结尾。网络上的机器请使用 https。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="404"/>
+        <location filename="../qt/settings/dialog.py" line="418"/>
         <source>API key variable</source>
         <translation>API 密钥变量</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="407"/>
+        <location filename="../qt/settings/dialog.py" line="421"/>
         <source>The name of an environment variable holding the server&apos;s key, if it wants one. The key itself is never saved in the chats.</source>
         <translation>存放服务器密钥的环境变量名（如果服务器需要密钥）。密钥本身不会保存在对话中。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="412"/>
+        <location filename="../qt/settings/dialog.py" line="426"/>
         <source>model names, separated by commas</source>
         <translation>模型名称，用英文逗号分隔</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="415"/>
+        <location filename="../qt/settings/dialog.py" line="429"/>
         <source>Models that see images</source>
         <translation>可识别图片的模型</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="418"/>
+        <location filename="../qt/settings/dialog.py" line="432"/>
         <source>For servers that do not say which models accept images (LM Studio, vLLM). llama-server reports it itself.</source>
         <translation>用于不说明哪些模型接受图片的服务器（LM Studio、vLLM）。llama-server 会自行报告。</translation>
     </message>
     <message>
-        <location filename="../qt/settings/dialog.py" line="457"/>
+        <location filename="../qt/settings/dialog.py" line="471"/>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>
