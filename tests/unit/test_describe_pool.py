@@ -70,7 +70,7 @@ def test_deals_to_the_least_loaded_endpoint_within_each_limit_and_the_total() ->
     assert dealt[:3] == [0, 1, 2]  # each endpoint gets one before any gets a second
 
 
-def test_a_failure_hands_the_image_back_first_and_backs_the_endpoint_off() -> None:
+def test_a_failure_hands_the_image_back_and_backs_the_endpoint_off() -> None:
     dealer, clock = _dealer(1, 1, backoff_s=1.0, jitter=0.0)
     dealer.pending.extend([_item("a"), _item("b")])
     assert dealer.deal() == (0, _item("a"))
@@ -359,3 +359,40 @@ def test_an_image_every_server_fails_on_becomes_an_error_row_and_drops_no_server
     assert set(errors) == {"bad.png", "p05.png"}
     assert "500" in errors["p05.png"]
     assert drops.count(True) == 0 and len(drops) == FAST.max_image_failures
+
+
+def test_on_the_in_process_engine_an_error_is_the_images_row_and_the_run_goes_on(
+    images: list[WorkItem],
+) -> None:
+    """``errors_are_rows`` (the window's built-in llama.cpp: no server to be down): a
+    failure on one image is its error row at once, as a sequential run writes it, even on
+    the last image with nobody else to answer; a fatal error still ends the run."""
+    from backends.base import EngineCrashed
+
+    class OneBadImage(FakeBackend):
+        def stream_chat(
+            self, request: ChatRequest, cancel: CancelToken | None = None
+        ) -> Iterator[Chunk]:
+            if request.messages[0].images[0].width in {25, 31}:  # p05.png, p11.png (last)
+                raise GenerationFailed("llama.cpp failed while answering: boom")
+            return super().stream_chat(request, cancel)
+
+    engine = FakeEndpoint()
+    policy = PoolPolicy(backoff_s=0.001, backoff_max_s=0.002, errors_are_rows=True)
+    writer = ListWriter()
+    run_pool(
+        [PoolEndpoint("llama-cpp", lambda: OneBadImage(engine), 1)],  # type: ignore[arg-type,return-value]
+        images, [], JOB, writer, concurrency=1, stop=CancelToken(), cancel=CancelToken(),
+        policy=policy,
+    )  # fmt: skip
+    assert len(writer.rows) == len(images)
+    errors = {Path(row.path).name: row.error for row in writer.rows if row.error}
+    assert set(errors) == {"bad.png", "p05.png", "p11.png"}
+    assert "boom" in errors["p11.png"]
+
+    crashing = FakeEndpoint(always=EngineCrashed("the engine died"))
+    with pytest.raises(AllEndpointsDropped):
+        run_pool(
+            [crashing.pool("llama-cpp", 1)], images, [], JOB, ListWriter(), concurrency=1,
+            stop=CancelToken(), cancel=CancelToken(), policy=policy,
+        )  # fmt: skip

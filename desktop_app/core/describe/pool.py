@@ -12,8 +12,8 @@ Qt-free, shared by ``localsight describe --concurrency``.  Why it is built this 
 * The :class:`Dealer` is pure bookkeeping with an injected clock and random source, so its
   backoff and drop rules are tested without servers and without sleeping.
 * A server that fails (refused, 5xx, 429, a dropped connection, a stall = no chunk for
-  ``stall_s``) is an *endpoint* failure: the image goes back to the front of the queue for
-  whoever is free and the endpoint waits an exponential, jittered backoff; ``max_failures``
+  ``stall_s``) is an *endpoint* failure: the image goes back to the queue for whoever is
+  free and the endpoint waits an exponential, jittered backoff; ``max_failures``
   in a row drop it.  A bad image (``ImageError``, ``InvalidImage``, ``ContextOverflow``) is
   one error row, and so is an image every server keeps failing on while they answer the
   others (``max_image_failures``): otherwise one such request would drop them all.  When
@@ -46,6 +46,7 @@ from backends.base import (
 from backends.messages import message, sentence_of
 from desktop_app.core.describe.output import DescribeRow, RowSink
 from desktop_app.core.describe.run import (
+    FATAL_ERRORS,
     DescribeJob,
     DescribeSummary,
     WorkItem,
@@ -72,6 +73,10 @@ class PoolPolicy:
     #: image's fault (every server refuses it): it becomes an error row instead of dropping
     #: every server one after another.
     max_image_failures: int = 3
+    #: The endpoint is not a server that can be down (the in-process llama.cpp): an error
+    #: is about the image, one error row, as a sequential run writes it -- except the
+    #: ``FATAL_ERRORS``, which would fail every image alike and end the run.
+    errors_are_rows: bool = False
 
 
 @dataclass(slots=True)
@@ -151,7 +156,7 @@ class Dealer:
         self.pending.appendleft(item)
 
     def failed(self, index: int, item: WorkItem) -> bool:
-        """The endpoint failed on ``item``: the item goes back first in line (unless it is
+        """The endpoint failed on ``item``: the item goes back in line (unless it is
         ``given_up``), the endpoint backs off; returns True when this failure drops the
         endpoint."""
         endpoint = self.endpoints[index]
@@ -161,7 +166,9 @@ class Dealer:
         failures, answered_then = self.image_failures.get(item.path, (0, self.answered))
         self.image_failures[item.path] = (failures + 1, answered_then)
         if not self.given_up(item):
-            self.pending.appendleft(item)
+            # Last in line: the others go first, so an image every server fails on is told
+            # apart (``given_up``) while they answer the rest.
+            self.pending.append(item)
         if endpoint.dropped:  # an image still in flight when it was dropped: said once
             return False
         if endpoint.failures_in_row >= self.policy.max_failures:
@@ -288,6 +295,10 @@ def run_pool(
             row = _describe(task, job, lock)
             results.put(_Outcome(task, row=row))
         except BackendError as error:
+            if policy.errors_are_rows and not isinstance(error, FATAL_ERRORS):
+                row = empty_row(task.item, job, error=one_line(sentence_of(error)))
+                results.put(_Outcome(task, row=row))
+                return
             results.put(
                 _Outcome(task, failure=one_line(sentence_of(error)) or type(error).__name__)
             )

@@ -85,7 +85,7 @@ def window_endpoint(
 
     if backend.name in PARALLEL_BACKENDS:
         return PoolEndpoint(backend.name, slot, max(1, concurrency)), PoolPolicy(stall_s=300.0)
-    return PoolEndpoint(backend.name, slot, 1), PoolPolicy(stall_s=math.inf)
+    return PoolEndpoint(backend.name, slot, 1), PoolPolicy(stall_s=math.inf, errors_are_rows=True)
 
 
 class _TableSink:
