@@ -213,11 +213,14 @@ def test_errors_malformed_unknown_and_a_partial_import(
     names = {file_sha256(photos / name): name for name in GOOD}
     ordered = sorted(lines, key=lambda line: GOOD.index(names[line["custom_id"]]))
     _, a, b, _ = ordered
-    failed = {  # an OpenAI error-file line
+    failed = {  # a request the server refused: a verdict on it, so its error row
         "id": "batch_req_x",
         "custom_id": b["custom_id"],
-        "response": None,
-        "error": {"code": "server_error", "message": "the engine ran out of memory"},
+        "response": {
+            "status_code": 400,
+            "body": {"error": {"message": "the image could not be decoded"}},
+        },
+        "error": None,
     }
     unknown = {**a, "custom_id": "f" * 64}
     partial = tmp_path / "partial.jsonl"
@@ -236,7 +239,7 @@ def test_errors_malformed_unknown_and_a_partial_import(
     rows = _by_path(_jsonl(out))
     assert set(rows) == {"a.png", COPY, "b.png", BROKEN}
     assert rows["a.png"]["text"] and rows[COPY]["text"] == rows["a.png"]["text"]
-    assert "the engine ran out of memory" in rows["b.png"]["error"] and not rows["b.png"]["text"]
+    assert "the image could not be decoded" in rows["b.png"]["error"] and not rows["b.png"]["text"]
 
     # The whole results file: only the two missing images are added; b.png stays an error
     # (done, as a local run's error rows are) and nothing is written twice.

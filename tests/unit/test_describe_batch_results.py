@@ -33,29 +33,41 @@ def test_an_answer_is_its_first_choices_text_stripped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "error"),
+    ("line", "error", "transient"),
     [
-        (
+        (  # a batch-level error (expired, cancelled): no verdict on the request
             {"custom_id": SHA, "response": None, "error": {"code": "x", "message": "no GPU"}},
             "x: no GPU",
+            True,
         ),
         (  # vLLM run-batch: the message is a string
             {"custom_id": SHA, "response": {"status_code": 400}, "error": "bad image"},
             "bad image",
+            False,
         ),
-        (  # a 4xx answer whose body carries the error
+        (  # a 429 whose body carries the error: the server was busy
             {
                 "custom_id": SHA,
                 "response": {"status_code": 429, "body": {"error": {"message": "slow down"}}},
                 "error": None,
             },
             "slow down",
+            True,
         ),
-        ({"custom_id": SHA, "response": {"status_code": 500, "body": {}}}, "HTTP 500"),
+        ({"custom_id": SHA, "response": {"status_code": 500, "body": {}}}, "HTTP 500", True),
+        (
+            {"custom_id": SHA, "response": {"status_code": 422, "body": {}}},
+            "HTTP 422",
+            False,
+        ),
     ],
 )
-def test_failed_requests_keep_the_servers_message(line: dict[str, object], error: str) -> None:
-    assert parse_result_line(json.dumps(line)) == BatchResult(SHA, error=error)
+def test_failed_requests_keep_the_servers_message(
+    line: dict[str, object], error: str, transient: bool
+) -> None:
+    """The server's words are kept; only a 4xx other than 408/429 is a verdict on the
+    request (an error row): the rest leave the image to do."""
+    assert parse_result_line(json.dumps(line)) == BatchResult(SHA, error=error, transient=transient)
 
 
 @pytest.mark.parametrize(

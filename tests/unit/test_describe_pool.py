@@ -396,3 +396,50 @@ def test_on_the_in_process_engine_an_error_is_the_images_row_and_the_run_goes_on
             [crashing.pool("llama-cpp", 1)], images, [], JOB, ListWriter(), concurrency=1,
             stop=CancelToken(), cancel=CancelToken(), policy=policy,
         )  # fmt: skip
+
+
+def test_one_server_that_refuses_two_images_among_many_finishes_with_their_error_rows(
+    images: list[WorkItem],
+) -> None:
+    """The window's default and ``--host X --concurrency N``: one live server answering
+    most images and refusing two (a 500 for those requests).  The two come last in line,
+    fail one after another, and must end as their error rows -- not drop the only server
+    and leave a run that no re-run can finish."""
+
+    class TwoBadImages(FakeBackend):
+        def stream_chat(
+            self, request: ChatRequest, cancel: CancelToken | None = None
+        ) -> Iterator[Chunk]:
+            if request.messages[0].images[0].width in {21, 27}:  # p01.png, p07.png
+                raise GenerationFailed("500 Internal Server Error")
+            return super().stream_chat(request, cancel)
+
+    server = FakeEndpoint()
+    writer = ListWriter()
+    drops: list[bool] = []
+    run_pool(
+        [PoolEndpoint("one", lambda: TwoBadImages(server), 1)],  # type: ignore[arg-type,return-value]
+        images, [], JOB, writer, concurrency=1, stop=CancelToken(), cancel=CancelToken(),
+        policy=FAST, on_failure=lambda _index, _why, dropped: drops.append(dropped),
+    )  # fmt: skip
+    assert sorted(row.path for row in writer.rows) == sorted(str(i.path) for i in images)
+    errors = {Path(row.path).name for row in writer.rows if row.error}
+    assert errors == {"bad.png", "p01.png", "p07.png"}
+    assert not any(drops)
+
+
+def test_a_stalled_or_unreachable_server_never_turns_an_image_into_an_error_row(
+    images: list[WorkItem],
+) -> None:
+    """Failures of a server that is down say nothing of the image: after some answers the
+    server goes away, and the images left get no row (a re-run does them)."""
+    from backends.base import BackendUnavailable
+
+    gone = FakeEndpoint([None, None, None] + [BackendUnavailable("refused")] * 100)
+    writer = ListWriter()
+    with pytest.raises(AllEndpointsDropped):
+        run_pool(
+            [gone.pool("gone", 1)], images, [], JOB, writer, concurrency=1,
+            stop=CancelToken(), cancel=CancelToken(), policy=FAST,
+        )  # fmt: skip
+    assert len(writer.rows) == 3 and not any(row.error for row in writer.rows)

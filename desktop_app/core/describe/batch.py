@@ -147,6 +147,9 @@ class BatchResult:
     custom_id: str
     text: str = ""
     error: str = ""
+    #: The request was not answered for a reason that is not about it (the batch expired or
+    #: was cancelled, a 408/429/5xx): the image stays to do, for a later import or run.
+    transient: bool = False
 
 
 @dataclass(slots=True)
@@ -197,7 +200,12 @@ def parse_result_line(raw: bytes | str) -> BatchResult | None:
         )
         if not detail:
             detail = f"HTTP {status}" if isinstance(status, int) else "unknown error"
-        return BatchResult(custom_id, error=one_line(detail))
+        # A batch-level error object (no response: expired, cancelled) or a status that is
+        # the server's state, not the request's: not a verdict on the image.
+        transient = not isinstance(response, dict) or (
+            isinstance(status, int) and (status in (408, 429) or status >= 500)
+        )
+        return BatchResult(custom_id, error=one_line(detail), transient=transient)
     text = _answer(body)
     return None if text is None else BatchResult(custom_id, text=text)
 
@@ -266,7 +274,7 @@ def import_batch(
         if not item.sha256:  # unreadable now: the row a local run writes
             emit_row(empty_row(item, job, error=_unreadable(item)), job, writer, summary)
             continue
-        if result is None:
+        if result is None or result.transient:
             summary.remaining += 1
             continue
         twin = answered.get(item.sha256)

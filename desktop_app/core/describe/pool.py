@@ -35,6 +35,7 @@ from pathlib import Path
 from backends.base import (
     Backend,
     BackendError,
+    BackendUnavailable,
     CancelToken,
     ChatRequest,
     ContextOverflow,
@@ -155,16 +156,20 @@ class Dealer:
         self.endpoints[index].in_flight -= 1
         self.pending.appendleft(item)
 
-    def failed(self, index: int, item: WorkItem) -> bool:
+    def failed(self, index: int, item: WorkItem, *, server_down: bool = True) -> bool:
         """The endpoint failed on ``item``: the item goes back in line (unless it is
         ``given_up``), the endpoint backs off; returns True when this failure drops the
         endpoint."""
         endpoint = self.endpoints[index]
         endpoint.in_flight -= 1
         endpoint.errors += 1
-        endpoint.failures_in_row += 1
         failures, answered_then = self.image_failures.get(item.path, (0, self.answered))
-        self.image_failures[item.path] = (failures + 1, answered_then)
+        # A live server's refusal of an image it refused before says no more of the server
+        # (one bad image retried must not drop it); a server that is down always counts.
+        if server_down or failures == 0:
+            endpoint.failures_in_row += 1
+        if not server_down:
+            self.image_failures[item.path] = (failures + 1, answered_then)
         if not self.given_up(item):
             # Last in line: the others go first, so an image every server fails on is told
             # apart (``given_up``) while they answer the rest.
@@ -183,12 +188,13 @@ class Dealer:
         return False
 
     def given_up(self, item: WorkItem) -> bool:
-        """Whether ``item`` failed ``max_image_failures`` times while other images were
-        answered since its first failure: the servers work, this image does not.  (In an
-        outage nothing is answered, so the images wait for a re-run instead of becoming
-        error rows.)"""
-        failures, answered_then = self.image_failures.get(item.path, (0, self.answered))
-        return failures >= self.policy.max_image_failures and self.answered > answered_then
+        """Whether ``item`` was refused ``max_image_failures`` times by servers that answered
+        (a 5xx, a 4xx for this request) in a run where images are answered: the servers
+        work, this image does not.  Failures of a server that is down (refused, a stall)
+        never count against an image, so in an outage the images wait for a re-run instead
+        of becoming error rows."""
+        failures, _ = self.image_failures.get(item.path, (0, self.answered))
+        return failures >= self.policy.max_image_failures and self.answered > 0
 
     def next_ready_in(self) -> float | None:
         """Seconds until a backed-off endpoint may take work again (None: none waiting)."""
@@ -218,6 +224,7 @@ class _Task:
     cancel: CancelToken = field(default_factory=CancelToken)
     last_chunk: float = field(default_factory=time.monotonic)
     stalled: bool = False
+    thread: threading.Thread | None = None
 
 
 @dataclass(slots=True)
@@ -225,6 +232,8 @@ class _Outcome:
     task: _Task
     row: DescribeRow | None = None  # None: cancelled or failed
     failure: str = ""  # the endpoint's error, one line
+    #: The failure says nothing about the image: refused, unreachable, a stall, a bug.
+    server_down: bool = False
 
 
 class AllEndpointsDropped(Exception):
@@ -277,7 +286,6 @@ def run_pool(
     results: queue.Queue[_Outcome] = queue.Queue()
     running: dict[int, _Task] = {}
     lock = threading.Lock()  # guards the tasks' last_chunk against the watchdog's read
-    threads: list[threading.Thread] = []
 
     def write(row: DescribeRow, task: _Task) -> None:
         """The image's row, then a copy for each file of the same content in this run."""
@@ -300,10 +308,15 @@ def run_pool(
                 results.put(_Outcome(task, row=row))
                 return
             results.put(
-                _Outcome(task, failure=one_line(sentence_of(error)) or type(error).__name__)
+                _Outcome(
+                    task,
+                    failure=one_line(sentence_of(error)) or type(error).__name__,
+                    server_down=isinstance(error, BackendUnavailable),
+                )
             )
         except Exception as error:  # a bug or an OS error in one request must not hang the run
-            results.put(_Outcome(task, failure=one_line(str(error)) or type(error).__name__))
+            failure = one_line(str(error)) or type(error).__name__
+            results.put(_Outcome(task, failure=failure, server_down=True))
 
     try:
         while True:
@@ -316,9 +329,10 @@ def run_pool(
                     backend = idle[index].pop() if idle[index] else endpoints[index].make()
                     task = _Task(index, item, backend)
                     running[id(task)] = task
-                    thread = threading.Thread(target=worker, args=(task,), daemon=True)
-                    threads.append(thread)
-                    thread.start()
+                    # Held by the task while it runs only: a run over 100 000 images keeps
+                    # no thread object per image.
+                    task.thread = threading.Thread(target=worker, args=(task,), daemon=True)
+                    task.thread.start()
             if not running:
                 if stop.cancelled and dealer.pending:
                     summary.interrupted = True
@@ -344,15 +358,18 @@ def run_pool(
                 why = outcome.failure or message(
                     "no answer for {seconds} s", seconds=policy.stall_s
                 )
-                on_failure(task.index, why, dealer.failed(task.index, task.item))
+                down = outcome.server_down or task.stalled
+                on_failure(task.index, why, dealer.failed(task.index, task.item, server_down=down))
                 if dealer.given_up(task.item):  # every server fails on this image alone
                     write(empty_row(task.item, job, error=one_line(why)), task)
             _watch(running, policy.stall_s, lock)
     finally:
         for task in running.values():
             task.cancel.cancel()
-        for thread in threads:
-            thread.join(timeout=5.0)
+        deadline = time.monotonic() + 5.0  # one wait for them all, not 5 s each
+        for task in running.values():
+            if task.thread is not None:
+                task.thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for pool in idle:
             for backend in pool:
                 backend.close()
@@ -394,6 +411,8 @@ def _describe(task: _Task, job: DescribeJob, lock: threading.Lock) -> DescribeRo
             raise ImageError(message("{name} cannot be read.", name=item.path.name))
         image = normalize_image(item.path, policy=job.policy)
         width, height = image.width, image.height
+        with lock:  # the stall clock runs from the request, not from this image's decoding
+            task.last_chunk = time.monotonic()
         request = ChatRequest(
             job.model, (Message("user", job.prompt, images=(image,)),), job.options
         )
