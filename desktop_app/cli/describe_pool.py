@@ -145,6 +145,9 @@ def pool_endpoints(
                 openai=overrides,
             )
 
+        # Made once now: a mistyped address of a later pool line is said before the run,
+        # not when that server is first dealt an image (which would end the run mid-way).
+        make().close()
         endpoints.append(PoolEndpoint(display_url(spec.url), make, spec.limit or args.concurrency))
     return endpoints
 

@@ -443,3 +443,29 @@ def test_a_stalled_or_unreachable_server_never_turns_an_image_into_an_error_row(
             stop=CancelToken(), cancel=CancelToken(), policy=FAST,
         )  # fmt: skip
     assert len(writer.rows) == 3 and not any(row.error for row in writer.rows)
+
+
+def test_a_mistyped_address_in_the_pool_file_is_said_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A later pool line with an address that is no URL: one clear line and exit 1 before
+    any image is dealt, not a run that ends mid-way when that server gets its first image."""
+    from PIL import Image
+
+    from desktop_app.cli.app import main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (8, 8)).save(photos / "a.png")
+    pool = tmp_path / "servers.txt"
+    pool.write_text("http://127.0.0.1:9/v1 2\nftp://nowhere/v1 2\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = main(
+        ["describe", str(photos), "--pool", str(pool), "--concurrency", "2", "--model", "m",
+         "--out", str(out)]
+    )  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "ftp://nowhere" in err
+    assert "to describe" not in err  # said before the run began
+    assert not out.exists() or not out.read_text(encoding="utf-8").strip()
