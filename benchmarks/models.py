@@ -8,6 +8,7 @@ starts measuring at once.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import subprocess
@@ -89,18 +90,9 @@ def gemma_vit_l() -> tuple[Path, Path]:
 
         folder.mkdir(parents=True, exist_ok=True)
         n_embd = int(GGUFReader(model, "r").fields["gemma3.embedding_length"].contents())
-        shape = tiny_models.VIT_L_14_336
         partial = mmproj.with_suffix(".partial")
         tiny_models.write_tiny_mmproj(
-            partial,
-            n_embd_text=n_embd,
-            image_size=shape.image_size,
-            patch_size=shape.patch_size,
-            width=shape.width,
-            n_blocks=shape.n_blocks,
-            n_heads=shape.n_heads,
-            ffn=shape.ffn,
-            projector_hidden=shape.projector_hidden,
+            partial, n_embd_text=n_embd, **dataclasses.asdict(tiny_models.VIT_L_14_336)
         )
         partial.replace(mmproj)
     return model, mmproj

@@ -34,6 +34,7 @@ Run ``python tests/helpers/tiny_models.py OUTDIR [--vit-l]`` to write a pair by 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -525,15 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = write_tiny_text_model(args.outdir / TEXT_MODEL_FILENAME, seed=args.seed)
     shape = VIT_L_14_336 if args.vit_l else TINY_VISION
     mmproj = write_tiny_mmproj(
-        args.outdir / MMPROJ_FILENAME,
-        seed=args.seed + 1,
-        image_size=shape.image_size,
-        patch_size=shape.patch_size,
-        width=shape.width,
-        n_blocks=shape.n_blocks,
-        n_heads=shape.n_heads,
-        ffn=shape.ffn,
-        projector_hidden=shape.projector_hidden,
+        args.outdir / MMPROJ_FILENAME, seed=args.seed + 1, **dataclasses.asdict(shape)
     )
     elapsed = time.perf_counter() - start
     for path in (model, mmproj):
